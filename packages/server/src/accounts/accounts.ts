@@ -1,0 +1,130 @@
+import { ApiError } from '../errors.js';
+import { newId, sha256Hex } from '../ids.js';
+import type { Db, Executor } from '../store/index.js';
+import { keyPrefix, newApiKey, newWebhookKey } from './keys.js';
+
+export interface Account {
+  id: string;
+  name: string;
+  balance: number;
+}
+
+export interface CreatedAccount {
+  accountId: string;
+  apiKey: string;
+  credits: number;
+  webhookHmacKey: string | null;
+}
+
+async function insertApiKey(db: Executor, accountId: string, now: number): Promise<string> {
+  const apiKey = newApiKey();
+  await db
+    .insertInto('api_keys')
+    .values({ id: newId('key'), account_id: accountId, prefix: keyPrefix(apiKey), hash: sha256Hex(apiKey), created_at: now, revoked_at: null })
+    .execute();
+  return apiKey;
+}
+
+export async function createAccount(
+  db: Db,
+  options: { name: string; credits: number; webhookKey: boolean },
+): Promise<CreatedAccount> {
+  const now = Date.now();
+  const accountId = newId('acct');
+  const webhookKey = options.webhookKey ? newWebhookKey() : null;
+  const apiKey = await db.transaction().execute(async (tx) => {
+    await tx
+      .insertInto('accounts')
+      .values({
+        id: accountId,
+        name: options.name,
+        balance: options.credits,
+        webhook_key: webhookKey,
+        webhook_key_prev: null,
+        webhook_key_prev_until: null,
+        created_at: now,
+      })
+      .execute();
+    if (options.credits > 0) {
+      await tx
+        .insertInto('ledger')
+        .values({ id: newId('led'), account_id: accountId, task_id: null, kind: 'grant', amount: options.credits, created_at: now })
+        .execute();
+    }
+    return insertApiKey(tx, accountId, now);
+  });
+  return { accountId, apiKey, credits: options.credits, webhookHmacKey: webhookKey };
+}
+
+async function requireAccount(db: Executor, accountId: string): Promise<void> {
+  const row = await db.selectFrom('accounts').select('id').where('id', '=', accountId).executeTakeFirst();
+  if (!row) throw new ApiError(404, `account ${accountId} does not exist`);
+}
+
+export async function createKey(db: Db, accountId: string): Promise<string> {
+  return db.transaction().execute(async (tx) => {
+    await requireAccount(tx, accountId);
+    return insertApiKey(tx, accountId, Date.now());
+  });
+}
+
+/** Revokes every live key whose visible prefix starts with `prefix`; returns how many. */
+export async function revokeKeys(db: Db, prefix: string): Promise<number> {
+  if (prefix.length < 6) throw new ApiError(422, 'key-prefix: give at least 6 characters of the key');
+  const escaped = prefix.replace(/[\\%_]/g, (c) => `\\${c}`);
+  const result = await db
+    .updateTable('api_keys')
+    .set({ revoked_at: Date.now() })
+    .where('revoked_at', 'is', null)
+    .where((eb) => eb('prefix', 'like', `${escaped}%`).or('prefix', '=', prefix.slice(0, 12)))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** The account that owns a live key, or null. */
+export async function findAccountByKey(db: Executor, apiKey: string): Promise<Account | null> {
+  const row = await db
+    .selectFrom('api_keys')
+    .innerJoin('accounts', 'accounts.id', 'api_keys.account_id')
+    .select(['accounts.id', 'accounts.name', 'accounts.balance'])
+    .where('api_keys.hash', '=', sha256Hex(apiKey))
+    .where('api_keys.revoked_at', 'is', null)
+    .executeTakeFirst();
+  return row ?? null;
+}
+
+/**
+ * A new webhook key; the old one keeps signing beside it for `overlapHours` so
+ * receivers can switch without dropping callbacks.
+ */
+export async function rotateWebhookKey(db: Db, accountId: string, overlapHours: number): Promise<string> {
+  const key = newWebhookKey();
+  const now = Date.now();
+  await db.transaction().execute(async (tx) => {
+    const account = await tx.selectFrom('accounts').select(['webhook_key']).where('id', '=', accountId).executeTakeFirst();
+    if (!account) throw new ApiError(404, `account ${accountId} does not exist`);
+    await tx
+      .updateTable('accounts')
+      .set({
+        webhook_key: key,
+        webhook_key_prev: account.webhook_key,
+        webhook_key_prev_until: account.webhook_key ? now + overlapHours * 3_600_000 : null,
+      })
+      .where('id', '=', accountId)
+      .execute();
+  });
+  return key;
+}
+
+/** The keys that sign an account's callbacks right now (new key first). */
+export async function signingKeys(db: Executor, accountId: string, now = Date.now()): Promise<string[]> {
+  const row = await db
+    .selectFrom('accounts')
+    .select(['webhook_key', 'webhook_key_prev', 'webhook_key_prev_until'])
+    .where('id', '=', accountId)
+    .executeTakeFirst();
+  if (!row?.webhook_key) return [];
+  const keys = [row.webhook_key];
+  if (row.webhook_key_prev && (row.webhook_key_prev_until ?? 0) > now) keys.push(row.webhook_key_prev);
+  return keys;
+}

@@ -1,0 +1,3 @@
+export * from './accounts.js';
+export * from './keys.js';
+export * from './ledger.js';

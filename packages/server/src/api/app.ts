@@ -1,0 +1,53 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Services } from '../services.js';
+import { authenticate } from './auth.js';
+import { registerCreditRoutes } from './credits.js';
+import { registerErrorHandling, registerJsonParser } from './errors.js';
+import { registerFileRoutes } from './files.js';
+import { registerMetrics } from './metrics.js';
+import { registerOpsRoutes } from './ops.js';
+import { registerTaskRoutes } from './tasks.js';
+import { registerUploadRoutes } from './uploads.js';
+
+export interface AppOptions {
+  logger?: boolean;
+}
+
+/** The HTTP API: KIE-compatible routes under /api, files, operations, docs. */
+export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger === false ? false : { level: services.config.logLevel },
+    disableRequestLogging: true,
+    bodyLimit: services.config.jsonBodyMaxBytes,
+    // Bodies are checked by the task domain's validators, which give KIE-style
+    // `field: rule` messages; the schemas only document and serialise.
+    ajv: { customOptions: { strict: false } },
+  });
+  app.setValidatorCompiler(() => (data) => ({ value: data }));
+  app.decorateRequest('account', null);
+  registerErrorHandling(app);
+  registerJsonParser(app, services.config.jsonBodyMaxBytes);
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'reprise', description: 'KIE.AI-compatible music task service', version: '0.1.0' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  registerMetrics(app, services);
+  registerOpsRoutes(app, services);
+  registerFileRoutes(app, services);
+
+  await app.register(async (api) => {
+    api.addHook('onRequest', authenticate(services));
+    registerTaskRoutes(api, services);
+    registerCreditRoutes(api, services);
+    registerUploadRoutes(api, services);
+  });
+  return app;
+}

@@ -1,0 +1,28 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type Account, findAccountByKey } from '../accounts/index.js';
+import { unauthorized } from '../errors.js';
+import type { Services } from '../services.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    account: Account | null;
+  }
+}
+
+/** `Authorization: Bearer <key>` → the account, or 401 in KIE's words (SPEC §1). */
+export function authenticate(services: Services) {
+  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    const header = request.headers.authorization;
+    const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    if (!match?.[1]) throw unauthorized();
+    const account = await findAccountByKey(services.store.db, match[1]);
+    if (!account) throw unauthorized();
+    request.account = account;
+  };
+}
+
+/** The authenticated account; routes behind `authenticate` always have one. */
+export function accountOf(request: FastifyRequest): Account {
+  if (!request.account) throw unauthorized();
+  return request.account;
+}

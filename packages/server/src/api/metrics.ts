@@ -1,0 +1,45 @@
+import type { FastifyInstance } from 'fastify';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { countDue } from '../jobs/index.js';
+import type { Services } from '../services.js';
+import type { TaskChange } from '../services.js';
+
+/** Prometheus metrics of this process (SPEC §6), served at /metrics. */
+export function registerMetrics(app: FastifyInstance, services: Services): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'reprise_' });
+
+  const httpDuration = new Histogram({
+    name: 'reprise_http_request_duration_seconds',
+    help: 'API request duration by route and status code',
+    labelNames: ['method', 'route', 'code'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [registry],
+  });
+  const submitted = new Counter({ name: 'reprise_tasks_submitted_total', help: 'Tasks accepted', registers: [registry] });
+  const finished = new Counter({ name: 'reprise_tasks_finished_total', help: 'Tasks finished, by final status', labelNames: ['status'] as const, registers: [registry] });
+  new Gauge({
+    name: 'reprise_jobs_due',
+    help: 'Jobs ready to run and not yet claimed, by queue',
+    labelNames: ['queue'] as const,
+    registers: [registry],
+    async collect() {
+      const now = Date.now();
+      for (const queue of ['task', 'callback'] as const) this.set({ queue }, (await countDue(services.store.db, queue, now)).count);
+    },
+  });
+
+  services.events.on('submitted', () => submitted.inc());
+  services.events.on('task', (change: TaskChange) => {
+    if (change.status === 'SUCCESS' || change.status === 'GENERATE_AUDIO_FAILED') finished.inc({ status: change.status });
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    httpDuration.observe({ method: request.method, route: request.routeOptions.url ?? 'unknown', code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    reply.header('content-type', registry.contentType);
+    return registry.metrics();
+  });
+  return registry;
+}

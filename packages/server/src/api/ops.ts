@@ -1,0 +1,17 @@
+import { sql } from 'kysely';
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../services.js';
+
+/** Liveness and readiness for load balancers and orchestrators (SPEC §6). */
+export function registerOpsRoutes(app: FastifyInstance, services: Services): void {
+  app.get('/healthz', { schema: { tags: ['operations'], summary: 'The process is up' } }, async () => ({ code: 200, msg: 'ok', data: null }));
+  app.get('/readyz', { schema: { tags: ['operations'], summary: 'The store answers and the server is not draining' } }, async (_request, reply) => {
+    if (services.draining) return reply.code(503).send({ code: 503, msg: 'draining', data: null });
+    try {
+      await sql`select 1`.execute(services.store.db);
+    } catch {
+      return reply.code(503).send({ code: 503, msg: 'store unreachable', data: null });
+    }
+    return { code: 200, msg: 'ready', data: null };
+  });
+}

@@ -1,0 +1,59 @@
+import type { CallbackStage } from '../store/index.js';
+
+/**
+ * Callback bodies exactly as KIE sends them (SPEC §5.2, the seed): snake_case
+ * `task_id`, `audio_url`… but camelCase `createTime` and `callbackType`.
+ */
+export interface CallbackTrack {
+  id: string;
+  audio_url: string;
+  stream_audio_url: string;
+  image_url: string;
+  prompt: string;
+  model_name: string;
+  title: string;
+  tags: string;
+  createTime: string;
+  duration: number;
+}
+
+export interface SuccessPayload {
+  code: 200;
+  msg: string;
+  data: { callbackType: 'text' | 'first' | 'complete'; task_id: string; data: CallbackTrack[] };
+}
+
+export interface ErrorPayload {
+  code: FailureCode;
+  msg: string;
+  data: { callbackType: 'error'; task_id: string; error: string };
+}
+
+export type CallbackPayload = SuccessPayload | ErrorPayload;
+
+/** SPEC §4: why a task failed decides the code. */
+export type FailureCode = 400 | 408 | 500 | 501 | 531;
+
+const SUCCESS_MSG: Record<'text' | 'first' | 'complete', string> = {
+  text: 'Text generation completed successfully.',
+  first: 'First track generation completed successfully.',
+  complete: 'All generated successfully.',
+};
+
+export const FAILURE_MSG: Record<FailureCode, string> = {
+  400: 'Source audio could not be read, credits refunded',
+  408: 'Generation timed out, credits refunded',
+  500: 'Internal error, credits refunded',
+  501: 'Audio generation failed.',
+  531: 'Generation failed, credits refunded',
+};
+
+export function successPayload(stage: 'text' | 'first' | 'complete', taskId: string, tracks: CallbackTrack[]): SuccessPayload {
+  return { code: 200, msg: SUCCESS_MSG[stage], data: { callbackType: stage, task_id: taskId, data: stage === 'text' ? [] : tracks } };
+}
+
+export function errorPayload(code: FailureCode, taskId: string, error: string): ErrorPayload {
+  return { code, msg: FAILURE_MSG[code], data: { callbackType: 'error', task_id: taskId, error } };
+}
+
+export const stageOf = (payload: CallbackPayload): CallbackStage => payload.data.callbackType;

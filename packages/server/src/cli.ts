@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { createAccount, createKey, grantCredits, revokeKeys, rotateWebhookKey } from './accounts/index.js';
+import { ConfigError, loadConfig } from './config.js';
+import { ApiError } from './errors.js';
+import { startServer } from './server.js';
+import { openStore, type Store } from './store/index.js';
+
+const USAGE = `usage: reprise <command>
+  serve                                              API + worker in one process (default)
+  accounts create --name NAME [--credits N] [--webhook-key]
+  credits grant --account ID --amount N
+  keys create --account ID
+  keys revoke --key-prefix P
+  webhook-key rotate --account ID [--overlap-hours H]
+Configuration comes from the environment (see docs/configuration.md).`;
+
+class UsageError extends Error {}
+
+function wholeNumber(name: string, raw: string | undefined, fallback?: number): number {
+  if (raw === undefined) {
+    if (fallback === undefined) throw new UsageError(`--${name} is required`);
+    return fallback;
+  }
+  if (!/^\d+$/.test(raw)) throw new UsageError(`--${name} must be a whole number ≥ 0, got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
+function required(name: string, value: string | undefined): string {
+  if (!value) throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+/** Admin commands print exactly one JSON object on stdout (SPEC §7). */
+async function admin(command: string, args: string[]): Promise<unknown> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      name: { type: 'string' },
+      credits: { type: 'string' },
+      'webhook-key': { type: 'boolean' },
+      account: { type: 'string' },
+      amount: { type: 'string' },
+      'key-prefix': { type: 'string' },
+      'overlap-hours': { type: 'string' },
+    },
+    strict: true,
+  });
+  const config = loadConfig();
+  let store: Store | null = null;
+  try {
+    store = await openStore(config.databaseUrl, { poolSize: 2 });
+    const db = store.db;
+    switch (command) {
+      case 'accounts create':
+        return await createAccount(db, { name: required('name', values.name), credits: wholeNumber('credits', values.credits, 0), webhookKey: values['webhook-key'] ?? false });
+      case 'credits grant': {
+        const accountId = required('account', values.account);
+        return { accountId, credits: await grantCredits(db, accountId, wholeNumber('amount', values.amount)) };
+      }
+      case 'keys create': {
+        const accountId = required('account', values.account);
+        return { accountId, apiKey: await createKey(db, accountId) };
+      }
+      case 'keys revoke':
+        return { revoked: await revokeKeys(db, required('key-prefix', values['key-prefix'])) };
+      case 'webhook-key rotate': {
+        const accountId = required('account', values.account);
+        return { accountId, webhookHmacKey: await rotateWebhookKey(db, accountId, wholeNumber('overlap-hours', values['overlap-hours'], 24)) };
+      }
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } finally {
+    await store?.close();
+  }
+}
+
+async function serve(): Promise<void> {
+  const server = await startServer(loadConfig());
+  server.app.log.info({ url: server.url, store: server.services.store.describe, publicUrl: server.services.config.publicUrl }, 'reprise is listening');
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    server.app.log.info({ signal }, 'draining: new tasks get 455, in-flight work finishes or is released');
+    server.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        server.app.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [first = 'serve', second] = argv;
+  if (first === 'serve') return serve();
+  if (first === '--help' || first === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const command = `${first} ${second ?? ''}`.trim();
+  const result = await admin(command, argv.slice(2));
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError || (error instanceof TypeError && 'code' in error)) {
+    process.stderr.write(`reprise: ${error.message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (error instanceof ConfigError || error instanceof ApiError) {
+    process.stderr.write(`reprise: ${error.message}\n`);
+    process.exit(error instanceof ConfigError ? 78 : 1);
+  }
+  process.stderr.write(`reprise: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,163 @@
+import path from 'node:path';
+import { type Cidr, parseCidrList } from './outbound/index.js';
+
+/**
+ * Every setting of the service, read once from the environment and validated.
+ * A wrong value stops start-up with one line naming the variable and what is allowed.
+ */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** `sqlite:<file>` or a `postgres://` URL. */
+  databaseUrl: string;
+  publicUrl: string;
+  /** True when REPRISE_PUBLIC_URL was not set: the URL then follows the port actually bound. */
+  publicUrlIsDefault: boolean;
+  engine: 'procedural' | 'acestep';
+  acestepUrl: string | null;
+  acestepApiKey: string | null;
+  outboundAllow: Cidr[];
+  callbackTimeoutMs: number;
+  /** Delays in ms before attempt 1, 2, 3 … (length = number of attempts). */
+  callbackScheduleMs: number[];
+  rateLimit: { max: number; windowMs: number };
+  workers: number;
+  taskTimeoutMs: number;
+  leaseMs: number;
+  prices: { generate: number; replaceSection: number };
+  refunds: boolean;
+  generateDurationS: number;
+  uploadMaxBytes: number;
+  jsonBodyMaxBytes: number;
+  retention: { generatedMs: number; uploadsMs: number };
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function fail(variable: string, value: string, allowed: string): never {
+  throw new ConfigError(`${variable}=${JSON.stringify(value)} is not valid: ${allowed}`);
+}
+
+function integer(env: Env, variable: string, fallback: number, min: number, max: number): number {
+  const raw = env[variable];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) fail(variable, raw, `expected a whole number from ${min} to ${max}`);
+  const value = Number(raw.trim());
+  if (value < min || value > max) fail(variable, raw, `expected a whole number from ${min} to ${max}`);
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, variable: string, fallback: T, allowed: readonly T[]): T {
+  const raw = env[variable];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) fail(variable, raw, `expected one of ${allowed.join(', ')}`);
+  return raw as T;
+}
+
+function bool(env: Env, variable: string, fallback: boolean): boolean {
+  const raw = env[variable];
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
+  fail(variable, raw, 'expected true or false');
+}
+
+function httpUrl(variable: string, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    fail(variable, raw, 'expected an absolute http:// or https:// URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') fail(variable, raw, 'expected an http:// or https:// URL');
+  return raw.replace(/\/+$/, '');
+}
+
+/** `0,5,25` → [0, 5000, 25000]; fractions allowed for tests (`0,0.2,0.5`). */
+export function parseSchedule(variable: string, raw: string): number[] {
+  const parts = raw.split(',').map((part) => part.trim());
+  const allowed = 'expected comma-separated delays in seconds, e.g. 0,5,25 (1 to 50 attempts, each 0 to 604800)';
+  if (parts.length < 1 || parts.length > 50) fail(variable, raw, allowed);
+  return parts.map((part) => {
+    if (!/^\d+(\.\d+)?$/.test(part)) fail(variable, raw, allowed);
+    const seconds = Number(part);
+    if (seconds > 604_800) fail(variable, raw, allowed);
+    return Math.round(seconds * 1000);
+  });
+}
+
+/** `20/10s` → 20 tasks per 10 000 ms. Units: ms, s, m, h. */
+export function parseRateLimit(variable: string, raw: string): { max: number; windowMs: number } {
+  const match = /^(\d+)\/(\d+)(ms|s|m|h)$/.exec(raw.trim());
+  const allowed = 'expected COUNT/WINDOW, e.g. 20/10s (units ms, s, m, h; count ≥ 1)';
+  if (!match) fail(variable, raw, allowed);
+  const unitMs = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[3] as 'ms' | 's' | 'm' | 'h'];
+  const max = Number(match[1]);
+  const windowMs = Number(match[2]) * unitMs;
+  if (max < 1 || windowMs < 1) fail(variable, raw, allowed);
+  return { max, windowMs };
+}
+
+function databaseUrl(env: Env, dataDir: string): string {
+  const raw = env.DATABASE_URL;
+  if (raw === undefined || raw === '') return `sqlite:${path.join(dataDir, 'reprise.sqlite')}`;
+  if (/^postgres(ql)?:\/\//.test(raw)) return raw;
+  if (raw.startsWith('sqlite:')) return raw;
+  fail('DATABASE_URL', raw, 'expected postgres://… or sqlite:<file> (or leave it unset for SQLite in the data dir)');
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const port = integer(env, 'PORT', 3000, 0, 65535);
+  const host = env.HOST || '127.0.0.1';
+  const dataDir = path.resolve(env.REPRISE_DATA_DIR || './data');
+  const engine = oneOf(env, 'REPRISE_ENGINE', 'procedural', ['procedural', 'acestep'] as const);
+  const acestepUrl = env.ACESTEP_URL ? httpUrl('ACESTEP_URL', env.ACESTEP_URL) : null;
+  if (engine === 'acestep' && !acestepUrl) {
+    throw new ConfigError('ACESTEP_URL is required when REPRISE_ENGINE=acestep (e.g. http://gpu-host:8001)');
+  }
+  let outboundAllow: Cidr[];
+  try {
+    outboundAllow = parseCidrList(env.REPRISE_OUTBOUND_ALLOW ?? '');
+  } catch (error) {
+    fail('REPRISE_OUTBOUND_ALLOW', env.REPRISE_OUTBOUND_ALLOW ?? '', `expected comma-separated CIDRs such as 127.0.0.0/8,::1/128 (${(error as Error).message})`);
+  }
+  const publicHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  const uploadMaxBytes = integer(env, 'REPRISE_UPLOAD_MAX_BYTES', 100 * 1024 * 1024, 1024, 2 ** 40);
+  return {
+    port,
+    host,
+    dataDir,
+    databaseUrl: databaseUrl(env, dataDir),
+    publicUrl: env.REPRISE_PUBLIC_URL ? httpUrl('REPRISE_PUBLIC_URL', env.REPRISE_PUBLIC_URL) : `http://${publicHost}:${port}`,
+    publicUrlIsDefault: !env.REPRISE_PUBLIC_URL,
+    engine,
+    acestepUrl,
+    acestepApiKey: env.ACESTEP_API_KEY || null,
+    outboundAllow,
+    callbackTimeoutMs: integer(env, 'REPRISE_CALLBACK_TIMEOUT_MS', 10_000, 100, 600_000),
+    callbackScheduleMs: parseSchedule('REPRISE_CALLBACK_SCHEDULE', env.REPRISE_CALLBACK_SCHEDULE || '0,5,25'),
+    rateLimit: parseRateLimit('REPRISE_RATE_LIMIT', env.REPRISE_RATE_LIMIT || '20/10s'),
+    workers: integer(env, 'REPRISE_WORKERS', 2, 0, 64),
+    taskTimeoutMs: integer(env, 'REPRISE_TASK_TIMEOUT_S', 600, 1, 86_400) * 1000,
+    leaseMs: integer(env, 'REPRISE_LEASE_MS', 30_000, 500, 3_600_000),
+    prices: {
+      generate: integer(env, 'REPRISE_PRICE_GENERATE', 10, 0, 1_000_000),
+      replaceSection: integer(env, 'REPRISE_PRICE_REPLACE_SECTION', 5, 0, 1_000_000),
+    },
+    refunds: bool(env, 'REPRISE_REFUNDS', true),
+    generateDurationS: integer(env, 'REPRISE_GENERATE_DURATION_S', 120, 10, 480),
+    uploadMaxBytes,
+    jsonBodyMaxBytes: integer(env, 'REPRISE_JSON_BODY_MAX_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    retention: {
+      generatedMs: integer(env, 'REPRISE_RETENTION_DAYS', 14, 1, 3650) * 86_400_000,
+      uploadsMs: integer(env, 'REPRISE_UPLOAD_RETENTION_DAYS', 3, 1, 3650) * 86_400_000,
+    },
+    logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+  };
+}

@@ -1,0 +1,89 @@
+import { sql } from 'kysely';
+import { newId } from '../ids.js';
+import type { Dialect, Executor, JobQueue, JobsTable } from '../store/index.js';
+
+/**
+ * The leased work table shared by the task worker and the callback dispatcher.
+ * A job is claimed by setting a lease (`locked_until`); a process that dies
+ * simply stops renewing, and once the lease lapses any process claims it again.
+ * Semantics are at-least-once; the handlers make their effects idempotent.
+ */
+export type Job = JobsTable;
+
+export async function enqueueJob(db: Executor, queue: JobQueue, refId: string, runAt: number, now: number): Promise<string> {
+  const id = newId('job');
+  await db
+    .insertInto('jobs')
+    .values({ id, queue, ref_id: refId, state: 'queued', run_at: runAt, locked_until: null, locked_by: null, attempts: 0, last_error: null, created_at: now, updated_at: now })
+    .execute();
+  return id;
+}
+
+/**
+ * Claims the oldest due job of a queue: a queued job whose time has come, or a
+ * running job whose lease has lapsed (its owner died). PostgreSQL skips rows
+ * other claimers hold; SQLite serialises writers, so the sub-select and the
+ * update are atomic there without it.
+ */
+export async function claimJob(db: Executor, dialect: Dialect, queue: JobQueue, owner: string, leaseMs: number, now: number): Promise<Job | null> {
+  const row = await db
+    .updateTable('jobs')
+    .set({ state: 'running', locked_until: now + leaseMs, locked_by: owner, attempts: sql`attempts + 1`, updated_at: now })
+    .where('id', '=', (eb) =>
+      eb
+        .selectFrom('jobs')
+        .select('id')
+        .where('queue', '=', queue)
+        .where((w) =>
+          w.or([
+            w.and([w('state', '=', 'queued'), w('run_at', '<=', now)]),
+            w.and([w('state', '=', 'running'), w('locked_until', '<', now)]),
+          ]),
+        )
+        .orderBy('run_at')
+        .orderBy('id')
+        .limit(1)
+        .$if(dialect === 'postgres', (qb) => qb.forUpdate().skipLocked()),
+    )
+    .returningAll()
+    .executeTakeFirst();
+  return row ?? null;
+}
+
+/** Extends a lease; false when the job is no longer ours (it was reclaimed). */
+export async function renewLease(db: Executor, jobId: string, owner: string, leaseMs: number, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('jobs')
+    .set({ locked_until: now + leaseMs, updated_at: now })
+    .where('id', '=', jobId)
+    .where('locked_by', '=', owner)
+    .where('state', '=', 'running')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function finishJob(db: Executor, jobId: string, now: number): Promise<void> {
+  await db.updateTable('jobs').set({ state: 'done', locked_until: null, updated_at: now }).where('id', '=', jobId).execute();
+}
+
+/** Gives a job back (graceful shutdown, or a retry later) without counting it as failed. */
+export async function releaseJob(db: Executor, jobId: string, owner: string, runAt: number, now: number, error: string | null): Promise<void> {
+  await db
+    .updateTable('jobs')
+    .set({ state: 'queued', run_at: runAt, locked_until: null, locked_by: null, last_error: error, updated_at: now })
+    .where('id', '=', jobId)
+    .where('locked_by', '=', owner)
+    .execute();
+}
+
+/** Jobs ready now, for /metrics and readiness; cheap thanks to the claim index. */
+export async function countDue(db: Executor, queue: JobQueue, now: number): Promise<{ count: number; oldestRunAt: number | null }> {
+  const row = await db
+    .selectFrom('jobs')
+    .select((eb) => [eb.fn.countAll<number>().as('count'), eb.fn.min('run_at').as('oldest')])
+    .where('queue', '=', queue)
+    .where('state', '=', 'queued')
+    .where('run_at', '<=', now)
+    .executeTakeFirstOrThrow();
+  return { count: Number(row.count), oldestRunAt: row.oldest === null ? null : Number(row.oldest) };
+}

@@ -1,0 +1,85 @@
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './api/app.js';
+import type { Config } from './config.js';
+import { createOutboundClient } from './outbound/index.js';
+import { createEvents, type Services, type TaskChange } from './services.js';
+import { createLocalBlobStore } from './storage/index.js';
+import { openStore } from './store/index.js';
+import type { LifecycleContext } from './tasks/index.js';
+import { createRenderPool, createTaskWorker, type TaskWorker } from './worker/index.js';
+
+/** Opens the store, blob store and outbound client a process needs. */
+export async function createServices(config: Config): Promise<Services> {
+  const store = await openStore(config.databaseUrl);
+  return {
+    config,
+    store,
+    blobs: createLocalBlobStore(path.join(config.dataDir, 'blobs')),
+    outbound: createOutboundClient({ allow: config.outboundAllow }),
+    events: createEvents(),
+    draining: false,
+  };
+}
+
+export function lifecycleContext(services: Services): LifecycleContext {
+  return {
+    db: services.store.db,
+    publicUrl: services.config.publicUrl,
+    refunds: services.config.refunds,
+    generatedRetentionMs: services.config.retention.generatedMs,
+    onChange: (taskId, status) => services.events.emit('task', { taskId, status } satisfies TaskChange),
+  };
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  services: Services;
+  worker: TaskWorker | null;
+  url: string;
+  /** Graceful stop: 455 for new tasks, in-flight work finished or released, then exit. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** `reprise serve`: API, task worker (and, later, the callback dispatcher) in one process. */
+export async function startServer(config: Config, options: { logger?: boolean } = {}): Promise<RunningServer> {
+  const services = await createServices(config);
+  const app = await buildApp(services, { logger: options.logger ?? true });
+  let worker: TaskWorker | null = null;
+  const pool = createRenderPool();
+  if (config.workers > 0) {
+    worker = createTaskWorker({
+      store: services.store,
+      blobs: services.blobs,
+      pool,
+      engine: { name: config.engine, acestepUrl: config.acestepUrl, acestepApiKey: config.acestepApiKey },
+      lifecycle: lifecycleContext(services),
+      concurrency: config.workers,
+      leaseMs: config.leaseMs,
+      log: app.log,
+    });
+    const active = worker;
+    services.events.on('submitted', () => active.wake());
+    worker.start();
+  }
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  // With PORT=0 the real port is known only now; URLs handed out must carry it.
+  if (config.publicUrlIsDefault) config.publicUrl = config.publicUrl.replace(/:\d+$/, `:${port}`);
+  return {
+    app,
+    services,
+    worker,
+    url,
+    async stop(graceMs = 10_000) {
+      services.draining = true;
+      await worker?.stop(graceMs);
+      await app.close();
+      await pool.close();
+      await services.outbound.close();
+      await services.store.close();
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { type BlobStore, createLocalBlobStore } from './local.js';

@@ -1,0 +1,2 @@
+export { type Db, type Dialect, type Executor, openStore, type Store, type Tx } from './db.js';
+export type * from './schema.js';

@@ -1,0 +1,167 @@
+import type { Generated } from 'kysely';
+
+/**
+ * The database as Kysely sees it. Times are epoch milliseconds, ids are text,
+ * JSON is text: the same rows on SQLite and PostgreSQL.
+ */
+export interface Database {
+  accounts: AccountsTable;
+  api_keys: ApiKeysTable;
+  ledger: LedgerTable;
+  tasks: TasksTable;
+  tracks: TracksTable;
+  files: FilesTable;
+  jobs: JobsTable;
+  callbacks: CallbacksTable;
+  callback_attempts: CallbackAttemptsTable;
+}
+
+export interface AccountsTable {
+  id: string;
+  name: string;
+  /** Materialised sum of the ledger; the CHECK keeps it ≥ 0. */
+  balance: number;
+  webhook_key: string | null;
+  /** The previous key keeps signing until `webhook_key_prev_until` (rotation overlap). */
+  webhook_key_prev: string | null;
+  webhook_key_prev_until: number | null;
+  created_at: number;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  account_id: string;
+  /** First characters of the key, shown to operators and used by `keys revoke`. */
+  prefix: string;
+  /** SHA-256 of the whole key, hex. The key itself is never stored. */
+  hash: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export type LedgerKind = 'grant' | 'debit' | 'refund';
+
+export interface LedgerTable {
+  id: string;
+  account_id: string;
+  /** Set for debits and refunds; UNIQUE (task_id, kind) makes charging and refunding happen once. */
+  task_id: string | null;
+  kind: LedgerKind;
+  /** Signed: grants and refunds positive, debits negative. */
+  amount: number;
+  created_at: number;
+}
+
+export type TaskType = 'GENERATE' | 'REPLACE_SECTION';
+export type TaskStatus =
+  | 'PENDING'
+  | 'TEXT_SUCCESS'
+  | 'FIRST_SUCCESS'
+  | 'SUCCESS'
+  | 'CREATE_TASK_FAILED'
+  | 'GENERATE_AUDIO_FAILED'
+  | 'CALLBACK_EXCEPTION'
+  | 'SENSITIVE_WORD_ERROR';
+
+export interface TasksTable {
+  id: string;
+  account_id: string;
+  type: TaskType;
+  status: TaskStatus;
+  /** The request body as received, JSON text (record-info `param`). */
+  param: string;
+  /** The normalised input the worker needs, JSON text. */
+  input: string;
+  parent_music_id: string;
+  callback_url: string | null;
+  price: number;
+  model: string;
+  error_code: number | null;
+  error_message: string | null;
+  /** Text stage output (structure sheet) for generate tasks. */
+  sheet: string | null;
+  created_at: number;
+  updated_at: number;
+  deadline_at: number;
+  finished_at: number | null;
+}
+
+export interface TracksTable {
+  id: string;
+  task_id: string;
+  idx: number;
+  title: string;
+  tags: string;
+  prompt: string;
+  model_name: string;
+  duration: number;
+  audio_file: string;
+  image_file: string;
+  created_at: number;
+}
+
+export type FileKind = 'audio' | 'image' | 'upload' | 'source';
+
+export interface FilesTable {
+  /** Unguessable token used in the file's URL. */
+  id: string;
+  account_id: string;
+  kind: FileKind;
+  /** Key in the blob store. */
+  blob_key: string;
+  content_type: string;
+  size: number;
+  /** For uploads: `uploadPath/fileName`, unique per account (a new upload replaces it). */
+  file_path: string | null;
+  file_name: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export type JobQueue = 'task' | 'callback';
+export type JobState = 'queued' | 'running' | 'done' | 'dead';
+
+export interface JobsTable {
+  id: string;
+  queue: JobQueue;
+  /** The task id or callback id the job is about. */
+  ref_id: string;
+  state: JobState;
+  run_at: number;
+  locked_until: number | null;
+  locked_by: string | null;
+  attempts: number;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export type CallbackStage = 'text' | 'first' | 'complete' | 'error';
+export type CallbackStatus = 'pending' | 'delivered' | 'failed';
+
+export interface CallbacksTable {
+  /** Also the Standard Webhooks `webhook-id`: stable across retries and redeliveries. */
+  id: string;
+  task_id: string;
+  account_id: string;
+  stage: CallbackStage;
+  url: string;
+  /** The exact JSON body to POST. */
+  payload: string;
+  status: CallbackStatus;
+  attempts: number;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+  delivered_at: number | null;
+}
+
+export interface CallbackAttemptsTable {
+  id: Generated<number>;
+  callback_id: string;
+  started_at: number;
+  duration_ms: number;
+  http_status: number | null;
+  error_class: string | null;
+  response_body: string | null;
+}

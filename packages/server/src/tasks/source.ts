@@ -1,0 +1,77 @@
+import { probeAudio } from '../audio/probe.js';
+import { ApiError, invalid } from '../errors.js';
+import { tokenFromOwnUrl } from '../files/index.js';
+import { newFileToken } from '../ids.js';
+import { download, type OutboundClient, OutboundError } from '../outbound/index.js';
+import type { BlobStore } from '../storage/index.js';
+import type { Db } from '../store/index.js';
+import type { ReplaceSource } from './validate.js';
+
+/** Where a replace-section task's source audio lives, and how long it is. */
+export interface ResolvedSource {
+  blobKey: string;
+  name: string;
+  durationS: number;
+  parentMusicId: string;
+  /** Bytes fetched from outside that must be stored (after validation, before the task commits). */
+  fetched: Uint8Array | null;
+}
+
+export interface SourceContext {
+  db: Db;
+  blobs: BlobStore;
+  publicUrl: string;
+  outbound: OutboundClient;
+  uploadMaxBytes: number;
+}
+
+function durationOf(bytes: Uint8Array, field: string): number {
+  try {
+    return probeAudio(bytes).durationS;
+  } catch (error) {
+    throw invalid(field, `is not readable MP3 or WAV audio (${(error as Error).message})`);
+  }
+}
+
+/** Mode 1 (SPEC §2): a track of one of the caller's own finished tasks. */
+async function fromTrack(context: SourceContext, accountId: string, taskId: string, audioId: string): Promise<ResolvedSource> {
+  const parent = await context.db.selectFrom('tasks').select(['status']).where('id', '=', taskId).where('account_id', '=', accountId).executeTakeFirst();
+  if (!parent) throw invalid('taskId', `no task ${taskId} for this account`);
+  if (parent.status !== 'SUCCESS') throw invalid('taskId', `task ${taskId} has not succeeded (status ${parent.status})`);
+  const track = await context.db
+    .selectFrom('tracks')
+    .innerJoin('files', 'files.id', 'tracks.audio_file')
+    .select(['tracks.duration', 'tracks.title', 'files.blob_key', 'files.expires_at'])
+    .where('tracks.task_id', '=', taskId)
+    .where('tracks.id', '=', audioId)
+    .executeTakeFirst();
+  if (!track) throw invalid('audioId', `is not a track of task ${taskId}`);
+  if (track.expires_at <= Date.now()) throw invalid('audioId', 'the track has expired and was deleted');
+  return { blobKey: track.blob_key, name: `${track.title}.mp3`, durationS: track.duration, parentMusicId: audioId, fetched: null };
+}
+
+/** Mode 2: a file this service handed out is read from storage, anything else is fetched through the guard. */
+async function fromUrl(context: SourceContext, uploadUrl: string): Promise<ResolvedSource> {
+  const token = tokenFromOwnUrl(context.publicUrl, uploadUrl);
+  if (token) {
+    const file = await context.db.selectFrom('files').select(['blob_key', 'file_name', 'expires_at']).where('id', '=', token).executeTakeFirst();
+    if (!file || file.expires_at <= Date.now()) throw invalid('uploadUrl', 'no such file (it may have expired)');
+    const bytes = await context.blobs.get(file.blob_key);
+    return { blobKey: file.blob_key, name: file.file_name, durationS: durationOf(bytes, 'uploadUrl'), parentMusicId: '', fetched: null };
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await download(context.outbound, uploadUrl, { timeoutMs: 30_000, maxBytes: context.uploadMaxBytes });
+  } catch (error) {
+    if (error instanceof OutboundError) throw invalid('uploadUrl', `could not be downloaded: ${error.message}`);
+    throw error;
+  }
+  const name = decodeURIComponent(new URL(uploadUrl).pathname.split('/').pop() || 'source');
+  return { blobKey: `sources/${newFileToken()}`, name, durationS: durationOf(bytes, 'uploadUrl'), parentMusicId: '', fetched: bytes };
+}
+
+export async function resolveSource(context: SourceContext, accountId: string, source: ReplaceSource): Promise<ResolvedSource> {
+  if (source.mode === 'track') return fromTrack(context, accountId, source.taskId, source.audioId);
+  if (source.uploadUrl.length > 2048) throw new ApiError(422, 'uploadUrl: must be at most 2048 characters');
+  return fromUrl(context, source.uploadUrl);
+}

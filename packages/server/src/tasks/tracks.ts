@@ -1,0 +1,55 @@
+import type { CallbackTrack } from '../callbacks/index.js';
+import { fileUrls } from '../files/index.js';
+import { formatCreateTime } from '../ids.js';
+import type { Executor, TracksTable } from '../store/index.js';
+
+/** A track as record-info shows it (`sunoData[]`, camelCase). */
+export interface SunoTrack {
+  id: string;
+  audioUrl: string;
+  streamAudioUrl: string;
+  imageUrl: string;
+  prompt: string;
+  modelName: string;
+  title: string;
+  tags: string;
+  createTime: string;
+  duration: number;
+}
+
+export function toSunoTrack(row: TracksTable, publicUrl: string): SunoTrack {
+  const audio = fileUrls(publicUrl, row.audio_file);
+  return {
+    id: row.id,
+    audioUrl: audio.audio,
+    streamAudioUrl: audio.stream,
+    imageUrl: fileUrls(publicUrl, row.image_file).image,
+    prompt: row.prompt,
+    modelName: row.model_name,
+    title: row.title,
+    tags: row.tags,
+    createTime: formatCreateTime(row.created_at),
+    duration: row.duration,
+  };
+}
+
+/** The same track as callbacks carry it (snake_case, SPEC §5.2). */
+export function toCallbackTrack(row: TracksTable, publicUrl: string): CallbackTrack {
+  const t = toSunoTrack(row, publicUrl);
+  return {
+    id: t.id,
+    audio_url: t.audioUrl,
+    stream_audio_url: t.streamAudioUrl,
+    image_url: t.imageUrl,
+    prompt: t.prompt,
+    model_name: t.modelName,
+    title: t.title,
+    tags: t.tags,
+    createTime: t.createTime,
+    duration: t.duration,
+  };
+}
+
+export async function tracksOf(db: Executor, taskId: string): Promise<TracksTable[]> {
+  return db.selectFrom('tracks').selectAll().where('task_id', '=', taskId).orderBy('idx').execute();
+}

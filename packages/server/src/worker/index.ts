@@ -1,0 +1,3 @@
+export * from './render-pool.js';
+export type { EngineSpec } from './render-protocol.js';
+export * from './task-worker.js';

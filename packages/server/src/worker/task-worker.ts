@@ -1,0 +1,242 @@
+import { createHash } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import { SourceAudioError, type RenderedTrack } from '../engine/types.js';
+import { claimJob, type Job, releaseJob, renewLease } from '../jobs/index.js';
+import type { BlobStore } from '../storage/index.js';
+import type { Store } from '../store/index.js';
+import {
+  completeTask,
+  failTask,
+  type LifecycleContext,
+  recordFirstStage,
+  recordTextStage,
+  type StoredTrack,
+  TERMINAL_STATUSES,
+  type TaskInput,
+} from '../tasks/index.js';
+import type { RenderPool } from './render-pool.js';
+import type { EngineSpec } from './render-protocol.js';
+
+/**
+ * Claims task jobs and runs them: render, store the files, then complete or fail
+ * the task. `concurrency` slots claim independently; an idle slot sleeps until
+ * woken (a task was submitted here) or the poll interval passes (work from
+ * another process, or a lapsed lease).
+ */
+export interface TaskWorkerOptions {
+  store: Store;
+  blobs: BlobStore;
+  pool: RenderPool;
+  engine: EngineSpec;
+  lifecycle: LifecycleContext;
+  concurrency: number;
+  leaseMs: number;
+  pollMs?: number;
+  /** A job claimed this many times (its process kept dying) fails with code 500. */
+  maxAttempts?: number;
+  log: FastifyBaseLogger;
+}
+
+export interface TaskWorker {
+  start(): void;
+  wake(): void;
+  /** Stops claiming; in-flight tasks get `graceMs` to finish, then are released for another process. */
+  stop(graceMs: number): Promise<void>;
+  readonly busy: number;
+}
+
+class ShutdownAbort extends Error {
+  override readonly name = 'ShutdownAbort';
+}
+class DeadlineAbort extends Error {
+  override readonly name = 'DeadlineAbort';
+}
+class LeaseLost extends Error {
+  override readonly name = 'LeaseLost';
+}
+
+/** Same inputs, same seed: the procedural engine's output is then byte-identical. */
+const seedOf = (input: TaskInput): string => createHash('sha256').update(JSON.stringify(input)).digest('hex').slice(0, 16);
+
+export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
+  const { store, blobs, pool, lifecycle, log } = options;
+  const owner = `worker-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const pollMs = options.pollMs ?? 1000;
+  const maxAttempts = options.maxAttempts ?? 5;
+  const inFlight = new Map<string, AbortController>();
+  let running = false;
+  let sleepers: Array<() => void> = [];
+  const loops: Promise<void>[] = [];
+
+  const wake = (): void => {
+    const waiting = sleepers;
+    sleepers = [];
+    for (const resolve of waiting) resolve();
+  };
+  const sleep = (): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(done, pollMs);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      sleepers.push(done);
+    });
+
+  async function storeTrack(taskId: string, idx: number, track: RenderedTrack, meta: { title: string; tags: string; prompt: string }): Promise<StoredTrack> {
+    const audioBlob = `tasks/${taskId}/${idx}.mp3`;
+    const imageBlob = `tasks/${taskId}/${idx}.jpeg`;
+    await blobs.put(audioBlob, track.mp3);
+    await blobs.put(imageBlob, track.cover);
+    return {
+      idx,
+      audioBlob,
+      audioSize: track.mp3.byteLength,
+      imageBlob,
+      imageSize: track.cover.byteLength,
+      durationS: Math.round(track.durationS * 100) / 100,
+      modelName: track.modelName,
+      ...meta,
+    };
+  }
+
+  async function render(job: Job, taskId: string, input: TaskInput, signal: AbortSignal): Promise<StoredTrack[]> {
+    const seed = seedOf(input);
+    if (input.kind === 'replace') {
+      const size = await blobs.size(input.sourceBlob);
+      if (size === null) throw new SourceAudioError('the source file is no longer available');
+      const bytes = await blobs.get(input.sourceBlob);
+      const track = await pool.replace(
+        options.engine,
+        {
+          source: { bytes, name: input.sourceName },
+          startS: input.startS,
+          endS: input.endS,
+          prompt: input.prompt,
+          tags: input.tags,
+          negativeTags: input.negativeTags,
+          title: input.title,
+          fullLyrics: input.fullLyrics,
+          seed,
+        },
+        signal,
+      );
+      return [await storeTrack(taskId, 0, track, { title: input.title, tags: input.tags, prompt: input.prompt })];
+    }
+    const title = (i: number) => input.title || `${(input.style || input.prompt).slice(0, 60)}${i === 0 ? '' : ' (II)'}`;
+    const meta = (i: number) => ({ title: title(i), tags: input.style, prompt: input.prompt });
+    const tracks = await pool.generate(
+      options.engine,
+      { prompt: input.prompt, style: input.style, title: input.title, negativeTags: input.negativeTags, instrumental: input.instrumental, durationS: input.durationS, seed },
+      signal,
+      async (progress) => {
+        if (progress.stage === 'text') await recordTextStage(lifecycle, taskId, progress.sheet);
+        else await recordFirstStage(lifecycle, taskId, await storeTrack(taskId, progress.index, progress.track, meta(progress.index)));
+      },
+    );
+    return Promise.all(tracks.map((track, i) => storeTrack(taskId, i, track, meta(i))));
+  }
+
+  function failureOf(error: unknown): { code: 400 | 408 | 500 | 531; message: string } {
+    if (error instanceof SourceAudioError) return { code: 400, message: error.message };
+    if (error instanceof DeadlineAbort) return { code: 408, message: error.message };
+    if (error instanceof Error && error.name === 'EngineError') return { code: 531, message: error.message };
+    return { code: 500, message: 'internal error while rendering' };
+  }
+
+  async function runJob(job: Job): Promise<void> {
+    const taskId = job.ref_id;
+    const task = await store.db.selectFrom('tasks').select(['status', 'input', 'deadline_at']).where('id', '=', taskId).executeTakeFirst();
+    const jobLog = log.child({ taskId, jobId: job.id, attempt: job.attempts });
+    if (!task || (TERMINAL_STATUSES as readonly string[]).includes(task.status)) {
+      await store.db.updateTable('jobs').set({ state: 'done', updated_at: Date.now() }).where('id', '=', job.id).execute();
+      return;
+    }
+    if (job.attempts > maxAttempts) {
+      await failTask(lifecycle, taskId, job.id, 500, `the task was interrupted ${maxAttempts} times`);
+      return;
+    }
+    const remaining = task.deadline_at - Date.now();
+    if (remaining <= 0) {
+      await failTask(lifecycle, taskId, job.id, 408, 'the task ran past its time limit');
+      return;
+    }
+    const controller = new AbortController();
+    inFlight.set(job.id, controller);
+    const deadline = setTimeout(() => controller.abort(new DeadlineAbort('the task ran past its time limit')), remaining);
+    const renewal = setInterval(async () => {
+      try {
+        if (!(await renewLease(store.db, job.id, owner, options.leaseMs, Date.now()))) controller.abort(new LeaseLost('lease lost'));
+      } catch (error) {
+        jobLog.warn({ err: error }, 'lease renewal failed');
+      }
+    }, Math.max(100, Math.floor(options.leaseMs / 3)));
+    try {
+      jobLog.info('task started');
+      const tracks = await render(job, taskId, JSON.parse(task.input) as TaskInput, controller.signal);
+      if (controller.signal.aborted) throw controller.signal.reason;
+      await completeTask(lifecycle, taskId, job.id, tracks);
+      jobLog.info('task succeeded');
+    } catch (error) {
+      const reason = controller.signal.aborted ? controller.signal.reason : error;
+      if (reason instanceof ShutdownAbort) {
+        await releaseJob(store.db, job.id, owner, Date.now(), Date.now(), 'released at shutdown');
+        jobLog.info('task released at shutdown');
+      } else if (reason instanceof LeaseLost) {
+        jobLog.warn('lease lost; another process owns the task now');
+      } else {
+        const failure = failureOf(reason);
+        jobLog.warn({ err: reason, code: failure.code }, 'task failed');
+        await failTask(lifecycle, taskId, job.id, failure.code, failure.message);
+      }
+    } finally {
+      clearTimeout(deadline);
+      clearInterval(renewal);
+      inFlight.delete(job.id);
+    }
+  }
+
+  async function loop(): Promise<void> {
+    while (running) {
+      let job: Job | null = null;
+      try {
+        job = await claimJob(store.db, store.dialect, 'task', owner, options.leaseMs, Date.now());
+      } catch (error) {
+        log.error({ err: error }, 'claiming a task job failed');
+      }
+      if (!job) {
+        if (running) await sleep();
+        continue;
+      }
+      try {
+        await runJob(job);
+      } catch (error) {
+        // The job stays leased and is retried when the lease lapses.
+        log.error({ err: error, taskId: job.ref_id }, 'task job crashed');
+      }
+    }
+  }
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      for (let i = 0; i < options.concurrency; i++) loops.push(loop());
+    },
+    wake,
+    async stop(graceMs) {
+      running = false;
+      wake();
+      const drained = Promise.all(loops).then(() => true);
+      const timedOut = new Promise<false>((resolve) => setTimeout(() => resolve(false), graceMs).unref());
+      if (!(await Promise.race([drained, timedOut]))) {
+        for (const controller of inFlight.values()) controller.abort(new ShutdownAbort('shutting down'));
+        await Promise.all(loops);
+      }
+      loops.length = 0;
+    },
+    get busy() {
+      return inFlight.size;
+    },
+  };
+}

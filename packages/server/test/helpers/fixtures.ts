@@ -1,0 +1,49 @@
+import { registerFile } from '../../src/files/index.js';
+import type { Services } from '../../src/services.js';
+import { submitTask } from '../../src/tasks/index.js';
+import { completeTask, type StoredTrack } from '../../src/tasks/lifecycle.js';
+import { lifecycleContext } from '../../src/server.js';
+import { sineWav } from './audio.js';
+import { TEST_PUBLIC_URL } from './services.js';
+
+/** Stores a WAV as if it had been uploaded; returns its download URL. */
+export async function uploadedWav(services: Services, accountId: string, seconds: number): Promise<string> {
+  const bytes = sineWav(seconds, 22_050, 1);
+  const blobKey = `uploads/test-${Math.random().toString(36).slice(2)}.wav`;
+  await services.blobs.put(blobKey, bytes);
+  const token = await registerFile(
+    services.store.db,
+    { accountId, kind: 'upload', blobKey, contentType: 'audio/wav', size: bytes.length, fileName: 'song.wav', expiresAt: Date.now() + 86_400_000 },
+    Date.now(),
+  );
+  return `${TEST_PUBLIC_URL}/files/${token}/song.wav`;
+}
+
+/** A finished generate task with two tracks of `seconds` (WAV bytes stand in for the audio). */
+export async function finishedGenerateTask(services: Services, accountId: string, seconds = 120): Promise<{ taskId: string; audioIds: string[] }> {
+  const taskId = await submitTask(
+    services.store.db,
+    {
+      accountId,
+      type: 'GENERATE',
+      param: '{}',
+      input: { kind: 'generate', prompt: 'p', style: 'jazz', title: 'T', negativeTags: '', instrumental: true, customMode: false, durationS: seconds },
+      parentMusicId: '',
+      callbackUrl: undefined,
+      model: 'V4_5',
+      price: 0,
+    },
+    { rateLimit: { max: 1000, windowMs: 1 }, taskTimeoutMs: 60_000 },
+  );
+  const job = await services.store.db.selectFrom('jobs').select('id').where('ref_id', '=', taskId).executeTakeFirstOrThrow();
+  const tracks: StoredTrack[] = [];
+  for (const idx of [0, 1]) {
+    const bytes = sineWav(1, 8000, 1);
+    await services.blobs.put(`tasks/${taskId}/${idx}.mp3`, bytes);
+    await services.blobs.put(`tasks/${taskId}/${idx}.jpeg`, bytes);
+    tracks.push({ idx, audioBlob: `tasks/${taskId}/${idx}.mp3`, audioSize: bytes.length, imageBlob: `tasks/${taskId}/${idx}.jpeg`, imageSize: bytes.length, durationS: seconds, modelName: 'm', title: `T${idx}`, tags: 'jazz', prompt: 'p' });
+  }
+  await completeTask(lifecycleContext(services), taskId, job.id, tracks);
+  const rows = await services.store.db.selectFrom('tracks').select('id').where('task_id', '=', taskId).orderBy('idx').execute();
+  return { taskId, audioIds: rows.map((row) => row.id) };
+}
