@@ -19,6 +19,9 @@ export interface Config {
   acestepApiKey: string | null;
   outboundAllow: Cidr[];
   callbackTimeoutMs: number;
+  /** Callback attempts in flight at once, overall and against one host. */
+  callbackConcurrency: number;
+  callbackPerHost: number;
   /** Delays in ms before attempt 1, 2, 3 … (length = number of attempts). */
   callbackScheduleMs: number[];
   rateLimit: { max: number; windowMs: number };
@@ -141,6 +144,8 @@ export function loadConfig(env: Env = process.env): Config {
     acestepApiKey: env.ACESTEP_API_KEY || null,
     outboundAllow,
     callbackTimeoutMs: integer(env, 'REPRISE_CALLBACK_TIMEOUT_MS', 10_000, 100, 600_000),
+    callbackConcurrency: integer(env, 'REPRISE_CALLBACK_CONCURRENCY', 32, 1, 1024),
+    callbackPerHost: integer(env, 'REPRISE_CALLBACK_PER_HOST', 8, 1, 1024),
     callbackScheduleMs: parseSchedule('REPRISE_CALLBACK_SCHEDULE', env.REPRISE_CALLBACK_SCHEDULE || '0,5,25'),
     rateLimit: parseRateLimit('REPRISE_RATE_LIMIT', env.REPRISE_RATE_LIMIT || '20/10s'),
     workers: integer(env, 'REPRISE_WORKERS', 2, 0, 64),

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './api/app.js';
+import { createDispatcher, type Dispatcher } from './callbacks/dispatcher.js';
 import type { Config } from './config.js';
 import { createOutboundClient } from './outbound/index.js';
 import { createEvents, type Services, type TaskChange } from './services.js';
@@ -28,6 +29,7 @@ export function lifecycleContext(services: Services): LifecycleContext {
     publicUrl: services.config.publicUrl,
     refunds: services.config.refunds,
     generatedRetentionMs: services.config.retention.generatedMs,
+    firstCallbackDelayMs: services.config.callbackScheduleMs[0] ?? 0,
     onChange: (taskId, status) => services.events.emit('task', { taskId, status } satisfies TaskChange),
   };
 }
@@ -36,12 +38,13 @@ export interface RunningServer {
   app: FastifyInstance;
   services: Services;
   worker: TaskWorker | null;
+  dispatcher: Dispatcher;
   url: string;
   /** Graceful stop: 455 for new tasks, in-flight work finished or released, then exit. */
   stop(graceMs?: number): Promise<void>;
 }
 
-/** `reprise serve`: API, task worker (and, later, the callback dispatcher) in one process. */
+/** `reprise serve`: API, task worker and callback dispatcher in one process. */
 export async function startServer(config: Config, options: { logger?: boolean } = {}): Promise<RunningServer> {
   const services = await createServices(config);
   const app = await buildApp(services, { logger: options.logger ?? true });
@@ -62,6 +65,23 @@ export async function startServer(config: Config, options: { logger?: boolean } 
     services.events.on('submitted', () => active.wake());
     worker.start();
   }
+  const dispatcher = createDispatcher({
+    store: services.store,
+    outbound: services.outbound,
+    scheduleMs: config.callbackScheduleMs,
+    timeoutMs: config.callbackTimeoutMs,
+    concurrency: config.callbackConcurrency,
+    perHost: config.callbackPerHost,
+    log: app.log,
+    observer: {
+      attempt: (outcome, durationMs) => services.events.emit('callback-attempt', { outcome, durationMs }),
+      delivered: (latencyMs) => services.events.emit('callback-delivered', { latencyMs }),
+    },
+  });
+  // A finished stage owes a callback due now: wake the dispatcher instead of waiting for its poll.
+  services.events.on('task', () => dispatcher.wake());
+  services.events.on('redeliver', () => dispatcher.wake());
+  dispatcher.start();
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -72,10 +92,12 @@ export async function startServer(config: Config, options: { logger?: boolean } 
     app,
     services,
     worker,
+    dispatcher,
     url,
     async stop(graceMs = 10_000) {
       services.draining = true;
       await worker?.stop(graceMs);
+      await dispatcher.stop();
       await app.close();
       await pool.close();
       await services.outbound.close();

@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Services } from '../services.js';
 import { authenticate } from './auth.js';
+import { registerCallbackRoutes } from './callbacks.js';
 import { registerCreditRoutes } from './credits.js';
 import { registerErrorHandling, registerJsonParser } from './errors.js';
 import { registerFileRoutes } from './files.js';
@@ -48,6 +49,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     registerTaskRoutes(api, services);
     registerCreditRoutes(api, services);
     registerUploadRoutes(api, services);
+    registerCallbackRoutes(api, services);
   });
   return app;
 }

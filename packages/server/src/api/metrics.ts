@@ -29,6 +29,31 @@ export function registerMetrics(app: FastifyInstance, services: Services): Regis
     },
   });
 
+  new Gauge({
+    name: 'reprise_callback_oldest_due_age_seconds',
+    help: 'How long the oldest due callback has been waiting (0 when none)',
+    registers: [registry],
+    async collect() {
+      const now = Date.now();
+      const { oldestRunAt } = await countDue(services.store.db, 'callback', now);
+      this.set(oldestRunAt === null ? 0 : (now - oldestRunAt) / 1000);
+    },
+  });
+  const attempts = new Counter({
+    name: 'reprise_callback_attempts_total',
+    help: 'Callback attempts by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const deliveryLatency = new Histogram({
+    name: 'reprise_callback_delivery_latency_seconds',
+    help: 'From a callback being owed to its successful delivery',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30, 120, 600, 3600],
+    registers: [registry],
+  });
+
+  services.events.on('callback-attempt', (event: { outcome: string }) => attempts.inc({ outcome: event.outcome }));
+  services.events.on('callback-delivered', (event: { latencyMs: number }) => deliveryLatency.observe(event.latencyMs / 1000));
   services.events.on('submitted', () => submitted.inc());
   services.events.on('task', (change: TaskChange) => {
     if (change.status === 'SUCCESS' || change.status === 'GENERATE_AUDIO_FAILED') finished.inc({ status: change.status });

@@ -14,6 +14,7 @@ export async function oweCallback(
   task: { id: string; account_id: string; callback_url: string | null },
   payload: CallbackPayload,
   now: number,
+  firstDelayMs = 0,
 ): Promise<string | null> {
   if (!task.callback_url) return null;
   const id = `msg_${newId('cb').slice(3)}`;
@@ -28,6 +29,7 @@ export async function oweCallback(
       payload: JSON.stringify(payload),
       status: 'pending',
       attempts: 0,
+      round_attempts: 0,
       last_error: null,
       created_at: now,
       updated_at: now,
@@ -36,6 +38,6 @@ export async function oweCallback(
     .onConflict((oc) => oc.columns(['task_id', 'stage']).doNothing())
     .executeTakeFirst();
   if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1) return null;
-  await enqueueJob(tx, 'callback', id, now, now);
+  await enqueueJob(tx, 'callback', id, now + firstDelayMs, now);
   return id;
 }

@@ -126,6 +126,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         .addColumn('payload', 'text', (c) => c.notNull())
         .addColumn('status', 'text', (c) => c.notNull())
         .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('round_attempts', 'integer', (c) => c.notNull().defaultTo(0))
         .addColumn('last_error', 'text')
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .addColumn('updated_at', 'bigint', (c) => c.notNull())

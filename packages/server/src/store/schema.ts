@@ -149,7 +149,10 @@ export interface CallbacksTable {
   /** The exact JSON body to POST. */
   payload: string;
   status: CallbackStatus;
+  /** All attempts ever made. */
   attempts: number;
+  /** Attempts in the current round: the schedule restarts at 0 on redelivery. */
+  round_attempts: number;
   last_error: string | null;
   created_at: number;
   updated_at: number;

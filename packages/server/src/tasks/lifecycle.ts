@@ -1,5 +1,5 @@
 import { refundTask } from '../accounts/index.js';
-import { type CallbackPayload, errorPayload, type FailureCode, oweCallback, successPayload } from '../callbacks/index.js';
+import { type CallbackPayload, errorPayload, type FailureCode, oweCallback, successPayload, withJitter } from '../callbacks/index.js';
 import { registerFile } from '../files/index.js';
 import { newAudioId } from '../ids.js';
 import { finishJob } from '../jobs/index.js';
@@ -17,6 +17,8 @@ export interface LifecycleContext {
   publicUrl: string;
   refunds: boolean;
   generatedRetentionMs: number;
+  /** Delay before a callback's first attempt (REPRISE_CALLBACK_SCHEDULE's first step). */
+  firstCallbackDelayMs: number;
   /** Called after a commit that changed a task (wakes the dispatcher, feeds SSE). */
   onChange?: (taskId: string, status: TaskStatus) => void;
 }
@@ -92,8 +94,8 @@ async function setStatus(tx: Tx, taskId: string, from: readonly TaskStatus[], to
   return Number(result.numUpdatedRows) === 1;
 }
 
-async function owe(tx: Tx, task: TasksTable, payload: CallbackPayload, now: number): Promise<void> {
-  await oweCallback(tx, task, payload, now);
+async function owe(context: LifecycleContext, tx: Tx, task: TasksTable, payload: CallbackPayload, now: number): Promise<void> {
+  await oweCallback(tx, task, payload, now, withJitter(context.firstCallbackDelayMs));
 }
 
 /** Generate's text stage: the structure sheet is ready (TEXT_SUCCESS). */
@@ -102,7 +104,7 @@ export async function recordTextStage(context: LifecycleContext, taskId: string,
   const changed = await context.db.transaction().execute(async (tx) => {
     const task = await lockTask(tx, taskId, now);
     if (!(await setStatus(tx, taskId, ['PENDING'], 'TEXT_SUCCESS', now, { sheet }))) return false;
-    await owe(tx, task, successPayload('text', taskId, []), now);
+    await owe(context, tx, task, successPayload('text', taskId, []), now);
     return true;
   });
   if (changed) context.onChange?.(taskId, 'TEXT_SUCCESS');
@@ -117,7 +119,7 @@ export async function recordFirstStage(context: LifecycleContext, taskId: string
     await recordTracks(tx, task, [track], context, now);
     await setStatus(tx, taskId, ['PENDING', 'TEXT_SUCCESS'], 'FIRST_SUCCESS', now);
     const rows = await tracksOf(tx, taskId);
-    await owe(tx, task, successPayload('first', taskId, rows.map((row) => toCallbackTrack(row, context.publicUrl))), now);
+    await owe(context, tx, task, successPayload('first', taskId, rows.map((row) => toCallbackTrack(row, context.publicUrl))), now);
     return true;
   });
   if (changed) context.onChange?.(taskId, 'FIRST_SUCCESS');
@@ -133,7 +135,7 @@ export async function completeTask(context: LifecycleContext, taskId: string, jo
     await recordTracks(tx, task, tracks, context, now);
     await setStatus(tx, taskId, ['PENDING', 'TEXT_SUCCESS', 'FIRST_SUCCESS'], 'SUCCESS', now, { finished_at: now });
     const rows = await tracksOf(tx, taskId);
-    await owe(tx, task, successPayload('complete', taskId, rows.map((row) => toCallbackTrack(row, context.publicUrl))), now);
+    await owe(context, tx, task, successPayload('complete', taskId, rows.map((row) => toCallbackTrack(row, context.publicUrl))), now);
     return true;
   });
   if (changed) context.onChange?.(taskId, 'SUCCESS');
@@ -157,7 +159,7 @@ export async function failTask(context: LifecycleContext, taskId: string, jobId:
       error_message: message,
     });
     if (context.refunds) await refundTask(tx, task.account_id, taskId, task.price, now);
-    await owe(tx, task, errorPayload(finalCode, taskId, message), now);
+    await owe(context, tx, task, errorPayload(finalCode, taskId, message), now);
     return true;
   });
   if (changed) context.onChange?.(taskId, 'GENERATE_AUDIO_FAILED');

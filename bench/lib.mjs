@@ -1,0 +1,56 @@
+// Helpers shared by the benchmarks: child servers, autocannon runs, RSS readings.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+
+export const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+export const cli = path.join(root, 'packages/server/dist/cli.js');
+
+export function tempDir(label) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `reprise-bench-${label}-`));
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Starts a Node child that prints one line `LISTENING <port>` when ready. */
+export function startChild(args, env = {}) {
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    child.stdout.on('data', (chunk) => {
+      buffered += chunk;
+      const match = /LISTENING (\d+)/.exec(buffered);
+      if (match) resolve({ child, port: Number(match[1]) });
+    });
+    child.once('exit', (code) => reject(new Error(`child exited with ${code} before listening`)));
+  });
+}
+
+export async function stopChild(child) {
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
+}
+
+export function runCannon(options) {
+  return new Promise((resolve, reject) => {
+    autocannon({ connections: 32, duration: 8, ...options }, (error, result) => (error ? reject(error) : resolve(result)));
+  });
+}
+
+/** Resident set size of a process in MB, from /proc. */
+export function rssMb(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+export function runCli(args, env) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`reprise ${args.join(' ')} exited ${code}`))));
+  });
+}

@@ -1,0 +1,37 @@
+// The reprise API alone (no worker), on the store named by DATABASE_URL, for bench/submit.
+// Prints `LISTENING <port>` and, on the next line, a JSON fixture: an API key and a finished
+// parent task whose track mode-1 submissions can reference.
+import { createAccount } from '../packages/server/dist/accounts/index.js';
+import { buildApp } from '../packages/server/dist/api/app.js';
+import { loadConfig } from '../packages/server/dist/config.js';
+import { lifecycleContext, createServices } from '../packages/server/dist/server.js';
+import { completeTask, submitTask } from '../packages/server/dist/tasks/index.js';
+
+const config = loadConfig({ ...process.env, REPRISE_WORKERS: '0', LOG_LEVEL: 'silent', REPRISE_RATE_LIMIT: '100000000/1s' });
+const services = await createServices(config);
+const app = await buildApp(services, { logger: false });
+const account = await createAccount(services.store.db, { name: 'bench', credits: 1_000_000_000, webhookKey: true });
+const taskId = await submitTask(
+  services.store.db,
+  {
+    accountId: account.accountId,
+    type: 'GENERATE',
+    param: '{}',
+    input: { kind: 'generate', prompt: 'p', style: 'jazz', title: 'T', negativeTags: '', instrumental: true, customMode: false, durationS: 180 },
+    parentMusicId: '',
+    callbackUrl: undefined,
+    model: 'V4_5',
+    price: 0,
+  },
+  { rateLimit: { max: 10, windowMs: 1 }, taskTimeoutMs: 60_000 },
+);
+const job = await services.store.db.selectFrom('jobs').select('id').where('ref_id', '=', taskId).executeTakeFirstOrThrow();
+const bytes = new Uint8Array(16);
+await services.blobs.put(`tasks/${taskId}/0.mp3`, bytes);
+await services.blobs.put(`tasks/${taskId}/0.jpeg`, bytes);
+await completeTask(lifecycleContext(services), taskId, job.id, [
+  { idx: 0, audioBlob: `tasks/${taskId}/0.mp3`, audioSize: 16, imageBlob: `tasks/${taskId}/0.jpeg`, imageSize: 16, durationS: 180, modelName: 'm', title: 'T', tags: 'jazz', prompt: 'p' },
+]);
+const track = await services.store.db.selectFrom('tracks').select('id').where('task_id', '=', taskId).executeTakeFirstOrThrow();
+await app.listen({ port: 0, host: '127.0.0.1' });
+process.stdout.write(`LISTENING ${app.server.address().port}\n${JSON.stringify({ apiKey: account.apiKey, taskId, audioId: track.id })}\n`);
