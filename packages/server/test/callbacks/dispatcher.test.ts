@@ -1,0 +1,207 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAccount } from '../../src/accounts/index.js';
+import { createDispatcher, type Dispatcher } from '../../src/callbacks/dispatcher.js';
+import { oweCallback, successPayload } from '../../src/callbacks/index.js';
+import type { Services } from '../../src/services.js';
+import { submitTask } from '../../src/tasks/index.js';
+import { closeServices, createTestServices } from '../helpers/services.js';
+import { storeTargets } from '../helpers/stores.js';
+import { waitFor } from '../helpers/wait.js';
+
+const silentLog = { info() {}, warn() {}, error() {}, child() { return silentLog; } } as never;
+
+/** A receiver on loopback whose path chooses its fault. */
+function faultyReceiver() {
+  const hits = new Map<string, Array<{ at: number; headers: http.IncomingHttpHeaders; body: string }>>();
+  const sockets = new Set<import('node:net').Socket>();
+  const server = http.createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => (body += chunk));
+    request.on('end', () => {
+      const path = request.url ?? '/';
+      const list = hits.get(path) ?? [];
+      list.push({ at: Date.now(), headers: request.headers, body });
+      hits.set(path, list);
+      if (path === '/ok') response.end('{"ok":true}');
+      else if (path === '/500') response.writeHead(500).end('boom');
+      else if (path === '/flaky') response.writeHead(list.length === 1 ? 503 : 200).end();
+      else if (path === '/429') response.writeHead(429, { 'retry-after': '1' }).end();
+      else if (path === '/redirect') response.writeHead(302, { location: `http://127.0.0.1:${counterPort}/target` }).end();
+      else if (path === '/big') response.end('x'.repeat(200 * 1024));
+      else if (path === '/reset') request.socket.destroy();
+      else if (path === '/slow-headers') setTimeout(() => response.end('late'), 2000);
+      // '/hang': never answers
+    });
+  });
+  let connections = 0;
+  server.on('connection', (socket) => {
+    connections++;
+    sockets.add(socket);
+  });
+  let counterPort = 0;
+  let counterConnections = 0;
+  const counter = http.createServer((_q, r) => r.end());
+  counter.on('connection', () => counterConnections++);
+  return {
+    hits,
+    async start() {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      await new Promise<void>((resolve) => counter.listen(0, '127.0.0.1', resolve));
+      counterPort = (counter.address() as AddressInfo).port;
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    },
+    counterConnections: () => counterConnections,
+    connections: () => connections,
+    async stop() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+      await new Promise((resolve) => counter.close(resolve));
+    },
+  };
+}
+
+describe.each(storeTargets())('callback dispatcher on $name', (target) => {
+  let services: Services;
+  let dispatcher: Dispatcher;
+  const receiver = faultyReceiver();
+  let base: string;
+  let accountId: string;
+  let secret: string;
+
+  beforeAll(async () => {
+    base = await receiver.start();
+    services = await createTestServices(target, { REPRISE_OUTBOUND_ALLOW: '127.0.0.0/8' });
+    const account = await createAccount(services.store.db, { name: 'cb', credits: 10_000, webhookKey: true });
+    accountId = account.accountId;
+    secret = account.webhookHmacKey!;
+    dispatcher = createDispatcher({ store: services.store, outbound: services.outbound, scheduleMs: [0, 300, 600], timeoutMs: 500, concurrency: 8, perHost: 8, pollMs: 50, log: silentLog });
+    dispatcher.start();
+  });
+  afterAll(async () => {
+    await dispatcher.stop();
+    await receiver.stop();
+    await closeServices(services);
+  });
+
+  async function owe(path: string): Promise<{ taskId: string; callbackId: string }> {
+    const taskId = await submitTask(
+      services.store.db,
+      { accountId, type: 'REPLACE_SECTION', param: '{}', input: { kind: 'generate', prompt: '', style: '', title: '', negativeTags: '', instrumental: true, customMode: false, durationS: 1 }, parentMusicId: '', callbackUrl: `${base}${path}`, model: '', price: 1 },
+      { rateLimit: { max: 10_000, windowMs: 1 }, taskTimeoutMs: 60_000 },
+    );
+    const callbackId = await services.store.db.transaction().execute(async (tx) => {
+      const task = await tx.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirstOrThrow();
+      return oweCallback(tx, task, successPayload('complete', taskId, []), Date.now());
+    });
+    dispatcher.wake();
+    return { taskId, callbackId: callbackId! };
+  }
+
+  const settled = (callbackId: string) =>
+    waitFor(
+      async () => {
+        const row = await services.store.db.selectFrom('callbacks').selectAll().where('id', '=', callbackId).executeTakeFirstOrThrow();
+        return row.status === 'pending' ? undefined : row;
+      },
+      15_000,
+      `callback ${callbackId} to settle`,
+    );
+  const attempts = (callbackId: string) => services.store.db.selectFrom('callback_attempts').selectAll().where('callback_id', '=', callbackId).orderBy('id').execute();
+
+  it('delivers a signed callback once on 2xx', async () => {
+    const { taskId, callbackId } = await owe('/ok');
+    const row = await settled(callbackId);
+    expect(row.status).toBe('delivered');
+    const [hit] = receiver.hits.get('/ok')!.filter((h) => JSON.parse(h.body).data.task_id === taskId);
+    expect(hit!.headers['content-type']).toBe('application/json');
+    expect(hit!.headers['webhook-id']).toBe(callbackId);
+    expect(new Webhook(secret).verify(hit!.body, hit!.headers as Record<string, string>)).toBeTruthy();
+    expect((await attempts(callbackId)).map((a) => a.http_status)).toEqual([200]);
+  });
+
+  it('retries a 500 on the schedule (0, ~300, ~600 ms) and then gives up', async () => {
+    const { callbackId } = await owe('/500');
+    const row = await settled(callbackId);
+    expect(row).toMatchObject({ status: 'failed', attempts: 3, last_error: 'HTTP 500' });
+    const log = await attempts(callbackId);
+    expect(log.map((a) => a.http_status)).toEqual([500, 500, 500]);
+    expect(log.map((a) => a.response_body)).toEqual(['boom', 'boom', 'boom']);
+    const gaps = [log[1]!.started_at - (log[0]!.started_at + log[0]!.duration_ms), log[2]!.started_at - (log[1]!.started_at + log[1]!.duration_ms)];
+    expect(gaps[0]).toBeGreaterThanOrEqual(240);
+    expect(gaps[1]).toBeGreaterThanOrEqual(480);
+  });
+
+  it('delivers on the second attempt after a 503', async () => {
+    const { callbackId } = await owe('/flaky');
+    expect((await settled(callbackId)).status).toBe('delivered');
+    expect((await attempts(callbackId)).map((a) => a.http_status)).toEqual([503, 200]);
+  });
+
+  it('honours Retry-After within [step, 2 × step]', async () => {
+    const { callbackId } = await owe('/429');
+    await settled(callbackId);
+    const log = await attempts(callbackId);
+    expect(log).toHaveLength(3);
+    const gap = log[1]!.started_at - (log[0]!.started_at + log[0]!.duration_ms);
+    // Retry-After: 1 s, clamped to 2 × 300 ms.
+    expect(gap).toBeGreaterThanOrEqual(590);
+  });
+
+  it('treats a redirect as a failure and never follows it', async () => {
+    const { callbackId } = await owe('/redirect');
+    const row = await settled(callbackId);
+    expect(row.last_error).toBe('HTTP 302 (redirects are not followed)');
+    expect(receiver.counterConnections()).toBe(0);
+  });
+
+  it('times out hanging receivers and slow headers within the limit, resets are network errors', async () => {
+    const started = Date.now();
+    const [hang, slow, reset] = await Promise.all([owe('/hang'), owe('/slow-headers'), owe('/reset')]);
+    for (const { callbackId } of [hang, slow]) {
+      const row = await settled(callbackId);
+      expect(row.status).toBe('failed');
+      const log = await attempts(callbackId);
+      expect(log.map((a) => a.error_class)).toEqual(['timeout', 'timeout', 'timeout']);
+      for (const attempt of log) expect(attempt.duration_ms).toBeLessThan(1500);
+    }
+    const resetLog = await attempts((await settled(reset.callbackId)).id);
+    expect(resetLog.every((a) => a.http_status === null && a.error_class !== null && a.error_class !== 'timeout')).toBe(true);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('accepts a large 2xx body but stores at most 16 KiB of it', async () => {
+    const { callbackId } = await owe('/big');
+    expect((await settled(callbackId)).status).toBe('delivered');
+    const [attempt] = await attempts(callbackId);
+    expect(attempt!.response_body!.length).toBe(16 * 1024);
+  });
+
+  it('refuses a private destination before connecting, as a failed attempt', async () => {
+    const strict = await createTestServices(target, {});
+    const account = await createAccount(strict.store.db, { name: 'strict', credits: 10, webhookKey: false });
+    const taskId = await submitTask(
+      strict.store.db,
+      { accountId: account.accountId, type: 'REPLACE_SECTION', param: '{}', input: { kind: 'generate', prompt: '', style: '', title: '', negativeTags: '', instrumental: true, customMode: false, durationS: 1 }, parentMusicId: '', callbackUrl: `${base}/ok`, model: '', price: 1 },
+      { rateLimit: { max: 10, windowMs: 1 }, taskTimeoutMs: 60_000 },
+    );
+    const before = receiver.connections();
+    const callbackId = await strict.store.db.transaction().execute(async (tx) => {
+      const task = await tx.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirstOrThrow();
+      return oweCallback(tx, task, successPayload('complete', taskId, []), Date.now());
+    });
+    const strictDispatcher = createDispatcher({ store: strict.store, outbound: strict.outbound, scheduleMs: [0], timeoutMs: 500, pollMs: 50, log: silentLog });
+    strictDispatcher.start();
+    const row = await waitFor(async () => {
+      const r = await strict.store.db.selectFrom('callbacks').selectAll().where('id', '=', callbackId!).executeTakeFirstOrThrow();
+      return r.status === 'pending' ? undefined : r;
+    }, 10_000, 'refusal');
+    await strictDispatcher.stop();
+    await closeServices(strict);
+    expect(row.status).toBe('failed');
+    expect(row.last_error).toMatch(/^refused: /);
+    expect(receiver.connections()).toBe(before);
+  });
+});

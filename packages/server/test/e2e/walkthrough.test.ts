@@ -1,0 +1,157 @@
+import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sineWav } from '../helpers/audio.js';
+import { freePort, kill, runCli, startServe } from '../helpers/process.js';
+import { storeTargets, tempDir } from '../helpers/stores.js';
+import { waitFor } from '../helpers/wait.js';
+
+interface Received {
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/**
+ * The README's walk-through against a real `reprise serve`: upload → replace-section
+ * (mode 2) → callback and polling → download; then mode 1 on a generated track,
+ * the delivery log, redelivery and task events.
+ */
+describe.each(storeTargets())('README walk-through on $name', (target) => {
+  let server: ChildProcess;
+  let base: string;
+  let apiKey: string;
+  let secret: string;
+  let receiverUrl: string;
+  const received: Received[] = [];
+  const receiver = http.createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => (body += chunk));
+    request.on('end', () => {
+      received.push({ headers: request.headers, body });
+      response.end('{"status":"received"}');
+    });
+  });
+
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/callback`;
+    const env = { REPRISE_DATA_DIR: tempDir('walk'), DATABASE_URL: await target.fresh(), REPRISE_OUTBOUND_ALLOW: '127.0.0.0/8', REPRISE_GENERATE_DURATION_S: '30', LOG_LEVEL: 'error' };
+    const created = await runCli(['accounts', 'create', '--name', 'me', '--credits', '100', '--webhook-key'], env);
+    expect(created.code).toBe(0);
+    ({ apiKey, webhookHmacKey: secret } = JSON.parse(created.stdout));
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    server = await startServe(env, port);
+  });
+  afterAll(async () => {
+    await kill(server, 'SIGTERM');
+    await new Promise((resolve) => receiver.close(resolve));
+  });
+
+  const auth = () => ({ authorization: `Bearer ${apiKey}` });
+  const postJson = async (path: string, body: unknown) => {
+    const response = await fetch(`${base}${path}`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return (await response.json()) as { code: number; msg: string; data: any };
+  };
+  const record = async (taskId: string) => {
+    const response = await fetch(`${base}/api/v1/generate/record-info?taskId=${taskId}`, { headers: auth() });
+    return ((await response.json()) as { data: any }).data;
+  };
+  const finished = (taskId: string) => waitFor(async () => {
+    const data = await record(taskId);
+    return ['SUCCESS', 'GENERATE_AUDIO_FAILED'].includes(data.status) ? data : undefined;
+  }, 90_000, `task ${taskId}`, 200);
+  const callbacksFor = (taskId: string) => received.filter((r) => JSON.parse(r.body).data.task_id === taskId);
+
+  it('upload → replace seconds 12–24 → signed callback and polling → download', async () => {
+    const form = new FormData();
+    form.append('file', new Blob([sineWav(60, 44_100, 2)], { type: 'audio/wav' }), 'my-song.wav');
+    form.append('uploadPath', 'songs');
+    const upload = (await (await fetch(`${base}/api/file-stream-upload`, { method: 'POST', headers: auth(), body: form })).json()) as { success: boolean; data: { downloadUrl: string } };
+    expect(upload.success).toBe(true);
+
+    const submitted = await postJson('/api/v1/generate/replace-section', {
+      uploadUrl: upload.data.downloadUrl, prompt: 'jazz piano', tags: 'Jazz', title: 'My song, jazz bridge', infillStartS: 12, infillEndS: 24, callBackUrl: receiverUrl,
+    });
+    expect(submitted).toMatchObject({ code: 200, msg: 'success' });
+    const taskId = submitted.data.taskId as string;
+    const data = await finished(taskId);
+    expect(data.status).toBe('SUCCESS');
+    const [track] = data.response.sunoData;
+    expect(track.duration).toBeCloseTo(60, 1);
+
+    const [callback] = await waitFor(async () => (callbacksFor(taskId).length ? callbacksFor(taskId) : undefined), 10_000, 'the callback');
+    const body = JSON.parse(callback!.body);
+    expect(body).toEqual({
+      code: 200,
+      msg: 'All generated successfully.',
+      data: {
+        callbackType: 'complete',
+        task_id: taskId,
+        data: [{ id: track.id, audio_url: track.audioUrl, stream_audio_url: track.streamAudioUrl, image_url: track.imageUrl, prompt: 'jazz piano', model_name: track.modelName, title: 'My song, jazz bridge', tags: 'Jazz', createTime: track.createTime, duration: track.duration }],
+      },
+    });
+    const timestamp = callback!.headers['x-webhook-timestamp'] as string;
+    expect(callback!.headers['x-webhook-signature']).toBe(createHmac('sha256', secret).update(`${taskId}.${timestamp}`).digest('base64'));
+    expect(new Webhook(secret).verify(callback!.body, callback!.headers as Record<string, string>)).toEqual(body);
+    expect((await record(taskId)).callback).toMatchObject({ status: 'delivered', attempts: 1, lastError: null });
+
+    const audio = await fetch(track.audioUrl);
+    expect(audio.headers.get('content-type')).toBe('audio/mpeg');
+    const bytes = Buffer.from(await audio.arrayBuffer());
+    expect(bytes.length).toBeGreaterThan(100_000);
+    const partial = await fetch(track.streamAudioUrl, { headers: { range: 'bytes=0-99' } });
+    expect(partial.status).toBe(206);
+    expect(Buffer.from(await partial.arrayBuffer())).toEqual(bytes.subarray(0, 100));
+    expect((await fetch(track.imageUrl)).headers.get('content-type')).toBe('image/jpeg');
+  });
+
+  it('generate sends text, first and complete; mode 1 edits one of its tracks', async () => {
+    const generated = await postJson('/api/v1/generate', { customMode: false, instrumental: true, prompt: 'calm lo-fi with piano', model: 'V4_5', callBackUrl: receiverUrl });
+    const taskId = generated.data.taskId as string;
+    const events = fetch(`${base}/api/v1/tasks/${taskId}/events`, { headers: auth() }).then((r) => r.text());
+    const data = await finished(taskId);
+    expect(data.status).toBe('SUCCESS');
+    expect(data.response.sunoData).toHaveLength(2);
+    const stages = await waitFor(async () => {
+      const types = callbacksFor(taskId).map((r) => JSON.parse(r.body).data.callbackType);
+      return types.length === 3 ? types : undefined;
+    }, 10_000, 'three callbacks');
+    expect(stages).toEqual(['text', 'first', 'complete']);
+    const statuses = [...(await events).matchAll(/data: (.*)/g)].map((m) => JSON.parse(m[1]!).status);
+    expect(statuses.at(-1)).toBe('SUCCESS');
+
+    const audioId = data.response.sunoData[1].id;
+    const edit = await postJson('/api/v1/generate/replace-section', { taskId, audioId, prompt: 'strings', tags: 'classical', title: 'Edit', infillStartS: 5, infillEndS: 15 });
+    const edited = await finished(edit.data.taskId);
+    expect(edited).toMatchObject({ status: 'SUCCESS', parentMusicId: audioId, type: 'REPLACE_SECTION' });
+    expect(edited.response.sunoData[0].duration).toBeCloseTo(30, 1);
+    expect(edited.callback).toEqual({ status: 'none', attempts: 0, lastError: null });
+  });
+
+  it('shows the delivery log and redelivers with the same webhook-id', async () => {
+    const submitted = await postJson('/api/v1/generate', { customMode: false, instrumental: true, prompt: 'funk', callBackUrl: receiverUrl });
+    const taskId = submitted.data.taskId as string;
+    await finished(taskId);
+    await waitFor(async () => (callbacksFor(taskId).length === 3 ? true : undefined), 10_000, 'callbacks');
+    const log = (await (await fetch(`${base}/api/v1/tasks/${taskId}/callbacks`, { headers: auth() })).json()) as { data: any[] };
+    expect(log.data.map((entry) => [entry.stage, entry.status, entry.attemptLog.length])).toEqual([
+      ['text', 'delivered', 1],
+      ['first', 'delivered', 1],
+      ['complete', 'delivered', 1],
+    ]);
+    expect(log.data[2].attemptLog[0]).toMatchObject({ httpStatus: 200, errorClass: null, responseBody: '{"status":"received"}' });
+
+    const redelivered = await postJson(`/api/v1/tasks/${taskId}/callbacks/redeliver`, {});
+    expect(redelivered.data.deliveryId).toBe(log.data[2].deliveryId);
+    const again = await waitFor(async () => (callbacksFor(taskId).length === 4 ? callbacksFor(taskId) : undefined), 10_000, 'the redelivery');
+    expect(again[3]!.headers['webhook-id']).toBe(again[2]!.headers['webhook-id']);
+    expect(again[3]!.body).toBe(again[2]!.body);
+
+    const foreign = await fetch(`${base}/api/v1/tasks/${'0'.repeat(32)}/callbacks`, { headers: auth() });
+    expect(foreign.status).toBe(404);
+  });
+});
