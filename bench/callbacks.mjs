@@ -1,0 +1,120 @@
+// bench/callbacks: the callback dispatcher against a loopback receiver (its own process).
+// 1. Throughput: 10,000 owed callbacks delivered (claim + sign + POST + record) per second,
+//    as a ratio to raw undici request() POSTs per second to the same receiver in the same run.
+// 2. Latency from a task's completion to the receiver getting its callback, idle queue (p50, p99).
+// 3. RSS growth of this process while 10,000 callbacks are due.
+import path from 'node:path';
+import { Agent, request } from 'undici';
+import { createAccount } from '../packages/server/dist/accounts/index.js';
+import { createDispatcher } from '../packages/server/dist/callbacks/dispatcher.js';
+import { oweCallback, successPayload } from '../packages/server/dist/callbacks/index.js';
+import { loadConfig } from '../packages/server/dist/config.js';
+import { createServices, lifecycleContext } from '../packages/server/dist/server.js';
+import { completeTask, submitTask } from '../packages/server/dist/tasks/index.js';
+import { startChild, stopChild, tempDir } from './lib.mjs';
+
+const COUNT = Number(process.env.BENCH_CALLBACKS ?? 10_000);
+const CONCURRENCY = 32;
+const silent = { info() {}, warn() {}, error() {}, child() { return silent; } };
+const percentile = (values, p) => values.slice().sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))];
+const rss = () => process.memoryUsage().rss / 1024 / 1024;
+
+const { child: receiver, port } = await startChild([path.join(path.dirname(new URL(import.meta.url).pathname), 'receiver.mjs')]);
+const url = `http://127.0.0.1:${port}/callback`;
+const stats = async () => (await (await fetch(`http://127.0.0.1:${port}/stats`)).json());
+
+const sampleBody = JSON.stringify(successPayload('complete', 'a'.repeat(32), [{ id: 'e231c8a0-0000-4000-8000-00008cadc7dc', audio_url: 'http://127.0.0.1:3000/files/x.mp3', stream_audio_url: 'http://127.0.0.1:3000/files/x/stream', image_url: 'http://127.0.0.1:3000/files/x.jpeg', prompt: 'jazz piano', model_name: 'reprise-procedural-1', title: 'T', tags: 'Jazz', createTime: '2026-01-01 00:00:00', duration: 180 }]));
+
+// Baseline: raw undici POSTs, same body, same concurrency.
+const agent = new Agent({ connections: CONCURRENCY });
+await stats();
+let sent = 0;
+const baselineStart = performance.now();
+await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+  while (sent < COUNT) {
+    sent++;
+    const response = await request(url, { method: 'POST', body: sampleBody, headers: { 'content-type': 'application/json' }, dispatcher: agent });
+    await response.body.dump();
+  }
+}));
+const baselineRate = COUNT / ((performance.now() - baselineStart) / 1000);
+await agent.close();
+await stats();
+console.log(`raw undici: ${baselineRate.toFixed(0)} POST/s`);
+
+async function run(label, env) {
+  const config = loadConfig({ REPRISE_DATA_DIR: tempDir('cb'), REPRISE_OUTBOUND_ALLOW: '127.0.0.0/8', LOG_LEVEL: 'silent', ...env });
+  const services = await createServices(config);
+  const account = await createAccount(services.store.db, { name: 'bench', credits: 10 * COUNT, webhookKey: true });
+  const limits = { rateLimit: { max: 10 * COUNT, windowMs: 1 }, taskTimeoutMs: 600_000 };
+  const newTask = () => submitTask(services.store.db, { accountId: account.accountId, type: 'REPLACE_SECTION', param: '{}', input: { kind: 'generate' }, parentMusicId: '', callbackUrl: url, model: '', price: 1 }, limits);
+
+  // Throughput: owe COUNT callbacks, then let the dispatcher drain them.
+  const rssBefore = rss();
+  for (let i = 0; i < COUNT; i++) {
+    const taskId = await newTask();
+    await services.store.db.transaction().execute(async (tx) => {
+      const task = await tx.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirstOrThrow();
+      await oweCallback(tx, task, JSON.parse(sampleBody.replace('a'.repeat(32), taskId)), Date.now());
+    });
+  }
+  let peak = rss();
+  const sampler = setInterval(() => (peak = Math.max(peak, rss())), 50);
+  const dispatcher = createDispatcher({ store: services.store, outbound: services.outbound, scheduleMs: config.callbackScheduleMs, timeoutMs: config.callbackTimeoutMs, concurrency: CONCURRENCY, perHost: CONCURRENCY, log: silent });
+  const start = performance.now();
+  dispatcher.start();
+  let delivered = 0;
+  while (delivered < COUNT) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    delivered = Number((await services.store.db.selectFrom('callbacks').select((eb) => eb.fn.countAll().as('n')).where('status', '=', 'delivered').executeTakeFirstOrThrow()).n);
+  }
+  const rate = COUNT / ((performance.now() - start) / 1000);
+  clearInterval(sampler);
+  await stats();
+  console.log(`${label}: ${rate.toFixed(0)} callbacks/s delivered; RATIO dispatcher/raw undici = ${(rate / baselineRate).toFixed(3)} (goal >= 0.6)`);
+  console.log(`${label}: RSS ${rssBefore.toFixed(1)} MB before owing ${COUNT}, peak ${peak.toFixed(1)} MB while draining: growth ${(peak - rssBefore).toFixed(1)} MB (goal <= 50 MB)`);
+
+  // Latency, idle queue: complete a task, time until the receiver has its callback.
+  const context = lifecycleContext(services);
+  const onChange = context.onChange;
+  context.onChange = (taskId, status) => {
+    onChange?.(taskId, status);
+    dispatcher.wake();
+  };
+  await services.blobs.put('bench/a.mp3', new Uint8Array(8));
+  const latencies = [];
+  for (let i = 0; i < 200; i++) {
+    const taskId = await newTask();
+    const job = await services.store.db.selectFrom('jobs').select('id').where('ref_id', '=', taskId).executeTakeFirstOrThrow();
+    const completedAt = Date.now();
+    await completeTask(context, taskId, job.id, [{ idx: 0, audioBlob: 'bench/a.mp3', audioSize: 8, imageBlob: 'bench/a.mp3', imageSize: 8, durationS: 1, modelName: 'm', title: 't', tags: 'x', prompt: 'p' }]);
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      const arrived = (await stats()).arrivals[taskId];
+      if (arrived) {
+        latencies.push(arrived - completedAt);
+        break;
+      }
+    }
+  }
+  console.log(`${label}: completion → receipt p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms (goals <= 20 ms, <= 100 ms)`);
+  await dispatcher.stop();
+  await services.outbound.close();
+  await services.store.close();
+}
+
+await run('SQLite', {});
+const pgUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+if (pgUrl) {
+  const pg = (await import('pg')).default;
+  const schema = `bench_${Date.now().toString(36)}`;
+  const client = new pg.Client({ connectionString: pgUrl });
+  await client.connect();
+  await client.query(`create schema ${schema}`);
+  const withPath = new URL(pgUrl);
+  withPath.searchParams.set('options', `-c search_path=${schema}`);
+  await run('PostgreSQL', { DATABASE_URL: withPath.toString() });
+  await client.query(`drop schema ${schema} cascade`);
+  await client.end();
+}
+await stopChild(receiver);
