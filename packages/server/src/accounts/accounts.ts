@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { ApiError } from '../errors.js';
 import { newId, sha256Hex } from '../ids.js';
 import type { Db, Executor } from '../store/index.js';
@@ -71,12 +72,13 @@ export async function createKey(db: Db, accountId: string): Promise<string> {
 /** Revokes every live key whose visible prefix starts with `prefix`; returns how many. */
 export async function revokeKeys(db: Db, prefix: string): Promise<number> {
   if (prefix.length < 6) throw new ApiError(422, 'key-prefix: give at least 6 characters of the key');
-  const escaped = prefix.replace(/[\\%_]/g, (c) => `\\${c}`);
+  // Only the first 12 characters of a key are stored; compare on what both sides have.
+  const visible = prefix.slice(0, 12);
   const result = await db
     .updateTable('api_keys')
     .set({ revoked_at: Date.now() })
     .where('revoked_at', 'is', null)
-    .where((eb) => eb('prefix', 'like', `${escaped}%`).or('prefix', '=', prefix.slice(0, 12)))
+    .where(sql<string>`substr(prefix, 1, ${visible.length})`, '=', visible)
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }

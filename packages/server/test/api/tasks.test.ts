@@ -129,7 +129,7 @@ describe.each(storeTargets())('task API on $name', (target) => {
     await expectRefusal({ ...section, taskId: parent.taskId, audioId: foreignParent.audioIds[0] }, 422, `audioId: is not a track of task ${parent.taskId}`);
     await expectRefusal({ ...section, taskId: parent.taskId, audioId: parent.audioIds[0], infillStartS: 30, infillEndS: 41 }, 422, 'infillEndS: must not exceed the source duration (40 s)');
     await expectRefusal({ ...section, taskId: parent.taskId, audioId: parent.audioIds[0], infillStartS: 0, infillEndS: 21 }, 422, 'infillEndS: the section (21 s) must not exceed 50% of the source duration (40 s)');
-    await expectRefusal({ ...section, uploadUrl: short, infillStartS: 2, infillEndS: 12 }, 422, 'infillEndS: the section (10 s) must not exceed 50% of the source duration (20 s)');
+    await expectRefusal({ ...section, uploadUrl: short, infillStartS: 2, infillEndS: 13 }, 422, 'infillEndS: the section (11 s) must not exceed 50% of the source duration (20 s)');
     await expectRefusal({ ...section, uploadUrl: `${short}x/../nothing`.replace(/files\/[^/]+/, 'files/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA') }, 422, 'uploadUrl: no such file (it may have expired)');
   });
 
