@@ -124,6 +124,9 @@ export function loadConfig(env: Env = process.env): Config {
   if (engine === 'acestep' && !acestepUrl) {
     throw new ConfigError('ACESTEP_URL is required when REPRISE_ENGINE=acestep (e.g. http://gpu-host:8001)');
   }
+  if (engine === 'acestep') {
+    throw new ConfigError('REPRISE_ENGINE=acestep is not available in this release yet; use procedural (see docs/engines.md)');
+  }
   let outboundAllow: Cidr[];
   try {
     outboundAllow = parseCidrList(env.REPRISE_OUTBOUND_ALLOW ?? '');
