@@ -1,182 +1,326 @@
-import net from 'node:net';
-
 /**
- * Which IP addresses reprise may connect to on a user's behalf (SPEC §5.4).
- * Addresses are parsed into bytes and checked against refused ranges; IPv6 forms
- * that embed an IPv4 address (mapped, compatible, NAT64, 6to4, Teredo) are
- * checked as that IPv4 address too. An allow-list re-opens ranges explicitly.
+ * Which IP addresses reprise may send requests to (SPEC §5.4).
+ *
+ * Addresses are parsed by our own code, never trusted as text: IPv4 is read the way the WHATWG URL
+ * parser and inet_aton read it (decimal `2130706433`, hex `0x7f.1`, octal `0177.0.0.1`, short forms
+ * `127.1`), and IPv6 addresses that carry an IPv4 address (mapped, NAT64, 6to4) are judged by the
+ * IPv4 address they lead to. Values are bigints so one CIDR matcher serves both families.
  */
+
+export interface IpAddress {
+  readonly family: 4 | 6;
+  readonly value: bigint;
+}
+
 export interface Cidr {
-  bytes: Uint8Array;
-  prefix: number;
-  text: string;
+  readonly family: 4 | 6;
+  /** Network address with the host bits cleared. */
+  readonly base: bigint;
+  readonly prefix: number;
+  /** Canonical text, e.g. `127.0.0.0/8`. */
+  readonly text: string;
 }
 
 export type AddressVerdict = { ok: true } | { ok: false; reason: string };
 
-/** Parses IPv4 in every spelling inet_aton accepts: `127.1`, `0x7f.1`, `0177.0.0.1`, `2130706433`. */
-export function parseIPv4Loose(text: string): Uint8Array | null {
-  if (!/^[0-9a-fA-FxX.]+$/.test(text)) return null;
-  // A single trailing dot is the root label (`127.0.0.1.`); empty labels elsewhere make it no address.
-  const trimmed = text.endsWith('.') ? text.slice(0, -1) : text;
-  const parts = trimmed.split('.');
-  if (parts.length < 1 || parts.length > 4) return null;
-  const values: number[] = [];
-  for (const part of parts) {
-    let value: number;
-    if (/^0[xX][0-9a-fA-F]*$/.test(part)) value = part.length === 2 ? 0 : Number.parseInt(part.slice(2), 16);
-    else if (/^0[0-7]+$/.test(part)) value = Number.parseInt(part, 8);
-    else if (/^(0|[1-9][0-9]*)$/.test(part)) value = Number(part);
-    else return null;
-    if (!Number.isFinite(value)) return null;
-    values.push(value);
-  }
-  const last = values.pop() as number;
-  if (values.some((v) => v > 255)) return null;
-  const lastMax = 2 ** (8 * (4 - values.length)) - 1;
-  if (last > lastMax) return null;
-  const bytes = new Uint8Array(4);
-  values.forEach((v, i) => (bytes[i] = v));
-  for (let i = 3; i >= values.length; i--) {
-    bytes[i] = Math.floor(last / 2 ** (8 * (3 - i))) % 256;
-  }
-  return bytes;
-}
+const bitsOf = (family: 4 | 6): number => (family === 4 ? 32 : 128);
 
-/** Parses an IPv6 address (optionally with an IPv4 tail or a zone) into 16 bytes. */
-export function parseIPv6(text: string): Uint8Array | null {
-  const unbracketed = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
-  const address = unbracketed.split('%')[0] ?? '';
-  if (net.isIPv6(address) !== true) return null;
-  let head = address;
-  const tail: number[] = [];
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(address);
-  if (v4?.[1]) {
-    const bytes = v4[1].split('.').map(Number);
-    tail.push(((bytes[0] ?? 0) << 8) | (bytes[1] ?? 0), ((bytes[2] ?? 0) << 8) | (bytes[3] ?? 0));
-    head = address.slice(0, -v4[1].length);
-    if (head.endsWith('::')) head = `${head}`;
-    else head = head.slice(0, -1);
-  }
-  const [left = '', right] = head.split('::') as [string, string | undefined];
-  const parse = (part: string) => (part === '' ? [] : part.split(':').map((group) => Number.parseInt(group, 16)));
-  const leftGroups = parse(left);
-  const rightGroups = right === undefined ? [] : parse(right);
-  const missing = 8 - tail.length - leftGroups.length - rightGroups.length;
-  const groups = right === undefined ? [...leftGroups, ...tail] : [...leftGroups, ...new Array(missing).fill(0), ...rightGroups, ...tail];
-  if (groups.length !== 8) return null;
-  const bytes = new Uint8Array(16);
-  groups.forEach((group, i) => {
-    bytes[2 * i] = group >> 8;
-    bytes[2 * i + 1] = group & 0xff;
-  });
-  return bytes;
-}
+// ---------------------------------------------------------------------------------------------
+// Parsing and formatting
 
-/** Any textual address → bytes (4 or 16), or null when it is not an address. */
-export function parseAddress(text: string): Uint8Array | null {
-  if (text.includes(':')) return parseIPv6(text);
-  return parseIPv4Loose(text);
-}
+const DECIMAL = /^(?:0|[1-9][0-9]*)$/;
+const OCTAL = /^0[0-7]+$/;
+const HEX = /^0[xX][0-9a-fA-F]*$/;
+/** Longer parts cannot be a valid address anyway; the cap keeps BigInt work bounded on hostile input. */
+const MAX_PART_LENGTH = 40;
 
-export function formatAddress(bytes: Uint8Array): string {
-  if (bytes.length === 4) return Array.from(bytes).join('.');
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0)).toString(16));
-  return groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::').replace(/:{3,}/, '::');
-}
-
-function cidr(text: string): Cidr {
-  const [address = '', prefixText] = text.split('/');
-  const bytes = parseAddress(address);
-  const prefix = Number(prefixText);
-  if (!bytes || prefixText === undefined || !/^\d+$/.test(prefixText) || prefix > bytes.length * 8) {
-    throw new Error(`invalid CIDR ${JSON.stringify(text)}`);
-  }
-  return { bytes, prefix, text };
-}
-
-/** `127.0.0.0/8,::1/128` → CIDRs; throws naming the first bad entry. */
-export function parseCidrList(text: string): Cidr[] {
-  return text
-    .split(',')
-    .map((part) => part.trim())
-    .filter((part) => part !== '')
-    .map(cidr);
-}
-
-export function inCidr(bytes: Uint8Array, range: Cidr): boolean {
-  if (bytes.length !== range.bytes.length) return false;
-  let bits = range.prefix;
-  for (let i = 0; bits > 0; i++, bits -= 8) {
-    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
-    if (((bytes[i] ?? 0) & mask) !== ((range.bytes[i] ?? 0) & mask)) return false;
-  }
-  return true;
-}
-
-const REFUSED_V4: Array<[string, string]> = [
-  ['0.0.0.0/8', '"this network" (0.0.0.0/8)'],
-  ['10.0.0.0/8', 'a private range (10.0.0.0/8)'],
-  ['100.64.0.0/10', 'carrier-grade NAT (100.64.0.0/10)'],
-  ['127.0.0.0/8', 'loopback (127.0.0.0/8)'],
-  ['169.254.0.0/16', 'link-local, incl. cloud metadata (169.254.0.0/16)'],
-  ['172.16.0.0/12', 'a private range (172.16.0.0/12)'],
-  ['192.0.0.0/24', 'IETF protocol assignments (192.0.0.0/24)'],
-  ['192.0.2.0/24', 'documentation (192.0.2.0/24)'],
-  ['192.88.99.0/24', '6to4 relay anycast (192.88.99.0/24)'],
-  ['192.168.0.0/16', 'a private range (192.168.0.0/16)'],
-  ['198.18.0.0/15', 'benchmarking (198.18.0.0/15)'],
-  ['198.51.100.0/24', 'documentation (198.51.100.0/24)'],
-  ['203.0.113.0/24', 'documentation (203.0.113.0/24)'],
-  ['224.0.0.0/4', 'multicast (224.0.0.0/4)'],
-  ['240.0.0.0/4', 'reserved (240.0.0.0/4, incl. broadcast)'],
-];
-
-const REFUSED_V6: Array<[string, string]> = [
-  ['::/128', 'the unspecified address (::)'],
-  ['::1/128', 'loopback (::1)'],
-  ['100::/64', 'discard-only (100::/64)'],
-  ['2001::/23', 'IETF protocol assignments (2001::/23)'],
-  ['2001:db8::/32', 'documentation (2001:db8::/32)'],
-  ['fc00::/7', 'unique local (fc00::/7)'],
-  ['fe80::/10', 'link-local (fe80::/10)'],
-  ['fec0::/10', 'site-local (fec0::/10)'],
-  ['ff00::/8', 'multicast (ff00::/8)'],
-];
-
-const refusedV4 = REFUSED_V4.map(([text, why]) => ({ range: cidr(text), why }));
-const refusedV6 = REFUSED_V6.map(([text, why]) => ({ range: cidr(text), why }));
-
-/** IPv4 addresses an IPv6 address carries inside it (mapped, compatible, NAT64, 6to4, Teredo). */
-export function embeddedIPv4(bytes: Uint8Array): Uint8Array[] {
-  if (bytes.length !== 16) return [];
-  const found: Uint8Array[] = [];
-  const zero = (from: number, to: number) => bytes.subarray(from, to).every((b) => b === 0);
-  if (zero(0, 10) && bytes[10] === 0xff && bytes[11] === 0xff) found.push(bytes.slice(12, 16)); // ::ffff:a.b.c.d
-  if (zero(0, 12)) found.push(bytes.slice(12, 16)); // ::a.b.c.d (deprecated compatible)
-  if (zero(0, 8) && bytes[8] === 0xff && bytes[9] === 0xff && zero(10, 12)) found.push(bytes.slice(12, 16)); // ::ffff:0:a.b.c.d (SIIT)
-  if (bytes[0] === 0x00 && bytes[1] === 0x64 && bytes[2] === 0xff && bytes[3] === 0x9b) found.push(bytes.slice(12, 16)); // 64:ff9b::/96 and 64:ff9b:1::/48
-  if (bytes[0] === 0x20 && bytes[1] === 0x02) found.push(bytes.slice(2, 6)); // 6to4 2002::/16
-  if (bytes[0] === 0x20 && bytes[1] === 0x01 && bytes[2] === 0 && bytes[3] === 0) found.push(bytes.slice(12, 16).map((b) => b ^ 0xff)); // Teredo client
-  return found;
-}
-
-function refusal(bytes: Uint8Array): string | null {
-  const table = bytes.length === 4 ? refusedV4 : refusedV6;
-  for (const { range, why } of table) if (inCidr(bytes, range)) return why;
-  for (const inner of embeddedIPv4(bytes)) {
-    const why = refusal(inner);
-    if (why) return `${why}, embedded in an IPv6 address`;
-  }
+function parseIPv4Part(part: string): bigint | null {
+  if (part.length > MAX_PART_LENGTH) return null;
+  // WHATWG reads a bare "0x" as zero, so `http://0x.0x.0x.0x/` is 0.0.0.0.
+  if (HEX.test(part)) return part.length === 2 ? 0n : BigInt(`0x${part.slice(2)}`);
+  if (OCTAL.test(part)) return BigInt(`0o${part.slice(1)}`);
+  if (DECIMAL.test(part)) return BigInt(part);
   return null;
 }
 
-/** May reprise connect to this address? `allow` re-opens ranges (REPRISE_OUTBOUND_ALLOW). */
-export function checkAddress(address: string | Uint8Array, allow: readonly Cidr[] = []): AddressVerdict {
-  const bytes = typeof address === 'string' ? parseAddress(address) : address;
-  if (!bytes) return { ok: false, reason: `${JSON.stringify(address)} is not an IP address` };
-  if (allow.some((range) => inCidr(bytes, range))) return { ok: true };
-  const why = refusal(bytes);
-  return why ? { ok: false, reason: `destination ${formatAddress(bytes)} is ${why}` } : { ok: true };
+/**
+ * IPv4 in every spelling the WHATWG URL parser (and inet_aton) accepts: 1–4 parts, each decimal,
+ * `0x` hex or leading-zero octal; the last part fills the remaining bytes; one trailing dot allowed.
+ */
+export function parseIPv4(text: string): bigint | null {
+  const parts = text.split('.');
+  if (parts.length > 1 && parts[parts.length - 1] === '') parts.pop();
+  if (parts.length > 4) return null;
+  const numbers: bigint[] = [];
+  for (const part of parts) {
+    const number = parseIPv4Part(part);
+    if (number === null) return null;
+    numbers.push(number);
+  }
+  const last = numbers.pop();
+  if (last === undefined || numbers.some((n) => n > 255n)) return null;
+  if (last >= 256n ** BigInt(5 - parts.length)) return null;
+  return numbers.reduce((value, n, i) => value + (n << BigInt(8 * (3 - i))), last);
+}
+
+const STRICT_IPV4 = /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$/;
+
+/** Plain dotted-quad only: for configuration and the tail of an IPv6 address, where odd spellings are mistakes. */
+export function parseIPv4Strict(text: string): bigint | null {
+  return STRICT_IPV4.test(text) ? parseIPv4(text) : null;
+}
+
+const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
+
+function parseIPv6Groups(text: string, mayEndInIPv4: boolean): number[] | null {
+  if (text === '') return [];
+  const pieces = text.split(':');
+  const groups: number[] = [];
+  for (const [i, piece] of pieces.entries()) {
+    if (mayEndInIPv4 && i === pieces.length - 1 && piece.includes('.')) {
+      const v4 = parseIPv4Strict(piece);
+      if (v4 === null) return null;
+      groups.push(Number(v4 >> 16n), Number(v4 & 0xffffn));
+    } else if (HEX_GROUP.test(piece)) {
+      groups.push(Number.parseInt(piece, 16));
+    } else {
+      return null;
+    }
+  }
+  return groups;
+}
+
+/** IPv6 with optional brackets, `::` compression, a dotted IPv4 tail and a zone id (ignored: the address decides). */
+export function parseIPv6(text: string): bigint | null {
+  let body = text;
+  if (body.startsWith('[') && body.endsWith(']')) body = body.slice(1, -1);
+  const zone = body.indexOf('%');
+  if (zone !== -1) {
+    if (zone === body.length - 1) return null;
+    body = body.slice(0, zone);
+  }
+  const halves = body.split('::');
+  let groups: number[];
+  if (halves.length === 1) {
+    const all = parseIPv6Groups(body, true);
+    if (all === null || all.length !== 8) return null;
+    groups = all;
+  } else if (halves.length === 2) {
+    const head = parseIPv6Groups(halves[0] ?? '', false);
+    const tail = parseIPv6Groups(halves[1] ?? '', true);
+    if (head === null || tail === null || head.length + tail.length > 7) return null;
+    groups = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+  } else {
+    return null;
+  }
+  return groups.reduce((value, group) => (value << 16n) | BigInt(group), 0n);
+}
+
+/** Either family; IPv4 in any spelling. Never throws: anything else is `null`. */
+export function parseIp(text: string): IpAddress | null {
+  if (typeof text !== 'string' || text.length === 0 || text.length > 256) return null;
+  if (text.includes(':')) {
+    const value = parseIPv6(text);
+    return value === null ? null : { family: 6, value };
+  }
+  const value = parseIPv4(text);
+  return value === null ? null : { family: 4, value };
+}
+
+export function formatIPv4(value: bigint): string {
+  return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 0xffn)).join('.');
+}
+
+/** RFC 5952 text (the same as WHATWG URL serialisation): lowercase, first longest run of ≥ 2 zero groups compressed. */
+export function formatIPv6(value: bigint): string {
+  const groups = Array.from({ length: 8 }, (_, i) => Number((value >> BigInt(16 * (7 - i))) & 0xffffn));
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  const hex = (list: number[]) => list.map((g) => g.toString(16)).join(':');
+  if (bestStart === -1) return hex(groups);
+  return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLength))}`;
+}
+
+export function formatIp(ip: IpAddress): string {
+  return ip.family === 4 ? formatIPv4(ip.value) : formatIPv6(ip.value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// CIDRs
+
+function makeCidr(family: 4 | 6, address: bigint, prefix: number): Cidr {
+  const hostBits = BigInt(bitsOf(family) - prefix);
+  const base = (address >> hostBits) << hostBits;
+  const text = `${family === 4 ? formatIPv4(base) : formatIPv6(base)}/${prefix}`;
+  return { family, base, prefix, text };
+}
+
+export function inCidr(ip: IpAddress, cidr: Cidr): boolean {
+  if (ip.family !== cidr.family) return false;
+  const hostBits = BigInt(bitsOf(ip.family) - cidr.prefix);
+  return ip.value >> hostBits === cidr.base >> hostBits;
+}
+
+/**
+ * One CIDR as an operator writes it: `10.0.0.0/8`, `::1/128`, or a bare address (a single host).
+ * Only plain spellings are accepted here: an odd spelling in configuration is far more likely a typo.
+ */
+export function parseCidr(text: string): Cidr {
+  const item = text.trim();
+  const slash = item.indexOf('/');
+  const addressText = slash === -1 ? item : item.slice(0, slash);
+  const prefixText = slash === -1 ? null : item.slice(slash + 1);
+  const v4 = parseIPv4Strict(addressText);
+  const v6 = v4 === null && addressText.includes(':') && !addressText.includes('%') && !addressText.startsWith('[') ? parseIPv6(addressText) : null;
+  if (v4 === null && v6 === null) {
+    throw new Error(`"${item}" is not a CIDR: "${addressText}" is not an IPv4 or IPv6 address (expected e.g. 10.0.0.0/8 or fd00::/8)`);
+  }
+  const family = v4 !== null ? 4 : 6;
+  const max = bitsOf(family);
+  if (prefixText !== null && !/^[0-9]{1,3}$/.test(prefixText)) {
+    throw new Error(`"${item}" is not a CIDR: the prefix length after "/" must be a number from 0 to ${max}`);
+  }
+  const prefix = prefixText === null ? max : Number(prefixText);
+  if (prefix > max) throw new Error(`"${item}" is not a CIDR: the prefix length must be from 0 to ${max} for IPv${family}`);
+  return makeCidr(family, (v4 ?? v6) as bigint, prefix);
+}
+
+/** Comma-separated CIDRs (`REPRISE_OUTBOUND_ALLOW`); blanks are ignored, a bad entry throws naming it. */
+export function parseCidrList(text: string): Cidr[] {
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '')
+    .map(parseCidr);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Refused ranges
+
+interface Range {
+  readonly cidr: Cidr;
+  /** Completes "<address> is …". */
+  readonly label: string;
+}
+
+const range = (text: string, label: string): Range => ({ cidr: parseCidr(text), label });
+
+// Most specific first, so the reason names the narrowest rule (metadata before link-local).
+const REFUSED_V4: readonly Range[] = [
+  range('255.255.255.255/32', 'the broadcast address'),
+  range('169.254.169.254/32', 'the cloud metadata address'),
+  range('0.0.0.0/8', 'in the "this network" range'),
+  range('10.0.0.0/8', 'in a private range'),
+  range('100.64.0.0/10', 'in the carrier-grade NAT range'),
+  range('127.0.0.0/8', 'in the loopback range'),
+  range('169.254.0.0/16', 'in the link-local range'),
+  range('172.16.0.0/12', 'in a private range'),
+  range('192.0.0.0/24', 'in the IETF protocol assignments range'),
+  range('192.0.2.0/24', 'in a documentation range'),
+  range('192.88.99.0/24', 'in the deprecated 6to4 relay range'),
+  range('192.168.0.0/16', 'in a private range'),
+  range('198.18.0.0/15', 'in the benchmarking range'),
+  range('198.51.100.0/24', 'in a documentation range'),
+  range('203.0.113.0/24', 'in a documentation range'),
+  range('224.0.0.0/4', 'in the multicast range'),
+  range('240.0.0.0/4', 'in the reserved range'),
+];
+
+const REFUSED_V6: readonly Range[] = [
+  range('::/128', 'the unspecified address'),
+  range('::1/128', 'the loopback address'),
+  range('::/96', 'in the deprecated IPv4-compatible range'),
+  range('64:ff9b:1::/48', 'in the local-use NAT64 range'),
+  range('100::/64', 'in the discard-only range'),
+  range('2001::/32', 'in the Teredo tunnelling range'),
+  range('2001:2::/48', 'in the benchmarking range'),
+  range('2001:db8::/32', 'in a documentation range'),
+  range('3fff::/20', 'in a documentation range'),
+  range('5f00::/16', 'in the SRv6 SID range'),
+  range('fc00::/7', 'in the unique local (private) range'),
+  range('fe80::/10', 'in the link-local range'),
+  range('fec0::/10', 'in the deprecated site-local range'),
+  range('ff00::/8', 'in the multicast range'),
+];
+
+const MAPPED = parseCidr('::ffff:0:0/96');
+const NAT64 = parseCidr('64:ff9b::/96');
+const SIX_TO_FOUR = parseCidr('2002::/16');
+const GLOBAL_UNICAST = parseCidr('2000::/3');
+
+/** The IPv4 address an IPv6 address routes to, for the translation schemes that embed one. */
+function embeddedIPv4(ip: IpAddress): { v4: IpAddress; scheme: string } | null {
+  if (ip.family !== 6) return null;
+  if (inCidr(ip, NAT64)) return { v4: { family: 4, value: ip.value & 0xffffffffn }, scheme: 'NAT64, 64:ff9b::/96' };
+  if (inCidr(ip, SIX_TO_FOUR)) return { v4: { family: 4, value: (ip.value >> 80n) & 0xffffffffn }, scheme: '6to4, 2002::/16' };
+  return null;
+}
+
+const findRange = (ip: IpAddress, ranges: readonly Range[]): Range | undefined => ranges.find((r) => inCidr(ip, r.cidr));
+const allowed = (ip: IpAddress, allow: readonly Cidr[]): boolean => allow.some((cidr) => inCidr(ip, cidr));
+const rule = (r: Range): string => `${r.label} (${r.cidr.text})`;
+
+/** The address as the user (or resolver) wrote it, bounded for messages. */
+function written(input: string): string {
+  const text = input.trim().replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return text.length > 64 ? `${text.slice(0, 64)}…` : text;
+}
+
+/** How the address appears in a reason: canonical, plus what the user wrote when that differs. */
+function shown(input: string, ip: IpAddress): string {
+  const canonical = formatIp(ip);
+  const text = written(input);
+  return text === canonical ? canonical : `${text} (${canonical})`;
+}
+
+/** Classifies a parsed address; the allow-list re-opens a range for the address or the IPv4 address it leads to. */
+export function classifyAddress(ip: IpAddress, allow: readonly Cidr[], input = formatIp(ip)): AddressVerdict {
+  const name = shown(input, ip);
+  if (ip.family === 4) {
+    if (allowed(ip, allow)) return { ok: true };
+    const hit = findRange(ip, REFUSED_V4);
+    return hit ? { ok: false, reason: `${name} is ${rule(hit)}` } : { ok: true };
+  }
+  if (inCidr(ip, MAPPED)) {
+    // An IPv4-mapped address *is* the IPv4 address as far as the socket layer is concerned.
+    const v4: IpAddress = { family: 4, value: ip.value & 0xffffffffn };
+    if (allowed(ip, allow) || allowed(v4, allow)) return { ok: true };
+    const hit = findRange(v4, REFUSED_V4);
+    // Named as written: its canonical hex form (::ffff:7f00:1) would only obscure the IPv4 address it means.
+    return hit ? { ok: false, reason: `${written(input)} maps to IPv4 ${formatIPv4(v4.value)}, which is ${rule(hit)}` } : { ok: true };
+  }
+  if (allowed(ip, allow)) return { ok: true };
+  const embedded = embeddedIPv4(ip);
+  if (embedded) {
+    if (allowed(embedded.v4, allow)) return { ok: true };
+    const hit = findRange(embedded.v4, REFUSED_V4);
+    return hit ? { ok: false, reason: `${name} embeds IPv4 ${formatIPv4(embedded.v4.value)} (${embedded.scheme}), which is ${rule(hit)}` } : { ok: true };
+  }
+  const hit = findRange(ip, REFUSED_V6);
+  if (hit) return { ok: false, reason: `${name} is ${rule(hit)}` };
+  if (!inCidr(ip, GLOBAL_UNICAST)) return { ok: false, reason: `${name} is outside the global unicast range (2000::/3)` };
+  return { ok: true };
+}
+
+/** May reprise connect to this address? Text in any spelling; never throws. */
+export function checkAddress(ip: string, allow: readonly Cidr[]): AddressVerdict {
+  const parsed = parseIp(ip);
+  if (parsed === null) {
+    const clipped = String(ip).length > 64 ? `${String(ip).slice(0, 64)}…` : String(ip);
+    return { ok: false, reason: `${JSON.stringify(clipped)} is not an IP address` };
+  }
+  return classifyAddress(parsed, allow, ip);
 }

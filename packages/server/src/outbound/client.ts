@@ -1,57 +1,45 @@
-import dns from 'node:dns';
-import type { LookupFunction } from 'node:net';
-import { Agent, errors, request } from 'undici';
-import { type Cidr, checkAddress } from './address-policy.js';
+import { Agent, type Dispatcher } from 'undici';
+import type { Cidr } from './address-policy.js';
+import { guardedConnector, type Resolver, systemResolver } from './connector.js';
+import { errorCode, OutboundError } from './errors.js';
 import { checkUrl } from './url-policy.js';
 
 /**
- * The one way reprise makes requests to user-supplied URLs (callbacks, uploadUrl,
- * fileUrl). One undici Agent whose connector resolves the host itself, refuses the
- * host if ANY answer is a refused address, and connects only to the addresses it
- * checked — so a second, different DNS answer (rebinding) can never be used.
- * Redirects are never followed; one time limit covers DNS, connect, TLS, headers
- * and body.
+ * The one way reprise sends a request to a user-supplied URL (callbacks, `uploadUrl`, `fileUrl`;
+ * SPEC §5.4). One undici Agent whose connector checks every destination (connector.ts); redirects
+ * are never followed (undici's `request` follows none without an interceptor, and we add none);
+ * one time limit covers DNS, connect, TLS, headers and body; the body is read up to a byte limit.
  */
-export type OutboundErrorKind = 'refused' | 'timeout' | 'dns' | 'connect' | 'reset' | 'too_large' | 'protocol';
-
-export class OutboundError extends Error {
-  override readonly name = 'OutboundError';
-  constructor(
-    readonly kind: OutboundErrorKind,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export interface ResolvedAddress {
-  address: string;
-  family: 4 | 6;
-}
-
-export type Resolver = (hostname: string) => Promise<ResolvedAddress[]>;
 
 export interface OutboundClientOptions {
+  /** CIDRs re-opened despite the refused ranges (REPRISE_OUTBOUND_ALLOW). */
   allow: readonly Cidr[];
-  /** Injectable for tests; defaults to the system resolver (all answers). */
-  resolve?: Resolver;
-  connections?: number;
+  /** Name resolution, injectable so tests never use real DNS; defaults to the system resolver (all answers). */
+  lookup?: Resolver;
+  /** Connections per origin. */
+  maxConnections?: number;
 }
 
+export type OutboundHeaders = Record<string, string | string[] | undefined>;
+
 export interface OutboundRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT' | 'HEAD';
   headers?: Record<string, string>;
   body?: string | Uint8Array;
+  /** Limit for the whole attempt: DNS, connect, TLS, response headers and body. */
   timeoutMs: number;
   maxResponseBytes: number;
-  /** Keep the first `maxResponseBytes` and stop reading (callbacks); otherwise a larger body is an error. */
+  /** Keep the first `maxResponseBytes` and stop reading (callbacks) instead of failing with 'too_large' (downloads). */
   truncate?: boolean;
+  /** Read the body only for statuses this accepts; others get an empty body and the rest is discarded. */
+  readBodyIf?: (status: number) => boolean;
+  /** Cancels the attempt; its reason is thrown unchanged (a cancellation is the caller's, not a delivery failure). */
   signal?: AbortSignal;
 }
 
 export interface OutboundResponse {
   status: number;
-  headers: Record<string, string | string[] | undefined>;
+  headers: OutboundHeaders;
   body: Buffer;
   truncated: boolean;
   durationMs: number;
@@ -62,109 +50,156 @@ export interface OutboundClient {
   close(): Promise<void>;
 }
 
-const REFUSED = 'EREPRISEREFUSED';
+const DEFAULT_CONNECTIONS = 32;
+/** Connect + TLS cap per socket; lower than any sane overall limit would make it the binding one. */
+const CONNECT_TIMEOUT_MS = 15_000;
+/** How long close() waits for in-flight work before cutting sockets. */
+const CLOSE_GRACE_MS = 1_000;
 
-const systemResolver: Resolver = async (hostname) => {
-  const answers = await dns.promises.lookup(hostname, { all: true, verbatim: true });
-  return answers.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
-};
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'ENODATA', 'ESERVFAIL']);
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN', 'EADDRNOTAVAIL']);
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|EPROTO$)/;
 
-/** The guarded lookup handed to every socket the Agent opens. */
-function guardedLookup(resolve: Resolver, allow: readonly Cidr[]): LookupFunction {
-  return ((hostname: string, options: dns.LookupOptions, callback: (...args: unknown[]) => void) => {
-    resolve(hostname).then(
-      (answers) => {
-        if (answers.length === 0) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }));
-        for (const answer of answers) {
-          const verdict = checkAddress(answer.address, allow);
-          if (!verdict.ok) return callback(Object.assign(new Error(`${hostname} resolves to a refused address: ${verdict.reason}`), { code: REFUSED }));
-        }
-        const wanted = options.family === 4 || options.family === 6 ? answers.filter((a) => a.family === options.family) : answers;
-        if (options.all) return callback(null, wanted);
-        const first = wanted[0];
-        if (!first) return callback(Object.assign(new Error(`${hostname} has no IPv${options.family} address`), { code: 'ENOTFOUND' }));
-        return callback(null, first.address, first.family);
-      },
-      (error: NodeJS.ErrnoException) => callback(error),
-    );
-  }) as LookupFunction;
+/**
+ * Any failure → an OutboundError whose message names only the class of failure, the error code and
+ * the user's own host: an undici/Node message can quote what an internal host sent.
+ */
+function classify(error: unknown, where: string, timedOut: boolean, timeoutMs: number): OutboundError {
+  if (error instanceof OutboundError) return error;
+  if (timedOut) return new OutboundError('timeout', `no complete response from ${where} within ${timeoutMs} ms`);
+  const code = errorCode(error);
+  if (code === undefined) return new OutboundError('protocol', `request to ${where} failed`);
+  if (TIMEOUT_CODES.has(code)) return new OutboundError('timeout', `${where} did not answer in time (${code})`);
+  if (DNS_CODES.has(code)) return new OutboundError('dns', `could not resolve ${where} (${code})`);
+  if (CONNECT_CODES.has(code)) return new OutboundError('connect', `could not connect to ${where} (${code})`);
+  if (RESET_CODES.has(code)) return new OutboundError('reset', `${where} closed the connection before a complete response (${code})`);
+  if (TLS_CODE.test(code)) return new OutboundError('connect', `TLS handshake with ${where} failed (${code})`);
+  if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') return new OutboundError('too_large', `the response from ${where} is too large`);
+  return new OutboundError('protocol', `${where} sent an invalid HTTP response or the request was rejected (${code})`);
 }
 
-/** undici and socket errors → a kind and a message safe to show the URL's owner. */
-function toOutboundError(error: unknown, timedOut: boolean, timeoutMs: number): OutboundError {
-  if (error instanceof OutboundError) return error;
-  const failure = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
-  const code = failure.code ?? failure.cause?.code;
-  const message = failure.cause?.message ?? failure.message;
-  if (code === REFUSED) return new OutboundError('refused', message);
-  if (timedOut || error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError || error instanceof errors.ConnectTimeoutError || failure.name === 'TimeoutError') {
-    return new OutboundError('timeout', `no complete answer within ${timeoutMs} ms`);
+/** Stops a response body we will not read; its abort error has no reader to go to. */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => {});
+  body.destroy();
+}
+
+/**
+ * Settles with `promise`, or rejects as soon as `signal` aborts. Needed because undici only honours a
+ * signal once the request has a connection: while the connector is still resolving or connecting,
+ * an abort is merely remembered (the request is dropped, unsent, when the connection arrives).
+ */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  promise.catch(() => {}); // its late failure, after we have given up, is nobody's concern
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+async function readBody(
+  body: Dispatcher.ResponseData['body'],
+  limit: number,
+  truncate: boolean,
+  where: string,
+): Promise<{ bytes: Buffer; truncated: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buffer = chunk as Buffer;
+    const room = limit - size;
+    if (buffer.length > room) {
+      // Destroying the stream aborts the request: we stop receiving instead of downloading what we will drop.
+      discard(body);
+      if (!truncate) throw new OutboundError('too_large', `the response from ${where} is larger than ${limit} bytes`);
+      chunks.push(buffer.subarray(0, room));
+      return { bytes: Buffer.concat(chunks, limit), truncated: true };
+    }
+    chunks.push(buffer);
+    size += buffer.length;
   }
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ENODATA') return new OutboundError('dns', `the host name could not be resolved (${code})`);
-  if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return new OutboundError('connect', `connection failed (${code})`);
-  if (code === 'ECONNRESET' || code === 'EPIPE' || error instanceof errors.SocketError) return new OutboundError('reset', 'the connection was closed before a complete answer');
-  if (error instanceof errors.ResponseExceededMaxSizeError) return new OutboundError('too_large', 'the answer is larger than allowed');
-  return new OutboundError('protocol', `request failed (${code ?? failure.name})`);
+  return { bytes: Buffer.concat(chunks, size), truncated: false };
 }
 
 export function createOutboundClient(options: OutboundClientOptions): OutboundClient {
-  const allow = options.allow;
+  const allow = [...options.allow];
   const agent = new Agent({
-    connections: options.connections ?? 64,
-    keepAliveTimeout: 10_000,
-    connect: { lookup: guardedLookup(options.resolve ?? systemResolver, allow) },
+    connections: options.maxConnections ?? DEFAULT_CONNECTIONS,
+    keepAliveTimeout: 4_000,
+    connect: guardedConnector({ allow, resolver: options.lookup ?? systemResolver, connectTimeoutMs: CONNECT_TIMEOUT_MS }),
   });
+  let closing: Promise<void> | null = null;
 
-  async function send(raw: string, req: OutboundRequest): Promise<OutboundResponse> {
-    const started = Date.now();
+  async function request(raw: string, req: OutboundRequest): Promise<OutboundResponse> {
+    const started = performance.now();
+    if (closing) throw new OutboundError('connect', 'outbound requests are stopped: the server is shutting down');
+    if (!(req.timeoutMs > 0) || !(req.maxResponseBytes >= 0)) throw new RangeError('timeoutMs must be > 0 and maxResponseBytes >= 0');
     const verdict = checkUrl(raw, allow);
     if (!verdict.ok) throw new OutboundError('refused', verdict.reason);
+    const url = verdict.url;
+    const where = url.host;
+    req.signal?.throwIfAborted();
     const timeout = AbortSignal.timeout(req.timeoutMs);
     const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
     try {
-      const response = await request(verdict.url, {
+      const pending = agent.request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
         method: req.method,
         headers: req.headers,
         body: req.body,
         signal,
-        dispatcher: agent,
+        // The signal is the real limit; these keep undici's own (5 min) idle timers from outliving it.
         headersTimeout: req.timeoutMs,
         bodyTimeout: req.timeoutMs,
-        maxRedirections: 0,
-      } as Parameters<typeof request>[1]);
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let truncated = false;
-      for await (const chunk of response.body) {
-        const buffer = chunk as Buffer;
-        if (size + buffer.length > req.maxResponseBytes) {
-          if (!req.truncate) {
-            response.body.destroy();
-            throw new OutboundError('too_large', `the answer is larger than ${req.maxResponseBytes} bytes`);
-          }
-          chunks.push(buffer.subarray(0, req.maxResponseBytes - size));
-          size = req.maxResponseBytes;
-          truncated = true;
-          // Stop reading: the rest is not ours to buffer.
-          response.body.destroy();
-          break;
+      });
+      const response = await untilAborted(pending, signal);
+      const status = response.statusCode;
+      const wanted = req.readBodyIf ? req.readBodyIf(status) : true;
+      let read: { bytes: Buffer; truncated: boolean } = { bytes: Buffer.alloc(0), truncated: false };
+      if (!wanted) {
+        discard(response.body);
+      } else {
+        const declared = Number(response.headers['content-length']);
+        if (!req.truncate && Number.isFinite(declared) && declared > req.maxResponseBytes) {
+          discard(response.body);
+          throw new OutboundError('too_large', `the response from ${where} is larger than ${req.maxResponseBytes} bytes`);
         }
-        chunks.push(buffer);
-        size += buffer.length;
+        read = await readBody(response.body, req.maxResponseBytes, req.truncate === true, where);
       }
-      return { status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks, size), truncated, durationMs: Date.now() - started };
+      return { status, headers: response.headers, body: read.bytes, truncated: read.truncated, durationMs: Math.round(performance.now() - started) };
     } catch (error) {
-      throw toOutboundError(error, timeout.aborted, req.timeoutMs);
+      if (req.signal?.aborted && !timeout.aborted) throw req.signal.reason;
+      throw classify(error, where, timeout.aborted, req.timeoutMs);
     }
   }
 
-  return { request: send, close: () => agent.close() };
-}
+  function close(): Promise<void> {
+    closing ??= (async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), CLOSE_GRACE_MS);
+      });
+      // A connection still resolving or connecting would hold close() open; after the grace it is cut.
+      const outcome = await Promise.race([agent.close().then(() => 'closed' as const), grace]);
+      clearTimeout(timer);
+      if (outcome === 'late') await agent.destroy();
+    })();
+    return closing;
+  }
 
-/** Downloads a file (uploadUrl, fileUrl): 2xx only, redirects refused, size-limited. */
-export async function download(client: OutboundClient, url: string, limits: { timeoutMs: number; maxBytes: number }): Promise<Uint8Array> {
-  const response = await client.request(url, { method: 'GET', timeoutMs: limits.timeoutMs, maxResponseBytes: limits.maxBytes });
-  if (response.status >= 300 && response.status < 400) throw new OutboundError('protocol', `HTTP ${response.status}: redirects are not followed`);
-  if (response.status < 200 || response.status >= 300) throw new OutboundError('protocol', `HTTP ${response.status}`);
-  return response.body;
+  return { request, close };
 }

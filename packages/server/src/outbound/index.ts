@@ -1,13 +1,23 @@
-export { type AddressVerdict, type Cidr, checkAddress, embeddedIPv4, formatAddress, parseAddress, parseCidrList } from './address-policy.js';
+/** The outbound-request guard (SPEC §5.4): the only way reprise talks to a user-supplied URL. */
+export {
+  type AddressVerdict,
+  type Cidr,
+  checkAddress,
+  formatIp,
+  type IpAddress,
+  parseCidr,
+  parseCidrList,
+  parseIp,
+} from './address-policy.js';
 export {
   createOutboundClient,
-  download,
   type OutboundClient,
   type OutboundClientOptions,
-  OutboundError,
-  type OutboundErrorKind,
+  type OutboundHeaders,
   type OutboundRequest,
   type OutboundResponse,
-  type Resolver,
 } from './client.js';
-export { checkUrl, literalAddress, type UrlVerdict } from './url-policy.js';
+export type { ResolvedAddress, Resolver } from './connector.js';
+export { type DownloadLimits, download } from './download.js';
+export { OutboundError, type OutboundErrorKind } from './errors.js';
+export { checkUrl, literalAddress, MAX_URL_LENGTH, type UrlVerdict } from './url-policy.js';
