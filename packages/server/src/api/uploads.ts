@@ -1,0 +1,379 @@
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import multipart from '@fastify/multipart';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { sql } from 'kysely';
+import { probeAudio } from '../audio/probe.js';
+import { ApiError, invalid } from '../errors.js';
+import { fileUrls, registerFile, tokenFromOwnUrl } from '../files/index.js';
+import { download, OutboundError } from '../outbound/index.js';
+import type { Services } from '../services.js';
+import { accountOf } from './auth.js';
+
+/**
+ * KIE's File Upload API (SPEC §3): three ways to put an MP3 or WAV file on the
+ * service and get back a capability URL for it (e.g. a replace-section
+ * `uploadUrl`). Every route checks all fields and the content before anything
+ * is written, so a refused upload leaves no row and no blob.
+ */
+
+// ---------------------------------------------------------------------------
+// Field rules: small pure functions, property-tested.
+
+export const UPLOAD_PATH_MAX = 200;
+export const FILE_NAME_MAX = 255;
+const PATH_CHAR = /[A-Za-z0-9._-]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// C0, DEL and C1 controls: never part of a name a person chose, and unsafe in headers.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing them is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * `uploadPath`: 1–200 characters, relative, segments of [A-Za-z0-9._-], none of
+ * them `.` or `..`. Trailing slashes are dropped (`audio/` = `audio`) because
+ * KIE accepts them and clients written for KIE send them.
+ */
+export function checkUploadPath(value: unknown): string {
+  if (value === undefined || value === null || value === '') throw invalid('uploadPath', 'is required');
+  if (typeof value !== 'string') throw invalid('uploadPath', 'must be a string');
+  if (value.length > UPLOAD_PATH_MAX) throw invalid('uploadPath', `must be at most ${UPLOAD_PATH_MAX} characters (got ${value.length})`);
+  if (value.startsWith('/')) throw invalid('uploadPath', 'must be a relative path (no leading /)');
+  const path = value.replace(/\/+$/, '');
+  for (const char of path) {
+    if (char !== '/' && !PATH_CHAR.test(char)) {
+      throw invalid('uploadPath', `may only contain letters, digits, '.', '_', '-' and '/' (found ${JSON.stringify(char)})`);
+    }
+  }
+  for (const segment of path.split('/')) {
+    if (segment === '') throw invalid('uploadPath', 'must not contain empty segments (//)');
+    if (/^\.+$/.test(segment)) throw invalid('uploadPath', `must not contain a ${JSON.stringify(segment)} segment`);
+  }
+  return path;
+}
+
+/** `fileName` (optional): ≤ 255 characters, no `/`, no control characters. Absent or "" → null (a random name). */
+export function checkFileName(value: unknown): string | null {
+  if (value === undefined || value === null || value === '') return null;
+  if (typeof value !== 'string') throw invalid('fileName', 'must be a string');
+  const length = [...value].length;
+  if (length > FILE_NAME_MAX) throw invalid('fileName', `must be at most ${FILE_NAME_MAX} characters (got ${length})`);
+  if (value.includes('/')) throw invalid('fileName', "must not contain '/' (put folders in uploadPath)");
+  if (CONTROL.test(value)) throw invalid('fileName', 'must not contain control characters');
+  // encodeURIComponent (the file's URL) throws on these.
+  if (LONE_SURROGATE.test(value)) throw invalid('fileName', 'must be valid Unicode text (it contains a lone surrogate)');
+  if (value === '.' || value === '..') throw invalid('fileName', `must not be ${JSON.stringify(value)}`);
+  return value;
+}
+
+export const tooLarge = (field: string, maxBytes: number) => new ApiError(413, `${field}: is larger than the upload limit of ${maxBytes} bytes`);
+
+/**
+ * `base64Data`: raw base64 (standard or URL-safe alphabet, padding optional,
+ * line breaks allowed) or a `data:<type>;base64,` URL. The decoded size is
+ * checked before decoding so an oversized body is never decoded.
+ */
+export function decodeBase64Data(value: unknown, maxBytes: number): Buffer {
+  if (value === undefined || value === null) throw invalid('base64Data', 'is required');
+  if (typeof value !== 'string') throw invalid('base64Data', 'must be a string');
+  let text = value;
+  if (/^data:/i.test(text)) {
+    const comma = text.indexOf(',');
+    if (comma < 0) throw invalid('base64Data', 'is a data: URL without a comma before the data');
+    const header = text.slice(5, comma);
+    if (!/;base64$/i.test(header)) throw invalid('base64Data', 'a data: URL must be base64-encoded (data:<type>;base64,<data>)');
+    text = text.slice(comma + 1);
+  }
+  text = text.replace(/\s+/g, '');
+  const bad = /[^A-Za-z0-9+/_=-]/.exec(text);
+  if (bad) throw invalid('base64Data', `is not valid base64 (unexpected ${JSON.stringify(bad[0])} at position ${bad.index})`);
+  const body = text.replace(/=+$/, '');
+  if (body.includes('=') || text.length - body.length > 2) throw invalid('base64Data', "is not valid base64 ('=' padding only at the end, at most two)");
+  if (body.length % 4 === 1) throw invalid('base64Data', 'is not valid base64 (truncated: its length leaves a single dangling character)');
+  const decodedSize = Math.floor((body.length * 3) / 4);
+  if (decodedSize > maxBytes) throw tooLarge('base64Data', maxBytes);
+  return Buffer.from(body, 'base64');
+}
+
+/** `fileUrl`: an absolute http(s) URL of at most 2048 characters. */
+export function checkFileUrl(value: unknown): string {
+  if (value === undefined || value === null || value === '') throw invalid('fileUrl', 'is required');
+  if (typeof value !== 'string') throw invalid('fileUrl', 'must be a string');
+  if (value.length > 2048) throw invalid('fileUrl', `must be at most 2048 characters (got ${value.length})`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw invalid('fileUrl', 'must be an absolute http:// or https:// URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid('fileUrl', `must be an http:// or https:// URL (got ${url.protocol})`);
+  return value;
+}
+
+// ---------------------------------------------------------------------------
+// Content check and storage.
+
+interface UploadTarget {
+  uploadPath: string;
+  fileName: string | null;
+}
+
+interface CheckedAudio {
+  ext: 'mp3' | 'wav';
+  mimeType: 'audio/mpeg' | 'audio/wav';
+}
+
+/** Audio is recognised by its bytes, never by its name or declared type (SPEC §3). */
+export function checkAudioContent(bytes: Uint8Array): CheckedAudio {
+  if (bytes.byteLength === 0) throw invalid('file', 'is empty');
+  let format: 'mp3' | 'wav';
+  try {
+    format = probeAudio(bytes).format;
+  } catch (error) {
+    throw invalid('file', `is not MP3 or WAV audio (${(error as Error).message})`);
+  }
+  return format === 'mp3' ? { ext: 'mp3', mimeType: 'audio/mpeg' } : { ext: 'wav', mimeType: 'audio/wav' };
+}
+
+export interface UploadAnswer {
+  success: true;
+  code: 200;
+  msg: 'File uploaded successfully';
+  data: { fileName: string; filePath: string; downloadUrl: string; fileUrl: string; fileSize: number; mimeType: string; uploadedAt: string };
+}
+
+const randomHex = (bytes: number) => randomBytes(bytes).toString('hex');
+
+/**
+ * The path moves from the old row (if any) to the new one in one transaction.
+ * The old row keeps its token and blob until it expires, so a task that already
+ * holds its URL still reads it. On PostgreSQL two uploads to one path could
+ * each miss the other's new row and collide on the unique index, so they queue
+ * on an advisory lock for that path; SQLite runs one write transaction at a time.
+ */
+async function claimPath(services: Services, row: Parameters<typeof registerFile>[1], now: number): Promise<string> {
+  return services.store.db.transaction().execute(async (tx) => {
+    if (services.store.dialect === 'postgres') {
+      await sql`select pg_advisory_xact_lock(hashtextextended(${`upload:${row.accountId}:${row.filePath}`}, 0))`.execute(tx);
+    }
+    await tx.updateTable('files').set({ file_path: null }).where('account_id', '=', row.accountId).where('file_path', '=', row.filePath ?? '').execute();
+    return registerFile(tx, row, now);
+  });
+}
+
+/** Validated fields + bytes → blob, row, KIE answer. The blob is written last and removed if the row cannot be. */
+export async function storeUpload(services: Services, accountId: string, target: UploadTarget, bytes: Uint8Array): Promise<UploadAnswer> {
+  const audio = checkAudioContent(bytes);
+  const fileName = target.fileName ?? `${randomHex(8)}.${audio.ext}`;
+  const filePath = `${target.uploadPath}/${fileName}`;
+  const blobKey = `uploads/${randomHex(16)}.${audio.ext}`;
+  const now = Date.now();
+  await services.blobs.put(blobKey, bytes);
+  let token: string;
+  try {
+    token = await claimPath(
+      services,
+      {
+        accountId,
+        kind: 'upload',
+        blobKey,
+        contentType: audio.mimeType,
+        size: bytes.byteLength,
+        fileName,
+        filePath,
+        expiresAt: now + services.config.retention.uploadsMs,
+      },
+      now,
+    );
+  } catch (error) {
+    await services.blobs.delete(blobKey).catch(() => undefined);
+    throw error;
+  }
+  const url = fileUrls(services.config.publicUrl, token).named(fileName);
+  return {
+    success: true,
+    code: 200,
+    msg: 'File uploaded successfully',
+    data: { fileName, filePath, downloadUrl: url, fileUrl: url, fileSize: bytes.byteLength, mimeType: audio.mimeType, uploadedAt: new Date(now).toISOString() },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Request readers, one per route.
+
+function jsonObject(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError(400, 'body: expected a JSON object');
+  return body as Record<string, unknown>;
+}
+
+function targetOf(fields: Record<string, unknown>): UploadTarget {
+  return { uploadPath: checkUploadPath(fields.uploadPath), fileName: checkFileName(fields.fileName) };
+}
+
+/** Reads one file stream, keeping at most `maxBytes` (busboy truncates there and flags it). */
+async function collect(stream: Readable & { truncated?: boolean }, maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  if (stream.truncated || size > maxBytes) throw tooLarge('file', maxBytes);
+  return Buffer.concat(chunks, size);
+}
+
+async function drain(stream: Readable): Promise<void> {
+  for await (const _ of stream);
+}
+
+/**
+ * The multipart body: text fields in any order, one file part named `file`.
+ * The file is held in memory (at most uploadMaxBytes) because the content check
+ * and the blob store both take bytes; the size limit stops reading at the limit.
+ */
+async function readMultipart(request: FastifyRequest, maxBytes: number): Promise<{ target: UploadTarget; bytes: Buffer }> {
+  if (!request.isMultipart()) {
+    throw new ApiError(400, `Content-Type: ${request.headers['content-type'] ?? '(none)'} is not accepted here; send multipart/form-data`);
+  }
+  const fields: Record<string, unknown> = {};
+  let bytes: Buffer | null = null;
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'file') {
+        if (part.fieldname !== 'file') {
+          await drain(part.file);
+          if (part.fieldname === 'uploadPath' || part.fieldname === 'fileName') throw invalid(part.fieldname, 'must be a text field, not a file');
+          continue;
+        }
+        if (bytes !== null) throw invalid('file', 'send exactly one file');
+        bytes = await collect(part.file, maxBytes);
+      } else {
+        if (part.fieldname === 'file') throw invalid('file', 'must be a file part (Content-Disposition with a filename)');
+        if (part.valueTruncated) throw invalid(part.fieldname, 'is too long');
+        if (!Object.hasOwn(fields, part.fieldname)) fields[part.fieldname] = part.value;
+      }
+    }
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    const failure = error as { code?: string; statusCode?: number; message?: string };
+    if (failure.code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge('file', maxBytes);
+    if (failure.statusCode === 413) throw new ApiError(413, `body: too many multipart parts (${failure.message})`);
+    throw new ApiError(400, `body: malformed multipart data (${failure.message ?? 'unreadable'})`);
+  }
+  // Field rules first: they are the caller's mistake most worth naming.
+  const target = targetOf(fields);
+  if (bytes === null) throw invalid('file', 'is required (a multipart part named "file")');
+  return { target, bytes };
+}
+
+/** A URL this service handed out is read from storage: no network, no loopback exception needed. */
+async function readOwnFile(services: Services, token: string | null): Promise<Buffer> {
+  const missing = invalid('fileUrl', 'no such file on this service (it may have expired)');
+  if (!token) throw missing;
+  const row = await services.store.db.selectFrom('files').select(['blob_key', 'expires_at']).where('id', '=', token).executeTakeFirst();
+  if (!row || row.expires_at <= Date.now()) throw missing;
+  const size = await services.blobs.size(row.blob_key);
+  if (size === null) throw missing;
+  if (size > services.config.uploadMaxBytes) throw tooLarge('fileUrl', services.config.uploadMaxBytes);
+  // A copy, not a shared blob key: the source may expire and be swept while this upload lives on.
+  return services.blobs.get(row.blob_key);
+}
+
+async function fetchFile(services: Services, fileUrl: string): Promise<Uint8Array> {
+  const { publicUrl, uploadMaxBytes } = services.config;
+  if (fileUrl.startsWith(`${publicUrl}/files/`)) return readOwnFile(services, tokenFromOwnUrl(publicUrl, fileUrl));
+  try {
+    return await download(services.outbound, fileUrl, { timeoutMs: 30_000, maxBytes: uploadMaxBytes });
+  } catch (error) {
+    if (!(error instanceof OutboundError)) throw error;
+    if (error.kind === 'too_large') throw tooLarge('fileUrl', uploadMaxBytes);
+    throw invalid('fileUrl', `could not be downloaded: ${error.message}`);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Routes.
+
+const UploadResponse = Type.Object(
+  {
+    success: Type.Boolean(),
+    code: Type.Integer({ examples: [200] }),
+    msg: Type.String({ examples: ['File uploaded successfully'] }),
+    data: Type.Object({
+      fileName: Type.String(),
+      filePath: Type.String({ description: 'uploadPath/fileName; uploading to the same path again replaces it' }),
+      downloadUrl: Type.String({ format: 'uri' }),
+      fileUrl: Type.String({ format: 'uri' }),
+      fileSize: Type.Integer(),
+      mimeType: Type.String({ examples: ['audio/mpeg', 'audio/wav'] }),
+      uploadedAt: Type.String({ format: 'date-time' }),
+    }),
+  },
+  { description: 'The stored file; its URLs work until the upload retention ends' },
+);
+
+const common = {
+  uploadPath: Type.String({ minLength: 1, maxLength: UPLOAD_PATH_MAX, description: 'Folder, e.g. "audio/songs": segments of A-Z a-z 0-9 . _ -' }),
+  fileName: Type.Optional(Type.String({ maxLength: FILE_NAME_MAX, description: 'Without it a random name is chosen' })),
+};
+
+export function registerUploadRoutes(app: FastifyInstance, services: Services): void {
+  const maxBytes = services.config.uploadMaxBytes;
+
+  // Multipart parsing only in this child context: the task routes keep accepting JSON alone.
+  void app.register(async (scope) => {
+    await scope.register(multipart, { limits: { fileSize: maxBytes, files: 4, fields: 32, fieldSize: 64 * 1024, parts: 40 } });
+    scope.post(
+      '/api/file-stream-upload',
+      { schema: { tags: ['files'], summary: 'Upload an MP3 or WAV file (multipart: file, uploadPath, fileName?)', consumes: ['multipart/form-data'], response: { 200: UploadResponse } } },
+      async (request) => {
+        const account = accountOf(request);
+        const { target, bytes } = await readMultipart(request, maxBytes);
+        return storeUpload(services, account.id, target, bytes);
+      },
+    );
+  });
+
+  app.post(
+    '/api/file-base64-upload',
+    {
+      // base64 is 4/3 of the file, plus room for the other fields.
+      bodyLimit: Math.ceil((maxBytes * 4) / 3) + 64 * 1024,
+      schema: {
+        tags: ['files'],
+        summary: 'Upload an MP3 or WAV file as base64',
+        body: Type.Object({ base64Data: Type.String({ description: 'Raw base64 or a data:<type>;base64, URL' }), ...common }, { additionalProperties: true }),
+        response: { 200: UploadResponse },
+      },
+    },
+    async (request) => {
+      const account = accountOf(request);
+      const body = jsonObject(request.body);
+      // The raw text is as large as the file and nobody needs it here.
+      request.rawBody = undefined;
+      const target = targetOf(body);
+      const bytes = decodeBase64Data(body.base64Data, maxBytes);
+      return storeUpload(services, account.id, target, bytes);
+    },
+  );
+
+  app.post(
+    '/api/file-url-upload',
+    {
+      schema: {
+        tags: ['files'],
+        summary: 'Upload an MP3 or WAV file from a URL (30 s limit, SSRF-guarded)',
+        body: Type.Object({ fileUrl: Type.String({ format: 'uri', maxLength: 2048 }), ...common }, { additionalProperties: true }),
+        response: { 200: UploadResponse },
+      },
+    },
+    async (request) => {
+      const account = accountOf(request);
+      const body = jsonObject(request.body);
+      const target = targetOf(body);
+      const fileUrl = checkFileUrl(body.fileUrl);
+      const bytes = await fetchFile(services, fileUrl);
+      return storeUpload(services, account.id, target, bytes);
+    },
+  );
+}
