@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './api/app.js';
 import { createDispatcher, type Dispatcher } from './callbacks/dispatcher.js';
 import type { Config } from './config.js';
+import { startRetentionSweeper } from './files/index.js';
 import { createOutboundClient } from './outbound/index.js';
 import { createEvents, type Services, type TaskChange } from './services.js';
 import { createLocalBlobStore } from './storage/index.js';
@@ -33,6 +34,9 @@ export function lifecycleContext(services: Services): LifecycleContext {
     onChange: (taskId, status) => services.events.emit('task', { taskId, status } satisfies TaskChange),
   };
 }
+
+/** Expired files are deleted this often (their URLs answer 404 from the moment they expire). */
+const RETENTION_SWEEP_MS = 10 * 60_000;
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -82,6 +86,7 @@ export async function startServer(config: Config, options: { logger?: boolean } 
   services.events.on('task', () => dispatcher.wake());
   services.events.on('redeliver', () => dispatcher.wake());
   dispatcher.start();
+  const sweeper = startRetentionSweeper(services, RETENTION_SWEEP_MS, (error) => app.log.error({ err: error }, 'retention sweep failed'));
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -97,6 +102,7 @@ export async function startServer(config: Config, options: { logger?: boolean } 
     async stop(graceMs = 10_000) {
       services.draining = true;
       await worker?.stop(graceMs);
+      sweeper.stop();
       await dispatcher.stop();
       await app.close();
       await pool.close();

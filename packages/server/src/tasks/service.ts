@@ -9,7 +9,7 @@ import { checkSectionAgainstSource, parseGenerate, parseReplaceSection } from '.
 /** What the API needs from the task domain to accept new tasks. */
 export interface SubmitContext extends SourceContext {
   blobs: BlobStore;
-  config: Pick<Config, 'prices' | 'rateLimit' | 'taskTimeoutMs' | 'generateDurationS'>;
+  config: Pick<Config, 'prices' | 'rateLimit' | 'taskTimeoutMs' | 'generateDurationS' | 'retention'>;
   /** Called after a task is committed (wakes the worker). */
   onSubmitted?: (taskId: string) => void;
 }
@@ -45,6 +45,9 @@ export async function submitReplaceSection(context: SubmitContext, account: Acco
         callbackUrl: request.callBackUrl,
         model: request.source.mode === 'url' ? (request.source.model ?? '') : '',
         price: context.config.prices.replaceSection,
+        sourceFile: source.fetched
+          ? { accountId: account.id, kind: 'source', blobKey: source.blobKey, contentType: 'application/octet-stream', size: source.fetched.byteLength, fileName: source.name, expiresAt: Date.now() + context.config.retention.generatedMs }
+          : undefined,
       },
       context.config,
     );

@@ -1,5 +1,6 @@
 import { debitForTask } from '../accounts/index.js';
 import { ApiError } from '../errors.js';
+import { type NewFile, registerFile } from '../files/index.js';
 import { newTaskId } from '../ids.js';
 import { enqueueJob } from '../jobs/index.js';
 import type { Db, TaskType } from '../store/index.js';
@@ -15,6 +16,8 @@ export interface NewTask {
   callbackUrl: string | undefined;
   model: string;
   price: number;
+  /** A source fetched from outside at submission: recorded with the task so retention deletes it. */
+  sourceFile?: NewFile;
 }
 
 export interface SubmitLimits {
@@ -69,6 +72,7 @@ export async function submitTask(db: Db, task: NewTask, limits: SubmitLimits): P
         finished_at: null,
       })
       .execute();
+    if (task.sourceFile) await registerFile(tx, task.sourceFile, now);
     await enqueueJob(tx, 'task', taskId, now, now);
   });
   return taskId;
