@@ -187,7 +187,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   async function handle(job: Job): Promise<void> {
     const callback = await store.db.selectFrom('callbacks').selectAll().where('id', '=', job.ref_id).executeTakeFirst();
-    if (!callback || callback.status !== 'pending') {
+    if (callback?.status !== 'pending') {
       await store.db.updateTable('jobs').set({ state: 'done', locked_until: null, updated_at: Date.now() }).where('id', '=', job.id).execute();
       return;
     }

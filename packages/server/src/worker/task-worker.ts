@@ -100,7 +100,7 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
     };
   }
 
-  async function render(job: Job, taskId: string, input: TaskInput, signal: AbortSignal): Promise<StoredTrack[]> {
+  async function render(taskId: string, input: TaskInput, signal: AbortSignal): Promise<StoredTrack[]> {
     const seed = seedOf(input);
     if (input.kind === 'replace') {
       const size = await blobs.size(input.sourceBlob);
@@ -173,7 +173,7 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
     }, Math.max(100, Math.floor(options.leaseMs / 3)));
     try {
       jobLog.info('task started');
-      const tracks = await render(job, taskId, JSON.parse(task.input) as TaskInput, controller.signal);
+      const tracks = await render(taskId, JSON.parse(task.input) as TaskInput, controller.signal);
       if (controller.signal.aborted) throw controller.signal.reason;
       await completeTask(lifecycle, taskId, job.id, tracks);
       jobLog.info('task succeeded');
