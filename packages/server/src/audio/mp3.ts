@@ -1,0 +1,121 @@
+import { MPEGDecoder } from 'mpg123-decoder';
+import { createMp3Encoder, type WasmMediaEncoder } from 'wasm-media-encoders';
+import { AudioFormatError } from './errors.js';
+import { buildInfoFrame, readFrameHeader, readMp3Layout } from './mp3-frames.js';
+import type { Pcm } from './pcm.js';
+import { resample } from './resample.js';
+
+/** MP3 via mpg123 (decode) and LAME (encode), both in wasm, with gapless trimming done here. */
+
+/** LAME's encoder delay in samples (measured: an impulse comes back 576 + 529 samples late without trimming). */
+const ENCODER_DELAY = 576;
+
+/** Decodes an MP3, dropping the encoder delay and padding that its LAME tag declares. */
+export async function decodeMp3(bytes: Uint8Array): Promise<Pcm> {
+  const layout = readMp3Layout(bytes);
+  if (!layout) throw new AudioFormatError('no MPEG Layer III frames found (not an MP3 file)');
+  const decoder = new MPEGDecoder({ enableGapless: false }); // we trim ourselves, so probe and decode agree exactly
+  await decoder.ready;
+  let decoded: ReturnType<MPEGDecoder['decode']>;
+  try {
+    // From the first audio frame: the Info frame and ID3 tag are not audio.
+    decoded = decoder.decode(bytes.subarray(layout.firstFrame));
+  } finally {
+    decoder.free();
+  }
+  const available = decoded.samplesDecoded - layout.skip;
+  if (decoded.samplesDecoded === 0 || available <= 0) throw new AudioFormatError('the MP3 frames could not be decoded');
+  // A tagged file is exactly `samples` long. The decoder may stop a little short of the padding
+  // (zero-fill that); a truncated file is as long as what is there.
+  const shortfall = layout.samples - available;
+  const length = shortfall > 0 && shortfall >= layout.header.samplesPerFrame ? available : layout.samples;
+  // mpg123 always hands out two channels; a mono file's are copies of each other.
+  const channels = decoded.channelData.slice(0, layout.header.channels).map((data) => {
+    const out = new Float32Array(length);
+    out.set(data.subarray(layout.skip, layout.skip + length));
+    return out;
+  });
+  return { sampleRate: decoded.sampleRate, channels };
+}
+
+/** MP3 (MPEG-1 Layer III) has these rates; others are resampled to the nearest family member. */
+export function mp3SampleRate(rate: number): 32000 | 44100 | 48000 {
+  if (rate === 32000 || rate === 44100 || rate === 48000) return rate;
+  if (rate % 11025 === 0) return 44100;
+  if (rate < 32000 && 32000 % rate === 0) return 32000;
+  return 48000;
+}
+
+let sharedEncoder: Promise<WasmMediaEncoder<'audio/mpeg'>> | null = null;
+
+// Compiling LAME takes ~25 ms, so one encoder is kept. It is safe to share: an
+// encode runs from configure() to finalize() without awaiting.
+function encoder(): Promise<WasmMediaEncoder<'audio/mpeg'>> {
+  sharedEncoder ??= createMp3Encoder();
+  return sharedEncoder;
+}
+
+export interface Mp3Options {
+  /** CBR bitrate in kbps (default 192). */
+  bitrate?: 192 | 224 | 256 | 320;
+}
+
+const CHUNK = 1152 * 64;
+
+/**
+ * CBR MP3 with an Info/LAME tag carrying delay and padding, so decoders return
+ * exactly `pcm`'s samples. Rates MP3 lacks are resampled (the duration in
+ * seconds is kept to within a sample).
+ */
+export async function encodeMp3(pcm: Pcm, options: Mp3Options = {}): Promise<Uint8Array> {
+  const count = pcm.channels.length;
+  if (count !== 1 && count !== 2) throw new AudioFormatError(`cannot encode ${count} channels as MP3 (mono or stereo only)`);
+  const sampleRate = mp3SampleRate(pcm.sampleRate);
+  const channels = resample(pcm.channels, pcm.sampleRate, sampleRate);
+  const samples = channels[0]!.length;
+  const lame = await encoder();
+  const parts: Uint8Array[] = [];
+  try {
+    lame.configure({ sampleRate, channels: count, bitrate: options.bitrate ?? 192 });
+    const chunk = channels.map(() => new Float32Array(CHUNK));
+    for (let offset = 0; offset < samples; offset += CHUNK) {
+      const n = Math.min(CHUNK, samples - offset);
+      const views = chunk.map((buffer, c) => {
+        const input = channels[c]!;
+        // Clamp here, once: everything upstream works in unclipped float.
+        for (let i = 0; i < n; i++) {
+          const v = input[offset + i]!;
+          buffer[i] = Math.min(1, Math.max(-1, v));
+        }
+        return buffer.subarray(0, n);
+      });
+      parts.push(lame.encode(views).slice()); // the encoder reuses its output buffer: copy
+    }
+    parts.push(lame.finalize().slice());
+  } catch (error) {
+    sharedEncoder = null; // its state is unknown now
+    throw error;
+  }
+  const audio = concat(parts);
+  const first = readFrameHeader(audio, 0);
+  if (!first) throw new Error('LAME produced no MPEG frames');
+  let frames = 0;
+  for (let at = 0; at < audio.length; frames++) {
+    const header = readFrameHeader(audio, at);
+    if (!header) throw new Error(`LAME produced a broken frame at byte ${at}`);
+    at += header.length;
+  }
+  const padding = frames * first.samplesPerFrame - ENCODER_DELAY - samples;
+  if (padding < 0 || padding > 4095) return audio; // cannot be described by a LAME tag; never seen
+  return concat([buildInfoFrame(audio, first, frames, ENCODER_DELAY, padding), audio]);
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}

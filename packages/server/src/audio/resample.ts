@@ -1,0 +1,92 @@
+/**
+ * Band-limited sample-rate conversion by a rational polyphase filter
+ * (Kaiser-windowed sinc). Used only when a rate has no MP3 equivalent, so it
+ * favours clarity over the last bit of speed; rendering happens at the
+ * source's own rate and never needs it.
+ */
+
+const ZERO_CROSSINGS = 16;
+const KAISER_BETA = 8;
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+function besselI0(x: number): number {
+  let sum = 1;
+  let term = 1;
+  for (let k = 1; k < 32; k++) {
+    term *= (x / (2 * k)) ** 2;
+    sum += term;
+    if (term < 1e-12 * sum) break;
+  }
+  return sum;
+}
+
+interface Polyphase {
+  /** phases × taps coefficients; row p filters the output samples at fractional position p / phases. */
+  table: Float32Array;
+  phases: number;
+  taps: number;
+  /** Input samples before the centre covered by a row. */
+  before: number;
+  step: number;
+}
+
+function design(from: number, to: number): Polyphase {
+  const g = gcd(from, to);
+  const phases = to / g;
+  const step = from / g;
+  // Cut off below the lower Nyquist, with a little room for the transition band.
+  const cutoff = 0.95 * Math.min(1, to / from);
+  const half = Math.ceil(ZERO_CROSSINGS / cutoff);
+  const taps = 2 * half;
+  const table = new Float32Array(phases * taps);
+  const norm = besselI0(KAISER_BETA);
+  for (let p = 0; p < phases; p++) {
+    const frac = p / phases;
+    let sum = 0;
+    for (let k = 0; k < taps; k++) {
+      const t = k - (half - 1) - frac; // distance from the output position, in input samples
+      const x = cutoff * t;
+      const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
+      const w = t / half;
+      const window = Math.abs(w) >= 1 ? 0 : besselI0(KAISER_BETA * Math.sqrt(1 - w * w)) / norm;
+      const value = sinc * window;
+      table[p * taps + k] = value;
+      sum += value;
+    }
+    // Unity gain at DC for every phase, so no ripple at the phase rate.
+    for (let k = 0; k < taps; k++) table[p * taps + k]! /= sum;
+  }
+  return { table, phases, taps, before: half - 1, step };
+}
+
+/** Resamples one channel; the output has round(length × to / from) samples. */
+function resampleChannel(input: Float32Array, filter: Polyphase, outLength: number): Float32Array {
+  const { table, phases, taps, before, step } = filter;
+  const out = new Float32Array(outLength);
+  const n = input.length;
+  for (let j = 0; j < outLength; j++) {
+    const position = j * step;
+    const centre = Math.floor(position / phases);
+    const row = (position - centre * phases) * taps;
+    const first = centre - before;
+    let acc = 0;
+    if (first >= 0 && first + taps <= n) {
+      for (let k = 0; k < taps; k++) acc += table[row + k]! * input[first + k]!;
+    } else {
+      for (let k = 0; k < taps; k++) {
+        const i = first + k;
+        if (i >= 0 && i < n) acc += table[row + k]! * input[i]!;
+      }
+    }
+    out[j] = acc;
+  }
+  return out;
+}
+
+export function resample(channels: Float32Array[], from: number, to: number): Float32Array[] {
+  if (from === to) return channels;
+  const filter = design(from, to);
+  const length = Math.round(((channels[0]?.length ?? 0) * to) / from);
+  return channels.map((channel) => resampleChannel(channel, filter, length));
+}

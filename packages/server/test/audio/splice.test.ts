@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { applyGain, loudnessMatchGain, planSeams, rms, splice } from '../../src/audio/splice.js';
+import { decodeWav } from '../../src/audio/wav.js';
+import { buildWav, tones } from './wav-fixtures.js';
+
+describe('planSeams', () => {
+  it('puts the fades outside the range and clamps them to the range and the song', () => {
+    expect(planSeams(1000, 100, 300, 50)).toEqual({ start: 100, end: 300, fadeIn: 50, fadeOut: 50, from: 50, to: 350 });
+    expect(planSeams(1000, 100, 120, 50)).toMatchObject({ fadeIn: 20, fadeOut: 20 });
+    expect(planSeams(1000, 10, 990, 50)).toMatchObject({ fadeIn: 10, fadeOut: 10, from: 0, to: 1000 });
+    expect(planSeams(1000, 0, 1000, 50)).toMatchObject({ fadeIn: 0, fadeOut: 0 });
+    expect(() => planSeams(1000, 500, 500, 50)).toThrow(RangeError);
+    expect(() => planSeams(1000, 900, 1100, 50)).toThrow(RangeError);
+  });
+});
+
+describe('splice', () => {
+  const source = decodeWav(buildWav({ sampleRate: 8000, channels: tones(4, 8000, 2), bits: 16 }));
+  const total = source.channels[0]!.length;
+  const seams = planSeams(total, 8000, 16_000, 4000);
+  const section = tones((seams.to - seams.from) / 8000, 8000, 2, 0.3).map((c) => c.map((v) => -v));
+
+  it('keeps the length and leaves everything outside the fades bit-identical', () => {
+    const out = splice(source.channels, section, seams);
+    for (let c = 0; c < 2; c++) {
+      const before = source.channels[c]!;
+      const after = out[c]!;
+      expect(after.length).toBe(total);
+      expect(Buffer.from(after.buffer, 0, seams.from * 4).equals(Buffer.from(before.buffer, 0, seams.from * 4))).toBe(true);
+      expect(Buffer.from(after.buffer, seams.to * 4).equals(Buffer.from(before.buffer, seams.to * 4))).toBe(true);
+      // Inside the range, only new material.
+      for (let i = seams.start; i < seams.end; i += 97) expect(after[i]).toBe(section[c]![i - seams.from]);
+    }
+  });
+
+  it('crossfades with equal power: the two gains square-sum to one', () => {
+    const ones = [new Float32Array(1000).fill(1)];
+    const s = planSeams(1000, 400, 600, 100);
+    const faded = splice(ones, [new Float32Array(s.to - s.from)], s)[0]!;
+    const fresh = splice([new Float32Array(1000)], [new Float32Array(s.to - s.from).fill(1)], s)[0]!;
+    for (let i = s.from; i < s.to; i++) expect(faded[i]! ** 2 + fresh[i]! ** 2).toBeCloseTo(1, 5);
+    expect(faded[s.from]!).toBeGreaterThan(0.99);
+    expect(faded[s.start - 1]!).toBeLessThan(0.02);
+    expect(faded[s.end]!).toBeLessThan(0.02);
+    expect(faded[s.to - 1]!).toBeGreaterThan(0.99);
+  });
+
+  it('does not modify the source', () => {
+    const copy = source.channels.map((c) => c.slice());
+    splice(source.channels, section, seams);
+    expect(source.channels).toEqual(copy);
+  });
+
+  it('refuses a section of the wrong shape', () => {
+    expect(() => splice(source.channels, [section[0]!], seams)).toThrow(/channels/);
+    expect(() =>
+      splice(
+        source.channels,
+        section.map((c) => c.subarray(1)),
+        seams,
+      ),
+    ).toThrow(/frames long/);
+  });
+});
+
+describe('loudness match', () => {
+  it('brings the section to the context level, within ±12 dB and below the ceiling', () => {
+    const quiet = [new Float32Array(1000).fill(0.1)];
+    expect(loudnessMatchGain(quiet, 0.2)).toBeCloseTo(2, 6);
+    const spiky = new Float32Array(1000).fill(0.1);
+    spiky[500] = 0.9;
+    expect(loudnessMatchGain([spiky], 0.3)).toBeCloseTo(0.98 / 0.9, 6); // the ceiling wins: matching must not clip
+    expect(loudnessMatchGain([new Float32Array(1000).fill(0.01)], 10)).toBeCloseTo(10 ** (12 / 20), 6);
+    expect(loudnessMatchGain(quiet, 0)).toBeCloseTo(10 ** (-12 / 20), 6);
+    expect(loudnessMatchGain([new Float32Array(10)], 0.3)).toBe(1);
+    applyGain(quiet, 2);
+    expect(rms(quiet)).toBeCloseTo(0.2, 6);
+  });
+});
