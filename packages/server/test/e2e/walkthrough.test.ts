@@ -38,7 +38,7 @@ describe.each(storeTargets())('README walk-through on $name', (target) => {
   beforeAll(async () => {
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/callback`;
-    const env = { REPRISE_DATA_DIR: tempDir('walk'), DATABASE_URL: await target.fresh(), REPRISE_OUTBOUND_ALLOW: '127.0.0.0/8', REPRISE_GENERATE_DURATION_S: '30', LOG_LEVEL: 'error' };
+    const env = { REPRISE_DATA_DIR: tempDir('walk'), DATABASE_URL: await target.fresh(), REPRISE_OUTBOUND_ALLOW: '127.0.0.0/8', REPRISE_GENERATE_DURATION_S: '30', REPRISE_CALLBACK_SCHEDULE: '0,0.2', LOG_LEVEL: 'error' };
     const created = await runCli(['accounts', 'create', '--name', 'me', '--credits', '100', '--webhook-key'], env);
     expect(created.code).toBe(0);
     ({ apiKey, webhookHmacKey: secret } = JSON.parse(created.stdout));
@@ -153,5 +153,22 @@ describe.each(storeTargets())('README walk-through on $name', (target) => {
 
     const foreign = await fetch(`${base}/api/v1/tasks/${'0'.repeat(32)}/callbacks`, { headers: auth() });
     expect(foreign.status).toBe(404);
+  });
+
+  it('keeps a task SUCCESS when its callback cannot be delivered, and says why', async () => {
+    const deadUrl = `http://127.0.0.1:${await freePort()}/nobody-listens`;
+    const generated = await postJson('/api/v1/generate', { customMode: false, instrumental: true, prompt: 'ambient', callBackUrl: deadUrl });
+    const taskId = generated.data.taskId as string;
+    expect((await finished(taskId)).status).toBe('SUCCESS');
+    const data = await waitFor(async () => {
+      const current = await record(taskId);
+      return current.callback.status === 'failed' ? current : undefined;
+    }, 20_000, 'the callback to be exhausted');
+    expect(data.status).toBe('SUCCESS');
+    expect(data.callback.attempts).toBeGreaterThanOrEqual(2);
+    expect(data.callback.lastError).toMatch(/^connect: /);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/reprise_callback_attempts_total\{outcome="network"\} [1-9]/);
+    expect(metrics).toContain('reprise_callback_delivery_latency_seconds_bucket');
   });
 });
