@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Services } from '../services.js';
 import { authenticate } from './auth.js';
 import { registerCallbackRoutes } from './callbacks.js';
@@ -20,7 +20,8 @@ export interface AppOptions {
 export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger === false ? false : { level: services.config.logLevel },
-    disableRequestLogging: true,
+    // Per-request access logs cost about a third of throughput; /metrics covers requests instead.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: services.config.jsonBodyMaxBytes,
     // Bodies are checked by the task domain's validators, which give KIE-style
     // `field: rule` messages; the schemas only document and serialise.
