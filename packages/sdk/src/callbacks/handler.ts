@@ -1,0 +1,217 @@
+import { CallbackPayloadError, WebhookVerificationError } from '../errors.js';
+import type { CallbackPayload, ErrorCallbackPayload } from '../types.js';
+import type { HeadersLike } from '../webhooks/headers.js';
+import { headerValues } from '../webhooks/headers.js';
+import { WebhookKeyring } from '../webhooks/keys.js';
+import { verifyKieSignature } from '../webhooks/kie.js';
+import { verifyStandardWebhook } from '../webhooks/standard.js';
+import { checkTolerance } from '../webhooks/timestamp.js';
+import { type DedupeStore, MemoryDedupeStore } from './dedupe.js';
+import type { CallbackEvent, ErrorCallbackEvent, SuccessCallbackEvent } from './events.js';
+import { isFinalEvent } from './events.js';
+import { CallbackHub } from './hub.js';
+import { parseCallbackPayload, toSunoTrack } from './payload.js';
+
+type Handler<E> = (event: E) => void | Promise<void>;
+
+export interface CallbackHandlerOptions {
+  /** The account's `whsec_…` secret; several during a key rotation. Signs both schemes. */
+  secret?: string | readonly string[];
+  /** Ed25519 `whpk_…` public keys, for senders that sign `v1a`. */
+  publicKeys?: string | readonly string[];
+  /**
+   * Which signatures to accept. `standard` (default) covers the body;
+   * `kie` is what KIE.AI itself sends (task id and time only);
+   * `any` takes Standard Webhooks when present and KIE's otherwise, which lets
+   * an attacker who replays a KIE-signed request alter its body: use it only
+   * while migrating.
+   */
+  scheme?: 'standard' | 'kie' | 'any';
+  /** Accepted clock difference, seconds (default 300). */
+  toleranceSeconds?: number;
+  /** Where seen callbacks are remembered; `false` turns deduplication off. Default: in memory. */
+  dedupe?: DedupeStore | false;
+  /** How long a callback is remembered (default 24 h, longer than any retry schedule you are likely to configure). */
+  dedupeTtlMs?: number;
+  /** Runs once per replace-section or generate task that succeeded (`complete`). */
+  onComplete?: Handler<SuccessCallbackEvent>;
+  /** Runs for generate's intermediate stages (`text`, `first`). */
+  onProgress?: Handler<SuccessCallbackEvent>;
+  /** Runs once per task that failed. */
+  onError?: Handler<ErrorCallbackEvent>;
+  /**
+   * Your handler threw or rejected. The sender already has its 200, so this is
+   * where to log or queue a retry; the callback is forgotten by the dedupe store
+   * so a redelivery (`POST …/callbacks/redeliver`) runs it again.
+   * Default: `console.error`.
+   */
+  onHandlerError?: (error: unknown, event: CallbackEvent) => void;
+  /** A request was refused (bad signature, stale, malformed): for logs and metrics. */
+  onReject?: (error: WebhookVerificationError | CallbackPayloadError, status: number) => void;
+  /** Largest body accepted by the adapters (default 1 MiB; callbacks are a few KB). */
+  maxBodyBytes?: number;
+}
+
+export interface CallbackRequest {
+  headers: HeadersLike;
+  /** The raw body, exactly as received. */
+  body: string | Uint8Array;
+}
+
+export interface CallbackResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  outcome: 'accepted' | 'duplicate' | 'rejected';
+  event: CallbackEvent | null;
+  error: Error | null;
+  /**
+   * Runs your handler for an accepted callback. Call it after the response has
+   * been sent (the adapters do). Never rejects: failures go to onHandlerError.
+   */
+  process(): Promise<void>;
+}
+
+export interface CallbackHandler {
+  /** Verifies, validates and deduplicates one request; the adapters call this. */
+  handle(request: CallbackRequest): Promise<CallbackResponse>;
+  /** The task's final verified callback (complete or error), for waitForTask's `callbacks` option. */
+  waitFor(taskId: string, signal?: AbortSignal): Promise<CallbackEvent>;
+  readonly maxBodyBytes: number;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+const noop = async (): Promise<void> => undefined;
+
+/** A response that runs nothing afterwards: refusals, and the adapters' 405/413. */
+export function refusal(status: number, error: string, cause: Error | null = null): CallbackResponse {
+  return { status, headers: { ...JSON_HEADERS }, body: JSON.stringify({ error }), outcome: 'rejected', event: null, error: cause, process: noop };
+}
+
+const asList = (value: string | readonly string[] | undefined): readonly string[] => (value === undefined ? [] : typeof value === 'string' ? [value] : value);
+
+const isFailure = (payload: CallbackPayload): payload is ErrorCallbackPayload => payload.data.callbackType === 'error';
+
+function toEvent(body: unknown, meta: Pick<CallbackEvent, 'webhookId' | 'timestamp' | 'scheme'>): CallbackEvent {
+  const payload = parseCallbackPayload(body);
+  if (isFailure(payload)) {
+    return { ...meta, taskId: payload.data.task_id, stage: 'error', code: payload.code, msg: payload.msg, error: payload.data.error, payload };
+  }
+  return {
+    ...meta,
+    taskId: payload.data.task_id,
+    stage: payload.data.callbackType,
+    code: 200,
+    msg: payload.msg,
+    tracks: payload.data.data.map(toSunoTrack),
+    payload,
+  };
+}
+
+/**
+ * A callback receiver that is right by default: it verifies the signature over
+ * the raw body, rejects stale timestamps, validates the payload, drops
+ * duplicates (by `webhook-id` and by task + stage), answers 200 at once and
+ * runs your handler after the answer is sent — so a slow or failing handler
+ * never causes a retry storm. Wire it with an adapter: toNodeListener,
+ * toExpressMiddleware, toFastifyPlugin or toWebHandler.
+ */
+export function createCallbackHandler(options: CallbackHandlerOptions): CallbackHandler {
+  const scheme = options.scheme ?? 'standard';
+  const secrets = asList(options.secret);
+  const publicKeys = asList(options.publicKeys);
+  if (scheme !== 'kie' && secrets.length + publicKeys.length === 0)
+    throw new TypeError('createCallbackHandler: give `secret` (whsec_…) or `publicKeys` (whpk_…)');
+  if (scheme === 'kie' && secrets.length === 0) throw new TypeError('createCallbackHandler: the KIE scheme needs `secret`');
+  // Parsed once: a bad key is a start-up error, not a 401 on every request.
+  const keyring = secrets.length + publicKeys.length > 0 ? new WebhookKeyring([...secrets, ...publicKeys]) : null;
+  const tolerance = checkTolerance(options.toleranceSeconds);
+  const dedupe = options.dedupe === false ? null : (options.dedupe ?? new MemoryDedupeStore());
+  const ttlMs = options.dedupeTtlMs ?? 24 * 3_600_000;
+  const hub = new CallbackHub();
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  const reportHandlerError =
+    options.onHandlerError ??
+    ((error: unknown, event: CallbackEvent) => console.error(`reprise callback handler failed for task ${event.taskId} (${event.stage}):`, error));
+
+  function verify(request: CallbackRequest): CallbackEvent {
+    const useStandard = scheme === 'standard' || (scheme === 'any' && headerValues(request.headers, 'webhook-signature').some((v) => v.trim() !== ''));
+    if (useStandard) {
+      if (!keyring) throw new WebhookVerificationError('invalid_key', 'no key for Standard Webhooks is configured');
+      const verified = verifyStandardWebhook(request.body, request.headers, keyring, { toleranceSeconds: tolerance });
+      return toEvent(verified.payload, { webhookId: verified.id, timestamp: verified.timestamp, scheme: 'standard' });
+    }
+    const verified = verifyKieSignature(request.body, request.headers, secrets, { toleranceSeconds: tolerance });
+    return toEvent(verified.payload, { webhookId: null, timestamp: verified.timestamp, scheme: 'kie' });
+  }
+
+  async function claim(keys: readonly string[]): Promise<boolean> {
+    if (!dedupe) return true;
+    let fresh = true;
+    for (const key of keys) if (!(await dedupe.claim(key, ttlMs))) fresh = false;
+    return fresh;
+  }
+
+  async function release(keys: readonly string[]): Promise<void> {
+    if (!dedupe?.release) return;
+    for (const key of keys) await dedupe.release(key);
+  }
+
+  async function run(event: CallbackEvent, keys: readonly string[]): Promise<void> {
+    try {
+      if (event.stage === 'error') await options.onError?.(event);
+      else if (event.stage === 'complete') await options.onComplete?.(event);
+      else await options.onProgress?.(event);
+    } catch (error) {
+      await release(keys).catch(() => undefined);
+      try {
+        reportHandlerError(error, event);
+      } catch {
+        // A failing error hook must not become an unhandled rejection.
+      }
+    }
+  }
+
+  async function handle(request: CallbackRequest): Promise<CallbackResponse> {
+    let event: CallbackEvent;
+    try {
+      event = verify(request);
+    } catch (error) {
+      if (error instanceof WebhookVerificationError || error instanceof CallbackPayloadError) {
+        // A bad signature or stale time is the sender's (or an attacker's) problem: 401. A verified body of the wrong shape: 400.
+        const status = error instanceof CallbackPayloadError || error.code === 'invalid_json' || error.code === 'invalid_payload' ? 400 : 401;
+        options.onReject?.(error, status);
+        return refusal(status, error.code, error);
+      }
+      throw error;
+    }
+    // Waiters learn of a final result even when this copy is a duplicate (another process may have taken the first).
+    if (isFinalEvent(event)) hub.publish(event);
+    const keys = [`task:${event.taskId}:${event.stage}`, ...(event.webhookId ? [`id:${event.webhookId}`] : [])];
+    let fresh: boolean;
+    try {
+      fresh = await claim(keys);
+    } catch (error) {
+      // Not knowing whether it was seen: let the sender retry later rather than risk losing it.
+      return refusal(503, 'dedupe_unavailable', error instanceof Error ? error : new Error(String(error)));
+    }
+    if (!fresh) {
+      return { status: 200, headers: { ...JSON_HEADERS }, body: '{"status":"duplicate"}', outcome: 'duplicate', event, error: null, process: noop };
+    }
+    let started: Promise<void> | null = null;
+    return {
+      status: 200,
+      headers: { ...JSON_HEADERS },
+      body: '{"status":"received"}',
+      outcome: 'accepted',
+      event,
+      error: null,
+      process: () => {
+        started ??= run(event, keys);
+        return started;
+      },
+    };
+  }
+
+  return { handle, waitFor: (taskId, signal) => hub.waitFor(taskId, signal), maxBodyBytes };
+}

@@ -1,0 +1,274 @@
+import { RepriseConnectionError, RepriseError } from '../errors.js';
+import type {
+  CallbackLogEntry,
+  GenerateRequest,
+  ReplaceSectionRequest,
+  SubmittedTask,
+  SunoTrack,
+  TaskEvent,
+  TaskRecord,
+  TaskStatus,
+  UploadedFile,
+} from '../types.js';
+import { SseParser } from './sse.js';
+import { callApi, type RequestOptions, type TransportConfig } from './transport.js';
+import { type FinishedTask, type WaitForTaskOptions, waitForTask } from './wait.js';
+
+export interface ClientOptions {
+  apiKey: string;
+  /** Default `https://api.kie.ai`; a reprise server, e.g. `http://127.0.0.1:3000`. Paths are the same. */
+  baseUrl?: string;
+  /**
+   * Where the File Upload API lives. Default: `baseUrl`, except that for
+   * `https://api.kie.ai` it is KIE's upload host `https://kieai.redpandaai.co`.
+   */
+  uploadBaseUrl?: string;
+  /** Per-attempt time limit for API calls (default 30 s). */
+  timeoutMs?: number;
+  /** Per-attempt time limit for uploads (default 120 s). */
+  uploadTimeoutMs?: number;
+  /** Extra attempts for idempotent calls (GET) on 429/455/5xx or a failed connection (default 3). */
+  retries?: number;
+  retryBaseDelayMs?: number;
+  retryMaxDelayMs?: number;
+  /** A fetch implementation (default: the global one). */
+  fetch?: typeof fetch;
+}
+
+const KIE_API = 'https://api.kie.ai';
+const KIE_UPLOADS = 'https://kieai.redpandaai.co';
+
+const trimSlash = (url: string): string => url.replace(/\/+$/, '');
+
+/** A body part: bytes, or a Blob (e.g. `await fs.openAsBlob(path)`, which streams from disk). */
+export type FileData = Uint8Array | ArrayBuffer | Blob;
+
+export interface UploadTarget {
+  /** Folder, e.g. `songs`. */
+  uploadPath: string;
+  /** Without it the server picks a random name. */
+  fileName?: string;
+}
+
+function object(value: unknown, what: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RepriseError(502, `${what}: expected an object in data`, 200, value);
+  return value as Record<string, unknown>;
+}
+
+function taskIdOf(data: unknown): SubmittedTask {
+  const taskId = object(data, 'submit').taskId;
+  if (typeof taskId !== 'string' || taskId === '') throw new RepriseError(502, 'submit: data.taskId is missing', 200, data);
+  return { taskId };
+}
+
+/** KIE answers `response: null` (and `sunoData: null`) while a task runs; callers get empty lists instead. */
+function taskRecordOf(data: unknown): TaskRecord {
+  const record = object(data, 'record-info') as unknown as TaskRecord & { response: { sunoData: SunoTrack[] | null } | null };
+  if (typeof record.status !== 'string') throw new RepriseError(502, 'record-info: data.status is missing', 200, data);
+  const sunoData = record.response?.sunoData ?? [];
+  return { ...record, response: { taskId: record.response?.taskId ?? record.taskId, sunoData } };
+}
+
+function uploadedOf(data: unknown): UploadedFile {
+  const file = object(data, 'upload') as unknown as UploadedFile;
+  if (typeof file.downloadUrl !== 'string') throw new RepriseError(502, 'upload: data.downloadUrl is missing', 200, data);
+  return file;
+}
+
+function toBlob(file: FileData, type: string | undefined): Blob {
+  if (file instanceof Blob) return file;
+  return new Blob([file instanceof ArrayBuffer ? new Uint8Array(file) : file], type ? { type } : {});
+}
+
+/**
+ * A typed client for reprise and for KIE.AI's Suno API (same paths, same
+ * envelope). Every method resolves with the envelope's `data` or rejects with
+ * a {@link RepriseError} (`code`, `msg`) or a {@link RepriseConnectionError}.
+ * Reads are retried with backoff on 429/455/5xx; submissions and uploads are
+ * sent once, never retried, so nothing is charged or stored twice.
+ */
+export class Client {
+  readonly baseUrl: string;
+  readonly uploadBaseUrl: string;
+  readonly #config: TransportConfig;
+  readonly #uploadTimeoutMs: number;
+
+  constructor(options: ClientOptions) {
+    if (typeof options?.apiKey !== 'string' || options.apiKey === '') throw new TypeError('Client: apiKey is required');
+    this.baseUrl = trimSlash(options.baseUrl ?? KIE_API);
+    this.uploadBaseUrl = trimSlash(options.uploadBaseUrl ?? (this.baseUrl === KIE_API ? KIE_UPLOADS : this.baseUrl));
+    this.#config = {
+      apiKey: options.apiKey,
+      fetch: options.fetch ?? globalThis.fetch,
+      timeoutMs: options.timeoutMs ?? 30_000,
+      retries: options.retries ?? 3,
+      retryBaseDelayMs: options.retryBaseDelayMs ?? 500,
+      retryMaxDelayMs: options.retryMaxDelayMs ?? 10_000,
+      userAgent: '@reprise/sdk',
+    };
+    this.#uploadTimeoutMs = options.uploadTimeoutMs ?? 120_000;
+  }
+
+  #get(path: string, options: RequestOptions = {}): Promise<unknown> {
+    return callApi(this.#config, {
+      method: 'GET',
+      url: `${this.baseUrl}${path}`,
+      idempotent: true,
+      timeoutMs: options.timeoutMs ?? this.#config.timeoutMs,
+      signal: options.signal,
+    });
+  }
+
+  #post(url: string, body: string | FormData, timeoutMs: number, options: RequestOptions = {}): Promise<unknown> {
+    return callApi(this.#config, { method: 'POST', url, body, idempotent: false, timeoutMs: options.timeoutMs ?? timeoutMs, signal: options.signal });
+  }
+
+  /** `POST /api/v1/generate`: two songs; callbacks at `text`, `first` and `complete`. */
+  async generate(request: GenerateRequest, options?: RequestOptions): Promise<SubmittedTask> {
+    return taskIdOf(await this.#post(`${this.baseUrl}/api/v1/generate`, JSON.stringify(request), this.#config.timeoutMs, options));
+  }
+
+  /** `POST /api/v1/generate/replace-section`: mode 1 (`taskId` + `audioId`) or mode 2 (`uploadUrl`). */
+  async replaceSection(request: ReplaceSectionRequest, options?: RequestOptions): Promise<SubmittedTask> {
+    return taskIdOf(await this.#post(`${this.baseUrl}/api/v1/generate/replace-section`, JSON.stringify(request), this.#config.timeoutMs, options));
+  }
+
+  /** `GET /api/v1/generate/record-info`: the task, for polling. */
+  async getTask(taskId: string, options?: RequestOptions): Promise<TaskRecord> {
+    return taskRecordOf(await this.#get(`/api/v1/generate/record-info?taskId=${encodeURIComponent(taskId)}`, options));
+  }
+
+  /** `GET /api/v1/chat/credit`: the remaining credits. */
+  async getCredits(options?: RequestOptions): Promise<number> {
+    const data = await this.#get('/api/v1/chat/credit', options);
+    if (typeof data !== 'number') throw new RepriseError(502, 'credit: data is not a number', 200, data);
+    return data;
+  }
+
+  /** `POST /api/file-stream-upload` (multipart). For a large file pass `await fs.openAsBlob(path)`: it is streamed from disk. */
+  async uploadFile(input: UploadTarget & { file: FileData; contentType?: string }, options?: RequestOptions): Promise<UploadedFile> {
+    const form = new FormData();
+    form.append('file', toBlob(input.file, input.contentType), input.fileName ?? 'upload');
+    form.append('uploadPath', input.uploadPath);
+    if (input.fileName !== undefined) form.append('fileName', input.fileName);
+    return uploadedOf(await this.#post(`${this.uploadBaseUrl}/api/file-stream-upload`, form, this.#uploadTimeoutMs, options));
+  }
+
+  /** `POST /api/file-base64-upload`: `data` (bytes, encoded here) or `base64Data` (raw base64 or a `data:` URL). */
+  async uploadBase64(
+    input: UploadTarget & ({ data: Uint8Array | ArrayBuffer; base64Data?: never } | { base64Data: string; data?: never }),
+    options?: RequestOptions,
+  ): Promise<UploadedFile> {
+    const base64Data =
+      input.base64Data ?? Buffer.from(input.data instanceof ArrayBuffer ? new Uint8Array(input.data) : (input.data as Uint8Array)).toString('base64');
+    const body = JSON.stringify({ base64Data, uploadPath: input.uploadPath, ...(input.fileName !== undefined ? { fileName: input.fileName } : {}) });
+    return uploadedOf(await this.#post(`${this.uploadBaseUrl}/api/file-base64-upload`, body, this.#uploadTimeoutMs, options));
+  }
+
+  /** `POST /api/file-url-upload`: the server fetches `fileUrl` (30 s limit, SSRF-guarded on reprise). */
+  async uploadFromUrl(input: UploadTarget & { fileUrl: string }, options?: RequestOptions): Promise<UploadedFile> {
+    const body = JSON.stringify({
+      fileUrl: input.fileUrl,
+      uploadPath: input.uploadPath,
+      ...(input.fileName !== undefined ? { fileName: input.fileName } : {}),
+    });
+    return uploadedOf(await this.#post(`${this.uploadBaseUrl}/api/file-url-upload`, body, this.#uploadTimeoutMs, options));
+  }
+
+  /** `GET /api/v1/tasks/{taskId}/callbacks` [reprise]: every callback of the task and its attempts. */
+  async getCallbacks(taskId: string, options?: RequestOptions): Promise<CallbackLogEntry[]> {
+    const data = await this.#get(`/api/v1/tasks/${encodeURIComponent(taskId)}/callbacks`, options);
+    if (!Array.isArray(data)) throw new RepriseError(502, 'callbacks: data is not a list', 200, data);
+    return data as CallbackLogEntry[];
+  }
+
+  /** `POST /api/v1/tasks/{taskId}/callbacks/redeliver` [reprise]: sends the latest callback again, same `webhook-id`. */
+  async redeliverCallback(taskId: string, options?: RequestOptions): Promise<{ deliveryId: string }> {
+    const data = object(
+      await this.#post(`${this.baseUrl}/api/v1/tasks/${encodeURIComponent(taskId)}/callbacks/redeliver`, '{}', this.#config.timeoutMs, options),
+      'redeliver',
+    );
+    if (typeof data.deliveryId !== 'string') throw new RepriseError(502, 'redeliver: data.deliveryId is missing', 200, data);
+    return { deliveryId: data.deliveryId };
+  }
+
+  /**
+   * `GET /api/v1/tasks/{taskId}/events` [reprise]: the task's status changes as
+   * they happen, starting with the current one; the stream ends after a final
+   * status. Breaking out of the loop (or aborting) closes the connection.
+   * `timeoutMs` limits the wait for the stream to open, not its length.
+   */
+  async *events(taskId: string, options: RequestOptions = {}): AsyncGenerator<TaskEvent, void, undefined> {
+    const controller = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+    const timeoutMs = options.timeoutMs ?? this.#config.timeoutMs;
+    const url = `${this.baseUrl}/api/v1/tasks/${encodeURIComponent(taskId)}/events`;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    let response: Response;
+    try {
+      response = await this.#config.fetch(url, {
+        headers: { authorization: `Bearer ${this.#config.apiKey}`, accept: 'text/event-stream', 'user-agent': this.#config.userAgent },
+        signal,
+      });
+    } catch (error) {
+      if (options.signal?.aborted) throw options.signal.reason;
+      throw new RepriseConnectionError(`GET ${url}: ${timedOut ? `no answer within ${timeoutMs} ms` : 'connection failed'}`, { timedOut, cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+    try {
+      if (!response.ok || !(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+        const text = await response.text().catch(() => '');
+        let envelope: { code?: unknown; msg?: unknown } = {};
+        try {
+          envelope = JSON.parse(text) as typeof envelope;
+        } catch {
+          // not an envelope: use the HTTP status
+        }
+        const code = typeof envelope.code === 'number' && envelope.code !== 200 ? envelope.code : response.ok ? 502 : response.status;
+        throw new RepriseError(code, typeof envelope.msg === 'string' ? envelope.msg : `events: HTTP ${response.status}`, response.status);
+      }
+      if (!response.body) return;
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      const parser = new SseParser();
+      for (;;) {
+        let chunk: Awaited<ReturnType<typeof reader.read>>;
+        try {
+          chunk = await reader.read();
+        } catch (error) {
+          if (options.signal?.aborted) throw options.signal.reason;
+          throw new RepriseConnectionError(`GET ${url}: the event stream broke`, { timedOut: false, cause: error });
+        }
+        const messages = chunk.done ? [...parser.push(decoder.decode()), ...parser.end()] : parser.push(decoder.decode(chunk.value, { stream: true }));
+        for (const message of messages) {
+          const event = taskEventOf(message.event, message.data);
+          if (event) yield event;
+        }
+        if (chunk.done) return;
+      }
+    } finally {
+      controller.abort();
+    }
+  }
+
+  /** Resolves when the task finishes: see {@link waitForTask}. */
+  waitForTask(taskId: string, options?: WaitForTaskOptions): Promise<FinishedTask> {
+    return waitForTask(this, taskId, options);
+  }
+}
+
+function taskEventOf(name: string, data: string): TaskEvent | null {
+  if (name !== 'status') return null;
+  try {
+    const value = JSON.parse(data) as { taskId?: unknown; status?: unknown };
+    if (typeof value.taskId === 'string' && typeof value.status === 'string') return { taskId: value.taskId, status: value.status as TaskStatus };
+  } catch {
+    // A malformed event is skipped; the stream goes on.
+  }
+  return null;
+}
