@@ -14,17 +14,28 @@ export function tempDir(label) {
   return dir;
 }
 
-/** Starts a Node child that prints one line `LISTENING <port>` when ready. */
+/**
+ * Starts a Node child that prints `LISTENING <port>` when ready. `line(predicate)` waits for a
+ * later line of its stdout (lines already printed count too).
+ */
 export function startChild(args, env = {}) {
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    child.stdout.on('data', (chunk) => {
-      buffered += chunk;
-      const match = /LISTENING (\d+)/.exec(buffered);
-      if (match) resolve({ child, port: Number(match[1]) });
+  let buffered = '';
+  const line = (predicate) =>
+    new Promise((resolve) => {
+      const check = () => {
+        const found = buffered.split('\n').find(predicate);
+        if (found === undefined) return false;
+        child.stdout.off('data', check);
+        resolve(found);
+        return true;
+      };
+      if (!check()) child.stdout.on('data', check);
     });
+  child.stdout.on('data', (chunk) => (buffered += chunk));
+  return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`child exited with ${code} before listening`)));
+    line((l) => l.startsWith('LISTENING ')).then((l) => resolve({ child, port: Number(l.split(' ')[1]), line }));
   });
 }
 

@@ -10,15 +10,8 @@ import { cli, root, rssMb, runCannon, startChild, stopChild, tempDir } from './l
 const duration = Number(process.env.BENCH_SECONDS ?? 8);
 
 async function measure(label, env) {
-  const { child, port } = await startChild([path.join(root, 'bench/reprise-api-server.mjs')], env);
-  const fixture = await new Promise((resolve) => {
-    let buffered = '';
-    child.stdout.on('data', (chunk) => {
-      buffered += chunk;
-      const line = buffered.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve(JSON.parse(line));
-    });
-  });
+  const { child, port, line } = await startChild([path.join(root, 'bench/reprise-api-server.mjs')], env);
+  const fixture = JSON.parse(await line((l) => l.startsWith('{')));
   const body = JSON.stringify({ taskId: fixture.taskId, audioId: fixture.audioId, prompt: 'jazz piano', tags: 'Jazz', title: 'Bench', infillStartS: 12, infillEndS: 24, callBackUrl: 'https://example.com/cb' });
   const result = await runCannon({
     url: `http://127.0.0.1:${port}/api/v1/generate/replace-section`,
