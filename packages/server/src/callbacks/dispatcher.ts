@@ -1,20 +1,23 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { signingKeys } from '../accounts/index.js';
-import { claimJob, type Job } from '../jobs/index.js';
+import { claimJobs, type Job, requeueExpired } from '../jobs/index.js';
 import { type OutboundClient, OutboundError } from '../outbound/index.js';
 import type { CallbacksTable, Store } from '../store/index.js';
 import { nextDelay, parseRetryAfter } from './policy.js';
 import { signatureHeaders } from './sign.js';
 
 /**
- * Sends the callbacks tasks owe. Each slot claims one due callback job at a time
- * (so memory does not grow with the backlog), signs and POSTs it through the
- * outbound guard, records the attempt, and then either marks the callback
- * delivered or schedules the next attempt — all in one transaction.
+ * Sends the callbacks tasks owe. One loop claims due callback jobs in batches no
+ * larger than the free slots (so memory does not grow with the backlog); each
+ * claimed callback is signed and POSTed through the outbound guard; a recorder
+ * commits the attempts that finished meanwhile in one transaction — the attempt
+ * row, the callback's state and the job's next run (or its end) together. A
+ * crash before that commit means the attempt is made again, with the same
+ * webhook-id.
  *
- * Fairness: at most `perHost` attempts run against one host; a slot that finds
- * its host busy waits briefly, then postpones that job, so a slow or dead
- * receiver cannot take every slot from everyone else.
+ * Fairness: at most `perHost` attempts run against one host; a callback whose
+ * host is busy waits briefly, then is postponed, so a slow or dead receiver
+ * cannot take every slot from everyone else.
  */
 export interface DispatcherOptions {
   store: Store;
@@ -46,8 +49,13 @@ const MAX_READ_BYTES = 64 * 1024;
 const MAX_STORED_BYTES = 16 * 1024;
 const HOST_WAIT_MS = 50;
 const HOST_POSTPONE_MS = 1000;
+/** Signing keys are re-read this often: a rotation reaches the next attempts within it. */
+const KEY_CACHE_MS = 1000;
 
-interface AttemptResult {
+interface Attempt {
+  job: Job;
+  callback: CallbacksTable;
+  startedAt: number;
   outcome: AttemptOutcome;
   status: number | null;
   errorClass: string | null;
@@ -57,13 +65,12 @@ interface AttemptResult {
   durationMs: number;
 }
 
-function classify(error: unknown): { errorClass: string; outcome: AttemptOutcome } {
+function classify(error: unknown): { errorClass: string; outcome: AttemptOutcome; message: string } {
   if (error instanceof OutboundError) {
-    if (error.kind === 'timeout') return { errorClass: 'timeout', outcome: 'timeout' };
-    if (error.kind === 'refused') return { errorClass: 'refused', outcome: 'refused' };
-    return { errorClass: error.kind, outcome: 'network' };
+    const outcome: AttemptOutcome = error.kind === 'timeout' ? 'timeout' : error.kind === 'refused' ? 'refused' : 'network';
+    return { errorClass: error.kind, outcome, message: error.message };
   }
-  return { errorClass: 'internal', outcome: 'network' };
+  return { errorClass: 'internal', outcome: 'network', message: 'internal error while sending' };
 }
 
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
@@ -74,24 +81,35 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const leaseMs = options.timeoutMs + 10_000;
   const owner = `dispatcher-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const busyHosts = new Map<string, number>();
+  const keys = new Map<string, { secrets: string[]; until: number }>();
+  let inFlight = 0;
   let running = false;
-  let sleepers: Array<() => void> = [];
-  const loops: Promise<void>[] = [];
+  let loop: Promise<void> | null = null;
+  let wakeUp: (() => void) | null = null;
 
   const wake = (): void => {
-    const waiting = sleepers;
-    sleepers = [];
-    for (const resolve of waiting) resolve();
+    wakeUp?.();
   };
+  /** Sleeps until woken (new work, a free slot) or `ms` pass. */
   const sleep = (ms: number): Promise<void> =>
     new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       function done(): void {
         clearTimeout(timer);
+        wakeUp = null;
         resolve();
       }
-      sleepers.push(done);
+      wakeUp = done;
     });
+
+  async function secretsOf(accountId: string, now: number): Promise<string[]> {
+    const cached = keys.get(accountId);
+    if (cached && cached.until > now) return cached.secrets;
+    const secrets = await signingKeys(store.db, accountId, now);
+    if (keys.size > 10_000) keys.clear();
+    keys.set(accountId, { secrets, until: now + KEY_CACHE_MS });
+    return secrets;
+  }
 
   async function acquireHost(host: string): Promise<boolean> {
     const deadline = Date.now() + HOST_WAIT_MS;
@@ -108,15 +126,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     else busyHosts.set(host, count);
   };
 
-  async function send(callback: CallbacksTable): Promise<AttemptResult> {
-    const started = Date.now();
-    const secrets = await signingKeys(store.db, callback.account_id, started);
-    const headers = {
-      'content-type': 'application/json',
-      'user-agent': 'reprise-callbacks/0.1',
-      ...signatureHeaders(secrets, { id: callback.id, taskId: callback.task_id, body: callback.payload, timestamp: started }),
-    };
+  async function send(job: Job, callback: CallbacksTable): Promise<Attempt> {
+    const startedAt = Date.now();
+    const base = { job, callback, startedAt };
     try {
+      const headers = {
+        'content-type': 'application/json',
+        'user-agent': 'reprise-callbacks/0.1',
+        ...signatureHeaders(await secretsOf(callback.account_id, startedAt), { id: callback.id, taskId: callback.task_id, body: callback.payload, timestamp: startedAt }),
+      };
       const response = await outbound.request(callback.url, {
         method: 'POST',
         headers,
@@ -128,74 +146,113 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const ok = response.status >= 200 && response.status < 300;
       const retryAfter = response.headers['retry-after'];
       return {
+        ...base,
         outcome: ok ? 'delivered' : 'http_error',
         status: response.status,
         errorClass: null,
         error: ok ? null : `HTTP ${response.status}${response.status >= 300 && response.status < 400 ? ' (redirects are not followed)' : ''}`,
         body: response.body.subarray(0, MAX_STORED_BYTES).toString('utf8'),
         retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
-        durationMs: Date.now() - started,
+        durationMs: Date.now() - startedAt,
       };
     } catch (error) {
-      const { errorClass, outcome } = classify(error);
-      const message = error instanceof OutboundError ? error.message : 'internal error while sending';
-      return { outcome, status: null, errorClass, error: `${errorClass}: ${message}`, body: null, retryAfter: undefined, durationMs: Date.now() - started };
+      const { errorClass, outcome, message } = classify(error);
+      return { ...base, outcome, status: null, errorClass, error: `${errorClass}: ${message}`, body: null, retryAfter: undefined, durationMs: Date.now() - startedAt };
     }
   }
 
-  /** Writes the attempt and its consequence together; a crash before this commit means the attempt is simply made again. */
-  async function record(job: Job, callback: CallbacksTable, attempt: AttemptResult, startedAt: number): Promise<void> {
+  // ---- recorder: group commit of finished attempts -------------------------------------------
+  let pending: Attempt[] = [];
+  let flushing: Promise<void> | null = null;
+
+  function record(attempt: Attempt): Promise<void> {
+    pending.push(attempt);
+    if (!flushing) flushing = flush();
+    return flushing;
+  }
+
+  async function flush(): Promise<void> {
+    // Yield once so attempts finishing in the same tick share the transaction.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (pending.length > 0) {
+      const batch = pending;
+      pending = [];
+      try {
+        await commit(batch);
+        report(batch);
+      } catch (error) {
+        // The jobs stay leased and are retried after their lease: at least once, never lost.
+        log.error({ err: error, count: batch.length }, 'recording callback attempts failed');
+      }
+    }
+    flushing = null;
+  }
+
+  async function commit(batch: Attempt[]): Promise<void> {
     const now = Date.now();
-    const delivered = attempt.outcome === 'delivered';
-    const roundAttempts = callback.round_attempts + 1;
-    const delay = delivered ? null : nextDelay(options.scheduleMs, roundAttempts, parseRetryAfter(attempt.retryAfter, now));
-    const status = delivered ? 'delivered' : delay === null ? 'failed' : 'pending';
     await store.db.transaction().execute(async (tx) => {
       await tx
-        .updateTable('callbacks')
-        .set((eb) => ({
-          status,
-          attempts: eb('attempts', '+', 1),
-          round_attempts: roundAttempts,
-          last_error: attempt.error,
-          updated_at: now,
-          delivered_at: delivered ? now : callback.delivered_at,
-        }))
-        .where('id', '=', callback.id)
-        .execute();
-      await tx
         .insertInto('callback_attempts')
-        .values({ callback_id: callback.id, started_at: startedAt, duration_ms: attempt.durationMs, http_status: attempt.status, error_class: attempt.errorClass, response_body: attempt.body })
+        .values(
+          batch.map((a) => ({ callback_id: a.callback.id, started_at: a.startedAt, duration_ms: a.durationMs, http_status: a.status, error_class: a.errorClass, response_body: a.body })),
+        )
         .execute();
-      if (delay === null) {
-        await tx.updateTable('jobs').set({ state: delivered ? 'done' : 'dead', locked_until: null, last_error: attempt.error, updated_at: now }).where('id', '=', job.id).execute();
-      } else {
+      const delivered = batch.filter((a) => a.outcome === 'delivered');
+      if (delivered.length > 0) {
+        const ids = delivered.map((a) => a.callback.id);
+        await tx
+          .updateTable('callbacks')
+          .set((eb) => ({ status: 'delivered', attempts: eb('attempts', '+', 1), round_attempts: eb('round_attempts', '+', 1), last_error: null, updated_at: now, delivered_at: now }))
+          .where('id', 'in', ids)
+          .execute();
+        await tx.updateTable('jobs').set({ state: 'done', locked_until: null, last_error: null, updated_at: now }).where('id', 'in', delivered.map((a) => a.job.id)).execute();
+      }
+      for (const attempt of batch) {
+        if (attempt.outcome === 'delivered') continue;
+        const roundAttempts = attempt.callback.round_attempts + 1;
+        const delay = nextDelay(options.scheduleMs, roundAttempts, parseRetryAfter(attempt.retryAfter, now));
+        await tx
+          .updateTable('callbacks')
+          .set((eb) => ({ status: delay === null ? 'failed' : 'pending', attempts: eb('attempts', '+', 1), round_attempts: roundAttempts, last_error: attempt.error, updated_at: now }))
+          .where('id', '=', attempt.callback.id)
+          .execute();
         await tx
           .updateTable('jobs')
-          .set({ state: 'queued', run_at: now + delay, locked_until: null, locked_by: null, last_error: attempt.error, updated_at: now })
-          .where('id', '=', job.id)
+          .set(
+            delay === null
+              ? { state: 'dead', locked_until: null, last_error: attempt.error, updated_at: now }
+              : { state: 'queued', run_at: now + delay, locked_until: null, locked_by: null, last_error: attempt.error, updated_at: now },
+          )
+          .where('id', '=', attempt.job.id)
           .execute();
       }
     });
-    options.observer?.attempt(attempt.outcome, attempt.durationMs);
-    if (delivered) options.observer?.delivered(now - callback.created_at);
-    log.info(
-      { taskId: callback.task_id, deliveryId: callback.id, stage: callback.stage, attempt: callback.attempts + 1, status: attempt.status, error: attempt.error, durationMs: attempt.durationMs, next: status },
-      delivered ? 'callback delivered' : 'callback attempt failed',
-    );
   }
 
-  async function handle(job: Job): Promise<void> {
-    const callback = await store.db.selectFrom('callbacks').selectAll().where('id', '=', job.ref_id).executeTakeFirst();
+  function report(batch: Attempt[]): void {
+    const now = Date.now();
+    for (const attempt of batch) {
+      const delivered = attempt.outcome === 'delivered';
+      options.observer?.attempt(attempt.outcome, attempt.durationMs);
+      if (delivered) options.observer?.delivered(now - attempt.callback.created_at);
+      log.info(
+        { taskId: attempt.callback.task_id, deliveryId: attempt.callback.id, stage: attempt.callback.stage, attempt: attempt.callback.attempts + 1, status: attempt.status, error: attempt.error, durationMs: attempt.durationMs },
+        delivered ? 'callback delivered' : 'callback attempt failed',
+      );
+    }
+  }
+
+  // ---- one callback ---------------------------------------------------------------------------
+  async function handle(job: Job, callback: CallbacksTable | undefined): Promise<void> {
     if (callback?.status !== 'pending') {
       await store.db.updateTable('jobs').set({ state: 'done', locked_until: null, updated_at: Date.now() }).where('id', '=', job.id).execute();
       return;
     }
-    let host: string;
+    let host = '';
     try {
       host = new URL(callback.url).host;
     } catch {
-      host = '';
+      // An unparseable URL fails in send() with a clear error.
     }
     if (!(await acquireHost(host))) {
       await store.db
@@ -206,31 +263,63 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return;
     }
     try {
-      const startedAt = Date.now();
-      const attempt = await send(callback);
-      await record(job, callback, attempt, startedAt);
+      await record(await send(job, callback));
     } finally {
       releaseHost(host);
     }
   }
 
-  async function loop(): Promise<void> {
+  // ---- the claim loop -------------------------------------------------------------------------
+  async function claimLoop(): Promise<void> {
+    let lastReap = 0;
     while (running) {
-      let job: Job | null = null;
-      try {
-        job = await claimJob(store.db, store.dialect, 'callback', owner, leaseMs, Date.now());
-      } catch (error) {
-        log.error({ err: error }, 'claiming a callback failed');
-      }
-      if (!job) {
-        if (running) await sleep(pollMs);
+      const free = concurrency - inFlight;
+      if (free <= 0) {
+        await sleep(pollMs);
         continue;
       }
+      let jobs: Job[] = [];
       try {
-        await handle(job);
+        const now = Date.now();
+        if (now - lastReap >= pollMs) {
+          lastReap = now;
+          await requeueExpired(store.db, 'callback', now);
+        }
+        jobs = await claimJobs(store.db, store.dialect, 'callback', owner, leaseMs, now, free);
       } catch (error) {
-        // Left leased: retried when the lease lapses, like after a crash.
-        log.error({ err: error, deliveryId: job.ref_id }, 'callback job crashed');
+        log.error({ err: error }, 'claiming callbacks failed');
+      }
+      if (jobs.length === 0) {
+        await sleep(pollMs);
+        continue;
+      }
+      const callbacks = await store.db
+        .selectFrom('callbacks')
+        .selectAll()
+        .where(
+          'id',
+          'in',
+          jobs.map((job) => job.ref_id),
+        )
+        .execute()
+        .catch((error: unknown) => {
+          // Left leased: requeued when the lease lapses, so nothing is lost.
+          log.error({ err: error }, 'reading claimed callbacks failed');
+          return null;
+        });
+      if (!callbacks) {
+        await sleep(pollMs);
+        continue;
+      }
+      const byId = new Map(callbacks.map((row) => [row.id, row]));
+      for (const job of jobs) {
+        inFlight++;
+        handle(job, byId.get(job.ref_id))
+          .catch((error: unknown) => log.error({ err: error, deliveryId: job.ref_id }, 'callback job crashed'))
+          .finally(() => {
+            inFlight--;
+            wake();
+          });
       }
     }
   }
@@ -239,14 +328,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     start() {
       if (running) return;
       running = true;
-      for (let i = 0; i < concurrency; i++) loops.push(loop());
+      loop = claimLoop();
     },
     wake,
     async stop() {
       running = false;
       wake();
-      await Promise.all(loops);
-      loops.length = 0;
+      await loop;
+      while (inFlight > 0 || flushing) await new Promise((resolve) => setTimeout(resolve, 10));
+      loop = null;
     },
   };
 }

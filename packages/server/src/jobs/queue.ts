@@ -20,34 +20,49 @@ export async function enqueueJob(db: Executor, queue: JobQueue, refId: string, r
 }
 
 /**
- * Claims the oldest due job of a queue: a queued job whose time has come, or a
- * running job whose lease has lapsed (its owner died). PostgreSQL skips rows
- * other claimers hold; SQLite serialises writers, so the sub-select and the
- * update are atomic there without it.
+ * Claims up to `limit` of the oldest due jobs of a queue in one statement.
+ * Only `queued` rows are looked at, which the claim index serves directly;
+ * jobs whose owner died are put back in the queue by `requeueExpired`.
+ * PostgreSQL skips rows other claimers hold; SQLite serialises writers, so the
+ * sub-select and the update are atomic there without it.
  */
-export async function claimJob(db: Executor, dialect: Dialect, queue: JobQueue, owner: string, leaseMs: number, now: number): Promise<Job | null> {
-  const row = await db
+export async function claimJobs(db: Executor, dialect: Dialect, queue: JobQueue, owner: string, leaseMs: number, now: number, limit: number): Promise<Job[]> {
+  return db
     .updateTable('jobs')
     .set({ state: 'running', locked_until: now + leaseMs, locked_by: owner, attempts: sql`attempts + 1`, updated_at: now })
-    .where('id', '=', (eb) =>
+    .where('id', 'in', (eb) =>
       eb
         .selectFrom('jobs')
         .select('id')
         .where('queue', '=', queue)
-        .where((w) =>
-          w.or([
-            w.and([w('state', '=', 'queued'), w('run_at', '<=', now)]),
-            w.and([w('state', '=', 'running'), w('locked_until', '<', now)]),
-          ]),
-        )
+        .where('state', '=', 'queued')
+        .where('run_at', '<=', now)
         .orderBy('run_at')
         .orderBy('id')
-        .limit(1)
+        .limit(limit)
         .$if(dialect === 'postgres', (qb) => qb.forUpdate().skipLocked()),
     )
     .returningAll()
+    .execute();
+}
+
+export async function claimJob(db: Executor, dialect: Dialect, queue: JobQueue, owner: string, leaseMs: number, now: number): Promise<Job | null> {
+  return (await claimJobs(db, dialect, queue, owner, leaseMs, now, 1))[0] ?? null;
+}
+
+/**
+ * Puts jobs whose lease lapsed (their process died or hung) back in the queue,
+ * due at once. Their attempt count keeps the claims they used.
+ */
+export async function requeueExpired(db: Executor, queue: JobQueue, now: number): Promise<number> {
+  const result = await db
+    .updateTable('jobs')
+    .set({ state: 'queued', run_at: now, locked_until: null, locked_by: null, updated_at: now })
+    .where('queue', '=', queue)
+    .where('state', '=', 'running')
+    .where('locked_until', '<', now)
     .executeTakeFirst();
-  return row ?? null;
+  return Number(result.numUpdatedRows);
 }
 
 /** Extends a lease; false when the job is no longer ours (it was reclaimed). */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { SourceAudioError, type RenderedTrack } from '../engine/types.js';
-import { claimJob, type Job, releaseJob, renewLease } from '../jobs/index.js';
+import { claimJob, type Job, releaseJob, renewLease, requeueExpired } from '../jobs/index.js';
 import type { BlobStore } from '../storage/index.js';
 import type { Store } from '../store/index.js';
 import {
@@ -200,6 +200,7 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
     while (running) {
       let job: Job | null = null;
       try {
+        await requeueExpired(store.db, 'task', Date.now());
         job = await claimJob(store.db, store.dialect, 'task', owner, options.leaseMs, Date.now());
       } catch (error) {
         log.error({ err: error }, 'claiming a task job failed');
