@@ -3,7 +3,8 @@ import { ApiError } from '../errors.js';
 import { type NewFile, registerFile } from '../files/index.js';
 import { newTaskId } from '../ids.js';
 import { enqueueJob } from '../jobs/index.js';
-import type { Db, TaskType } from '../store/index.js';
+import { sql } from 'kysely';
+import type { Db, TaskType, Tx } from '../store/index.js';
 import type { TaskInput } from './inputs.js';
 
 export interface NewTask {
@@ -26,54 +27,136 @@ export interface SubmitLimits {
 }
 
 /**
- * Creates a task, its debit and its job in one transaction (SPEC §1, ARCHITECTURE
- * "one path"): either all three exist or none does.
+ * Writes one task with its debit and its job (ARCHITECTURE "one path"), inside
+ * the caller's transaction. Either all three exist or none does.
  *
- * The debit comes first on purpose: its conditional UPDATE is the transaction's
- * first write, so SQLite takes the write lock before any read (no lock-upgrade
- * failures), and PostgreSQL locks the account row, which serialises this
- * account's submissions so the rate-limit count below cannot be raced.
+ * The debit comes first on purpose: its conditional UPDATE is the first write,
+ * so SQLite takes the write lock before any read (no lock-upgrade failures), and
+ * PostgreSQL locks the account row, which serialises this account's
+ * submissions so the rate-limit count below cannot be raced.
  */
-export async function submitTask(db: Db, task: NewTask, limits: SubmitLimits): Promise<string> {
-  const taskId = newTaskId();
-  const now = Date.now();
-  await db.transaction().execute(async (tx) => {
-    if (!(await debitForTask(tx, task.accountId, taskId, task.price, now))) {
-      throw new ApiError(402, `Insufficient credits: this task costs ${task.price}`);
+async function writeTask(tx: Tx, taskId: string, task: NewTask, limits: SubmitLimits, now: number): Promise<void> {
+  if (!(await debitForTask(tx, task.accountId, taskId, task.price, now))) {
+    throw new ApiError(402, `Insufficient credits: this task costs ${task.price}`);
+  }
+  // Counting stops at the limit: the cost stays O(limit) however busy the account is.
+  const recent = await tx
+    .selectFrom((eb) =>
+      eb
+        .selectFrom('tasks')
+        .select('id')
+        .where('account_id', '=', task.accountId)
+        .where('created_at', '>', now - limits.rateLimit.windowMs)
+        .limit(limits.rateLimit.max)
+        .as('recent'),
+    )
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .executeTakeFirstOrThrow();
+  if (Number(recent.count) >= limits.rateLimit.max) {
+    throw new ApiError(429, `Rate limit exceeded: at most ${limits.rateLimit.max} new tasks per ${limits.rateLimit.windowMs / 1000} s per account; the task was not queued`);
+  }
+  await tx
+    .insertInto('tasks')
+    .values({
+      id: taskId,
+      account_id: task.accountId,
+      type: task.type,
+      status: 'PENDING',
+      param: task.param,
+      input: JSON.stringify(task.input),
+      parent_music_id: task.parentMusicId,
+      callback_url: task.callbackUrl ?? null,
+      price: task.price,
+      model: task.model,
+      error_code: null,
+      error_message: null,
+      sheet: null,
+      created_at: now,
+      updated_at: now,
+      deadline_at: now + limits.taskTimeoutMs,
+      finished_at: null,
+    })
+    .execute();
+  if (task.sourceFile) await registerFile(tx, task.sourceFile, now);
+  await enqueueJob(tx, 'task', taskId, now, now);
+}
+
+interface Pending {
+  task: NewTask;
+  limits: SubmitLimits;
+  resolve: (taskId: string) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit: submissions that arrive while a transaction is being written
+ * share the next one, each inside its own savepoint, so a refused one (402, 429)
+ * rolls back alone. A commit — the expensive part, an fsync on PostgreSQL and a
+ * WAL write on SQLite — then serves many tasks, and a caller is answered only
+ * once its task is durable.
+ */
+function createBatcher(db: Db): (task: NewTask, limits: SubmitLimits) => Promise<string> {
+  let queue: Pending[] = [];
+  let writing = false;
+
+  async function writeBatch(batch: Pending[]): Promise<void> {
+    const outcomes: Array<{ taskId: string } | { error: unknown }> = [];
+    // One lock order for every batch (PostgreSQL row locks): no deadlock between processes.
+    const ordered = batch.map((item, index) => ({ item, index })).sort((a, b) => (a.item.task.accountId < b.item.task.accountId ? -1 : 1));
+    try {
+      await db.transaction().execute(async (tx) => {
+        const now = Date.now();
+        for (const { item, index } of ordered) {
+          const taskId = newTaskId();
+          await sql`savepoint submit_one`.execute(tx);
+          try {
+            await writeTask(tx, taskId, item.task, item.limits, now);
+            await sql`release savepoint submit_one`.execute(tx);
+            outcomes[index] = { taskId };
+          } catch (error) {
+            await sql`rollback to savepoint submit_one`.execute(tx);
+            await sql`release savepoint submit_one`.execute(tx);
+            outcomes[index] = { error };
+          }
+        }
+      });
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+      return;
     }
-    const recent = await tx
-      .selectFrom('tasks')
-      .select((eb) => eb.fn.countAll<number>().as('count'))
-      .where('account_id', '=', task.accountId)
-      .where('created_at', '>', now - limits.rateLimit.windowMs)
-      .executeTakeFirstOrThrow();
-    if (Number(recent.count) >= limits.rateLimit.max) {
-      throw new ApiError(429, `Rate limit exceeded: at most ${limits.rateLimit.max} new tasks per ${limits.rateLimit.windowMs / 1000} s per account; the task was not queued`);
+    batch.forEach((item, index) => {
+      const outcome = outcomes[index];
+      if (outcome && 'taskId' in outcome) item.resolve(outcome.taskId);
+      else item.reject(outcome?.error);
+    });
+  }
+
+  async function drain(): Promise<void> {
+    writing = true;
+    while (queue.length > 0) {
+      const batch = queue.slice(0, MAX_BATCH);
+      queue = queue.slice(batch.length);
+      await writeBatch(batch);
     }
-    await tx
-      .insertInto('tasks')
-      .values({
-        id: taskId,
-        account_id: task.accountId,
-        type: task.type,
-        status: 'PENDING',
-        param: task.param,
-        input: JSON.stringify(task.input),
-        parent_music_id: task.parentMusicId,
-        callback_url: task.callbackUrl ?? null,
-        price: task.price,
-        model: task.model,
-        error_code: null,
-        error_message: null,
-        sheet: null,
-        created_at: now,
-        updated_at: now,
-        deadline_at: now + limits.taskTimeoutMs,
-        finished_at: null,
-      })
-      .execute();
-    if (task.sourceFile) await registerFile(tx, task.sourceFile, now);
-    await enqueueJob(tx, 'task', taskId, now, now);
-  });
-  return taskId;
+    writing = false;
+  }
+
+  return (task, limits) =>
+    new Promise<string>((resolve, reject) => {
+      queue.push({ task, limits, resolve, reject });
+      if (!writing) void drain();
+    });
+}
+
+const MAX_BATCH = 64;
+const batchers = new WeakMap<Db, (task: NewTask, limits: SubmitLimits) => Promise<string>>();
+
+/** Creates a task, its debit and its job atomically; resolves with the task id once committed. */
+export function submitTask(db: Db, task: NewTask, limits: SubmitLimits): Promise<string> {
+  let submit = batchers.get(db);
+  if (!submit) {
+    submit = createBatcher(db);
+    batchers.set(db, submit);
+  }
+  return submit(task, limits);
 }
