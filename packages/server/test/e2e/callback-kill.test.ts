@@ -80,6 +80,14 @@ describe.each(storeTargets())('callbacks survive kill -9 on $name', (target) => 
     }
     await finishing;
     await waitFor(async () => (deliveries.size === TASKS ? true : undefined), 120_000, 'every callback', 200);
+    // A callback sent by a process killed before it recorded the answer is sent again once its
+    // lease lapses: wait until the store, too, knows every callback was delivered.
+    await waitFor(
+      async () => ((await store.db.selectFrom('callbacks').select('id').where('status', '!=', 'delivered').execute()).length === 0 ? true : undefined),
+      60_000,
+      'the store to record every delivery',
+      200,
+    );
     await kill(server, 'SIGTERM');
 
     const copies = [...deliveries.values()];

@@ -47,9 +47,9 @@ describe.each(storeTargets())('crash recovery on $name', (target) => {
 
     const tasks: string[] = [];
     for (let i = 0; i < 4; i++) {
-      tasks.push(await post('/api/v1/generate', { customMode: false, instrumental: true, prompt: `rock song ${i}`, callBackUrl: 'https://example.com/cb' }));
+      tasks.push(await post('/api/v1/generate', { customMode: false, instrumental: true, prompt: `rock song ${i}`, callBackUrl: 'http://127.0.0.1:9/cb' }));
       tasks.push(
-        await post('/api/v1/generate/replace-section', { taskId: parent, audioId, prompt: 'piano solo', tags: 'jazz', title: `Edit ${i}`, infillStartS: 2, infillEndS: 9.5, callBackUrl: 'https://example.com/cb' }),
+        await post('/api/v1/generate/replace-section', { taskId: parent, audioId, prompt: 'piano solo', tags: 'jazz', title: `Edit ${i}`, infillStartS: 2, infillEndS: 9.5, callBackUrl: 'http://127.0.0.1:9/cb' }),
       );
     }
 
