@@ -1,21 +1,12 @@
+import type { CallbackTrack } from '@reprise/sdk';
 import type { CallbackStage } from '../store/index.js';
 
 /**
  * Callback bodies exactly as KIE sends them (SPEC §5.2, the seed): snake_case
- * `task_id`, `audio_url`… but camelCase `createTime` and `callbackType`.
+ * `task_id`, `audio_url`… but camelCase `createTime` and `callbackType`. The
+ * track shape is the SDK's, so the contract is written once.
  */
-export interface CallbackTrack {
-  id: string;
-  audio_url: string;
-  stream_audio_url: string;
-  image_url: string;
-  prompt: string;
-  model_name: string;
-  title: string;
-  tags: string;
-  createTime: string;
-  duration: number;
-}
+export type { CallbackTrack };
 
 export interface SuccessPayload {
   code: 200;

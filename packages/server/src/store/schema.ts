@@ -1,3 +1,4 @@
+import type { TaskStatus, TaskType } from '@reprise/sdk';
 import type { Generated } from 'kysely';
 
 /**
@@ -52,16 +53,8 @@ export interface LedgerTable {
   created_at: number;
 }
 
-export type TaskType = 'GENERATE' | 'REPLACE_SECTION';
-export type TaskStatus =
-  | 'PENDING'
-  | 'TEXT_SUCCESS'
-  | 'FIRST_SUCCESS'
-  | 'SUCCESS'
-  | 'CREATE_TASK_FAILED'
-  | 'GENERATE_AUDIO_FAILED'
-  | 'CALLBACK_EXCEPTION'
-  | 'SENSITIVE_WORD_ERROR';
+// Status and type values are the wire contract's, defined once in the SDK.
+export type { TaskStatus, TaskType };
 
 export interface TasksTable {
   id: string;

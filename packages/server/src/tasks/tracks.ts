@@ -1,21 +1,10 @@
-import type { CallbackTrack } from '../callbacks/index.js';
+import type { CallbackTrack, SunoTrack } from '@reprise/sdk';
 import { fileUrls } from '../files/index.js';
 import { formatCreateTime } from '../ids.js';
 import type { Executor, TracksTable } from '../store/index.js';
 
-/** A track as record-info shows it (`sunoData[]`, camelCase). */
-export interface SunoTrack {
-  id: string;
-  audioUrl: string;
-  streamAudioUrl: string;
-  imageUrl: string;
-  prompt: string;
-  modelName: string;
-  title: string;
-  tags: string;
-  createTime: string;
-  duration: number;
-}
+/** A track as record-info shows it (`sunoData[]`, camelCase): the SDK's type. */
+export type { SunoTrack };
 
 export function toSunoTrack(row: TracksTable, publicUrl: string): SunoTrack {
   const audio = fileUrls(publicUrl, row.audio_file);

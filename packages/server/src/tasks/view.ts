@@ -1,13 +1,10 @@
+import type { CallbackSummary } from '@reprise/sdk';
 import { ApiError } from '../errors.js';
 import type { CallbackStatus, Executor, TaskStatus, TaskType } from '../store/index.js';
 import { type SunoTrack, toSunoTrack, tracksOf } from './tracks.js';
 
-/** `callback` [EXT]: how delivery of the task's callbacks is going (SPEC §3). */
-export interface CallbackSummary {
-  status: CallbackStatus | 'none';
-  attempts: number;
-  lastError: string | null;
-}
+/** `callback` [EXT]: how delivery of the task's callbacks is going (SPEC §3); the SDK's type. */
+export type { CallbackSummary };
 
 /** record-info `data` (SPEC §3), field for field. */
 export interface TaskRecord {
