@@ -1,11 +1,8 @@
+import type { EngineSpec } from '../engine/index.js';
 import type { GenerateInput, RenderedTrack, ReplaceSectionInput } from '../engine/types.js';
 
-/** Messages between the render pool and its threads. */
-export interface EngineSpec {
-  name: 'procedural' | 'acestep';
-  acestepUrl: string | null;
-  acestepApiKey: string | null;
-}
+/** Messages between the render pool and its threads; the engine is named by plain data. */
+export type { EngineSpec };
 
 export type RenderRequest = { op: 'replace'; engine: EngineSpec; input: ReplaceSectionInput } | { op: 'generate'; engine: EngineSpec; input: GenerateInput };
 

@@ -125,16 +125,22 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
     }
     const title = (i: number) => input.title || `${(input.style || input.prompt).slice(0, 60)}${i === 0 ? '' : ' (II)'}`;
     const meta = (i: number) => ({ title: title(i), tags: input.style, prompt: input.prompt });
+    // The first song is stored when it is ready (FIRST_SUCCESS); it is not written again at the end.
+    const stored = new Map<number, StoredTrack>();
     const tracks = await pool.generate(
       options.engine,
       { prompt: input.prompt, style: input.style, title: input.title, negativeTags: input.negativeTags, instrumental: input.instrumental, durationS: input.durationS, seed },
       signal,
       async (progress) => {
         if (progress.stage === 'text') await recordTextStage(lifecycle, taskId, progress.sheet);
-        else await recordFirstStage(lifecycle, taskId, await storeTrack(taskId, progress.index, progress.track, meta(progress.index)));
+        else {
+          const first = await storeTrack(taskId, progress.index, progress.track, meta(progress.index));
+          stored.set(progress.index, first);
+          await recordFirstStage(lifecycle, taskId, first);
+        }
       },
     );
-    return Promise.all(tracks.map((track, i) => storeTrack(taskId, i, track, meta(i))));
+    return Promise.all(tracks.map((track, i) => stored.get(i) ?? storeTrack(taskId, i, track, meta(i))));
   }
 
   function failureOf(error: unknown): { code: 400 | 408 | 500 | 531; message: string } {
