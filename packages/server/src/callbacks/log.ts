@@ -1,20 +1,10 @@
+import type { CallbackLogEntry } from '@reprise/sdk';
 import { ApiError } from '../errors.js';
 import { enqueueJob } from '../jobs/index.js';
-import type { CallbackStage, CallbackStatus, Db, Executor } from '../store/index.js';
+import type { Db, Executor } from '../store/index.js';
 
-/** One callback and every attempt made to deliver it (SPEC §5.5). */
-export interface CallbackLogEntry {
-  deliveryId: string;
-  stage: CallbackStage;
-  url: string;
-  status: CallbackStatus;
-  attempts: number;
-  lastError: string | null;
-  createdAt: number;
-  deliveredAt: number | null;
-  payload: unknown;
-  attemptLog: Array<{ startedAt: number; durationMs: number; httpStatus: number | null; errorClass: string | null; responseBody: string | null }>;
-}
+/** One callback and every attempt made to deliver it (SPEC §5.5): the SDK's type. */
+export type { CallbackLogEntry };
 
 async function requireOwnTask(db: Executor, accountId: string, taskId: string): Promise<void> {
   const task = await db.selectFrom('tasks').select('id').where('id', '=', taskId).where('account_id', '=', accountId).executeTakeFirst();

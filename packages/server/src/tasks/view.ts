@@ -1,22 +1,14 @@
-import type { CallbackSummary } from '@reprise/sdk';
+import type { CallbackSummary, TaskRecord as SdkTaskRecord } from '@reprise/sdk';
 import { ApiError } from '../errors.js';
-import type { CallbackStatus, Executor, TaskStatus, TaskType } from '../store/index.js';
-import { type SunoTrack, toSunoTrack, tracksOf } from './tracks.js';
+import type { CallbackStatus, Executor } from '../store/index.js';
+import { toSunoTrack, tracksOf } from './tracks.js';
 
 /** `callback` [EXT]: how delivery of the task's callbacks is going (SPEC §3); the SDK's type. */
 export type { CallbackSummary };
 
-/** record-info `data` (SPEC §3), field for field. */
-export interface TaskRecord {
-  taskId: string;
-  parentMusicId: string;
-  param: string;
-  response: { taskId: string; sunoData: SunoTrack[] };
-  status: TaskStatus;
-  type: TaskType;
+/** record-info `data` (SPEC §3): the SDK's shape, with reprise's `callback` always present. */
+export interface TaskRecord extends Omit<SdkTaskRecord, 'operationType' | 'callback'> {
   operationType: 'generate' | 'replace_section';
-  errorCode: number | null;
-  errorMessage: string | null;
   callback: CallbackSummary;
 }
 

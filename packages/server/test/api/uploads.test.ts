@@ -9,35 +9,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkFileName, checkUploadPath, decodeBase64Data, storeUpload } from '../../src/api/uploads.js';
 import { ApiError } from '../../src/errors.js';
 import type { Services } from '../../src/services.js';
+import { sineWav } from '../helpers/audio.js';
 import { closeServices, createTestAccount, createTestApp, createTestServices, TEST_PUBLIC_URL, type TestAccount } from '../helpers/services.js';
 import { storeTargets } from '../helpers/stores.js';
 
 // ---------------------------------------------------------------------------
 // Fixtures: audio made here, independent of the audio module's encoders.
 
-/** 16-bit PCM WAV of a sine tone. */
-function wav(seconds: number, sampleRate = 8000, channels = 1): Buffer {
-  const frames = Math.round(seconds * sampleRate);
-  const dataBytes = frames * channels * 2;
-  const out = Buffer.alloc(44 + dataBytes);
-  out.write('RIFF', 0, 'ascii');
-  out.writeUInt32LE(36 + dataBytes, 4);
-  out.write('WAVEfmt ', 8, 'ascii');
-  out.writeUInt32LE(16, 16);
-  out.writeUInt16LE(1, 20);
-  out.writeUInt16LE(channels, 22);
-  out.writeUInt32LE(sampleRate, 24);
-  out.writeUInt32LE(sampleRate * channels * 2, 28);
-  out.writeUInt16LE(channels * 2, 32);
-  out.writeUInt16LE(16, 34);
-  out.write('data', 36, 'ascii');
-  out.writeUInt32LE(dataBytes, 40);
-  for (let i = 0; i < frames; i++) {
-    const sample = Math.round(Math.sin((2 * Math.PI * 440 * i) / sampleRate) * 12_000);
-    for (let c = 0; c < channels; c++) out.writeInt16LE(sample, 44 + (i * channels + c) * 2);
-  }
-  return out;
-}
+/** 16-bit PCM WAV of a sine tone, 8 kHz mono: small and quick. */
+const wav = (seconds: number): Buffer => sineWav(seconds, 8000, 1);
 
 /** MPEG-1 Layer III frames (128 kbps, 44.1 kHz, stereo) with zeroed side info: valid, silent MP3. */
 function silentMp3(frames = 20): Buffer {
