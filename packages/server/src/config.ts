@@ -28,6 +28,8 @@ export interface Config {
   workers: number;
   taskTimeoutMs: number;
   leaseMs: number;
+  /** On SIGTERM, running tasks get this long to finish before they are released for the next start. */
+  shutdownGraceMs: number;
   prices: { generate: number; replaceSection: number };
   refunds: boolean;
   generateDurationS: number;
@@ -154,6 +156,7 @@ export function loadConfig(env: Env = process.env): Config {
     workers: integer(env, 'REPRISE_WORKERS', 2, 0, 64),
     taskTimeoutMs: integer(env, 'REPRISE_TASK_TIMEOUT_S', 600, 1, 86_400) * 1000,
     leaseMs: integer(env, 'REPRISE_LEASE_MS', 30_000, 500, 3_600_000),
+    shutdownGraceMs: integer(env, 'REPRISE_SHUTDOWN_GRACE_S', 10, 0, 3600) * 1000,
     prices: {
       generate: integer(env, 'REPRISE_PRICE_GENERATE', 10, 0, 1_000_000),
       replaceSection: integer(env, 'REPRISE_PRICE_REPLACE_SECTION', 5, 0, 1_000_000),

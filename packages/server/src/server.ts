@@ -99,7 +99,7 @@ export async function startServer(config: Config, options: { logger?: boolean } 
     worker,
     dispatcher,
     url,
-    async stop(graceMs = 10_000) {
+    async stop(graceMs = config.shutdownGraceMs) {
       services.draining = true;
       await worker?.stop(graceMs);
       sweeper.stop();
