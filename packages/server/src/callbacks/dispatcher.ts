@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { signingKeys } from '../accounts/index.js';
-import { claimJobs, type Job, requeueExpired } from '../jobs/index.js';
+import { claimJobs, finishJob, type Job, releaseJob, requeueExpired } from '../jobs/index.js';
 import { type OutboundClient, OutboundError } from '../outbound/index.js';
 import type { CallbacksTable, Store } from '../store/index.js';
 import { nextDelay, parseRetryAfter } from './policy.js';
@@ -245,7 +245,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   // ---- one callback ---------------------------------------------------------------------------
   async function handle(job: Job, callback: CallbacksTable | undefined): Promise<void> {
     if (callback?.status !== 'pending') {
-      await store.db.updateTable('jobs').set({ state: 'done', locked_until: null, updated_at: Date.now() }).where('id', '=', job.id).execute();
+      await finishJob(store.db, job.id, Date.now());
       return;
     }
     let host = '';
@@ -255,11 +255,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // An unparseable URL fails in send() with a clear error.
     }
     if (!(await acquireHost(host))) {
-      await store.db
-        .updateTable('jobs')
-        .set({ state: 'queued', run_at: Date.now() + HOST_POSTPONE_MS, locked_until: null, locked_by: null, updated_at: Date.now() })
-        .where('id', '=', job.id)
-        .execute();
+      const now = Date.now();
+      await releaseJob(store.db, job.id, owner, now + HOST_POSTPONE_MS, now, job.last_error);
       return;
     }
     try {

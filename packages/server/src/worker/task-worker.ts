@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { SourceAudioError, type RenderedTrack } from '../engine/types.js';
-import { claimJob, type Job, releaseJob, renewLease, requeueExpired } from '../jobs/index.js';
+import { claimJob, finishJob, type Job, releaseJob, renewLease, requeueExpired } from '../jobs/index.js';
 import type { BlobStore } from '../storage/index.js';
 import type { Store } from '../store/index.js';
 import {
@@ -155,7 +155,7 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
     const task = await store.db.selectFrom('tasks').select(['status', 'input', 'deadline_at']).where('id', '=', taskId).executeTakeFirst();
     const jobLog = log.child({ taskId, jobId: job.id, attempt: job.attempts });
     if (!task || (TERMINAL_STATUSES as readonly string[]).includes(task.status)) {
-      await store.db.updateTable('jobs').set({ state: 'done', updated_at: Date.now() }).where('id', '=', job.id).execute();
+      await finishJob(store.db, job.id, Date.now());
       return;
     }
     if (job.attempts > maxAttempts) {
