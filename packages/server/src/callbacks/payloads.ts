@@ -1,4 +1,4 @@
-import type { CallbackTrack } from '@reprise/sdk';
+import type { CallbackTrack, ErrorCallbackPayload, SuccessCallbackPayload } from '@reprise/sdk';
 import type { CallbackStage } from '../store/index.js';
 
 /**
@@ -8,16 +8,11 @@ import type { CallbackStage } from '../store/index.js';
  */
 export type { CallbackTrack };
 
-export interface SuccessPayload {
-  code: 200;
-  msg: string;
-  data: { callbackType: 'text' | 'first' | 'complete'; task_id: string; data: CallbackTrack[] };
-}
+export type SuccessPayload = SuccessCallbackPayload;
 
-export interface ErrorPayload {
+/** The SDK's error body, with the code narrowed to the ones reprise sends. */
+export interface ErrorPayload extends ErrorCallbackPayload {
   code: FailureCode;
-  msg: string;
-  data: { callbackType: 'error'; task_id: string; error: string };
 }
 
 export type CallbackPayload = SuccessPayload | ErrorPayload;
