@@ -47,7 +47,7 @@ async function run(label, env) {
   const services = await createServices(config);
   const account = await createAccount(services.store.db, { name: 'bench', credits: 10 * COUNT, webhookKey: true });
   const limits = { rateLimit: { max: 10 * COUNT, windowMs: 1 }, taskTimeoutMs: 600_000 };
-  const newTask = () => submitTask(services.store.db, { accountId: account.accountId, type: 'REPLACE_SECTION', param: '{}', input: { kind: 'generate' }, parentMusicId: '', callbackUrl: url, model: '', price: 1 }, limits);
+  const newTask = () => submitTask(services.store, { accountId: account.accountId, type: 'REPLACE_SECTION', param: '{}', input: { kind: 'generate' }, parentMusicId: '', callbackUrl: url, model: '', price: 1 }, limits);
 
   // Throughput: owe COUNT callbacks, then let the dispatcher drain them.
   for (let i = 0; i < COUNT; i++) {

@@ -14,7 +14,7 @@ const services = await createServices(config);
 const app = await buildApp(services, { logger: false });
 const account = await createAccount(services.store.db, { name: 'bench', credits: 1_000_000_000, webhookKey: true });
 const taskId = await submitTask(
-  services.store.db,
+  services.store,
   {
     accountId: account.accountId,
     type: 'GENERATE',

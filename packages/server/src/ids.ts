@@ -1,7 +1,11 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
-/** `taskId`: 32 lowercase hex characters, as KIE hands out. */
-export const newTaskId = (): string => randomBytes(16).toString('hex');
+/**
+ * `taskId`: 32 lowercase hex characters, as KIE hands out: 48 bits of creation time then 80
+ * random bits. Time first so new rows land at the end of every index keyed by task id
+ * (appending is several times cheaper for SQLite than inserting at random places).
+ */
+export const newTaskId = (): string => Date.now().toString(16).padStart(12, '0') + randomBytes(10).toString('hex');
 /** `audioId`: a UUID v4. */
 export const newAudioId = (): string => randomUUID();
 /** Internal row ids: short, sortable enough by creation and unique. */

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { ApiError } from '../errors.js';
 import { newId } from '../ids.js';
-import type { Db, Executor } from '../store/index.js';
+import { asRunner, changedRows, type Db, type Executor, prepare, type Runner } from '../store/index.js';
 
 /**
  * Credits: `accounts.balance` is the running sum of the ledger. Every change is a
@@ -14,17 +14,24 @@ import type { Db, Executor } from '../store/index.js';
  * the unique (task_id, kind) index makes a second debit of a task impossible.
  * Returns false when the balance is too low.
  */
-export async function debitForTask(tx: Executor, accountId: string, taskId: string, amount: number, now: number): Promise<boolean> {
-  const updated = await tx
-    .updateTable('accounts')
-    .set({ balance: sql`balance - ${amount}` })
-    .where('id', '=', accountId)
-    .where('balance', '>=', amount)
-    .executeTakeFirst();
-  if (Number(updated.numUpdatedRows) !== 1) return false;
-  await tx.insertInto('ledger').values({ id: newId('led'), account_id: accountId, task_id: taskId, kind: 'debit', amount: -amount, created_at: now }).execute();
+export async function debitForTask(tx: Executor | Runner, accountId: string, taskId: string, amount: number, now: number): Promise<boolean> {
+  const runner = asRunner(tx);
+  if (changedRows(await takeBalance.execute(runner, { accountId, amount })) !== 1) return false;
+  await insertDebit.execute(runner, { id: newId('led'), accountId, taskId, amount: -amount, now });
   return true;
 }
+
+// Prepared: a debit is on the path of every submission.
+const takeBalance = prepare<{ accountId: string; amount: number }>((db, arg) =>
+  db
+    .updateTable('accounts')
+    .set({ balance: sql`balance - ${arg('amount')}` })
+    .where('id', '=', arg('accountId'))
+    .where('balance', '>=', arg('amount')),
+);
+const insertDebit = prepare<{ id: string; accountId: string; taskId: string; amount: number; now: number }>((db, arg) =>
+  db.insertInto('ledger').values({ id: arg('id'), account_id: arg('accountId'), task_id: arg('taskId'), kind: 'debit', amount: arg('amount'), created_at: arg('now') }),
+);
 
 /** Gives a task's price back once; a second call (e.g. after a crash and re-run) does nothing. */
 export async function refundTask(tx: Executor, accountId: string, taskId: string, amount: number, now: number): Promise<boolean> {

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { newId } from '../ids.js';
-import type { Dialect, Executor, JobQueue, JobsTable } from '../store/index.js';
+import { asRunner, type Dialect, type Executor, type JobQueue, type JobsTable, prepare, type Runner } from '../store/index.js';
 
 /**
  * The leased work table shared by the task worker and the callback dispatcher.
@@ -10,14 +10,28 @@ import type { Dialect, Executor, JobQueue, JobsTable } from '../store/index.js';
  */
 export type Job = JobsTable;
 
-export async function enqueueJob(db: Executor, queue: JobQueue, refId: string, runAt: number, now: number): Promise<string> {
+export async function enqueueJob(db: Executor | Runner, queue: JobQueue, refId: string, runAt: number, now: number): Promise<string> {
   const id = newId('job');
-  await db
-    .insertInto('jobs')
-    .values({ id, queue, ref_id: refId, state: 'queued', run_at: runAt, locked_until: null, locked_by: null, attempts: 0, last_error: null, created_at: now, updated_at: now })
-    .execute();
+  await insertJob.execute(asRunner(db), { id, queue, refId, runAt, now });
   return id;
 }
+
+// Prepared: every submission and every owed callback enqueues a job.
+const insertJob = prepare<{ id: string; queue: JobQueue; refId: string; runAt: number; now: number }>((db, arg) =>
+  db.insertInto('jobs').values({
+    id: arg('id'),
+    queue: arg('queue'),
+    ref_id: arg('refId'),
+    state: 'queued',
+    run_at: arg('runAt'),
+    locked_until: null,
+    locked_by: null,
+    attempts: 0,
+    last_error: null,
+    created_at: arg('now'),
+    updated_at: arg('now'),
+  }),
+);
 
 /**
  * Claims up to `limit` of the oldest due jobs of a queue in one statement.

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, type QueryResult, SqliteDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from './migrations.js';
+import { kyselyRunner, type Runner } from './prepared.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -17,6 +18,13 @@ export interface Store {
   dialect: Dialect;
   /** Human-readable target for logs (never includes a password). */
   describe: string;
+  /**
+   * Runs `fn` in one transaction given as a Runner (prepared queries only: a
+   * Kysely query inside would wait for the connection `fn` holds). On SQLite
+   * the statements go straight to better-sqlite3, which is what makes the
+   * submission path fast; the write lock is taken at BEGIN.
+   */
+  transaction<T>(fn: (runner: Runner) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -37,9 +45,9 @@ const STATEMENT_CACHE_SIZE = 256;
  * indexed statements this service makes, so prepared statements are kept by SQL
  * text (a bounded, oldest-out cache: IN-lists of varying length make new texts).
  */
-function withStatementCache(sqlite: SqliteDatabase.Database): SqliteDatabase.Database {
+function statementCache(sqlite: SqliteDatabase.Database): (sql: string) => SqliteDatabase.Statement {
   const cache = new Map<string, SqliteDatabase.Statement>();
-  const prepare = (sql: string): SqliteDatabase.Statement => {
+  return (sql) => {
     let statement = cache.get(sql);
     if (!statement) {
       statement = sqlite.prepare(sql);
@@ -48,7 +56,20 @@ function withStatementCache(sqlite: SqliteDatabase.Database): SqliteDatabase.Dat
     }
     return statement;
   };
-  return new Proxy(sqlite, { get: (target, property) => (property === 'prepare' ? prepare : Reflect.get(target, property, target)) });
+}
+
+/** Runs compiled queries on better-sqlite3 directly, as Kysely's SQLite driver would, minus its layers. */
+function sqliteRunner(prepare: (sql: string) => SqliteDatabase.Statement): Runner {
+  return {
+    dialect: 'sqlite',
+    async executeQuery<R>(query: CompiledQuery<R>): Promise<QueryResult<R>> {
+      const statement = prepare(query.sql);
+      const parameters = query.parameters as unknown[];
+      if (statement.reader) return { rows: statement.all(parameters) as R[] };
+      const { changes } = statement.run(parameters);
+      return { rows: [], numAffectedRows: BigInt(changes) };
+    },
+  };
 }
 
 function openSqlite(file: string): Store {
@@ -60,8 +81,30 @@ function openSqlite(file: string): Store {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 10000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  return { db, dialect: 'sqlite', describe: `sqlite:${file}`, close: () => db.destroy() };
+  const prepare = statementCache(sqlite);
+  const cached = new Proxy(sqlite, { get: (target, property) => (property === 'prepare' ? prepare : Reflect.get(target, property, target)) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
+  const runner = sqliteRunner(prepare);
+  const [begin, commit, rollback] = ['begin immediate', 'commit', 'rollback'].map((sql) => CompiledQuery.raw(sql)) as [CompiledQuery, CompiledQuery, CompiledQuery];
+  return {
+    db,
+    dialect: 'sqlite',
+    describe: `sqlite:${file}`,
+    // Holding Kysely's connection keeps every other query of this process out until we are done.
+    transaction: (fn) =>
+      db.connection().execute(async () => {
+        await runner.executeQuery(begin);
+        try {
+          const result = await fn(runner);
+          await runner.executeQuery(commit);
+          return result;
+        } catch (error) {
+          if (sqlite.inTransaction) await runner.executeQuery(rollback);
+          throw error;
+        }
+      }),
+    close: () => db.destroy(),
+  };
 }
 
 function openPostgres(url: string, poolSize: number): Store {
@@ -69,7 +112,13 @@ function openPostgres(url: string, poolSize: number): Store {
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const safe = new URL(url);
   safe.password = '';
-  return { db, dialect: 'postgres', describe: safe.toString(), close: () => db.destroy() };
+  return {
+    db,
+    dialect: 'postgres',
+    describe: safe.toString(),
+    transaction: (fn) => db.transaction().execute((tx) => fn(kyselyRunner(tx, 'postgres'))),
+    close: () => db.destroy(),
+  };
 }
 
 /** Opens the store named by a `sqlite:<file>` or `postgres://` URL and migrates it. */

@@ -1,5 +1,6 @@
 import type { Account } from '../accounts/index.js';
 import type { Config } from '../config.js';
+import type { Store } from '../store/index.js';
 import type { GenerateTaskInput, ReplaceTaskInput } from './inputs.js';
 import { resolveSource, type SourceContext } from './source.js';
 import { submitTask } from './submit.js';
@@ -7,6 +8,7 @@ import { checkSectionAgainstSource, parseGenerate, parseReplaceSection } from '.
 
 /** What the API needs from the task domain to accept new tasks. */
 export interface SubmitContext extends SourceContext {
+  store: Store;
   config: Pick<Config, 'prices' | 'rateLimit' | 'taskTimeoutMs' | 'generateDurationS' | 'retention'>;
   /** Called after a task is committed (wakes the worker). */
   onSubmitted?: (taskId: string) => void;
@@ -33,7 +35,7 @@ export async function submitReplaceSection(context: SubmitContext, account: Acco
   if (source.fetched) await context.blobs.put(source.blobKey, source.fetched);
   try {
     const taskId = await submitTask(
-      context.db,
+      context.store,
       {
         accountId: account.id,
         type: 'REPLACE_SECTION',
@@ -72,7 +74,7 @@ export async function submitGenerate(context: SubmitContext, account: Account, b
     durationS: context.config.generateDurationS,
   };
   const taskId = await submitTask(
-    context.db,
+    context.store,
     {
       accountId: account.id,
       type: 'GENERATE',

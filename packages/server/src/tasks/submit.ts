@@ -1,10 +1,10 @@
+import { CompiledQuery } from 'kysely';
 import { debitForTask } from '../accounts/index.js';
 import { ApiError } from '../errors.js';
 import { type NewFile, registerFile } from '../files/index.js';
 import { newTaskId } from '../ids.js';
 import { enqueueJob } from '../jobs/index.js';
-import { sql } from 'kysely';
-import type { Db, TaskType, Tx } from '../store/index.js';
+import { prepare, type Runner, type Store, type TaskType } from '../store/index.js';
 import type { TaskInput } from './inputs.js';
 
 export interface NewTask {
@@ -35,51 +35,77 @@ export interface SubmitLimits {
  * PostgreSQL locks the account row, which serialises this account's
  * submissions so the rate-limit count below cannot be raced.
  */
-async function writeTask(tx: Tx, taskId: string, task: NewTask, limits: SubmitLimits, now: number): Promise<void> {
+async function writeTask(tx: Runner, taskId: string, task: NewTask, limits: SubmitLimits, now: number): Promise<void> {
   if (!(await debitForTask(tx, task.accountId, taskId, task.price, now))) {
     throw new ApiError(402, `Insufficient credits: this task costs ${task.price}`);
   }
-  // Counting stops at the limit: the cost stays O(limit) however busy the account is.
-  const recent = await tx
-    .selectFrom((eb) =>
-      eb
-        .selectFrom('tasks')
-        .select('id')
-        .where('account_id', '=', task.accountId)
-        .where('created_at', '>', now - limits.rateLimit.windowMs)
-        .limit(limits.rateLimit.max)
-        .as('recent'),
-    )
-    .select((eb) => eb.fn.countAll<number>().as('count'))
-    .executeTakeFirstOrThrow();
-  if (Number(recent.count) >= limits.rateLimit.max) {
+  const recent = await countRecent.execute<{ count: number }>(tx, { accountId: task.accountId, since: now - limits.rateLimit.windowMs, max: limits.rateLimit.max });
+  if (Number(recent.rows[0]?.count ?? 0) >= limits.rateLimit.max) {
     throw new ApiError(429, `Rate limit exceeded: at most ${limits.rateLimit.max} new tasks per ${limits.rateLimit.windowMs / 1000} s per account; the task was not queued`);
   }
-  await tx
-    .insertInto('tasks')
-    .values({
-      id: taskId,
-      account_id: task.accountId,
-      type: task.type,
-      status: 'PENDING',
-      param: task.param,
-      input: JSON.stringify(task.input),
-      parent_music_id: task.parentMusicId,
-      callback_url: task.callbackUrl ?? null,
-      price: task.price,
-      model: task.model,
-      error_code: null,
-      error_message: null,
-      sheet: null,
-      created_at: now,
-      updated_at: now,
-      deadline_at: now + limits.taskTimeoutMs,
-      finished_at: null,
-    })
-    .execute();
+  await insertTask.execute(tx, {
+    id: taskId,
+    accountId: task.accountId,
+    type: task.type,
+    param: task.param,
+    input: JSON.stringify(task.input),
+    parentMusicId: task.parentMusicId,
+    callbackUrl: task.callbackUrl ?? null,
+    price: task.price,
+    model: task.model,
+    now,
+    deadlineAt: now + limits.taskTimeoutMs,
+  });
   if (task.sourceFile) await registerFile(tx, task.sourceFile, now);
   await enqueueJob(tx, 'task', taskId, now, now);
 }
+
+// Counting stops at the limit: the cost stays O(limit) however busy the account is.
+const countRecent = prepare<{ accountId: string; since: number; max: number }>((db, arg) =>
+  db
+    .selectFrom((eb) =>
+      eb.selectFrom('tasks').select('id').where('account_id', '=', arg('accountId')).where('created_at', '>', arg('since')).limit(arg('max')).as('recent'),
+    )
+    .select((eb) => eb.fn.countAll<number>().as('count')),
+);
+
+const insertTask = prepare<{
+  id: string;
+  accountId: string;
+  type: TaskType;
+  param: string;
+  input: string;
+  parentMusicId: string;
+  callbackUrl: string | null;
+  price: number;
+  model: string;
+  now: number;
+  deadlineAt: number;
+}>((db, arg) =>
+  db.insertInto('tasks').values({
+    id: arg('id'),
+    account_id: arg('accountId'),
+    type: arg('type'),
+    status: 'PENDING',
+    param: arg('param'),
+    input: arg('input'),
+    parent_music_id: arg('parentMusicId'),
+    callback_url: arg('callbackUrl'),
+    price: arg('price'),
+    model: arg('model'),
+    error_code: null,
+    error_message: null,
+    sheet: null,
+    created_at: arg('now'),
+    updated_at: arg('now'),
+    deadline_at: arg('deadlineAt'),
+    finished_at: null,
+  }),
+);
+
+const [savepoint, releaseSavepoint, rollbackToSavepoint] = ['savepoint submit_one', 'release savepoint submit_one', 'rollback to savepoint submit_one'].map((text) =>
+  CompiledQuery.raw(text),
+) as [CompiledQuery, CompiledQuery, CompiledQuery];
 
 interface Pending {
   task: NewTask;
@@ -95,7 +121,7 @@ interface Pending {
  * WAL write on SQLite — then serves many tasks, and a caller is answered only
  * once its task is durable.
  */
-function createBatcher(db: Db): (task: NewTask, limits: SubmitLimits) => Promise<string> {
+function createBatcher(store: Store): (task: NewTask, limits: SubmitLimits) => Promise<string> {
   let queue: Pending[] = [];
   let writing = false;
 
@@ -104,18 +130,18 @@ function createBatcher(db: Db): (task: NewTask, limits: SubmitLimits) => Promise
     // One lock order for every batch (PostgreSQL row locks): no deadlock between processes.
     const ordered = batch.map((item, index) => ({ item, index })).sort((a, b) => (a.item.task.accountId < b.item.task.accountId ? -1 : 1));
     try {
-      await db.transaction().execute(async (tx) => {
+      await store.transaction(async (tx) => {
         const now = Date.now();
         for (const { item, index } of ordered) {
           const taskId = newTaskId();
-          await sql`savepoint submit_one`.execute(tx);
+          await tx.executeQuery(savepoint);
           try {
             await writeTask(tx, taskId, item.task, item.limits, now);
-            await sql`release savepoint submit_one`.execute(tx);
+            await tx.executeQuery(releaseSavepoint);
             outcomes[index] = { taskId };
           } catch (error) {
-            await sql`rollback to savepoint submit_one`.execute(tx);
-            await sql`release savepoint submit_one`.execute(tx);
+            await tx.executeQuery(rollbackToSavepoint);
+            await tx.executeQuery(releaseSavepoint);
             outcomes[index] = { error };
           }
         }
@@ -149,14 +175,14 @@ function createBatcher(db: Db): (task: NewTask, limits: SubmitLimits) => Promise
 }
 
 const MAX_BATCH = 64;
-const batchers = new WeakMap<Db, (task: NewTask, limits: SubmitLimits) => Promise<string>>();
+const batchers = new WeakMap<Store, (task: NewTask, limits: SubmitLimits) => Promise<string>>();
 
 /** Creates a task, its debit and its job atomically; resolves with the task id once committed. */
-export function submitTask(db: Db, task: NewTask, limits: SubmitLimits): Promise<string> {
-  let submit = batchers.get(db);
+export function submitTask(store: Store, task: NewTask, limits: SubmitLimits): Promise<string> {
+  let submit = batchers.get(store);
   if (!submit) {
-    submit = createBatcher(db);
-    batchers.set(db, submit);
+    submit = createBatcher(store);
+    batchers.set(store, submit);
   }
   return submit(task, limits);
 }

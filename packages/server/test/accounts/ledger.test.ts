@@ -18,7 +18,7 @@ describe.each(storeTargets())('accounts and credits on $name', (target) => {
 
   const submit = (accountId: string, price: number, rate = limits.rateLimit) =>
     submitTask(
-      services.store.db,
+      services.store,
       { accountId, type: 'GENERATE', param: '{}', input: generateInput, parentMusicId: '', callbackUrl: undefined, model: 'V4', price },
       { ...limits, rateLimit: rate },
     );

@@ -88,7 +88,7 @@ describe.each(storeTargets())('callback dispatcher on $name', (target) => {
 
   async function owe(path: string): Promise<{ taskId: string; callbackId: string }> {
     const taskId = await submitTask(
-      services.store.db,
+      services.store,
       { accountId, type: 'REPLACE_SECTION', param: '{}', input: { kind: 'generate', prompt: '', style: '', title: '', negativeTags: '', instrumental: true, customMode: false, durationS: 1 }, parentMusicId: '', callbackUrl: `${base}${path}`, model: '', price: 1 },
       { rateLimit: { max: 10_000, windowMs: 1 }, taskTimeoutMs: 60_000 },
     );
@@ -183,7 +183,7 @@ describe.each(storeTargets())('callback dispatcher on $name', (target) => {
     const strict = await createTestServices(target, {});
     const account = await createAccount(strict.store.db, { name: 'strict', credits: 10, webhookKey: false });
     const taskId = await submitTask(
-      strict.store.db,
+      strict.store,
       { accountId: account.accountId, type: 'REPLACE_SECTION', param: '{}', input: { kind: 'generate', prompt: '', style: '', title: '', negativeTags: '', instrumental: true, customMode: false, durationS: 1 }, parentMusicId: '', callbackUrl: `${base}/ok`, model: '', price: 1 },
       { rateLimit: { max: 10, windowMs: 1 }, taskTimeoutMs: 60_000 },
     );

@@ -62,7 +62,7 @@ describe.each(storeTargets())('callbacks survive kill -9 on $name', (target) => 
     const finishing = (async () => {
       for (let i = 0; i < TASKS; i++) {
         const taskId = await submitTask(
-          store.db,
+          store,
           { accountId: account.accountId, type: 'REPLACE_SECTION', param: '{}', input: { kind: 'generate', prompt: '', style: '', title: '', negativeTags: '', instrumental: true, customMode: false, durationS: 1 }, parentMusicId: '', callbackUrl: receiverUrl, model: '', price: 1 },
           { rateLimit: { max: TASKS, windowMs: 1 }, taskTimeoutMs: 600_000 },
         );

@@ -74,7 +74,7 @@ describe.each(storeTargets())('file retention on $name', (target) => {
     const used = await file('uploads/source.wav', NOW - 1);
     await file('uploads/other.wav', NOW - 1);
     const taskId = await submitTask(
-      services.store.db,
+      services.store,
       {
         accountId: alice.account.id,
         type: 'REPLACE_SECTION',

@@ -22,7 +22,7 @@ export async function uploadedWav(services: Services, accountId: string, seconds
 /** A finished generate task with two tracks of `seconds` (WAV bytes stand in for the audio). */
 export async function finishedGenerateTask(services: Services, accountId: string, seconds = 120): Promise<{ taskId: string; audioIds: string[] }> {
   const taskId = await submitTask(
-    services.store.db,
+    services.store,
     {
       accountId,
       type: 'GENERATE',
