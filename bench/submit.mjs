@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import pg from 'pg';
-import { cli, root, rssMb, runCannon, startChild, stopChild, tempDir } from './lib.mjs';
+import { cli, cpuMicros, root, rssMb, runCannon, startChild, stopChild, tempDir } from './lib.mjs';
 
 const duration = Number(process.env.BENCH_SECONDS ?? 8);
 
@@ -13,6 +13,7 @@ async function measure(label, env) {
   const { child, port, line } = await startChild([path.join(root, 'bench/reprise-api-server.mjs')], env);
   const fixture = JSON.parse(await line((l) => l.startsWith('{')));
   const body = JSON.stringify({ taskId: fixture.taskId, audioId: fixture.audioId, prompt: 'jazz piano', tags: 'Jazz', title: 'Bench', infillStartS: 12, infillEndS: 24, callBackUrl: 'https://example.com/cb' });
+  const cpuBefore = cpuMicros(child.pid);
   const result = await runCannon({
     url: `http://127.0.0.1:${port}/api/v1/generate/replace-section`,
     method: 'POST',
@@ -20,15 +21,17 @@ async function measure(label, env) {
     headers: { authorization: `Bearer ${fixture.apiKey}`, 'content-type': 'application/json' },
     body,
   });
+  const cpu = cpuMicros(child.pid) - cpuBefore;
   await stopChild(child);
   const ok = result['2xx'];
   const non2xx = result.non2xx;
-  console.log(`${label}: ${(ok / duration).toFixed(0)} accepted/s (p99 ${result.latency.p99} ms, ${non2xx} non-2xx)`);
+  console.log(`${label}: ${(ok / duration).toFixed(0)} accepted/s (p99 ${result.latency.p99} ms, ${non2xx} non-2xx; server CPU ${(cpu / ok).toFixed(0)} µs per accepted)`);
   return ok / duration;
 }
 
 async function bare() {
   const { child, port } = await startChild([path.join(root, 'bench/bare-server.mjs')]);
+  const cpuBefore = cpuMicros(child.pid);
   const result = await runCannon({
     url: `http://127.0.0.1:${port}/api/v1/generate/replace-section`,
     method: 'POST',
@@ -36,8 +39,9 @@ async function bare() {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ prompt: 'jazz piano', tags: 'Jazz', title: 'Bench', infillStartS: 12, infillEndS: 24 }),
   });
+  const cpu = cpuMicros(child.pid) - cpuBefore;
   await stopChild(child);
-  console.log(`bare Fastify: ${(result['2xx'] / duration).toFixed(0)} req/s (p99 ${result.latency.p99} ms)`);
+  console.log(`bare Fastify: ${(result['2xx'] / duration).toFixed(0)} req/s (p99 ${result.latency.p99} ms; server CPU ${(cpu / result['2xx']).toFixed(0)} µs per request)`);
   return result['2xx'] / duration;
 }
 

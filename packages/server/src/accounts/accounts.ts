@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { ApiError } from '../errors.js';
 import { newId, sha256Hex } from '../ids.js';
-import type { Db, Executor } from '../store/index.js';
+import { asRunner, type Db, type Executor, prepare, type Runner } from '../store/index.js';
 import { keyPrefix, newApiKey, newWebhookKey } from './keys.js';
 
 export interface Account {
@@ -84,16 +84,20 @@ export async function revokeKeys(db: Db, prefix: string): Promise<number> {
 }
 
 /** The account that owns a live key, or null. */
-export async function findAccountByKey(db: Executor, apiKey: string): Promise<Account | null> {
-  const row = await db
+export async function findAccountByKey(db: Executor | Runner, apiKey: string): Promise<Account | null> {
+  const { rows } = await accountByKeyHash.execute<Account>(asRunner(db), { hash: sha256Hex(apiKey) });
+  return rows[0] ?? null;
+}
+
+// Prepared: every API request authenticates.
+const accountByKeyHash = prepare<{ hash: string }>((db, arg) =>
+  db
     .selectFrom('api_keys')
     .innerJoin('accounts', 'accounts.id', 'api_keys.account_id')
     .select(['accounts.id', 'accounts.name', 'accounts.balance'])
-    .where('api_keys.hash', '=', sha256Hex(apiKey))
-    .where('api_keys.revoked_at', 'is', null)
-    .executeTakeFirst();
-  return row ?? null;
-}
+    .where('api_keys.hash', '=', arg('hash'))
+    .where('api_keys.revoked_at', 'is', null),
+);
 
 /**
  * A new webhook key; the old one keeps signing beside it for `overlapHours` so

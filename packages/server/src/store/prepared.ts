@@ -29,9 +29,16 @@ export interface Runner {
   executeQuery<R>(query: CompiledQuery<R>): Promise<QueryResult<R>>;
 }
 
+const dialects = new WeakMap<Kysely<Database>, Dialect>();
+
 /** The dialect a Kysely database or transaction speaks, read off how it writes a parameter. */
 function dialectOf(executor: Kysely<Database>): Dialect {
-  return sql`${0}`.compile(executor).sql === '$1' ? 'postgres' : 'sqlite';
+  let dialect = dialects.get(executor);
+  if (!dialect) {
+    dialect = sql`${0}`.compile(executor).sql === '$1' ? 'postgres' : 'sqlite';
+    dialects.set(executor, dialect);
+  }
+  return dialect;
 }
 
 /** A runner over a Kysely database or transaction. */

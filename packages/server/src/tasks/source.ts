@@ -4,7 +4,7 @@ import { tokenFromOwnUrl } from '../files/index.js';
 import { newFileToken } from '../ids.js';
 import { download, type OutboundClient, OutboundError } from '../outbound/index.js';
 import type { BlobStore } from '../storage/index.js';
-import type { Db } from '../store/index.js';
+import { asRunner, type Db, prepare } from '../store/index.js';
 import type { ReplaceSource } from './validate.js';
 
 /** Where a replace-section task's source audio lives, and how long it is. */
@@ -35,20 +35,28 @@ function durationOf(bytes: Uint8Array, field: string): number {
 
 /** Mode 1 (SPEC §2): a track of one of the caller's own finished tasks. */
 async function fromTrack(context: SourceContext, accountId: string, taskId: string, audioId: string): Promise<ResolvedSource> {
-  const parent = await context.db.selectFrom('tasks').select(['status']).where('id', '=', taskId).where('account_id', '=', accountId).executeTakeFirst();
+  const runner = asRunner(context.db);
+  const parent = (await parentStatus.execute<{ status: string }>(runner, { taskId, accountId })).rows[0];
   if (!parent) throw invalid('taskId', `no task ${taskId} for this account`);
   if (parent.status !== 'SUCCESS') throw invalid('taskId', `task ${taskId} has not succeeded (status ${parent.status})`);
-  const track = await context.db
-    .selectFrom('tracks')
-    .innerJoin('files', 'files.id', 'tracks.audio_file')
-    .select(['tracks.duration', 'tracks.title', 'files.blob_key', 'files.expires_at'])
-    .where('tracks.task_id', '=', taskId)
-    .where('tracks.id', '=', audioId)
-    .executeTakeFirst();
+  const track = (await trackSource.execute<{ duration: number; title: string; blob_key: string; expires_at: number }>(runner, { taskId, audioId })).rows[0];
   if (!track) throw invalid('audioId', `is not a track of task ${taskId}`);
   if (track.expires_at <= Date.now()) throw invalid('audioId', 'the track has expired and was deleted');
   return { blobKey: track.blob_key, name: `${track.title}.mp3`, durationS: track.duration, parentMusicId: audioId, fetched: null };
 }
+
+// Prepared: mode 1 is the common way to edit a song reprise made.
+const parentStatus = prepare<{ taskId: string; accountId: string }>((db, arg) =>
+  db.selectFrom('tasks').select(['status']).where('id', '=', arg('taskId')).where('account_id', '=', arg('accountId')),
+);
+const trackSource = prepare<{ taskId: string; audioId: string }>((db, arg) =>
+  db
+    .selectFrom('tracks')
+    .innerJoin('files', 'files.id', 'tracks.audio_file')
+    .select(['tracks.duration', 'tracks.title', 'files.blob_key', 'files.expires_at'])
+    .where('tracks.task_id', '=', arg('taskId'))
+    .where('tracks.id', '=', arg('audioId')),
+);
 
 /** Mode 2: a file this service handed out is read from storage, anything else is fetched through the guard. */
 async function fromUrl(context: SourceContext, uploadUrl: string): Promise<ResolvedSource> {

@@ -64,7 +64,8 @@ async function writeTask(tx: Runner, taskId: string, task: NewTask, limits: Subm
 const countRecent = prepare<{ accountId: string; since: number; max: number }>((db, arg) =>
   db
     .selectFrom((eb) =>
-      eb.selectFrom('tasks').select('id').where('account_id', '=', arg('accountId')).where('created_at', '>', arg('since')).limit(arg('max')).as('recent'),
+      // Selecting an indexed column keeps the count inside the index (no table lookups).
+      eb.selectFrom('tasks').select('created_at').where('account_id', '=', arg('accountId')).where('created_at', '>', arg('since')).limit(arg('max')).as('recent'),
     )
     .select((eb) => eb.fn.countAll<number>().as('count')),
 );
@@ -159,6 +160,10 @@ function createBatcher(store: Store): (task: NewTask, limits: SubmitLimits) => P
 
   async function drain(): Promise<void> {
     writing = true;
+    // Requests that arrived together are parsed in one turn of the event loop, and a
+    // submission's reads before this point never leave that turn; writing on the next
+    // turn lets all of them join this commit.
+    await new Promise((resolve) => setImmediate(resolve));
     while (queue.length > 0) {
       const batch = queue.slice(0, MAX_BATCH);
       queue = queue.slice(batch.length);
