@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { ApiError } from '../errors.js';
 import { newId } from '../ids.js';
-import { asRunner, changedRows, type Db, type Executor, prepare, type Runner } from '../store/index.js';
+import { changedRows, type Db, type Executor, insertRows, prepare, type Runner } from '../store/index.js';
 
 /**
  * Credits: `accounts.balance` is the running sum of the ledger. Every change is a
@@ -9,28 +9,47 @@ import { asRunner, changedRows, type Db, type Executor, prepare, type Runner } f
  */
 
 /**
- * Takes `amount` for a task. The conditional UPDATE is the guard against
- * overdraft under concurrency (it also locks the account row on PostgreSQL);
- * the unique (task_id, kind) index makes a second debit of a task impossible.
- * Returns false when the balance is too low.
+ * The account's balance, read at the start of a submission batch. On
+ * PostgreSQL the row stays locked until the transaction ends, so concurrent
+ * batches of one account serialise (SQLite's BEGIN IMMEDIATE already does).
  */
-export async function debitForTask(tx: Executor | Runner, accountId: string, taskId: string, amount: number, now: number): Promise<boolean> {
-  const runner = asRunner(tx);
-  if (changedRows(await takeBalance.execute(runner, { accountId, amount })) !== 1) return false;
-  await insertDebit.execute(runner, { id: newId('led'), accountId, taskId, amount: -amount, now });
+export async function lockedBalance(tx: Runner, accountId: string): Promise<number | null> {
+  const { rows } = await balanceForUpdate.execute<{ balance: number }>(tx, { accountId });
+  return rows[0] ? Number(rows[0].balance) : null;
+}
+
+/**
+ * Takes the prices of several tasks of one account: one balance update and one
+ * ledger row per task. The conditional UPDATE (and the CHECK on the column) is
+ * the last guard against overdraft; the unique (task_id, kind) index makes a
+ * second debit of a task impossible. False, with nothing written, when the
+ * balance does not cover them.
+ */
+export async function debitTasks(tx: Runner, accountId: string, debits: ReadonlyArray<{ taskId: string; amount: number }>, now: number): Promise<boolean> {
+  const total = debits.reduce((sum, debit) => sum + debit.amount, 0);
+  if (changedRows(await takeBalance.execute(tx, { accountId, amount: total })) !== 1) return false;
+  await insertRows(
+    tx,
+    'ledger',
+    debits.map((debit) => ({ id: newId('led'), account_id: accountId, task_id: debit.taskId, kind: 'debit', amount: -debit.amount, created_at: now })),
+  );
   return true;
 }
 
-// Prepared: a debit is on the path of every submission.
+// Prepared: on the path of every submission batch.
+const balanceForUpdate = prepare<{ accountId: string }>((db, arg, dialect) =>
+  db
+    .selectFrom('accounts')
+    .select('balance')
+    .where('id', '=', arg('accountId'))
+    .$if(dialect === 'postgres', (qb) => qb.forUpdate()),
+);
 const takeBalance = prepare<{ accountId: string; amount: number }>((db, arg) =>
   db
     .updateTable('accounts')
     .set({ balance: sql`balance - ${arg('amount')}` })
     .where('id', '=', arg('accountId'))
     .where('balance', '>=', arg('amount')),
-);
-const insertDebit = prepare<{ id: string; accountId: string; taskId: string; amount: number; now: number }>((db, arg) =>
-  db.insertInto('ledger').values({ id: arg('id'), account_id: arg('accountId'), task_id: arg('taskId'), kind: 'debit', amount: arg('amount'), created_at: arg('now') }),
 );
 
 /** Gives a task's price back once; a second call (e.g. after a crash and re-run) does nothing. */

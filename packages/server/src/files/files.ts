@@ -1,5 +1,5 @@
 import { newFileToken } from '../ids.js';
-import { asRunner, type Executor, type FileKind, prepare, type Runner } from '../store/index.js';
+import { asRunner, type Executor, type FileKind, insertRows, type Runner } from '../store/index.js';
 
 /**
  * The registry of files handed out by URL. A file's URL carries an unguessable
@@ -18,47 +18,22 @@ export interface NewFile {
 
 export async function registerFile(db: Executor | Runner, file: NewFile, now: number): Promise<string> {
   const id = newFileToken();
-  await insertFile.execute(asRunner(db), {
-    id,
-    accountId: file.accountId,
-    kind: file.kind,
-    blobKey: file.blobKey,
-    contentType: file.contentType,
-    size: file.size,
-    filePath: file.filePath ?? null,
-    fileName: file.fileName,
-    now,
-    expiresAt: file.expiresAt,
-  });
+  await insertRows(asRunner(db), 'files', [
+    {
+      id,
+      account_id: file.accountId,
+      kind: file.kind,
+      blob_key: file.blobKey,
+      content_type: file.contentType,
+      size: file.size,
+      file_path: file.filePath ?? null,
+      file_name: file.fileName,
+      created_at: now,
+      expires_at: file.expiresAt,
+    },
+  ]);
   return id;
 }
-
-// Prepared so that a submission recording a fetched source can run it inside its transaction (store.transaction).
-const insertFile = prepare<{
-  id: string;
-  accountId: string;
-  kind: FileKind;
-  blobKey: string;
-  contentType: string;
-  size: number;
-  filePath: string | null;
-  fileName: string;
-  now: number;
-  expiresAt: number;
-}>((db, arg) =>
-  db.insertInto('files').values({
-    id: arg('id'),
-    account_id: arg('accountId'),
-    kind: arg('kind'),
-    blob_key: arg('blobKey'),
-    content_type: arg('contentType'),
-    size: arg('size'),
-    file_path: arg('filePath'),
-    file_name: arg('fileName'),
-    created_at: arg('now'),
-    expires_at: arg('expiresAt'),
-  }),
-);
 
 /** Public URLs of a file; the extension helps players, the token is what counts. */
 export const fileUrls = (publicUrl: string, token: string) => ({

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { newId } from '../ids.js';
-import { asRunner, type Dialect, type Executor, type JobQueue, type JobsTable, prepare, type Runner } from '../store/index.js';
+import { asRunner, type Dialect, type Executor, insertRows, type JobQueue, type JobsTable, type Runner } from '../store/index.js';
 
 /**
  * The leased work table shared by the task worker and the callback dispatcher.
@@ -11,27 +11,27 @@ import { asRunner, type Dialect, type Executor, type JobQueue, type JobsTable, p
 export type Job = JobsTable;
 
 export async function enqueueJob(db: Executor | Runner, queue: JobQueue, refId: string, runAt: number, now: number): Promise<string> {
-  const id = newId('job');
-  await insertJob.execute(asRunner(db), { id, queue, refId, runAt, now });
-  return id;
+  return (await enqueueJobs(asRunner(db), queue, [{ refId, runAt }], now))[0] as string;
 }
 
-// Prepared: every submission and every owed callback enqueues a job.
-const insertJob = prepare<{ id: string; queue: JobQueue; refId: string; runAt: number; now: number }>((db, arg) =>
-  db.insertInto('jobs').values({
-    id: arg('id'),
-    queue: arg('queue'),
-    ref_id: arg('refId'),
-    state: 'queued',
-    run_at: arg('runAt'),
+/** Several jobs of one queue in as few statements as possible (a submission batch); returns their ids in order. */
+export async function enqueueJobs(db: Runner, queue: JobQueue, jobs: ReadonlyArray<{ refId: string; runAt: number }>, now: number): Promise<string[]> {
+  const rows = jobs.map((job) => ({
+    id: newId('job'),
+    queue,
+    ref_id: job.refId,
+    state: 'queued' as const,
+    run_at: job.runAt,
     locked_until: null,
     locked_by: null,
     attempts: 0,
     last_error: null,
-    created_at: arg('now'),
-    updated_at: arg('now'),
-  }),
-);
+    created_at: now,
+    updated_at: now,
+  }));
+  await insertRows(db, 'jobs', rows);
+  return rows.map((row) => row.id);
+}
 
 /**
  * Claims up to `limit` of the oldest due jobs of a queue in one statement.

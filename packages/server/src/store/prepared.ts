@@ -1,5 +1,6 @@
 import {
   type Compilable,
+  type Insertable,
   CompiledQuery,
   DummyDriver,
   Kysely,
@@ -84,11 +85,13 @@ export interface Prepared<A> {
 
 const SENTINEL = '\u0000arg:';
 
-export function prepare<A extends Record<string, unknown>>(build: (db: Kysely<Database>, arg: Arg<A>) => Compilable<unknown>): Prepared<A> {
+export function prepare<A extends Record<string, unknown>>(
+  build: (db: Kysely<Database>, arg: Arg<A>, dialect: Dialect) => Compilable<unknown>,
+): Prepared<A> {
   const byDialect = new Map<Dialect, Compiled>();
   const compile = (dialect: Dialect): Compiled => {
     const arg = ((name: string) => `${SENTINEL}${name}`) as Arg<A>;
-    const query = build(compilers[dialect], arg).compile();
+    const query = build(compilers[dialect], arg, dialect).compile();
     const slots = query.parameters.map((value) =>
       typeof value === 'string' && value.startsWith(SENTINEL) ? { arg: value.slice(SENTINEL.length) } : { value },
     );
@@ -105,6 +108,54 @@ export function prepare<A extends Record<string, unknown>>(build: (db: Kysely<Da
       return runner.executeQuery(CompiledQuery.raw(compiled.sql, parameters) as CompiledQuery<R>);
     },
   };
+}
+
+/** Multi-row INSERT statements come in these sizes; a batch is cut into them, largest first. */
+const INSERT_SIZES = [64, 16, 4, 1] as const;
+
+interface CompiledInsert {
+  sql: string;
+  /** Per parameter position: which row and column it takes, or a constant. */
+  slots: Array<{ row: number; column: string } | { value: unknown }>;
+}
+
+const compiledInserts = new Map<string, CompiledInsert>();
+
+function compileInsert(dialect: Dialect, table: keyof Database, columns: readonly string[], size: number): CompiledInsert {
+  const key = `${dialect}|${table}|${size}|${columns.join(',')}`;
+  let compiled = compiledInserts.get(key);
+  if (!compiled) {
+    const rows = Array.from({ length: size }, (_, row) => Object.fromEntries(columns.map((column) => [column, `${SENTINEL}${row}:${column}`])));
+    const query = compilers[dialect].insertInto(table).values(rows as never).compile();
+    const slots = query.parameters.map((value) => {
+      if (typeof value !== 'string' || !value.startsWith(SENTINEL)) return { value };
+      const [row, column] = value.slice(SENTINEL.length).split(':') as [string, string];
+      return { row: Number(row), column };
+    });
+    compiled = { sql: query.sql, slots };
+    compiledInserts.set(key, compiled);
+  }
+  return compiled;
+}
+
+/**
+ * Inserts rows that all have the same columns with as few statements as
+ * possible: per row, a multi-row INSERT costs SQLite about half of what one
+ * INSERT per row does. Statements of a few fixed sizes keep the statement
+ * cache small.
+ */
+export async function insertRows<T extends keyof Database>(runner: Runner, table: T, rows: ReadonlyArray<Insertable<Database[T]>>): Promise<void> {
+  const first = rows[0];
+  if (!first) return;
+  const columns = Object.keys(first);
+  let offset = 0;
+  while (offset < rows.length) {
+    const size = INSERT_SIZES.find((candidate) => candidate <= rows.length - offset) ?? 1;
+    const { sql: text, slots } = compileInsert(runner.dialect, table, columns, size);
+    const parameters = slots.map((slot) => ('column' in slot ? (rows[offset + slot.row] as Record<string, unknown>)[slot.column] : slot.value));
+    await runner.executeQuery(CompiledQuery.raw(text, parameters));
+    offset += size;
+  }
 }
 
 /** Rows changed by an INSERT/UPDATE/DELETE, on either dialect. */

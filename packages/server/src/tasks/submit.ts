@@ -1,10 +1,9 @@
-import { CompiledQuery } from 'kysely';
-import { debitForTask } from '../accounts/index.js';
+import { debitTasks, lockedBalance } from '../accounts/index.js';
 import { ApiError } from '../errors.js';
 import { type NewFile, registerFile } from '../files/index.js';
 import { newTaskId } from '../ids.js';
-import { enqueueJob } from '../jobs/index.js';
-import { prepare, type Runner, type Store, type TaskType } from '../store/index.js';
+import { enqueueJobs } from '../jobs/index.js';
+import { insertRows, prepare, type Runner, type Store, type TaskType } from '../store/index.js';
 import type { TaskInput } from './inputs.js';
 
 export interface NewTask {
@@ -26,41 +25,50 @@ export interface SubmitLimits {
   taskTimeoutMs: number;
 }
 
-/**
- * Writes one task with its debit and its job (ARCHITECTURE "one path"), inside
- * the caller's transaction. Either all three exist or none does.
- *
- * The debit comes first on purpose: its conditional UPDATE is the first write,
- * so SQLite takes the write lock before any read (no lock-upgrade failures), and
- * PostgreSQL locks the account row, which serialises this account's
- * submissions so the rate-limit count below cannot be raced.
- */
-async function writeTask(tx: Runner, taskId: string, task: NewTask, limits: SubmitLimits, now: number): Promise<void> {
-  if (!(await debitForTask(tx, task.accountId, taskId, task.price, now))) {
-    throw new ApiError(402, `Insufficient credits: this task costs ${task.price}`);
-  }
-  const recent = await countRecent.execute<{ count: number }>(tx, { accountId: task.accountId, since: now - limits.rateLimit.windowMs, max: limits.rateLimit.max });
-  if (Number(recent.rows[0]?.count ?? 0) >= limits.rateLimit.max) {
-    throw new ApiError(429, `Rate limit exceeded: at most ${limits.rateLimit.max} new tasks per ${limits.rateLimit.windowMs / 1000} s per account; the task was not queued`);
-  }
-  await insertTask.execute(tx, {
-    id: taskId,
-    accountId: task.accountId,
-    type: task.type,
-    param: task.param,
-    input: JSON.stringify(task.input),
-    parentMusicId: task.parentMusicId,
-    callbackUrl: task.callbackUrl ?? null,
-    price: task.price,
-    model: task.model,
-    now,
-    deadlineAt: now + limits.taskTimeoutMs,
-  });
-  if (task.sourceFile) await registerFile(tx, task.sourceFile, now);
-  await enqueueJob(tx, 'task', taskId, now, now);
+interface Pending {
+  task: NewTask;
+  limits: SubmitLimits;
+  resolve: (taskId: string) => void;
+  reject: (error: unknown) => void;
 }
 
-// Counting stops at the limit: the cost stays O(limit) however busy the account is.
+type Outcome = { taskId: string } | { error: ApiError };
+
+/**
+ * Decides which of one account's pending submissions are taken, in arrival
+ * order, against the balance and the rate limit as they stand inside the
+ * transaction: first the price (402), then the limit (429), as if each were
+ * written alone. The reads come after the account row is locked
+ * (`lockedBalance`), so no other batch can change either meanwhile.
+ */
+async function admit(tx: Runner, accountId: string, items: ReadonlyArray<Pending>, now: number): Promise<Outcome[]> {
+  let balance = (await lockedBalance(tx, accountId)) ?? 0;
+  // Counting stops at the largest limit asked for: the cost stays O(limit) however busy the account is.
+  const countLimit = Math.max(...items.map((item) => item.limits.rateLimit.max));
+  const recentByWindow = new Map<number, number>();
+  const outcomes: Outcome[] = [];
+  for (const { task, limits } of items) {
+    if (balance < task.price) {
+      outcomes.push({ error: new ApiError(402, `Insufficient credits: this task costs ${task.price}`) });
+      continue;
+    }
+    const { max, windowMs } = limits.rateLimit;
+    let recent = recentByWindow.get(windowMs);
+    if (recent === undefined) {
+      const { rows } = await countRecent.execute<{ count: number }>(tx, { accountId, since: now - windowMs, max: countLimit });
+      recent = Number(rows[0]?.count ?? 0);
+    }
+    if (recent >= max) {
+      outcomes.push({ error: new ApiError(429, `Rate limit exceeded: at most ${max} new tasks per ${windowMs / 1000} s per account; the task was not queued`) });
+      continue;
+    }
+    balance -= task.price;
+    recentByWindow.set(windowMs, recent + 1);
+    outcomes.push({ taskId: newTaskId() });
+  }
+  return outcomes;
+}
+
 const countRecent = prepare<{ accountId: string; since: number; max: number }>((db, arg) =>
   db
     .selectFrom((eb) =>
@@ -70,91 +78,94 @@ const countRecent = prepare<{ accountId: string; since: number; max: number }>((
     .select((eb) => eb.fn.countAll<number>().as('count')),
 );
 
-const insertTask = prepare<{
-  id: string;
-  accountId: string;
-  type: TaskType;
-  param: string;
-  input: string;
-  parentMusicId: string;
-  callbackUrl: string | null;
-  price: number;
-  model: string;
-  now: number;
-  deadlineAt: number;
-}>((db, arg) =>
-  db.insertInto('tasks').values({
-    id: arg('id'),
-    account_id: arg('accountId'),
-    type: arg('type'),
-    status: 'PENDING',
-    param: arg('param'),
-    input: arg('input'),
-    parent_music_id: arg('parentMusicId'),
-    callback_url: arg('callbackUrl'),
-    price: arg('price'),
-    model: arg('model'),
-    error_code: null,
-    error_message: null,
-    sheet: null,
-    created_at: arg('now'),
-    updated_at: arg('now'),
-    deadline_at: arg('deadlineAt'),
-    finished_at: null,
-  }),
-);
-
-const [savepoint, releaseSavepoint, rollbackToSavepoint] = ['savepoint submit_one', 'release savepoint submit_one', 'rollback to savepoint submit_one'].map((text) =>
-  CompiledQuery.raw(text),
-) as [CompiledQuery, CompiledQuery, CompiledQuery];
-
-interface Pending {
-  task: NewTask;
-  limits: SubmitLimits;
-  resolve: (taskId: string) => void;
-  reject: (error: unknown) => void;
+/**
+ * Writes a batch of submissions in the caller's transaction (ARCHITECTURE "one
+ * path": each accepted task exists with its debit and its job, or not at all).
+ * Accounts are handled in id order, one lock order for every batch, so two
+ * processes' batches cannot deadlock on PostgreSQL's row locks. The rows are
+ * written with one multi-row INSERT per table, which is what makes a batch
+ * cheap for SQLite.
+ */
+async function writeBatch(tx: Runner, batch: ReadonlyArray<Pending>, now: number): Promise<Outcome[]> {
+  const outcomes: Outcome[] = new Array(batch.length);
+  const byAccount = new Map<string, number[]>();
+  batch.forEach((item, index) => {
+    const indexes = byAccount.get(item.task.accountId) ?? [];
+    indexes.push(index);
+    byAccount.set(item.task.accountId, indexes);
+  });
+  const accepted: Array<{ taskId: string; item: Pending }> = [];
+  for (const accountId of [...byAccount.keys()].sort()) {
+    const indexes = byAccount.get(accountId) ?? [];
+    const items = indexes.map((index) => batch[index] as Pending);
+    const decided = await admit(tx, accountId, items, now);
+    const debits: Array<{ taskId: string; amount: number }> = [];
+    decided.forEach((outcome, position) => {
+      outcomes[indexes[position] as number] = outcome;
+      if ('taskId' in outcome) {
+        accepted.push({ taskId: outcome.taskId, item: items[position] as Pending });
+        debits.push({ taskId: outcome.taskId, amount: (items[position] as Pending).task.price });
+      }
+    });
+    // admit() checked the locked balance, so this cannot fail; if it did, the whole batch rolls back.
+    if (debits.length > 0 && !(await debitTasks(tx, accountId, debits, now))) throw new Error(`account ${accountId}: balance changed during a submission batch`);
+  }
+  await insertRows(
+    tx,
+    'tasks',
+    accepted.map(({ taskId, item: { task, limits } }) => ({
+      id: taskId,
+      account_id: task.accountId,
+      type: task.type,
+      status: 'PENDING' as const,
+      param: task.param,
+      input: JSON.stringify(task.input),
+      parent_music_id: task.parentMusicId,
+      callback_url: task.callbackUrl ?? null,
+      price: task.price,
+      model: task.model,
+      error_code: null,
+      error_message: null,
+      sheet: null,
+      created_at: now,
+      updated_at: now,
+      deadline_at: now + limits.taskTimeoutMs,
+      finished_at: null,
+    })),
+  );
+  for (const { item } of accepted) if (item.task.sourceFile) await registerFile(tx, item.task.sourceFile, now);
+  await enqueueJobs(
+    tx,
+    'task',
+    accepted.map(({ taskId }) => ({ refId: taskId, runAt: now })),
+    now,
+  );
+  return outcomes;
 }
 
 /**
  * Group commit: submissions that arrive while a transaction is being written
- * share the next one, each inside its own savepoint, so a refused one (402, 429)
- * rolls back alone. A commit — the expensive part, an fsync on PostgreSQL and a
- * WAL write on SQLite — then serves many tasks, and a caller is answered only
- * once its task is durable.
+ * share the next one. A commit — the expensive part, an fsync on PostgreSQL and
+ * a WAL write on SQLite — then serves many tasks, and a caller is answered only
+ * once its task is durable. A refused submission (402, 429) is simply not
+ * written; an unexpected error fails the whole batch, and nothing of it is kept.
  */
 function createBatcher(store: Store): (task: NewTask, limits: SubmitLimits) => Promise<string> {
   let queue: Pending[] = [];
   let writing = false;
 
-  async function writeBatch(batch: Pending[]): Promise<void> {
-    const outcomes: Array<{ taskId: string } | { error: unknown }> = [];
-    // One lock order for every batch (PostgreSQL row locks): no deadlock between processes.
-    const ordered = batch.map((item, index) => ({ item, index })).sort((a, b) => (a.item.task.accountId < b.item.task.accountId ? -1 : 1));
+  async function commitBatch(batch: Pending[]): Promise<void> {
+    let outcomes: Outcome[];
     try {
-      await store.transaction(async (tx) => {
-        const now = Date.now();
-        for (const { item, index } of ordered) {
-          const taskId = newTaskId();
-          await tx.executeQuery(savepoint);
-          try {
-            await writeTask(tx, taskId, item.task, item.limits, now);
-            await tx.executeQuery(releaseSavepoint);
-            outcomes[index] = { taskId };
-          } catch (error) {
-            await tx.executeQuery(rollbackToSavepoint);
-            await tx.executeQuery(releaseSavepoint);
-            outcomes[index] = { error };
-          }
-        }
-      });
+      outcomes = await store.transaction((tx) => writeBatch(tx, batch, Date.now()));
     } catch (error) {
       for (const item of batch) item.reject(error);
       return;
     }
     batch.forEach((item, index) => {
-      const outcome = outcomes[index];
-      if (outcome && 'taskId' in outcome) item.resolve(outcome.taskId);
-      else item.reject(outcome?.error);
+      const outcome = outcomes[index] as Outcome;
+      if ('taskId' in outcome) item.resolve(outcome.taskId);
+      else item.reject(outcome.error);
     });
   }
 
@@ -167,7 +178,7 @@ function createBatcher(store: Store): (task: NewTask, limits: SubmitLimits) => P
     while (queue.length > 0) {
       const batch = queue.slice(0, MAX_BATCH);
       queue = queue.slice(batch.length);
-      await writeBatch(batch);
+      await commitBatch(batch);
     }
     writing = false;
   }
