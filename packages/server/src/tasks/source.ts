@@ -33,16 +33,48 @@ function durationOf(bytes: Uint8Array, field: string): number {
   }
 }
 
-/** Mode 1 (SPEC §2): a track of one of the caller's own finished tasks. */
-async function fromTrack(context: SourceContext, accountId: string, taskId: string, audioId: string): Promise<ResolvedSource> {
-  const runner = asRunner(context.db);
+interface TrackFacts {
+  blobKey: string;
+  name: string;
+  durationS: number;
+  expiresAt: number;
+}
+
+/**
+ * What mode 1 looks up never changes once found: a task that succeeded stays
+ * SUCCESS and keeps its owner, a track keeps its file, and the file's expiry is
+ * fixed (checked on every use below). So found tracks are remembered, per
+ * database, up to a bound, sparing two queries on the path of every edit.
+ */
+const knownTracks = new WeakMap<Db, Map<string, TrackFacts>>();
+const KNOWN_TRACKS_MAX = 10_000;
+
+async function lookUpTrack(db: Db, accountId: string, taskId: string, audioId: string): Promise<TrackFacts> {
+  const key = `${accountId} ${taskId} ${audioId}`;
+  let known = knownTracks.get(db);
+  const hit = known?.get(key);
+  if (hit) return hit;
+  const runner = asRunner(db);
   const parent = (await parentStatus.execute<{ status: string }>(runner, { taskId, accountId })).rows[0];
   if (!parent) throw invalid('taskId', `no task ${taskId} for this account`);
   if (parent.status !== 'SUCCESS') throw invalid('taskId', `task ${taskId} has not succeeded (status ${parent.status})`);
   const track = (await trackSource.execute<{ duration: number; title: string; blob_key: string; expires_at: number }>(runner, { taskId, audioId })).rows[0];
   if (!track) throw invalid('audioId', `is not a track of task ${taskId}`);
-  if (track.expires_at <= Date.now()) throw invalid('audioId', 'the track has expired and was deleted');
-  return { blobKey: track.blob_key, name: `${track.title}.mp3`, durationS: track.duration, parentMusicId: audioId, fetched: null };
+  const facts = { blobKey: track.blob_key, name: `${track.title}.mp3`, durationS: track.duration, expiresAt: Number(track.expires_at) };
+  if (!known) {
+    known = new Map();
+    knownTracks.set(db, known);
+  }
+  if (known.size >= KNOWN_TRACKS_MAX) known.delete(known.keys().next().value as string);
+  known.set(key, facts);
+  return facts;
+}
+
+/** Mode 1 (SPEC §2): a track of one of the caller's own finished tasks. */
+async function fromTrack(context: SourceContext, accountId: string, taskId: string, audioId: string): Promise<ResolvedSource> {
+  const track = await lookUpTrack(context.db, accountId, taskId, audioId);
+  if (track.expiresAt <= Date.now()) throw invalid('audioId', 'the track has expired and was deleted');
+  return { blobKey: track.blobKey, name: track.name, durationS: track.durationS, parentMusicId: audioId, fetched: null };
 }
 
 // Prepared: mode 1 is the common way to edit a song reprise made.
