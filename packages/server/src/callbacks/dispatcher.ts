@@ -1,8 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { signingKeys } from '../accounts/index.js';
-import { claimJobs, finishJob, type Job, releaseJob, requeueExpired } from '../jobs/index.js';
+import { finishJob, type Job, releaseJob } from '../jobs/index.js';
 import { type OutboundClient, OutboundError } from '../outbound/index.js';
 import type { CallbacksTable, Store } from '../store/index.js';
+import { type Claimed, claimDueCallbacks, recordAttempts } from './deliveries.js';
 import { nextDelay, parseRetryAfter } from './policy.js';
 import { signatureHeaders } from './sign.js';
 
@@ -190,43 +191,26 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   async function commit(batch: Attempt[]): Promise<void> {
     const now = Date.now();
-    await store.db.transaction().execute(async (tx) => {
-      await tx
-        .insertInto('callback_attempts')
-        .values(
-          batch.map((a) => ({ callback_id: a.callback.id, started_at: a.startedAt, duration_ms: a.durationMs, http_status: a.status, error_class: a.errorClass, response_body: a.body })),
-        )
-        .execute();
-      const delivered = batch.filter((a) => a.outcome === 'delivered');
-      if (delivered.length > 0) {
-        const ids = delivered.map((a) => a.callback.id);
-        await tx
-          .updateTable('callbacks')
-          .set((eb) => ({ status: 'delivered', attempts: eb('attempts', '+', 1), round_attempts: eb('round_attempts', '+', 1), last_error: null, updated_at: now, delivered_at: now }))
-          .where('id', 'in', ids)
-          .execute();
-        await tx.updateTable('jobs').set({ state: 'done', locked_until: null, last_error: null, updated_at: now }).where('id', 'in', delivered.map((a) => a.job.id)).execute();
-      }
-      for (const attempt of batch) {
-        if (attempt.outcome === 'delivered') continue;
-        const roundAttempts = attempt.callback.round_attempts + 1;
-        const delay = nextDelay(options.scheduleMs, roundAttempts, parseRetryAfter(attempt.retryAfter, now));
-        await tx
-          .updateTable('callbacks')
-          .set((eb) => ({ status: delay === null ? 'failed' : 'pending', attempts: eb('attempts', '+', 1), round_attempts: roundAttempts, last_error: attempt.error, updated_at: now }))
-          .where('id', '=', attempt.callback.id)
-          .execute();
-        await tx
-          .updateTable('jobs')
-          .set(
-            delay === null
-              ? { state: 'dead', locked_until: null, last_error: attempt.error, updated_at: now }
-              : { state: 'queued', run_at: now + delay, locked_until: null, locked_by: null, last_error: attempt.error, updated_at: now },
-          )
-          .where('id', '=', attempt.job.id)
-          .execute();
-      }
-    });
+    await recordAttempts(
+      store,
+      owner,
+      batch.map((attempt) => {
+        const delivered = attempt.outcome === 'delivered';
+        const delay = delivered ? null : nextDelay(options.scheduleMs, attempt.callback.round_attempts + 1, parseRetryAfter(attempt.retryAfter, now));
+        return {
+          job: attempt.job,
+          callback: attempt.callback,
+          startedAt: attempt.startedAt,
+          durationMs: attempt.durationMs,
+          status: attempt.status,
+          errorClass: attempt.errorClass,
+          responseBody: attempt.body,
+          error: delivered ? null : (attempt.error ?? `HTTP ${attempt.status}`),
+          retryAt: delay === null ? null : now + delay,
+        };
+      }),
+      now,
+    );
   }
 
   function report(batch: Attempt[]): void {
@@ -277,43 +261,23 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         await sleep(pollMs);
         continue;
       }
-      let jobs: Job[] = [];
+      let claimed: Claimed[] = [];
       try {
         const now = Date.now();
-        if (now - lastReap >= pollMs) {
-          lastReap = now;
-          await requeueExpired(store.db, 'callback', now);
-        }
-        jobs = await claimJobs(store.db, store.dialect, 'callback', owner, leaseMs, now, free);
+        const requeueLapsed = now - lastReap >= pollMs;
+        if (requeueLapsed) lastReap = now;
+        claimed = await claimDueCallbacks(store, { owner, leaseMs, now, limit: free, requeueLapsed });
       } catch (error) {
+        // Anything claimed stays leased: requeued when the lease lapses, so nothing is lost.
         log.error({ err: error }, 'claiming callbacks failed');
       }
-      if (jobs.length === 0) {
+      if (claimed.length === 0) {
         await sleep(pollMs);
         continue;
       }
-      const callbacks = await store.db
-        .selectFrom('callbacks')
-        .selectAll()
-        .where(
-          'id',
-          'in',
-          jobs.map((job) => job.ref_id),
-        )
-        .execute()
-        .catch((error: unknown) => {
-          // Left leased: requeued when the lease lapses, so nothing is lost.
-          log.error({ err: error }, 'reading claimed callbacks failed');
-          return null;
-        });
-      if (!callbacks) {
-        await sleep(pollMs);
-        continue;
-      }
-      const byId = new Map(callbacks.map((row) => [row.id, row]));
-      for (const job of jobs) {
+      for (const { job, callback } of claimed) {
         inFlight++;
-        handle(job, byId.get(job.ref_id))
+        handle(job, callback)
           .catch((error: unknown) => log.error({ err: error, deliveryId: job.ref_id }, 'callback job crashed'))
           .finally(() => {
             inFlight--;

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { newId } from '../ids.js';
-import { asRunner, type Dialect, type Executor, insertRows, type JobQueue, type JobsTable, type Runner } from '../store/index.js';
+import { asRunner, changedRows, type Executor, insertRows, type JobQueue, type JobsTable, prepare, type Runner } from '../store/index.js';
 
 /**
  * The leased work table shared by the task worker and the callback dispatcher.
@@ -40,70 +40,89 @@ export async function enqueueJobs(db: Runner, queue: JobQueue, jobs: ReadonlyArr
  * PostgreSQL skips rows other claimers hold; SQLite serialises writers, so the
  * sub-select and the update are atomic there without it.
  */
-export async function claimJobs(db: Executor, dialect: Dialect, queue: JobQueue, owner: string, leaseMs: number, now: number, limit: number): Promise<Job[]> {
-  return db
-    .updateTable('jobs')
-    .set({ state: 'running', locked_until: now + leaseMs, locked_by: owner, attempts: sql`attempts + 1`, updated_at: now })
-    .where('id', 'in', (eb) =>
-      eb
-        .selectFrom('jobs')
-        .select('id')
-        .where('queue', '=', queue)
-        .where('state', '=', 'queued')
-        .where('run_at', '<=', now)
-        .orderBy('run_at')
-        .orderBy('id')
-        .limit(limit)
-        .$if(dialect === 'postgres', (qb) => qb.forUpdate().skipLocked()),
-    )
-    .returningAll()
-    .execute();
+export async function claimJobs(db: Executor | Runner, queue: JobQueue, owner: string, leaseMs: number, now: number, limit: number): Promise<Job[]> {
+  return (await claim.execute<Job>(asRunner(db), { queue, owner, lockedUntil: now + leaseMs, now, limit })).rows;
 }
 
-export async function claimJob(db: Executor, dialect: Dialect, queue: JobQueue, owner: string, leaseMs: number, now: number): Promise<Job | null> {
-  return (await claimJobs(db, dialect, queue, owner, leaseMs, now, 1))[0] ?? null;
+export async function claimJob(db: Executor | Runner, queue: JobQueue, owner: string, leaseMs: number, now: number): Promise<Job | null> {
+  return (await claimJobs(db, queue, owner, leaseMs, now, 1))[0] ?? null;
 }
 
 /**
  * Puts jobs whose lease lapsed (their process died or hung) back in the queue,
  * due at once. Their attempt count keeps the claims they used.
  */
-export async function requeueExpired(db: Executor, queue: JobQueue, now: number): Promise<number> {
-  const result = await db
-    .updateTable('jobs')
-    .set({ state: 'queued', run_at: now, locked_until: null, locked_by: null, updated_at: now })
-    .where('queue', '=', queue)
-    .where('state', '=', 'running')
-    .where('locked_until', '<', now)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+export async function requeueExpired(db: Executor | Runner, queue: JobQueue, now: number): Promise<number> {
+  return changedRows(await requeue.execute(asRunner(db), { queue, now }));
 }
 
 /** Extends a lease; false when the job is no longer ours (it was reclaimed). */
-export async function renewLease(db: Executor, jobId: string, owner: string, leaseMs: number, now: number): Promise<boolean> {
-  const result = await db
-    .updateTable('jobs')
-    .set({ locked_until: now + leaseMs, updated_at: now })
-    .where('id', '=', jobId)
-    .where('locked_by', '=', owner)
-    .where('state', '=', 'running')
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+export async function renewLease(db: Executor | Runner, jobId: string, owner: string, leaseMs: number, now: number): Promise<boolean> {
+  return changedRows(await renew.execute(asRunner(db), { jobId, owner, lockedUntil: now + leaseMs, now })) === 1;
 }
 
-export async function finishJob(db: Executor, jobId: string, now: number): Promise<void> {
-  await db.updateTable('jobs').set({ state: 'done', locked_until: null, updated_at: now }).where('id', '=', jobId).execute();
+export async function finishJob(db: Executor | Runner, jobId: string, now: number): Promise<void> {
+  await finish.execute(asRunner(db), { jobId, now });
 }
 
 /** Gives a job back (graceful shutdown, or a retry later) without counting it as failed. */
-export async function releaseJob(db: Executor, jobId: string, owner: string, runAt: number, now: number, error: string | null): Promise<void> {
-  await db
-    .updateTable('jobs')
-    .set({ state: 'queued', run_at: runAt, locked_until: null, locked_by: null, last_error: error, updated_at: now })
-    .where('id', '=', jobId)
-    .where('locked_by', '=', owner)
-    .execute();
+export async function releaseJob(db: Executor | Runner, jobId: string, owner: string, runAt: number, now: number, error: string | null): Promise<void> {
+  await release.execute(asRunner(db), { jobId, owner, runAt, now, error });
 }
+
+/** Ends a job that will not run again (a callback whose schedule is exhausted), keeping why. */
+export async function buryJob(db: Executor | Runner, jobId: string, now: number, error: string | null): Promise<void> {
+  await bury.execute(asRunner(db), { jobId, now, error });
+}
+
+// Prepared: the worker and the dispatcher run these in their loops.
+const claim = prepare<{ queue: JobQueue; owner: string; lockedUntil: number; now: number; limit: number }>((db, arg, dialect) =>
+  db
+    .updateTable('jobs')
+    .set({ state: 'running', locked_until: arg('lockedUntil'), locked_by: arg('owner'), attempts: sql`attempts + 1`, updated_at: arg('now') })
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('jobs')
+        .select('id')
+        .where('queue', '=', arg('queue'))
+        .where('state', '=', 'queued')
+        .where('run_at', '<=', arg('now'))
+        .orderBy('run_at')
+        .orderBy('id')
+        .limit(arg('limit'))
+        .$if(dialect === 'postgres', (qb) => qb.forUpdate().skipLocked()),
+    )
+    .returningAll(),
+);
+const requeue = prepare<{ queue: JobQueue; now: number }>((db, arg) =>
+  db
+    .updateTable('jobs')
+    .set({ state: 'queued', run_at: arg('now'), locked_until: null, locked_by: null, updated_at: arg('now') })
+    .where('queue', '=', arg('queue'))
+    .where('state', '=', 'running')
+    .where('locked_until', '<', arg('now')),
+);
+const renew = prepare<{ jobId: string; owner: string; lockedUntil: number; now: number }>((db, arg) =>
+  db
+    .updateTable('jobs')
+    .set({ locked_until: arg('lockedUntil'), updated_at: arg('now') })
+    .where('id', '=', arg('jobId'))
+    .where('locked_by', '=', arg('owner'))
+    .where('state', '=', 'running'),
+);
+const finish = prepare<{ jobId: string; now: number }>((db, arg) =>
+  db.updateTable('jobs').set({ state: 'done', locked_until: null, last_error: null, updated_at: arg('now') }).where('id', '=', arg('jobId')),
+);
+const release = prepare<{ jobId: string; owner: string; runAt: number; now: number; error: string | null }>((db, arg) =>
+  db
+    .updateTable('jobs')
+    .set({ state: 'queued', run_at: arg('runAt'), locked_until: null, locked_by: null, last_error: arg('error'), updated_at: arg('now') })
+    .where('id', '=', arg('jobId'))
+    .where('locked_by', '=', arg('owner')),
+);
+const bury = prepare<{ jobId: string; now: number; error: string | null }>((db, arg) =>
+  db.updateTable('jobs').set({ state: 'dead', locked_until: null, last_error: arg('error'), updated_at: arg('now') }).where('id', '=', arg('jobId')),
+);
 
 /** Jobs ready now, for /metrics and readiness; cheap thanks to the claim index. */
 export async function countDue(db: Executor, queue: JobQueue, now: number): Promise<{ count: number; oldestRunAt: number | null }> {

@@ -207,7 +207,7 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
       let job: Job | null = null;
       try {
         await requeueExpired(store.db, 'task', Date.now());
-        job = await claimJob(store.db, store.dialect, 'task', owner, options.leaseMs, Date.now());
+        job = await claimJob(store.db, 'task', owner, options.leaseMs, Date.now());
       } catch (error) {
         log.error({ err: error }, 'claiming a task job failed');
       }
