@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import { buryJob, claimJobs, finishJob, type Job, releaseJob, requeueExpired } from '../jobs/index.js';
-import { type CallbacksTable, insertRows, prepare, type Store } from '../store/index.js';
+import { buryJob, claimJobs, finishJobs, type Job, releaseJob, requeueExpired } from '../jobs/index.js';
+import { type CallbacksTable, inList, insertRows, listParam, prepare, type Store } from '../store/index.js';
 
 /**
  * The dispatcher's reads and writes: claiming due callbacks with their rows,
@@ -20,7 +20,8 @@ export async function claimDueCallbacks(
   claim: { owner: string; leaseMs: number; now: number; limit: number; requeueLapsed: boolean },
 ): Promise<Claimed[]> {
   const { owner, leaseMs, now, limit } = claim;
-  return store.transaction(async (tx) => {
+  // No transaction: the claim is one atomic statement, and the read only sees rows it leased.
+  return store.session(async (tx) => {
     if (claim.requeueLapsed) await requeueExpired(tx, 'callback', now);
     const jobs = await claimJobs(tx, 'callback', owner, leaseMs, now, limit);
     if (jobs.length === 0) return [];
@@ -64,13 +65,15 @@ export async function recordAttempts(store: Store, owner: string, attempts: read
         response_body: attempt.responseBody,
       })),
     );
+    // The common case, delivered, is two statements for the whole batch.
+    const delivered = attempts.filter((attempt) => attempt.error === null);
+    if (delivered.length > 0) {
+      await markDelivered.execute(tx, { ids: listParam(tx.dialect, delivered.map((attempt) => attempt.callback.id)), now });
+      await finishJobs(tx, delivered.map((attempt) => attempt.job.id), now);
+    }
     for (const attempt of attempts) {
+      if (attempt.error === null) continue;
       const id = attempt.callback.id;
-      if (attempt.error === null) {
-        await markDelivered.execute(tx, { id, now });
-        await finishJob(tx, attempt.job.id, now);
-        continue;
-      }
       const status = attempt.retryAt === null ? 'failed' : 'pending';
       await markFailed.execute(tx, { id, status, roundAttempts: attempt.callback.round_attempts + 1, error: attempt.error, now });
       if (attempt.retryAt === null) await buryJob(tx, attempt.job.id, now, attempt.error);
@@ -89,11 +92,11 @@ const claimedCallbacks = prepare<{ owner: string; lockedUntil: number }>((db, ar
     .where('jobs.locked_by', '=', arg('owner'))
     .where('jobs.locked_until', '=', arg('lockedUntil')),
 );
-const markDelivered = prepare<{ id: string; now: number }>((db, arg) =>
+const markDelivered = prepare<{ ids: string | readonly string[]; now: number }>((db, arg, dialect) =>
   db
     .updateTable('callbacks')
     .set({ status: 'delivered', attempts: sql`attempts + 1`, round_attempts: sql`round_attempts + 1`, last_error: null, updated_at: arg('now'), delivered_at: arg('now') })
-    .where('id', '=', arg('id')),
+    .where(inList(dialect, 'id', arg('ids'))),
 );
 const markFailed = prepare<{ id: string; status: 'pending' | 'failed'; roundAttempts: number; error: string; now: number }>((db, arg) =>
   db

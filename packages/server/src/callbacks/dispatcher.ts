@@ -88,12 +88,21 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   let loop: Promise<void> | null = null;
   let wakeUp: (() => void) | null = null;
 
+  // A wake-up that comes while the loop is busy (claiming) is kept for its next sleep, which
+  // then returns at once: otherwise work owed during a claim would wait a whole pollMs.
+  let wokenWhileBusy = false;
   const wake = (): void => {
-    wakeUp?.();
+    if (wakeUp) wakeUp();
+    else wokenWhileBusy = true;
   };
   /** Sleeps until woken (new work, a free slot) or `ms` pass. */
   const sleep = (ms: number): Promise<void> =>
     new Promise((resolve) => {
+      if (wokenWhileBusy) {
+        wokenWhileBusy = false;
+        resolve();
+        return;
+      }
       const timer = setTimeout(done, ms);
       function done(): void {
         clearTimeout(timer);

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { newId } from '../ids.js';
-import { asRunner, changedRows, type Executor, insertRows, type JobQueue, type JobsTable, prepare, type Runner } from '../store/index.js';
+import { asRunner, changedRows, type Executor, inList, insertRows, type JobQueue, type JobsTable, listParam, prepare, type Runner } from '../store/index.js';
 
 /**
  * The leased work table shared by the task worker and the callback dispatcher.
@@ -65,6 +65,11 @@ export async function finishJob(db: Executor | Runner, jobId: string, now: numbe
   await finish.execute(asRunner(db), { jobId, now });
 }
 
+/** Ends several jobs with one statement (a batch of delivered callbacks). */
+export async function finishJobs(db: Runner, jobIds: readonly string[], now: number): Promise<void> {
+  await finishMany.execute(db, { ids: listParam(db.dialect, jobIds), now });
+}
+
 /** Gives a job back (graceful shutdown, or a retry later) without counting it as failed. */
 export async function releaseJob(db: Executor | Runner, jobId: string, owner: string, runAt: number, now: number, error: string | null): Promise<void> {
   await release.execute(asRunner(db), { jobId, owner, runAt, now, error });
@@ -112,6 +117,9 @@ const renew = prepare<{ jobId: string; owner: string; lockedUntil: number; now: 
 );
 const finish = prepare<{ jobId: string; now: number }>((db, arg) =>
   db.updateTable('jobs').set({ state: 'done', locked_until: null, last_error: null, updated_at: arg('now') }).where('id', '=', arg('jobId')),
+);
+const finishMany = prepare<{ ids: string | readonly string[]; now: number }>((db, arg, dialect) =>
+  db.updateTable('jobs').set({ state: 'done', locked_until: null, last_error: null, updated_at: arg('now') }).where(inList(dialect, 'id', arg('ids'))),
 );
 const release = prepare<{ jobId: string; owner: string; runAt: number; now: number; error: string | null }>((db, arg) =>
   db

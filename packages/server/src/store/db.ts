@@ -25,6 +25,8 @@ export interface Store {
    * submission path fast; the write lock is taken at BEGIN.
    */
   transaction<T>(fn: (runner: Runner) => Promise<T>): Promise<T>;
+  /** Like `transaction` without one: each statement commits on its own (on SQLite, still straight to better-sqlite3). */
+  session<T>(fn: (runner: Runner) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -103,6 +105,7 @@ function openSqlite(file: string): Store {
           throw error;
         }
       }),
+    session: (fn) => db.connection().execute(() => fn(runner)),
     close: () => db.destroy(),
   };
 }
@@ -117,6 +120,7 @@ function openPostgres(url: string, poolSize: number): Store {
     dialect: 'postgres',
     describe: safe.toString(),
     transaction: (fn) => db.transaction().execute((tx) => fn(kyselyRunner(tx, 'postgres'))),
+    session: (fn) => fn(kyselyRunner(db, 'postgres')),
     close: () => db.destroy(),
   };
 }

@@ -8,6 +8,7 @@ import {
   PostgresIntrospector,
   PostgresQueryCompiler,
   type QueryResult,
+  type RawBuilder,
   SqliteAdapter,
   SqliteIntrospector,
   SqliteQueryCompiler,
@@ -157,6 +158,17 @@ export async function insertRows<T extends keyof Database>(runner: Runner, table
     offset += size;
   }
 }
+
+/**
+ * `column IN (values)` with the values in one parameter, so that one prepared
+ * statement serves lists of any length: an array on PostgreSQL (`= any($1)`),
+ * JSON text on SQLite (`json_each`). Pass the values through `listParam`.
+ */
+export function inList(dialect: Dialect, column: string, values: unknown): RawBuilder<boolean> {
+  return dialect === 'postgres' ? sql<boolean>`${sql.ref(column)} = any(${values})` : sql<boolean>`${sql.ref(column)} in (select value from json_each(${values}))`;
+}
+
+export const listParam = (dialect: Dialect, values: readonly string[]): string | readonly string[] => (dialect === 'postgres' ? values : JSON.stringify(values));
 
 /** Rows changed by an INSERT/UPDATE/DELETE, on either dialect. */
 export const changedRows = (result: QueryResult<unknown>): number => Number(result.numAffectedRows ?? 0n);
