@@ -3,6 +3,19 @@
  * in, arrays and bytes out; nothing here touches files, the network or the
  * rest of the service.
  */
+export {
+  type AnalyseOptions,
+  type Analysis,
+  type AnalysisRange,
+  analyse,
+  analysisWindow,
+  integratedLoudness,
+  type KeyAnalysis,
+  type LoudnessAnalysis,
+  measureLoudness,
+  type TempoAnalysis,
+  truePeakDbtp,
+} from './analysis/index.js';
 export { type Arrangement, type ArrangementRequest, barSeconds, describeArrangement, planArrangement, type Section } from './arrangement.js';
 export { type CoverInput, coverSvg, renderCover, waveformLevels } from './cover.js';
 export { decodeAudio } from './decode.js';
