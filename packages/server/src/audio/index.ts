@@ -20,6 +20,7 @@ export { type Arrangement, type ArrangementRequest, barSeconds, describeArrangem
 export { type CoverInput, coverSvg, renderCover, waveformLevels } from './cover.js';
 export { decodeAudio } from './decode.js';
 export { AudioFormatError } from './errors.js';
+export { type FitRequest, type FittedSection, renderFittedSection } from './fit.js';
 export { decodeMp3, encodeMp3, type Mp3Options, mp3SampleRate } from './mp3.js';
 export { durationOf, frameCount, type Pcm } from './pcm.js';
 export { hashString, mulberry32, randomFor } from './prng.js';
@@ -27,5 +28,5 @@ export { type AudioFormat, type AudioProbe, probeAudio } from './probe.js';
 export { resample } from './resample.js';
 export { applyGain, type LoudnessMatch, loudnessMatchGain, peak, planSeams, rms, type Seams, splice } from './splice.js';
 export { chooseStyle, STYLES, type Style } from './style.js';
-export { type RenderWindow, renderSong, renderWindow } from './synth.js';
+export { type BeatTimeline, type RenderWindow, renderSong, renderWindow } from './synth.js';
 export { decodeWav, encodeWav, readWavLayout } from './wav.js';
