@@ -1,3 +1,5 @@
+import { besselI0 } from '../resample.js';
+
 /**
  * Loudness after ITU-R BS.1770-4 (and EBU R 128 / Tech 3341 for the block
  * lengths): K-weighting, mean square per channel, channel weights, and the
@@ -208,16 +210,7 @@ const OVERSAMPLING = 4;
 /** Kaiser-windowed sinc interpolator rows for the three in-between phases (phase 0 is the sample itself). */
 function interpolationPhases(): Float64Array[] {
   const beta = 7;
-  const i0 = (x: number) => {
-    let sum = 1;
-    let term = 1;
-    for (let k = 1; k < 30; k++) {
-      term *= (x / (2 * k)) ** 2;
-      sum += term;
-    }
-    return sum;
-  };
-  const norm = i0(beta);
+  const norm = besselI0(beta);
   return Array.from({ length: OVERSAMPLING - 1 }, (_, p) => {
     const frac = (p + 1) / OVERSAMPLING;
     const taps = new Float64Array(2 * TRUE_PEAK_HALF);
@@ -226,7 +219,7 @@ function interpolationPhases(): Float64Array[] {
       const t = k - (TRUE_PEAK_HALF - 1) - frac; // position of input sample n + k − (half − 1) relative to the output point
       const sinc = Math.sin(Math.PI * t) / (Math.PI * t);
       const w = t / (TRUE_PEAK_HALF + 0.5);
-      const window = Math.abs(w) >= 1 ? 0 : i0(beta * Math.sqrt(1 - w * w)) / norm;
+      const window = Math.abs(w) >= 1 ? 0 : besselI0(beta * Math.sqrt(1 - w * w)) / norm;
       taps[k] = sinc * window;
       sum += sinc * window;
     }
