@@ -39,6 +39,8 @@ export interface ArrangementRequest {
   /** 'song': intro, verses, choruses, bridge, outro filling `durationS`. 'section': one looping high-energy section. */
   form: 'song' | 'section';
   durationS: number;
+  /** Tempo, key or mode imposed from outside (for a section: the source's), instead of chosen from the style. */
+  fixed?: { bpm?: number; tonic?: string; mode?: Mode };
 }
 
 const TONICS = ['C', 'D', 'Eb', 'E', 'F', 'G', 'A', 'Bb'] as const;
@@ -50,9 +52,14 @@ export function planArrangement(request: ArrangementRequest): Arrangement {
   const { style, mode: moodMode, pace } = chooseStyle(request.texts, request.negative);
   const random = randomFor(request.seed, 'arrangement');
   const [slow, fast] = style.tempo;
-  const bpm = Math.round(between(random, slow, fast) * (1 + pace * 0.1));
-  const tonic = pick(random, TONICS);
-  const mode = moodMode && style.modes.includes(moodMode) ? moodMode : pick(random, style.modes);
+  // The draws happen even when fixed values replace them, so the rest of the plan does not shift.
+  const chosenBpm = Math.round(between(random, slow, fast) * (1 + pace * 0.1));
+  const chosenTonic = pick(random, TONICS);
+  const chosenMode = moodMode && style.modes.includes(moodMode) ? moodMode : pick(random, style.modes);
+  const fixed = request.fixed ?? {};
+  const bpm = fixed.bpm ?? chosenBpm;
+  const tonic = fixed.tonic ?? chosenTonic;
+  const mode = fixed.mode ?? chosenMode;
   const progressions = style.progressions[mode];
   // Verse, chorus and bridge each get their own progression when the style has enough.
   const start = Math.floor(random() * progressions.length);

@@ -3,10 +3,24 @@
  * in, arrays and bytes out; nothing here touches files, the network or the
  * rest of the service.
  */
+export {
+  type AnalyseOptions,
+  type Analysis,
+  type AnalysisRange,
+  analyse,
+  analysisWindow,
+  integratedLoudness,
+  type KeyAnalysis,
+  type LoudnessAnalysis,
+  measureLoudness,
+  type TempoAnalysis,
+  truePeakDbtp,
+} from './analysis/index.js';
 export { type Arrangement, type ArrangementRequest, barSeconds, describeArrangement, planArrangement, type Section } from './arrangement.js';
 export { type CoverInput, coverSvg, renderCover, waveformLevels } from './cover.js';
 export { decodeAudio } from './decode.js';
 export { AudioFormatError } from './errors.js';
+export { type FitRequest, type FittedSection, renderFittedSection } from './fit.js';
 export { decodeMp3, encodeMp3, type Mp3Options, mp3SampleRate } from './mp3.js';
 export { durationOf, frameCount, type Pcm } from './pcm.js';
 export { hashString, mulberry32, randomFor } from './prng.js';
@@ -14,5 +28,5 @@ export { type AudioFormat, type AudioProbe, probeAudio } from './probe.js';
 export { resample } from './resample.js';
 export { applyGain, type LoudnessMatch, loudnessMatchGain, peak, planSeams, rms, type Seams, splice } from './splice.js';
 export { chooseStyle, STYLES, type Style } from './style.js';
-export { type RenderWindow, renderSong, renderWindow } from './synth.js';
+export { type BeatTimeline, type RenderWindow, renderSong, renderWindow } from './synth.js';
 export { decodeWav, encodeWav, readWavLayout } from './wav.js';

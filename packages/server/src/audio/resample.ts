@@ -10,7 +10,8 @@ const KAISER_BETA = 8;
 
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
-function besselI0(x: number): number {
+/** Modified Bessel function of the first kind, order 0 (for Kaiser windows). */
+export function besselI0(x: number): number {
   let sum = 1;
   let term = 1;
   for (let k = 1; k < 32; k++) {

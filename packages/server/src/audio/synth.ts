@@ -175,6 +175,18 @@ function drumHits(arrangement: Arrangement, energy: number): DrumHit[] {
   return hits;
 }
 
+/**
+ * Where the piece's beats fall, in seconds from the window's frame 0 (the
+ * song's start): lets a section follow a source song's beat grid, drift and
+ * all, instead of a constant tempo from time zero.
+ */
+export interface BeatTimeline {
+  /** Time of a (fractional) beat of the piece, counted from its first bar. */
+  timeOf(beat: number): number;
+  /** The inverse: the piece's beat at a time. */
+  beatAt(seconds: number): number;
+}
+
 export interface RenderWindow {
   sampleRate: number;
   /** 1 or 2. */
@@ -182,6 +194,8 @@ export interface RenderWindow {
   /** First frame of the window, counted from the start of the piece. */
   startFrame: number;
   frames: number;
+  /** Beat positions to follow; without it the piece keeps the arrangement's tempo from frame 0. */
+  timeline?: BeatTimeline;
 }
 
 /** Equal-power pan gains. */
@@ -204,18 +218,21 @@ function addNote(left: Float32Array, right: Float32Array, scratch: Float32Array,
 
 /** The raw stereo mix of a window (unclipped, unnormalised). */
 function mix(arrangement: Arrangement, window: RenderWindow): [Float32Array, Float32Array] {
-  const { sampleRate, startFrame, frames } = window;
+  const { sampleRate, startFrame, frames, timeline } = window;
   const left = new Float32Array(frames);
   const right = new Float32Array(frames);
   const barS = barSeconds(arrangement);
   const stepS = barS / 16;
   const kit = drumKit(sampleRate, randomFor(arrangement.seed, 'drums'));
   const longestTail = barS + 1.5; // a note may ring a bar plus its release into the window
-  const firstBar = Math.max(0, Math.floor((startFrame / sampleRate - longestTail) / barS));
-  const lastBar = Math.floor((startFrame + frames) / sampleRate / barS);
+  const beatsPerBar = arrangement.beatsPerBar;
+  const barOf = (seconds: number) => (timeline ? timeline.beatAt(seconds) / beatsPerBar : seconds / barS);
+  const firstBar = Math.max(0, Math.floor(barOf(startFrame / sampleRate - longestTail)));
+  const lastBar = Math.floor(barOf((startFrame + frames) / sampleRate));
   const swing = arrangement.style.swing;
   const at = (bar: number, step: number) => {
     const swung = Math.floor(step) % 2 === 1 ? step + swing : step;
+    if (timeline) return Math.round(timeline.timeOf(bar * beatsPerBar + (swung * beatsPerBar) / 16) * sampleRate) - startFrame;
     return Math.round((bar * barS + swung * stepS) * sampleRate) - startFrame;
   };
   let scratch = new Float32Array(Math.ceil((barS + 2) * sampleRate));

@@ -1,0 +1,174 @@
+import type { Pcm } from '../pcm.js';
+import { chromagram, type KeyEstimate, keyOfChroma, sumChroma } from './key.js';
+import { type Loudness, measureLoudness } from './loudness.js';
+import { monoForAnalysis, stft } from './spectrum.js';
+import { barPhase, estimateTempo, fitBeatLine, onsetEnvelope, trackBeats } from './tempo.js';
+
+/**
+ * One call that describes a stretch of a song: tempo and beat grid, bar
+ * phase, key and loudness, each with a confidence. Plain numbers only, so
+ * the result can be logged, stored or compared in a test as it is.
+ */
+
+export interface AnalysisRange {
+  /** Seconds from the start of the song; the window analysed is [fromS, toS). */
+  fromS: number;
+  toS: number;
+}
+
+export interface TempoAnalysis {
+  bpm: number;
+  /** 0..1. */
+  confidence: number;
+  /** Beat times in seconds from the start of the song (not of the window). */
+  beats: number[];
+  beatsPerBar: 4;
+  /** Index into `beats` of the first downbeat. */
+  barPhase: number;
+  barConfidence: number;
+  /** The downbeats, in seconds from the start of the song. */
+  downbeats: number[];
+}
+
+export interface KeyAnalysis {
+  tonic: string;
+  pitchClass: number;
+  mode: 'major' | 'minor';
+  confidence: number;
+  chroma: number[];
+}
+
+export interface LoudnessAnalysis {
+  integratedLufs: number;
+  /** Short-term (3 s) loudness every 100 ms from the window's start. */
+  shortTermLufs: number[];
+  maxShortTermLufs: number;
+  maxMomentaryLufs: number;
+  truePeakDbtp: number | null;
+  confidence: number;
+}
+
+export interface Analysis {
+  sampleRate: number;
+  range: AnalysisRange;
+  /** Null when the window is too short or has no rhythm to speak of. */
+  tempo: TempoAnalysis | null;
+  /** Null for silence. */
+  key: KeyAnalysis | null;
+  loudness: LoudnessAnalysis;
+}
+
+export interface AnalyseOptions {
+  /** Also compute the true peak (the slowest measurement; off by default). */
+  truePeak?: boolean;
+}
+
+/** Onset STFT: ~46 ms windows every ~11.6 ms at the analysis rate. Chroma STFT: ~370 ms windows every ~93 ms. */
+const ONSET_FFT = 512;
+const ONSET_HOP = 128;
+const CHROMA_FFT = 4096;
+const CHROMA_HOP = 1024;
+const BEATS_PER_BAR = 4;
+
+/** The window a section replacement should analyse: the section plus up to `contextS` on each side. */
+export function analysisWindow(durationS: number, startS: number, endS: number, contextS = 30): AnalysisRange {
+  return { fromS: Math.max(0, startS - contextS), toS: Math.min(durationS, endS + contextS) };
+}
+
+/**
+ * Per-beat evidence of a bar line: how much the harmony changes at the beat
+ * (chords change on downbeats) plus a smaller share of the low-band onset
+ * (kick and bass).
+ */
+function downbeatEvidence(
+  beatsS: readonly number[],
+  chroma: Float32Array,
+  chromaRate: number,
+  chromaOffsetS: number,
+  low: Float32Array,
+  onsetRate: number,
+  onsetOffsetS: number,
+): number[] {
+  const frameCount = chroma.length / 12;
+  const frameOf = (s: number) => Math.max(0, Math.min(frameCount, Math.round((s - chromaOffsetS) * chromaRate)));
+  const beatChroma = beatsS.map((s, b) => {
+    const next = beatsS[b + 1] ?? s + (s - (beatsS[b - 1] ?? s - 0.5));
+    const v = sumChroma(chroma, frameOf(s), Math.max(frameOf(s) + 1, frameOf(next)));
+    const norm = Math.hypot(...v) || 1;
+    return v.map((x) => x / norm);
+  });
+  return beatsS.map((s, b) => {
+    const before = beatChroma[b - 1];
+    const here = beatChroma[b]!;
+    const change = before ? 1 - here.reduce((sum, x, c) => sum + x * before[c]!, 0) : 0;
+    const frame = Math.round((s - onsetOffsetS) * onsetRate);
+    let kick = 0;
+    for (let f = frame - 1; f <= frame + 1; f++) kick = Math.max(kick, low[f] ?? 0);
+    return change + 0.02 * kick;
+  });
+}
+
+export function analyse(pcm: Pcm, range?: AnalysisRange, options: AnalyseOptions = {}): Analysis {
+  const { sampleRate, channels } = pcm;
+  const total = channels[0]?.length ?? 0;
+  const from = Math.max(0, Math.min(total, Math.round((range?.fromS ?? 0) * sampleRate)));
+  const to = Math.max(from, Math.min(total, Math.round((range?.toS ?? total / sampleRate) * sampleRate)));
+  const fromS = from / sampleRate;
+
+  const measured: Loudness = measureLoudness(channels, sampleRate, { from, to, truePeak: options.truePeak });
+  const loudness: LoudnessAnalysis = {
+    integratedLufs: measured.integratedLufs,
+    shortTermLufs: measured.shortTermLufs,
+    maxShortTermLufs: measured.maxShortTermLufs,
+    maxMomentaryLufs: measured.maxMomentaryLufs,
+    truePeakDbtp: measured.truePeakDbtp,
+    confidence: measured.confidence,
+  };
+
+  const mono = monoForAnalysis(channels, sampleRate, from, to);
+  const chromaSpectrogram = stft(mono, CHROMA_FFT, CHROMA_HOP);
+  const chroma = chromagram(chromaSpectrogram);
+  const keyEstimate: KeyEstimate | null = keyOfChroma(sumChroma(chroma));
+  const key: KeyAnalysis | null = keyEstimate && {
+    tonic: keyEstimate.tonic,
+    pitchClass: keyEstimate.pitchClass,
+    mode: keyEstimate.mode,
+    confidence: keyEstimate.confidence,
+    chroma: keyEstimate.chroma,
+  };
+
+  const envelope = onsetEnvelope(stft(mono, ONSET_FFT, ONSET_HOP));
+  const estimate = estimateTempo(envelope);
+  let tempo: TempoAnalysis | null = null;
+  if (estimate) {
+    const beats = trackBeats(envelope, estimate.period).map((f) => fromS + envelope.offsetS + f / envelope.rate);
+    const line = fitBeatLine(beats);
+    const bpm = line && line.periodS > 0 ? 60 / line.periodS : estimate.bpm;
+    const chromaRate = mono.sampleRate / CHROMA_HOP;
+    const chromaOffsetS = fromS + CHROMA_FFT / 2 / mono.sampleRate;
+    const evidence = downbeatEvidence(beats, chroma, chromaRate, chromaOffsetS, envelope.low, envelope.rate, fromS + envelope.offsetS);
+    const bar = barPhase(evidence, BEATS_PER_BAR);
+    tempo = {
+      bpm,
+      confidence: estimate.confidence,
+      beats,
+      beatsPerBar: BEATS_PER_BAR,
+      barPhase: bar.phase,
+      barConfidence: bar.confidence,
+      downbeats: beats.filter((_, b) => b % BEATS_PER_BAR === bar.phase),
+    };
+  }
+  return { sampleRate, range: { fromS, toS: to / sampleRate }, tempo, key, loudness };
+}
+
+export { type KeyEstimate, type KeyMode, keyOfChroma, PITCH_NAMES, relativeOf } from './key.js';
+export {
+  type Biquad,
+  gatedLoudness,
+  integratedLoudness,
+  kWeightingFilters,
+  type Loudness,
+  type LoudnessOptions,
+  measureLoudness,
+  truePeakDbtp,
+} from './loudness.js';

@@ -1,0 +1,326 @@
+import type { Spectrogram } from './spectrum.js';
+
+/**
+ * Tempo, beats and bar phase from an onset-strength envelope.
+ *
+ * 1. Onset strength: half-wave rectified spectral flux of log-compressed
+ *    magnitudes, with its local mean removed.
+ * 2. Tempo: autocorrelation of the envelope over 60–200 BPM, weighted by a
+ *    broad log-normal preference around 120 BPM, with the double period added
+ *    in (a beat is usually also felt every other beat).
+ * 3. Octave errors: starting from twice the winning period, the beat is the
+ *    slowest level whose beats carry most of the strong onsets (a half-time
+ *    reading of a rock beat leaves the snare between its beats).
+ * 4. Beats: dynamic programming (onset strength plus a penalty for spacing
+ *    away from the period), then the tempo refined by a straight-line fit.
+ * 5. Bar phase: which beat of four starts a bar, from per-beat evidence the
+ *    caller provides (harmonic change and low-band onsets).
+ */
+
+export interface OnsetEnvelope {
+  /** Onset strength per frame, ≥ 0, unit standard deviation. */
+  strength: Float32Array;
+  /** The same from the bins below ~200 Hz (kick drum, bass notes). */
+  low: Float32Array;
+  /** Frames per second. */
+  rate: number;
+  /** Time in seconds (from the analysed signal's start) that frame 0 stands for. */
+  offsetS: number;
+}
+
+/**
+ * Flux is taken over bands a third of an octave wide, not over FFT bins:
+ * per bin, the broadband noise of a hi-hat would outvote a kick or a chord
+ * by sheer number of bins.
+ */
+const BAND_LOW_HZ = 40;
+const BANDS_PER_OCTAVE = 3;
+const BAND_HIGH_HZ = 5000;
+/** Log compression of band energies: a rise counts by its ratio, down to a floor that keeps near-silence from counting. */
+const COMPRESSION = 100;
+const LOW_BAND_HZ = 200;
+const LOCAL_MEAN_S = 0.25;
+
+/** Band index of every bin (−1 below the first band). */
+function bandsOf(bins: number, size: number, sampleRate: number): { band: Int16Array; count: number } {
+  const band = new Int16Array(bins).fill(-1);
+  let count = 0;
+  for (let k = 1; k < bins; k++) {
+    const hz = (k * sampleRate) / size;
+    if (hz < BAND_LOW_HZ || hz > BAND_HIGH_HZ) continue;
+    band[k] = Math.floor(BANDS_PER_OCTAVE * Math.log2(hz / BAND_LOW_HZ));
+    count = band[k]! + 1;
+  }
+  return { band, count };
+}
+
+function normaliseOnsets(raw: Float32Array, rate: number): Float32Array {
+  // Subtract a centred moving average so slow swells do not read as onsets, then keep only rises.
+  const half = Math.max(1, Math.round(LOCAL_MEAN_S * rate));
+  const out = new Float32Array(raw.length);
+  let sum = 0;
+  let count = 0;
+  for (let i = 0; i < Math.min(raw.length, half); i++) {
+    sum += raw[i]!;
+    count++;
+  }
+  for (let i = 0; i < raw.length; i++) {
+    const enter = i + half;
+    if (enter < raw.length) {
+      sum += raw[enter]!;
+      count++;
+    }
+    const leave = i - half - 1;
+    if (leave >= 0) {
+      sum -= raw[leave]!;
+      count--;
+    }
+    out[i] = Math.max(0, raw[i]! - sum / count);
+  }
+  let energy = 0;
+  for (let i = 0; i < out.length; i++) energy += out[i]! * out[i]!;
+  const deviation = Math.sqrt(energy / Math.max(1, out.length));
+  if (deviation > 1e-12) for (let i = 0; i < out.length; i++) out[i]! /= deviation;
+  return out;
+}
+
+export function onsetEnvelope(spectrogram: Spectrogram): OnsetEnvelope {
+  const { magnitudes, frames, bins, size, hop, sampleRate } = spectrogram;
+  const { band, count } = bandsOf(bins, size, sampleRate);
+  const lowBands = Math.max(1, Math.ceil(BANDS_PER_OCTAVE * Math.log2(LOW_BAND_HZ / BAND_LOW_HZ)));
+  const raw = new Float32Array(frames);
+  const rawLow = new Float32Array(frames);
+  const energy = new Float64Array(count);
+  const previous = new Float64Array(count);
+  for (let f = 0; f < frames; f++) {
+    energy.fill(0);
+    const row = f * bins;
+    for (let k = 1; k < bins; k++) {
+      const b = band[k]!;
+      if (b >= 0) energy[b]! += magnitudes[row + k]! ** 2;
+    }
+    let flux = 0;
+    let fluxLow = 0;
+    for (let b = 0; b < count; b++) {
+      const value = Math.log1p(COMPRESSION * energy[b]!);
+      const rise = value - previous[b]!;
+      previous[b] = value;
+      if (f > 0 && rise > 0) {
+        flux += rise;
+        if (b < lowBands) fluxLow += rise;
+      }
+    }
+    raw[f] = flux;
+    rawLow[f] = fluxLow;
+  }
+  const rate = sampleRate / hop;
+  // Log compression makes an onset count as soon as it enters the end of a window, so the flux rises
+  // before the window's centre reaches it. Measured on clicks and rendered songs: the onset lies about
+  // 0.7 of a window after the start of the frame whose flux it raises.
+  const offsetS = (0.7 * size) / sampleRate;
+  return { strength: normaliseOnsets(raw, rate), low: normaliseOnsets(rawLow, rate), rate, offsetS };
+}
+
+export const MIN_BPM = 60;
+export const MAX_BPM = 200;
+/** Centre and width (in octaves) of the tempo preference. Broad: it only breaks near-ties. */
+const PREFERRED_BPM = 120;
+const PREFERENCE_OCTAVES = 1;
+/** Resolution of the period search, in envelope frames. */
+const LAG_STEP = 0.2;
+
+/** Autocorrelation of the envelope at integer lags 0..maxLag, normalised so lag 0 is 1. */
+function autocorrelation(x: Float32Array, maxLag: number): Float64Array {
+  const n = x.length;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += x[i]!;
+  mean /= Math.max(1, n);
+  const centred = Float64Array.from(x, (v) => v - mean);
+  const out = new Float64Array(maxLag + 1);
+  for (let lag = 0; lag <= maxLag; lag++) {
+    let sum = 0;
+    for (let i = lag; i < n; i++) sum += centred[i]! * centred[i - lag]!;
+    // Unbiased: shorter overlaps at long lags are not penalised.
+    out[lag] = sum / (n - lag);
+  }
+  const zero = out[0]! || 1;
+  for (let lag = 0; lag <= maxLag; lag++) out[lag]! /= zero;
+  return out;
+}
+
+/** Linear interpolation into an array at a fractional position. */
+const sampleAt = (values: ArrayLike<number>, position: number): number => {
+  const i = Math.floor(position);
+  if (i < 0 || i >= values.length - 1) return i === values.length - 1 ? values[i]! : 0;
+  return values[i]! + (values[i + 1]! - values[i]!) * (position - i);
+};
+
+/** Strong onsets: local maxima of at least this share of the 90th-percentile peak. */
+const STRONG_SHARE = 0.3;
+/** A level is the beat when its beats carry at least this share of the strong onsets' strength. */
+const COVERAGE = 0.7;
+
+/** Frames of the strong onsets: the peaks that a listener would tap along to. */
+function strongOnsets(strength: Float32Array): number[] {
+  const peaks: number[] = [];
+  for (let i = 1; i < strength.length - 1; i++) if (strength[i]! > strength[i - 1]! && strength[i]! >= strength[i + 1]!) peaks.push(i);
+  const values = peaks.map((i) => strength[i]!).sort((a, b) => a - b);
+  const threshold = STRONG_SHARE * (values[Math.floor(values.length * 0.9)] ?? 0);
+  return peaks.filter((i) => strength[i]! >= threshold);
+}
+
+/**
+ * Share of the strong onsets' strength that falls on beats tracked at
+ * `period`. Tracked beats, not a fixed comb, so that a period a fraction of a
+ * frame off does not drift out of phase over a long window. At half the true
+ * tempo the backbeat (snare on 2 and 4) falls between the beats; at the true
+ * tempo and faster, nearly everything strong is on a beat.
+ */
+function beatCoverage(envelope: OnsetEnvelope, period: number, onsets: readonly number[]): number {
+  const { strength } = envelope;
+  const beats = trackBeats(envelope, period);
+  if (beats.length < 2) return 0;
+  const tolerance = Math.max(2, 0.08 * period);
+  let on = 0;
+  let all = 0;
+  let j = 0;
+  for (const i of onsets) {
+    if (i < beats[0]! - period / 2 || i > beats[beats.length - 1]! + period / 2) continue;
+    while (j + 1 < beats.length && Math.abs(beats[j + 1]! - i) <= Math.abs(beats[j]! - i)) j++;
+    all += strength[i]!;
+    if (Math.abs(beats[j]! - i) <= tolerance) on += strength[i]!;
+  }
+  return all > 0 ? on / all : 0;
+}
+
+export interface TempoEstimate {
+  bpm: number;
+  /** Beat period in envelope frames. */
+  period: number;
+  /** 0..1: how periodic the envelope is at that period. */
+  confidence: number;
+}
+
+/** Parabolic interpolation of a peak at integer index i. */
+function refinePeak(values: ArrayLike<number>, i: number): number {
+  if (i <= 0 || i >= values.length - 1) return i;
+  const a = values[i - 1]!;
+  const b = values[i]!;
+  const c = values[i + 1]!;
+  const denominator = a - 2 * b + c;
+  return denominator < 0 ? i + (0.5 * (a - c)) / denominator : i;
+}
+
+export function estimateTempo(envelope: OnsetEnvelope): TempoEstimate | null {
+  const { strength, rate } = envelope;
+  const shortest = (60 * rate) / MAX_BPM;
+  const longest = (60 * rate) / MIN_BPM;
+  const maxLag = Math.ceil(longest);
+  if (strength.length < 4 * maxLag + 2) return null;
+  const acf = autocorrelation(strength, 4 * maxLag + 1);
+  // Salience of a period: its autocorrelation and that of its first multiples. A true beat period
+  // repeats at every multiple; one and a half beats (a common false peak) only at every other.
+  // Fractional lags, because the multiples of a rounded lag miss narrow peaks.
+  let period = 0;
+  let bestScore = 0;
+  for (let lag = shortest; lag <= longest; lag += LAG_STEP) {
+    let salience = 0;
+    for (let k = 1; k <= 4; k++) salience += Math.max(0, sampleAt(acf, k * lag)) / 4;
+    const bpm = (60 * rate) / lag;
+    const score = salience * Math.exp(-0.5 * (Math.log2(bpm / PREFERRED_BPM) / PREFERENCE_OCTAVES) ** 2);
+    if (score > bestScore) {
+      bestScore = score;
+      period = lag;
+    }
+  }
+  if (!(bestScore > 0)) return null;
+  // Octave errors: start one level slower and go faster while the beats miss much of what is strong.
+  if (period * 2 <= longest + 0.5) period *= 2;
+  const onsets = strongOnsets(strength);
+  while (period / 2 >= shortest - 0.5 && beatCoverage(envelope, period, onsets) < COVERAGE) period /= 2;
+  const confidence = Math.max(0, Math.min(1, sampleAt(acf, period)));
+  return { bpm: (60 * rate) / period, period, confidence };
+}
+
+/** Spacing penalty weight of the beat tracker: higher keeps beats closer to the period. */
+const TIGHTNESS = 100;
+
+/**
+ * Beat frames by dynamic programming: each beat's score is its onset
+ * strength plus the best predecessor's score minus a log-squared penalty for
+ * a spacing other than `period`. Returns fractional frame positions.
+ */
+export function trackBeats(envelope: OnsetEnvelope, period: number): number[] {
+  const { strength } = envelope;
+  const n = strength.length;
+  if (n === 0 || !(period > 1)) return [];
+  const score = new Float64Array(n);
+  const back = new Int32Array(n).fill(-1);
+  const earliest = Math.round(2 * period);
+  const latest = Math.max(1, Math.round(period / 2));
+  for (let t = 0; t < n; t++) {
+    let best = 0;
+    let from = -1;
+    for (let tau = Math.max(0, t - earliest); tau <= t - latest; tau++) {
+      const gap = Math.log((t - tau) / period);
+      const candidate = score[tau]! - TIGHTNESS * gap * gap;
+      if (from < 0 || candidate > best) {
+        best = candidate;
+        from = tau;
+      }
+    }
+    score[t] = strength[t]! + (from >= 0 ? best : 0);
+    back[t] = from;
+  }
+  // End on the best-scoring frame in the last period, then follow the chain back.
+  let end = Math.max(0, n - Math.round(period));
+  for (let t = end; t < n; t++) if (score[t]! > score[end]!) end = t;
+  const beats: number[] = [];
+  for (let t = end; t >= 0; t = back[t]!) beats.push(t);
+  beats.reverse();
+  // Sub-frame placement: a beat on a local maximum of the envelope moves to the parabola's top.
+  return beats.map((t) => (t > 0 && t < n - 1 && strength[t]! >= strength[t - 1]! && strength[t]! >= strength[t + 1]! ? refinePeak(strength, t) : t));
+}
+
+/** Least-squares line through (index, time): its slope is the beat period, robust to the jitter of single beats. */
+export function fitBeatLine(times: readonly number[]): { periodS: number; firstS: number } | null {
+  const n = times.length;
+  if (n < 2) return null;
+  const meanI = (n - 1) / 2;
+  const meanT = times.reduce((s, t) => s + t, 0) / n;
+  let num = 0;
+  let den = 0;
+  times.forEach((t, i) => {
+    num += (i - meanI) * (t - meanT);
+    den += (i - meanI) ** 2;
+  });
+  const periodS = num / den;
+  return { periodS, firstS: meanT - periodS * meanI };
+}
+
+export interface BarPhase {
+  /** Index (0 … beatsPerBar − 1) of the first beat that starts a bar. */
+  phase: number;
+  /** 0..1: how clearly that phase beats the others. */
+  confidence: number;
+}
+
+/**
+ * Which beat of each group of `beatsPerBar` starts the bar: the phase whose
+ * beats carry the most evidence (chords change and kicks land on downbeats).
+ */
+export function barPhase(evidence: readonly number[], beatsPerBar: number): BarPhase {
+  const totals = new Float64Array(beatsPerBar);
+  const counts = new Float64Array(beatsPerBar);
+  evidence.forEach((value, b) => {
+    totals[b % beatsPerBar]! += value;
+    counts[b % beatsPerBar]!++;
+  });
+  const means = Array.from(totals, (t, p) => (counts[p]! > 0 ? t / counts[p]! : 0));
+  let phase = 0;
+  for (let p = 1; p < beatsPerBar; p++) if (means[p]! > means[phase]!) phase = p;
+  const sorted = [...means].sort((a, b) => b - a);
+  const best = sorted[0] ?? 0;
+  const second = sorted[1] ?? 0;
+  return { phase, confidence: best > 0 ? Math.max(0, Math.min(1, (best - second) / best)) : 0 };
+}
