@@ -17,6 +17,12 @@ export interface Config {
   engine: 'procedural' | 'acestep';
   acestepUrl: string | null;
   acestepApiKey: string | null;
+  /** Longest one ACE-Step task may take, from submission to the downloaded result. */
+  acestepTimeoutMs: number;
+  /** Pause between two `/query_result` polls. */
+  acestepPollMs: number;
+  /** Limit for one HTTP exchange with ACE-Step (the upload of the source included). */
+  acestepRequestTimeoutMs: number;
   outboundAllow: Cidr[];
   callbackTimeoutMs: number;
   /** Callback attempts in flight at once, overall and against one host. */
@@ -126,14 +132,15 @@ export function loadConfig(env: Env = process.env): Config {
   if (engine === 'acestep' && !acestepUrl) {
     throw new ConfigError('ACESTEP_URL is required when REPRISE_ENGINE=acestep (e.g. http://gpu-host:8001)');
   }
-  if (engine === 'acestep') {
-    throw new ConfigError('REPRISE_ENGINE=acestep is not available in this release yet; use procedural (see docs/engines.md)');
-  }
   let outboundAllow: Cidr[];
   try {
     outboundAllow = parseCidrList(env.REPRISE_OUTBOUND_ALLOW ?? '');
   } catch (error) {
-    fail('REPRISE_OUTBOUND_ALLOW', env.REPRISE_OUTBOUND_ALLOW ?? '', `expected comma-separated CIDRs such as 127.0.0.0/8,::1/128 (${(error as Error).message})`);
+    fail(
+      'REPRISE_OUTBOUND_ALLOW',
+      env.REPRISE_OUTBOUND_ALLOW ?? '',
+      `expected comma-separated CIDRs such as 127.0.0.0/8,::1/128 (${(error as Error).message})`,
+    );
   }
   const publicHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   const uploadMaxBytes = integer(env, 'REPRISE_UPLOAD_MAX_BYTES', 100 * 1024 * 1024, 1024, 2 ** 40);
@@ -147,6 +154,9 @@ export function loadConfig(env: Env = process.env): Config {
     engine,
     acestepUrl,
     acestepApiKey: env.ACESTEP_API_KEY || null,
+    acestepTimeoutMs: integer(env, 'ACESTEP_TIMEOUT_S', 300, 1, 86_400) * 1000,
+    acestepPollMs: integer(env, 'ACESTEP_POLL_MS', 2000, 50, 60_000),
+    acestepRequestTimeoutMs: integer(env, 'ACESTEP_REQUEST_TIMEOUT_S', 60, 1, 3600) * 1000,
     outboundAllow,
     callbackTimeoutMs: integer(env, 'REPRISE_CALLBACK_TIMEOUT_MS', 10_000, 100, 600_000),
     callbackConcurrency: integer(env, 'REPRISE_CALLBACK_CONCURRENCY', 32, 1, 1024),
