@@ -58,6 +58,9 @@ function headers(connection: AcestepConnection, extra: Record<string, string> = 
   return connection.apiKey ? { ...extra, authorization: `Bearer ${connection.apiKey}` } : extra;
 }
 
+/** `300000` → "300 s", `200` → "0.2 s". */
+export const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(1))} s`;
+
 const shorten = (text: string, max = 300): string => (text.length > max ? `${text.slice(0, max)}…` : text);
 
 function describeBody(body: string): string {
@@ -121,7 +124,7 @@ async function exchange(connection: AcestepConnection, what: string, options: Ex
   } catch (error) {
     if (options.signal.aborted) throw options.signal.reason;
     if (error instanceof AcestepError) throw error;
-    if (timer.aborted) throw new AcestepError('timeout', `ACE-Step at ${connection.url} did not answer ${what} within ${Math.ceil(timeoutMs / 1000)} s`);
+    if (timer.aborted) throw new AcestepError('timeout', `ACE-Step at ${connection.url} did not answer ${what} within ${seconds(timeoutMs)}`);
     const code = (error as { code?: unknown }).code;
     const reason = typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
     throw new AcestepError('unreachable', `ACE-Step at ${connection.url} is not reachable (${what}: ${reason})`);

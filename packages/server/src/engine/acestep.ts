@@ -1,5 +1,15 @@
 import { AudioFormatError, type AudioProbe, decodeAudio, encodeMp3, hashString, type Pcm, probeAudio, renderCover } from '../audio/index.js';
-import { type AcestepConnection, AcestepError, downloadAudio, probe, queryResult, releaseTask, type TaskResult, type UploadedAudio } from './acestep-client.js';
+import {
+  type AcestepConnection,
+  AcestepError,
+  downloadAudio,
+  probe,
+  queryResult,
+  releaseTask,
+  seconds,
+  type TaskResult,
+  type UploadedAudio,
+} from './acestep-client.js';
 import { type Engine, EngineError, type GenerateInput, type RenderedTrack, type ReplaceSectionInput, SourceAudioError } from './types.js';
 
 /**
@@ -140,10 +150,7 @@ export function createAcestepEngine(options: AcestepOptions): Engine {
     const deadline = Date.now() + timeoutMs;
     const left = (): number => deadline - Date.now();
     const overdue = (taskId: string | null) =>
-      new AcestepError(
-        'timeout',
-        `ACE-Step did not finish ${taskId ? `task ${taskId}` : 'the task'} within ${Math.round(timeoutMs / 1000)} s (ACESTEP_TIMEOUT_S)`,
-      );
+      new AcestepError('timeout', `ACE-Step did not finish ${taskId ? `task ${taskId}` : 'the task'} within ${seconds(timeoutMs)} (ACESTEP_TIMEOUT_S)`);
     const bounded = async <T>(taskId: string | null, step: () => Promise<T>): Promise<T> => {
       try {
         return await step();
