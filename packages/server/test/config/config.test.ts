@@ -35,8 +35,22 @@ describe('loadConfig', () => {
   });
 
   it('takes the acestep engine with its URL, key and timeouts', () => {
-    const config = loadConfig({ REPRISE_ENGINE: 'acestep', ACESTEP_URL: 'http://gpu-host:8001/', ACESTEP_API_KEY: 'k', ACESTEP_TIMEOUT_S: '120', ACESTEP_POLL_MS: '500', ACESTEP_REQUEST_TIMEOUT_S: '30' });
-    expect(config).toMatchObject({ engine: 'acestep', acestepUrl: 'http://gpu-host:8001', acestepApiKey: 'k', acestepTimeoutMs: 120_000, acestepPollMs: 500, acestepRequestTimeoutMs: 30_000 });
+    const config = loadConfig({
+      REPRISE_ENGINE: 'acestep',
+      ACESTEP_URL: 'http://gpu-host:8001/',
+      ACESTEP_API_KEY: 'k',
+      ACESTEP_TIMEOUT_S: '120',
+      ACESTEP_POLL_MS: '500',
+      ACESTEP_REQUEST_TIMEOUT_S: '30',
+    });
+    expect(config).toMatchObject({
+      engine: 'acestep',
+      acestepUrl: 'http://gpu-host:8001',
+      acestepApiKey: 'k',
+      acestepTimeoutMs: 120_000,
+      acestepPollMs: 500,
+      acestepRequestTimeoutMs: 30_000,
+    });
     expect(loadConfig({})).toMatchObject({ acestepTimeoutMs: 300_000, acestepPollMs: 2000, acestepRequestTimeoutMs: 60_000 });
   });
 
