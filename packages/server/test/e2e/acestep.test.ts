@@ -12,6 +12,11 @@ import { waitFor } from '../helpers/wait.js';
  * server: a replace-section task goes through ACE-Step's repaint and comes
  * back as a track of the source's length.
  */
+interface TaskRecord {
+  status: string;
+  response: { sunoData: Array<{ duration: number; modelName: string; title: string; tags: string; audioUrl: string }> };
+}
+
 describe('reprise serve with the acestep engine', () => {
   const KEY = 'gpu-secret';
   const [sqlite] = storeTargets();
@@ -70,15 +75,15 @@ describe('reprise serve with the acestep engine', () => {
     const data = await waitFor(
       async () => {
         const response = await fetch(`${base}/api/v1/generate/record-info?taskId=${submitted.data.taskId}`, { headers: auth });
-        const record = ((await response.json()) as { data: { status: string } }).data;
-        return ['SUCCESS', 'GENERATE_AUDIO_FAILED'].includes(record.status) ? (record as Record<string, any>) : undefined;
+        const record = ((await response.json()) as { data: TaskRecord }).data;
+        return ['SUCCESS', 'GENERATE_AUDIO_FAILED'].includes(record.status) ? record : undefined;
       },
       60_000,
       'the task',
       100,
     );
     expect(data.status).toBe('SUCCESS');
-    const [track] = data.response.sunoData;
+    const track = data.response.sunoData[0]!;
     expect(track).toMatchObject({ duration: 30, modelName: 'acestep-v15-turbo', title: 'Repainted', tags: 'Jazz' });
     expect(fake.tasks).toHaveLength(1);
     expect(fake.tasks[0]!.fields).toMatchObject({
