@@ -82,13 +82,7 @@ async function readCapped(body: AsyncIterable<Uint8Array>, max: number, what: st
     if (size > max) throw new AcestepError('protocol', `ACE-Step's ${what} is larger than ${max} bytes`);
     chunks.push(chunk);
   }
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  return Buffer.concat(chunks, size);
 }
 
 interface Exchange {
