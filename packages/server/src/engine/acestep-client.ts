@@ -50,12 +50,21 @@ interface Envelope {
   detail?: unknown;
 }
 
+/**
+ * A fresh connection per exchange. Between two requests of a task there can be
+ * seconds of decoding and encoding; a kept-alive socket that the server closed
+ * meanwhile (uvicorn's default idle limit is 5 s) resets the next POST, which
+ * cannot be retried safely. A handful of connections per task costs nothing,
+ * hence `connection: close` on every request.
+ */
+
 const MAX_JSON_BYTES = 16 * 1024 * 1024;
 /** A 10-minute 48 kHz stereo WAV in 32-bit float is 230 MB; anything beyond this is not a song. */
 const MAX_AUDIO_BYTES = 512 * 1024 * 1024;
 
 function headers(connection: AcestepConnection, extra: Record<string, string> = {}): Record<string, string> {
-  return connection.apiKey ? { ...extra, authorization: `Bearer ${connection.apiKey}` } : extra;
+  const all = { ...extra, connection: 'close' };
+  return connection.apiKey ? { ...all, authorization: `Bearer ${connection.apiKey}` } : all;
 }
 
 /** `300000` → "300 s", `200` → "0.2 s". */

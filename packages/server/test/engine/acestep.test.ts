@@ -93,6 +93,9 @@ describe('acestep engine against a fake ACE-Step server', () => {
     expect([...routes].sort()).toEqual(['/query_result', '/release_task', '/v1/audio']);
     for (const recorded of fake.requests) expect(recorded.authorization).toBe(`Bearer ${KEY}`);
     expect(fake.requests.find((r) => r.path === '/release_task')!.contentType).toMatch(/^multipart\/form-data; boundary=/);
+    // Each exchange has its own connection: a kept-alive socket the server closed while we
+    // were encoding would reset the next POST (seen here under load before this rule).
+    expect(new Set(fake.requests.map((r) => r.connection)).size).toBe(fake.requests.length);
   });
 
   it('returns a track exactly as long as the source: MP3, cover and the model ACE-Step names', async () => {
@@ -143,6 +146,8 @@ describe('acestep engine against a fake ACE-Step server', () => {
     const closed = `http://127.0.0.1:${await freePort()}`;
     const nowhere = createAcestepEngine(options({ url: closed })).replaceSection(request(), live());
     await expect(nowhere).rejects.toBeInstanceOf(EngineError);
+    // The render thread sends errors across by name: it must read as an EngineError (code 531).
+    await expect(nowhere).rejects.toMatchObject({ name: 'EngineError' });
     await expect(nowhere).rejects.toThrow(`ACE-Step at ${closed} is not reachable (POST /release_task: ECONNREFUSED)`);
   });
 

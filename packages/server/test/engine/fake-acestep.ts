@@ -35,6 +35,8 @@ export interface RecordedRequest {
   path: string;
   authorization: string | undefined;
   contentType: string | undefined;
+  /** Which TCP connection carried it (numbered in order of arrival). */
+  connection: number;
 }
 
 export interface ReleasedTask {
@@ -107,15 +109,19 @@ export async function startFakeAcestep(apiKey: string | null = null): Promise<Fa
     tasks: [] as ReleasedTask[],
   };
   let nextId = 1;
+  const connections = new WeakMap<object, number>();
+  let nextConnection = 1;
 
   const server = http.createServer(async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://fake');
     const route = url.pathname;
+    if (!connections.has(request.socket)) connections.set(request.socket, nextConnection++);
     state.requests.push({
       method: request.method ?? '',
       path: route,
       authorization: request.headers.authorization,
       contentType: request.headers['content-type'],
+      connection: connections.get(request.socket) ?? 0,
     });
     const body = await readBody(request);
     const send = (status: number, text: string | Uint8Array, type = 'application/json') => {
