@@ -17,6 +17,12 @@ export interface Config {
   engine: 'procedural' | 'acestep';
   acestepUrl: string | null;
   acestepApiKey: string | null;
+  /** Longest one ACE-Step task may take, from submission to the downloaded result. */
+  acestepTimeoutMs: number;
+  /** Pause between two `/query_result` polls. */
+  acestepPollMs: number;
+  /** Limit for one HTTP exchange with ACE-Step (the upload of the source included). */
+  acestepRequestTimeoutMs: number;
   outboundAllow: Cidr[];
   callbackTimeoutMs: number;
   /** Callback attempts in flight at once, overall and against one host. */
@@ -126,9 +132,6 @@ export function loadConfig(env: Env = process.env): Config {
   if (engine === 'acestep' && !acestepUrl) {
     throw new ConfigError('ACESTEP_URL is required when REPRISE_ENGINE=acestep (e.g. http://gpu-host:8001)');
   }
-  if (engine === 'acestep') {
-    throw new ConfigError('REPRISE_ENGINE=acestep is not available in this release yet; use procedural (see docs/engines.md)');
-  }
   let outboundAllow: Cidr[];
   try {
     outboundAllow = parseCidrList(env.REPRISE_OUTBOUND_ALLOW ?? '');
@@ -147,6 +150,9 @@ export function loadConfig(env: Env = process.env): Config {
     engine,
     acestepUrl,
     acestepApiKey: env.ACESTEP_API_KEY || null,
+    acestepTimeoutMs: integer(env, 'ACESTEP_TIMEOUT_S', 300, 1, 86_400) * 1000,
+    acestepPollMs: integer(env, 'ACESTEP_POLL_MS', 2000, 50, 60_000),
+    acestepRequestTimeoutMs: integer(env, 'ACESTEP_REQUEST_TIMEOUT_S', 60, 1, 3600) * 1000,
     outboundAllow,
     callbackTimeoutMs: integer(env, 'REPRISE_CALLBACK_TIMEOUT_MS', 10_000, 100, 600_000),
     callbackConcurrency: integer(env, 'REPRISE_CALLBACK_CONCURRENCY', 32, 1, 1024),

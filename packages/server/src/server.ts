@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './api/app.js';
 import { createDispatcher, type Dispatcher } from './callbacks/dispatcher.js';
 import type { Config } from './config.js';
+import { checkEngine, type EngineSpec } from './engine/index.js';
 import { startRetentionSweeper } from './files/index.js';
 import { createOutboundClient } from './outbound/index.js';
 import { createEvents, type Services, type TaskChange } from './services.js';
@@ -50,8 +51,19 @@ export interface RunningServer {
 
 /** `reprise serve`: API, task worker and callback dispatcher in one process. */
 export async function startServer(config: Config, options: { logger?: boolean } = {}): Promise<RunningServer> {
+  const engine: EngineSpec = {
+    name: config.engine,
+    acestepUrl: config.acestepUrl,
+    acestepApiKey: config.acestepApiKey,
+    acestepTimeoutMs: config.acestepTimeoutMs,
+    acestepPollMs: config.acestepPollMs,
+    acestepRequestTimeoutMs: config.acestepRequestTimeoutMs,
+  };
+  // Before anything is opened: a configuration that cannot work stops start-up here.
+  const engineCheck = config.workers > 0 ? await checkEngine(engine) : null;
   const services = await createServices(config);
   const app = await buildApp(services, { logger: options.logger ?? true });
+  if (engineCheck) app.log[engineCheck.level]({ engine: engine.name }, engineCheck.message);
   let worker: TaskWorker | null = null;
   const pool = createRenderPool();
   if (config.workers > 0) {
@@ -59,7 +71,7 @@ export async function startServer(config: Config, options: { logger?: boolean } 
       store: services.store,
       blobs: services.blobs,
       pool,
-      engine: { name: config.engine, acestepUrl: config.acestepUrl, acestepApiKey: config.acestepApiKey },
+      engine,
       lifecycle: lifecycleContext(services),
       concurrency: config.workers,
       leaseMs: config.leaseMs,

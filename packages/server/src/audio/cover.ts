@@ -1,11 +1,13 @@
 import sharp from 'sharp';
+import { SIMPLEX_BASELINE, SIMPLEX_CAP_HEIGHT, SIMPLEX_GLYPHS } from './hershey-simplex.js';
 import { hashString, mulberry32 } from './prng.js';
 
 /**
  * Cover art: an SVG drawn from the title and tags (which pick the palette and
- * shapes) and the track's waveform, rasterised by sharp from memory. No text
- * yet: rendering text would depend on the fonts installed on the host, and the
- * same inputs must give the same picture everywhere.
+ * shapes) and the track's waveform, rasterised by sharp from memory. The title
+ * and tags are drawn as strokes from glyph outlines shipped in the repository
+ * (`hershey-simplex.ts`), never with a font of the host: the SVG holds no
+ * `<text>`, so the same inputs give the same picture on any machine.
  */
 
 export interface CoverInput {
@@ -47,6 +49,136 @@ export function waveformLevels(channels: readonly Float32Array[], buckets: numbe
 
 const fixed = (n: number) => n.toFixed(1);
 
+/**
+ * The characters the font has: accents are dropped (é → e) and anything else
+ * outside printable ASCII is left out, so a title never draws as boxes.
+ */
+export function drawableText(text: string): string {
+  const plain = text
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[\u2018\u2019]/g, "'")
+    .replace(/[\u201c\u201d]/g, '"')
+    .replace(/[\u2013\u2014]/g, '-')
+    .replace(/\s+/g, ' ');
+  return [...plain]
+    .filter((c) => c >= ' ' && c <= '~')
+    .join('')
+    .trim();
+}
+
+const glyphOf = (c: string) => SIMPLEX_GLYPHS[c.charCodeAt(0) - 32] ?? SIMPLEX_GLYPHS[0]!;
+
+/** Width of a line of (drawable) text in font units. */
+const unitsWide = (line: string): number => [...line].reduce((sum, c) => sum + glyphOf(c)[0], 0);
+
+/** Path data drawing `line` with its baseline's left end at (x, y), the cap height `capPx` pixels. */
+export function textPathData(line: string, x: number, y: number, capPx: number): string {
+  const scale = capPx / SIMPLEX_CAP_HEIGHT;
+  const parts: string[] = [];
+  let pen = x;
+  for (const c of line) {
+    const [advance, strokes] = glyphOf(c);
+    for (const stroke of strokes.split(' ')) {
+      if (stroke.length < 4) continue; // a single point draws nothing
+      for (let i = 0; i < stroke.length; i += 2) {
+        const px = pen + (stroke.charCodeAt(i) - 48) * scale;
+        const py = y + (stroke.charCodeAt(i + 1) - 48 - SIMPLEX_BASELINE) * scale;
+        parts.push(`${i === 0 ? 'M' : 'L'}${fixed(px)} ${fixed(py)}`);
+      }
+    }
+    pen += advance * scale;
+  }
+  return parts.join('');
+}
+
+/** A word wider than a line, in pieces that each fit. */
+function breakWord(word: string, maxUnits: number): string[] {
+  if (unitsWide(word) <= maxUnits) return [word];
+  const pieces: string[] = [];
+  let piece = '';
+  for (const c of word) {
+    if (piece && unitsWide(piece + c) > maxUnits) {
+      pieces.push(piece);
+      piece = '';
+    }
+    piece += c;
+  }
+  return piece ? [...pieces, piece] : pieces;
+}
+
+/**
+ * Greedy word wrap into at most `maxLines` lines of at most `maxUnits`; what
+ * does not fit ends the last line with "...". A word wider than a line is broken.
+ */
+export function wrapText(text: string, maxUnits: number, maxLines: number): string[] {
+  const lines: string[] = [];
+  let current = '';
+  const words = text
+    .split(' ')
+    .filter(Boolean)
+    .flatMap((word) => breakWord(word, maxUnits));
+  for (const [index, word] of words.entries()) {
+    const candidate = current ? `${current} ${word}` : word;
+    if (unitsWide(candidate) <= maxUnits) {
+      current = candidate;
+      continue;
+    }
+    if (current) lines.push(current);
+    current = word;
+    if (lines.length === maxLines) {
+      current = '';
+      lines[maxLines - 1] = ellipsis(`${lines[maxLines - 1]} ${words.slice(index).join(' ')}`, maxUnits);
+      return lines;
+    }
+  }
+  if (current) lines.push(current);
+  return lines;
+}
+
+function ellipsis(line: string, maxUnits: number): string {
+  const room = maxUnits - unitsWide('...');
+  let cut = '';
+  for (const c of line) {
+    if (unitsWide(cut + c) > room) break;
+    cut += c;
+  }
+  // "bar,..." reads badly: the ellipsis replaces trailing punctuation.
+  return `${cut.replace(/[\s,;:.-]+$/, '')}...`;
+}
+
+/** The title (up to three lines, shrinking to fit) and the tags (one line) as stroked paths, with a soft shadow. */
+function textShapes(title: string, tags: string, size: number): string[] {
+  const left = size * 0.08;
+  const width = size * 0.84;
+  const shapes: string[] = [];
+  const draw = (lines: string[], top: number, capPx: number, opacity: number): number => {
+    const lineStep = capPx * 1.55;
+    const d = lines.map((line, i) => textPathData(line, left, top + capPx + i * lineStep, capPx)).join('');
+    if (d) {
+      const stroke = Math.max(1, capPx * 0.12);
+      const offset = fixed(stroke * 0.6);
+      shapes.push(
+        `<path d="${d}" transform="translate(${offset} ${offset})" fill="none" stroke="#000" stroke-opacity="0.35" stroke-width="${fixed(stroke * 1.8)}" stroke-linecap="round" stroke-linejoin="round"/>`,
+        `<path d="${d}" fill="none" stroke="#fff" stroke-opacity="${opacity}" stroke-width="${fixed(stroke)}" stroke-linecap="round" stroke-linejoin="round"/>`,
+      );
+    }
+    return top + lines.length * lineStep;
+  };
+  const text = drawableText(title);
+  // Largest cap height from which the title fits in two lines, down to a floor that allows three.
+  let capPx = size * 0.075;
+  let lines = wrapText(text, (width / capPx) * SIMPLEX_CAP_HEIGHT, 2);
+  while (capPx > size * 0.045 && lines.join(' ') !== text) {
+    capPx *= 0.9;
+    lines = wrapText(text, (width / capPx) * SIMPLEX_CAP_HEIGHT, capPx > size * 0.05 ? 2 : 3);
+  }
+  const below = draw(lines, size * 0.09, capPx, 1);
+  const tagCap = size * 0.03;
+  draw(wrapText(drawableText(tags), (width / tagCap) * SIMPLEX_CAP_HEIGHT, 1), below + tagCap * 0.2, tagCap, 0.8);
+  return shapes;
+}
+
 export function coverSvg(input: CoverInput): string {
   const size = input.size ?? 512;
   const random = mulberry32(hashString(`${input.title}\u0000${input.tags}\u0000${input.variant ?? ''}`));
@@ -84,6 +216,7 @@ export function coverSvg(input: CoverInput): string {
     '</linearGradient></defs>',
     `<rect width="${size}" height="${size}" fill="url(#bg)"/>`,
     ...shapes,
+    ...textShapes(input.title, input.tags, size),
     '</svg>',
   ].join('');
 }

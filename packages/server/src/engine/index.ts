@@ -1,6 +1,9 @@
+import { type AcestepCheck, checkAcestep, createAcestepEngine } from './acestep.js';
 import { createProceduralEngine } from './procedural.js';
 import type { Engine } from './types.js';
 
+export { type AcestepCheck, type AcestepOptions, checkAcestep, createAcestepEngine } from './acestep.js';
+export { AcestepError } from './acestep-client.js';
 export { createProceduralEngine, type ProceduralOptions } from './procedural.js';
 export * from './types.js';
 
@@ -12,11 +15,29 @@ export interface EngineOptions {
   /** Base URL of an ACE-Step 1.5 API server (for `acestep`). */
   acestepUrl?: string | null;
   acestepApiKey?: string | null;
+  /** Longest one ACE-Step task may take, from submission to downloaded result. */
+  acestepTimeoutMs?: number;
+  /** Pause between two polls of ACE-Step's `/query_result`. */
+  acestepPollMs?: number;
+  /** Limit for one HTTP exchange with ACE-Step. */
+  acestepRequestTimeoutMs?: number;
 }
 
 /** What the worker passes: the engine's name and its settings in one object. */
 export interface EngineSpec extends EngineOptions {
   name: EngineName;
+}
+
+function acestepOptions(spec: EngineSpec) {
+  if (!spec.acestepUrl) throw new Error('the acestep engine needs ACESTEP_URL');
+  return {
+    url: spec.acestepUrl,
+    apiKey: spec.acestepApiKey ?? null,
+    ...(spec.acestepTimeoutMs !== undefined ? { timeoutMs: spec.acestepTimeoutMs } : {}),
+    ...(spec.acestepPollMs !== undefined ? { pollMs: spec.acestepPollMs } : {}),
+    ...(spec.acestepRequestTimeoutMs !== undefined ? { requestTimeoutMs: spec.acestepRequestTimeoutMs } : {}),
+    ...(spec.modelName ? { modelName: spec.modelName } : {}),
+  };
 }
 
 /**
@@ -31,8 +52,17 @@ export function createEngine(nameOrSpec: EngineName | EngineSpec, options: Engin
     case 'procedural':
       return createProceduralEngine(spec.modelName ? { modelName: spec.modelName } : {});
     case 'acestep':
-      throw new Error('the acestep engine is not available yet: set REPRISE_ENGINE=procedural');
+      return createAcestepEngine(acestepOptions(spec));
     default:
       throw new Error(`unknown engine "${String((spec as { name: unknown }).name)}"`);
   }
+}
+
+/**
+ * Start-up check of the engine's outside dependencies: `null` when it has
+ * none, otherwise what to log. Throws when the configuration cannot work.
+ */
+export async function checkEngine(spec: EngineSpec): Promise<AcestepCheck | null> {
+  if (spec.name !== 'acestep') return null;
+  return checkAcestep(acestepOptions(spec));
 }

@@ -20,6 +20,10 @@ describe('loadConfig', () => {
     [{ PORT: '70000' }, 'PORT="70000" is not valid: expected a whole number from 0 to 65535'],
     [{ REPRISE_ENGINE: 'magic' }, 'REPRISE_ENGINE="magic" is not valid: expected one of procedural, acestep'],
     [{ REPRISE_ENGINE: 'acestep' }, 'ACESTEP_URL is required when REPRISE_ENGINE=acestep (e.g. http://gpu-host:8001)'],
+    [{ REPRISE_ENGINE: 'acestep', ACESTEP_URL: 'gpu-host:8001' }, 'ACESTEP_URL="gpu-host:8001" is not valid: expected an http:// or https:// URL'],
+    [{ ACESTEP_TIMEOUT_S: '0' }, 'ACESTEP_TIMEOUT_S="0" is not valid: expected a whole number from 1 to 86400'],
+    [{ ACESTEP_POLL_MS: 'fast' }, 'ACESTEP_POLL_MS="fast" is not valid: expected a whole number from 50 to 60000'],
+    [{ ACESTEP_REQUEST_TIMEOUT_S: '-5' }, 'ACESTEP_REQUEST_TIMEOUT_S="-5" is not valid: expected a whole number from 1 to 3600'],
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL="mysql://x" is not valid: expected postgres://… or sqlite:<file> (or leave it unset for SQLite in the data dir)'],
     [{ REPRISE_PUBLIC_URL: 'ftp://x' }, 'REPRISE_PUBLIC_URL="ftp://x" is not valid: expected an http:// or https:// URL'],
     [{ REPRISE_CALLBACK_SCHEDULE: '0,five' }, 'REPRISE_CALLBACK_SCHEDULE="0,five" is not valid: expected comma-separated delays in seconds, e.g. 0,5,25 (1 to 50 attempts, each 0 to 604800)'],
@@ -28,6 +32,26 @@ describe('loadConfig', () => {
   ])('stops on %o with one clear line', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('takes the acestep engine with its URL, key and timeouts', () => {
+    const config = loadConfig({
+      REPRISE_ENGINE: 'acestep',
+      ACESTEP_URL: 'http://gpu-host:8001/',
+      ACESTEP_API_KEY: 'k',
+      ACESTEP_TIMEOUT_S: '120',
+      ACESTEP_POLL_MS: '500',
+      ACESTEP_REQUEST_TIMEOUT_S: '30',
+    });
+    expect(config).toMatchObject({
+      engine: 'acestep',
+      acestepUrl: 'http://gpu-host:8001',
+      acestepApiKey: 'k',
+      acestepTimeoutMs: 120_000,
+      acestepPollMs: 500,
+      acestepRequestTimeoutMs: 30_000,
+    });
+    expect(loadConfig({})).toMatchObject({ acestepTimeoutMs: 300_000, acestepPollMs: 2000, acestepRequestTimeoutMs: 60_000 });
   });
 
   it('names the variable for a bad CIDR', () => {

@@ -151,9 +151,9 @@ describe('procedural engine: generate', () => {
 });
 
 describe('createEngine', () => {
-  it('builds the procedural engine by name or spec, and says acestep is not available yet', () => {
+  it('builds the procedural engine by name or spec, and the acestep adapter when given its URL', () => {
     expect(createEngine('procedural').name).toBe('procedural');
     expect(createEngine({ name: 'procedural', modelName: 'x' }).name).toBe('procedural');
-    expect(() => createEngine('acestep', { acestepUrl: 'http://127.0.0.1:8001' })).toThrow(/not available yet/);
+    expect(createEngine('acestep', { acestepUrl: 'http://127.0.0.1:8001' }).name).toBe('acestep');
   });
 });

@@ -1,0 +1,262 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { probeAudio } from '../../src/audio/probe.js';
+import { encodeWav } from '../../src/audio/wav.js';
+import {
+  type AcestepOptions,
+  checkAcestep,
+  checkEngine,
+  createAcestepEngine,
+  createEngine,
+  EngineError,
+  type GenerateInput,
+  type GenerateProgress,
+  type ReplaceSectionInput,
+  SourceAudioError,
+} from '../../src/engine/index.js';
+import { tones } from '../audio/wav-fixtures.js';
+import { freePort } from '../helpers/process.js';
+import { type FakeAcestep, startFakeAcestep } from './fake-acestep.js';
+
+const live = () => new AbortController().signal;
+const KEY = 'ace-key-1';
+
+describe('acestep engine against a fake ACE-Step server', () => {
+  let fake: FakeAcestep;
+  // A 20 s mono source at 44.1 kHz: ACE-Step answers in 48 kHz stereo, a little longer.
+  const source = encodeWav({ sampleRate: 44_100, channels: tones(20, 44_100, 1, 0.3) });
+  const options = (overrides: Partial<AcestepOptions> = {}): AcestepOptions => ({
+    url: fake.url,
+    apiKey: KEY,
+    pollMs: 10,
+    timeoutMs: 20_000,
+    requestTimeoutMs: 10_000,
+    ...overrides,
+  });
+  const request = (overrides: Partial<ReplaceSectionInput> = {}): ReplaceSectionInput => ({
+    source: { bytes: source, name: 'song.wav' },
+    startS: 6.5,
+    endS: 14.25,
+    prompt: 'la la la, a new bridge',
+    tags: 'jazz, piano',
+    negativeTags: 'metal',
+    title: 'Jazzed',
+    seed: 'task-seed-1',
+    ...overrides,
+  });
+
+  beforeAll(async () => {
+    fake = await startFakeAcestep(KEY);
+  });
+  afterAll(async () => {
+    await fake.close();
+  });
+  beforeEach(() => fake.reset());
+
+  it('submits a repaint with the KIE fields mapped: prompt → lyrics, tags → caption, range → repainting start/end', async () => {
+    await createAcestepEngine(options()).replaceSection(request(), live());
+    expect(fake.tasks).toHaveLength(1);
+    const [task] = fake.tasks;
+    expect(task!.fields).toMatchObject({
+      task_type: 'repaint',
+      lyrics: 'la la la, a new bridge',
+      prompt: 'jazz, piano',
+      caption: 'jazz, piano',
+      repainting_start: '6.5',
+      repainting_end: '14.25',
+      audio_duration: '20',
+      batch_size: '1',
+      audio_format: 'wav',
+      use_random_seed: 'false',
+    });
+    expect(Number(task!.fields.seed)).toBeGreaterThanOrEqual(0);
+    // The source travels as the multipart file ACE-Step reads, byte for byte.
+    expect(task!.file).toMatchObject({ name: 'source.wav', type: 'audio/wav' });
+    expect(Buffer.from(task!.file!.bytes).equals(Buffer.from(source))).toBe(true);
+    expect(task!.polls).toBe(2); // one "running" answer, then the result
+  });
+
+  it('sends the whole song’s lyrics when given, and the same seed for the same task', async () => {
+    const engine = createAcestepEngine(options());
+    await engine.replaceSection(request({ fullLyrics: 'verse one\nnew bridge\nverse two' }), live());
+    await engine.replaceSection(request(), live());
+    await engine.replaceSection(request({ seed: 'another-task' }), live());
+    const [a, b, c] = fake.tasks;
+    // Multipart text fields carry line breaks as CRLF (as a browser's form would).
+    expect(a!.fields.lyrics!.replace(/\r\n/g, '\n')).toBe('verse one\nnew bridge\nverse two');
+    expect(a!.fields.seed).toBe(b!.fields.seed);
+    expect(c!.fields.seed).not.toBe(a!.fields.seed);
+  });
+
+  it('authenticates every route with the API key as a bearer token', async () => {
+    await createAcestepEngine(options()).replaceSection(request(), live());
+    const routes = new Set(fake.requests.map((r) => r.path));
+    expect([...routes].sort()).toEqual(['/query_result', '/release_task', '/v1/audio']);
+    for (const recorded of fake.requests) expect(recorded.authorization).toBe(`Bearer ${KEY}`);
+    expect(fake.requests.find((r) => r.path === '/release_task')!.contentType).toMatch(/^multipart\/form-data; boundary=/);
+    // Each exchange has its own connection: a kept-alive socket the server closed while we
+    // were encoding would reset the next POST (seen here under load before this rule).
+    expect(new Set(fake.requests.map((r) => r.connection)).size).toBe(fake.requests.length);
+  });
+
+  it('returns a track exactly as long as the source: MP3, cover and the model ACE-Step names', async () => {
+    const track = await createAcestepEngine(options()).replaceSection(request(), live());
+    expect(track.durationS).toBe(20);
+    expect(probeAudio(track.mp3)).toMatchObject({ format: 'mp3', durationS: 20, sampleRate: 48_000, channels: 2 });
+    expect(Array.from(track.cover.subarray(0, 3))).toEqual([0xff, 0xd8, 0xff]);
+    expect(track.modelName).toBe('acestep-v15-turbo');
+    // A result a few frames short is filled up, not refused.
+    fake.behaviour.extraSeconds = -0.01;
+    const short = await createAcestepEngine(options({ modelName: 'mine' })).replaceSection(request(), live());
+    expect(short.durationS).toBe(20);
+    expect(short.modelName).toBe('mine');
+  });
+
+  it('refuses a result of another length than the source', async () => {
+    fake.behaviour.resultSeconds = 10;
+    await expect(createAcestepEngine(options()).replaceSection(request(), live())).rejects.toThrow(
+      /ACE-Step returned 10\.00 s of audio where 20\.00 s were asked/,
+    );
+  });
+
+  it('maps a wrong key to an EngineError that names ACESTEP_API_KEY', async () => {
+    const failure = createAcestepEngine(options({ apiKey: 'wrong' })).replaceSection(request(), live());
+    await expect(failure).rejects.toBeInstanceOf(EngineError);
+    await expect(failure).rejects.toThrow(/refused POST \/release_task \(401: Invalid API key\); check ACESTEP_API_KEY/);
+    await expect(createAcestepEngine(options({ apiKey: null })).replaceSection(request(), live())).rejects.toThrow(/401: Missing Authorization header/);
+  });
+
+  it('maps a failed task, a 500, an unreadable result and an unreachable server to EngineError', async () => {
+    const engine = createAcestepEngine(options());
+    fake.behaviour.outcome = 'fail';
+    await expect(engine.replaceSection(request(), live())).rejects.toThrow(/ACE-Step failed task [0-9a-f-]+: CUDA out of memory/);
+    fake.reset();
+    fake.behaviour.failRoute = { route: '/release_task', status: 500 };
+    await expect(engine.replaceSection(request(), live())).rejects.toThrow(/ACE-Step answered POST \/release_task with HTTP 500: injected failure/);
+    fake.reset();
+    fake.behaviour.failRoute = { route: '/v1/audio', status: 404 };
+    await expect(engine.replaceSection(request(), live())).rejects.toThrow(/GET \/v1\/audio with HTTP 404/);
+    fake.reset();
+    fake.behaviour.resultBytes = new TextEncoder().encode('this is not audio at all');
+    const unreadable = engine.replaceSection(request(), live());
+    await expect(unreadable).rejects.toBeInstanceOf(EngineError);
+    await expect(unreadable).rejects.toThrow(/ACE-Step returned audio reprise cannot read/);
+    fake.reset();
+    fake.behaviour.fileUrl = 'http://elsewhere.example/song.wav';
+    await expect(engine.replaceSection(request(), live())).rejects.toThrow(/on another origin \(http:\/\/elsewhere\.example\)/);
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const nowhere = createAcestepEngine(options({ url: closed })).replaceSection(request(), live());
+    await expect(nowhere).rejects.toBeInstanceOf(EngineError);
+    // The render thread sends errors across by name: it must read as an EngineError (code 531).
+    await expect(nowhere).rejects.toMatchObject({ name: 'EngineError' });
+    await expect(nowhere).rejects.toThrow(`ACE-Step at ${closed} is not reachable (POST /release_task: ECONNREFUSED)`);
+  });
+
+  it('maps an unreadable source or a section past its end to SourceAudioError, before calling ACE-Step', async () => {
+    const engine = createAcestepEngine(options());
+    const bad = engine.replaceSection(request({ source: { bytes: new TextEncoder().encode('not a song, just words'), name: 'x.mp3' } }), live());
+    await expect(bad).rejects.toBeInstanceOf(SourceAudioError);
+    await expect(bad).rejects.toThrow(/the source audio "x.mp3" is not readable MP3 or WAV/);
+    await expect(engine.replaceSection(request({ startS: 21, endS: 30 }), live())).rejects.toThrow(SourceAudioError);
+    expect(fake.tasks).toHaveLength(0);
+  });
+
+  it('gives up on a task that never finishes after ACESTEP_TIMEOUT_S, and on a request that never answers', async () => {
+    fake.behaviour.outcome = 'never';
+    const forever = createAcestepEngine(options({ timeoutMs: 300 })).replaceSection(request(), live());
+    await expect(forever).rejects.toBeInstanceOf(EngineError);
+    await expect(forever).rejects.toThrow(/ACE-Step did not finish task [0-9a-f-]+ within 0.3 s \(ACESTEP_TIMEOUT_S\)/);
+    expect(fake.tasks[0]!.polls).toBeGreaterThanOrEqual(2);
+    fake.reset();
+    fake.behaviour.hangRoute = '/release_task';
+    await expect(createAcestepEngine(options({ requestTimeoutMs: 200 })).replaceSection(request(), live())).rejects.toThrow(
+      /did not answer POST \/release_task within 0.2 s/,
+    );
+    // The overall deadline also cuts a hanging request short, and says so.
+    await expect(createAcestepEngine(options({ timeoutMs: 200 })).replaceSection(request(), live())).rejects.toThrow(/did not finish the task within 0.2 s/);
+  });
+
+  it('stops polling when aborted, with the caller’s own reason', async () => {
+    fake.behaviour.outcome = 'never';
+    const controller = new AbortController();
+    const reason = new Error('deadline of the task');
+    const running = createAcestepEngine(options({ pollMs: 50 })).replaceSection(request(), controller.signal);
+    const waitForPolls = async () => {
+      while ((fake.tasks[0]?.polls ?? 0) < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+    await waitForPolls();
+    controller.abort(reason);
+    await expect(running).rejects.toBe(reason);
+    const pollsAtAbort = fake.tasks[0]!.polls;
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(fake.tasks[0]!.polls).toBe(pollsAtAbort);
+    const before = new AbortController();
+    before.abort(reason);
+    await expect(createAcestepEngine(options()).replaceSection(request(), before.signal)).rejects.toBe(reason);
+  });
+
+  it('generates two songs with text2music: the text stage on acceptance, then the first song', async () => {
+    const input: GenerateInput = {
+      prompt: 'neon lights',
+      style: 'synthwave',
+      title: 'Neon',
+      negativeTags: '',
+      instrumental: true,
+      durationS: 12,
+      seed: 'gen-1',
+    };
+    const events: GenerateProgress[] = [];
+    const tracks = await createAcestepEngine(options()).generate(input, live(), async (progress) => {
+      events.push(progress);
+    });
+    expect(fake.tasks[0]!.fields).toMatchObject({
+      task_type: 'text2music',
+      prompt: 'synthwave',
+      lyrics: '[Instrumental]',
+      audio_duration: '12',
+      batch_size: '2',
+      audio_format: 'wav',
+    });
+    expect(fake.tasks[0]!.file).toBeNull();
+    expect(events.map((e) => e.stage)).toEqual(['text', 'first']);
+    expect(events[0]!.stage === 'text' && events[0]!.sheet).toMatch(
+      /^ACE-Step text2music task [0-9a-f-]+: 2 songs of 12 s\.\nCaption: synthwave\nLyrics: \[Instrumental\]$/,
+    );
+    expect(events[1]).toMatchObject({ stage: 'first', index: 0, track: tracks[0] });
+    expect(tracks).toHaveLength(2);
+    for (const track of tracks) expect(track.durationS).toBe(12);
+    expect(Buffer.from(tracks[0]!.mp3).equals(Buffer.from(tracks[1]!.mp3))).toBe(false);
+    // Non-custom mode: the prompt is the caption; with vocals and no style there are no lyrics to send.
+    await createAcestepEngine(options()).generate({ ...input, style: '', instrumental: false }, live(), async () => {});
+    expect(fake.tasks[1]!.fields).toMatchObject({ prompt: 'neon lights', lyrics: '' });
+    await expect(createAcestepEngine(options()).generate({ ...input, durationS: 5 }, live(), async () => {})).rejects.toThrow(/10 to 600 s/);
+  });
+
+  it('checks the server at start-up: fine, a warning when unreachable, an error for a wrong key or a server that is not ACE-Step', async () => {
+    await expect(checkAcestep(options())).resolves.toEqual({ level: 'info', message: `ACE-Step at ${fake.url} is reachable` });
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const unreachable = await checkAcestep(options({ url: closed }));
+    expect(unreachable.level).toBe('warn');
+    expect(unreachable.message).toMatch(/is not reachable .*; tasks will fail \(and be refunded\) until it answers/);
+    fake.behaviour.failRoute = { route: '/query_result', status: 503 };
+    await expect(checkAcestep(options())).resolves.toMatchObject({ level: 'warn' });
+    fake.reset();
+    await expect(checkAcestep(options({ apiKey: 'wrong' }))).rejects.toThrow(/check ACESTEP_API_KEY/);
+    await expect(checkAcestep(options({ url: `${fake.url}/not-here` }))).rejects.toThrow(/HTTP 404/);
+    await expect(checkEngine({ name: 'procedural' })).resolves.toBeNull();
+    await expect(checkEngine({ name: 'acestep', acestepUrl: fake.url, acestepApiKey: KEY })).resolves.toMatchObject({ level: 'info' });
+  });
+
+  it('is built by createEngine from the configuration’s spec', async () => {
+    const engine = createEngine({
+      name: 'acestep',
+      acestepUrl: fake.url,
+      acestepApiKey: KEY,
+      acestepPollMs: 10,
+      acestepTimeoutMs: 10_000,
+      acestepRequestTimeoutMs: 5000,
+    });
+    expect(engine.name).toBe('acestep');
+    await expect(engine.replaceSection(request(), live())).resolves.toMatchObject({ durationS: 20 });
+    expect(() => createEngine('acestep', {})).toThrow(/ACESTEP_URL/);
+  });
+});
