@@ -5,9 +5,9 @@
  */
 export { type Arrangement, type ArrangementRequest, barSeconds, describeArrangement, planArrangement, type Section } from './arrangement.js';
 export { type CoverInput, coverSvg, renderCover, waveformLevels } from './cover.js';
-export { decodeAudio } from './decode.js';
+export { type DecodedAudio, decodeAudio } from './decode.js';
 export { AudioFormatError } from './errors.js';
-export { decodeMp3, encodeMp3, type Mp3Options, mp3SampleRate } from './mp3.js';
+export { type DecodedMp3, decodeMp3, encodeMp3, MP3_BITRATES, type Mp3Bitrate, type Mp3Options, mp3BitrateAtLeast, mp3SampleRate } from './mp3.js';
 export { durationOf, frameCount, type Pcm } from './pcm.js';
 export { hashString, mulberry32, randomFor } from './prng.js';
 export { type AudioFormat, type AudioProbe, probeAudio } from './probe.js';
@@ -15,4 +15,4 @@ export { resample } from './resample.js';
 export { applyGain, type LoudnessMatch, loudnessMatchGain, peak, planSeams, rms, type Seams, splice } from './splice.js';
 export { chooseStyle, STYLES, type Style } from './style.js';
 export { type RenderWindow, renderSong, renderWindow } from './synth.js';
-export { decodeWav, encodeWav, readWavLayout } from './wav.js';
+export { decodeWav, encodeWav, readWavLayout, type WavEncoding, type WavOptions } from './wav.js';

@@ -158,12 +158,14 @@ export interface Mp3Layout {
   /** Offset of the first audio frame (after any ID3v2 and the Xing frame). */
   firstFrame: number;
   header: FrameHeader;
-  /** Audio frames (from the tag when it has a count, else counted). */
+  /** Audio frames: the tag's count, unless fewer are present (a truncated file), else as counted. */
   frames: number;
-  /** Samples to drop at the start of the decoded stream (0 without a LAME tag). */
+  /** Samples to drop at the start of the decoded stream: encoder delay (from the LAME tag) plus the decoder's delay. */
   skip: number;
   /** Samples per channel the file really holds (frames × samples per frame minus delay and padding). */
   samples: number;
+  /** True if delay and padding came from a LAME-style tag (a gapless file); false if `skip` is the fallback. */
+  gapless: boolean;
 }
 
 /** Locates the audio frames and the gapless information without decoding. Null if the bytes are not MP3. */
@@ -175,12 +177,21 @@ export function readMp3Layout(bytes: Uint8Array): Mp3Layout | null {
   const { header } = found;
   const tag = readXingTag(bytes, found.at, header);
   const firstFrame = tag ? found.at + header.length : found.at;
-  const frames = tag?.frames ?? countFrames(bytes, firstFrame, header);
+  // Counting is a hop per frame (well under a millisecond for a song); it guards against a tag
+  // that claims more frames than the file holds (truncated, or simply wrong).
+  const counted = countFrames(bytes, firstFrame, header);
+  const frames = tag?.frames != null ? Math.min(tag.frames, counted) : counted;
   const total = frames * header.samplesPerFrame;
-  if (tag?.delay != null && tag.padding != null && tag.delay + tag.padding < total) {
-    return { firstFrame, header, frames, skip: tag.delay + DECODER_DELAY, samples: total - tag.delay - tag.padding };
+  if (tag?.delay != null && tag.padding != null) {
+    // A truncated file lost its padding with its end, but its start is still `delay` late.
+    const truncated = tag.frames != null && tag.frames > counted;
+    const samples = total - tag.delay - (truncated ? 0 : tag.padding);
+    if (samples > 0) return { firstFrame, header, frames, skip: tag.delay + DECODER_DELAY, samples, gapless: true };
   }
-  return { firstFrame, header, frames, skip: 0, samples: total };
+  // Without a (trustworthy) tag the encoder's delay is unknown; the decoder's own delay is not, so
+  // that much is dropped (as ffmpeg does). What remains is the encoder delay and padding: silence.
+  const skip = Math.min(DECODER_DELAY, total);
+  return { firstFrame, header, frames, skip, samples: total - skip, gapless: false };
 }
 
 const CRC16_TABLE = (() => {

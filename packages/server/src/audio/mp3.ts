@@ -10,8 +10,13 @@ import { resample } from './resample.js';
 /** LAME's encoder delay in samples (measured: an impulse comes back 576 + 529 samples late without trimming). */
 const ENCODER_DELAY = 576;
 
-/** Decodes an MP3, dropping the encoder delay and padding that its LAME tag declares. */
-export async function decodeMp3(bytes: Uint8Array): Promise<Pcm> {
+/** Decoded MP3: the PCM and the stream's average bitrate (so an edit can be re-encoded no worse). */
+export interface DecodedMp3 extends Pcm {
+  bitrateKbps: number;
+}
+
+/** Decodes an MP3, dropping the encoder delay and padding that its LAME tag declares (or the decoder delay without one). */
+export async function decodeMp3(bytes: Uint8Array): Promise<DecodedMp3> {
   const layout = readMp3Layout(bytes);
   if (!layout) throw new AudioFormatError('no MPEG Layer III frames found (not an MP3 file)');
   const decoder = new MPEGDecoder({ enableGapless: false }); // we trim ourselves, so probe and decode agree exactly
@@ -20,6 +25,8 @@ export async function decodeMp3(bytes: Uint8Array): Promise<Pcm> {
   try {
     // From the first audio frame: the Info frame and ID3 tag are not audio.
     decoded = decoder.decode(bytes.subarray(layout.firstFrame));
+  } catch (error) {
+    throw new AudioFormatError(`the MP3 frames could not be decoded (${error instanceof Error ? error.message : String(error)})`);
   } finally {
     decoder.free();
   }
@@ -35,7 +42,18 @@ export async function decodeMp3(bytes: Uint8Array): Promise<Pcm> {
     out.set(data.subarray(layout.skip, layout.skip + length));
     return out;
   });
-  return { sampleRate: decoded.sampleRate, channels };
+  const seconds = (layout.frames * layout.header.samplesPerFrame) / layout.header.sampleRate;
+  const bitrateKbps = seconds > 0 ? Math.round(((bytes.length - layout.firstFrame) * 8) / seconds / 1000) : layout.header.bitrateKbps;
+  return { sampleRate: decoded.sampleRate, channels, bitrateKbps };
+}
+
+/** Bitrates `encodeMp3` writes: 192 kbps is the floor (transparent for most music at 44.1 kHz). */
+export const MP3_BITRATES = [192, 224, 256, 320] as const;
+export type Mp3Bitrate = (typeof MP3_BITRATES)[number];
+
+/** The lowest bitrate we write that is at least `kbps` (so re-encoding never drops below the source's rate). */
+export function mp3BitrateAtLeast(kbps: number): Mp3Bitrate {
+  return MP3_BITRATES.find((rate) => rate >= kbps) ?? 320;
 }
 
 /** MP3 (MPEG-1 Layer III) has these rates; others are resampled to the nearest family member. */
@@ -57,7 +75,7 @@ function encoder(): Promise<WasmMediaEncoder<'audio/mpeg'>> {
 
 export interface Mp3Options {
   /** CBR bitrate in kbps (default 192). */
-  bitrate?: 192 | 224 | 256 | 320;
+  bitrate?: Mp3Bitrate;
 }
 
 const CHUNK = 1152 * 64;

@@ -2,10 +2,14 @@ import {
   AudioFormatError,
   applyGain,
   barSeconds,
+  type DecodedAudio,
   decodeAudio,
   describeArrangement,
   encodeMp3,
+  encodeWav,
   loudnessMatchGain,
+  type Mp3Bitrate,
+  mp3BitrateAtLeast,
   type Pcm,
   planArrangement,
   planSeams,
@@ -39,7 +43,7 @@ const MAX_SONG_S = 900;
 /** Source audio around the seams whose level the new section is matched to. */
 const CONTEXT_S = 3;
 
-async function decodeSource(bytes: Uint8Array, name: string | undefined): Promise<Pcm> {
+async function decodeSource(bytes: Uint8Array, name: string | undefined): Promise<DecodedAudio> {
   const what = name ? `the source audio "${name}"` : 'the source audio';
   try {
     const pcm = await decodeAudio(bytes);
@@ -55,11 +59,16 @@ export function createProceduralEngine(options: ProceduralOptions = {}): Engine 
   const modelName = options.modelName ?? DEFAULT_MODEL_NAME;
   const fadeS = options.fadeS ?? 0.75;
 
-  async function finish(pcm: Pcm, meta: { title: string; tags: string; variant?: string }, signal: AbortSignal): Promise<RenderedTrack> {
-    const mp3 = await encodeMp3(pcm);
+  /**
+   * The served MP3 and the lossless master: a 32-bit float WAV of exactly the samples
+   * rendered (unclipped; the MP3 encoder clamps), so editing the master later is exact.
+   */
+  async function finish(pcm: Pcm, meta: { title: string; tags: string; variant?: string }, signal: AbortSignal, bitrate: Mp3Bitrate = 192): Promise<RenderedTrack> {
+    const mp3 = await encodeMp3(pcm, { bitrate });
     signal.throwIfAborted();
+    const master = encodeWav(pcm, { encoding: 'float32' });
     const cover = await renderCover({ title: meta.title, tags: meta.tags, variant: meta.variant, channels: pcm.channels });
-    return { mp3, cover, durationS: (pcm.channels[0]?.length ?? 0) / pcm.sampleRate, modelName };
+    return { mp3, master, cover, durationS: (pcm.channels[0]?.length ?? 0) / pcm.sampleRate, modelName };
   }
 
   return {
@@ -102,7 +111,9 @@ export function createProceduralEngine(options: ProceduralOptions = {}): Engine 
       applyGain(section, loudnessMatchGain(section, rms(source.channels, seams.from - context, seams.to + context)));
       const channels = splice(source.channels, section, seams);
       signal.throwIfAborted();
-      return finish({ sampleRate, channels }, { title: input.title, tags: input.tags }, signal);
+      // An MP3 source is re-encoded at no lower a bitrate than its own (and never below 192 kbps).
+      const bitrate = source.bitrateKbps === null ? 192 : mp3BitrateAtLeast(source.bitrateKbps);
+      return finish({ sampleRate, channels }, { title: input.title, tags: input.tags }, signal, bitrate);
     },
 
     async generate(input: GenerateInput, signal: AbortSignal, onProgress): Promise<RenderedTrack[]> {
