@@ -29,6 +29,9 @@ const RATES_V1 = [44100, 48000, 32000];
 /** mpg123's synthesis delay: decoded audio lags the encoder's input by this much on top of the encoder delay. */
 export const DECODER_DELAY = 529;
 
+/** LAME's encoder delay in samples (measured: an impulse comes back 576 + 529 samples late without trimming). */
+export const LAME_ENCODER_DELAY = 576;
+
 /** Parses the 4-byte header at `at`, or null if it is not a valid Layer III header (free format is refused too). */
 export function readFrameHeader(bytes: Uint8Array, at: number): FrameHeader | null {
   if (at + 4 > bytes.length || bytes[at] !== 0xff) return null;
@@ -188,10 +191,21 @@ export function readMp3Layout(bytes: Uint8Array): Mp3Layout | null {
     const samples = total - tag.delay - (truncated ? 0 : tag.padding);
     if (samples > 0) return { firstFrame, header, frames, skip: tag.delay + DECODER_DELAY, samples, gapless: true };
   }
-  // Without a (trustworthy) tag the encoder's delay is unknown; the decoder's own delay is not, so
-  // that much is dropped (as ffmpeg does). What remains is the encoder delay and padding: silence.
-  const skip = Math.min(DECODER_DELAY, total);
+  // Without a tag the encoder's delay is unknown, except that LAME (which signs its first frames'
+  // stuffing bytes) always uses the same one. The decoder's own delay is known and dropped anyway
+  // (as ffmpeg does). What remains is at most the padding at the end: silence.
+  const delay = DECODER_DELAY + (signedByLame(bytes, firstFrame, header) ? LAME_ENCODER_DELAY : 0);
+  const skip = Math.min(delay, total);
   return { firstFrame, header, frames, skip, samples: total - skip, gapless: false };
+}
+
+/** True if "LAME" appears in the first few frames: LAME writes its version string into their unused bytes. */
+function signedByLame(bytes: Uint8Array, firstFrame: number, header: FrameHeader): boolean {
+  const end = Math.min(bytes.length - 3, firstFrame + 4 * header.length);
+  for (let at = firstFrame; at < end; at++) {
+    if (bytes[at] === 0x4c && bytes[at + 1] === 0x41 && bytes[at + 2] === 0x4d && bytes[at + 3] === 0x45) return true;
+  }
+  return false;
 }
 
 const CRC16_TABLE = (() => {

@@ -1,14 +1,12 @@
 import { MPEGDecoder } from 'mpg123-decoder';
 import { createMp3Encoder, type WasmMediaEncoder } from 'wasm-media-encoders';
 import { AudioFormatError } from './errors.js';
-import { buildInfoFrame, readFrameHeader, readMp3Layout } from './mp3-frames.js';
+import { buildInfoFrame, LAME_ENCODER_DELAY, readFrameHeader, readMp3Layout } from './mp3-frames.js';
 import type { Pcm } from './pcm.js';
 import { resample } from './resample.js';
 
 /** MP3 via mpg123 (decode) and LAME (encode), both in wasm, with gapless trimming done here. */
 
-/** LAME's encoder delay in samples (measured: an impulse comes back 576 + 529 samples late without trimming). */
-const ENCODER_DELAY = 576;
 
 /** Decoded MP3: the PCM and the stream's average bitrate (so an edit can be re-encoded no worse). */
 export interface DecodedMp3 extends Pcm {
@@ -123,9 +121,9 @@ export async function encodeMp3(pcm: Pcm, options: Mp3Options = {}): Promise<Uin
     if (!header) throw new Error(`LAME produced a broken frame at byte ${at}`);
     at += header.length;
   }
-  const padding = frames * first.samplesPerFrame - ENCODER_DELAY - samples;
+  const padding = frames * first.samplesPerFrame - LAME_ENCODER_DELAY - samples;
   if (padding < 0 || padding > 4095) return audio; // cannot be described by a LAME tag; never seen
-  return concat([buildInfoFrame(audio, first, frames, ENCODER_DELAY, padding), audio]);
+  return concat([buildInfoFrame(audio, first, frames, LAME_ENCODER_DELAY, padding), audio]);
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
