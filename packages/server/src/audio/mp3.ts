@@ -7,7 +7,6 @@ import { resample } from './resample.js';
 
 /** MP3 via mpg123 (decode) and LAME (encode), both in wasm, with gapless trimming done here. */
 
-
 /** Decoded MP3: the PCM and the stream's average bitrate (so an edit can be re-encoded no worse). */
 export interface DecodedMp3 extends Pcm {
   bitrateKbps: number;

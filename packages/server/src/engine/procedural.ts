@@ -63,7 +63,12 @@ export function createProceduralEngine(options: ProceduralOptions = {}): Engine 
    * The served MP3 and the lossless master: a 32-bit float WAV of exactly the samples
    * rendered (unclipped; the MP3 encoder clamps), so editing the master later is exact.
    */
-  async function finish(pcm: Pcm, meta: { title: string; tags: string; variant?: string }, signal: AbortSignal, bitrate: Mp3Bitrate = 192): Promise<RenderedTrack> {
+  async function finish(
+    pcm: Pcm,
+    meta: { title: string; tags: string; variant?: string },
+    signal: AbortSignal,
+    bitrate: Mp3Bitrate = 192,
+  ): Promise<RenderedTrack> {
     const mp3 = await encodeMp3(pcm, { bitrate });
     signal.throwIfAborted();
     const master = encodeWav(pcm, { encoding: 'float32' });
