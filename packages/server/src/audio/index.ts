@@ -8,6 +8,8 @@ export { type CoverInput, coverSvg, renderCover, waveformLevels } from './cover.
 export { type DecodedAudio, decodeAudio } from './decode.js';
 export { AudioFormatError } from './errors.js';
 export { type DecodedMp3, decodeMp3, encodeMp3, MP3_BITRATES, type Mp3Bitrate, type Mp3Options, mp3BitrateAtLeast, mp3SampleRate } from './mp3.js';
+export { type Mp3Layout, readMp3Layout } from './mp3-frames.js';
+export { type FrameSplice, type FrameSpliceRequest, spliceMp3Frames } from './mp3-splice.js';
 export { durationOf, frameCount, type Pcm } from './pcm.js';
 export { hashString, mulberry32, randomFor } from './prng.js';
 export { type AudioFormat, type AudioProbe, probeAudio } from './probe.js';

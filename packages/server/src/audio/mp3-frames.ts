@@ -59,6 +59,16 @@ export function readFrameHeader(bytes: Uint8Array, at: number): FrameHeader | nu
 
 const sideInfoBytes = (version: FrameHeader['version'], channels: 1 | 2) => (version === 1 ? (channels === 1 ? 17 : 32) : channels === 1 ? 9 : 17);
 
+/**
+ * main_data_begin: how many bytes before this frame's payload (the bytes after its side
+ * information) its main data starts. Layer III lets a frame borrow the unused tail of earlier
+ * frames (the bit reservoir), so a frame cannot be moved next to other frames without this.
+ */
+export function mainDataBegin(bytes: Uint8Array, at: number, header: FrameHeader): number {
+  const p = at + header.sideInfoEnd - sideInfoBytes(header.version, header.channels);
+  return header.version === 1 ? (bytes[p]! << 1) | (bytes[p + 1]! >> 7) : bytes[p]!;
+}
+
 const sameStream = (a: FrameHeader, b: FrameHeader) => a.version === b.version && a.sampleRate === b.sampleRate;
 
 /** Size of a leading ID3v2 tag (0 if none). */

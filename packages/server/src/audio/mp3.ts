@@ -1,7 +1,7 @@
 import { MPEGDecoder } from 'mpg123-decoder';
 import { createMp3Encoder, type WasmMediaEncoder } from 'wasm-media-encoders';
 import { AudioFormatError } from './errors.js';
-import { buildInfoFrame, LAME_ENCODER_DELAY, readFrameHeader, readMp3Layout } from './mp3-frames.js';
+import { buildInfoFrame, type FrameHeader, LAME_ENCODER_DELAY, readFrameHeader, readMp3Layout } from './mp3-frames.js';
 import type { Pcm } from './pcm.js';
 import { resample } from './resample.js';
 
@@ -77,21 +77,26 @@ export interface Mp3Options {
 
 const CHUNK = 1152 * 64;
 
+/** LAME's output for some PCM: bare frames (no tag), each a whole frame. */
+export interface Mp3Frames {
+  audio: Uint8Array;
+  /** Offset of every frame in `audio`. */
+  offsets: number[];
+  first: FrameHeader;
+}
+
 /**
- * CBR MP3 with an Info/LAME tag carrying delay and padding, so decoders return
- * exactly `pcm`'s samples. Rates MP3 lacks are resampled (the duration in
- * seconds is kept to within a sample).
+ * Encodes planar PCM at an MP3 rate into bare CBR frames. Decoded without trimming,
+ * frame j holds the input from sample j × samplesPerFrame − (576 + 529) on.
  */
-export async function encodeMp3(pcm: Pcm, options: Mp3Options = {}): Promise<Uint8Array> {
-  const count = pcm.channels.length;
+export async function encodeMp3Frames(channels: readonly Float32Array[], sampleRate: number, bitrate: Mp3Bitrate): Promise<Mp3Frames> {
+  const count = channels.length;
   if (count !== 1 && count !== 2) throw new AudioFormatError(`cannot encode ${count} channels as MP3 (mono or stereo only)`);
-  const sampleRate = mp3SampleRate(pcm.sampleRate);
-  const channels = resample(pcm.channels, pcm.sampleRate, sampleRate);
   const samples = channels[0]!.length;
   const lame = await encoder();
   const parts: Uint8Array[] = [];
   try {
-    lame.configure({ sampleRate, channels: count, bitrate: options.bitrate ?? 192 });
+    lame.configure({ sampleRate, channels: count, bitrate });
     const chunk = channels.map(() => new Float32Array(CHUNK));
     for (let offset = 0; offset < samples; offset += CHUNK) {
       const n = Math.min(CHUNK, samples - offset);
@@ -114,18 +119,35 @@ export async function encodeMp3(pcm: Pcm, options: Mp3Options = {}): Promise<Uin
   const audio = concat(parts);
   const first = readFrameHeader(audio, 0);
   if (!first) throw new Error('LAME produced no MPEG frames');
-  let frames = 0;
-  for (let at = 0; at < audio.length; frames++) {
+  const offsets: number[] = [];
+  for (let at = 0; at < audio.length; ) {
     const header = readFrameHeader(audio, at);
     if (!header) throw new Error(`LAME produced a broken frame at byte ${at}`);
+    offsets.push(at);
     at += header.length;
   }
+  return { audio, offsets, first };
+}
+
+/**
+ * CBR MP3 with an Info/LAME tag carrying delay and padding, so decoders return
+ * exactly `pcm`'s samples. Rates MP3 lacks are resampled (the duration in
+ * seconds is kept to within a sample).
+ */
+export async function encodeMp3(pcm: Pcm, options: Mp3Options = {}): Promise<Uint8Array> {
+  const count = pcm.channels.length;
+  if (count !== 1 && count !== 2) throw new AudioFormatError(`cannot encode ${count} channels as MP3 (mono or stereo only)`);
+  const sampleRate = mp3SampleRate(pcm.sampleRate);
+  const channels = resample(pcm.channels, pcm.sampleRate, sampleRate);
+  const samples = channels[0]!.length;
+  const { audio, offsets, first } = await encodeMp3Frames(channels, sampleRate, options.bitrate ?? 192);
+  const frames = offsets.length;
   const padding = frames * first.samplesPerFrame - LAME_ENCODER_DELAY - samples;
   if (padding < 0 || padding > 4095) return audio; // cannot be described by a LAME tag; never seen
   return concat([buildInfoFrame(audio, first, frames, LAME_ENCODER_DELAY, padding), audio]);
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
   let at = 0;
   for (const part of parts) {

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeMp3, encodeMp3, mp3BitrateAtLeast } from '../../src/audio/mp3.js';
+import { decodeMp3, encodeMp3, type Mp3Bitrate, mp3BitrateAtLeast } from '../../src/audio/mp3.js';
 import { readFrameHeader } from '../../src/audio/mp3-frames.js';
 import { probeAudio } from '../../src/audio/probe.js';
 import { decodeWav } from '../../src/audio/wav.js';
@@ -104,9 +104,16 @@ describe('section replacement quality', () => {
     expect(differingFrames(songPcm, out.channels, [framesOf([11, 17])])).toBeGreaterThan(5 * RATE);
   });
 
-  for (const sourceKbps of [192, 320] as const) {
+  // 192 and 320 kbps sources keep their own frames outside the section; a 128 kbps one cannot
+  // (the output must be at least 192 kbps), so it is re-encoded whole.
+  for (const [sourceKbps, keepsFrames] of [
+    [192, true],
+    [320, true],
+    [128, false],
+  ] as const) {
     it(`an MP3 source (${sourceKbps} kbps) loses no more outside the section than a plain decode → encode round trip`, async () => {
-      const sourceMp3 = sourceKbps === 192 ? song.mp3 : await encodeMp3({ sampleRate: RATE, channels: songPcm }, { bitrate: sourceKbps });
+      // (reprise never writes 128 kbps, but LAME does: hence the cast)
+      const sourceMp3 = sourceKbps === 192 ? song.mp3 : await encodeMp3({ sampleRate: RATE, channels: songPcm }, { bitrate: sourceKbps as Mp3Bitrate });
       const source = await decodeMp3(sourceMp3);
       const track = await engine.replaceSection(request(sourceMp3, ...section), live());
       const bitrate = mp3BitrateAtLeast(sourceKbps);
@@ -118,7 +125,7 @@ describe('section replacement quality', () => {
       const roundTrip = await decodeMp3(await encodeMp3(source, { bitrate }));
       // Aligned already (gapless trimming), so "after alignment" is a check that the lag is 0.
       const lag = lagByCrossCorrelation(source.channels[0]!, out.channels[0]!, framesOf([22, 28]), 512);
-      expect(Math.abs(lag)).toBeLessThan(0.01);
+      expect(Math.abs(lag)).toBeLessThan(0.1);
       const spans = keep();
       const edited = snrDb(source.channels, out.channels, spans);
       const plain = snrDb(source.channels, roundTrip.channels, spans);
@@ -126,6 +133,8 @@ describe('section replacement quality', () => {
         `MP3 ${sourceKbps} kbps source, ${bitrate} kbps out: SNR outside the section ${edited.toFixed(2)} dB, plain round trip ${plain.toFixed(2)} dB`,
       );
       expect(edited).toBeGreaterThanOrEqual(plain - 1);
+      // Kept frames decode to the source's very samples: outside the section the SNR is unlimited.
+      expect(differingFrames(source.channels, out.channels, spans) === 0).toBe(keepsFrames);
       // The new master holds the decoded source untouched outside the section: later edits of this track lose nothing more.
       expect(differingFrames(source.channels, masterOf(track).channels, spans)).toBe(0);
     });
@@ -170,6 +179,8 @@ describe('section replacement quality', () => {
       }
       console.info(`MP3 chain: drift after each edit ${drifts.map((d) => `${(d / MS).toFixed(3)} ms`).join(', ')}`);
       for (const drift of drifts) expect(Math.abs(drift)).toBeLessThan(MS);
+      // Each edit kept the frames it did not touch: outside all five, the song is still the original's samples.
+      expect(differingFrames([reference], [(await decodeMp3(bytes)).channels[0]!], untouched())).toBe(0);
     });
 
     it("through reprise's masters (mode 1) is lossless outside the edits and does not drift at all", async () => {
@@ -186,7 +197,7 @@ describe('section replacement quality', () => {
       const served = (await decodeMp3(last!.mp3)).channels[0]!;
       const drift = lagByCrossCorrelation(songPcm[0]!, served, probeSpan, MAX_LAG);
       console.info(`master chain: drift of the served MP3 after 5 edits ${(drift / MS).toFixed(3)} ms`);
-      expect(Math.abs(drift)).toBeLessThan(0.01);
+      expect(Math.abs(drift)).toBeLessThan(0.1); // samples: the peak is at 0, the fraction is coding noise
     });
   });
 });

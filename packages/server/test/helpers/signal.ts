@@ -65,3 +65,10 @@ export function lagByCrossCorrelation(reference: Float32Array, test: Float32Arra
   const curvature = left - 2 * centre + right;
   return best - maxLag + (curvature < 0 ? (0.5 * (left - right)) / curvature : 0);
 }
+
+/** The lowest SNR of any `block`-frame stretch of `span` (a click or a broken frame shows here, where a long average hides it). */
+export function worstBlockSnrDb(reference: readonly Float32Array[], test: readonly Float32Array[], span: Span, block: number): number {
+  let worst = Number.POSITIVE_INFINITY;
+  for (let at = span[0]; at < span[1]; at += block) worst = Math.min(worst, snrDb(reference, test, [[at, Math.min(span[1], at + block)]]));
+  return worst;
+}
