@@ -4,10 +4,16 @@ import type { Pcm } from './pcm.js';
 import { type AudioFormat, probeAudio } from './probe.js';
 import { decodeWav } from './wav.js';
 
-/** Decodes MP3 or WAV bytes, the format told by the content. */
-export async function decodeAudio(bytes: Uint8Array): Promise<Pcm & { format: AudioFormat }> {
+export interface DecodedAudio extends Pcm {
+  format: AudioFormat;
+  /** An MP3's average bitrate in kbps (null for WAV), so an edit can be re-encoded at no lower a rate. */
+  bitrateKbps: number | null;
+}
+
+/** Decodes MP3 or WAV bytes, the format told by the content. Anything else is an AudioFormatError saying why. */
+export async function decodeAudio(bytes: Uint8Array): Promise<DecodedAudio> {
   const { format } = probeAudio(bytes);
-  const pcm = format === 'wav' ? decodeWav(bytes) : await decodeMp3(bytes);
-  if (pcm.channels.length === 0) throw new AudioFormatError('the audio has no channels');
-  return { ...pcm, format };
+  const decoded = format === 'wav' ? { ...decodeWav(bytes), bitrateKbps: null } : await decodeMp3(bytes);
+  if (decoded.channels.length === 0) throw new AudioFormatError('the audio has no channels');
+  return { sampleRate: decoded.sampleRate, channels: decoded.channels, format, bitrateKbps: decoded.bitrateKbps };
 }

@@ -29,6 +29,9 @@ const RATES_V1 = [44100, 48000, 32000];
 /** mpg123's synthesis delay: decoded audio lags the encoder's input by this much on top of the encoder delay. */
 export const DECODER_DELAY = 529;
 
+/** LAME's encoder delay in samples (measured: an impulse comes back 576 + 529 samples late without trimming). */
+export const LAME_ENCODER_DELAY = 576;
+
 /** Parses the 4-byte header at `at`, or null if it is not a valid Layer III header (free format is refused too). */
 export function readFrameHeader(bytes: Uint8Array, at: number): FrameHeader | null {
   if (at + 4 > bytes.length || bytes[at] !== 0xff) return null;
@@ -55,6 +58,16 @@ export function readFrameHeader(bytes: Uint8Array, at: number): FrameHeader | nu
 }
 
 const sideInfoBytes = (version: FrameHeader['version'], channels: 1 | 2) => (version === 1 ? (channels === 1 ? 17 : 32) : channels === 1 ? 9 : 17);
+
+/**
+ * main_data_begin: how many bytes before this frame's payload (the bytes after its side
+ * information) its main data starts. Layer III lets a frame borrow the unused tail of earlier
+ * frames (the bit reservoir), so a frame cannot be moved next to other frames without this.
+ */
+export function mainDataBegin(bytes: Uint8Array, at: number, header: FrameHeader): number {
+  const p = at + header.sideInfoEnd - sideInfoBytes(header.version, header.channels);
+  return header.version === 1 ? (bytes[p]! << 1) | (bytes[p + 1]! >> 7) : bytes[p]!;
+}
 
 const sameStream = (a: FrameHeader, b: FrameHeader) => a.version === b.version && a.sampleRate === b.sampleRate;
 
@@ -158,12 +171,14 @@ export interface Mp3Layout {
   /** Offset of the first audio frame (after any ID3v2 and the Xing frame). */
   firstFrame: number;
   header: FrameHeader;
-  /** Audio frames (from the tag when it has a count, else counted). */
+  /** Audio frames: the tag's count, unless fewer are present (a truncated file), else as counted. */
   frames: number;
-  /** Samples to drop at the start of the decoded stream (0 without a LAME tag). */
+  /** Samples to drop at the start of the decoded stream: encoder delay (from the LAME tag) plus the decoder's delay. */
   skip: number;
   /** Samples per channel the file really holds (frames × samples per frame minus delay and padding). */
   samples: number;
+  /** True if delay and padding came from a LAME-style tag (a gapless file); false if `skip` is the fallback. */
+  gapless: boolean;
 }
 
 /** Locates the audio frames and the gapless information without decoding. Null if the bytes are not MP3. */
@@ -175,12 +190,32 @@ export function readMp3Layout(bytes: Uint8Array): Mp3Layout | null {
   const { header } = found;
   const tag = readXingTag(bytes, found.at, header);
   const firstFrame = tag ? found.at + header.length : found.at;
-  const frames = tag?.frames ?? countFrames(bytes, firstFrame, header);
+  // Counting is a hop per frame (well under a millisecond for a song); it guards against a tag
+  // that claims more frames than the file holds (truncated, or simply wrong).
+  const counted = countFrames(bytes, firstFrame, header);
+  const frames = tag?.frames != null ? Math.min(tag.frames, counted) : counted;
   const total = frames * header.samplesPerFrame;
-  if (tag?.delay != null && tag.padding != null && tag.delay + tag.padding < total) {
-    return { firstFrame, header, frames, skip: tag.delay + DECODER_DELAY, samples: total - tag.delay - tag.padding };
+  if (tag?.delay != null && tag.padding != null) {
+    // A truncated file lost its padding with its end, but its start is still `delay` late.
+    const truncated = tag.frames != null && tag.frames > counted;
+    const samples = total - tag.delay - (truncated ? 0 : tag.padding);
+    if (samples > 0) return { firstFrame, header, frames, skip: tag.delay + DECODER_DELAY, samples, gapless: true };
   }
-  return { firstFrame, header, frames, skip: 0, samples: total };
+  // Without a tag the encoder's delay is unknown, except that LAME (which signs its first frames'
+  // stuffing bytes) always uses the same one. The decoder's own delay is known and dropped anyway
+  // (as ffmpeg does). What remains is at most the padding at the end: silence.
+  const delay = DECODER_DELAY + (signedByLame(bytes, firstFrame, header) ? LAME_ENCODER_DELAY : 0);
+  const skip = Math.min(delay, total);
+  return { firstFrame, header, frames, skip, samples: total - skip, gapless: false };
+}
+
+/** True if "LAME" appears in the first few frames: LAME writes its version string into their unused bytes. */
+function signedByLame(bytes: Uint8Array, firstFrame: number, header: FrameHeader): boolean {
+  const end = Math.min(bytes.length - 3, firstFrame + 4 * header.length);
+  for (let at = firstFrame; at < end; at++) {
+    if (bytes[at] === 0x4c && bytes[at + 1] === 0x41 && bytes[at + 2] === 0x4d && bytes[at + 3] === 0x45) return true;
+  }
+  return false;
 }
 
 const CRC16_TABLE = (() => {

@@ -1,17 +1,19 @@
 import { MPEGDecoder } from 'mpg123-decoder';
 import { createMp3Encoder, type WasmMediaEncoder } from 'wasm-media-encoders';
 import { AudioFormatError } from './errors.js';
-import { buildInfoFrame, readFrameHeader, readMp3Layout } from './mp3-frames.js';
+import { buildInfoFrame, type FrameHeader, LAME_ENCODER_DELAY, readFrameHeader, readMp3Layout } from './mp3-frames.js';
 import type { Pcm } from './pcm.js';
 import { resample } from './resample.js';
 
 /** MP3 via mpg123 (decode) and LAME (encode), both in wasm, with gapless trimming done here. */
 
-/** LAME's encoder delay in samples (measured: an impulse comes back 576 + 529 samples late without trimming). */
-const ENCODER_DELAY = 576;
+/** Decoded MP3: the PCM and the stream's average bitrate (so an edit can be re-encoded no worse). */
+export interface DecodedMp3 extends Pcm {
+  bitrateKbps: number;
+}
 
-/** Decodes an MP3, dropping the encoder delay and padding that its LAME tag declares. */
-export async function decodeMp3(bytes: Uint8Array): Promise<Pcm> {
+/** Decodes an MP3, dropping the encoder delay and padding that its LAME tag declares (or the decoder delay without one). */
+export async function decodeMp3(bytes: Uint8Array): Promise<DecodedMp3> {
   const layout = readMp3Layout(bytes);
   if (!layout) throw new AudioFormatError('no MPEG Layer III frames found (not an MP3 file)');
   const decoder = new MPEGDecoder({ enableGapless: false }); // we trim ourselves, so probe and decode agree exactly
@@ -20,6 +22,8 @@ export async function decodeMp3(bytes: Uint8Array): Promise<Pcm> {
   try {
     // From the first audio frame: the Info frame and ID3 tag are not audio.
     decoded = decoder.decode(bytes.subarray(layout.firstFrame));
+  } catch (error) {
+    throw new AudioFormatError(`the MP3 frames could not be decoded (${error instanceof Error ? error.message : String(error)})`);
   } finally {
     decoder.free();
   }
@@ -35,7 +39,18 @@ export async function decodeMp3(bytes: Uint8Array): Promise<Pcm> {
     out.set(data.subarray(layout.skip, layout.skip + length));
     return out;
   });
-  return { sampleRate: decoded.sampleRate, channels };
+  const seconds = (layout.frames * layout.header.samplesPerFrame) / layout.header.sampleRate;
+  const bitrateKbps = seconds > 0 ? Math.round(((bytes.length - layout.firstFrame) * 8) / seconds / 1000) : layout.header.bitrateKbps;
+  return { sampleRate: decoded.sampleRate, channels, bitrateKbps };
+}
+
+/** Bitrates `encodeMp3` writes: 192 kbps is the floor (transparent for most music at 44.1 kHz). */
+export const MP3_BITRATES = [192, 224, 256, 320] as const;
+export type Mp3Bitrate = (typeof MP3_BITRATES)[number];
+
+/** The lowest bitrate we write that is at least `kbps` (so re-encoding never drops below the source's rate). */
+export function mp3BitrateAtLeast(kbps: number): Mp3Bitrate {
+  return MP3_BITRATES.find((rate) => rate >= kbps) ?? 320;
 }
 
 /** MP3 (MPEG-1 Layer III) has these rates; others are resampled to the nearest family member. */
@@ -57,26 +72,31 @@ function encoder(): Promise<WasmMediaEncoder<'audio/mpeg'>> {
 
 export interface Mp3Options {
   /** CBR bitrate in kbps (default 192). */
-  bitrate?: 192 | 224 | 256 | 320;
+  bitrate?: Mp3Bitrate;
 }
 
 const CHUNK = 1152 * 64;
 
+/** LAME's output for some PCM: bare frames (no tag), each a whole frame. */
+export interface Mp3Frames {
+  audio: Uint8Array;
+  /** Offset of every frame in `audio`. */
+  offsets: number[];
+  first: FrameHeader;
+}
+
 /**
- * CBR MP3 with an Info/LAME tag carrying delay and padding, so decoders return
- * exactly `pcm`'s samples. Rates MP3 lacks are resampled (the duration in
- * seconds is kept to within a sample).
+ * Encodes planar PCM at an MP3 rate into bare CBR frames. Decoded without trimming,
+ * frame j holds the input from sample j × samplesPerFrame − (576 + 529) on.
  */
-export async function encodeMp3(pcm: Pcm, options: Mp3Options = {}): Promise<Uint8Array> {
-  const count = pcm.channels.length;
+export async function encodeMp3Frames(channels: readonly Float32Array[], sampleRate: number, bitrate: Mp3Bitrate): Promise<Mp3Frames> {
+  const count = channels.length;
   if (count !== 1 && count !== 2) throw new AudioFormatError(`cannot encode ${count} channels as MP3 (mono or stereo only)`);
-  const sampleRate = mp3SampleRate(pcm.sampleRate);
-  const channels = resample(pcm.channels, pcm.sampleRate, sampleRate);
   const samples = channels[0]!.length;
   const lame = await encoder();
   const parts: Uint8Array[] = [];
   try {
-    lame.configure({ sampleRate, channels: count, bitrate: options.bitrate ?? 192 });
+    lame.configure({ sampleRate, channels: count, bitrate });
     const chunk = channels.map(() => new Float32Array(CHUNK));
     for (let offset = 0; offset < samples; offset += CHUNK) {
       const n = Math.min(CHUNK, samples - offset);
@@ -99,18 +119,35 @@ export async function encodeMp3(pcm: Pcm, options: Mp3Options = {}): Promise<Uin
   const audio = concat(parts);
   const first = readFrameHeader(audio, 0);
   if (!first) throw new Error('LAME produced no MPEG frames');
-  let frames = 0;
-  for (let at = 0; at < audio.length; frames++) {
+  const offsets: number[] = [];
+  for (let at = 0; at < audio.length; ) {
     const header = readFrameHeader(audio, at);
     if (!header) throw new Error(`LAME produced a broken frame at byte ${at}`);
+    offsets.push(at);
     at += header.length;
   }
-  const padding = frames * first.samplesPerFrame - ENCODER_DELAY - samples;
-  if (padding < 0 || padding > 4095) return audio; // cannot be described by a LAME tag; never seen
-  return concat([buildInfoFrame(audio, first, frames, ENCODER_DELAY, padding), audio]);
+  return { audio, offsets, first };
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
+/**
+ * CBR MP3 with an Info/LAME tag carrying delay and padding, so decoders return
+ * exactly `pcm`'s samples. Rates MP3 lacks are resampled (the duration in
+ * seconds is kept to within a sample).
+ */
+export async function encodeMp3(pcm: Pcm, options: Mp3Options = {}): Promise<Uint8Array> {
+  const count = pcm.channels.length;
+  if (count !== 1 && count !== 2) throw new AudioFormatError(`cannot encode ${count} channels as MP3 (mono or stereo only)`);
+  const sampleRate = mp3SampleRate(pcm.sampleRate);
+  const channels = resample(pcm.channels, pcm.sampleRate, sampleRate);
+  const samples = channels[0]!.length;
+  const { audio, offsets, first } = await encodeMp3Frames(channels, sampleRate, options.bitrate ?? 192);
+  const frames = offsets.length;
+  const padding = frames * first.samplesPerFrame - LAME_ENCODER_DELAY - samples;
+  if (padding < 0 || padding > 4095) return audio; // cannot be described by a LAME tag; never seen
+  return concat([buildInfoFrame(audio, first, frames, LAME_ENCODER_DELAY, padding), audio]);
+}
+
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
   let at = 0;
   for (const part of parts) {

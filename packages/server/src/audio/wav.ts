@@ -5,7 +5,8 @@ import type { Pcm } from './pcm.js';
  * WAV (RIFF/WAVE) reading and writing. Hand-written because the general
  * libraries convert bit depths about 200× slower than a typed-array loop.
  * Reads integer PCM (8/16/24/32-bit) and 32-bit float, plain or
- * WAVE_FORMAT_EXTENSIBLE, mono or stereo; writes 16-bit PCM.
+ * WAVE_FORMAT_EXTENSIBLE, mono or stereo; writes 16-bit PCM (for people) or
+ * 32-bit float (the lossless master: exactly the engine's Float32 samples).
  */
 
 const WAVE_FORMAT_PCM = 1;
@@ -61,7 +62,7 @@ export function readWavLayout(bytes: Uint8Array): WavLayout {
         if (!SUBTYPE_TAIL.every((b, i) => tail[i] === b)) throw new AudioFormatError('WAV extensible sub-format is not PCM or float');
       }
       if (tag !== WAVE_FORMAT_PCM && tag !== WAVE_FORMAT_IEEE_FLOAT)
-        throw new AudioFormatError(`WAV encoding ${formatName(tag)} is not supported (only PCM and 32-bit float)`);
+        throw new AudioFormatError(`WAV encoding ${formatName(tag)} is not supported (only integer PCM and IEEE float)`);
       const float = tag === WAVE_FORMAT_IEEE_FLOAT;
       if (channels !== 1 && channels !== 2) throw new AudioFormatError(`WAV has ${channels} channels; only mono and stereo are supported`);
       if (sampleRate < 8000 || sampleRate > 192_000) throw new AudioFormatError(`WAV sample rate ${sampleRate} Hz is out of range (8–192 kHz)`);
@@ -109,32 +110,65 @@ export function decodeWav(bytes: Uint8Array): Pcm {
   return { sampleRate: layout.sampleRate, channels };
 }
 
-/** 16-bit PCM WAV, clamped and rounded (no dither: output must be a pure function of the input). */
-export function encodeWav(pcm: Pcm): Uint8Array {
+export type WavEncoding = 'pcm16' | 'float32';
+
+export interface WavOptions {
+  /**
+   * `pcm16` (default): clamped and rounded, no dither (output must be a pure function of the input).
+   * `float32`: the samples as they are, unclipped, so decoding gives back the very same Float32 values.
+   */
+  encoding?: WavEncoding;
+}
+
+export function encodeWav(pcm: Pcm, options: WavOptions = {}): Uint8Array {
   const count = pcm.channels.length;
   if (count < 1 || count > 2) throw new AudioFormatError(`cannot write ${count} channels as WAV (mono or stereo only)`);
+  const float = options.encoding === 'float32';
   const frames = pcm.channels[0]!.length;
-  const dataBytes = frames * count * 2;
-  const bytes = new Uint8Array(44 + dataBytes);
+  const bytesPerSample = float ? 4 : 2;
+  const dataBytes = frames * count * bytesPerSample;
+  // Non-PCM formats carry a cbSize field in fmt and a fact chunk (frame count), as the RIFF spec asks.
+  const fmtSize = float ? 18 : 16;
+  const factBytes = float ? 12 : 0;
+  const header = 12 + 8 + fmtSize + factBytes + 8;
+  const bytes = new Uint8Array(header + dataBytes);
   const view = new DataView(bytes.buffer);
   const text = (at: number, s: string) => {
     for (let i = 0; i < s.length; i++) bytes[at + i] = s.charCodeAt(i);
   };
   text(0, 'RIFF');
-  view.setUint32(4, 36 + dataBytes, true);
+  view.setUint32(4, header - 8 + dataBytes, true);
   text(8, 'WAVE');
   text(12, 'fmt ');
-  view.setUint32(16, 16, true);
-  view.setUint16(20, WAVE_FORMAT_PCM, true);
+  view.setUint32(16, fmtSize, true);
+  view.setUint16(20, float ? WAVE_FORMAT_IEEE_FLOAT : WAVE_FORMAT_PCM, true);
   view.setUint16(22, count, true);
   view.setUint32(24, pcm.sampleRate, true);
-  view.setUint32(28, pcm.sampleRate * count * 2, true);
-  view.setUint16(32, count * 2, true);
-  view.setUint16(34, 16, true);
-  text(36, 'data');
-  view.setUint32(40, dataBytes, true);
-  // A typed-array view is ~10× faster than DataView here; every platform Node ships on is little-endian, like WAV.
-  const samples = new Int16Array(bytes.buffer, 44, frames * count);
+  view.setUint32(28, pcm.sampleRate * count * bytesPerSample, true);
+  view.setUint16(32, count * bytesPerSample, true);
+  view.setUint16(34, bytesPerSample * 8, true);
+  let at = 20 + fmtSize; // cbSize (float) is already 0
+  if (float) {
+    text(at, 'fact');
+    view.setUint32(at + 4, 4, true);
+    view.setUint32(at + 8, frames, true);
+    at += factBytes;
+  }
+  text(at, 'data');
+  view.setUint32(at + 4, dataBytes, true);
+  if (float) {
+    // Interleaved in an aligned array, then copied after the 58-byte header (a Float32Array view
+    // cannot start there). Every platform Node ships on is little-endian, like WAV.
+    const samples = new Float32Array(frames * count);
+    for (let c = 0; c < count; c++) {
+      const input = pcm.channels[c]!;
+      for (let i = 0, j = c; i < frames; i++, j += count) samples[j] = input[i]!;
+    }
+    bytes.set(new Uint8Array(samples.buffer), header);
+    return bytes;
+  }
+  // A typed-array view is ~10× faster than DataView here.
+  const samples = new Int16Array(bytes.buffer, header, frames * count);
   for (let c = 0; c < count; c++) {
     const input = pcm.channels[c]!;
     for (let i = 0, j = c; i < frames; i++, j += count) {

@@ -2,18 +2,25 @@ import {
   AudioFormatError,
   applyGain,
   barSeconds,
+  type DecodedAudio,
   decodeAudio,
   describeArrangement,
   encodeMp3,
+  encodeWav,
   loudnessMatchGain,
+  type Mp3Bitrate,
+  mp3BitrateAtLeast,
   type Pcm,
   planArrangement,
   planSeams,
+  readMp3Layout,
   renderCover,
   renderSong,
   renderWindow,
   rms,
+  type Seams,
   splice,
+  spliceMp3Frames,
 } from '../audio/index.js';
 import { type Engine, EngineError, type GenerateInput, type RenderedTrack, type ReplaceSectionInput, SourceAudioError } from './types.js';
 
@@ -38,8 +45,24 @@ const SONG_RATE = 44_100;
 const MAX_SONG_S = 900;
 /** Source audio around the seams whose level the new section is matched to. */
 const CONTEXT_S = 3;
+/** How far beyond the crossfades (in seconds) an MP3 source's own frames may be cut and rejoined. */
+const JUNCTION_WINDOW_S = 0.7;
 
-async function decodeSource(bytes: Uint8Array, name: string | undefined): Promise<Pcm> {
+/**
+ * An MP3 source keeps its own frames outside the section, so the rest of the song is not
+ * re-encoded at all (see audio/mp3-splice.ts). Null where that cannot be done cleanly; the
+ * caller then encodes the whole song.
+ */
+async function keepingSourceFrames(bytes: Uint8Array, source: DecodedAudio, edited: Float32Array[], seams: Seams): Promise<Uint8Array | null> {
+  if (source.format !== 'mp3') return null;
+  const layout = readMp3Layout(bytes);
+  if (!layout) return null;
+  const window = Math.round(JUNCTION_WINDOW_S * source.sampleRate);
+  const result = await spliceMp3Frames({ source: bytes, layout, original: source.channels, edited, changedFrom: seams.from, changedTo: seams.to, window });
+  return result?.mp3 ?? null;
+}
+
+async function decodeSource(bytes: Uint8Array, name: string | undefined): Promise<DecodedAudio> {
   const what = name ? `the source audio "${name}"` : 'the source audio';
   try {
     const pcm = await decodeAudio(bytes);
@@ -55,11 +78,21 @@ export function createProceduralEngine(options: ProceduralOptions = {}): Engine 
   const modelName = options.modelName ?? DEFAULT_MODEL_NAME;
   const fadeS = options.fadeS ?? 0.75;
 
-  async function finish(pcm: Pcm, meta: { title: string; tags: string; variant?: string }, signal: AbortSignal): Promise<RenderedTrack> {
-    const mp3 = await encodeMp3(pcm);
+  /**
+   * The served MP3 and the lossless master: a 32-bit float WAV of exactly the samples
+   * rendered (unclipped; the MP3 encoder clamps), so editing the master later is exact.
+   */
+  async function finish(
+    pcm: Pcm,
+    meta: { title: string; tags: string; variant?: string },
+    signal: AbortSignal,
+    encoded: { bitrate?: Mp3Bitrate; mp3?: Uint8Array | null } = {},
+  ): Promise<RenderedTrack> {
+    const mp3 = encoded.mp3 ?? (await encodeMp3(pcm, { bitrate: encoded.bitrate ?? 192 }));
     signal.throwIfAborted();
+    const master = encodeWav(pcm, { encoding: 'float32' });
     const cover = await renderCover({ title: meta.title, tags: meta.tags, variant: meta.variant, channels: pcm.channels });
-    return { mp3, cover, durationS: (pcm.channels[0]?.length ?? 0) / pcm.sampleRate, modelName };
+    return { mp3, master, cover, durationS: (pcm.channels[0]?.length ?? 0) / pcm.sampleRate, modelName };
   }
 
   return {
@@ -102,7 +135,12 @@ export function createProceduralEngine(options: ProceduralOptions = {}): Engine 
       applyGain(section, loudnessMatchGain(section, rms(source.channels, seams.from - context, seams.to + context)));
       const channels = splice(source.channels, section, seams);
       signal.throwIfAborted();
-      return finish({ sampleRate, channels }, { title: input.title, tags: input.tags }, signal);
+      // An MP3 source keeps its own frames outside the section where it can; otherwise it is
+      // re-encoded at no lower a bitrate than its own (and never below 192 kbps).
+      const mp3 = await keepingSourceFrames(input.source.bytes, source, channels, seams);
+      signal.throwIfAborted();
+      const bitrate = source.bitrateKbps === null ? 192 : mp3BitrateAtLeast(source.bitrateKbps);
+      return finish({ sampleRate, channels }, { title: input.title, tags: input.tags }, signal, { bitrate, mp3 });
     },
 
     async generate(input: GenerateInput, signal: AbortSignal, onProgress): Promise<RenderedTrack[]> {

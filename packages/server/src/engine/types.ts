@@ -9,6 +9,12 @@
 export interface RenderedTrack {
   /** MP3 bytes served as `audio_url` / `stream_audio_url`. */
   mp3: Uint8Array;
+  /**
+   * The same audio losslessly (a WAV of exactly the samples the MP3 was encoded from).
+   * Kept with the track and edited instead of the MP3 when a later task names the track,
+   * so chains of edits lose nothing and never shift. Engines that have none leave it out.
+   */
+  master?: Uint8Array;
   /** JPEG cover served as `image_url`. */
   cover: Uint8Array;
   /** Exact duration of the audio in seconds (as decoded, without encoder padding). */

@@ -150,6 +150,13 @@ function migrations(dialect: Dialect): Record<string, Migration> {
       await db.schema.createIndex('callback_attempts_callback').on('callback_attempts').columns(['callback_id', 'id']).execute();
     },
   },
+  // Each track's lossless master, edited instead of the MP3 when a later task names the track.
+  // A nullable column added by ALTER TABLE: cheap on both dialects, and rows made before stay valid (null: no master).
+  '0002_track_masters': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('tracks').addColumn('master_file', 'text').execute();
+    },
+  },
   };
 }
 

@@ -90,10 +90,13 @@ export interface TracksTable {
   duration: number;
   audio_file: string;
   image_file: string;
+  /** The lossless master (a `master` file, never handed out by URL); null for tracks made before masters or by an engine without one. */
+  master_file: string | null;
   created_at: number;
 }
 
-export type FileKind = 'audio' | 'image' | 'upload' | 'source';
+/** `master`: a track's lossless master, read by later edits of the track; its token is never published. */
+export type FileKind = 'audio' | 'image' | 'upload' | 'source' | 'master';
 
 export interface FilesTable {
   /** Unguessable token used in the file's URL. */

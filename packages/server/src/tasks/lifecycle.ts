@@ -30,6 +30,8 @@ export interface StoredTrack {
   audioSize: number;
   imageBlob: string;
   imageSize: number;
+  /** The lossless master, if the engine made one. */
+  master?: { blob: string; size: number } | null;
   durationS: number;
   modelName: string;
   title: string;
@@ -65,6 +67,14 @@ async function recordTracks(tx: Tx, task: TasksTable, tracks: StoredTrack[], con
       { accountId: task.account_id, kind: 'image', blobKey: track.imageBlob, contentType: 'image/jpeg', size: track.imageSize, fileName: `${track.title}.jpeg`, expiresAt },
       now,
     );
+    // The master lives and expires with the track's other files; its token is never put in a URL.
+    const masterFile = track.master
+      ? await registerFile(
+          tx,
+          { accountId: task.account_id, kind: 'master', blobKey: track.master.blob, contentType: 'audio/wav', size: track.master.size, fileName: `${track.title}.wav`, expiresAt },
+          now,
+        )
+      : null;
     await tx
       .insertInto('tracks')
       .values({
@@ -78,6 +88,7 @@ async function recordTracks(tx: Tx, task: TasksTable, tracks: StoredTrack[], con
         duration: track.durationS,
         audio_file: audioFile,
         image_file: imageFile,
+        master_file: masterFile,
         created_at: now,
       })
       .execute();

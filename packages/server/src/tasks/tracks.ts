@@ -42,3 +42,18 @@ export function toCallbackTrack(row: TracksTable, publicUrl: string): CallbackTr
 export async function tracksOf(db: Executor, taskId: string): Promise<TracksTable[]> {
   return db.selectFrom('tracks').selectAll().where('task_id', '=', taskId).orderBy('idx').execute();
 }
+
+/**
+ * The blob key of a track's lossless master, or null if it has none (made before masters
+ * existed, or by an engine without one). Expiry is not checked: a task that names the track
+ * was accepted while the track was live, and the worker falls back to the MP3 if the blob is gone.
+ */
+export async function masterBlobOf(db: Executor, trackId: string): Promise<string | null> {
+  const row = await db
+    .selectFrom('tracks')
+    .innerJoin('files', 'files.id', 'tracks.master_file')
+    .select('files.blob_key')
+    .where('tracks.id', '=', trackId)
+    .executeTakeFirst();
+  return row?.blob_key ?? null;
+}

@@ -8,6 +8,7 @@ import {
   completeTask,
   failTask,
   type LifecycleContext,
+  masterBlobOf,
   recordFirstStage,
   recordTextStage,
   type StoredTrack,
@@ -88,28 +89,46 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
     const imageBlob = `tasks/${taskId}/${idx}.jpeg`;
     await blobs.put(audioBlob, track.mp3);
     await blobs.put(imageBlob, track.cover);
+    let master: StoredTrack['master'] = null;
+    if (track.master) {
+      master = { blob: `tasks/${taskId}/${idx}.master.wav`, size: track.master.byteLength };
+      await blobs.put(master.blob, track.master);
+    }
     return {
       idx,
       audioBlob,
       audioSize: track.mp3.byteLength,
       imageBlob,
       imageSize: track.cover.byteLength,
+      master,
       durationS: Math.round(track.durationS * 100) / 100,
       modelName: track.modelName,
       ...meta,
     };
   }
 
-  async function render(taskId: string, input: TaskInput, signal: AbortSignal): Promise<StoredTrack[]> {
+  /**
+   * The audio a replace-section task edits. Mode 1 (a track made here) edits the track's
+   * lossless master, so chains of edits add no coding loss and no shift; the MP3 is the
+   * fallback for tracks without one (or whose master is gone). Mode 2 edits the upload as is.
+   */
+  async function sourceBytes(input: Extract<TaskInput, { kind: 'replace' }>, parentTrackId: string): Promise<{ bytes: Uint8Array; name: string }> {
+    if (parentTrackId) {
+      const masterBlob = await masterBlobOf(store.db, parentTrackId);
+      if (masterBlob && (await blobs.size(masterBlob)) !== null) return { bytes: await blobs.get(masterBlob), name: input.sourceName };
+    }
+    const size = await blobs.size(input.sourceBlob);
+    if (size === null) throw new SourceAudioError('the source file is no longer available');
+    return { bytes: await blobs.get(input.sourceBlob), name: input.sourceName };
+  }
+
+  async function render(taskId: string, input: TaskInput, parentTrackId: string, signal: AbortSignal): Promise<StoredTrack[]> {
     const seed = seedOf(input);
     if (input.kind === 'replace') {
-      const size = await blobs.size(input.sourceBlob);
-      if (size === null) throw new SourceAudioError('the source file is no longer available');
-      const bytes = await blobs.get(input.sourceBlob);
       const track = await pool.replace(
         options.engine,
         {
-          source: { bytes, name: input.sourceName },
+          source: await sourceBytes(input, parentTrackId),
           startS: input.startS,
           endS: input.endS,
           prompt: input.prompt,
@@ -152,7 +171,7 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
 
   async function runJob(job: Job): Promise<void> {
     const taskId = job.ref_id;
-    const task = await store.db.selectFrom('tasks').select(['status', 'input', 'deadline_at']).where('id', '=', taskId).executeTakeFirst();
+    const task = await store.db.selectFrom('tasks').select(['status', 'input', 'deadline_at', 'parent_music_id']).where('id', '=', taskId).executeTakeFirst();
     const jobLog = log.child({ taskId, jobId: job.id, attempt: job.attempts });
     if (!task || (TERMINAL_STATUSES as readonly string[]).includes(task.status)) {
       await finishJob(store.db, job.id, Date.now());
@@ -179,7 +198,8 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
     }, Math.max(100, Math.floor(options.leaseMs / 3)));
     try {
       jobLog.info('task started');
-      const tracks = await render(taskId, JSON.parse(task.input) as TaskInput, controller.signal);
+      // parent_music_id is the audioId of the edited track in mode 1, empty otherwise.
+      const tracks = await render(taskId, JSON.parse(task.input) as TaskInput, task.parent_music_id, controller.signal);
       if (controller.signal.aborted) throw controller.signal.reason;
       await completeTask(lifecycle, taskId, job.id, tracks);
       jobLog.info('task succeeded');

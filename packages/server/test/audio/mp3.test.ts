@@ -64,14 +64,25 @@ describe('MP3', () => {
   });
 
   it('decodes untagged MP3 and MP3 behind an ID3v2 tag, as probed', async () => {
-    const tagged = await encodeMp3({ sampleRate: 44_100, channels: tones(1, 44_100, 2) });
-    const untagged = tagged.subarray(readFrameHeader(tagged, 0)!.length); // drop the Info frame
+    const clicked = await encodeMp3({ sampleRate: 44_100, channels: click(44_100, 12_345, 2) });
+    const untagged = clicked.subarray(readFrameHeader(clicked, 0)!.length); // drop the Info frame
     const untaggedProbe = probeAudio(untagged);
     const untaggedPcm = await decodeMp3(untagged);
     expect(untaggedPcm.channels[0]!.length).toBe(Math.round(untaggedProbe.durationS * 44_100));
-    // Without the tag the encoder delay and padding stay in: at most one frame plus the delay longer.
-    expect(untaggedProbe.durationS - 1).toBeGreaterThan(0);
-    expect(untaggedProbe.durationS - 1).toBeLessThan((1152 + 1105) / 44_100);
+    // Without the tag, LAME's signature in the frames still tells its delay: the start stays aligned and
+    // only the padding (less than a frame) stays in at the end.
+    expect(readMp3Layout(untagged)).toMatchObject({ gapless: false, skip: 1105 });
+    expect(loudestIndex(untaggedPcm.channels[0]!)).toBe(12_345);
+    expect(untaggedProbe.durationS - 1).toBeGreaterThanOrEqual(0);
+    expect(untaggedProbe.durationS - 1).toBeLessThan(1152 / 44_100);
+    // Frames without LAME's signature (another encoder): only the decoder's delay is known.
+    const unsigned = Uint8Array.from(untagged);
+    for (let at = unsigned.indexOf(0x4c); at >= 0; at = unsigned.indexOf(0x4c, at + 1)) {
+      if (String.fromCharCode(...unsigned.subarray(at, at + 4)) === 'LAME') unsigned[at] = 0x55;
+    }
+    expect(readMp3Layout(unsigned)).toMatchObject({ gapless: false, skip: 529 });
+
+    const tagged = await encodeMp3({ sampleRate: 44_100, channels: tones(1, 44_100, 2) });
 
     const id3 = new Uint8Array(10 + 300);
     id3.set([0x49, 0x44, 0x33, 4, 0, 0, 0, 0, 2, 44]); // "ID3" v2.4, size 300 (syncsafe 2·128 + 44)

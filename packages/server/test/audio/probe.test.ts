@@ -35,7 +35,8 @@ describe('probeAudio', () => {
     const probe = probeAudio(long);
     let count = 0;
     for (let at = 0; at < long.length; count++) at += readFrameHeader(long, at)!.length;
-    expect(probe.durationS).toBeCloseTo((count * 1152) / 44_100, 9);
+    // Without a tag the delays of the decoder (529) and, as the frames are signed by LAME, of the encoder (576) are dropped.
+    expect(probe.durationS).toBeCloseTo((count * 1152 - 1105) / 44_100, 9);
     expect(probe.durationS).toBeGreaterThan(180);
   });
 

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyGain, loudnessMatchGain, planSeams, rms, splice } from '../../src/audio/splice.js';
 import { decodeWav } from '../../src/audio/wav.js';
@@ -31,6 +32,35 @@ describe('splice', () => {
       // Inside the range, only new material.
       for (let i = seams.start; i < seams.end; i += 97) expect(after[i]).toBe(section[c]![i - seams.from]);
     }
+  });
+
+  it('leaves everything outside [start − fade, end + fade] bit-identical for any song, range and fade', () => {
+    const song = fc.integer({ min: 2, max: 400 }).chain((frames) =>
+      fc.record({
+        channels: fc.array(fc.float32Array({ minLength: frames, maxLength: frames }), { minLength: 1, maxLength: 2 }),
+        start: fc.integer({ min: 0, max: frames - 1 }),
+        length: fc.integer({ min: 1, max: frames }),
+        fade: fc.integer({ min: 0, max: 200 }),
+      }),
+    );
+    fc.assert(
+      fc.property(song, ({ channels, start, length, fade }) => {
+        const total = channels[0]!.length;
+        const seams = planSeams(total, start, Math.min(total, start + length), fade);
+        const fresh = channels.map(() => new Float32Array(seams.to - seams.from).fill(0.25));
+        const out = splice(channels, fresh, seams);
+        return out.every((channel, c) => {
+          const bytes = (a: Float32Array, from: number, to: number) => Buffer.from(a.buffer, a.byteOffset + from * 4, (to - from) * 4);
+          const original = channels[c]!;
+          return (
+            channel.length === total &&
+            bytes(channel, 0, seams.from).equals(bytes(original, 0, seams.from)) &&
+            bytes(channel, seams.to, total).equals(bytes(original, seams.to, total))
+          );
+        });
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('crossfades with equal power: the two gains square-sum to one', () => {

@@ -4,7 +4,9 @@ import type { Services, TaskChange } from '../../src/services.js';
 import { submitGenerate, submitReplaceSection } from '../../src/tasks/index.js';
 import { submitContext } from '../../src/api/tasks.js';
 import { createRenderPool, createTaskWorker, type RenderPool, type TaskWorker } from '../../src/worker/index.js';
+import { decodeWav } from '../../src/audio/wav.js';
 import { uploadedWav } from '../helpers/fixtures.js';
+import { differingFrames, outside } from '../helpers/signal.js';
 import { closeServices, createTestAccount, createTestServices, type TestAccount } from '../helpers/services.js';
 import { storeTargets } from '../helpers/stores.js';
 import { waitFor } from '../helpers/wait.js';
@@ -93,6 +95,49 @@ describe.each(storeTargets())('task worker on $name', (target) => {
     expect(JSON.parse(callbacks[0]!.payload)).toEqual({ code: 200, msg: 'Text generation completed successfully.', data: { callbackType: 'text', task_id: taskId, data: [] } });
     expect(JSON.parse(callbacks[1]!.payload).data.data).toHaveLength(1);
     expect(JSON.parse(callbacks[2]!.payload).data.data).toHaveLength(2);
+  });
+
+  /** The track's master as decoded samples, and the file row that records it. */
+  async function masterOf(trackId: string) {
+    const row = await services.store.db
+      .selectFrom('tracks')
+      .innerJoin('files', 'files.id', 'tracks.master_file')
+      .select(['files.kind', 'files.content_type', 'files.blob_key', 'files.size', 'files.expires_at'])
+      .where('tracks.id', '=', trackId)
+      .executeTakeFirstOrThrow();
+    return { row, pcm: decodeWav(await services.blobs.get(row.blob_key)) };
+  }
+
+  it("stores a lossless master with every track, and edits it (not the MP3) when a task names the track", async () => {
+    const genBody = { customMode: false, instrumental: true, prompt: 'slow blues', callBackUrl: 'https://example.com/cb' };
+    const genId = await submitGenerate(submitContext(services), user.account, genBody, JSON.stringify(genBody));
+    expect((await finished(genId)).status).toBe('SUCCESS');
+    const [parent] = await services.store.db.selectFrom('tracks').selectAll().where('task_id', '=', genId).orderBy('idx').execute();
+    const audio = await services.store.db.selectFrom('files').select('expires_at').where('id', '=', parent!.audio_file).executeTakeFirstOrThrow();
+    const original = await masterOf(parent!.id);
+    // A 32-bit float WAV, registered like the track's other files (same expiry) but never published.
+    expect(original.row).toMatchObject({ kind: 'master', content_type: 'audio/wav', expires_at: audio.expires_at });
+    expect(await services.blobs.size(original.row.blob_key)).toBe(original.row.size);
+    expect(original.pcm.channels[0]!.length).toBe(12 * 44_100);
+    const callbacks = await callbacksOf(genId);
+    expect(callbacks.every((c) => !c.payload.includes(parent!.master_file!))).toBe(true);
+
+    const editBody = { taskId: genId, audioId: parent!.id, prompt: 'organ', tags: 'Blues', title: 'Edited', infillStartS: 3, infillEndS: 9 };
+    const editId = await submitReplaceSection(submitContext(services), user.account, editBody, JSON.stringify(editBody));
+    expect((await finished(editId)).status).toBe('SUCCESS');
+    const [edited] = await services.store.db.selectFrom('tracks').selectAll().where('task_id', '=', editId).execute();
+    const result = await masterOf(edited!.id);
+    expect(result.pcm.channels[0]!.length).toBe(12 * 44_100);
+    // Edited from the master: outside the section ±1.5 s every sample is the parent's. (From the MP3 it would carry coding noise.)
+    const keep = outside(12 * 44_100, [[3 * 44_100, 9 * 44_100]], 1.5 * 44_100);
+    expect(differingFrames(original.pcm.channels, result.pcm.channels, keep)).toBe(0);
+
+    // Without its master (gone from storage), the track is edited from its MP3 and the task still succeeds.
+    await services.blobs.delete(original.row.blob_key);
+    const fallbackId = await submitReplaceSection(submitContext(services), user.account, editBody, JSON.stringify({ ...editBody, title: 'Again' }));
+    expect((await finished(fallbackId)).status).toBe('SUCCESS');
+    const [fallback] = await services.store.db.selectFrom('tracks').selectAll().where('task_id', '=', fallbackId).execute();
+    expect(differingFrames(original.pcm.channels, (await masterOf(fallback!.id)).pcm.channels, keep)).toBeGreaterThan(44_100);
   });
 
   it('fails an undecodable source with code 400 and refunds it once', async () => {

@@ -1,0 +1,195 @@
+import { concat, decodeMp3, encodeMp3Frames, MP3_BITRATES } from './mp3.js';
+import { buildInfoFrame, DECODER_DELAY, type FrameHeader, LAME_ENCODER_DELAY, type Mp3Layout, mainDataBegin, readFrameHeader } from './mp3-frames.js';
+
+/**
+ * Replacing part of an MP3 without re-encoding the rest: the source's own frames are kept
+ * before and after the change, and only the frames in between are encoded anew. Outside two
+ * junction zones of about two frames each, the result then decodes to exactly what the source
+ * decodes to, and only a few seconds are encoded.
+ *
+ * Two things make frames hard to move in Layer III, and both are handled here:
+ * - The bit reservoir: a frame's main data may start up to 511 bytes before it, in the unused
+ *   tail of earlier frames (main_data_begin). At the first new frame, its borrowed bytes are
+ *   written into the tail of the last kept source frames, which is free exactly when the
+ *   dropped source frame borrowed at least as much. At the first kept frame after the change,
+ *   its borrowed bytes are written into the free tail of the last new frame, likewise. Junctions
+ *   are searched within a window until both fit.
+ * - Alignment: the encoder's input is offset so that new frame j decodes to the same samples as
+ *   the source frame it replaces (the encoder's delay of 576 plus the decoder's 529 against the
+ *   source's own delay). The MDCT overlap and the synthesis filter then blend the neighbours at
+ *   each junction, where both encode the same, unchanged audio: the difference is coding noise,
+ *   and it is gone one frame later.
+ *
+ * Only CBR MPEG-1 files of 192 kbps or more with a LAME-style tag (known delay) and frames back
+ * to back qualify; for anything else `spliceMp3Frames` returns null and the caller re-encodes the
+ * whole song.
+ */
+
+interface Frame {
+  at: number;
+  header: FrameHeader;
+  /** main_data_begin of this frame. */
+  borrows: number;
+}
+
+export interface FrameSpliceRequest {
+  source: Uint8Array;
+  layout: Mp3Layout;
+  /** The source, decoded. */
+  original: readonly Float32Array[];
+  /** The whole edited song at the source's rate and channel count: `original`, changed in [changedFrom, changedTo). */
+  edited: readonly Float32Array[];
+  changedFrom: number;
+  changedTo: number;
+  /** Samples beyond the change on either side within which the junctions must lie. */
+  window: number;
+}
+
+export interface FrameSplice {
+  mp3: Uint8Array;
+  /** Decoded samples before this one come from kept source frames only: equal to the source's. */
+  keptBefore: number;
+  /** Decoded samples from this one on are again equal to the source's. */
+  keptFrom: number;
+}
+
+/** Frames a new run starts before its first kept frame, so the encoder's analysis and reservoir have settled. */
+const WARM_UP_FRAMES = 4;
+
+function framesOf(bytes: Uint8Array, first: number, count: number, like: FrameHeader): Frame[] | null {
+  const frames: Frame[] = [];
+  let at = first;
+  for (let k = 0; k < count; k++) {
+    const header = readFrameHeader(bytes, at);
+    if (header?.version !== 1 || header.bitrateKbps !== like.bitrateKbps || header.sampleRate !== like.sampleRate || at + header.length > bytes.length) {
+      return null;
+    }
+    frames.push({ at, header, borrows: mainDataBegin(bytes, at, header) });
+    at += header.length;
+  }
+  return frames;
+}
+
+/** File offsets of the last `count` payload bytes before frame `before`'s payload, in order; null if the stream has fewer. */
+function reservoirBefore(frames: readonly Frame[], before: number, count: number): number[] | null {
+  const offsets: number[] = [];
+  for (let k = before - 1; k >= 0 && offsets.length < count; k--) {
+    const { at, header } = frames[k]!;
+    for (let p = at + header.length - 1; p >= at + header.sideInfoEnd && offsets.length < count; p--) offsets.push(p);
+  }
+  return offsets.length === count ? offsets.reverse() : null;
+}
+
+/** The source frames [0, a), new frames [ja, jb), source frames [b, n): where they cut, with what they exchange. */
+interface Cut {
+  a: number;
+  b: number;
+  ja: number;
+  jb: number;
+}
+
+function findCut(
+  source: readonly Frame[],
+  fresh: readonly Frame[],
+  base: number,
+  range: { aMin: number; aMax: number; bMin: number; bMax: number },
+): Cut | null {
+  let a = -1;
+  for (let k = range.aMax; k >= range.aMin; k--) {
+    const j = k - base;
+    const need = fresh[j]!.borrows;
+    if (j >= 1 && need <= source[k]!.borrows && reservoirBefore(source, k, need)) {
+      a = k;
+      break;
+    }
+  }
+  if (a < 0) return null;
+  for (let k = range.bMin; k <= range.bMax; k++) {
+    const j = k - base;
+    if (j < fresh.length && source[k]!.borrows <= fresh[j]!.borrows) return { a, b: k, ja: a - base, jb: j };
+  }
+  return null;
+}
+
+export async function spliceMp3Frames(request: FrameSpliceRequest): Promise<FrameSplice | null> {
+  const { source, layout, edited, changedFrom, changedTo, window } = request;
+  const { header } = layout;
+  const spf = header.samplesPerFrame;
+  const delay = layout.skip - DECODER_DELAY;
+  const bitrate = MP3_BITRATES.find((kbps) => kbps === header.bitrateKbps);
+  if (!bitrate || !layout.gapless || header.version !== 1 || edited.length !== header.channels || edited[0]!.length !== layout.samples) return null;
+  const frames = framesOf(source, layout.firstFrame, layout.frames, header);
+  if (!frames) return null;
+
+  // Source frame k decodes to samples [k·spf − skip, (k+1)·spf − skip) of the trimmed song.
+  // New frames must start a frame clear of the change and end a frame after it.
+  const frameAt = (sample: number) => (sample + layout.skip) / spf;
+  const range = {
+    aMin: Math.max(1, Math.ceil(frameAt(changedFrom - window))),
+    aMax: Math.floor(frameAt(changedFrom)) - 2,
+    bMin: Math.ceil(frameAt(changedTo)) + 2,
+    bMax: Math.min(frames.length - 1, Math.floor(frameAt(changedTo + window)) - 1),
+  };
+  if (range.aMin > range.aMax || range.bMin > range.bMax) return null;
+
+  // New frame j stands for source frame j + base: the encoder's input is the edited song from
+  // `offset`, so that its 576 + 529 samples of delay land on the source's grid.
+  const base = range.aMin - WARM_UP_FRAMES;
+  const offset = base * spf + LAME_ENCODER_DELAY + DECODER_DELAY - layout.skip;
+  const length = (range.bMax + 2 - base) * spf;
+  const input = edited.map((channel) => {
+    const out = new Float32Array(length);
+    const from = Math.max(0, offset);
+    const to = Math.min(channel.length, offset + length);
+    if (to > from) out.set(channel.subarray(from, to), from - offset);
+    return out;
+  });
+  const encoded = await encodeMp3Frames(input, header.sampleRate, bitrate);
+  const fresh = framesOf(encoded.audio, 0, encoded.offsets.length, header);
+  if (!fresh) return null;
+  const cut = findCut(frames, fresh, base, range);
+  if (!cut) return null;
+
+  const slice = (bytes: Uint8Array, list: readonly Frame[], from: number, to: number) =>
+    bytes.subarray(list[from]!.at, to < list.length ? list[to]!.at : list[to - 1]!.at + list[to - 1]!.header.length);
+  const audio = concat([slice(source, frames, 0, cut.a), slice(encoded.audio, fresh, cut.ja, cut.jb), slice(source, frames, cut.b, frames.length)]);
+  const out = framesOf(audio, 0, frames.length, header);
+  if (!out) return null;
+
+  // The first new frame's borrowed bytes go into the free tail of the kept frames before it...
+  const lent = reservoirBefore(fresh, cut.ja, fresh[cut.ja]!.borrows);
+  const into = reservoirBefore(out, cut.a, fresh[cut.ja]!.borrows);
+  // ...and the first kept frame after the change gets its borrowed bytes back in the new frames' free tail.
+  const back = reservoirBefore(frames, cut.b, frames[cut.b]!.borrows);
+  const resumed = cut.a + (cut.jb - cut.ja);
+  const backInto = reservoirBefore(out, resumed, frames[cut.b]!.borrows);
+  // (A run of new frames shorter than the borrowed bytes would hand them into kept frames: refused.)
+  if (!lent || !into || !back || !backInto || backInto[0]! < out[cut.a]!.at) return null;
+  lent.forEach((from, i) => {
+    audio[into[i]!] = encoded.audio[from]!;
+  });
+  back.forEach((from, i) => {
+    audio[backInto[i]!] = source[from]!;
+  });
+
+  const padding = frames.length * spf - delay - layout.samples;
+  if (padding < 0 || padding > 4095 || delay < 0 || delay > 4095) return null;
+  const info = buildInfoFrame(audio, out[0]!.header, frames.length, delay, padding);
+  const result = { mp3: concat([info, audio]), keptBefore: cut.a * spf - layout.skip, keptFrom: (resumed + 1) * spf - layout.skip };
+  // Checked, not trusted: the splice must decode to the source's very samples outside the junctions.
+  return (await decodesAsPromised(result, request.original)) ? result : null;
+}
+
+async function decodesAsPromised(splice: FrameSplice, original: readonly Float32Array[]): Promise<boolean> {
+  const decoded = await decodeMp3(splice.mp3);
+  return (
+    decoded.channels.length === original.length &&
+    decoded.channels.every((channel, c) => {
+      const expected = original[c]!;
+      if (channel.length !== expected.length) return false;
+      for (let i = 0; i < splice.keptBefore; i++) if (channel[i] !== expected[i]) return false;
+      for (let i = Math.max(0, splice.keptFrom); i < channel.length; i++) if (channel[i] !== expected[i]) return false;
+      return true;
+    })
+  );
+}
