@@ -30,6 +30,5 @@ export { type AudioFormat, type AudioProbe, probeAudio } from './probe.js';
 export { resample } from './resample.js';
 export { applyGain, type LoudnessMatch, loudnessMatchGain, peak, planSeams, rms, type Seams, splice } from './splice.js';
 export { chooseStyle, STYLES, type Style } from './style.js';
-export { type FitRequest, type FittedSection, renderFittedSection } from './fit.js';
 export { type RenderWindow, renderSong, renderWindow } from './synth.js';
 export { decodeWav, encodeWav, readWavLayout, type WavEncoding, type WavOptions } from './wav.js';
