@@ -27,6 +27,12 @@ export interface Store {
   transaction<T>(fn: (runner: Runner) => Promise<T>): Promise<T>;
   /** Like `transaction` without one: each statement commits on its own (on SQLite, still straight to better-sqlite3). */
   session<T>(fn: (runner: Runner) => Promise<T>): Promise<T>;
+  /**
+   * Single statements that read committed data, for the hot read paths
+   * (authentication, mode-1 sources). On SQLite a second, read-only connection
+   * serves them straight away, never queued behind the write connection.
+   */
+  reader: Runner;
   close(): Promise<void>;
 }
 
@@ -87,6 +93,11 @@ function openSqlite(file: string): Store {
   const cached = new Proxy(sqlite, { get: (target, property) => (property === 'prepare' ? prepare : Reflect.get(target, property, target)) });
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
   const runner = sqliteRunner(prepare);
+  // WAL lets this connection read the last commit while the other one writes. Statements
+  // run synchronously and each is its own read transaction, so nothing can interleave.
+  const readOnly = new SqliteDatabase(file, { readonly: true });
+  readOnly.pragma('busy_timeout = 10000');
+  const reader = sqliteRunner(statementCache(readOnly));
   const [begin, commit, rollback] = ['begin immediate', 'commit', 'rollback'].map((sql) => CompiledQuery.raw(sql)) as [CompiledQuery, CompiledQuery, CompiledQuery];
   return {
     db,
@@ -106,7 +117,11 @@ function openSqlite(file: string): Store {
         }
       }),
     session: (fn) => db.connection().execute(() => fn(runner)),
-    close: () => db.destroy(),
+    reader,
+    close: async () => {
+      readOnly.close();
+      await db.destroy();
+    },
   };
 }
 
@@ -121,6 +136,7 @@ function openPostgres(url: string, poolSize: number): Store {
     describe: safe.toString(),
     transaction: (fn) => db.transaction().execute((tx) => fn(kyselyRunner(tx, 'postgres'))),
     session: (fn) => fn(kyselyRunner(db, 'postgres')),
+    reader: kyselyRunner(db, 'postgres'),
     close: () => db.destroy(),
   };
 }

@@ -4,7 +4,7 @@ import { tokenFromOwnUrl } from '../files/index.js';
 import { newFileToken } from '../ids.js';
 import { download, type OutboundClient, OutboundError } from '../outbound/index.js';
 import type { BlobStore } from '../storage/index.js';
-import { asRunner, type Db, prepare } from '../store/index.js';
+import { type Db, prepare, type Runner } from '../store/index.js';
 import type { ReplaceSource } from './validate.js';
 
 /** Where a replace-section task's source audio lives, and how long it is. */
@@ -19,6 +19,8 @@ export interface ResolvedSource {
 
 export interface SourceContext {
   db: Db;
+  /** The store's reader (committed data, never queued behind writes). */
+  reader: Runner;
   blobs: BlobStore;
   publicUrl: string;
   outbound: OutboundClient;
@@ -44,26 +46,25 @@ interface TrackFacts {
  * What mode 1 looks up never changes once found: a task that succeeded stays
  * SUCCESS and keeps its owner, a track keeps its file, and the file's expiry is
  * fixed (checked on every use below). So found tracks are remembered, per
- * database, up to a bound, sparing two queries on the path of every edit.
+ * store, up to a bound, sparing two queries on the path of every edit.
  */
-const knownTracks = new WeakMap<Db, Map<string, TrackFacts>>();
+const knownTracks = new WeakMap<Runner, Map<string, TrackFacts>>();
 const KNOWN_TRACKS_MAX = 10_000;
 
-async function lookUpTrack(db: Db, accountId: string, taskId: string, audioId: string): Promise<TrackFacts> {
+async function lookUpTrack(reader: Runner, accountId: string, taskId: string, audioId: string): Promise<TrackFacts> {
   const key = `${accountId} ${taskId} ${audioId}`;
-  let known = knownTracks.get(db);
+  let known = knownTracks.get(reader);
   const hit = known?.get(key);
   if (hit) return hit;
-  const runner = asRunner(db);
-  const parent = (await parentStatus.execute<{ status: string }>(runner, { taskId, accountId })).rows[0];
+  const parent = (await parentStatus.execute<{ status: string }>(reader, { taskId, accountId })).rows[0];
   if (!parent) throw invalid('taskId', `no task ${taskId} for this account`);
   if (parent.status !== 'SUCCESS') throw invalid('taskId', `task ${taskId} has not succeeded (status ${parent.status})`);
-  const track = (await trackSource.execute<{ duration: number; title: string; blob_key: string; expires_at: number }>(runner, { taskId, audioId })).rows[0];
+  const track = (await trackSource.execute<{ duration: number; title: string; blob_key: string; expires_at: number }>(reader, { taskId, audioId })).rows[0];
   if (!track) throw invalid('audioId', `is not a track of task ${taskId}`);
   const facts = { blobKey: track.blob_key, name: `${track.title}.mp3`, durationS: track.duration, expiresAt: Number(track.expires_at) };
   if (!known) {
     known = new Map();
-    knownTracks.set(db, known);
+    knownTracks.set(reader, known);
   }
   if (known.size >= KNOWN_TRACKS_MAX) known.delete(known.keys().next().value as string);
   known.set(key, facts);
@@ -72,7 +73,7 @@ async function lookUpTrack(db: Db, accountId: string, taskId: string, audioId: s
 
 /** Mode 1 (SPEC §2): a track of one of the caller's own finished tasks. */
 async function fromTrack(context: SourceContext, accountId: string, taskId: string, audioId: string): Promise<ResolvedSource> {
-  const track = await lookUpTrack(context.db, accountId, taskId, audioId);
+  const track = await lookUpTrack(context.reader, accountId, taskId, audioId);
   if (track.expiresAt <= Date.now()) throw invalid('audioId', 'the track has expired and was deleted');
   return { blobKey: track.blobKey, name: track.name, durationS: track.durationS, parentMusicId: audioId, fetched: null };
 }
