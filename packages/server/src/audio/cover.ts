@@ -1,4 +1,3 @@
-import sharp from 'sharp';
 import { SIMPLEX_BASELINE, SIMPLEX_CAP_HEIGHT, SIMPLEX_GLYPHS } from './hershey-simplex.js';
 import { hashString, mulberry32 } from './prng.js';
 
@@ -223,6 +222,8 @@ export function coverSvg(input: CoverInput): string {
 
 /** A JPEG cover (512×512 unless `size` says otherwise). */
 export async function renderCover(input: CoverInput): Promise<Uint8Array> {
+  // Loaded on first use: libvips adds about 25 MB to a process, and only the render threads draw covers.
+  const { default: sharp } = await import('sharp');
   const jpeg = await sharp(Buffer.from(coverSvg(input)))
     .jpeg({ quality: 86 })
     .toBuffer();
