@@ -163,7 +163,10 @@ describe('rendering', () => {
   it('plays calm words softer and sparser than intense ones', () => {
     const calm = planArrangement({ seed: 'e', texts: ['calm pop'], form: 'song', durationS: 60 });
     const intense = planArrangement({ seed: 'e', texts: ['intense pop'], form: 'song', durationS: 60 });
-    calm.sections.forEach((s, i) => expect(s.energy).toBeLessThan(intense.sections[i]!.energy));
+    for (const name of ['intro', 'verse', 'chorus', 'bridge', 'outro']) {
+      const energyOf = (plan: typeof calm) => plan.sections.find((s) => s.name === name)!.energy;
+      expect(energyOf(calm), name).toBeLessThan(energyOf(intense));
+    }
     expect(calm.bpm).toBeLessThan(intense.bpm);
   });
 });
