@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { Chord, Progression } from 'tonal';
 import { describe, expect, it } from 'vitest';
 import { GENRES } from '../../src/audio/genres.js';
-import { ENERGY_WORDS } from '../../src/audio/instruments.js';
+import { ENERGY_WORDS, INSTRUMENTS } from '../../src/audio/instruments.js';
 import { chooseStyle, energyLabel, type StyleChoice } from '../../src/audio/style.js';
 
 const voices = (choice: StyleChoice) => choice.style.harmony.map((part) => part.voice);
@@ -232,5 +235,18 @@ describe('any words', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('docs/styles.md', () => {
+  const doc = readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../docs/styles.md'), 'utf8');
+
+  it('lists every genre with its tempo range, every instrument and every energy word of the tables', () => {
+    for (const genre of GENRES) expect(doc, genre.name).toContain(`| ${genre.name} | `);
+    for (const genre of GENRES) expect(doc, genre.name).toContain(`| ${genre.tempo[0]}–${genre.tempo[1]} |`);
+    for (const instrument of INSTRUMENTS) expect(doc, instrument.name).toContain(`| ${instrument.name} | ${instrument.words.join(', ')} |`);
+    for (const [word, value] of ENERGY_WORDS) expect(doc, word).toContain(`${word} (${value})`);
+    expect(doc).toContain('not a neural model');
+    expect(doc).toContain('does not sing');
   });
 });
