@@ -3,14 +3,12 @@ import {
   type Comp,
   DEFAULT_DRUMS,
   DEFAULT_GENRE,
-  type DrumPattern,
   GENRES,
   type Genre,
   type HarmonyPart,
   type HarmonyVoice,
   type LeadVoice,
   type Mode,
-  type Progressions,
 } from './genres.js';
 import { ENERGY_WORDS, INSTRUMENTS, type Instrument, MAJOR_WORDS, MINOR_WORDS, NEGATION_STOPS, NEGATORS, TRAIT_WORDS } from './instruments.js';
 import { consume, find, normalise, splitNegations } from './words.js';
@@ -26,19 +24,7 @@ export type { BassVoice, Comp, DrumPattern, HarmonyPart, HarmonyVoice, LeadVoice
 export { GENRES } from './genres.js';
 
 /** The arrangement the synthesiser plays: a genre after the instrument, energy and negative words changed it. */
-export interface Style {
-  /** The genre it came from. */
-  name: string;
-  tempo: readonly [number, number];
-  modes: readonly Mode[];
-  /** At least one part; the first plays in every section, the others join in louder sections. */
-  harmony: readonly HarmonyPart[];
-  bass: BassVoice | null;
-  bassNotesPerBar: 1 | 2 | 4 | 8;
-  lead: LeadVoice | null;
-  drums: DrumPattern | null;
-  swing: number;
-  progressions: Progressions;
+export interface Style extends Omit<Genre, 'words' | 'intensity'> {
   /** Section energy from which the bass and the lead play (lower when the words asked for them). */
   bassFrom: number;
   leadFrom: number;
@@ -116,21 +102,8 @@ const clamp01 = (x: number) => Math.min(1, Math.max(0, x));
 /** Every genre as an arrangement style, before any word changes it. */
 export const STYLES: readonly Style[] = GENRES.map((genre) => styleOf(genre));
 
-function styleOf(genre: Genre): Style {
-  return {
-    name: genre.name,
-    tempo: genre.tempo,
-    modes: genre.modes,
-    harmony: genre.harmony,
-    bass: genre.bass,
-    bassNotesPerBar: genre.bassNotesPerBar,
-    lead: genre.lead,
-    drums: genre.drums,
-    swing: genre.swing,
-    progressions: genre.progressions,
-    bassFrom: BASS_FROM,
-    leadFrom: LEAD_FROM,
-  };
+function styleOf({ words: _words, intensity: _intensity, ...arrangement }: Genre): Style {
+  return { ...arrangement, bassFrom: BASS_FROM, leadFrom: LEAD_FROM };
 }
 
 /** The words of all texts, each with its weight: the tags (first) count double. */

@@ -158,13 +158,9 @@ export const power: Voice = (out, sampleRate, note) => {
   shape(out, sampleRate, note.gateS, 0.002, TAIL_S.power);
 };
 
-/** Karplus-Strong string: a burst of seeded noise circulating in a damped delay line. */
-export const pluck: Voice = (out, sampleRate, note, random) => {
-  const period = Math.max(2, Math.round(sampleRate / note.freq));
-  const line = new Float32Array(period);
-  for (let i = 0; i < period; i++) line[i] = random() * 2 - 1;
-  // Brighter and longer with velocity; the 0.5·(a+b) average is the string's damping.
-  const damping = 0.994 + 0.004 * note.velocity;
+/** Karplus-Strong: the excitation in `line` circulates through a damped two-point average into `out`. */
+function ringString(out: Float32Array, line: Float32Array, damping: number): void {
+  const period = line.length;
   let previous = 0;
   for (let i = 0; i < out.length; i++) {
     const k = i % period;
@@ -173,6 +169,15 @@ export const pluck: Voice = (out, sampleRate, note, random) => {
     line[k] = damping * 0.5 * (current + previous);
     previous = current;
   }
+}
+
+/** Karplus-Strong string: a burst of seeded noise circulating in a damped delay line. */
+export const pluck: Voice = (out, sampleRate, note, random) => {
+  const period = Math.max(2, Math.round(sampleRate / note.freq));
+  const line = new Float32Array(period);
+  for (let i = 0; i < period; i++) line[i] = random() * 2 - 1;
+  // Brighter and longer with velocity; the 0.5·(a+b) average is the string's damping.
+  ringString(out, line, 0.994 + 0.004 * note.velocity);
   shape(out, sampleRate, note.gateS, 0.001, TAIL_S.pluck);
 };
 
@@ -332,15 +337,8 @@ export const guitar: Voice = (out, sampleRate, note, random) => {
     line[i] = 0.7 * (noise - 0.5 * last); // a pick near the bridge: the burst is tilted towards the highs
     last = noise;
   }
-  const damping = 0.997 + 0.002 * note.velocity;
-  let previous = 0;
-  for (let i = 0; i < out.length; i++) {
-    const k = i % period;
-    const current = line[k]!;
-    out[i] = Math.tanh(1.6 * current) * 0.7;
-    line[k] = damping * 0.5 * (current + previous);
-    previous = current;
-  }
+  ringString(out, line, 0.997 + 0.002 * note.velocity);
+  for (let i = 0; i < out.length; i++) out[i] = Math.tanh(1.6 * out[i]!) * 0.7;
   shape(out, sampleRate, note.gateS, 0.001, TAIL_S.guitar);
 };
 
