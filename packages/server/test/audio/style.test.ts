@@ -66,7 +66,7 @@ describe('genre words', () => {
   });
 
   it('matches whole words only, weighs the tags double and lets the first mention win a tie', () => {
-    expect(chooseStyle(['therapy session']).genre).toBe('pop'); // "rap" inside a word is not rap
+    expect(chooseStyle(['therapy music']).genre).toBe('pop'); // "rap" inside a word is not rap
     expect(chooseStyle(['emotional']).genre).toBe('pop'); // nor is "emo"
     expect(chooseStyle(['rock', 'jazz']).genre).toBe('rock');
     expect(chooseStyle(['', 'jazz, rock']).genre).toBe('jazz');
