@@ -1,8 +1,29 @@
 import { Chord, Note, Scale } from 'tonal';
-import { type Arrangement, barAt, barSeconds } from './arrangement.js';
+import { type Arrangement, barAt, barSeconds, type Section } from './arrangement.js';
 import { randomFor } from './prng.js';
-import type { ChordVoice, Comp, LeadVoice } from './style.js';
-import { bass, bell, type DrumKit, drumKit, epiano, organ, pad, pluck, power, saw, TAIL_S, type Voice } from './voices.js';
+import type { BassVoice, Comp, HarmonyPart, HarmonyVoice, LeadVoice } from './style.js';
+import {
+  bass,
+  bell,
+  brass,
+  type DrumKit,
+  drumKit,
+  epiano,
+  flute,
+  guitar,
+  organ,
+  pad,
+  piano,
+  pluck,
+  power,
+  saw,
+  strings,
+  sub,
+  synth,
+  TAIL_S,
+  upright,
+  type Voice,
+} from './voices.js';
 
 /**
  * Renders an arrangement to PCM. Every bar's notes come from a generator
@@ -31,26 +52,46 @@ interface DrumHit {
   pan: number;
 }
 
-/** Each voice with the release tail it needs after the gate. */
+/** Each voice with the release tail it needs after the gate and its level in the mix. */
 interface Instrument {
   voice: Voice;
   tailS: number;
+  gain: number;
 }
 
-const CHORD_INSTRUMENTS: Record<ChordVoice, Instrument> = {
-  epiano: { voice: epiano, tailS: TAIL_S.epiano },
-  organ: { voice: organ, tailS: TAIL_S.organ },
-  pad: { voice: pad, tailS: TAIL_S.pad },
-  power: { voice: power, tailS: TAIL_S.power },
-  pluck: { voice: pluck, tailS: TAIL_S.pluck },
+const HARMONY_INSTRUMENTS: Record<HarmonyVoice, Instrument> = {
+  epiano: { voice: epiano, tailS: TAIL_S.epiano, gain: 0.16 },
+  organ: { voice: organ, tailS: TAIL_S.organ, gain: 0.14 },
+  pad: { voice: pad, tailS: TAIL_S.pad, gain: 0.22 },
+  power: { voice: power, tailS: TAIL_S.power, gain: 0.16 },
+  pluck: { voice: pluck, tailS: TAIL_S.pluck, gain: 0.16 },
+  piano: { voice: piano, tailS: TAIL_S.piano, gain: 0.2 },
+  strings: { voice: strings, tailS: TAIL_S.strings, gain: 0.2 },
+  guitar: { voice: guitar, tailS: TAIL_S.guitar, gain: 0.15 },
+  brass: { voice: brass, tailS: TAIL_S.brass, gain: 0.12 },
+  synth: { voice: synth, tailS: TAIL_S.synth, gain: 0.12 },
 };
-const LEAD_INSTRUMENTS: Record<LeadVoice, Instrument | null> = {
-  bell: { voice: bell, tailS: TAIL_S.bell },
-  saw: { voice: saw, tailS: TAIL_S.saw },
-  pluck: { voice: pluck, tailS: TAIL_S.pluck },
-  epiano: { voice: epiano, tailS: TAIL_S.epiano },
-  none: null,
+const LEAD_INSTRUMENTS: Record<LeadVoice, Instrument & { low: number }> = {
+  bell: { voice: bell, tailS: TAIL_S.bell, gain: 0.14, low: 67 },
+  saw: { voice: saw, tailS: TAIL_S.saw, gain: 0.14, low: 67 },
+  pluck: { voice: pluck, tailS: TAIL_S.pluck, gain: 0.14, low: 67 },
+  epiano: { voice: epiano, tailS: TAIL_S.epiano, gain: 0.14, low: 67 },
+  piano: { voice: piano, tailS: TAIL_S.piano, gain: 0.16, low: 67 },
+  flute: { voice: flute, tailS: TAIL_S.flute, gain: 0.13, low: 67 },
+  brass: { voice: brass, tailS: TAIL_S.brass, gain: 0.13, low: 60 },
+  guitar: { voice: power, tailS: TAIL_S.power, gain: 0.12, low: 60 },
 };
+const BASS_INSTRUMENTS: Record<BassVoice, Instrument> = {
+  round: { voice: bass('round'), tailS: TAIL_S.bass, gain: 0.32 },
+  synth: { voice: bass('synth'), tailS: TAIL_S.bass, gain: 0.32 },
+  picked: { voice: bass('picked'), tailS: TAIL_S.bass, gain: 0.32 },
+  upright: { voice: upright, tailS: TAIL_S.upright, gain: 0.34 },
+  sub: { voice: sub, tailS: TAIL_S.sub, gain: 0.34 },
+};
+/** Intensity from which the hats fill their gaps with soft 16ths. */
+const BUSY_HATS_FROM = 0.8;
+/** Section energy from which the second and later harmony parts join in. */
+const EXTRA_HARMONY_FROM = 0.75;
 const hz = (midi: number) => 440 * 2 ** ((midi - 69) / 12);
 
 /** Chord tones placed in one octave window, lowest first (a compact, guitar/keys-like voicing). */
@@ -71,8 +112,10 @@ function rootOf(symbol: string, low: number): number {
   return low + (((((Number.isFinite(chroma) ? chroma : 0) - low) % 12) + 12) % 12);
 }
 
+type Rhythm = readonly (readonly [number, number])[];
+
 /** How the chord instrument plays one bar, as (step, length) pairs; which tones sound is decided by the caller. */
-const COMP_RHYTHM: Record<Comp, readonly (readonly [number, number])[]> = {
+const COMP_RHYTHM: Record<Comp, Rhythm> = {
   sustain: [[0, 16]],
   stabs: [
     [0, 5],
@@ -88,28 +131,73 @@ const COMP_RHYTHM: Record<Comp, readonly (readonly [number, number])[]> = {
     [12, 4],
   ],
   chug: [0, 2, 4, 6, 8, 10, 12, 14].map((s) => [s, 1.5] as const),
+  funk: [0, 3, 6, 7, 10, 12, 14].map((s) => [s, 1] as const),
+  skank: [2, 6, 10, 14].map((s) => [s, 1.5] as const),
+  bossa: [
+    [0, 3],
+    [3, 3],
+    [6, 4],
+    [10, 3],
+    [13, 3],
+  ],
 };
+/** A bridge plays percussive parts in half notes: the song opens up before the last chorus. */
+const BRIDGE_RHYTHM: Rhythm = [
+  [0, 8],
+  [8, 8],
+];
+const LAST_BAR_RHYTHM: Rhythm = [[0, 16]];
 
-function chordEvents(arrangement: Arrangement, symbol: string, energy: number): NoteEvent[] {
-  const { style } = arrangement;
-  const { voice, tailS } = CHORD_INSTRUMENTS[style.chords];
-  const tones = style.chords === 'power' ? [rootOf(symbol, 40), rootOf(symbol, 40) + 7, rootOf(symbol, 40) + 12] : voicing(symbol, 55);
+/** Calm music plays fewer hits: only those on the beat, each held to the next. */
+function thinned(rhythm: Rhythm): Rhythm {
+  const kept = rhythm.filter(([step]) => step % 4 === 0);
+  if (kept.length === 0) return [[rhythm[0]![0], 16 - rhythm[0]![0]]];
+  return kept.map(([step], i) => [step, (kept[i + 1]?.[0] ?? 16) - step] as const);
+}
+
+interface BarContext {
+  section: Section;
+  barInSection: number;
+  /** The piece's last planned bar (the outro's final chord rings). */
+  final: boolean;
+}
+
+function rhythmOf(arrangement: Arrangement, part: HarmonyPart, bar: BarContext): Rhythm {
+  if (bar.final) return LAST_BAR_RHYTHM;
+  if (part.comp === 'sustain') return COMP_RHYTHM.sustain;
+  if (bar.section.name === 'bridge') return BRIDGE_RHYTHM;
+  const rhythm = COMP_RHYTHM[part.comp];
+  return arrangement.intensity < 0.3 && part.comp !== 'arpeggio' ? thinned(rhythm) : rhythm;
+}
+
+function chordEvents(arrangement: Arrangement, part: HarmonyPart, index: number, symbol: string, bar: BarContext): NoteEvent[] {
+  const { energy } = bar.section;
+  const { voice, tailS, gain: level } = HARMONY_INSTRUMENTS[part.voice];
+  const tones = part.voice === 'power' ? [rootOf(symbol, 40), rootOf(symbol, 40) + 7, rootOf(symbol, 40) + 12] : voicing(symbol, index === 0 ? 55 : 60);
   const events: NoteEvent[] = [];
-  const velocity = 0.45 + 0.45 * energy;
-  const gain = (style.chords === 'pad' ? 0.22 : 0.16) / Math.sqrt(tones.length / 3);
-  COMP_RHYTHM[style.comp].forEach(([step, steps], hit) => {
-    if (style.comp === 'arpeggio') {
+  const dynamics = 1 + 0.4 * arrangement.lift;
+  const velocity = Math.min(1, (0.45 + 0.45 * energy) * dynamics);
+  // Later parts sit behind the first, on the other side of the stereo field.
+  const gain = (level * (index === 0 ? 1 : 0.7)) / Math.sqrt(tones.length / 3);
+  const side = index === 0 ? 0 : index % 2 ? 0.35 : -0.35;
+  const rhythm = rhythmOf(arrangement, part, bar);
+  const arpeggio = part.comp === 'arpeggio' && !bar.final;
+  rhythm.forEach(([step, steps], hit) => {
+    if (arpeggio) {
       // Broken chord: up through the voicing and an octave above.
       const ladder = [...tones, ...tones.map((t) => t + 12)];
       const midi = ladder[hit % ladder.length]!;
-      events.push({ voice, tailS, step, steps, midi, velocity, gain: gain * 1.3, pan: hit % 2 ? 0.25 : -0.25 });
+      events.push({ voice, tailS, step, steps, midi, velocity, gain: gain * 1.3, pan: side + (hit % 2 ? 0.25 : -0.25) });
       return;
     }
     const accent = step === 0 ? 1 : 0.8;
+    // Palm-muted 8ths lean on the beat: the off-beats are played quieter, so the pulse stays on the beat.
+    const level = part.comp === 'chug' && step % 4 !== 0 ? 0.6 : 1;
     tones.forEach((midi, i) => {
       // A strum reaches the strings a few milliseconds apart (here, a fraction of a step).
-      const spread = style.comp === 'strum' ? i * 0.06 : 0;
-      events.push({ voice, tailS, step: step + spread, steps, midi, velocity: velocity * accent, gain, pan: (i / Math.max(1, tones.length - 1) - 0.5) * 0.6 });
+      const spread = part.comp === 'strum' ? i * 0.06 : 0;
+      const pan = side + (i / Math.max(1, tones.length - 1) - 0.5) * 0.6;
+      events.push({ voice, tailS, step: step + spread, steps, midi, velocity: velocity * accent, gain: gain * level, pan });
     });
   });
   return events;
@@ -117,31 +205,38 @@ function chordEvents(arrangement: Arrangement, symbol: string, energy: number): 
 
 function bassEvents(arrangement: Arrangement, symbol: string, energy: number): NoteEvent[] {
   const { style } = arrangement;
+  if (!style.bass || energy < style.bassFrom) return [];
   const root = rootOf(symbol, 33);
-  const per = energy < 0.7 ? Math.max(1, style.bassNotesPerBar / 2) : style.bassNotesPerBar;
+  const full = energy >= 0.7 || arrangement.lift >= 0.2;
+  const per = full ? style.bassNotesPerBar : Math.max(1, style.bassNotesPerBar / 2);
   const length = 16 / per;
-  const voice = bass(style.bass);
+  const { voice, tailS, gain } = BASS_INSTRUMENTS[style.bass];
+  // An upright walks through the chord tones; the others hold the root with fifths and octaves in between.
+  const walk = style.bass === 'upright' ? voicing(symbol, root) : null;
   return Array.from({ length: per }, (_, i) => {
-    // Root on the strong beats, the fifth or the octave in between.
-    const midi = i === 0 || per <= 2 ? root : i % 4 === 2 ? root + 7 : i % 2 === 1 && per === 8 ? root + 12 : root;
-    return { voice, tailS: TAIL_S.bass, step: i * length, steps: length * 0.9, midi, velocity: 0.8, gain: 0.32, pan: 0 };
+    const midi =
+      walk && per >= 4 ? (walk[i % walk.length] ?? root) : i === 0 || per <= 2 ? root : i % 4 === 2 ? root + 7 : i % 2 === 1 && per === 8 ? root + 12 : root;
+    // Eighth-note lines are lighter off the beat, like a picking hand.
+    const offBeat = per === 8 && i % 2 === 1;
+    return { voice, tailS, step: i * length, steps: length * 0.9, midi, velocity: 0.8, gain: offBeat ? gain * 0.75 : gain, pan: 0 };
   });
 }
 
 /** A one-bar phrase on the pentatonic scale; the same bar of a repeated section gets the same phrase. */
 function leadEvents(arrangement: Arrangement, symbol: string, sectionName: string, barInSection: number): NoteEvent[] {
-  const lead = LEAD_INSTRUMENTS[arrangement.style.lead];
-  if (!lead) return [];
-  const { voice, tailS } = lead;
+  if (!arrangement.style.lead) return [];
+  const { voice, tailS, gain, low } = LEAD_INSTRUMENTS[arrangement.style.lead];
   const random = randomFor(arrangement.seed, 'lead', sectionName, barInSection % 4);
   const scale = Scale.get(`${arrangement.tonic} ${arrangement.mode} pentatonic`).notes.map((n) => Note.chroma(n));
   const pitches: number[] = [];
-  for (let midi = 67; midi <= 86; midi++) if (scale.includes(midi % 12)) pitches.push(midi);
+  for (let midi = low; midi <= low + 19; midi++) if (scale.includes(midi % 12)) pitches.push(midi);
   const chordTones = new Set(voicing(symbol, 0).map((m) => m % 12));
   const events: NoteEvent[] = [];
+  // Calm pieces leave more space in the melody; intense ones fill it.
+  const rest = 0.15 * (0.5 - arrangement.intensity);
   let index = Math.floor(random() * pitches.length);
   for (let step = 0; step < 16; step += 2) {
-    if (random() < (step % 4 === 0 ? 0.35 : 0.55)) continue; // rests make it a phrase, not a scale run
+    if (random() < (step % 4 === 0 ? 0.35 : 0.55) + rest) continue; // rests make it a phrase, not a scale run
     index = Math.max(0, Math.min(pitches.length - 1, index + Math.floor(random() * 5) - 2));
     let midi = pitches[index]!;
     // On the beat, lean towards a chord tone so the line agrees with the harmony.
@@ -150,14 +245,17 @@ function leadEvents(arrangement: Arrangement, symbol: string, sectionName: strin
       if (nearby !== undefined) midi = nearby;
     }
     const steps = random() < 0.3 ? 4 : 2;
-    events.push({ voice, tailS, step, steps, midi, velocity: 0.7, gain: 0.14, pan: 0.15 });
+    events.push({ voice, tailS, step, steps, midi, velocity: 0.7, gain, pan: 0.15 });
   }
   return events;
 }
 
-function drumHits(arrangement: Arrangement, energy: number): DrumHit[] {
+function drumHits(arrangement: Arrangement, section: Section): DrumHit[] {
   const pattern = arrangement.style.drums;
+  const { energy } = section;
   if (!pattern || energy < 0.4) return [];
+  const { intensity } = arrangement;
+  const dynamics = 1 + 0.6 * arrangement.lift;
   const hits: DrumHit[] = [];
   const add = (line: string, sample: keyof DrumKit, gain: number, pan: number) => {
     for (let step = 0; step < 16; step++) {
@@ -167,10 +265,15 @@ function drumHits(arrangement: Arrangement, energy: number): DrumHit[] {
     }
   };
   // Intros and outros keep only the hats; the full kit comes in with the verse.
-  add(pattern.hat, 'hat', 0.5 * energy, 0.3);
+  add(pattern.hat, 'hat', 0.5 * energy * dynamics, 0.3);
+  // Intense music fills the hats' gaps with soft 16ths.
+  if (intensity >= BUSY_HATS_FROM) {
+    for (let step = 1; step < 16; step += 2) if (pattern.hat[step] === '.') hits.push({ sample: 'hat', step, gain: 0.18 * energy * dynamics, pan: 0.3 });
+  }
   if (energy >= 0.6) {
-    add(pattern.kick, 'kick', 0.85, 0);
-    add(pattern.snare, 'snare', 0.55 * energy, -0.05);
+    add(pattern.kick, 'kick', 0.85 * Math.min(1, dynamics), 0);
+    add(pattern.snare, 'snare', 0.55 * energy * dynamics, -0.05);
+    if (pattern.perc) add(pattern.perc, 'perc', 0.35 * dynamics, -0.3);
   }
   return hits;
 }
@@ -236,13 +339,16 @@ function mix(arrangement: Arrangement, window: RenderWindow): [Float32Array, Flo
     return Math.round((bar * barS + swung * stepS) * sampleRate) - startFrame;
   };
   let scratch = new Float32Array(Math.ceil((barS + 2) * sampleRate));
+  const plannedBars = arrangement.sections.reduce((n, section) => n + section.bars, 0);
   for (let bar = firstBar; bar <= lastBar; bar++) {
     const { section, barInSection } = barAt(arrangement, bar);
     const symbol = section.chords[barInSection % section.chords.length]!;
+    const context: BarContext = { section, barInSection, final: !arrangement.loop && section.name === 'outro' && bar === plannedBars - 1 };
+    const harmony = arrangement.style.harmony.filter((_, index) => index === 0 || section.energy >= EXTRA_HARMONY_FROM);
     const events = [
-      ...chordEvents(arrangement, symbol, section.energy),
-      ...(section.energy >= 0.5 ? bassEvents(arrangement, symbol, section.energy) : []),
-      ...(section.energy >= 0.9 ? leadEvents(arrangement, symbol, section.name, barInSection) : []),
+      ...harmony.flatMap((part, index) => chordEvents(arrangement, part, index, symbol, context)),
+      ...bassEvents(arrangement, symbol, section.energy),
+      ...(section.energy >= arrangement.style.leadFrom && !context.final ? leadEvents(arrangement, symbol, section.name, barInSection) : []),
     ];
     events.forEach((event, n) => {
       const offset = at(bar, event.step);
@@ -255,7 +361,7 @@ function mix(arrangement: Arrangement, window: RenderWindow): [Float32Array, Flo
       event.voice(out, sampleRate, { freq: hz(event.midi), gateS, velocity: event.velocity }, randomFor(arrangement.seed, 'note', bar, n));
       addNote(left, right, out, offset, samples, event.gain, event.pan);
     });
-    for (const hit of drumHits(arrangement, section.energy)) {
+    for (const hit of context.final ? [] : drumHits(arrangement, section)) {
       const sample = kit[hit.sample];
       addNote(left, right, sample, at(bar, hit.step), sample.length, hit.gain, hit.pan);
     }

@@ -67,7 +67,24 @@ function shape(out: Float32Array, sampleRate: number, gateS: number, attackS: nu
 }
 
 /** Release tail each voice needs after the gate, in seconds (renderers size `out` with it). */
-export const TAIL_S = { epiano: 0.4, organ: 0.12, pad: 0.8, power: 0.08, pluck: 0.5, bell: 1.2, saw: 0.15, bass: 0.12 } as const;
+export const TAIL_S = {
+  epiano: 0.4,
+  organ: 0.12,
+  pad: 0.8,
+  power: 0.08,
+  pluck: 0.5,
+  bell: 1.2,
+  saw: 0.15,
+  bass: 0.12,
+  piano: 0.35,
+  strings: 0.45,
+  brass: 0.12,
+  flute: 0.15,
+  synth: 0.2,
+  guitar: 0.4,
+  upright: 0.15,
+  sub: 0.3,
+} as const;
 
 /** FM electric piano: a decaying modulation index gives the bright attack and mellow body of a tine piano. */
 export const epiano: Voice = (out, sampleRate, note) => {
@@ -141,13 +158,9 @@ export const power: Voice = (out, sampleRate, note) => {
   shape(out, sampleRate, note.gateS, 0.002, TAIL_S.power);
 };
 
-/** Karplus-Strong string: a burst of seeded noise circulating in a damped delay line. */
-export const pluck: Voice = (out, sampleRate, note, random) => {
-  const period = Math.max(2, Math.round(sampleRate / note.freq));
-  const line = new Float32Array(period);
-  for (let i = 0; i < period; i++) line[i] = random() * 2 - 1;
-  // Brighter and longer with velocity; the 0.5·(a+b) average is the string's damping.
-  const damping = 0.994 + 0.004 * note.velocity;
+/** Karplus-Strong: the excitation in `line` circulates through a damped two-point average into `out`. */
+function ringString(out: Float32Array, line: Float32Array, damping: number): void {
+  const period = line.length;
   let previous = 0;
   for (let i = 0; i < out.length; i++) {
     const k = i % period;
@@ -156,6 +169,15 @@ export const pluck: Voice = (out, sampleRate, note, random) => {
     line[k] = damping * 0.5 * (current + previous);
     previous = current;
   }
+}
+
+/** Karplus-Strong string: a burst of seeded noise circulating in a damped delay line. */
+export const pluck: Voice = (out, sampleRate, note, random) => {
+  const period = Math.max(2, Math.round(sampleRate / note.freq));
+  const line = new Float32Array(period);
+  for (let i = 0; i < period; i++) line[i] = random() * 2 - 1;
+  // Brighter and longer with velocity; the 0.5·(a+b) average is the string's damping.
+  ringString(out, line, 0.994 + 0.004 * note.velocity);
   shape(out, sampleRate, note.gateS, 0.001, TAIL_S.pluck);
 };
 
@@ -195,6 +217,161 @@ export const saw: Voice = (out, sampleRate, note) => {
   shape(out, sampleRate, note.gateS, 0.01, TAIL_S.saw);
 };
 
+/**
+ * Piano: a few partials with the slight stretch of a real string (f_k = k·f·√(1 + B·k²)),
+ * the upper ones dying faster, and a short filtered hammer thump.
+ */
+export const piano: Voice = (out, sampleRate, note, random) => {
+  const stretch = 0.0004;
+  const partials = Math.max(1, Math.min(8, Math.floor((sampleRate * 0.45) / (note.freq * 1.05))));
+  const brightness = 0.6 + 0.6 * note.velocity;
+  // Higher notes ring for a shorter time, as on the instrument.
+  const pitchDecay = Math.sqrt(note.freq / 262);
+  for (let k = 1; k <= partials; k++) {
+    const w = (k * note.freq * Math.sqrt(1 + stretch * k * k)) / sampleRate;
+    const amplitude = brightness ** (k - 1) / k;
+    const decay = Math.exp(-((0.8 + 0.9 * k) * pitchDecay) / sampleRate);
+    let env = amplitude;
+    let phase = 0;
+    for (let i = 0; i < out.length; i++) {
+      out[i]! += env * unit(phase);
+      phase = wrap(phase + w);
+      env *= decay;
+    }
+  }
+  const hammer = Math.min(out.length, Math.round(0.012 * sampleRate));
+  const a = onePole(2500, sampleRate);
+  let y = 0;
+  for (let i = 0; i < hammer; i++) {
+    y += a * (random() * 2 - 1 - y);
+    out[i]! += 0.25 * note.velocity * y * (1 - i / hammer);
+  }
+  shape(out, sampleRate, note.gateS, 0.002, TAIL_S.piano);
+};
+
+/** String ensemble: three detuned saws through two low-pass poles, a slow bow attack and a delayed vibrato. */
+export const strings: Voice = (out, sampleRate, note) => {
+  const detune = [1, 1.005, 0.9952];
+  const phases = [0, 0.33, 0.67];
+  const a = onePole(1400 + 1600 * note.velocity, sampleRate);
+  const vibrato = 5.2 / sampleRate;
+  let y1 = 0;
+  let y2 = 0;
+  for (let i = 0; i < out.length; i++) {
+    const depth = Math.min(1, i / (0.4 * sampleRate)) * 0.0035;
+    const bend = 1 + depth * sine(vibrato * i);
+    let x = 0;
+    for (let v = 0; v < 3; v++) {
+      let p = phases[v]! + (note.freq * detune[v]! * bend) / sampleRate;
+      p -= Math.floor(p);
+      phases[v] = p;
+      x += 2 * p - 1;
+    }
+    y1 += a * (x / 3 - y1);
+    y2 += a * (y1 - y2);
+    out[i] = 0.8 * y2;
+  }
+  shape(out, sampleRate, note.gateS, 0.22, TAIL_S.strings);
+};
+
+/** Brass: a saw whose low-pass opens fast at the attack and settles, with a small pitch scoop up into the note. */
+export const brass: Voice = (out, sampleRate, note) => {
+  let p = 0;
+  let y = 0;
+  let a = 0;
+  const peak = 2 + 6 * note.velocity;
+  for (let i = 0; i < out.length; i++) {
+    const t = i / sampleRate;
+    const open = t < 0.03 ? t / 0.03 : 0.45 + 0.55 * Math.exp(-(t - 0.03) / 0.2);
+    if (i % 32 === 0) a = onePole(note.freq * (1 + peak * open), sampleRate);
+    const scoop = 1 - 0.02 * Math.exp(-t / 0.03);
+    p += (note.freq * scoop) / sampleRate;
+    p -= Math.floor(p);
+    y += a * (2 * p - 1 - y);
+    out[i] = 0.7 * y;
+  }
+  shape(out, sampleRate, note.gateS, 0.025, TAIL_S.brass);
+};
+
+/** Flute-like lead: a sine with a little second harmonic, breath noise and a delayed vibrato. */
+export const flute: Voice = (out, sampleRate, note, random) => {
+  const vibrato = 5 / sampleRate;
+  const breath = onePole(3000, sampleRate);
+  let phase = 0;
+  let noise = 0;
+  for (let i = 0; i < out.length; i++) {
+    const depth = Math.min(1, i / (0.25 * sampleRate)) * 0.004;
+    phase = wrap(phase + (note.freq * (1 + depth * sine(vibrato * i))) / sampleRate);
+    noise += breath * (random() * 2 - 1 - noise);
+    out[i] = 0.8 * unit(phase) + 0.12 * unit(phase < 0.5 ? 2 * phase : 2 * phase - 1) + 0.1 * noise;
+  }
+  shape(out, sampleRate, note.gateS, 0.06, TAIL_S.flute);
+};
+
+/** Synth chord: a square-ish pulse with a decaying filter sweep, for stabs and arpeggios. */
+export const synth: Voice = (out, sampleRate, note) => {
+  const w = note.freq / sampleRate;
+  let p = 0;
+  let y = 0;
+  let a = 0;
+  let cutoff = 3500 + 2500 * note.velocity;
+  const sweep = Math.exp(-6 / sampleRate);
+  for (let i = 0; i < out.length; i++) {
+    p += w;
+    p -= Math.floor(p);
+    if (i % 32 === 0) a = onePole(300 + cutoff, sampleRate);
+    y += a * ((p < 0.4 ? 1 : -1) - y);
+    cutoff *= sweep;
+    out[i] = 0.5 * y;
+  }
+  shape(out, sampleRate, note.gateS, 0.004, TAIL_S.synth);
+};
+
+/** Clean electric guitar: a brighter, longer Karplus-Strong string with a touch of amp saturation. */
+export const guitar: Voice = (out, sampleRate, note, random) => {
+  const period = Math.max(2, Math.round(sampleRate / note.freq));
+  const line = new Float32Array(period);
+  let last = 0;
+  for (let i = 0; i < period; i++) {
+    const noise = random() * 2 - 1;
+    line[i] = 0.7 * (noise - 0.5 * last); // a pick near the bridge: the burst is tilted towards the highs
+    last = noise;
+  }
+  ringString(out, line, 0.997 + 0.002 * note.velocity);
+  for (let i = 0; i < out.length; i++) out[i] = Math.tanh(1.6 * out[i]!) * 0.7;
+  shape(out, sampleRate, note.gateS, 0.001, TAIL_S.guitar);
+};
+
+/** Upright bass: a plucked, decaying tone with a few harmonics and a soft finger thump. */
+export const upright: Voice = (out, sampleRate, note) => {
+  const w = note.freq / sampleRate;
+  const decay = Math.exp(-2.2 / sampleRate);
+  const brightDecay = Math.exp(-9 / sampleRate);
+  let env = 1;
+  let bright = 0.5;
+  let phase = 0;
+  for (let i = 0; i < out.length; i++) {
+    const second = phase < 0.5 ? 2 * phase : 2 * phase - 1;
+    out[i] = env * (unit(phase) + bright * unit(second) + 0.5 * bright * sine(3 * phase));
+    phase = wrap(phase + w);
+    env *= decay;
+    bright *= brightDecay;
+  }
+  shape(out, sampleRate, note.gateS, 0.006, TAIL_S.upright);
+};
+
+/** 808-style sub bass: a sine that drops into pitch, with a long body and light saturation so it reads on small speakers. */
+export const sub: Voice = (out, sampleRate, note) => {
+  let phase = 0;
+  for (let i = 0; i < out.length; i++) {
+    const t = i / sampleRate;
+    phase += (note.freq * (1 + 0.5 * Math.exp(-t / 0.025))) / sampleRate;
+    phase -= Math.floor(phase);
+    out[i] = Math.tanh(1.8 * unit(phase)) * Math.exp(-t * 1.2);
+  }
+  shape(out, sampleRate, note.gateS, 0.003, TAIL_S.sub);
+};
+
 /** Bass voices: a round sine with a touch of second harmonic, a filter-swept synth saw, or a picked saw. */
 export function bass(kind: 'round' | 'synth' | 'picked'): Voice {
   return (out, sampleRate, note) => {
@@ -229,6 +406,8 @@ export interface DrumKit {
   kick: Float32Array;
   snare: Float32Array;
   hat: Float32Array;
+  /** A rim/clave click. */
+  perc: Float32Array;
 }
 
 /**
@@ -263,5 +442,11 @@ export function drumKit(sampleRate: number, random: Random): DrumKit {
     a = noise;
     hat[i] = 0.35 * high * Math.exp((-i / sampleRate) * 70);
   }
-  return { kick, snare, hat };
+  // Drawn after the other drums so that adding it left their noise, and so their sound, unchanged.
+  const perc = new Float32Array(length(0.05));
+  for (let i = 0; i < perc.length; i++) {
+    const t = i / sampleRate;
+    perc[i] = (0.5 * Math.sin(TAU * 2400 * t) + 0.2 * Math.sin(TAU * 1650 * t)) * Math.exp(-t * 90) + (i < 24 ? 0.3 * (random() * 2 - 1) : 0);
+  }
+  return { kick, snare, hat, perc };
 }

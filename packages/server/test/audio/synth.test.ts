@@ -12,13 +12,13 @@ describe('style', () => {
   it('follows the words, the tags first, and honours vetoes', () => {
     expect(chooseStyle(['jazz, smooth']).style.name).toBe('jazz');
     expect(chooseStyle(['Hard Rock']).style.name).toBe('rock');
-    expect(chooseStyle(['piano'], 'piano').style.name).not.toBe('piano');
+    expect(chooseStyle(['piano'], 'piano').style.harmony.map((p) => p.voice)).not.toContain('piano');
     expect(chooseStyle(['rock', 'jazz']).style.name).toBe('rock');
     expect(chooseStyle(['', 'a jazz tune with soul']).style.name).toBe('jazz');
     expect(chooseStyle(['', 'nothing to see']).style.name).toBe('pop');
     expect(chooseStyle(['rock'], 'drums').style.drums).toBeNull();
     expect(chooseStyle(['sad pop']).mode).toBe('minor');
-    expect(chooseStyle(['slow pop']).pace).toBe(-1);
+    expect(chooseStyle(['slow pop']).intensity).toBeLessThan(chooseStyle(['pop']).intensity);
   });
 });
 
@@ -33,7 +33,7 @@ describe('arrangement', () => {
     const sheet = describeArrangement(plan, 'Title');
     expect(sheet).toContain(`${plan.bpm} BPM`);
     expect(sheet).toContain(`${plan.tonic} ${plan.mode}`);
-    expect(sheet).toMatch(/chorus 8 bars \[/);
+    expect(sheet).toMatch(/chorus \d+ bars \[/);
   });
 
   it('depends only on the seed and words', () => {
@@ -76,13 +76,20 @@ describe('synth', () => {
     expect(mono[0]!.every((v) => Math.abs(v) <= 1)).toBe(true);
   });
 
-  it('renders 60 s of stereo 44.1 kHz quickly', () => {
+  it('renders 60 s of stereo 44.1 kHz in every genre, with sound in every section and no clipping', () => {
     for (const tags of ['rock', 'jazz', 'electronic']) {
       const song = planArrangement({ seed: 'speed', texts: [tags], form: 'song', durationS: 60 });
-      const started = performance.now();
-      renderSong(song, 44_100, 2, 60);
-      // Typically 0.2–0.4 s on a slow 2-core box; the bound leaves room for a busy CI machine.
-      expect(performance.now() - started).toBeLessThan(2500);
+      const [left, right] = renderSong(song, 44_100, 2, 60);
+      expect(left!.length).toBe(60 * 44_100);
+      expect(right!.length).toBe(60 * 44_100);
+      let bar = 0;
+      for (const section of song.sections) {
+        const from = Math.round(bar * barSeconds(song) * 44_100);
+        bar += section.bars;
+        const to = Math.min(left!.length, Math.round(bar * barSeconds(song) * 44_100));
+        if (to > from) expect(rms([left!], from, to), `${tags} ${section.name}`).toBeGreaterThan(0.01);
+      }
+      expect(left!.every((v) => Math.abs(v) <= 1)).toBe(true);
     }
   });
 });
