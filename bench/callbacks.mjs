@@ -69,20 +69,31 @@ async function run(label, env) {
   const rssBefore = rss();
   let peak = rssBefore;
   const sampler = setInterval(() => (peak = Math.max(peak, rss())), 50);
-  const dispatcher = createDispatcher({ store: services.store, outbound: services.outbound, scheduleMs: config.callbackScheduleMs, timeoutMs: config.callbackTimeoutMs, concurrency: CONCURRENCY, perHost: CONCURRENCY, log: silent });
+  // Deliveries are counted by the dispatcher's observer, which hears of each once its record is
+  // committed: polling the table instead would put a full scan beside the work being measured.
+  let delivered = 0;
+  let allDelivered;
+  const done = new Promise((resolve) => (allDelivered = resolve));
+  // RSS is also read once a tenth is delivered: from there on the process is warm (JIT, heap
+  // spaces sized), so growth beyond that point is what the remaining backlog costs.
+  let rssWarm = null;
+  const observer = {
+    attempt() {},
+    delivered() {
+      if (++delivered === Math.ceil(COUNT / 10)) rssWarm = rss();
+      if (delivered === COUNT) allDelivered();
+    },
+  };
+  const dispatcher = createDispatcher({ store: services.store, outbound: services.outbound, scheduleMs: config.callbackScheduleMs, timeoutMs: config.callbackTimeoutMs, concurrency: CONCURRENCY, perHost: CONCURRENCY, log: silent, observer });
   const start = performance.now();
   dispatcher.start();
-  let delivered = 0;
-  while (delivered < COUNT) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    delivered = Number((await services.store.db.selectFrom('callbacks').select((eb) => eb.fn.countAll().as('n')).where('status', '=', 'delivered').executeTakeFirstOrThrow()).n);
-  }
+  await done;
   const rate = COUNT / ((performance.now() - start) / 1000);
   clearInterval(sampler);
   await stats();
   const baselineRate = (baselineBefore + (await rawUndiciRate())) / 2;
   console.log(`${label}: raw undici ${baselineRate.toFixed(0)} POST/s (mean of the runs before and after); ${rate.toFixed(0)} callbacks/s delivered; RATIO dispatcher/raw undici = ${(rate / baselineRate).toFixed(3)} (goal >= 0.6)`);
-  console.log(`${label}: RSS ${rssBefore.toFixed(1)} MB with ${COUNT} due, peak ${peak.toFixed(1)} MB while draining: growth ${(peak - rssBefore).toFixed(1)} MB (goal <= 50 MB)`);
+  console.log(`${label}: RSS ${rssBefore.toFixed(1)} MB with ${COUNT} due, ${rssWarm.toFixed(1)} MB after the first tenth, peak ${peak.toFixed(1)} MB while draining: growth ${(peak - rssBefore).toFixed(1)} MB from the start, ${(peak - rssWarm).toFixed(1)} MB from the first tenth (goal <= 50 MB)`);
 
   // Latency, idle queue: complete a task, time until the receiver has its callback.
   const context = lifecycleContext(services);
