@@ -12,21 +12,39 @@ import type { Executor } from '../store/index.js';
 
 const BATCH = 500;
 
-/** Blob keys that a task still pending or running reads as its source. */
+/**
+ * Blob keys that a task still pending or running reads as its source: the file it names, and for
+ * an edit of one of our own tracks (mode 1) that track's lossless master, which the worker
+ * prefers to the MP3.
+ */
 async function keysInUseByTasks(db: Executor, keys: readonly string[]): Promise<Set<string>> {
   if (keys.length === 0) return new Set();
-  const pending = await db.selectFrom('tasks').select('input').where('type', '=', 'REPLACE_SECTION').where('finished_at', 'is', null).execute();
-  const used = new Set<string>();
+  const pending = await db
+    .selectFrom('tasks')
+    .select(['input', 'parent_music_id'])
+    .where('type', '=', 'REPLACE_SECTION')
+    .where('finished_at', 'is', null)
+    .execute();
+  const read = new Set<string>();
   for (const { input } of pending) {
-    let source: unknown;
     try {
-      source = (JSON.parse(input) as { sourceBlob?: unknown }).sourceBlob;
+      const source = (JSON.parse(input) as { sourceBlob?: unknown }).sourceBlob;
+      if (typeof source === 'string') read.add(source);
     } catch {
-      continue;
+      // Not ours to judge here; the worker fails such a task with a clear error.
     }
-    if (typeof source === 'string' && keys.includes(source)) used.add(source);
   }
-  return used;
+  const parentTracks = [...new Set(pending.map((task) => task.parent_music_id).filter((id) => id !== ''))];
+  if (parentTracks.length > 0) {
+    const masters = await db
+      .selectFrom('tracks')
+      .innerJoin('files', 'files.id', 'tracks.master_file')
+      .select('files.blob_key')
+      .where('tracks.id', 'in', parentTracks)
+      .execute();
+    for (const { blob_key } of masters) read.add(blob_key);
+  }
+  return new Set(keys.filter((key) => read.has(key)));
 }
 
 /** Deletes files that expired at or before `now` and the blobs no other row uses. Returns the rows deleted. */

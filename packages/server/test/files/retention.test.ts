@@ -110,6 +110,42 @@ describe.each(storeTargets())('file retention on $name', (target) => {
     expect(await exists('uploads/source.wav')).toBe(false);
   });
 
+  it('keeps the master of a track while an unfinished edit of that track (mode 1) may read it', async () => {
+    const limits = { rateLimit: { max: 1000, windowMs: 1 }, taskTimeoutMs: 60_000 };
+    const base = { accountId: alice.account.id, param: '{}', callbackUrl: undefined, model: '', price: 0 };
+    const parentId = await submitTask(
+      services.store,
+      { ...base, type: 'GENERATE', input: { kind: 'generate', prompt: 'p', style: 's', title: 'T', negativeTags: '', instrumental: true, customMode: false, durationS: 30 }, parentMusicId: '' },
+      limits,
+    );
+    const audio = await file('tasks/parent/0.mp3', NOW - 1, 'audio');
+    const image = await file('tasks/parent/0.jpeg', NOW - 1, 'image');
+    const master = await file('tasks/parent/0.master.wav', NOW - 1, 'master');
+    const trackId = '6f2c1a4e-0000-4000-8000-000000000001';
+    await services.store.db
+      .insertInto('tracks')
+      .values({ id: trackId, task_id: parentId, idx: 0, title: 'T', tags: 't', prompt: 'p', model_name: 'm', duration: 30, audio_file: audio, image_file: image, master_file: master, created_at: NOW })
+      .execute();
+    const editId = await submitTask(
+      services.store,
+      {
+        ...base,
+        type: 'REPLACE_SECTION',
+        input: { kind: 'replace', sourceBlob: 'tasks/parent/0.mp3', sourceName: 'T.mp3', sourceDurationS: 30, startS: 10, endS: 20, prompt: 'p', tags: 't', negativeTags: '', title: 'T', fullLyrics: '' },
+        parentMusicId: trackId,
+      },
+      limits,
+    );
+    // The image goes; the MP3 (the task's source) and the master (what the worker reads first) stay.
+    expect(await sweepExpiredFiles(services, NOW)).toBe(1);
+    expect((await ids()).sort()).toEqual([audio, master].sort());
+    expect(await exists('tasks/parent/0.master.wav')).toBe(true);
+
+    await services.store.db.updateTable('tasks').set({ status: 'SUCCESS', finished_at: NOW }).where('id', '=', editId).execute();
+    expect(await sweepExpiredFiles(services, NOW)).toBe(2);
+    expect(await exists('tasks/parent/0.master.wav')).toBe(false);
+  });
+
   it('runs in the background until stopped', async () => {
     const errors: unknown[] = [];
     const sweeper = startRetentionSweeper(services, 20, (error) => errors.push(error));
