@@ -40,8 +40,18 @@ export const DEFAULT_CEILING = 10 ** (-1 / 20);
 const MAX_PASSES = 4;
 
 const PHASES = interpolationPhases();
+const sumOfMagnitudes = (taps: ArrayLike<number>) => Array.from(taps).reduce((sum, tap) => sum + Math.abs(tap), 0);
 /** The most any interpolated point can exceed the largest sample in its window by: below ceiling / this, no point between samples can be over. */
-const INTERPOLATION_GAIN = Math.max(...PHASES.map((taps) => taps.reduce((sum, tap) => sum + Math.abs(tap), 0)));
+const INTERPOLATION_GAIN = Math.max(...PHASES.map(sumOfMagnitudes));
+/**
+ * A first estimate from the 8 middle taps of each phase; the outer 16 taps can add at most
+ * TAIL_GAIN × the window's largest sample. Only where the estimate plus that bound reaches
+ * the ceiling is the full interpolator run: in loud music most frames are decided by the estimate.
+ */
+const SHORT_HALF = 4;
+const SHORT_FIRST = TRUE_PEAK_HALF - SHORT_HALF;
+const SHORT_PHASES = PHASES.map((taps) => taps.slice(SHORT_FIRST, SHORT_FIRST + 2 * SHORT_HALF));
+const TAIL_GAIN = Math.max(...PHASES.map((taps, p) => sumOfMagnitudes(taps) - sumOfMagnitudes(SHORT_PHASES[p]!)));
 
 /**
  * Minimum of `values` over [i − before, i + after] for each i (van Herk / Gil-Werman:
@@ -52,14 +62,20 @@ export function slidingMin(values: Float32Array, before: number, after: number):
   const width = before + after + 1;
   const prefix = new Float32Array(n);
   const suffix = new Float32Array(n);
-  for (let i = 0; i < n; i++) prefix[i] = i % width === 0 ? values[i]! : Math.min(prefix[i - 1]!, values[i]!);
-  for (let i = n - 1; i >= 0; i--) suffix[i] = i === n - 1 || (i + 1) % width === 0 ? values[i]! : Math.min(suffix[i + 1]!, values[i]!);
+  for (let block = 0; block < n; block += width) {
+    const end = Math.min(n, block + width);
+    prefix[block] = values[block]!;
+    for (let i = block + 1; i < end; i++) prefix[i] = Math.min(prefix[i - 1]!, values[i]!);
+    suffix[end - 1] = values[end - 1]!;
+    for (let i = end - 2; i >= block; i--) suffix[i] = Math.min(suffix[i + 1]!, values[i]!);
+  }
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
-    const lo = Math.max(0, i - before);
-    const hi = Math.min(n - 1, i + after);
-    // [lo, hi] is at most `width` long, so it spans at most two blocks: the suffix of the first, the prefix of the second.
-    out[i] = Math.floor(lo / width) === Math.floor(hi / width) && hi - lo + 1 < width ? minOf(values, lo, hi) : Math.min(suffix[lo]!, prefix[hi]!);
+    const lo = i - before;
+    const hi = i + after;
+    // A whole window spans at most two blocks: the suffix of the first and the prefix of the second.
+    // Windows cut short by the ends are few and done directly.
+    out[i] = lo >= 0 && hi < n ? Math.min(suffix[lo]!, prefix[hi]!) : minOf(values, Math.max(0, lo), Math.min(n - 1, hi));
   }
   return out;
 }
@@ -70,33 +86,88 @@ function minOf(values: Float32Array, lo: number, hi: number): number {
   return m;
 }
 
-/** True peak per frame of [from, to): the sample or the highest interpolated point after it, over all channels. */
+/** The largest magnitude of the three interpolated points after frame n (all taps inside the channel). */
+function interpolatedPeak(channel: Float32Array, n: number): number {
+  const [t0, t1, t2] = PHASES as [Float64Array, Float64Array, Float64Array];
+  const first = n - (TRUE_PEAK_HALF - 1);
+  let a0 = 0;
+  let a1 = 0;
+  let a2 = 0;
+  for (let k = 0; k < 2 * TRUE_PEAK_HALF; k++) {
+    const v = channel[first + k]!;
+    a0 += t0[k]! * v;
+    a1 += t1[k]! * v;
+    a2 += t2[k]! * v;
+  }
+  return Math.max(Math.abs(a0), Math.abs(a1), Math.abs(a2));
+}
+
+/** The 8-tap estimate of the same (all its taps inside the channel). */
+function estimatedPeak(channel: Float32Array, n: number): number {
+  const [t0, t1, t2] = SHORT_PHASES as [Float64Array, Float64Array, Float64Array];
+  const first = n - (TRUE_PEAK_HALF - 1) + SHORT_FIRST;
+  let a0 = 0;
+  let a1 = 0;
+  let a2 = 0;
+  for (let k = 0; k < 2 * SHORT_HALF; k++) {
+    const v = channel[first + k]!;
+    a0 += t0[k]! * v;
+    a1 += t1[k]! * v;
+    a2 += t2[k]! * v;
+  }
+  return Math.max(Math.abs(a0), Math.abs(a1), Math.abs(a2));
+}
+
+/** The same near the channel's ends, where taps beyond them read silence. */
+function interpolatedPeakAtEdge(channel: Float32Array, n: number): number {
+  const first = n - (TRUE_PEAK_HALF - 1);
+  let peak = 0;
+  for (const taps of PHASES) {
+    let acc = 0;
+    for (let k = 0; k < taps.length; k++) {
+      const i = first + k;
+      if (i >= 0 && i < channel.length) acc += taps[k]! * channel[i]!;
+    }
+    peak = Math.max(peak, Math.abs(acc));
+  }
+  return peak;
+}
+
+/** Frames per block of the quick test in `framePeaks`. */
+const BLOCK = 32;
+
+/**
+ * True peak per frame of [from, to): the sample or the highest interpolated point after it,
+ * over all channels. Block by block, the largest sample the block's interpolators can see
+ * decides first whether any point between samples could reach the ceiling at all; in
+ * most of a song none can, and the samples are the peaks.
+ */
 function framePeaks(channels: readonly Float32Array[], from: number, to: number, ceilingOf: (frame: number) => number): Float32Array {
   const peaks = new Float32Array(to - from);
-  const window = 2 * TRUE_PEAK_HALF;
+  const ceilings = new Float32Array(to - from);
+  for (let n = from; n < to; n++) ceilings[n - from] = ceilingOf(n);
   for (const channel of channels) {
     const length = channel.length;
-    // Largest |sample| of each interpolation window, to skip the windows that cannot reach the ceiling.
-    const negated = new Float32Array(to - from);
-    for (let n = from; n < to; n++) negated[n - from] = -Math.abs(channel[n]!);
-    const local = slidingMin(negated, TRUE_PEAK_HALF - 1, TRUE_PEAK_HALF);
-    for (let n = from; n < to; n++) {
-      let peak = Math.abs(channel[n]!);
-      // (The sliding window stops at the range's edges; beyond them the taps read samples that are outside it.)
-      const edge = n - from < TRUE_PEAK_HALF || to - n <= TRUE_PEAK_HALF;
-      if (edge || -local[n - from]! * INTERPOLATION_GAIN > ceilingOf(n)) {
-        const first = n - (TRUE_PEAK_HALF - 1);
-        for (const taps of PHASES) {
-          let acc = 0;
-          for (let k = 0; k < window; k++) {
-            const i = first + k;
-            if (i >= 0 && i < length) acc += taps[k]! * channel[i]!;
+    for (let block = from; block < to; block += BLOCK) {
+      const end = Math.min(to, block + BLOCK);
+      let largest = 0;
+      for (let i = Math.max(0, block - (TRUE_PEAK_HALF - 1)); i < Math.min(length, end + TRUE_PEAK_HALF); i++)
+        largest = Math.max(largest, Math.abs(channel[i]!));
+      let ceiling = Number.POSITIVE_INFINITY;
+      for (let n = block; n < end; n++) ceiling = Math.min(ceiling, ceilings[n - from]!);
+      const quick = largest * INTERPOLATION_GAIN <= ceiling;
+      for (let n = block; n < end; n++) {
+        let peak = Math.abs(channel[n]!);
+        if (!quick) {
+          if (n < TRUE_PEAK_HALF - 1 || n + TRUE_PEAK_HALF >= length) peak = Math.max(peak, interpolatedPeakAtEdge(channel, n));
+          else {
+            // Under the ceiling for certain: the estimate is then as good as the exact value (neither needs gain).
+            const estimate = Math.max(peak, estimatedPeak(channel, n));
+            peak = estimate + TAIL_GAIN * largest > ceilings[n - from]! ? Math.max(peak, interpolatedPeak(channel, n)) : estimate;
           }
-          const a = Math.abs(acc);
-          if (a > peak) peak = a;
         }
+        if (peak > peaks[n - from]!) peaks[n - from] = peak;
       }
-      if (peak > peaks[n - from]!) peaks[n - from] = peak;
     }
   }
   return peaks;
@@ -133,13 +204,14 @@ export function limitTruePeak(channels: Float32Array[], options: LimiterOptions)
     // Moving average over the same ±lookahead: each term is at most the gain the frame in the middle needs.
     const sums = new Float64Array(n + 1);
     for (let i = 0; i < n; i++) sums[i + 1] = sums[i]! + held[i]!;
+    const gains = held;
     for (let i = 0; i < n; i++) {
       const lo = Math.max(0, i - lookahead);
       const hi = Math.min(n, i + lookahead + 1);
-      const gain = (sums[hi]! - sums[lo]!) / (hi - lo);
-      if (gain < 1) for (const channel of channels) channel[from + i]! *= gain;
-      if (gain < deepest) deepest = gain;
+      gains[i] = Math.min(1, (sums[hi]! - sums[lo]!) / (hi - lo));
+      if (gains[i]! < deepest) deepest = gains[i]!;
     }
+    for (const channel of channels) for (let i = 0; i < n; i++) channel[from + i]! *= gains[i]!;
   }
   return { maxReductionDb: deepest < 1 ? -20 * Math.log10(deepest) : 0, passes };
 }
