@@ -22,7 +22,7 @@ export { type DecodedAudio, decodeAudio } from './decode.js';
 export { AudioFormatError } from './errors.js';
 export { type FitRequest, type FittedSection, renderFittedSection } from './fit.js';
 export { DEFAULT_CEILING, type LimiterOptions, type LimiterResult, limitTruePeak } from './limiter.js';
-export { applyTilt, bandEnergies, type FrameSpan, loudnessOfSpans, tiltMatchGain } from './match.js';
+export { applyTilt, bandEnergies, type FrameSpan, loudnessOfSpans, matchTilt, tiltMatchGain } from './match.js';
 export { type DecodedMp3, decodeMp3, encodeMp3, MP3_BITRATES, type Mp3Bitrate, type Mp3Options, mp3BitrateAtLeast, mp3SampleRate } from './mp3.js';
 export { type Mp3Layout, readMp3Layout } from './mp3-frames.js';
 export { type FrameSplice, type FrameSpliceRequest, spliceMp3Frames } from './mp3-splice.js';

@@ -80,3 +80,25 @@ export function applyTilt(channels: Float32Array[], sampleRate: number, highGain
     }
   }
 }
+
+/** Close enough to the context's tilt, in dB of high/low energy ratio. */
+const TILT_TOLERANCE_DB = 0.5;
+const tiltDb = (e: { low: number; high: number }) => 10 * Math.log10(e.high / e.low);
+
+/**
+ * Gives `material` the tilt of `context` (band energies measured with `bandEnergies`) in
+ * place, judged over `span` of the material. The two bands of a first-order split overlap,
+ * so one shelf set from the energies undershoots; a second or third, set from the energies
+ * measured after the first, closes the gap. Returns the change of the high band in dB.
+ */
+export function matchTilt(material: Float32Array[], sampleRate: number, context: { low: number; high: number }, span: FrameSpan, maxDb = 6): number {
+  let totalDb = 0;
+  for (let step = 0; step < 3; step++) {
+    const own = bandEnergies(material, sampleRate, [span]);
+    const gain = tiltMatchGain(context, own, maxDb - Math.abs(totalDb));
+    if (gain === 1 || Math.abs(tiltDb(context) - tiltDb(own)) <= TILT_TOLERANCE_DB) break;
+    applyTilt(material, sampleRate, gain);
+    totalDb += 20 * Math.log10(gain);
+  }
+  return totalDb;
+}

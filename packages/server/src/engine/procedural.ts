@@ -3,7 +3,6 @@ import {
   analyse,
   analysisWindow,
   applyGain,
-  applyTilt,
   bandEnergies,
   correlation,
   DEFAULT_CEILING,
@@ -17,6 +16,7 @@ import {
   limitTruePeak,
   loudnessOfSpans,
   type Mp3Bitrate,
+  matchTilt,
   measureLoudness,
   mp3BitrateAtLeast,
   type Pcm,
@@ -31,7 +31,6 @@ import {
   snapToBeats,
   spliceInto,
   spliceMp3Frames,
-  tiltMatchGain,
   truePeakDbtp,
 } from '../audio/index.js';
 import { type Engine, EngineError, type GenerateInput, type RenderedTrack, type ReplaceSectionInput, SourceAudioError } from './types.js';
@@ -83,7 +82,7 @@ const sectionLoudness = (channels: readonly Float32Array[], sampleRate: number, 
  * limited section reaches the context's loudness (or the gain is at its bound).
  */
 function matchToContext(fresh: Float32Array[], source: readonly Float32Array[], sampleRate: number, context: readonly FrameSpan[], inner: FrameSpan): void {
-  if (context.length > 0) applyTilt(fresh, sampleRate, tiltMatchGain(bandEnergies(source, sampleRate, context), bandEnergies(fresh, sampleRate, [inner])));
+  if (context.length > 0) matchTilt(fresh, sampleRate, bandEnergies(source, sampleRate, context), inner);
   const target = context.length > 0 ? loudnessOfSpans(source, sampleRate, context) : Number.NEGATIVE_INFINITY;
   const own = sectionLoudness(fresh, sampleRate, inner);
   if (!(Number.isFinite(target) && Number.isFinite(own))) {
