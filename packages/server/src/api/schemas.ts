@@ -61,6 +61,12 @@ const SunoTrack = Type.Object({
   tags: Type.String(),
   createTime: Type.String(),
   duration: Type.Number(),
+  infillStartS: Type.Optional(
+    Type.Number({
+      description: 'reprise extension, replace-section tracks: where the replaced range actually starts (moved onto a beat of the song), seconds',
+    }),
+  ),
+  infillEndS: Type.Optional(Type.Number({ description: 'reprise extension, replace-section tracks: where the replaced range actually ends, seconds' })),
 });
 
 export const RecordInfoResponse = envelope(
