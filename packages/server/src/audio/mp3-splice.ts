@@ -1,4 +1,4 @@
-import { concat, decodeMp3, encodeMp3Frames, MP3_BITRATES } from './mp3.js';
+import { concat, encodeMp3Frames, MP3_BITRATES, streamMp3 } from './mp3.js';
 import { buildInfoFrame, DECODER_DELAY, type FrameHeader, LAME_ENCODER_DELAY, type Mp3Layout, mainDataBegin, readFrameHeader } from './mp3-frames.js';
 
 /**
@@ -180,16 +180,22 @@ export async function spliceMp3Frames(request: FrameSpliceRequest): Promise<Fram
   return (await decodesAsPromised(result, request.original)) ? result : null;
 }
 
+/** Decodes the splice piece by piece (no second copy of the song) and compares it with the source outside the junctions. */
 async function decodesAsPromised(splice: FrameSplice, original: readonly Float32Array[]): Promise<boolean> {
-  const decoded = await decodeMp3(splice.mp3);
-  return (
-    decoded.channels.length === original.length &&
-    decoded.channels.every((channel, c) => {
+  let same = true;
+  const { length } = await streamMp3(splice.mp3, (piece, at) => {
+    if (!same) return;
+    if (piece.length !== original.length) {
+      same = false;
+      return;
+    }
+    for (const [c, data] of piece.entries()) {
       const expected = original[c]!;
-      if (channel.length !== expected.length) return false;
-      for (let i = 0; i < splice.keptBefore; i++) if (channel[i] !== expected[i]) return false;
-      for (let i = Math.max(0, splice.keptFrom); i < channel.length; i++) if (channel[i] !== expected[i]) return false;
-      return true;
-    })
-  );
+      for (let k = 0; k < data.length && same; k++) {
+        const i = at + k;
+        if ((i < splice.keptBefore || i >= splice.keptFrom) && data[k] !== expected[i]) same = false;
+      }
+    }
+  });
+  return same && length === original[0]!.length;
 }

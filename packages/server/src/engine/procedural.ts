@@ -55,7 +55,7 @@ const SONG_RATE = 44_100;
 /** The longest song `generate` renders, in seconds (the API's limits are lower). */
 const MAX_SONG_S = 900;
 /** Source audio analysed on each side of the section for tempo, beats and key: enough for a steady reading, far less than a whole song. */
-const ANALYSIS_CONTEXT_S = 15;
+const ANALYSIS_CONTEXT_S = 10;
 /** Source audio on each side of the section whose loudness and tone colour the new section is matched to. */
 const CONTEXT_S = 5;
 /** SPEC §2, checked by the API before a task exists: a range moved onto the beats must still keep them. */
