@@ -72,6 +72,20 @@ export async function streamMp3(
   return { layout, length, sampleRate };
 }
 
+/**
+ * Decodes raw MPEG frames (no tag, no trimming) with a fresh decoder: all that the decoder
+ * puts out for them, per channel. For comparing two runs of frames decoded alike.
+ */
+export async function decodeRawFrames(frames: Uint8Array, channels: number): Promise<Float32Array[]> {
+  const decoder = new MPEGDecoder({ enableGapless: false });
+  await decoder.ready;
+  try {
+    return decoder.decode(frames).channelData.slice(0, channels);
+  } finally {
+    decoder.free();
+  }
+}
+
 /** Decodes an MP3 whole (see `streamMp3`), with the bitrate of its frames. */
 export async function decodeMp3(bytes: Uint8Array): Promise<DecodedMp3> {
   const declared = readMp3Layout(bytes);

@@ -153,15 +153,14 @@ const peakOf = (channels: readonly Float32Array[], sampleRate: number, from: num
  * An MP3 source keeps its own frames outside the section, so the rest of the song is not
  * re-encoded at all (see audio/mp3-splice.ts). Null where that cannot be done cleanly; the
  * caller then encodes the whole song. `edited` is the source's decoded song with only
- * [seams.from, seams.to) changed, so outside that range it is also the source's decoding
- * the splice is checked against.
+ * [seams.from, seams.to) changed.
  */
 async function keepingSourceFrames(bytes: Uint8Array, source: DecodedAudio, edited: Float32Array[], seams: Seams): Promise<Uint8Array | null> {
   if (source.format !== 'mp3') return null;
   const layout = readMp3Layout(bytes);
   if (!layout) return null;
   const window = Math.round(JUNCTION_WINDOW_S * source.sampleRate);
-  const result = await spliceMp3Frames({ source: bytes, layout, original: edited, edited, changedFrom: seams.from, changedTo: seams.to, window });
+  const result = await spliceMp3Frames({ source: bytes, layout, edited, changedFrom: seams.from, changedTo: seams.to, window });
   return result?.mp3 ?? null;
 }
 
