@@ -13,11 +13,11 @@ export interface DecodedMp3 extends Pcm {
 }
 
 /**
- * Input bytes per call of the decoder: about 11 s of audio at 192 kbps. The decoder hands out
+ * Input bytes per call of the decoder: about 2.7 s of audio at 192 kbps. The decoder hands out
  * each call's audio as new arrays; fed the whole file at once it would hold a whole song in
  * pieces and again joined (three copies with ours), where chunks hold only a few seconds twice.
  */
-const DECODE_CHUNK_BYTES = 1 << 18;
+const DECODE_CHUNK_BYTES = 1 << 16;
 
 /** What `streamMp3` found, once it has decoded everything. */
 export interface Mp3Stream {
