@@ -39,7 +39,10 @@ export interface LimiterResult {
 export const DEFAULT_CEILING = 10 ** (-1 / 20);
 const MAX_PASSES = 4;
 
-const PHASES = interpolationPhases();
+/** The three in-between phases of the 4× interpolator, as a fixed triple (the inner loops name each). */
+type Phases = readonly [Float64Array, Float64Array, Float64Array];
+const asPhases = (rows: readonly Float64Array[]): Phases => [rows[0]!, rows[1]!, rows[2]!];
+const PHASES = asPhases(interpolationPhases());
 const sumOfMagnitudes = (taps: ArrayLike<number>) => Array.from(taps).reduce((sum, tap) => sum + Math.abs(tap), 0);
 /** The most any interpolated point can exceed the largest sample in its window by: below ceiling / this, no point between samples can be over. */
 const INTERPOLATION_GAIN = Math.max(...PHASES.map(sumOfMagnitudes));
@@ -50,7 +53,7 @@ const INTERPOLATION_GAIN = Math.max(...PHASES.map(sumOfMagnitudes));
  */
 const SHORT_HALF = 4;
 const SHORT_FIRST = TRUE_PEAK_HALF - SHORT_HALF;
-const SHORT_PHASES = PHASES.map((taps) => taps.slice(SHORT_FIRST, SHORT_FIRST + 2 * SHORT_HALF));
+const SHORT_PHASES = asPhases(PHASES.map((taps) => taps.slice(SHORT_FIRST, SHORT_FIRST + 2 * SHORT_HALF)));
 const TAIL_GAIN = Math.max(...PHASES.map((taps, p) => sumOfMagnitudes(taps) - sumOfMagnitudes(SHORT_PHASES[p]!)));
 
 /**
@@ -86,14 +89,12 @@ function minOf(values: Float32Array, lo: number, hi: number): number {
   return m;
 }
 
-/** The largest magnitude of the three interpolated points after frame n (all taps inside the channel). */
-function interpolatedPeak(channel: Float32Array, n: number): number {
-  const [t0, t1, t2] = PHASES as [Float64Array, Float64Array, Float64Array];
-  const first = n - (TRUE_PEAK_HALF - 1);
+/** The largest magnitude of the three points that `phases` interpolate from the samples at `first` onwards (all inside the channel). */
+function phasesPeak(channel: Float32Array, first: number, [t0, t1, t2]: Phases): number {
   let a0 = 0;
   let a1 = 0;
   let a2 = 0;
-  for (let k = 0; k < 2 * TRUE_PEAK_HALF; k++) {
+  for (let k = 0; k < t0.length; k++) {
     const v = channel[first + k]!;
     a0 += t0[k]! * v;
     a1 += t1[k]! * v;
@@ -102,21 +103,9 @@ function interpolatedPeak(channel: Float32Array, n: number): number {
   return Math.max(Math.abs(a0), Math.abs(a1), Math.abs(a2));
 }
 
-/** The 8-tap estimate of the same (all its taps inside the channel). */
-function estimatedPeak(channel: Float32Array, n: number): number {
-  const [t0, t1, t2] = SHORT_PHASES as [Float64Array, Float64Array, Float64Array];
-  const first = n - (TRUE_PEAK_HALF - 1) + SHORT_FIRST;
-  let a0 = 0;
-  let a1 = 0;
-  let a2 = 0;
-  for (let k = 0; k < 2 * SHORT_HALF; k++) {
-    const v = channel[first + k]!;
-    a0 += t0[k]! * v;
-    a1 += t1[k]! * v;
-    a2 += t2[k]! * v;
-  }
-  return Math.max(Math.abs(a0), Math.abs(a1), Math.abs(a2));
-}
+/** The three interpolated points after frame n: exactly, and estimated from the middle taps. */
+const interpolatedPeak = (channel: Float32Array, n: number) => phasesPeak(channel, n - (TRUE_PEAK_HALF - 1), PHASES);
+const estimatedPeak = (channel: Float32Array, n: number) => phasesPeak(channel, n - (TRUE_PEAK_HALF - 1) + SHORT_FIRST, SHORT_PHASES);
 
 /** The same near the channel's ends, where taps beyond them read silence. */
 function interpolatedPeakAtEdge(channel: Float32Array, n: number): number {
