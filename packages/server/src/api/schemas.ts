@@ -61,11 +61,7 @@ const SunoTrack = Type.Object({
   tags: Type.String(),
   createTime: Type.String(),
   duration: Type.Number(),
-  infillStartS: Type.Optional(
-    Type.Number({
-      description: 'reprise extension, replace-section tracks: where the replaced range actually starts (moved onto a beat of the song), seconds',
-    }),
-  ),
+  infillStartS: Type.Optional(Type.Number({ description: 'reprise extension, replace-section tracks: where the replaced range actually starts (moved onto a beat of the song), seconds' })),
   infillEndS: Type.Optional(Type.Number({ description: 'reprise extension, replace-section tracks: where the replaced range actually ends, seconds' })),
 });
 
@@ -76,16 +72,7 @@ export const RecordInfoResponse = envelope(
     param: Type.String({ description: 'The request body as received' }),
     response: Type.Object({ taskId: Type.String(), sunoData: Type.Array(SunoTrack) }),
     status: Type.String({
-      enum: [
-        'PENDING',
-        'TEXT_SUCCESS',
-        'FIRST_SUCCESS',
-        'SUCCESS',
-        'CREATE_TASK_FAILED',
-        'GENERATE_AUDIO_FAILED',
-        'CALLBACK_EXCEPTION',
-        'SENSITIVE_WORD_ERROR',
-      ],
+      enum: ['PENDING', 'TEXT_SUCCESS', 'FIRST_SUCCESS', 'SUCCESS', 'CREATE_TASK_FAILED', 'GENERATE_AUDIO_FAILED', 'CALLBACK_EXCEPTION', 'SENSITIVE_WORD_ERROR'],
     }),
     type: Type.String({ enum: ['GENERATE', 'REPLACE_SECTION'] }),
     operationType: Type.String({ enum: ['generate', 'replace_section'] }),

@@ -68,18 +68,8 @@ export async function recordAttempts(store: Store, owner: string, attempts: read
     // The common case, delivered, is two statements for the whole batch.
     const delivered = attempts.filter((attempt) => attempt.error === null);
     if (delivered.length > 0) {
-      await markDelivered.execute(tx, {
-        ids: listParam(
-          tx.dialect,
-          delivered.map((attempt) => attempt.callback.id),
-        ),
-        now,
-      });
-      await finishJobs(
-        tx,
-        delivered.map((attempt) => attempt.job.id),
-        now,
-      );
+      await markDelivered.execute(tx, { ids: listParam(tx.dialect, delivered.map((attempt) => attempt.callback.id)), now });
+      await finishJobs(tx, delivered.map((attempt) => attempt.job.id), now);
     }
     for (const attempt of attempts) {
       if (attempt.error === null) continue;
@@ -105,14 +95,7 @@ const claimedCallbacks = prepare<{ owner: string; lockedUntil: number }>((db, ar
 const markDelivered = prepare<{ ids: string | readonly string[]; now: number }>((db, arg, dialect) =>
   db
     .updateTable('callbacks')
-    .set({
-      status: 'delivered',
-      attempts: sql`attempts + 1`,
-      round_attempts: sql`round_attempts + 1`,
-      last_error: null,
-      updated_at: arg('now'),
-      delivered_at: arg('now'),
-    })
+    .set({ status: 'delivered', attempts: sql`attempts + 1`, round_attempts: sql`round_attempts + 1`, last_error: null, updated_at: arg('now'), delivered_at: arg('now') })
     .where(inList(dialect, 'id', arg('ids'))),
 );
 const markFailed = prepare<{ id: string; status: 'pending' | 'failed'; roundAttempts: number; error: string; now: number }>((db, arg) =>

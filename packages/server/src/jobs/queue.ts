@@ -116,16 +116,10 @@ const renew = prepare<{ jobId: string; owner: string; lockedUntil: number; now: 
     .where('state', '=', 'running'),
 );
 const finish = prepare<{ jobId: string; now: number }>((db, arg) =>
-  db
-    .updateTable('jobs')
-    .set({ state: 'done', locked_until: null, last_error: null, updated_at: arg('now') })
-    .where('id', '=', arg('jobId')),
+  db.updateTable('jobs').set({ state: 'done', locked_until: null, last_error: null, updated_at: arg('now') }).where('id', '=', arg('jobId')),
 );
 const finishMany = prepare<{ ids: string | readonly string[]; now: number }>((db, arg, dialect) =>
-  db
-    .updateTable('jobs')
-    .set({ state: 'done', locked_until: null, last_error: null, updated_at: arg('now') })
-    .where(inList(dialect, 'id', arg('ids'))),
+  db.updateTable('jobs').set({ state: 'done', locked_until: null, last_error: null, updated_at: arg('now') }).where(inList(dialect, 'id', arg('ids'))),
 );
 const release = prepare<{ jobId: string; owner: string; runAt: number; now: number; error: string | null }>((db, arg) =>
   db
@@ -135,10 +129,7 @@ const release = prepare<{ jobId: string; owner: string; runAt: number; now: numb
     .where('locked_by', '=', arg('owner')),
 );
 const bury = prepare<{ jobId: string; now: number; error: string | null }>((db, arg) =>
-  db
-    .updateTable('jobs')
-    .set({ state: 'dead', locked_until: null, last_error: arg('error'), updated_at: arg('now') })
-    .where('id', '=', arg('jobId')),
+  db.updateTable('jobs').set({ state: 'dead', locked_until: null, last_error: arg('error'), updated_at: arg('now') }).where('id', '=', arg('jobId')),
 );
 
 /** Jobs ready now, for /metrics and readiness; cheap thanks to the claim index. */

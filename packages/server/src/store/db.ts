@@ -87,11 +87,7 @@ function openSqlite(file: string): Store {
   const cached = new Proxy(sqlite, { get: (target, property) => (property === 'prepare' ? prepare : Reflect.get(target, property, target)) });
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
   const runner = sqliteRunner(prepare);
-  const [begin, commit, rollback] = ['begin immediate', 'commit', 'rollback'].map((sql) => CompiledQuery.raw(sql)) as [
-    CompiledQuery,
-    CompiledQuery,
-    CompiledQuery,
-  ];
+  const [begin, commit, rollback] = ['begin immediate', 'commit', 'rollback'].map((sql) => CompiledQuery.raw(sql)) as [CompiledQuery, CompiledQuery, CompiledQuery];
   return {
     db,
     dialect: 'sqlite',
@@ -131,7 +127,9 @@ function openPostgres(url: string, poolSize: number): Store {
 
 /** Opens the store named by a `sqlite:<file>` or `postgres://` URL and migrates it. */
 export async function openStore(databaseUrl: string, options: { poolSize?: number } = {}): Promise<Store> {
-  const store = databaseUrl.startsWith('sqlite:') ? openSqlite(databaseUrl.slice('sqlite:'.length)) : openPostgres(databaseUrl, options.poolSize ?? 10);
+  const store = databaseUrl.startsWith('sqlite:')
+    ? openSqlite(databaseUrl.slice('sqlite:'.length))
+    : openPostgres(databaseUrl, options.poolSize ?? 10);
   try {
     await migrateToLatest(store.db as unknown as Kysely<unknown>, store.dialect);
   } catch (error) {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import { type RenderedTrack, SourceAudioError } from '../engine/types.js';
+import { SourceAudioError, type RenderedTrack } from '../engine/types.js';
 import { claimJob, finishJob, type Job, releaseJob, renewLease, requeueExpired } from '../jobs/index.js';
 import type { BlobStore } from '../storage/index.js';
 import type { Store } from '../store/index.js';
@@ -12,8 +12,8 @@ import {
   recordFirstStage,
   recordTextStage,
   type StoredTrack,
-  type TaskInput,
   TERMINAL_STATUSES,
+  type TaskInput,
 } from '../tasks/index.js';
 import type { RenderPool } from './render-pool.js';
 import type { EngineSpec } from './render-protocol.js';
@@ -149,15 +149,7 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
     const stored = new Map<number, StoredTrack>();
     const tracks = await pool.generate(
       options.engine,
-      {
-        prompt: input.prompt,
-        style: input.style,
-        title: input.title,
-        negativeTags: input.negativeTags,
-        instrumental: input.instrumental,
-        durationS: input.durationS,
-        seed,
-      },
+      { prompt: input.prompt, style: input.style, title: input.title, negativeTags: input.negativeTags, instrumental: input.instrumental, durationS: input.durationS, seed },
       signal,
       async (progress) => {
         if (progress.stage === 'text') await recordTextStage(lifecycle, taskId, progress.sheet);
@@ -198,16 +190,13 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
     const controller = new AbortController();
     inFlight.set(job.id, controller);
     const deadline = setTimeout(() => controller.abort(new DeadlineAbort('the task ran past its time limit')), remaining);
-    const renewal = setInterval(
-      async () => {
-        try {
-          if (!(await renewLease(store.db, job.id, owner, options.leaseMs, Date.now()))) controller.abort(new LeaseLost('lease lost'));
-        } catch (error) {
-          jobLog.warn({ err: error }, 'lease renewal failed');
-        }
-      },
-      Math.max(100, Math.floor(options.leaseMs / 3)),
-    );
+    const renewal = setInterval(async () => {
+      try {
+        if (!(await renewLease(store.db, job.id, owner, options.leaseMs, Date.now()))) controller.abort(new LeaseLost('lease lost'));
+      } catch (error) {
+        jobLog.warn({ err: error }, 'lease renewal failed');
+      }
+    }, Math.max(100, Math.floor(options.leaseMs / 3)));
     try {
       jobLog.info('task started');
       // parent_music_id is the audioId of the edited track in mode 1, empty otherwise.
