@@ -37,6 +37,13 @@ export interface SunoTrack {
   tags: string;
   createTime: string;
   duration: number;
+  /**
+   * [reprise extension] Replace-section tracks: the range that was actually replaced, in
+   * seconds. reprise moves the edges onto the song's beats (by at most half a second), so it
+   * can differ from the `infillStartS`/`infillEndS` asked for. Absent on KIE.AI and on generated tracks.
+   */
+  infillStartS?: number;
+  infillEndS?: number;
 }
 
 /** [reprise extension] How delivery of the task's callbacks is going. */

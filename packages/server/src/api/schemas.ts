@@ -61,6 +61,8 @@ const SunoTrack = Type.Object({
   tags: Type.String(),
   createTime: Type.String(),
   duration: Type.Number(),
+  infillStartS: Type.Optional(Type.Number({ description: 'reprise extension, replace-section tracks: where the replaced range actually starts, seconds' })),
+  infillEndS: Type.Optional(Type.Number({ description: 'reprise extension, replace-section tracks: where the replaced range actually ends, seconds' })),
 });
 
 export const RecordInfoResponse = envelope(

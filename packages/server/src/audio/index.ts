@@ -21,6 +21,8 @@ export { type CoverInput, coverSvg, renderCover, waveformLevels } from './cover.
 export { type DecodedAudio, decodeAudio } from './decode.js';
 export { AudioFormatError } from './errors.js';
 export { type FitRequest, type FittedSection, renderFittedSection } from './fit.js';
+export { DEFAULT_CEILING, type LimiterOptions, type LimiterResult, limitTruePeak } from './limiter.js';
+export { applyTilt, bandEnergies, type FrameSpan, loudnessOfSpans, matchTilt, tiltMatchGain } from './match.js';
 export { type DecodedMp3, decodeMp3, encodeMp3, MP3_BITRATES, type Mp3Bitrate, type Mp3Options, mp3BitrateAtLeast, mp3SampleRate } from './mp3.js';
 export { type Mp3Layout, readMp3Layout } from './mp3-frames.js';
 export { type FrameSplice, type FrameSpliceRequest, spliceMp3Frames } from './mp3-splice.js';
@@ -28,7 +30,8 @@ export { durationOf, frameCount, type Pcm } from './pcm.js';
 export { hashString, mulberry32, randomFor } from './prng.js';
 export { type AudioFormat, type AudioProbe, probeAudio } from './probe.js';
 export { resample } from './resample.js';
-export { applyGain, type LoudnessMatch, loudnessMatchGain, peak, planSeams, rms, type Seams, splice } from './splice.js';
+export { correlation, fadeShapeFor, type SectionRules, type SnapKind, type SnapOptions, type SnappedRange, snapToBeats } from './seams.js';
+export { applyGain, type FadeShape, type LoudnessMatch, loudnessMatchGain, peak, planSeams, rms, type Seams, splice, spliceInto } from './splice.js';
 export { chooseStyle, STYLES, type Style } from './style.js';
 export { type RenderWindow, renderSong, renderWindow } from './synth.js';
 export { decodeWav, encodeWav, readWavLayout, type WavEncoding, type WavOptions } from './wav.js';

@@ -1,4 +1,4 @@
-import { concat, decodeMp3, encodeMp3Frames, MP3_BITRATES } from './mp3.js';
+import { concat, decodeRawFrames, encodeMp3Frames, MP3_BITRATES } from './mp3.js';
 import { buildInfoFrame, DECODER_DELAY, type FrameHeader, LAME_ENCODER_DELAY, type Mp3Layout, mainDataBegin, readFrameHeader } from './mp3-frames.js';
 
 /**
@@ -35,9 +35,7 @@ interface Frame {
 export interface FrameSpliceRequest {
   source: Uint8Array;
   layout: Mp3Layout;
-  /** The source, decoded. */
-  original: readonly Float32Array[];
-  /** The whole edited song at the source's rate and channel count: `original`, changed in [changedFrom, changedTo). */
+  /** The whole edited song at the source's rate and channel count: the decoded source, changed in [changedFrom, changedTo). */
   edited: readonly Float32Array[];
   changedFrom: number;
   changedTo: number;
@@ -177,19 +175,45 @@ export async function spliceMp3Frames(request: FrameSpliceRequest): Promise<Fram
   const info = buildInfoFrame(audio, out[0]!.header, frames.length, delay, padding);
   const result = { mp3: concat([info, audio]), keptBefore: cut.a * spf - layout.skip, keptFrom: (resumed + 1) * spf - layout.skip };
   // Checked, not trusted: the splice must decode to the source's very samples outside the junctions.
-  return (await decodesAsPromised(result, request.original)) ? result : null;
+  return (await decodesAsPromised(source, frames, audio, out, cut.a, resumed, header.channels)) ? result : null;
 }
 
-async function decodesAsPromised(splice: FrameSplice, original: readonly Float32Array[]): Promise<boolean> {
-  const decoded = await decodeMp3(splice.mp3);
-  return (
-    decoded.channels.length === original.length &&
-    decoded.channels.every((channel, c) => {
-      const expected = original[c]!;
-      if (channel.length !== expected.length) return false;
-      for (let i = 0; i < splice.keptBefore; i++) if (channel[i] !== expected[i]) return false;
-      for (let i = Math.max(0, splice.keptFrom); i < channel.length; i++) if (channel[i] !== expected[i]) return false;
-      return true;
-    })
-  );
+/**
+ * Frames decoded on each side of the new run when the splice is checked. A Layer III decoder
+ * remembers only the last frame or so (the bit reservoir reaches back at most 511 bytes, the
+ * MDCT overlap and the synthesis filter one granule), so once this many frames are the same
+ * bytes again, everything after decodes the same too; and a decoder started this many frames
+ * before the first junction has settled by then.
+ */
+const CHECK_FRAMES = 8;
+
+/**
+ * Decodes the frames around the new run in the splice and in the source, each from the same
+ * frame with a fresh decoder, and compares them outside the junctions: kept frames before the
+ * first new frame, and from the frame after the new run on, must give the same samples. Beyond
+ * the compared frames both files are the same bytes decoded from the same state.
+ */
+async function decodesAsPromised(
+  source: Uint8Array,
+  frames: readonly Frame[],
+  spliced: Uint8Array,
+  out: readonly Frame[],
+  firstNew: number,
+  resumed: number,
+  channels: number,
+): Promise<boolean> {
+  const spf = frames[0]!.header.samplesPerFrame;
+  const first = Math.max(0, firstNew - CHECK_FRAMES);
+  const last = Math.min(frames.length, resumed + 1 + CHECK_FRAMES);
+  const run = (bytes: Uint8Array, list: readonly Frame[]) => bytes.subarray(list[first]!.at, list[last - 1]!.at + list[last - 1]!.header.length);
+  const [expected, decoded] = await Promise.all([decodeRawFrames(run(source, frames), channels), decodeRawFrames(run(spliced, out), channels)]);
+  const keptBefore = (firstNew - first) * spf;
+  const keptFrom = (resumed + 1 - first) * spf;
+  return decoded.every((channel, c) => {
+    const reference = expected[c]!;
+    if (channel.length !== reference.length || channel.length < keptFrom) return false;
+    for (let i = 0; i < keptBefore; i++) if (channel[i] !== reference[i]) return false;
+    for (let i = keptFrom; i < channel.length; i++) if (channel[i] !== reference[i]) return false;
+    return true;
+  });
 }

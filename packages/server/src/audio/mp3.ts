@@ -1,7 +1,7 @@
 import { MPEGDecoder } from 'mpg123-decoder';
 import { createMp3Encoder, type WasmMediaEncoder } from 'wasm-media-encoders';
 import { AudioFormatError } from './errors.js';
-import { buildInfoFrame, type FrameHeader, LAME_ENCODER_DELAY, readFrameHeader, readMp3Layout } from './mp3-frames.js';
+import { buildInfoFrame, type FrameHeader, LAME_ENCODER_DELAY, type Mp3Layout, readFrameHeader, readMp3Layout } from './mp3-frames.js';
 import type { Pcm } from './pcm.js';
 import { resample } from './resample.js';
 
@@ -12,36 +12,97 @@ export interface DecodedMp3 extends Pcm {
   bitrateKbps: number;
 }
 
-/** Decodes an MP3, dropping the encoder delay and padding that its LAME tag declares (or the decoder delay without one). */
-export async function decodeMp3(bytes: Uint8Array): Promise<DecodedMp3> {
-  const layout = readMp3Layout(bytes);
+/**
+ * Input bytes per call of the decoder: about 2.7 s of audio at 192 kbps. The decoder hands out
+ * each call's audio as new arrays; fed the whole file at once it would hold a whole song in
+ * pieces and again joined (three copies with ours), where chunks hold only a few seconds twice.
+ */
+const DECODE_CHUNK_BYTES = 1 << 16;
+
+/** What `streamMp3` found, once it has decoded everything. */
+export interface Mp3Stream {
+  layout: Mp3Layout;
+  /** Samples of the song the stream held (its declared length, or less when it is truncated). */
+  length: number;
+  sampleRate: number;
+}
+
+/**
+ * Decodes an MP3 piece by piece, dropping the encoder delay and padding that its LAME tag
+ * declares (or the decoder delay without one): `onAudio` gets each piece of the song as it
+ * comes, as channel arrays (valid only during the call) and the index of their first sample.
+ * Nothing of the song is held beyond the piece being handed over.
+ */
+export async function streamMp3(
+  bytes: Uint8Array,
+  onAudio: (channels: Float32Array[], at: number) => void,
+  layout: Mp3Layout | null = readMp3Layout(bytes),
+): Promise<Mp3Stream> {
   if (!layout) throw new AudioFormatError('no MPEG Layer III frames found (not an MP3 file)');
   const decoder = new MPEGDecoder({ enableGapless: false }); // we trim ourselves, so probe and decode agree exactly
   await decoder.ready;
-  let decoded: ReturnType<MPEGDecoder['decode']>;
+  // Stream samples [skip, skip + samples) are the song.
+  let decodedSamples = 0;
+  let sampleRate = layout.header.sampleRate;
   try {
     // From the first audio frame: the Info frame and ID3 tag are not audio.
-    decoded = decoder.decode(bytes.subarray(layout.firstFrame));
+    for (let at = layout.firstFrame; at < bytes.length; at += DECODE_CHUNK_BYTES) {
+      const decoded = decoder.decode(bytes.subarray(at, Math.min(bytes.length, at + DECODE_CHUNK_BYTES)));
+      if (decoded.samplesDecoded > 0) sampleRate = decoded.sampleRate;
+      const first = Math.max(decodedSamples, layout.skip);
+      const last = Math.min(decodedSamples + decoded.samplesDecoded, layout.skip + layout.samples);
+      // mpg123 always hands out two channels; a mono file's are copies of each other.
+      if (last > first) {
+        const piece = decoded.channelData.slice(0, layout.header.channels).map((data) => data.subarray(first - decodedSamples, last - decodedSamples));
+        onAudio(piece, first - layout.skip);
+      }
+      decodedSamples += decoded.samplesDecoded;
+    }
   } catch (error) {
     throw new AudioFormatError(`the MP3 frames could not be decoded (${error instanceof Error ? error.message : String(error)})`);
   } finally {
     decoder.free();
   }
-  const available = decoded.samplesDecoded - layout.skip;
-  if (decoded.samplesDecoded === 0 || available <= 0) throw new AudioFormatError('the MP3 frames could not be decoded');
+  const available = decodedSamples - layout.skip;
+  if (decodedSamples === 0 || available <= 0) throw new AudioFormatError('the MP3 frames could not be decoded');
   // A tagged file is exactly `samples` long. The decoder may stop a little short of the padding
-  // (zero-fill that); a truncated file is as long as what is there.
+  // (read as silence); a truncated file is as long as what is there.
   const shortfall = layout.samples - available;
   const length = shortfall > 0 && shortfall >= layout.header.samplesPerFrame ? available : layout.samples;
-  // mpg123 always hands out two channels; a mono file's are copies of each other.
-  const channels = decoded.channelData.slice(0, layout.header.channels).map((data) => {
-    const out = new Float32Array(length);
-    out.set(data.subarray(layout.skip, layout.skip + length));
-    return out;
-  });
+  return { layout, length, sampleRate };
+}
+
+/**
+ * Decodes raw MPEG frames (no tag, no trimming) with a fresh decoder: all that the decoder
+ * puts out for them, per channel. For comparing two runs of frames decoded alike.
+ */
+export async function decodeRawFrames(frames: Uint8Array, channels: number): Promise<Float32Array[]> {
+  const decoder = new MPEGDecoder({ enableGapless: false });
+  await decoder.ready;
+  try {
+    return decoder.decode(frames).channelData.slice(0, channels);
+  } finally {
+    decoder.free();
+  }
+}
+
+/** Decodes an MP3 whole (see `streamMp3`), with the bitrate of its frames. */
+export async function decodeMp3(bytes: Uint8Array): Promise<DecodedMp3> {
+  const declared = readMp3Layout(bytes);
+  // The declared length; a truncated file is cut to what it holds below.
+  let channels = Array.from({ length: declared?.header.channels ?? 0 }, () => new Float32Array(declared?.samples ?? 0));
+  const stream = await streamMp3(
+    bytes,
+    (piece, at) => {
+      for (const [c, data] of piece.entries()) channels[c]!.set(data, at);
+    },
+    declared,
+  );
+  const { layout, length, sampleRate } = stream;
+  if (length < layout.samples) channels = channels.map((c) => c.slice(0, length));
   const seconds = (layout.frames * layout.header.samplesPerFrame) / layout.header.sampleRate;
   const bitrateKbps = seconds > 0 ? Math.round(((bytes.length - layout.firstFrame) * 8) / seconds / 1000) : layout.header.bitrateKbps;
-  return { sampleRate: decoded.sampleRate, channels, bitrateKbps };
+  return { sampleRate, channels, bitrateKbps };
 }
 
 /** Bitrates `encodeMp3` writes: 192 kbps is the floor (transparent for most music at 44.1 kHz). */

@@ -1,9 +1,13 @@
 /**
- * Putting a new section into a song. Equal-power crossfades because the new
- * material is uncorrelated with the old (for correlated material a linear
- * fade would be right instead). Outside the crossfades the source is copied
- * untouched, so the rest of the song stays bit-identical.
+ * Putting a new section into a song. Equal-power crossfades where the new
+ * material is uncorrelated with the old (their powers add, so cos/sin gains
+ * keep the level constant); linear ones where it is correlated (the signals
+ * add as amplitudes, and equal-power would bulge by up to 3 dB). Outside the
+ * crossfades the source is copied untouched, so the rest of the song stays
+ * bit-identical.
  */
+
+export type FadeShape = 'equal-power' | 'linear';
 
 export interface Seams {
   /** The replaced range [start, end), in frames. */
@@ -15,19 +19,43 @@ export interface Seams {
   /** The frames the new material must cover: [start − fadeIn, end + fadeOut). */
   from: number;
   to: number;
+  /** Shape of each crossfade; equal-power when not given. */
+  shapeIn?: FadeShape;
+  shapeOut?: FadeShape;
 }
 
 /**
  * Where the crossfades go. Each fade lies outside the replaced range (the
- * range itself is all new), is at most `fadeFrames` long, no longer than the
- * range itself, and stops at the song's edges.
+ * range itself is all new), is at most `fadeFrames` long (one length for
+ * both, or one each), no longer than the range itself, and stops at the
+ * song's edges.
  */
-export function planSeams(totalFrames: number, start: number, end: number, fadeFrames: number): Seams {
+export function planSeams(
+  totalFrames: number,
+  start: number,
+  end: number,
+  fadeFrames: number | { in: number; out: number },
+  shapes: { in?: FadeShape; out?: FadeShape } = {},
+): Seams {
   if (!(start >= 0 && start < end && end <= totalFrames)) throw new RangeError(`section [${start}, ${end}) is not inside [0, ${totalFrames})`);
-  const fade = Math.max(0, Math.min(Math.round(fadeFrames), end - start));
-  const fadeIn = Math.min(fade, start);
-  const fadeOut = Math.min(fade, totalFrames - end);
-  return { start, end, fadeIn, fadeOut, from: start - fadeIn, to: end + fadeOut };
+  const lengths = typeof fadeFrames === 'number' ? { in: fadeFrames, out: fadeFrames } : fadeFrames;
+  const clamp = (frames: number) => Math.max(0, Math.min(Math.round(frames), end - start));
+  const fadeIn = Math.min(clamp(lengths.in), start);
+  const fadeOut = Math.min(clamp(lengths.out), totalFrames - end);
+  const seams: Seams = { start, end, fadeIn, fadeOut, from: start - fadeIn, to: end + fadeOut };
+  if (shapes.in) seams.shapeIn = shapes.in;
+  if (shapes.out) seams.shapeOut = shapes.out;
+  return seams;
+}
+
+/**
+ * Gains of the outgoing and incoming signal at position `x` (0..1) of a fade.
+ * Equal-power: cos/sin, constant power for uncorrelated signals. Linear: 1 − x and x,
+ * constant amplitude for correlated ones.
+ */
+function fadeGains(shape: FadeShape, x: number): [outgoing: number, incoming: number] {
+  if (shape === 'linear') return [1 - x, x];
+  return [Math.cos(x * (Math.PI / 2)), Math.sin(x * (Math.PI / 2))];
 }
 
 export function rms(channels: readonly Float32Array[], from = 0, to = channels[0]?.length ?? 0): number {
@@ -80,25 +108,31 @@ export function applyGain(channels: Float32Array[], gain: number): void {
  * in. Returns new arrays of the source's length; the source is not modified.
  */
 export function splice(source: readonly Float32Array[], section: readonly Float32Array[], seams: Seams): Float32Array[] {
+  const out = source.map((channel) => Float32Array.from(channel));
+  spliceInto(out, section, seams);
+  return out;
+}
+
+/**
+ * `splice` in place: only [seams.from, seams.to) of `target` is written. For long songs,
+ * where a second copy of the whole song would cost more memory than the work is worth.
+ */
+export function spliceInto(target: Float32Array[], section: readonly Float32Array[], seams: Seams): void {
   const { start, end, fadeIn, fadeOut, from, to } = seams;
-  if (section.length !== source.length) throw new RangeError(`section has ${section.length} channels, the source ${source.length}`);
-  return source.map((original, c) => {
-    const added = section[c]!;
+  if (section.length !== target.length) throw new RangeError(`section has ${section.length} channels, the source ${target.length}`);
+  for (const [c, added] of section.entries()) {
     if (added.length !== to - from) throw new RangeError(`section is ${added.length} frames long, the seams need ${to - from}`);
-    const out = Float32Array.from(original);
-    for (let i = from; i < to; i++) {
-      const fresh = added[i - from]!;
-      if (i < start) {
-        // Sample-centred positions: neither signal is ever at exactly 0 or 1 gain inside the fade.
-        const x = ((i - from + 0.5) / fadeIn) * (Math.PI / 2);
-        out[i] = original[i]! * Math.cos(x) + fresh * Math.sin(x);
-      } else if (i >= end) {
-        const x = ((i - end + 0.5) / fadeOut) * (Math.PI / 2);
-        out[i] = original[i]! * Math.sin(x) + fresh * Math.cos(x);
-      } else {
-        out[i] = fresh;
-      }
+    const out = target[c]!;
+    for (let i = from; i < start; i++) {
+      // Sample-centred positions: neither signal is ever at exactly 0 or 1 gain inside the fade.
+      const [outgoing, incoming] = fadeGains(seams.shapeIn ?? 'equal-power', (i - from + 0.5) / fadeIn);
+      out[i] = out[i]! * outgoing + added[i - from]! * incoming;
     }
-    return out;
-  });
+    out.set(added.subarray(start - from, end - from), start);
+    for (let i = end; i < to; i++) {
+      // Here the new material is the one going out.
+      const [leaving, returning] = fadeGains(seams.shapeOut ?? 'equal-power', (i - end + 0.5) / fadeOut);
+      out[i] = out[i]! * returning + added[i - from]! * leaving;
+    }
+  }
 }

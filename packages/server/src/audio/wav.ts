@@ -120,6 +120,9 @@ export interface WavOptions {
   encoding?: WavEncoding;
 }
 
+/** Frames interleaved at a time when writing float WAV. */
+const FLOAT_BLOCK_FRAMES = 65_536;
+
 export function encodeWav(pcm: Pcm, options: WavOptions = {}): Uint8Array {
   const count = pcm.channels.length;
   if (count < 1 || count > 2) throw new AudioFormatError(`cannot write ${count} channels as WAV (mono or stereo only)`);
@@ -158,13 +161,18 @@ export function encodeWav(pcm: Pcm, options: WavOptions = {}): Uint8Array {
   view.setUint32(at + 4, dataBytes, true);
   if (float) {
     // Interleaved in an aligned array, then copied after the 58-byte header (a Float32Array view
-    // cannot start there). Every platform Node ships on is little-endian, like WAV.
-    const samples = new Float32Array(frames * count);
-    for (let c = 0; c < count; c++) {
-      const input = pcm.channels[c]!;
-      for (let i = 0, j = c; i < frames; i++, j += count) samples[j] = input[i]!;
+    // cannot start there), a block at a time so that a long song is not held twice. Every
+    // platform Node ships on is little-endian, like WAV.
+    const block = new Float32Array(FLOAT_BLOCK_FRAMES * count);
+    const blockBytes = new Uint8Array(block.buffer);
+    for (let first = 0; first < frames; first += FLOAT_BLOCK_FRAMES) {
+      const n = Math.min(FLOAT_BLOCK_FRAMES, frames - first);
+      for (let c = 0; c < count; c++) {
+        const input = pcm.channels[c]!;
+        for (let i = 0, j = c; i < n; i++, j += count) block[j] = input[first + i]!;
+      }
+      bytes.set(blockBytes.subarray(0, n * count * 4), header + first * count * 4);
     }
-    bytes.set(new Uint8Array(samples.buffer), header);
     return bytes;
   }
   // A typed-array view is ~10× faster than DataView here.

@@ -1,26 +1,37 @@
 import {
   AudioFormatError,
+  analyse,
+  analysisWindow,
   applyGain,
-  barSeconds,
+  bandEnergies,
+  correlation,
+  DEFAULT_CEILING,
   type DecodedAudio,
   decodeAudio,
   describeArrangement,
   encodeMp3,
   encodeWav,
-  loudnessMatchGain,
+  type FrameSpan,
+  fadeShapeFor,
+  limitTruePeak,
+  loudnessOfSpans,
   type Mp3Bitrate,
+  matchTilt,
+  measureLoudness,
   mp3BitrateAtLeast,
   type Pcm,
   planArrangement,
   planSeams,
   readMp3Layout,
   renderCover,
+  renderFittedSection,
   renderSong,
-  renderWindow,
-  rms,
   type Seams,
-  splice,
+  type SectionRules,
+  snapToBeats,
+  spliceInto,
   spliceMp3Frames,
+  truePeakDbtp,
 } from '../audio/index.js';
 import { type Engine, EngineError, type GenerateInput, type RenderedTrack, type ReplaceSectionInput, SourceAudioError } from './types.js';
 
@@ -43,22 +54,113 @@ const DEFAULT_MODEL_NAME = 'reprise-procedural-1';
 const SONG_RATE = 44_100;
 /** The longest song `generate` renders, in seconds (the API's limits are lower). */
 const MAX_SONG_S = 900;
-/** Source audio around the seams whose level the new section is matched to. */
-const CONTEXT_S = 3;
+/** Source audio analysed on each side of the section for tempo, beats and key: enough for a steady reading, far less than a whole song. */
+const ANALYSIS_CONTEXT_S = 10;
+/** Source audio on each side of the section whose loudness and tone colour the new section is matched to. */
+const CONTEXT_S = 5;
+/** SPEC §2, checked by the API before a task exists: a range moved onto the beats must still keep them. */
+const SECTION_RULES: SectionRules = { minS: 6, maxS: 60, maxShareOfSong: 0.5 };
+/** Crossfade where the new material continues the old (correlated): short and linear, as a model's repaint is joined. */
+const SHORT_FADE_S = 0.03;
+/** Largest loudness correction either way: a near-silent context must not mute the section, nor a quiet section be blown up. */
+const MAX_GAIN_DB = 12;
+/** Close enough to the context's loudness (the goal is ±1 LU). */
+const LOUDNESS_TOLERANCE_LU = 0.2;
+/** How far into the section the final limiter pass over each crossfade reaches, so its gain is back at 1 where it stops. */
+const LIMITER_MARGIN_S = 0.3;
 /** How far beyond the crossfades (in seconds) an MP3 source's own frames may be cut and rejoined. */
 const JUNCTION_WINDOW_S = 0.7;
+
+const clampDb = (db: number) => Math.max(-MAX_GAIN_DB, Math.min(MAX_GAIN_DB, db));
+const sectionLoudness = (channels: readonly Float32Array[], sampleRate: number, [from, to]: FrameSpan) =>
+  measureLoudness(channels, sampleRate, { from, to }).integratedLufs;
+
+/**
+ * Brings the new material (`fresh`, whose frames [inner) are the replaced range) to the
+ * loudness and spectral tilt of the source around the section, under a true-peak ceiling.
+ * The limiter can take back some of a gain, so gain and limiter are iterated until the
+ * limited section reaches the context's loudness (or the gain is at its bound).
+ */
+function matchToContext(fresh: Float32Array[], source: readonly Float32Array[], sampleRate: number, context: readonly FrameSpan[], inner: FrameSpan): void {
+  if (context.length > 0) matchTilt(fresh, sampleRate, bandEnergies(source, sampleRate, context), inner);
+  const target = context.length > 0 ? loudnessOfSpans(source, sampleRate, context) : Number.NEGATIVE_INFINITY;
+  const own = sectionLoudness(fresh, sampleRate, inner);
+  if (!(Number.isFinite(target) && Number.isFinite(own))) {
+    limitTruePeak(fresh, { sampleRate });
+    return;
+  }
+  const unlimited = fresh.map((channel) => Float32Array.from(channel));
+  let gainDb = clampDb(target - own);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (attempt > 0) for (const [c, channel] of fresh.entries()) channel.set(unlimited[c]!);
+    applyGain(fresh, 10 ** (gainDb / 20));
+    const limited = limitTruePeak(fresh, { sampleRate });
+    if (limited.passes === 0) return;
+    const missing = target - sectionLoudness(fresh, sampleRate, inner);
+    const next = clampDb(gainDb + missing);
+    if (Math.abs(missing) <= LOUDNESS_TOLERANCE_LU || next === gainDb) return;
+    gainDb = next;
+  }
+}
+
+/**
+ * The crossfade at each seam: equal-power and `fadeFrames` long where the new material is
+ * other music than the old (the usual case here), short and linear where it continues it.
+ * Measured over the long fade, where both exist (`fresh` covers [longest.from, longest.to)).
+ */
+function chooseSeams(source: readonly Float32Array[], fresh: readonly Float32Array[], longest: Seams, sampleRate: number): Seams {
+  const { start, end, fadeIn, fadeOut, from } = longest;
+  const shapeIn = fadeShapeFor(correlation(source, start - fadeIn, fresh, 0, fadeIn));
+  const shapeOut = fadeShapeFor(correlation(source, end, fresh, end - from, fadeOut));
+  const short = Math.round(SHORT_FADE_S * sampleRate);
+  const total = source[0]!.length;
+  return planSeams(
+    total,
+    start,
+    end,
+    { in: shapeIn === 'linear' ? Math.min(short, fadeIn) : fadeIn, out: shapeOut === 'linear' ? Math.min(short, fadeOut) : fadeOut },
+    { in: shapeIn, out: shapeOut },
+  );
+}
+
+/**
+ * A last true-peak pass over each crossfade (and a little into the section, so the gain is
+ * back at 1 where the pass stops): two signals each under the ceiling can sum above it. In a
+ * fade the ceiling is no lower than the source's own peak there, so a hot source is never
+ * turned down where it is still nearly all of the mix.
+ */
+function limitSeams(song: Float32Array[], original: { in: number; out: number }, seams: Seams, sampleRate: number): void {
+  const margin = Math.round(LIMITER_MARGIN_S * sampleRate);
+  const ceilingAt = (frame: number) =>
+    frame < seams.start ? Math.max(DEFAULT_CEILING, original.in) : frame >= seams.end ? Math.max(DEFAULT_CEILING, original.out) : DEFAULT_CEILING;
+  const inTo = Math.min(seams.end, seams.start + margin);
+  const outFrom = Math.max(seams.start, seams.end - margin);
+  const spans: FrameSpan[] =
+    inTo >= outFrom
+      ? [[seams.from, seams.to]]
+      : [
+          [seams.from, inTo],
+          [outFrom, seams.to],
+        ];
+  for (const [from, to] of spans) limitTruePeak(song, { sampleRate, from, to, ceiling: ceilingAt });
+}
+
+/** Linear true peak of [from, to) of the source (0 for an empty span). */
+const peakOf = (channels: readonly Float32Array[], sampleRate: number, from: number, to: number) =>
+  to > from ? 10 ** (truePeakDbtp(channels, sampleRate, from, to) / 20) : 0;
 
 /**
  * An MP3 source keeps its own frames outside the section, so the rest of the song is not
  * re-encoded at all (see audio/mp3-splice.ts). Null where that cannot be done cleanly; the
- * caller then encodes the whole song.
+ * caller then encodes the whole song. `edited` is the source's decoded song with only
+ * [seams.from, seams.to) changed.
  */
 async function keepingSourceFrames(bytes: Uint8Array, source: DecodedAudio, edited: Float32Array[], seams: Seams): Promise<Uint8Array | null> {
   if (source.format !== 'mp3') return null;
   const layout = readMp3Layout(bytes);
   if (!layout) return null;
   const window = Math.round(JUNCTION_WINDOW_S * source.sampleRate);
-  const result = await spliceMp3Frames({ source: bytes, layout, original: source.channels, edited, changedFrom: seams.from, changedTo: seams.to, window });
+  const result = await spliceMp3Frames({ source: bytes, layout, edited, changedFrom: seams.from, changedTo: seams.to, window });
   return result?.mp3 ?? null;
 }
 
@@ -108,39 +210,57 @@ export function createProceduralEngine(options: ProceduralOptions = {}): Engine 
         throw new EngineError(`invalid section ${input.startS}–${input.endS} s`);
       }
       // The API checked the range against a probe; a decoded length a few ms shorter must not fail the task.
-      const start = Math.round(input.startS * sampleRate);
-      const end = Math.min(total, Math.round(input.endS * sampleRate));
-      if (end <= start) throw new SourceAudioError(`the section ${input.startS}–${input.endS} s lies outside the ${durationS.toFixed(2)} s of source audio`);
-      const seams = planSeams(total, start, end, fadeS * sampleRate);
+      const askedEndS = Math.min(durationS, input.endS);
+      if (Math.round(askedEndS * sampleRate) <= Math.round(input.startS * sampleRate)) {
+        throw new SourceAudioError(`the section ${input.startS}–${input.endS} s lies outside the ${durationS.toFixed(2)} s of source audio`);
+      }
+
+      // Tempo, beats and key of the music around the section; the section's edges move onto its beats.
+      const analysis = analyse(source, analysisWindow(durationS, input.startS, askedEndS, ANALYSIS_CONTEXT_S));
+      const snapped = snapToBeats(input.startS, askedEndS, analysis.tempo, { durationS, rules: SECTION_RULES });
+      const start = Math.round(snapped.startS * sampleRate);
+      const end = Math.min(total, Math.round(snapped.endS * sampleRate));
+      const longest = planSeams(total, start, end, fadeS * sampleRate);
       signal.throwIfAborted();
 
-      const arrangement = planArrangement({
+      // New material in the source's tempo and key on its beat grid, with enough before and after for the longest fades.
+      const fitted = renderFittedSection({
         seed: input.seed,
         texts: [input.tags, input.prompt, input.title],
         negative: input.negativeTags,
-        form: 'section',
-        durationS: (end - start) / sampleRate,
-      });
-      // The new material starts on the first bar of its loop exactly at the section's start; one
-      // loop of lead-in before it (of which only the crossfade is heard) gives the first seam something to fade into.
-      const loopBars = arrangement.sections[0]!.bars;
-      const leadIn = Math.round(loopBars * barSeconds(arrangement) * sampleRate);
-      const section = renderWindow(arrangement, {
+        analysis,
         sampleRate,
         channels: source.channels.length,
-        startFrame: leadIn - seams.fadeIn,
-        frames: seams.to - seams.from,
+        from: start,
+        to: end,
+        preRoll: longest.fadeIn,
+        postRoll: longest.fadeOut,
       });
-      const context = Math.round(CONTEXT_S * sampleRate);
-      applyGain(section, loudnessMatchGain(section, rms(source.channels, seams.from - context, seams.to + context)));
-      const channels = splice(source.channels, section, seams);
+      const fresh = fitted.channels;
+      const context = (
+        [
+          [Math.max(0, start - CONTEXT_S * sampleRate), start],
+          [end, Math.min(total, end + CONTEXT_S * sampleRate)],
+        ] as const
+      ).filter(([from, to]) => to > from);
+      matchToContext(fresh, source.channels, sampleRate, context, [start - longest.from, end - longest.from]);
+      signal.throwIfAborted();
+
+      const seams = chooseSeams(source.channels, fresh, longest, sampleRate);
+      const section = fresh.map((channel) => channel.subarray(seams.from - longest.from, seams.to - longest.from));
+      const original = { in: peakOf(source.channels, sampleRate, seams.from, seams.start), out: peakOf(source.channels, sampleRate, seams.end, seams.to) };
+      // In place: outside [seams.from, seams.to) the song is the source's very samples, and a second copy of a long song is not needed.
+      const channels = source.channels;
+      spliceInto(channels, section, seams);
+      limitSeams(channels, original, seams, sampleRate);
       signal.throwIfAborted();
       // An MP3 source keeps its own frames outside the section where it can; otherwise it is
       // re-encoded at no lower a bitrate than its own (and never below 192 kbps).
       const mp3 = await keepingSourceFrames(input.source.bytes, source, channels, seams);
       signal.throwIfAborted();
       const bitrate = source.bitrateKbps === null ? 192 : mp3BitrateAtLeast(source.bitrateKbps);
-      return finish({ sampleRate, channels }, { title: input.title, tags: input.tags }, signal, { bitrate, mp3 });
+      const track = await finish({ sampleRate, channels }, { title: input.title, tags: input.tags }, signal, { bitrate, mp3 });
+      return { ...track, appliedRange: { startS: start / sampleRate, endS: end / sampleRate } };
     },
 
     async generate(input: GenerateInput, signal: AbortSignal, onProgress): Promise<RenderedTrack[]> {

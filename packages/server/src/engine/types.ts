@@ -21,6 +21,12 @@ export interface RenderedTrack {
   durationS: number;
   /** Name reported as `model_name` / `modelName`. */
   modelName: string;
+  /**
+   * Replace-section only: the range that was actually replaced, in seconds of the song. It
+   * differs from the one asked for where the engine moved the edges onto the song's beats.
+   * Engines that cannot tell leave it out.
+   */
+  appliedRange?: { startS: number; endS: number };
 }
 
 /** A song to edit: the bytes of an MP3 or WAV file. */

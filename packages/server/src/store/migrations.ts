@@ -157,6 +157,15 @@ function migrations(dialect: Dialect): Record<string, Migration> {
       await db.schema.alterTable('tracks').addColumn('master_file', 'text').execute();
     },
   },
+  // The range a replace-section task actually replaced (its edges moved onto the song's beats), in seconds.
+  // Nullable: generated tracks, tracks made before, and engines that cannot tell have none.
+  // One column per statement: SQLite's ALTER TABLE adds one at a time.
+  '0003_track_applied_range': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('tracks').addColumn('applied_start_s', 'double precision').execute();
+      await db.schema.alterTable('tracks').addColumn('applied_end_s', 'double precision').execute();
+    },
+  },
   };
 }
 

@@ -92,6 +92,9 @@ export interface TracksTable {
   image_file: string;
   /** The lossless master (a `master` file, never handed out by URL); null for tracks made before masters or by an engine without one. */
   master_file: string | null;
+  /** Replace-section tracks: the range actually replaced, in seconds (null for generated tracks and older rows). */
+  applied_start_s: number | null;
+  applied_end_s: number | null;
   created_at: number;
 }
 

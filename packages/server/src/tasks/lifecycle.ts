@@ -33,6 +33,8 @@ export interface StoredTrack {
   /** The lossless master, if the engine made one. */
   master?: { blob: string; size: number } | null;
   durationS: number;
+  /** Replace-section: the range the engine actually replaced, if it reported one. */
+  appliedRange?: { startS: number; endS: number } | null;
   modelName: string;
   title: string;
   tags: string;
@@ -89,6 +91,8 @@ async function recordTracks(tx: Tx, task: TasksTable, tracks: StoredTrack[], con
         audio_file: audioFile,
         image_file: imageFile,
         master_file: masterFile,
+        applied_start_s: track.appliedRange?.startS ?? null,
+        applied_end_s: track.appliedRange?.endS ?? null,
         created_at: now,
       })
       .execute();

@@ -6,8 +6,14 @@ import type { Executor, TracksTable } from '../store/index.js';
 /** A track as record-info shows it (`sunoData[]`, camelCase): the SDK's type. */
 export type { SunoTrack };
 
+/** Seconds as record-info shows the applied range: to the millisecond (a frame is 23 µs; nobody places a section finer). */
+const toMs = (seconds: number) => Math.round(seconds * 1000) / 1000;
+
 export function toSunoTrack(row: TracksTable, publicUrl: string): SunoTrack {
   const audio = fileUrls(publicUrl, row.audio_file);
+  // [EXT] Only where known: KIE clients ignore the extra fields, and generated tracks have no range.
+  const applied =
+    row.applied_start_s !== null && row.applied_end_s !== null ? { infillStartS: toMs(row.applied_start_s), infillEndS: toMs(row.applied_end_s) } : {};
   return {
     id: row.id,
     audioUrl: audio.audio,
@@ -19,6 +25,7 @@ export function toSunoTrack(row: TracksTable, publicUrl: string): SunoTrack {
     tags: row.tags,
     createTime: formatCreateTime(row.created_at),
     duration: row.duration,
+    ...applied,
   };
 }
 

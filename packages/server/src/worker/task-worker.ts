@@ -102,6 +102,7 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
       imageSize: track.cover.byteLength,
       master,
       durationS: Math.round(track.durationS * 100) / 100,
+      appliedRange: track.appliedRange ?? null,
       modelName: track.modelName,
       ...meta,
     };

@@ -129,6 +129,10 @@ describe.each(storeTargets())('README walk-through on $name', (target) => {
     const edited = await finished(edit.data.taskId);
     expect(edited).toMatchObject({ status: 'SUCCESS', parentMusicId: audioId, type: 'REPLACE_SECTION' });
     expect(edited.response.sunoData[0].duration).toBeCloseTo(30, 1);
+    // [EXT] The range actually replaced (its edges moved onto beats by at most half a second); generated tracks have none.
+    expect(Math.abs(edited.response.sunoData[0].infillStartS - 5)).toBeLessThanOrEqual(0.5);
+    expect(Math.abs(edited.response.sunoData[0].infillEndS - 15)).toBeLessThanOrEqual(0.5);
+    expect(data.response.sunoData[1].infillStartS).toBeUndefined();
     expect(edited.callback).toEqual({ status: 'none', attempts: 0, lastError: null });
   });
 

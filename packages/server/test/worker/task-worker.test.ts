@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lifecycleContext } from '../../src/server.js';
 import type { Services, TaskChange } from '../../src/services.js';
-import { submitGenerate, submitReplaceSection } from '../../src/tasks/index.js';
+import { getTaskRecord, submitGenerate, submitReplaceSection } from '../../src/tasks/index.js';
 import { submitContext } from '../../src/api/tasks.js';
 import { createRenderPool, createTaskWorker, type RenderPool, type TaskWorker } from '../../src/worker/index.js';
 import { decodeWav } from '../../src/audio/wav.js';
@@ -67,6 +67,15 @@ describe.each(storeTargets())('task worker on $name', (target) => {
     const tracks = await services.store.db.selectFrom('tracks').selectAll().where('task_id', '=', taskId).execute();
     expect(tracks).toHaveLength(1);
     expect(tracks[0]!.duration).toBeCloseTo(30, 1);
+    // The range the engine actually replaced is recorded with the track (moved by at most half a second onto beats)
+    // and shown by record-info as infillStartS/infillEndS [EXT]; the callback's track keeps KIE's fields only (below).
+    expect(Math.abs(tracks[0]!.applied_start_s! - 8)).toBeLessThanOrEqual(0.5);
+    expect(Math.abs(tracks[0]!.applied_end_s! - 20)).toBeLessThanOrEqual(0.5);
+    const record = await getTaskRecord(services.store.db, user.account.id, taskId, 'http://127.0.0.1:1');
+    expect(record.response.sunoData[0]).toMatchObject({
+      infillStartS: Math.round(tracks[0]!.applied_start_s! * 1000) / 1000,
+      infillEndS: Math.round(tracks[0]!.applied_end_s! * 1000) / 1000,
+    });
     const audio = await services.store.db.selectFrom('files').selectAll().where('id', '=', tracks[0]!.audio_file).executeTakeFirstOrThrow();
     expect(audio.content_type).toBe('audio/mpeg');
     expect(await services.blobs.size(audio.blob_key)).toBe(audio.size);
@@ -89,6 +98,10 @@ describe.each(storeTargets())('task worker on $name', (target) => {
     expect(changes.filter((c) => c.taskId === taskId).map((c) => c.status)).toEqual(['TEXT_SUCCESS', 'FIRST_SUCCESS', 'SUCCESS']);
     const tracks = await services.store.db.selectFrom('tracks').selectAll().where('task_id', '=', taskId).orderBy('idx').execute();
     expect(tracks.map((t) => t.idx)).toEqual([0, 1]);
+    expect(tracks.map((t) => [t.applied_start_s, t.applied_end_s])).toEqual([
+      [null, null],
+      [null, null],
+    ]);
     expect(tracks[0]!.audio_file).not.toBe(tracks[1]!.audio_file);
     const callbacks = await callbacksOf(taskId);
     expect(callbacks.map((c) => c.stage)).toEqual(['text', 'first', 'complete']);

@@ -204,11 +204,14 @@ export const integratedLoudness = (channels: readonly Float32Array[], sampleRate
   measureLoudness(channels, sampleRate, { from, to }).integratedLufs;
 
 /** Taps per phase of the 4× interpolator: ±12 input samples around the output point. */
-const TRUE_PEAK_HALF = 12;
+export const TRUE_PEAK_HALF = 12;
 const OVERSAMPLING = 4;
 
-/** Kaiser-windowed sinc interpolator rows for the three in-between phases (phase 0 is the sample itself). */
-function interpolationPhases(): Float64Array[] {
+/**
+ * Kaiser-windowed sinc interpolator rows for the three in-between phases (phase 0 is the sample itself).
+ * Row p, tap k weighs input sample n + k − (TRUE_PEAK_HALF − 1) for the point (p + 1)/4 after sample n.
+ */
+export function interpolationPhases(): Float64Array[] {
   const beta = 7;
   const norm = besselI0(beta);
   return Array.from({ length: OVERSAMPLING - 1 }, (_, p) => {

@@ -1,0 +1,190 @@
+// bench/engine: one replace-section of a 3-minute 44.1 kHz stereo MP3, end to end in-process
+// (decode, analyse, render, splice, encode, cover, master), as a ratio to ffmpeg decoding and
+// re-encoding the same file in the same run. Both run on one core (taskset, ffmpeg -threads 1,
+// one libuv and libvips thread for reprise). Also: the real-time factor and the peak RSS of the
+// process that runs the job.
+//
+//   npm run build && node bench/engine.mjs            (BENCH_RUNS, default 3 timed runs of each)
+//
+// ffmpeg is a dependency of this benchmark only: installed from Debian here when missing.
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { root, tempDir } from './lib.mjs';
+
+const SONG_S = 180;
+const RATE = 44_100;
+/** A 30 s section in the middle of the song: a typical request (the rules allow 6–60 s). */
+const SECTION = { startS: 75.3, endS: 105.3 };
+const runs = Number(process.env.BENCH_RUNS ?? 3);
+const audio = path.join(root, 'packages/server/dist/audio/index.js');
+const engineModule = path.join(root, 'packages/server/dist/engine/index.js');
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const hasCommand = (name) => spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
+/** The command pinned to the first core, where `taskset` exists. */
+const oneCore = (command, args) => (hasCommand('taskset') ? ['taskset', ['-c', '0', command, ...args]] : [command, args]);
+
+function ensureFfmpeg() {
+  if (hasCommand('ffmpeg')) return;
+  console.log('ffmpeg is missing: installing it from Debian (apt-get install -y ffmpeg)');
+  const install = () =>
+    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'ffmpeg'], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+  if (install().status !== 0) {
+    spawnSync('apt-get', ['update'], { stdio: 'inherit' });
+    if (install().status !== 0) throw new Error('could not install ffmpeg');
+  }
+}
+
+/** The job itself, in a child process of its own so its peak RSS is the job's alone. */
+async function job(input, timed) {
+  const { createProceduralEngine } = await import(engineModule);
+  const bytes = new Uint8Array(fs.readFileSync(input));
+  const engine = createProceduralEngine();
+  // What the process holds before any work: Node, reprise's modules, the source bytes.
+  const idleRssMb = process.memoryUsage().rss / 1e6;
+  const request = (seed) => ({
+    source: { bytes, name: 'bench.mp3' },
+    ...SECTION,
+    prompt: 'a new bridge',
+    tags: 'jazz piano',
+    negativeTags: '',
+    title: 'Bench',
+    seed,
+  });
+  const times = [];
+  let track;
+  // The first run is cold (JIT, WebAssembly compilation); a render thread of the service is long-lived, so the warm runs are what a task costs.
+  for (let i = 0; i <= timed; i++) {
+    const started = performance.now();
+    track = await engine.replaceSection(request(`bench-${i}`), new AbortController().signal);
+    times.push((performance.now() - started) / 1000);
+  }
+  const out = path.join(path.dirname(input), 'reprise-out.mp3');
+  fs.writeFileSync(out, track.mp3);
+  console.log(
+    JSON.stringify({
+      coldS: times[0],
+      warmS: times.slice(1),
+      maxRssMb: process.resourceUsage().maxRSS / 1024,
+      idleRssMb,
+      durationS: track.durationS,
+      appliedRange: track.appliedRange,
+      mp3Bytes: track.mp3.byteLength,
+    }),
+  );
+}
+
+/** Where the time goes: each stage of the job timed alone (warm), on the same file. */
+async function stages(input) {
+  const a = await import(audio);
+  const bytes = new Uint8Array(fs.readFileSync(input));
+  const lap = async (name, work) => {
+    await work();
+    const started = performance.now();
+    const result = await work();
+    console.log(`  ${name.padEnd(34)} ${((performance.now() - started) / 1000).toFixed(3)} s`);
+    return result;
+  };
+  const source = await lap('decode MP3 (3 min)', () => a.decodeAudio(bytes));
+  const analysis = await lap('analyse (section ± 10 s)', () => a.analyse(source, a.analysisWindow(SONG_S, SECTION.startS, SECTION.endS, 10)));
+  const from = Math.round(SECTION.startS * RATE);
+  const to = Math.round(SECTION.endS * RATE);
+  const fade = Math.round(0.75 * RATE);
+  const fitted = await lap('render the section (30 s + fades)', () =>
+    a.renderFittedSection({ seed: 's', texts: ['jazz piano'], analysis, sampleRate: RATE, channels: 2, from, to, preRoll: fade, postRoll: fade }),
+  );
+  await lap('loudness of the section', () => a.measureLoudness(fitted.channels, RATE));
+  await lap('true-peak limiter (section, 2 dB hot)', () =>
+    a.limitTruePeak(
+      fitted.channels.map((c) => c.map((v) => v * 1.26)),
+      { sampleRate: RATE },
+    ),
+  );
+  const layout = a.readMp3Layout(bytes);
+  const edited = source.channels.map((c) => Float32Array.from(c));
+  await lap('MP3 frame splice (encode + check)', () =>
+    a.spliceMp3Frames({ source: bytes, layout, edited, changedFrom: from - fade, changedTo: to + fade, window: Math.round(0.7 * RATE) }),
+  );
+  await lap('master (32-bit float WAV)', () => a.encodeWav(source, { encoding: 'float32' }));
+  await lap('cover', () => a.renderCover({ title: 'Bench', tags: 'jazz piano', channels: source.channels }));
+}
+
+function timeFfmpeg(input, dir) {
+  const out = path.join(dir, 'ffmpeg-out.mp3');
+  const [command, args] = oneCore('ffmpeg', [
+    '-nostdin',
+    '-y',
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-threads',
+    '1',
+    '-i',
+    input,
+    '-c:a',
+    'libmp3lame',
+    '-b:a',
+    '192k',
+    out,
+  ]);
+  const started = performance.now();
+  const result = spawnSync(command, args, { stdio: 'inherit' });
+  if (result.status !== 0) throw new Error('ffmpeg failed');
+  return (performance.now() - started) / 1000;
+}
+
+function runJob(input, timed) {
+  const [command, args] = oneCore(process.execPath, [new URL(import.meta.url).pathname, '--job', input, String(timed)]);
+  const output = execFileSync(command, args, { env: { ...process.env, UV_THREADPOOL_SIZE: '1', VIPS_CONCURRENCY: '1' }, encoding: 'utf8' });
+  return JSON.parse(output.trim().split('\n').at(-1));
+}
+
+async function main() {
+  ensureFfmpeg();
+  const dir = tempDir('engine');
+  const input = path.join(dir, 'song.mp3');
+  const a = await import(audio);
+  const plan = a.planArrangement({ seed: 'bench-engine', texts: ['pop', 'piano'], form: 'song', durationS: SONG_S });
+  const song = { sampleRate: RATE, channels: a.renderSong(plan, RATE, 2, SONG_S) };
+  fs.writeFileSync(input, await a.encodeMp3(song, { bitrate: 192 }));
+  const version = execFileSync('ffmpeg', ['-hide_banner', '-version'], { encoding: 'utf8' }).split('\n')[0];
+  console.log(
+    `song: ${SONG_S} s, ${RATE} Hz stereo MP3 at 192 kbps (${(fs.statSync(input).size / 1e6).toFixed(2)} MB); section ${SECTION.startS}–${SECTION.endS} s`,
+  );
+  console.log(`${version}; Node ${process.version}; ${hasCommand('taskset') ? 'pinned to core 0' : 'not pinned (no taskset)'}`);
+
+  // ffmpeg before and after the job, so a change of load during the run shows as spread rather than bias.
+  const ffmpeg = [];
+  for (let i = 0; i < runs; i++) ffmpeg.push(timeFfmpeg(input, dir));
+  const result = runJob(input, runs);
+  for (let i = 0; i < runs; i++) ffmpeg.push(timeFfmpeg(input, dir));
+  // The peak RSS of one job alone, in a fresh process (the timed child's would add up several jobs' garbage).
+  const single = runJob(input, 0);
+
+  const reprise = median(result.warmS);
+  const baseline = median(ffmpeg);
+  console.log(`ffmpeg decode + encode (192k, 1 thread): median ${baseline.toFixed(3)} s of ${ffmpeg.map((t) => t.toFixed(2)).join(', ')}`);
+  console.log(
+    `reprise replace-section: median ${reprise.toFixed(3)} s of ${result.warmS.map((t) => t.toFixed(2)).join(', ')} (cold first run ${result.coldS.toFixed(2)} s)`,
+  );
+  console.log(
+    `applied range ${result.appliedRange.startS.toFixed(3)}–${result.appliedRange.endS.toFixed(3)} s; output ${result.durationS} s, ${(result.mp3Bytes / 1e6).toFixed(2)} MB`,
+  );
+  console.log(`ratio to ffmpeg: ${(reprise / baseline).toFixed(2)}× (goal ≤ 2.0×)`);
+  console.log(`real-time factor: ${(SONG_S / reprise).toFixed(1)}× (goal ≥ 60×)`);
+  console.log(
+    `peak RSS of a process running one job: ${single.maxRssMb.toFixed(1)} MB (goal ≤ 250 MB), of which ${single.idleRssMb.toFixed(1)} MB before the job; after ${runs + 1} jobs: ${result.maxRssMb.toFixed(1)} MB`,
+  );
+  console.log('stages, each alone (warm):');
+  const [command, args] = oneCore(process.execPath, [new URL(import.meta.url).pathname, '--stages', input]);
+  execFileSync(command, args, { stdio: 'inherit', env: { ...process.env, UV_THREADPOOL_SIZE: '1', VIPS_CONCURRENCY: '1' } });
+}
+
+const mode = process.argv[2];
+if (mode === '--job') await job(process.argv[3], Number(process.argv[4]));
+else if (mode === '--stages') await stages(process.argv[3]);
+else await main();
