@@ -16,7 +16,7 @@ export {
   type TempoAnalysis,
   truePeakDbtp,
 } from './analysis/index.js';
-export { type Arrangement, type ArrangementRequest, barSeconds, describeArrangement, planArrangement, type Section } from './arrangement.js';
+export { type Arrangement, type ArrangementRequest, barSeconds, describeArrangement, describeSongs, planArrangement, planSongs, type Section, type SheetOptions } from './arrangement.js';
 export { type CoverInput, coverSvg, renderCover, waveformLevels } from './cover.js';
 export { type DecodedAudio, decodeAudio } from './decode.js';
 export { AudioFormatError } from './errors.js';

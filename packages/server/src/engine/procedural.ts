@@ -8,7 +8,7 @@ import {
   DEFAULT_CEILING,
   type DecodedAudio,
   decodeAudio,
-  describeArrangement,
+  describeSongs,
   encodeMp3,
   encodeWav,
   type FrameSpan,
@@ -20,7 +20,7 @@ import {
   measureLoudness,
   mp3BitrateAtLeast,
   type Pcm,
-  planArrangement,
+  planSongs,
   planSeams,
   readMp3Layout,
   renderCover,
@@ -268,18 +268,9 @@ export function createProceduralEngine(options: ProceduralOptions = {}): Engine 
       if (!(Number.isFinite(input.durationS) && input.durationS > 0 && input.durationS <= MAX_SONG_S)) {
         throw new EngineError(`song length must be between 0 and ${MAX_SONG_S} s, got ${input.durationS}`);
       }
-      const plans = [0, 1].map((index) =>
-        planArrangement({
-          seed: `${input.seed}:${index}`,
-          texts: [input.style, input.prompt, input.title],
-          negative: input.negativeTags,
-          form: 'song',
-          durationS: input.durationS,
-        }),
-      );
-      const sheets = plans.map((plan, index) => `Song ${index + 1}: ${describeArrangement(plan, input.title || undefined)}`);
-      if (!input.instrumental) sheets.push('Vocals: this engine plays instrumental arrangements; the lyrics are kept as text, not sung.');
-      await onProgress({ stage: 'text', sheet: sheets.join('\n\n') });
+      // Both songs come from one seed; planSongs makes sure they differ (chords, and key unless one is named).
+      const plans = planSongs({ seed: input.seed, texts: [input.style, input.prompt, input.title], negative: input.negativeTags, durationS: input.durationS });
+      await onProgress({ stage: 'text', sheet: describeSongs(plans, { title: input.title || undefined, lyrics: input.lyrics }) });
       const tracks: RenderedTrack[] = [];
       for (const [index, plan] of plans.entries()) {
         signal.throwIfAborted();

@@ -55,6 +55,8 @@ export interface GenerateInput {
   title: string;
   negativeTags: string;
   instrumental: boolean;
+  /** Lyrics given in custom mode (the prompt of a song with vocals), for the structure sheet. */
+  lyrics?: string;
   /** Length of each song in seconds. */
   durationS: number;
   seed: string;

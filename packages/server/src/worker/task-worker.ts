@@ -149,7 +149,16 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
     const stored = new Map<number, StoredTrack>();
     const tracks = await pool.generate(
       options.engine,
-      { prompt: input.prompt, style: input.style, title: input.title, negativeTags: input.negativeTags, instrumental: input.instrumental, durationS: input.durationS, seed },
+      {
+        prompt: input.prompt,
+        style: input.style,
+        title: input.title,
+        negativeTags: input.negativeTags,
+        instrumental: input.instrumental,
+        lyrics: input.customMode && !input.instrumental ? input.prompt : undefined,
+        durationS: input.durationS,
+        seed,
+      },
       signal,
       async (progress) => {
         if (progress.stage === 'text') await recordTextStage(lifecycle, taskId, progress.sheet);

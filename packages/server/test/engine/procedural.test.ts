@@ -123,7 +123,7 @@ describe('procedural engine: generate', () => {
     expect(sheet).toMatchObject({ stage: 'text' });
     expect(sheet?.stage === 'text' && sheet.sheet).toMatch(/Song 1: "Neon": electronic, \d+ BPM/);
     expect(sheet?.stage === 'text' && sheet.sheet).toMatch(/Song 2: /);
-    expect(sheet?.stage === 'text' && sheet.sheet).toMatch(/not sung/);
+    expect(sheet?.stage === 'text' && sheet.sheet).toMatch(/does not sing/);
     expect(first).toMatchObject({ stage: 'first', index: 0, track: tracks[0] });
     expect(tracks).toHaveLength(2);
     for (const track of tracks) {
@@ -132,6 +132,23 @@ describe('procedural engine: generate', () => {
     }
     expect(Buffer.from(tracks[0]!.mp3).equals(Buffer.from(tracks[1]!.mp3))).toBe(false);
     expect(Buffer.from(tracks[0]!.cover).equals(Buffer.from(tracks[1]!.cover))).toBe(false);
+  });
+
+  it('writes the structure of both songs and the lyrics given in custom mode on the sheet', async () => {
+    const engine = createProceduralEngine();
+    let sheet = '';
+    await engine.generate(
+      { prompt: 'City lights are calling\nI keep on driving', style: 'pop', title: 'Lights', negativeTags: '', instrumental: false, lyrics: 'City lights are calling\nI keep on driving', durationS: 40, seed: 'gen-sheet' },
+      live(),
+      async (progress) => {
+        if (progress.stage === 'text') sheet = progress.sheet;
+      },
+    );
+    for (const part of ['intro', 'verse', 'chorus', 'bridge', 'outro']) expect(sheet.toLowerCase()).toContain(part);
+    expect(sheet).toContain('City lights are calling');
+    const [song1, song2] = sheet.split(/Song 2: /);
+    expect(song1).toMatch(/Song 1: /);
+    expect(song2).toBeDefined();
   });
 
   it('refuses an impossible length and stops when aborted between songs', async () => {
