@@ -1,4 +1,4 @@
-import { Chord, Progression } from 'tonal';
+import { Chord, Key, Note, Progression } from 'tonal';
 import { type Random, randomFor } from './prng.js';
 import { chooseStyle, type Mode, type Style, type StyleChoice } from './style.js';
 
@@ -128,6 +128,15 @@ function homeChord(tonic: string, mode: Mode, progressions: readonly (readonly s
   return Progression.fromRomanNumerals(tonic, [mode === 'major' ? 'I' : 'Im'])[0]!;
 }
 
+/** A power chord (`E5`) as the key's triad on its root (`Em` in C major; a major triad on a root outside the key); other chords unchanged. */
+function withThird(symbol: string, tonic: string, mode: Mode): string {
+  const chord = Chord.get(symbol);
+  if (chord.type !== 'fifth' || !chord.tonic) return symbol;
+  const triads = mode === 'major' ? Key.majorKey(tonic).triads : Key.minorKey(tonic).natural.triads;
+  const root = Note.chroma(chord.tonic);
+  return triads.find((triad) => Note.chroma(Chord.get(triad).tonic ?? '') === root) ?? chord.tonic;
+}
+
 interface Draws {
   bpm: number;
   tonic: string;
@@ -185,7 +194,13 @@ export function planArrangement(request: ArrangementRequest): Arrangement {
   const section = (name: SectionName, bars: number): Section => ({ name, bars, chords: chords[name], energy: energyOf(name) });
   const { style: _style, ...summary } = choice;
   const common = { seed: request.seed, style, bpm, tonic, mode, beatsPerBar: 4 as const, intensity, lift: choice.lift, variant, choice: summary };
-  if (request.form === 'section') return { ...common, sections: [section('section', 8)], loop: true };
+  if (request.form === 'section') {
+    const body = section('section', 8);
+    // A section that follows a song's key says which key it is: a power chord (no third) becomes
+    // the key's own triad on that root, or it would leave the mode, and often the key, to guesswork.
+    const chordsInKey = fixed.tonic ? body.chords.map((symbol) => withThird(symbol, tonic, mode)) : body.chords;
+    return { ...common, sections: [{ ...body, chords: chordsInKey }], loop: true };
+  }
   const barS = (60 / bpm) * 4;
   const totalBars = Math.max(1, Math.ceil(request.durationS / barS));
   const sections = songForm(totalBars).map(([name, bars]) => section(name, bars));

@@ -13,7 +13,8 @@ import { type BeatTimeline, renderWindow } from './synth.js';
 
 /** Below these confidences a reading is not followed. */
 const MIN_TEMPO_CONFIDENCE = 0.15;
-const MIN_KEY_CONFIDENCE = 0.05;
+/** Any key reading is followed: a doubtful reading is still far likelier right than a key drawn at random. */
+const MIN_KEY_CONFIDENCE = 0;
 /** Beats on each side used to smooth the beat grid (the tracker's frame jitter is ~±6 ms). */
 const SMOOTHING_BEATS = 4;
 
