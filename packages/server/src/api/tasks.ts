@@ -9,9 +9,7 @@ import { GenerateBody, RecordInfoResponse, ReplaceSectionBody, TaskIdResponse } 
 
 export function submitContext(services: Services): SubmitContext {
   return {
-    db: services.store.db,
     store: services.store,
-    reader: services.store.reader,
     blobs: services.blobs,
     publicUrl: services.config.publicUrl,
     outbound: services.outbound,

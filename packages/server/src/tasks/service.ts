@@ -1,6 +1,5 @@
 import type { Account } from '../accounts/index.js';
 import type { Config } from '../config.js';
-import type { Store } from '../store/index.js';
 import type { GenerateTaskInput, ReplaceTaskInput } from './inputs.js';
 import { resolveSource, type SourceContext } from './source.js';
 import { submitTask } from './submit.js';
@@ -8,7 +7,6 @@ import { checkSectionAgainstSource, parseGenerate, parseReplaceSection } from '.
 
 /** What the API needs from the task domain to accept new tasks. */
 export interface SubmitContext extends SourceContext {
-  store: Store;
   config: Pick<Config, 'prices' | 'rateLimit' | 'taskTimeoutMs' | 'generateDurationS' | 'retention'>;
   /** Called after a task is committed (wakes the worker). */
   onSubmitted?: (taskId: string) => void;

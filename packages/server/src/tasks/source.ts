@@ -4,7 +4,7 @@ import { tokenFromOwnUrl } from '../files/index.js';
 import { newFileToken } from '../ids.js';
 import { download, type OutboundClient, OutboundError } from '../outbound/index.js';
 import type { BlobStore } from '../storage/index.js';
-import { type Db, prepare, type Runner } from '../store/index.js';
+import { prepare, type Runner, type Store } from '../store/index.js';
 import type { ReplaceSource } from './validate.js';
 
 /** Where a replace-section task's source audio lives, and how long it is. */
@@ -18,9 +18,8 @@ export interface ResolvedSource {
 }
 
 export interface SourceContext {
-  db: Db;
-  /** The store's reader (committed data, never queued behind writes). */
-  reader: Runner;
+  /** Mode-1 lookups use its reader (committed data, never queued behind writes). */
+  store: Store;
   blobs: BlobStore;
   publicUrl: string;
   outbound: OutboundClient;
@@ -73,7 +72,7 @@ async function lookUpTrack(reader: Runner, accountId: string, taskId: string, au
 
 /** Mode 1 (SPEC §2): a track of one of the caller's own finished tasks. */
 async function fromTrack(context: SourceContext, accountId: string, taskId: string, audioId: string): Promise<ResolvedSource> {
-  const track = await lookUpTrack(context.reader, accountId, taskId, audioId);
+  const track = await lookUpTrack(context.store.reader, accountId, taskId, audioId);
   if (track.expiresAt <= Date.now()) throw invalid('audioId', 'the track has expired and was deleted');
   return { blobKey: track.blobKey, name: track.name, durationS: track.durationS, parentMusicId: audioId, fetched: null };
 }
@@ -95,7 +94,7 @@ const trackSource = prepare<{ taskId: string; audioId: string }>((db, arg) =>
 async function fromUrl(context: SourceContext, uploadUrl: string): Promise<ResolvedSource> {
   const token = tokenFromOwnUrl(context.publicUrl, uploadUrl);
   if (token) {
-    const file = await context.db.selectFrom('files').select(['blob_key', 'file_name', 'expires_at']).where('id', '=', token).executeTakeFirst();
+    const file = await context.store.db.selectFrom('files').select(['blob_key', 'file_name', 'expires_at']).where('id', '=', token).executeTakeFirst();
     if (!file || file.expires_at <= Date.now()) throw invalid('uploadUrl', 'no such file (it may have expired)');
     const bytes = await context.blobs.get(file.blob_key);
     return { blobKey: file.blob_key, name: file.file_name, durationS: durationOf(bytes, 'uploadUrl'), parentMusicId: '', fetched: null };
