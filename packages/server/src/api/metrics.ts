@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { countDueCallbacks } from '../callbacks/deliveries.js';
 import { countDue } from '../jobs/index.js';
 import type { Services } from '../services.js';
 import type { TaskChange } from '../services.js';
@@ -25,7 +26,8 @@ export function registerMetrics(app: FastifyInstance, services: Services): Regis
     registers: [registry],
     async collect() {
       const now = Date.now();
-      for (const queue of ['task', 'callback'] as const) this.set({ queue }, (await countDue(services.store.db, queue, now)).count);
+      this.set({ queue: 'task' }, (await countDue(services.store.db, 'task', now)).count);
+      this.set({ queue: 'callback' }, (await countDueCallbacks(services.store.db, now)).count);
     },
   });
 
@@ -35,8 +37,8 @@ export function registerMetrics(app: FastifyInstance, services: Services): Regis
     registers: [registry],
     async collect() {
       const now = Date.now();
-      const { oldestRunAt } = await countDue(services.store.db, 'callback', now);
-      this.set(oldestRunAt === null ? 0 : (now - oldestRunAt) / 1000);
+      const { oldestDueAt } = await countDueCallbacks(services.store.db, now);
+      this.set(oldestDueAt === null ? 0 : (now - oldestDueAt) / 1000);
     },
   });
   const attempts = new Counter({

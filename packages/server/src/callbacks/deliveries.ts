@@ -1,39 +1,21 @@
 import { sql } from 'kysely';
-import { buryJob, claimJobs, finishJobs, type Job, releaseJob, requeueExpired } from '../jobs/index.js';
-import { type CallbacksTable, inList, insertRows, listParam, prepare, type Store } from '../store/index.js';
+import { type CallbacksTable, type Executor, inList, insertRows, listParam, prepare, type Store } from '../store/index.js';
 
 /**
- * The dispatcher's reads and writes: claiming due callbacks with their rows,
- * and recording finished attempts. Each is one transaction of prepared
- * statements (store.transaction), because both run for every callback sent.
+ * The dispatcher's reads and writes. The lease lives on the callback row: `due_at` is when the
+ * next attempt may start, and claiming a row moves it to the lease's end. A dispatcher that dies
+ * mid-attempt leaves its rows due again once their leases lapse — nothing to put back, nothing lost.
+ * Every statement here is prepared, because each runs for every callback sent.
  */
 
-export interface Claimed {
-  job: Job;
-  /** Undefined if the row is gone (it never is, but the job must still end). */
-  callback: CallbacksTable | undefined;
-}
-
-/** Leases up to `limit` due callback jobs and reads their callbacks, optionally putting lapsed leases back first. */
-export async function claimDueCallbacks(
-  store: Store,
-  claim: { owner: string; leaseMs: number; now: number; limit: number; requeueLapsed: boolean },
-): Promise<Claimed[]> {
+/** Leases up to `limit` due callbacks, oldest due first, and returns their rows. */
+export async function claimDueCallbacks(store: Store, claim: { owner: string; leaseMs: number; now: number; limit: number }): Promise<CallbacksTable[]> {
   const { owner, leaseMs, now, limit } = claim;
-  // No transaction: the claim is one atomic statement, and the read only sees rows it leased.
-  return store.session(async (tx) => {
-    if (claim.requeueLapsed) await requeueExpired(tx, 'callback', now);
-    const jobs = await claimJobs(tx, 'callback', owner, leaseMs, now, limit);
-    if (jobs.length === 0) return [];
-    // The jobs just claimed are exactly ours with this lease end.
-    const { rows } = await claimedCallbacks.execute<CallbacksTable>(tx, { owner, lockedUntil: now + leaseMs });
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    return jobs.map((job) => ({ job, callback: byId.get(job.ref_id) }));
-  });
+  // One atomic statement: no transaction needed.
+  return store.session(async (runner) => (await claimDue.execute<CallbacksTable>(runner, { owner, leaseEnd: now + leaseMs, now, limit })).rows);
 }
 
 export interface FinishedAttempt {
-  job: Job;
   callback: CallbacksTable;
   startedAt: number;
   durationMs: number;
@@ -47,9 +29,11 @@ export interface FinishedAttempt {
 }
 
 /**
- * Commits finished attempts in one transaction: the attempt rows, each
- * callback's state and each job's end or next run. Until this commits, the
- * jobs stay leased, so a crash before it means the attempt is made again.
+ * Commits finished attempts in one transaction: the attempt rows and each callback's outcome.
+ * Until this commits the rows stay leased, so a crash before it means the attempt is made again.
+ * A delivery is recorded whoever holds the lease (the receiver has the callback either way); a
+ * failure only by the lease holder, so a late dispatcher cannot undo a redelivery or a retry
+ * another one has scheduled since.
  */
 export async function recordAttempts(store: Store, owner: string, attempts: readonly FinishedAttempt[], now: number): Promise<void> {
   await store.transaction(async (tx) => {
@@ -65,42 +49,101 @@ export async function recordAttempts(store: Store, owner: string, attempts: read
         response_body: attempt.responseBody,
       })),
     );
-    // The common case, delivered, is two statements for the whole batch.
-    const delivered = attempts.filter((attempt) => attempt.error === null);
-    if (delivered.length > 0) {
-      await markDelivered.execute(tx, { ids: listParam(tx.dialect, delivered.map((attempt) => attempt.callback.id)), now });
-      await finishJobs(tx, delivered.map((attempt) => attempt.job.id), now);
-    }
+    // The common case, delivered, is one statement for the whole batch.
+    const delivered = attempts.filter((attempt) => attempt.error === null).map((attempt) => attempt.callback.id);
+    if (delivered.length > 0) await markDelivered.execute(tx, { ids: listParam(tx.dialect, delivered), now });
     for (const attempt of attempts) {
       if (attempt.error === null) continue;
-      const id = attempt.callback.id;
-      const status = attempt.retryAt === null ? 'failed' : 'pending';
-      await markFailed.execute(tx, { id, status, roundAttempts: attempt.callback.round_attempts + 1, error: attempt.error, now });
-      if (attempt.retryAt === null) await buryJob(tx, attempt.job.id, now, attempt.error);
-      else await releaseJob(tx, attempt.job.id, owner, attempt.retryAt, now, attempt.error);
+      const exhausted = attempt.retryAt === null;
+      await markFailed.execute(tx, {
+        id: attempt.callback.id,
+        owner,
+        status: exhausted ? 'failed' : 'pending',
+        dueAt: attempt.retryAt,
+        roundAttempts: attempt.callback.round_attempts + 1,
+        error: attempt.error,
+        now,
+      });
     }
   });
 }
 
-const claimedCallbacks = prepare<{ owner: string; lockedUntil: number }>((db, arg) =>
+/** Gives a leased callback back unattempted, due at `dueAt` (its host was busy). */
+export async function postponeCallback(store: Store, id: string, owner: string, dueAt: number, now: number): Promise<void> {
+  await store.session((runner) => postpone.execute(runner, { id, owner, dueAt, now }));
+}
+
+/** Callbacks due now and the oldest due time, for /metrics; served by the partial index. */
+export async function countDueCallbacks(db: Executor, now: number): Promise<{ count: number; oldestDueAt: number | null }> {
+  const row = await db
+    .selectFrom('callbacks')
+    .select((eb) => [eb.fn.countAll<number>().as('count'), eb.fn.min('due_at').as('oldest')])
+    .where(pending)
+    .where('due_at', '<=', now)
+    .executeTakeFirstOrThrow();
+  return { count: Number(row.count), oldestDueAt: row.oldest === null ? null : Number(row.oldest) };
+}
+
+/**
+ * Moves a callback to be sent now with a fresh schedule (redelivery). Any lease is dropped: an
+ * attempt in flight still records its attempt, but no longer decides what happens next.
+ */
+export async function makeDueNow(db: Executor, id: string, now: number): Promise<void> {
+  await db.updateTable('callbacks').set({ status: 'pending', round_attempts: 0, due_at: now, leased_by: null, updated_at: now }).where('id', '=', id).execute();
+}
+
+/** Written as a literal, not a parameter: that is how SQLite sees that the partial index `callbacks_due` serves the query. */
+const pending = sql<boolean>`status = 'pending'`;
+
+const claimDue = prepare<{ owner: string; leaseEnd: number; now: number; limit: number }>((db, arg, dialect) =>
   db
-    .selectFrom('jobs')
-    .innerJoin('callbacks', 'callbacks.id', 'jobs.ref_id')
-    .selectAll('callbacks')
-    .where('jobs.queue', '=', 'callback')
-    .where('jobs.state', '=', 'running')
-    .where('jobs.locked_by', '=', arg('owner'))
-    .where('jobs.locked_until', '=', arg('lockedUntil')),
+    .updateTable('callbacks')
+    .set({ due_at: arg('leaseEnd'), leased_by: arg('owner') })
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('callbacks')
+        .select('id')
+        .where(pending)
+        .where('due_at', '<=', arg('now'))
+        .orderBy('due_at')
+        .orderBy('id')
+        .limit(arg('limit'))
+        // PostgreSQL: several dispatchers claim side by side, each skipping the rows another is taking.
+        .$if(dialect === 'postgres', (qb) => qb.forUpdate().skipLocked()),
+    )
+    .returningAll(),
 );
 const markDelivered = prepare<{ ids: string | readonly string[]; now: number }>((db, arg, dialect) =>
   db
     .updateTable('callbacks')
-    .set({ status: 'delivered', attempts: sql`attempts + 1`, round_attempts: sql`round_attempts + 1`, last_error: null, updated_at: arg('now'), delivered_at: arg('now') })
+    .set({
+      status: 'delivered',
+      due_at: null,
+      leased_by: null,
+      attempts: sql`attempts + 1`,
+      round_attempts: sql`round_attempts + 1`,
+      last_error: null,
+      updated_at: arg('now'),
+      delivered_at: arg('now'),
+    })
     .where(inList(dialect, 'id', arg('ids'))),
 );
-const markFailed = prepare<{ id: string; status: 'pending' | 'failed'; roundAttempts: number; error: string; now: number }>((db, arg) =>
-  db
-    .updateTable('callbacks')
-    .set({ status: arg('status'), attempts: sql`attempts + 1`, round_attempts: arg('roundAttempts'), last_error: arg('error'), updated_at: arg('now') })
-    .where('id', '=', arg('id')),
+const markFailed = prepare<{ id: string; owner: string; status: 'pending' | 'failed'; dueAt: number | null; roundAttempts: number; error: string; now: number }>(
+  (db, arg) =>
+    db
+      .updateTable('callbacks')
+      .set({
+        status: arg('status'),
+        due_at: arg('dueAt'),
+        leased_by: null,
+        attempts: sql`attempts + 1`,
+        round_attempts: arg('roundAttempts'),
+        last_error: arg('error'),
+        updated_at: arg('now'),
+      })
+      .where('id', '=', arg('id'))
+      .where('leased_by', '=', arg('owner')),
+);
+const postpone = prepare<{ id: string; owner: string; dueAt: number; now: number }>((db, arg) =>
+  db.updateTable('callbacks').set({ due_at: arg('dueAt'), leased_by: null, updated_at: arg('now') }).where('id', '=', arg('id')).where('leased_by', '=', arg('owner')),
 );

@@ -1,20 +1,18 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { signingKeys } from '../accounts/index.js';
-import { finishJob, type Job, releaseJob } from '../jobs/index.js';
 import { type OutboundClient, OutboundError } from '../outbound/index.js';
 import type { CallbacksTable, Store } from '../store/index.js';
-import { type Claimed, claimDueCallbacks, recordAttempts } from './deliveries.js';
+import { claimDueCallbacks, postponeCallback, recordAttempts } from './deliveries.js';
 import { nextDelay, parseRetryAfter } from './policy.js';
 import { signatureHeaders } from './sign.js';
 
 /**
- * Sends the callbacks tasks owe. One loop claims due callback jobs in batches no
+ * Sends the callbacks tasks owe. One loop leases due callbacks in batches no
  * larger than the free slots (so memory does not grow with the backlog); each
  * claimed callback is signed and POSTed through the outbound guard; a recorder
  * commits the attempts that finished meanwhile in one transaction — the attempt
- * row, the callback's state and the job's next run (or its end) together. A
- * crash before that commit means the attempt is made again, with the same
- * webhook-id.
+ * rows and each callback's outcome or next due time together. A crash before
+ * that commit means the attempt is made again, with the same webhook-id.
  *
  * Fairness: at most `perHost` attempts run against one host; a callback whose
  * host is busy waits briefly, then is postponed, so a slow or dead receiver
@@ -54,7 +52,6 @@ const HOST_POSTPONE_MS = 1000;
 const KEY_CACHE_MS = 1000;
 
 interface Attempt {
-  job: Job;
   callback: CallbacksTable;
   startedAt: number;
   outcome: AttemptOutcome;
@@ -136,9 +133,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     else busyHosts.set(host, count);
   };
 
-  async function send(job: Job, callback: CallbacksTable): Promise<Attempt> {
+  async function send(callback: CallbacksTable): Promise<Attempt> {
     const startedAt = Date.now();
-    const base = { job, callback, startedAt };
+    const base = { callback, startedAt };
     try {
       const headers = {
         'content-type': 'application/json',
@@ -191,7 +188,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         await commit(batch);
         report(batch);
       } catch (error) {
-        // The jobs stay leased and are retried after their lease: at least once, never lost.
+        // The callbacks stay leased and are sent again once the lease lapses: at least once, never lost.
         log.error({ err: error, count: batch.length }, 'recording callback attempts failed');
       }
     }
@@ -207,7 +204,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         const delivered = attempt.outcome === 'delivered';
         const delay = delivered ? null : nextDelay(options.scheduleMs, attempt.callback.round_attempts + 1, parseRetryAfter(attempt.retryAfter, now));
         return {
-          job: attempt.job,
           callback: attempt.callback,
           startedAt: attempt.startedAt,
           durationMs: attempt.durationMs,
@@ -236,11 +232,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   // ---- one callback ---------------------------------------------------------------------------
-  async function handle(job: Job, callback: CallbacksTable | undefined): Promise<void> {
-    if (callback?.status !== 'pending') {
-      await finishJob(store.db, job.id, Date.now());
-      return;
-    }
+  async function handle(callback: CallbacksTable): Promise<void> {
     let host = '';
     try {
       host = new URL(callback.url).host;
@@ -249,11 +241,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
     if (!(await acquireHost(host))) {
       const now = Date.now();
-      await releaseJob(store.db, job.id, owner, now + HOST_POSTPONE_MS, now, job.last_error);
+      await postponeCallback(store, callback.id, owner, now + HOST_POSTPONE_MS, now);
       return;
     }
     try {
-      await record(await send(job, callback));
+      await record(await send(callback));
     } finally {
       releaseHost(host);
     }
@@ -261,7 +253,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   // ---- the claim loop -------------------------------------------------------------------------
   async function claimLoop(): Promise<void> {
-    let lastReap = 0;
     while (running) {
       const free = concurrency - inFlight;
       // With work in flight, wait for a quarter of the slots to free up: one claim
@@ -270,12 +261,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         await sleep(pollMs);
         continue;
       }
-      let claimed: Claimed[] = [];
+      let claimed: CallbacksTable[] = [];
       try {
-        const now = Date.now();
-        const requeueLapsed = now - lastReap >= pollMs;
-        if (requeueLapsed) lastReap = now;
-        claimed = await claimDueCallbacks(store, { owner, leaseMs, now, limit: free, requeueLapsed });
+        claimed = await claimDueCallbacks(store, { owner, leaseMs, now: Date.now(), limit: free });
       } catch (error) {
         // Anything claimed stays leased: requeued when the lease lapses, so nothing is lost.
         log.error({ err: error }, 'claiming callbacks failed');
@@ -284,10 +272,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         await sleep(pollMs);
         continue;
       }
-      for (const { job, callback } of claimed) {
+      for (const callback of claimed) {
         inFlight++;
-        handle(job, callback)
-          .catch((error: unknown) => log.error({ err: error, deliveryId: job.ref_id }, 'callback job crashed'))
+        handle(callback)
+          .catch((error: unknown) => log.error({ err: error, deliveryId: callback.id }, 'callback attempt crashed'))
           .finally(() => {
             inFlight--;
             wake();

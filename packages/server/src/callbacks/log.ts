@@ -1,6 +1,6 @@
 import type { CallbackLogEntry } from '@reprise/sdk';
 import { ApiError } from '../errors.js';
-import { enqueueJob } from '../jobs/index.js';
+import { makeDueNow } from './deliveries.js';
 import type { Db, Executor } from '../store/index.js';
 
 /** One callback and every attempt made to deliver it (SPEC §5.5): the SDK's type. */
@@ -44,7 +44,7 @@ export async function callbackLog(db: Executor, accountId: string, taskId: strin
 /**
  * Sends the task's latest callback again, whatever its state, with the same
  * `webhook-id` and a fresh retry schedule. A send already waiting is moved up
- * rather than doubled.
+ * rather than doubled (it is the same row).
  */
 export async function redeliverLatest(db: Db, accountId: string, taskId: string): Promise<string> {
   return db.transaction().execute(async (tx) => {
@@ -54,15 +54,7 @@ export async function redeliverLatest(db: Db, accountId: string, taskId: string)
     await requireOwnTask(tx, accountId, taskId);
     const latest = await tx.selectFrom('callbacks').select(['id']).where('task_id', '=', taskId).orderBy('created_at', 'desc').orderBy('id', 'desc').executeTakeFirst();
     if (!latest) throw new ApiError(422, 'taskId: the task owes no callback (it has no callBackUrl, or no stage has finished yet)');
-    await tx.updateTable('callbacks').set({ status: 'pending', round_attempts: 0, updated_at: now }).where('id', '=', latest.id).execute();
-    const waiting = await tx
-      .updateTable('jobs')
-      .set({ run_at: now, updated_at: now })
-      .where('ref_id', '=', latest.id)
-      .where('state', '=', 'queued')
-      .executeTakeFirst();
-    const inFlight = await tx.selectFrom('jobs').select('id').where('ref_id', '=', latest.id).where('state', '=', 'running').executeTakeFirst();
-    if (Number(waiting.numUpdatedRows) === 0 && !inFlight) await enqueueJob(tx, 'callback', latest.id, now, now);
+    await makeDueNow(tx, latest.id, now);
     return latest.id;
   });
 }

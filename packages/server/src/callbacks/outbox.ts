@@ -1,5 +1,4 @@
 import { newId } from '../ids.js';
-import { enqueueJob } from '../jobs/index.js';
 import type { Executor } from '../store/index.js';
 import { type CallbackPayload, stageOf } from './payloads.js';
 
@@ -34,10 +33,10 @@ export async function oweCallback(
       created_at: now,
       updated_at: now,
       delivered_at: null,
+      due_at: now + firstDelayMs,
+      leased_by: null,
     })
     .onConflict((oc) => oc.columns(['task_id', 'stage']).doNothing())
     .executeTakeFirst();
-  if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1) return null;
-  await enqueueJob(tx, 'callback', id, now + firstDelayMs, now);
-  return id;
+  return Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 1 ? id : null;
 }

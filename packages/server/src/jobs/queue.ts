@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import { newId } from '../ids.js';
-import { asRunner, changedRows, type Executor, inList, insertRows, type JobQueue, type JobsTable, listParam, prepare, type Runner } from '../store/index.js';
+import { asRunner, changedRows, type Executor, insertRows, type JobQueue, type JobsTable, prepare, type Runner } from '../store/index.js';
 
 /**
- * The leased work table shared by the task worker and the callback dispatcher.
+ * The task worker's leased work table (callbacks carry their lease on their own row).
  * A job is claimed by setting a lease (`locked_until`); a process that dies
  * simply stops renewing, and once the lease lapses any process claims it again.
  * Semantics are at-least-once; the handlers make their effects idempotent.
@@ -65,19 +65,9 @@ export async function finishJob(db: Executor | Runner, jobId: string, now: numbe
   await finish.execute(asRunner(db), { jobId, now });
 }
 
-/** Ends several jobs with one statement (a batch of delivered callbacks). */
-export async function finishJobs(db: Runner, jobIds: readonly string[], now: number): Promise<void> {
-  await finishMany.execute(db, { ids: listParam(db.dialect, jobIds), now });
-}
-
-/** Gives a job back (graceful shutdown, or a retry later) without counting it as failed. */
+/** Gives a job back (graceful shutdown) without counting it as failed. */
 export async function releaseJob(db: Executor | Runner, jobId: string, owner: string, runAt: number, now: number, error: string | null): Promise<void> {
   await release.execute(asRunner(db), { jobId, owner, runAt, now, error });
-}
-
-/** Ends a job that will not run again (a callback whose schedule is exhausted), keeping why. */
-export async function buryJob(db: Executor | Runner, jobId: string, now: number, error: string | null): Promise<void> {
-  await bury.execute(asRunner(db), { jobId, now, error });
 }
 
 // Prepared: the worker and the dispatcher run these in their loops.
@@ -118,18 +108,12 @@ const renew = prepare<{ jobId: string; owner: string; lockedUntil: number; now: 
 const finish = prepare<{ jobId: string; now: number }>((db, arg) =>
   db.updateTable('jobs').set({ state: 'done', locked_until: null, last_error: null, updated_at: arg('now') }).where('id', '=', arg('jobId')),
 );
-const finishMany = prepare<{ ids: string | readonly string[]; now: number }>((db, arg, dialect) =>
-  db.updateTable('jobs').set({ state: 'done', locked_until: null, last_error: null, updated_at: arg('now') }).where(inList(dialect, 'id', arg('ids'))),
-);
 const release = prepare<{ jobId: string; owner: string; runAt: number; now: number; error: string | null }>((db, arg) =>
   db
     .updateTable('jobs')
     .set({ state: 'queued', run_at: arg('runAt'), locked_until: null, locked_by: null, last_error: arg('error'), updated_at: arg('now') })
     .where('id', '=', arg('jobId'))
     .where('locked_by', '=', arg('owner')),
-);
-const bury = prepare<{ jobId: string; now: number; error: string | null }>((db, arg) =>
-  db.updateTable('jobs').set({ state: 'dead', locked_until: null, last_error: arg('error'), updated_at: arg('now') }).where('id', '=', arg('jobId')),
 );
 
 /** Jobs ready now, for /metrics and readiness; cheap thanks to the claim index. */

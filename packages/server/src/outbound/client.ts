@@ -7,7 +7,7 @@ import { checkUrl } from './url-policy.js';
 /**
  * The one way reprise sends a request to a user-supplied URL (callbacks, `uploadUrl`, `fileUrl`;
  * SPEC §5.4). One undici Agent whose connector checks every destination (connector.ts); redirects
- * are never followed (undici's `request` follows none without an interceptor, and we add none);
+ * are never followed (undici's dispatch follows none without an interceptor, and we add none);
  * one time limit covers DNS, connect, TLS, headers and body; the body is read up to a byte limit.
  */
 
@@ -66,9 +66,8 @@ const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|
  * Any failure → an OutboundError whose message names only the class of failure, the error code and
  * the user's own host: an undici/Node message can quote what an internal host sent.
  */
-function classify(error: unknown, where: string, timedOut: boolean, timeoutMs: number): OutboundError {
+function classify(error: unknown, where: string): OutboundError {
   if (error instanceof OutboundError) return error;
-  if (timedOut) return new OutboundError('timeout', `no complete response from ${where} within ${timeoutMs} ms`);
   const code = errorCode(error);
   if (code === undefined) return new OutboundError('protocol', `request to ${where} failed`);
   if (TIMEOUT_CODES.has(code)) return new OutboundError('timeout', `${where} did not answer in time (${code})`);
@@ -80,58 +79,100 @@ function classify(error: unknown, where: string, timedOut: boolean, timeoutMs: n
   return new OutboundError('protocol', `${where} sent an invalid HTTP response or the request was rejected (${code})`);
 }
 
-/** Stops a response body we will not read; its abort error has no reader to go to. */
-function discard(body: Dispatcher.ResponseData['body']): void {
-  body.on('error', () => {});
-  body.destroy();
+/** What a request needs of its checked URL; kept per URL text (see `verdictOf`). */
+type Target = { ok: true; origin: string; path: string; host: string } | { ok: false; reason: string };
+
+/** URL verdicts kept: a callback URL is sent to again and again, and checking it anew is pure work. */
+const VERDICT_CACHE_SIZE = 1024;
+
+interface Exchange {
+  status: number;
+  headers: OutboundHeaders;
+  body: Buffer;
+  truncated: boolean;
 }
 
 /**
- * Settles with `promise`, or rejects as soon as `signal` aborts. Needed because undici only honours a
- * signal once the request has a connection: while the connector is still resolving or connecting,
- * an abort is merely remembered (the request is dropped, unsent, when the connection arrives).
+ * One request as an undici dispatch handler: the response is collected straight from the
+ * parser's chunks (no stream), and the time limit is one timer rather than an AbortSignal.
+ * `settle` happens once; whatever undici reports after it (an abort we caused, a late
+ * error) is ignored. An exchange given up before it has a connection aborts as soon as it
+ * gets one: undici can only cancel a request once it is on a socket.
  */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  promise.catch(() => {}); // its late failure, after we have given up, is nobody's concern
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-async function readBody(
-  body: Dispatcher.ResponseData['body'],
-  limit: number,
-  truncate: boolean,
+function exchange(
+  dispatch: (handler: Dispatcher.DispatchHandler) => void,
+  req: OutboundRequest,
   where: string,
-): Promise<{ bytes: Buffer; truncated: boolean }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const buffer = chunk as Buffer;
-    const room = limit - size;
-    if (buffer.length > room) {
-      // Destroying the stream aborts the request: we stop receiving instead of downloading what we will drop.
-      discard(body);
-      if (!truncate) throw new OutboundError('too_large', `the response from ${where} is larger than ${limit} bytes`);
-      chunks.push(buffer.subarray(0, room));
-      return { bytes: Buffer.concat(chunks, limit), truncated: true };
+): Promise<Exchange> {
+  return new Promise<Exchange>((resolve, reject) => {
+    let controller: Dispatcher.DispatchController | null = null;
+    let settled = false;
+    let status = 0;
+    let headers: OutboundHeaders = {};
+    let reading = true;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const limit = req.maxResponseBytes;
+    const stopped = new OutboundError('protocol', 'the exchange was ended by reprise');
+
+    const finish = (outcome: { value: Exchange } | { error: unknown }, abort: boolean): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onCallerAbort);
+      if (abort) controller?.abort(stopped);
+      if ('value' in outcome) resolve(outcome.value);
+      else reject(outcome.error);
+    };
+    const collected = (truncated: boolean): { value: Exchange } => ({ value: { status, headers, body: Buffer.concat(chunks, size), truncated } });
+    const timer = setTimeout(() => finish({ error: new OutboundError('timeout', `no complete response from ${where} within ${req.timeoutMs} ms`) }, true), req.timeoutMs);
+    // A cancellation is the caller's: its reason goes back unchanged.
+    const onCallerAbort = (): void => finish({ error: req.signal?.reason }, true);
+    req.signal?.addEventListener('abort', onCallerAbort, { once: true });
+
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(started) {
+        controller = started;
+        if (settled) started.abort(stopped);
+      },
+      onResponseStart(_controller, statusCode, responseHeaders) {
+        if (statusCode < 200 || settled) return; // 1xx: the final response is still to come
+        status = statusCode;
+        headers = responseHeaders as OutboundHeaders;
+        reading = req.readBodyIf ? req.readBodyIf(statusCode) : true;
+        // A body we will not read is not downloaded: the exchange ends here, and so does its connection.
+        if (!reading) return finish(collected(false), true);
+        const declared = Number(responseHeaders['content-length']);
+        if (!req.truncate && Number.isFinite(declared) && declared > limit) {
+          finish({ error: new OutboundError('too_large', `the response from ${where} is larger than ${limit} bytes`) }, true);
+        }
+      },
+      onResponseData(_controller, chunk) {
+        if (settled) return;
+        const room = limit - size;
+        if (chunk.length > room) {
+          // Stop receiving instead of downloading what we would drop.
+          if (!req.truncate) return finish({ error: new OutboundError('too_large', `the response from ${where} is larger than ${limit} bytes`) }, true);
+          chunks.push(chunk.subarray(0, room));
+          size = limit;
+          return finish(collected(true), true);
+        }
+        chunks.push(chunk);
+        size += chunk.length;
+      },
+      onResponseEnd() {
+        finish(collected(false), false);
+      },
+      onResponseError(_controller, error) {
+        finish({ error: classify(error, where) }, false);
+      },
+    };
+    try {
+      dispatch(handler);
+    } catch (error) {
+      finish({ error: classify(error, where) }, false);
     }
-    chunks.push(buffer);
-    size += buffer.length;
-  }
-  return { bytes: Buffer.concat(chunks, size), truncated: false };
+  });
 }
 
 export function createOutboundClient(options: OutboundClientOptions): OutboundClient {
@@ -143,48 +184,38 @@ export function createOutboundClient(options: OutboundClientOptions): OutboundCl
   });
   let closing: Promise<void> | null = null;
 
+  const verdicts = new Map<string, Target>();
+  /** checkUrl, remembered by URL text: the verdict depends only on the text and `allow`, both fixed here. */
+  function verdictOf(raw: string): Target {
+    let target = verdicts.get(raw);
+    if (!target) {
+      const verdict = checkUrl(raw, allow);
+      target = verdict.ok ? { ok: true, origin: verdict.url.origin, path: `${verdict.url.pathname}${verdict.url.search}`, host: verdict.url.host } : verdict;
+      if (verdicts.size >= VERDICT_CACHE_SIZE) verdicts.clear();
+      verdicts.set(raw, target);
+    }
+    return target;
+  }
+
   async function request(raw: string, req: OutboundRequest): Promise<OutboundResponse> {
     const started = performance.now();
     if (closing) throw new OutboundError('connect', 'outbound requests are stopped: the server is shutting down');
     if (!(req.timeoutMs > 0) || !(req.maxResponseBytes >= 0)) throw new RangeError('timeoutMs must be > 0 and maxResponseBytes >= 0');
-    const verdict = checkUrl(raw, allow);
-    if (!verdict.ok) throw new OutboundError('refused', verdict.reason);
-    const url = verdict.url;
-    const where = url.host;
+    const target = verdictOf(raw);
+    if (!target.ok) throw new OutboundError('refused', target.reason);
     req.signal?.throwIfAborted();
-    const timeout = AbortSignal.timeout(req.timeoutMs);
-    const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
-    try {
-      const pending = agent.request({
-        origin: url.origin,
-        path: `${url.pathname}${url.search}`,
-        method: req.method,
-        headers: req.headers,
-        body: req.body,
-        signal,
-        // The signal is the real limit; these keep undici's own (5 min) idle timers from outliving it.
-        headersTimeout: req.timeoutMs,
-        bodyTimeout: req.timeoutMs,
-      });
-      const response = await untilAborted(pending, signal);
-      const status = response.statusCode;
-      const wanted = req.readBodyIf ? req.readBodyIf(status) : true;
-      let read: { bytes: Buffer; truncated: boolean } = { bytes: Buffer.alloc(0), truncated: false };
-      if (!wanted) {
-        discard(response.body);
-      } else {
-        const declared = Number(response.headers['content-length']);
-        if (!req.truncate && Number.isFinite(declared) && declared > req.maxResponseBytes) {
-          discard(response.body);
-          throw new OutboundError('too_large', `the response from ${where} is larger than ${req.maxResponseBytes} bytes`);
-        }
-        read = await readBody(response.body, req.maxResponseBytes, req.truncate === true, where);
-      }
-      return { status, headers: response.headers, body: read.bytes, truncated: read.truncated, durationMs: Math.round(performance.now() - started) };
-    } catch (error) {
-      if (req.signal?.aborted && !timeout.aborted) throw req.signal.reason;
-      throw classify(error, where, timeout.aborted, req.timeoutMs);
-    }
+    const options: Dispatcher.DispatchOptions = {
+      origin: target.origin,
+      path: target.path,
+      method: req.method,
+      headers: req.headers,
+      body: req.body,
+      // The exchange's timer is the real limit; these keep undici's own (5 min) idle timers from outliving it.
+      headersTimeout: req.timeoutMs,
+      bodyTimeout: req.timeoutMs,
+    };
+    const response = await exchange((handler) => agent.dispatch(options, handler), req, target.host);
+    return { ...response, durationMs: Math.round(performance.now() - started) };
   }
 
   function close(): Promise<void> {

@@ -166,6 +166,23 @@ function migrations(dialect: Dialect): Record<string, Migration> {
       await db.schema.alterTable('tracks').addColumn('applied_end_s', 'double precision').execute();
     },
   },
+  // The delivery lease moves onto the callback row: `due_at` is when the next attempt may start, and a claim
+  // pushes it to the lease's end, so a dispatcher that dies leaves a row that is simply due again later.
+  // One row written per claim and per outcome, where a separate job row cost two more writes and a join.
+  // Pending callbacks take their due time from their job; the callback jobs go.
+  '0004_callback_lease': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('callbacks').addColumn('due_at', 'bigint').execute();
+      await db.schema.alterTable('callbacks').addColumn('leased_by', 'text').execute();
+      await sql`update callbacks set due_at = coalesce(
+          (select min(jobs.run_at) from jobs where jobs.ref_id = callbacks.id and jobs.queue = 'callback' and jobs.state in ('queued', 'running')),
+          updated_at)
+        where status = 'pending'`.execute(db);
+      await sql`delete from jobs where queue = 'callback'`.execute(db);
+      // Partial: only what may still be sent is indexed, so the index stays as small as the backlog.
+      await db.schema.createIndex('callbacks_due').on('callbacks').columns(['due_at', 'id']).where(sql.ref('status'), '=', sql.lit('pending')).execute();
+    },
+  },
   };
 }
 

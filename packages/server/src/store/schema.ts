@@ -117,13 +117,13 @@ export interface FilesTable {
   expires_at: number;
 }
 
-export type JobQueue = 'task' | 'callback';
-export type JobState = 'queued' | 'running' | 'done' | 'dead';
+export type JobQueue = 'task';
+export type JobState = 'queued' | 'running' | 'done';
 
 export interface JobsTable {
   id: string;
   queue: JobQueue;
-  /** The task id or callback id the job is about. */
+  /** The task the job runs. */
   ref_id: string;
   state: JobState;
   run_at: number;
@@ -156,6 +156,13 @@ export interface CallbacksTable {
   created_at: number;
   updated_at: number;
   delivered_at: number | null;
+  /**
+   * While pending: when the next attempt may start. A claim sets it to the lease's end, so a
+   * callback whose dispatcher died is due again once the lease lapses. Null once delivered or failed.
+   */
+  due_at: number | null;
+  /** The dispatcher holding the lease, if any: only it may record a failed attempt's outcome. */
+  leased_by: string | null;
 }
 
 export interface CallbackAttemptsTable {
