@@ -232,13 +232,24 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   // ---- one callback ---------------------------------------------------------------------------
-  async function handle(callback: CallbacksTable): Promise<void> {
-    let host = '';
-    try {
-      host = new URL(callback.url).host;
-    } catch {
-      // An unparseable URL fails in send() with a clear error.
+  const hosts = new Map<string, string>();
+  /** The host a callback URL names, remembered: the same few URLs come again and again. */
+  function hostOf(url: string): string {
+    let host = hosts.get(url);
+    if (host === undefined) {
+      try {
+        host = new URL(url).host;
+      } catch {
+        host = ''; // an unparseable URL fails in send() with a clear error
+      }
+      if (hosts.size >= 1024) hosts.clear();
+      hosts.set(url, host);
     }
+    return host;
+  }
+
+  async function handle(callback: CallbacksTable): Promise<void> {
+    const host = hostOf(callback.url);
     if (!(await acquireHost(host))) {
       const now = Date.now();
       await postponeCallback(store, callback.id, owner, now + HOST_POSTPONE_MS, now);

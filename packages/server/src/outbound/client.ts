@@ -113,14 +113,15 @@ function exchange(
     const chunks: Buffer[] = [];
     let size = 0;
     const limit = req.maxResponseBytes;
-    const stopped = new OutboundError('protocol', 'the exchange was ended by reprise');
+    // Made only when needed: an Error captures a stack, which costs more than the rest of an exchange.
+    const stopped = (): OutboundError => new OutboundError('protocol', 'the exchange was ended by reprise');
 
     const finish = (outcome: { value: Exchange } | { error: unknown }, abort: boolean): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       req.signal?.removeEventListener('abort', onCallerAbort);
-      if (abort) controller?.abort(stopped);
+      if (abort) controller?.abort(stopped());
       if ('value' in outcome) resolve(outcome.value);
       else reject(outcome.error);
     };
@@ -133,7 +134,7 @@ function exchange(
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart(started) {
         controller = started;
-        if (settled) started.abort(stopped);
+        if (settled) started.abort(stopped());
       },
       onResponseStart(_controller, statusCode, responseHeaders) {
         if (statusCode < 200 || settled) return; // 1xx: the final response is still to come
