@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import { type CallbacksTable, type Executor, inList, insertRows, listParam, prepare, type Store } from '../store/index.js';
 
 /**
@@ -8,11 +8,50 @@ import { type CallbacksTable, type Executor, inList, insertRows, listParam, prep
  * Every statement here is prepared, because each runs for every callback sent.
  */
 
+/**
+ * recordAttempts on PostgreSQL: one statement, so one round trip whatever the batch holds (a
+ * transaction of several statements costs one each). The rows travel as arrays, unnested.
+ */
+function recordOnPostgres(owner: string, attempts: readonly FinishedAttempt[], now: number): CompiledQuery {
+  const column = <T>(pick: (attempt: FinishedAttempt) => T): T[] => attempts.map(pick);
+  return CompiledQuery.raw(
+    `with attempt as (
+       insert into callback_attempts (callback_id, started_at, duration_ms, http_status, error_class, response_body)
+       select * from unnest($1::text[], $2::bigint[], $3::int[], $4::int[], $5::text[], $6::text[])
+     )
+     update callbacks c set
+       status = o.status, due_at = o.due_at, leased_by = null, attempts = c.attempts + 1, round_attempts = c.round_attempts + 1,
+       last_error = o.error, updated_at = $9, delivered_at = case when o.status = 'delivered' then $9 else c.delivered_at end
+     from unnest($1::text[], $7::text[], $8::bigint[], $10::text[]) as o(id, status, due_at, error)
+     where c.id = o.id and (o.status = 'delivered' or c.leased_by = $11)`,
+    [
+      column((a) => a.callback.id),
+      column((a) => a.startedAt),
+      column((a) => a.durationMs),
+      column((a) => a.status),
+      column((a) => a.errorClass),
+      column((a) => a.responseBody),
+      column((a) => (a.error === null ? 'delivered' : a.retryAt === null ? 'failed' : 'pending')),
+      column((a) => a.retryAt),
+      now,
+      column((a) => a.error),
+      owner,
+    ],
+  );
+}
+
+/**
+ * Leases and attempt records may be lost in a crash of the database server (see CommitOptions):
+ * losing one only means the callback is sent again. The callback itself was owed durably, in the
+ * transaction that finished its task stage.
+ */
+const NOT_DURABLE = { durable: false } as const;
+
 /** Leases up to `limit` due callbacks, oldest due first, and returns their rows. */
 export async function claimDueCallbacks(store: Store, claim: { owner: string; leaseMs: number; now: number; limit: number }): Promise<CallbacksTable[]> {
   const { owner, leaseMs, now, limit } = claim;
   // One atomic statement: no transaction needed.
-  return store.session(async (runner) => (await claimDue.execute<CallbacksTable>(runner, { owner, leaseEnd: now + leaseMs, now, limit })).rows);
+  return store.session(async (runner) => (await claimDue.execute<CallbacksTable>(runner, { owner, leaseEnd: now + leaseMs, now, limit })).rows, NOT_DURABLE);
 }
 
 export interface FinishedAttempt {
@@ -36,6 +75,10 @@ export interface FinishedAttempt {
  * another one has scheduled since.
  */
 export async function recordAttempts(store: Store, owner: string, attempts: readonly FinishedAttempt[], now: number): Promise<void> {
+  if (store.dialect === 'postgres') {
+    await store.session((runner) => runner.executeQuery(recordOnPostgres(owner, attempts, now)), NOT_DURABLE);
+    return;
+  }
   await store.transaction(async (tx) => {
     await insertRows(
       tx,
@@ -65,12 +108,12 @@ export async function recordAttempts(store: Store, owner: string, attempts: read
         now,
       });
     }
-  });
+  }, NOT_DURABLE);
 }
 
 /** Gives a leased callback back unattempted, due at `dueAt` (its host was busy). */
 export async function postponeCallback(store: Store, id: string, owner: string, dueAt: number, now: number): Promise<void> {
-  await store.session((runner) => postpone.execute(runner, { id, owner, dueAt, now }));
+  await store.session((runner) => postpone.execute(runner, { id, owner, dueAt, now }), NOT_DURABLE);
 }
 
 /** Callbacks due now and the oldest due time, for /metrics; served by the partial index. */

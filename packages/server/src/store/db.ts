@@ -13,6 +13,17 @@ export type Tx = Transaction<Database>;
 /** Either the database or an open transaction: most store functions take this. */
 export type Executor = Kysely<Database> | Transaction<Database>;
 
+export interface CommitOptions {
+  /**
+   * False for writes whose loss in a crash of the database server only repeats work: callback
+   * leases and attempt records (the callback is then sent again, with the same webhook-id). On
+   * PostgreSQL their commits do not wait for the WAL flush (synchronous_commit off), which is
+   * what SQLite's WAL with synchronous=NORMAL does for every commit. A crash of reprise itself
+   * loses neither kind.
+   */
+  durable?: boolean;
+}
+
 export interface Store {
   db: Db;
   dialect: Dialect;
@@ -24,9 +35,9 @@ export interface Store {
    * the statements go straight to better-sqlite3, which is what makes the
    * submission path fast; the write lock is taken at BEGIN.
    */
-  transaction<T>(fn: (runner: Runner) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (runner: Runner) => Promise<T>, options?: CommitOptions): Promise<T>;
   /** Like `transaction` without one: each statement commits on its own (on SQLite, still straight to better-sqlite3). */
-  session<T>(fn: (runner: Runner) => Promise<T>): Promise<T>;
+  session<T>(fn: (runner: Runner) => Promise<T>, options?: CommitOptions): Promise<T>;
   /**
    * Single statements that read committed data, for the hot read paths
    * (authentication, mode-1 sources). On SQLite a second, read-only connection
@@ -125,19 +136,34 @@ function openSqlite(file: string): Store {
   };
 }
 
+/** The URL with `-c synchronous_commit=off` added to its connection options (kept: a search_path, say). */
+function withoutFlushWait(url: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set('options', `${parsed.searchParams.get('options') ?? ''} -c synchronous_commit=off`.trim());
+  return parsed.toString();
+}
+
 function openPostgres(url: string, poolSize: number): Store {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, types: pgTypes() });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  // Non-durable commits get connections of their own, set up once, rather than a SET LOCAL round trip each.
+  let relaxed: Kysely<Database> | null = null;
+  const relaxedDb = (): Kysely<Database> =>
+    (relaxed ??= new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: withoutFlushWait(url), max: 2, types: pgTypes() }) }) }));
+  const target = (options?: CommitOptions): Kysely<Database> => (options?.durable === false ? relaxedDb() : db);
   const safe = new URL(url);
   safe.password = '';
   return {
     db,
     dialect: 'postgres',
     describe: safe.toString(),
-    transaction: (fn) => db.transaction().execute((tx) => fn(kyselyRunner(tx, 'postgres'))),
-    session: (fn) => fn(kyselyRunner(db, 'postgres')),
+    transaction: (fn, options) => target(options).transaction().execute((tx) => fn(kyselyRunner(tx, 'postgres'))),
+    session: (fn, options) => fn(kyselyRunner(target(options), 'postgres')),
     reader: kyselyRunner(db, 'postgres'),
-    close: () => db.destroy(),
+    close: async () => {
+      await relaxed?.destroy();
+      await db.destroy();
+    },
   };
 }
 
