@@ -111,9 +111,9 @@ export async function recordAttempts(store: Store, owner: string, attempts: read
   }, NOT_DURABLE);
 }
 
-/** Gives a leased callback back unattempted, due at `dueAt` (its host was busy). */
-export async function postponeCallback(store: Store, id: string, owner: string, dueAt: number, now: number): Promise<void> {
-  await store.session((runner) => postpone.execute(runner, { id, owner, dueAt, now }), NOT_DURABLE);
+/** Gives leased callbacks back unattempted, due at `dueAt` (their host was busy, or the dispatcher stops). */
+export async function postponeCallbacks(store: Store, ids: readonly string[], owner: string, dueAt: number, now: number): Promise<void> {
+  await store.session((runner) => postpone.execute(runner, { ids: listParam(runner.dialect, ids), owner, dueAt, now }), NOT_DURABLE);
 }
 
 /** Callbacks due now and the oldest due time, for /metrics; served by the partial index. */
@@ -187,6 +187,10 @@ const markFailed = prepare<{ id: string; owner: string; status: 'pending' | 'fai
       .where('id', '=', arg('id'))
       .where('leased_by', '=', arg('owner')),
 );
-const postpone = prepare<{ id: string; owner: string; dueAt: number; now: number }>((db, arg) =>
-  db.updateTable('callbacks').set({ due_at: arg('dueAt'), leased_by: null, updated_at: arg('now') }).where('id', '=', arg('id')).where('leased_by', '=', arg('owner')),
+const postpone = prepare<{ ids: string | readonly string[]; owner: string; dueAt: number; now: number }>((db, arg, dialect) =>
+  db
+    .updateTable('callbacks')
+    .set({ due_at: arg('dueAt'), leased_by: null, updated_at: arg('now') })
+    .where(inList(dialect, 'id', arg('ids')))
+    .where('leased_by', '=', arg('owner')),
 );

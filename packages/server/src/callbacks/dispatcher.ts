@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { signingKeys } from '../accounts/index.js';
 import { type OutboundClient, OutboundError } from '../outbound/index.js';
 import type { CallbacksTable, Store } from '../store/index.js';
-import { claimDueCallbacks, postponeCallback, recordAttempts } from './deliveries.js';
+import { claimDueCallbacks, postponeCallbacks, recordAttempts } from './deliveries.js';
 import { nextDelay, parseRetryAfter } from './policy.js';
 import { signatureHeaders } from './sign.js';
 
@@ -169,13 +169,17 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   // ---- recorder: group commit of finished attempts -------------------------------------------
+  // A slot is freed as soon as its answer is in, so the next request goes out while the last
+  // ones are being committed; `unrecorded` (at most `concurrency`, see the claim loop) keeps the
+  // attempts waiting for their commit bounded.
   let pending: Attempt[] = [];
+  let unrecorded = 0;
   let flushing: Promise<void> | null = null;
 
-  function record(attempt: Attempt): Promise<void> {
+  function record(attempt: Attempt): void {
     pending.push(attempt);
-    if (!flushing) flushing = flush();
-    return flushing;
+    unrecorded++;
+    flushing ??= flush();
   }
 
   async function flush(): Promise<void> {
@@ -191,6 +195,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         // The callbacks stay leased and are sent again once the lease lapses: at least once, never lost.
         log.error({ err: error, count: batch.length }, 'recording callback attempts failed');
       }
+      unrecorded -= batch.length;
+      wake();
     }
     flushing = null;
   }
@@ -252,46 +258,66 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const host = hostOf(callback.url);
     if (!(await acquireHost(host))) {
       const now = Date.now();
-      await postponeCallback(store, callback.id, owner, now + HOST_POSTPONE_MS, now);
+      await postponeCallbacks(store, [callback.id], owner, now + HOST_POSTPONE_MS, now);
       return;
     }
     try {
-      await record(await send(callback));
+      record(await send(callback));
     } finally {
       releaseHost(host);
     }
   }
 
   // ---- the claim loop -------------------------------------------------------------------------
+  // Claimed callbacks wait in `ready` for a free slot, so a slot never waits for a claim and one
+  // claim statement serves many callbacks. What this dispatcher holds (ready, in flight, waiting
+  // for their record) stays under `maxHeld` rows, however many are due: memory stays flat.
+  const ready: CallbacksTable[] = [];
+  const maxHeld = 3 * concurrency;
+  const refillBelow = Math.ceil(concurrency / 2);
+  const room = (): number => maxHeld - ready.length - inFlight - unrecorded;
+  const wantsClaim = (): boolean => ready.length < refillBelow && room() >= refillBelow;
+
+  /** Starts sends while there are free slots and claimed callbacks waiting. */
+  function pump(): void {
+    while (inFlight < concurrency && ready.length > 0) {
+      const callback = ready.shift() as CallbacksTable;
+      inFlight++;
+      handle(callback)
+        .catch((error: unknown) => log.error({ err: error, deliveryId: callback.id }, 'callback attempt crashed'))
+        .finally(() => {
+          inFlight--;
+          pump();
+          if (wantsClaim()) wake();
+        });
+    }
+  }
+
   async function claimLoop(): Promise<void> {
     while (running) {
-      const free = concurrency - inFlight;
-      // With work in flight, wait for a quarter of the slots to free up: one claim
-      // statement then serves several callbacks instead of one.
-      if (free <= 0 || (inFlight > 0 && free < Math.ceil(concurrency / 4))) {
+      if (!wantsClaim()) {
         await sleep(pollMs);
         continue;
       }
       let claimed: CallbacksTable[] = [];
       try {
-        claimed = await claimDueCallbacks(store, { owner, leaseMs, now: Date.now(), limit: free });
+        claimed = await claimDueCallbacks(store, { owner, leaseMs, now: Date.now(), limit: room() });
       } catch (error) {
-        // Anything claimed stays leased: requeued when the lease lapses, so nothing is lost.
+        // Anything claimed stays leased until the lease lapses, then it is due again: nothing is lost.
         log.error({ err: error }, 'claiming callbacks failed');
       }
       if (claimed.length === 0) {
         await sleep(pollMs);
         continue;
       }
-      for (const callback of claimed) {
-        inFlight++;
-        handle(callback)
-          .catch((error: unknown) => log.error({ err: error, deliveryId: callback.id }, 'callback attempt crashed'))
-          .finally(() => {
-            inFlight--;
-            wake();
-          });
-      }
+      ready.push(...claimed);
+      pump();
+    }
+    // Stopping: what was claimed but not sent goes back, due now, rather than waiting out its lease.
+    const unsent = ready.splice(0).map((callback) => callback.id);
+    if (unsent.length > 0) {
+      const now = Date.now();
+      await postponeCallbacks(store, unsent, owner, now, now).catch((error: unknown) => log.error({ err: error }, 'giving back unsent callbacks failed'));
     }
   }
 
