@@ -169,17 +169,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   // ---- recorder: group commit of finished attempts -------------------------------------------
-  // A slot is freed as soon as its answer is in, so the next request goes out while the last
-  // ones are being committed; `unrecorded` (at most `concurrency`, see the claim loop) keeps the
-  // attempts waiting for their commit bounded.
+  // A slot stays taken until its attempt is committed: what a killed process sent without
+  // recording (and will send again) is then never more than the slots.
   let pending: Attempt[] = [];
-  let unrecorded = 0;
   let flushing: Promise<void> | null = null;
 
-  function record(attempt: Attempt): void {
+  function record(attempt: Attempt): Promise<void> {
     pending.push(attempt);
-    unrecorded++;
     flushing ??= flush();
+    return flushing;
   }
 
   async function flush(): Promise<void> {
@@ -195,8 +193,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         // The callbacks stay leased and are sent again once the lease lapses: at least once, never lost.
         log.error({ err: error, count: batch.length }, 'recording callback attempts failed');
       }
-      unrecorded -= batch.length;
-      wake();
     }
     flushing = null;
   }
@@ -262,7 +258,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return;
     }
     try {
-      record(await send(callback));
+      await record(await send(callback));
     } finally {
       releaseHost(host);
     }
@@ -270,12 +266,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   // ---- the claim loop -------------------------------------------------------------------------
   // Claimed callbacks wait in `ready` for a free slot, so a slot never waits for a claim and one
-  // claim statement serves many callbacks. What this dispatcher holds (ready, in flight, waiting
-  // for their record) stays under `maxHeld` rows, however many are due: memory stays flat.
+  // claim statement serves many callbacks. What this dispatcher holds (ready and in flight) stays
+  // under `maxHeld` rows, however many are due: memory stays flat.
   const ready: CallbacksTable[] = [];
-  const maxHeld = 3 * concurrency;
+  const maxHeld = 2 * concurrency;
   const refillBelow = Math.ceil(concurrency / 2);
-  const room = (): number => maxHeld - ready.length - inFlight - unrecorded;
+  const room = (): number => maxHeld - ready.length - inFlight;
   const wantsClaim = (): boolean => ready.length < refillBelow && room() >= refillBelow;
 
   /** Starts sends while there are free slots and claimed callbacks waiting. */
