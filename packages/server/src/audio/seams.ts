@@ -1,5 +1,6 @@
 import type { TempoAnalysis } from './analysis/index.js';
 import { smoothBeats } from './fit.js';
+import type { FrameSpan } from './match.js';
 import type { FadeShape } from './splice.js';
 
 /**
@@ -109,3 +110,131 @@ const CORRELATED = 0.5;
 
 /** The crossfade for material that correlates `r` with what it replaces. */
 export const fadeShapeFor = (r: number): FadeShape => (r >= CORRELATED ? 'linear' : 'equal-power');
+
+/**
+ * Placing the crossfades between attacks. A fade's gains are smooth, but where one of its
+ * ends meets a drum hit of either signal, the hit is heard half-faded or cut in: a seam
+ * sounds clean when neither signal has a transient near either end. The sharpest
+ * transients are the largest sample steps |x[n] − x[n−1]|, so each fade end goes where the
+ * largest step of both signals nearby is smallest, inside the room the fade has (before
+ * the section's start, after its end) and within its allowed lengths.
+ */
+
+/** Shortest and longest crossfade allowed, in frames. */
+export interface FadeLengths {
+  shortest: number;
+  longest: number;
+}
+
+export interface CrossfadeRequest {
+  sampleRate: number;
+  /** The replaced range [start, end), in frames of the song. */
+  start: number;
+  end: number;
+  /** Frames before `start` and after `end` that the fades may use (the new material covers them). */
+  roomIn: number;
+  roomOut: number;
+  lengthIn: FadeLengths;
+  lengthOut: FadeLengths;
+}
+
+/**
+ * How far either side of a fade end the steps are looked at: well beyond the ~20 ms within
+ * which the ear hears a gain change and an attack as one event, so that a fade end keeps
+ * clear of an attack's onset and of the first of its decay too.
+ */
+const CLEARANCE_S = 0.05;
+/** Spacing of the fade ends tried. */
+const HOP_S = 0.001;
+
+/**
+ * The largest step of any channel of any of the signals at each frame of [from, to) of the
+ * song; each signal is `channels` beginning at song frame `offset`, still where it has no samples.
+ */
+function stepsOver(signals: ReadonlyArray<{ channels: readonly Float32Array[]; offset: number }>, from: number, to: number): Float32Array {
+  const steps = new Float32Array(Math.max(0, to - from));
+  for (const { channels, offset } of signals) {
+    for (const channel of channels) {
+      const first = Math.max(from, offset + 1);
+      const last = Math.min(to, offset + channel.length);
+      for (let n = first; n < last; n++) {
+        const step = Math.abs(channel[n - offset]! - channel[n - offset - 1]!);
+        if (step > steps[n - from]!) steps[n - from] = step;
+      }
+    }
+  }
+  return steps;
+}
+
+/** The largest of `steps` (which begin at frame `stepsFrom`) within ±`clearance` frames of each of `positions`. */
+function largestNear(steps: Float32Array, stepsFrom: number, positions: readonly number[], clearance: number): number[] {
+  return positions.map((p) => {
+    let max = 0;
+    const hi = Math.min(stepsFrom + steps.length, p + clearance);
+    for (let n = Math.max(stepsFrom, p - clearance); n < hi; n++) max = Math.max(max, steps[n - stepsFrom]!);
+    return max;
+  });
+}
+
+/**
+ * The fade [a, b) between two of `positions` whose ends are clearest of attacks (`attack`
+ * at each position): the one whose louder end is quietest, then whose ends are quieter
+ * together, then the longer, then the one nearer `inner` (the section's edge).
+ */
+function clearestFade(positions: readonly number[], attack: readonly number[], lengths: FadeLengths, inner: number): FrameSpan {
+  let best: { key: [number, number, number, number]; span: FrameSpan } | null = null;
+  for (let i = 0; i < positions.length; i++) {
+    for (let j = i + 1; j < positions.length; j++) {
+      const length = positions[j]! - positions[i]!;
+      if (length > lengths.longest) break;
+      if (length < lengths.shortest) continue;
+      const [a, b] = [attack[i]!, attack[j]!];
+      const key: [number, number, number, number] = [
+        Math.max(a, b),
+        a + b,
+        -length,
+        Math.min(Math.abs(positions[i]! - inner), Math.abs(positions[j]! - inner)),
+      ];
+      if (!best || before(key, best.key)) best = { key, span: [positions[i]!, positions[j]!] };
+    }
+  }
+  // A room narrower than a hop: the fade fills it.
+  return best?.span ?? [positions[0]!, positions[positions.length - 1]!];
+}
+
+/** Lexicographic order of two keys. */
+function before(a: readonly number[], b: readonly number[]): boolean {
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return a[k]! < b[k]!;
+  return false;
+}
+
+/**
+ * Where the fade-in (ending at or before `start`) and the fade-out (beginning at or after
+ * `end`) go so that neither signal has an attack near their ends. `fresh` is the new
+ * material beginning at song frame `freshFrom` and covering at least the rooms.
+ */
+export function quietCrossfades(
+  source: readonly Float32Array[],
+  fresh: readonly Float32Array[],
+  freshFrom: number,
+  request: CrossfadeRequest,
+): { in: FrameSpan; out: FrameSpan } {
+  const { sampleRate, start, end } = request;
+  const clearance = Math.max(1, Math.round(CLEARANCE_S * sampleRate));
+  const hop = Math.max(1, Math.round(HOP_S * sampleRate));
+  const signals = [
+    { channels: source, offset: 0 },
+    { channels: fresh, offset: freshFrom },
+  ];
+  const side = (roomFrom: number, roomTo: number, wanted: FadeLengths, inner: number): FrameSpan => {
+    const longest = Math.min(wanted.longest, roomTo - roomFrom);
+    if (longest <= 0) return [inner, inner];
+    const positions: number[] = [];
+    for (let p = roomFrom; p < roomTo; p += hop) positions.push(p);
+    positions.push(roomTo);
+    const steps = stepsOver(signals, roomFrom - clearance, roomTo + clearance);
+    const attack = largestNear(steps, roomFrom - clearance, positions, clearance);
+    return clearestFade(positions, attack, { longest, shortest: Math.min(wanted.shortest, longest) }, inner);
+  };
+  return { in: side(start - request.roomIn, start, request.lengthIn, start), out: side(end, end + request.roomOut, request.lengthOut, end) };
+}

@@ -7,16 +7,22 @@
  * bit-identical.
  */
 
+import type { FrameSpan } from './match.js';
+
 export type FadeShape = 'equal-power' | 'linear';
 
 export interface Seams {
   /** The replaced range [start, end), in frames. */
   start: number;
   end: number;
-  /** Frames of crossfade before `start` and after `end` (shorter near the song's edges). */
+  /**
+   * Frames of crossfade: the fade-in is [from, from + fadeIn), at or before `start`; the
+   * fade-out is [to − fadeOut, to), at or after `end`. Between them the new material plays
+   * alone (planSeams puts the fades right against the range; placed ones may leave a gap).
+   */
   fadeIn: number;
   fadeOut: number;
-  /** The frames the new material must cover: [start − fadeIn, end + fadeOut). */
+  /** The frames the new material must cover, and the only ones that change. */
   from: number;
   to: number;
   /** Shape of each crossfade; equal-power when not given. */
@@ -43,6 +49,30 @@ export function planSeams(
   const fadeIn = Math.min(clamp(lengths.in), start);
   const fadeOut = Math.min(clamp(lengths.out), totalFrames - end);
   const seams: Seams = { start, end, fadeIn, fadeOut, from: start - fadeIn, to: end + fadeOut };
+  if (shapes.in) seams.shapeIn = shapes.in;
+  if (shapes.out) seams.shapeOut = shapes.out;
+  return seams;
+}
+
+/**
+ * Seams whose crossfades lie where they are given: the fade-in ending at or before `start`,
+ * the fade-out beginning at or after `end`, both inside the song. Placed so (see
+ * `quietCrossfades` in seams.ts), a fade's ends can keep clear of the attacks of both signals.
+ */
+export function seamsAt(
+  totalFrames: number,
+  start: number,
+  end: number,
+  fades: { in: FrameSpan; out: FrameSpan },
+  shapes: { in?: FadeShape; out?: FadeShape } = {},
+): Seams {
+  const [inFrom, inTo] = fades.in;
+  const [outFrom, outTo] = fades.out;
+  if (!(start >= 0 && start < end && end <= totalFrames)) throw new RangeError(`section [${start}, ${end}) is not inside [0, ${totalFrames})`);
+  if (!(inFrom >= 0 && inFrom <= inTo && inTo <= start)) throw new RangeError(`fade-in [${inFrom}, ${inTo}) does not end by the section's start ${start}`);
+  if (!(outFrom >= end && outFrom <= outTo && outTo <= totalFrames))
+    throw new RangeError(`fade-out [${outFrom}, ${outTo}) does not begin after the section's end ${end}`);
+  const seams: Seams = { start, end, fadeIn: inTo - inFrom, fadeOut: outTo - outFrom, from: inFrom, to: outTo };
   if (shapes.in) seams.shapeIn = shapes.in;
   if (shapes.out) seams.shapeOut = shapes.out;
   return seams;
@@ -118,20 +148,21 @@ export function splice(source: readonly Float32Array[], section: readonly Float3
  * where a second copy of the whole song would cost more memory than the work is worth.
  */
 export function spliceInto(target: Float32Array[], section: readonly Float32Array[], seams: Seams): void {
-  const { start, end, fadeIn, fadeOut, from, to } = seams;
+  const { fadeIn, fadeOut, from, to } = seams;
+  const alone: FrameSpan = [from + fadeIn, to - fadeOut];
   if (section.length !== target.length) throw new RangeError(`section has ${section.length} channels, the source ${target.length}`);
   for (const [c, added] of section.entries()) {
     if (added.length !== to - from) throw new RangeError(`section is ${added.length} frames long, the seams need ${to - from}`);
     const out = target[c]!;
-    for (let i = from; i < start; i++) {
+    for (let i = from; i < alone[0]; i++) {
       // Sample-centred positions: neither signal is ever at exactly 0 or 1 gain inside the fade.
       const [outgoing, incoming] = fadeGains(seams.shapeIn ?? 'equal-power', (i - from + 0.5) / fadeIn);
       out[i] = out[i]! * outgoing + added[i - from]! * incoming;
     }
-    out.set(added.subarray(start - from, end - from), start);
-    for (let i = end; i < to; i++) {
+    out.set(added.subarray(alone[0] - from, alone[1] - from), alone[0]);
+    for (let i = alone[1]; i < to; i++) {
       // Here the new material is the one going out.
-      const [leaving, returning] = fadeGains(seams.shapeOut ?? 'equal-power', (i - end + 0.5) / fadeOut);
+      const [leaving, returning] = fadeGains(seams.shapeOut ?? 'equal-power', (i - alone[1] + 0.5) / fadeOut);
       out[i] = out[i]! * returning + added[i - from]! * leaving;
     }
   }

@@ -11,6 +11,7 @@ import {
   describeSongs,
   encodeMp3,
   encodeWav,
+  type FadeShape,
   type FrameSpan,
   fadeShapeFor,
   limitTruePeak,
@@ -20,14 +21,16 @@ import {
   measureLoudness,
   mp3BitrateAtLeast,
   type Pcm,
-  planSongs,
   planSeams,
+  planSongs,
+  quietCrossfades,
   readMp3Layout,
   renderCover,
   renderFittedSection,
   renderSong,
   type Seams,
   type SectionRules,
+  seamsAt,
   snapToBeats,
   spliceInto,
   spliceMp3Frames,
@@ -62,6 +65,8 @@ const CONTEXT_S = 5;
 const SECTION_RULES: SectionRules = { minS: 6, maxS: 60, maxShareOfSong: 0.5 };
 /** Crossfade where the new material continues the old (correlated): short and linear, as a model's repaint is joined. */
 const SHORT_FADE_S = 0.03;
+/** A long crossfade may be shortened to this share of its length to keep its ends clear of attacks. */
+const MIN_FADE_SHARE = 0.5;
 /** Largest loudness correction either way: a near-silent context must not mute the section, nor a quiet section be blown up. */
 const MAX_GAIN_DB = 12;
 /** Close enough to the context's loudness (the goal is ±1 LU). */
@@ -104,23 +109,29 @@ function matchToContext(fresh: Float32Array[], source: readonly Float32Array[], 
 }
 
 /**
- * The crossfade at each seam: equal-power and `fadeFrames` long where the new material is
- * other music than the old (the usual case here), short and linear where it continues it.
- * Measured over the long fade, where both exist (`fresh` covers [longest.from, longest.to)).
+ * The crossfade at each seam: equal-power and up to `fadeFrames` long where the new material
+ * is other music than the old (the usual case here), short and linear where it continues it.
+ * The shape is measured over the long fade, where both exist (`fresh` covers [longest.from,
+ * longest.to)); then each fade is placed inside that room so that neither signal has an
+ * attack near its ends (audio/seams.ts), shortened to no less than half its length if need be.
  */
 function chooseSeams(source: readonly Float32Array[], fresh: readonly Float32Array[], longest: Seams, sampleRate: number): Seams {
   const { start, end, fadeIn, fadeOut, from } = longest;
   const shapeIn = fadeShapeFor(correlation(source, start - fadeIn, fresh, 0, fadeIn));
   const shapeOut = fadeShapeFor(correlation(source, end, fresh, end - from, fadeOut));
   const short = Math.round(SHORT_FADE_S * sampleRate);
-  const total = source[0]!.length;
-  return planSeams(
-    total,
+  const lengths = (shape: FadeShape, room: number) =>
+    shape === 'linear' ? { shortest: Math.min(short, room), longest: Math.min(short, room) } : { shortest: Math.round(MIN_FADE_SHARE * room), longest: room };
+  const fades = quietCrossfades(source, fresh, from, {
+    sampleRate,
     start,
     end,
-    { in: shapeIn === 'linear' ? Math.min(short, fadeIn) : fadeIn, out: shapeOut === 'linear' ? Math.min(short, fadeOut) : fadeOut },
-    { in: shapeIn, out: shapeOut },
-  );
+    roomIn: fadeIn,
+    roomOut: fadeOut,
+    lengthIn: lengths(shapeIn, fadeIn),
+    lengthOut: lengths(shapeOut, fadeOut),
+  });
+  return seamsAt(source[0]!.length, start, end, fades, { in: shapeIn, out: shapeOut });
 }
 
 /**
@@ -131,8 +142,9 @@ function chooseSeams(source: readonly Float32Array[], fresh: readonly Float32Arr
  */
 function limitSeams(song: Float32Array[], original: { in: number; out: number }, seams: Seams, sampleRate: number): void {
   const margin = Math.round(LIMITER_MARGIN_S * sampleRate);
+  const [inEnd, outStart] = [seams.from + seams.fadeIn, seams.to - seams.fadeOut];
   const ceilingAt = (frame: number) =>
-    frame < seams.start ? Math.max(DEFAULT_CEILING, original.in) : frame >= seams.end ? Math.max(DEFAULT_CEILING, original.out) : DEFAULT_CEILING;
+    frame < inEnd ? Math.max(DEFAULT_CEILING, original.in) : frame >= outStart ? Math.max(DEFAULT_CEILING, original.out) : DEFAULT_CEILING;
   const inTo = Math.min(seams.end, seams.start + margin);
   const outFrom = Math.max(seams.start, seams.end - margin);
   const spans: FrameSpan[] =
@@ -248,7 +260,9 @@ export function createProceduralEngine(options: ProceduralOptions = {}): Engine 
 
       const seams = chooseSeams(source.channels, fresh, longest, sampleRate);
       const section = fresh.map((channel) => channel.subarray(seams.from - longest.from, seams.to - longest.from));
-      const original = { in: peakOf(source.channels, sampleRate, seams.from, seams.start), out: peakOf(source.channels, sampleRate, seams.end, seams.to) };
+      const fadeIn: FrameSpan = [seams.from, seams.from + seams.fadeIn];
+      const fadeOut: FrameSpan = [seams.to - seams.fadeOut, seams.to];
+      const original = { in: peakOf(source.channels, sampleRate, ...fadeIn), out: peakOf(source.channels, sampleRate, ...fadeOut) };
       // In place: outside [seams.from, seams.to) the song is the source's very samples, and a second copy of a long song is not needed.
       const channels = source.channels;
       spliceInto(channels, section, seams);
@@ -260,7 +274,8 @@ export function createProceduralEngine(options: ProceduralOptions = {}): Engine 
       signal.throwIfAborted();
       const bitrate = source.bitrateKbps === null ? 192 : mp3BitrateAtLeast(source.bitrateKbps);
       const track = await finish({ sampleRate, channels }, { title: input.title, tags: input.tags }, signal, { bitrate, mp3 });
-      return { ...track, appliedRange: { startS: start / sampleRate, endS: end / sampleRate } };
+      const seconds = ([from, to]: FrameSpan) => ({ startS: from / sampleRate, endS: to / sampleRate });
+      return { ...track, appliedRange: { startS: start / sampleRate, endS: end / sampleRate }, crossfades: { in: seconds(fadeIn), out: seconds(fadeOut) } };
     },
 
     async generate(input: GenerateInput, signal: AbortSignal, onProgress): Promise<RenderedTrack[]> {

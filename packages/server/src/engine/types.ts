@@ -27,6 +27,12 @@ export interface RenderedTrack {
    * Engines that cannot tell leave it out.
    */
   appliedRange?: { startS: number; endS: number };
+  /**
+   * Replace-section only: where the new material is faded in (ending at or before
+   * `appliedRange.startS`) and out (beginning at or after its `endS`), in seconds; outside
+   * them the song is the source. Engines that cannot tell leave it out.
+   */
+  crossfades?: { in: { startS: number; endS: number }; out: { startS: number; endS: number } };
 }
 
 /** A song to edit: the bytes of an MP3 or WAV file. */

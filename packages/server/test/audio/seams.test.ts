@@ -4,8 +4,8 @@ import type { TempoAnalysis } from '../../src/audio/analysis/index.js';
 import { truePeakDbtp } from '../../src/audio/analysis/loudness.js';
 import { DEFAULT_CEILING, limitTruePeak, slidingMin } from '../../src/audio/limiter.js';
 import { bandEnergies, loudnessOfSpans, matchTilt, tiltMatchGain } from '../../src/audio/match.js';
-import { correlation, fadeShapeFor, snapToBeats } from '../../src/audio/seams.js';
-import { planSeams, splice } from '../../src/audio/splice.js';
+import { correlation, fadeShapeFor, quietCrossfades, snapToBeats } from '../../src/audio/seams.js';
+import { planSeams, seamsAt, splice } from '../../src/audio/splice.js';
 import { tones } from './wav-fixtures.js';
 
 const RATE = 8000;
@@ -80,6 +80,95 @@ describe('crossfade shape', () => {
     for (let i = 2000; i < 6000; i += 37) expect(linear[i]).toBeCloseTo(a![i]!, 5);
     const bulged = splice([a!], copy(seams('equal-power')), seams('equal-power'))[0]!;
     expect(Math.max(...Array.from(bulged.subarray(3900, 4100), (v, i) => Math.abs(v / (a![3900 + i]! || 1))))).toBeGreaterThan(1.3);
+  });
+});
+
+describe('quietCrossfades', () => {
+  /** A soft tone with drum-like hits: bursts of a loud alternating signal, decaying within a few ms. */
+  function withHits(seconds: number, hitsS: readonly number[]): Float32Array[] {
+    const [tone] = tones(seconds, RATE, 1, 0.1);
+    for (const t of hitsS) {
+      const at = Math.round(t * RATE);
+      for (let k = 0; k < 0.03 * RATE && at + k < tone!.length; k++) tone![at + k]! += 0.8 * Math.exp(-k / (0.002 * RATE)) * (k % 2 ? 1 : -1);
+    }
+    return [tone!];
+  }
+  const grid = (from: number, to: number, every: number, offset: number) =>
+    Array.from({ length: Math.floor((to - from) / every) + 1 }, (_, k) => from + offset + k * every);
+  const largestStep = (channels: readonly Float32Array[], from: number, to: number) => {
+    let max = 0;
+    for (const c of channels) for (let i = Math.max(1, from); i < Math.min(to, c.length); i++) max = Math.max(max, Math.abs(c[i]! - c[i - 1]!));
+    return max;
+  };
+
+  it('lays the fade ends between the hits of both signals, never on the beat at the range edge', () => {
+    // Range 4–7 s, its edges on beats. The old music hits on every beat (250 ms); the new one, on the same
+    // grid, hits on every beat and 100 ms after it: between them, gaps of 100 and 150 ms.
+    const [start, end, room] = [4 * RATE, 7 * RATE, 0.75 * RATE];
+    const freshFrom = start - room;
+    const source = withHits(10, grid(0, 9.9, 0.25, 0));
+    const fresh = withHits(4.5, [...grid(0, 4.4, 0.25, 0), ...grid(0, 4.4, 0.25, 0.1)]);
+    const lengths = { shortest: room / 2, longest: room };
+    const fades = quietCrossfades(source, fresh, freshFrom, {
+      sampleRate: RATE,
+      start,
+      end,
+      roomIn: room,
+      roomOut: room,
+      lengthIn: lengths,
+      lengthOut: lengths,
+    });
+    const [inFrom, inTo] = fades.in;
+    const [outFrom, outTo] = fades.out;
+    expect(inFrom).toBeGreaterThanOrEqual(start - room);
+    expect(inTo).toBeLessThanOrEqual(start);
+    expect(outFrom).toBeGreaterThanOrEqual(end);
+    expect(outTo).toBeLessThanOrEqual(end + room);
+    for (const [from, to] of [fades.in, fades.out]) {
+      expect(to - from).toBeGreaterThanOrEqual(lengths.shortest);
+      expect(to - from).toBeLessThanOrEqual(lengths.longest);
+    }
+    const toneStep = largestStep(tones(1, RATE, 1, 0.1), 0, RATE);
+    const hitStep = largestStep(source, start - 10, start + 10);
+    expect(hitStep).toBeGreaterThan(20 * toneStep);
+    const window = Math.round(0.02 * RATE);
+    for (const p of [inFrom, inTo, outFrom, outTo]) {
+      // Near each end, either signal does no more than its soft tone: no hit is there.
+      expect(largestStep(source, p - window, p + window), `source at ${p / RATE} s`).toBeLessThanOrEqual(2 * toneStep);
+      const q = p - freshFrom;
+      expect(largestStep(fresh, q - window, q + window), `new material at ${p / RATE} s`).toBeLessThanOrEqual(2 * toneStep);
+    }
+  });
+
+  it('keeps every fade inside its room and within its lengths', () => {
+    const cases = fc.record({
+      roomIn: fc.integer({ min: 0, max: 3000 }),
+      roomOut: fc.integer({ min: 0, max: 3000 }),
+      shortShare: fc.double({ min: 0, max: 1, noNaN: true }),
+      seed: fc.integer({ min: 1, max: 1000 }),
+    });
+    fc.assert(
+      fc.property(cases, ({ roomIn, roomOut, shortShare, seed }) => {
+        const [start, end] = [4000, 9000];
+        const noise = (n: number, k: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.7 * k + seed) * Math.sin(i * 0.013 * seed));
+        const source = [noise(13_000, 1)];
+        const fresh = [noise(end - start + roomIn + roomOut, 2)];
+        const lengthOf = (room: number) => ({ shortest: Math.round(shortShare * room), longest: room });
+        const fades = quietCrossfades(source, fresh, start - roomIn, {
+          sampleRate: RATE,
+          start,
+          end,
+          roomIn,
+          roomOut,
+          lengthIn: lengthOf(roomIn),
+          lengthOut: lengthOf(roomOut),
+        });
+        const fits = ([from, to]: readonly [number, number], lo: number, hi: number, room: number) =>
+          from >= lo && to <= hi && to - from <= room && to - from >= Math.min(lengthOf(room).shortest, room);
+        return fits(fades.in, start - roomIn, start, roomIn) && fits(fades.out, end, end + roomOut, roomOut);
+      }),
+      { numRuns: 40 },
+    );
   });
 });
 

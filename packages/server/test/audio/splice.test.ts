@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyGain, loudnessMatchGain, planSeams, rms, splice } from '../../src/audio/splice.js';
+import { applyGain, loudnessMatchGain, planSeams, rms, seamsAt, splice } from '../../src/audio/splice.js';
 import { decodeWav } from '../../src/audio/wav.js';
 import { buildWav, tones } from './wav-fixtures.js';
 
@@ -12,6 +12,31 @@ describe('planSeams', () => {
     expect(planSeams(1000, 0, 1000, 50)).toMatchObject({ fadeIn: 0, fadeOut: 0 });
     expect(() => planSeams(1000, 500, 500, 50)).toThrow(RangeError);
     expect(() => planSeams(1000, 900, 1100, 50)).toThrow(RangeError);
+  });
+});
+
+describe('seamsAt', () => {
+  it('takes fades that end before the range and begin after it, and refuses fades that reach into it', () => {
+    expect(seamsAt(1000, 100, 300, { in: [20, 80], out: [320, 400] })).toEqual({ start: 100, end: 300, fadeIn: 60, fadeOut: 80, from: 20, to: 400 });
+    expect(seamsAt(1000, 100, 300, { in: [50, 100], out: [300, 350] })).toEqual(planSeams(1000, 100, 300, 50));
+    expect(() => seamsAt(1000, 100, 300, { in: [50, 101], out: [300, 350] })).toThrow(RangeError);
+    expect(() => seamsAt(1000, 100, 300, { in: [50, 100], out: [299, 350] })).toThrow(RangeError);
+    expect(() => seamsAt(1000, 100, 300, { in: [50, 100], out: [300, 1001] })).toThrow(RangeError);
+  });
+
+  it('plays the new material alone between a placed fade and the range, and crossfades with equal power inside the fades', () => {
+    const s = seamsAt(1000, 400, 600, { in: [250, 350], out: [680, 800] }, { in: 'equal-power', out: 'equal-power' });
+    const ones = [new Float32Array(1000).fill(1)];
+    const faded = splice(ones, [new Float32Array(s.to - s.from)], s)[0]!;
+    const fresh = splice([new Float32Array(1000)], [new Float32Array(s.to - s.from).fill(1)], s)[0]!;
+    for (let i = 0; i < 1000; i++) expect(faded[i]! ** 2 + fresh[i]! ** 2).toBeCloseTo(1, 5);
+    for (let i = 350; i < 680; i++) expect(fresh[i]).toBe(1);
+    expect(faded[249]).toBe(1);
+    expect(faded[250]!).toBeGreaterThan(0.99);
+    expect(faded[349]!).toBeLessThan(0.02);
+    expect(faded[680]!).toBeLessThan(0.02);
+    expect(faded[799]!).toBeGreaterThan(0.99);
+    expect(faded[800]).toBe(1);
   });
 });
 
