@@ -26,7 +26,7 @@ export { applyTilt, bandEnergies, type FrameSpan, loudnessOfSpans, matchTilt, ti
 export { type DecodedMp3, decodeMp3, encodeMp3, MP3_BITRATES, type Mp3Bitrate, type Mp3Options, mp3BitrateAtLeast, mp3SampleRate } from './mp3.js';
 export { type Mp3Layout, readMp3Layout } from './mp3-frames.js';
 export { type FrameSplice, type FrameSpliceRequest, spliceMp3Frames } from './mp3-splice.js';
-export { durationOf, frameCount, type Pcm } from './pcm.js';
+export { type ChannelAllocator, durationOf, frameCount, type Pcm } from './pcm.js';
 export { hashString, mulberry32, randomFor } from './prng.js';
 export { type AudioFormat, type AudioProbe, probeAudio } from './probe.js';
 export { resample } from './resample.js';
@@ -34,4 +34,4 @@ export { type CrossfadeRequest, correlation, type FadeLengths, fadeShapeFor, qui
 export { applyGain, type FadeShape, type LoudnessMatch, loudnessMatchGain, peak, planSeams, rms, type Seams, seamsAt, splice, spliceInto } from './splice.js';
 export { chooseStyle, STYLES, type Style } from './style.js';
 export { type RenderWindow, renderSong, renderWindow } from './synth.js';
-export { decodeWav, encodeWav, readWavLayout, type WavEncoding, type WavOptions } from './wav.js';
+export { decodeWav, encodeFloatWavInPlace, encodeWav, floatWavChannels, readWavLayout, type WavEncoding, type WavOptions } from './wav.js';

@@ -2,7 +2,7 @@ import { MPEGDecoder } from 'mpg123-decoder';
 import { createMp3Encoder, type WasmMediaEncoder } from 'wasm-media-encoders';
 import { AudioFormatError } from './errors.js';
 import { buildInfoFrame, type FrameHeader, LAME_ENCODER_DELAY, type Mp3Layout, readFrameHeader, readMp3Layout } from './mp3-frames.js';
-import type { Pcm } from './pcm.js';
+import { type ChannelAllocator, type Pcm, silence } from './pcm.js';
 import { resample } from './resample.js';
 
 /** MP3 via mpg123 (decode) and LAME (encode), both in wasm, with gapless trimming done here. */
@@ -27,6 +27,12 @@ export interface Mp3Stream {
   sampleRate: number;
 }
 
+function layoutOf(bytes: Uint8Array): Mp3Layout {
+  const layout = readMp3Layout(bytes);
+  if (!layout) throw new AudioFormatError('no MPEG Layer III frames found (not an MP3 file)');
+  return layout;
+}
+
 /**
  * Decodes an MP3 piece by piece, dropping the encoder delay and padding that its LAME tag
  * declares (or the decoder delay without one): `onAudio` gets each piece of the song as it
@@ -36,9 +42,8 @@ export interface Mp3Stream {
 export async function streamMp3(
   bytes: Uint8Array,
   onAudio: (channels: Float32Array[], at: number) => void,
-  layout: Mp3Layout | null = readMp3Layout(bytes),
+  layout: Mp3Layout = layoutOf(bytes),
 ): Promise<Mp3Stream> {
-  if (!layout) throw new AudioFormatError('no MPEG Layer III frames found (not an MP3 file)');
   const decoder = new MPEGDecoder({ enableGapless: false }); // we trim ourselves, so probe and decode agree exactly
   await decoder.ready;
   // Stream samples [skip, skip + samples) are the song.
@@ -86,11 +91,11 @@ export async function decodeRawFrames(frames: Uint8Array, channels: number): Pro
   }
 }
 
-/** Decodes an MP3 whole (see `streamMp3`), with the bitrate of its frames. */
-export async function decodeMp3(bytes: Uint8Array): Promise<DecodedMp3> {
-  const declared = readMp3Layout(bytes);
+/** Decodes an MP3 whole (see `streamMp3`) into channels from `allocate`, with the bitrate of its frames. */
+export async function decodeMp3(bytes: Uint8Array, allocate: ChannelAllocator = silence): Promise<DecodedMp3> {
+  const declared = layoutOf(bytes);
   // The declared length; a truncated file is cut to what it holds below.
-  let channels = Array.from({ length: declared?.header.channels ?? 0 }, () => new Float32Array(declared?.samples ?? 0));
+  let channels = allocate(declared.header.channels, declared.samples);
   const stream = await streamMp3(
     bytes,
     (piece, at) => {
@@ -99,7 +104,11 @@ export async function decodeMp3(bytes: Uint8Array): Promise<DecodedMp3> {
     declared,
   );
   const { layout, length, sampleRate } = stream;
-  if (length < layout.samples) channels = channels.map((c) => c.slice(0, length));
+  if (length < layout.samples) {
+    const held = channels;
+    channels = allocate(held.length, length);
+    for (const [c, channel] of channels.entries()) channel.set(held[c]!.subarray(0, length));
+  }
   const seconds = (layout.frames * layout.header.samplesPerFrame) / layout.header.sampleRate;
   const bitrateKbps = seconds > 0 ? Math.round(((bytes.length - layout.firstFrame) * 8) / seconds / 1000) : layout.header.bitrateKbps;
   return { sampleRate, channels, bitrateKbps };

@@ -19,3 +19,10 @@ export function durationOf(pcm: Pcm): number {
 export function silence(count: number, frames: number): Float32Array[] {
   return Array.from({ length: count }, () => new Float32Array(frames));
 }
+
+/**
+ * Where a decoder puts a song: `count` zeroed channels of `frames` samples. The default is
+ * `silence`; a caller that will write the song out again can lay the channels out for that
+ * (see `floatWavChannels`).
+ */
+export type ChannelAllocator = (count: number, frames: number) => Float32Array[];

@@ -1,5 +1,6 @@
 import { AudioFormatError } from './errors.js';
-import type { Pcm } from './pcm.js';
+import { interleaveStereoInPlace } from './interleave.js';
+import { type ChannelAllocator, type Pcm, silence } from './pcm.js';
 
 /**
  * WAV (RIFF/WAVE) reading and writing. Hand-written because the general
@@ -82,10 +83,10 @@ export function readWavLayout(bytes: Uint8Array): WavLayout {
   throw new AudioFormatError(format ? 'WAV file has no data chunk' : 'WAV file has no fmt chunk');
 }
 
-export function decodeWav(bytes: Uint8Array): Pcm {
+export function decodeWav(bytes: Uint8Array, allocate: ChannelAllocator = silence): Pcm {
   const layout = readWavLayout(bytes);
   const { channels: count, frames, bitsPerSample, dataOffset } = layout;
-  const channels = Array.from({ length: count }, () => new Float32Array(frames));
+  const channels = allocate(count, frames);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const step = bitsPerSample / 8;
   for (let c = 0; c < count; c++) {
@@ -123,19 +124,18 @@ export interface WavOptions {
 /** Frames interleaved at a time when writing float WAV. */
 const FLOAT_BLOCK_FRAMES = 65_536;
 
-export function encodeWav(pcm: Pcm, options: WavOptions = {}): Uint8Array {
-  const count = pcm.channels.length;
-  if (count < 1 || count > 2) throw new AudioFormatError(`cannot write ${count} channels as WAV (mono or stereo only)`);
-  const float = options.encoding === 'float32';
-  const frames = pcm.channels[0]!.length;
+/** Bytes before the samples: RIFF, fmt (with cbSize for float), fact (float only) and data headers. */
+const headerBytes = (float: boolean) => 12 + 8 + (float ? 18 : 16) + (float ? 12 : 0) + 8;
+
+/** Writes the header of a WAV of `frames` frames into `bytes` (which starts where the file starts). */
+function writeHeader(bytes: Uint8Array, pcm: { sampleRate: number; count: number; frames: number }, float: boolean): void {
+  const { sampleRate, count, frames } = pcm;
   const bytesPerSample = float ? 4 : 2;
   const dataBytes = frames * count * bytesPerSample;
   // Non-PCM formats carry a cbSize field in fmt and a fact chunk (frame count), as the RIFF spec asks.
   const fmtSize = float ? 18 : 16;
-  const factBytes = float ? 12 : 0;
-  const header = 12 + 8 + fmtSize + factBytes + 8;
-  const bytes = new Uint8Array(header + dataBytes);
-  const view = new DataView(bytes.buffer);
+  const header = headerBytes(float);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, header);
   const text = (at: number, s: string) => {
     for (let i = 0; i < s.length; i++) bytes[at + i] = s.charCodeAt(i);
   };
@@ -146,19 +146,34 @@ export function encodeWav(pcm: Pcm, options: WavOptions = {}): Uint8Array {
   view.setUint32(16, fmtSize, true);
   view.setUint16(20, float ? WAVE_FORMAT_IEEE_FLOAT : WAVE_FORMAT_PCM, true);
   view.setUint16(22, count, true);
-  view.setUint32(24, pcm.sampleRate, true);
-  view.setUint32(28, pcm.sampleRate * count * bytesPerSample, true);
+  view.setUint32(24, sampleRate, true);
+  view.setUint32(28, sampleRate * count * bytesPerSample, true);
   view.setUint16(32, count * bytesPerSample, true);
   view.setUint16(34, bytesPerSample * 8, true);
-  let at = 20 + fmtSize; // cbSize (float) is already 0
+  let at = 20 + fmtSize;
   if (float) {
+    view.setUint16(at - 2, 0, true); // cbSize
     text(at, 'fact');
     view.setUint32(at + 4, 4, true);
     view.setUint32(at + 8, frames, true);
-    at += factBytes;
+    at += 12;
   }
   text(at, 'data');
   view.setUint32(at + 4, dataBytes, true);
+}
+
+const checkChannelCount = (count: number) => {
+  if (count < 1 || count > 2) throw new AudioFormatError(`cannot write ${count} channels as WAV (mono or stereo only)`);
+};
+
+export function encodeWav(pcm: Pcm, options: WavOptions = {}): Uint8Array {
+  const count = pcm.channels.length;
+  checkChannelCount(count);
+  const float = options.encoding === 'float32';
+  const frames = pcm.channels[0]!.length;
+  const header = headerBytes(float);
+  const bytes = new Uint8Array(header + frames * count * (float ? 4 : 2));
+  writeHeader(bytes, { sampleRate: pcm.sampleRate, count, frames }, float);
   if (float) {
     // Interleaved in an aligned array, then copied after the 58-byte header (a Float32Array view
     // cannot start there), a block at a time so that a long song is not held twice. Every
@@ -185,5 +200,51 @@ export function encodeWav(pcm: Pcm, options: WavOptions = {}): Uint8Array {
       samples[j] = Math.min(32767, Math.max(-32768, v));
     }
   }
+  return bytes;
+}
+
+/**
+ * Where the samples start in a buffer from `floatWavChannels`: after the float header, rounded
+ * up to a whole float so the channels can be Float32Array views. The file then starts
+ * `SAMPLES_AT - 58` bytes into the buffer.
+ */
+const SAMPLES_AT = Math.ceil(headerBytes(true) / 4) * 4;
+
+/**
+ * Silent planar channels of `frames` samples, laid out one after the other in a single buffer
+ * with room for a float WAV header in front. `encodeFloatWavInPlace` then writes the lossless
+ * master in their own memory: a long song is held once, not once planar and once as a file.
+ */
+export function floatWavChannels(count: number, frames: number): Float32Array[] {
+  checkChannelCount(count);
+  const buffer = new ArrayBuffer(SAMPLES_AT + count * frames * 4);
+  return Array.from({ length: count }, (_, c) => new Float32Array(buffer, SAMPLES_AT + c * frames * 4, frames));
+}
+
+/** True if the channels are exactly as `floatWavChannels` made them: one buffer, back to back, nothing else in it. */
+function inFloatWavLayout(channels: readonly Float32Array[]): boolean {
+  const frames = channels[0]!.length;
+  const buffer = channels[0]!.buffer;
+  if (!(buffer instanceof ArrayBuffer) || buffer.byteLength !== SAMPLES_AT + channels.length * frames * 4) return false;
+  return channels.every((channel, c) => channel.buffer === buffer && channel.length === frames && channel.byteOffset === SAMPLES_AT + c * frames * 4);
+}
+
+/**
+ * Byte for byte `encodeWav(pcm, { encoding: 'float32' })`, but where the channels come from
+ * `floatWavChannels` the file is written in their memory rather than in a new buffer: the
+ * channels are consumed (they then hold the interleaved samples). Callers must not use
+ * `pcm.channels` afterwards either way; other channels are copied as `encodeWav` does.
+ */
+export function encodeFloatWavInPlace(pcm: Pcm): Uint8Array {
+  const { channels } = pcm;
+  checkChannelCount(channels.length);
+  if (!inFloatWavLayout(channels)) return encodeWav(pcm, { encoding: 'float32' });
+  const frames = channels[0]!.length;
+  const count = channels.length;
+  const samples = new Float32Array(channels[0]!.buffer, SAMPLES_AT, count * frames);
+  if (count === 2) interleaveStereoInPlace(samples, frames);
+  const header = headerBytes(true);
+  const bytes = new Uint8Array(samples.buffer, SAMPLES_AT - header, header + count * frames * 4);
+  writeHeader(bytes, { sampleRate: pcm.sampleRate, count, frames }, true);
   return bytes;
 }

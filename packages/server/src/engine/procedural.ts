@@ -9,11 +9,12 @@ import {
   type DecodedAudio,
   decodeAudio,
   describeSongs,
+  encodeFloatWavInPlace,
   encodeMp3,
-  encodeWav,
   type FadeShape,
   type FrameSpan,
   fadeShapeFor,
+  floatWavChannels,
   limitTruePeak,
   loudnessOfSpans,
   type Mp3Bitrate,
@@ -179,7 +180,8 @@ async function keepingSourceFrames(bytes: Uint8Array, source: DecodedAudio, edit
 async function decodeSource(bytes: Uint8Array, name: string | undefined): Promise<DecodedAudio> {
   const what = name ? `the source audio "${name}"` : 'the source audio';
   try {
-    const pcm = await decodeAudio(bytes);
+    // Laid out so that the master is later written in the song's own memory (see finish).
+    const pcm = await decodeAudio(bytes, floatWavChannels);
     if ((pcm.channels[0]?.length ?? 0) === 0) throw new AudioFormatError('it contains no samples');
     return pcm;
   } catch (error) {
@@ -195,6 +197,8 @@ export function createProceduralEngine(options: ProceduralOptions = {}): Engine 
   /**
    * The served MP3 and the lossless master: a 32-bit float WAV of exactly the samples
    * rendered (unclipped; the MP3 encoder clamps), so editing the master later is exact.
+   * The master is made last and consumes `pcm`: where the channels were laid out for it
+   * (floatWavChannels), it is written in their memory, so a long song is never held twice.
    */
   async function finish(
     pcm: Pcm,
@@ -204,9 +208,10 @@ export function createProceduralEngine(options: ProceduralOptions = {}): Engine 
   ): Promise<RenderedTrack> {
     const mp3 = encoded.mp3 ?? (await encodeMp3(pcm, { bitrate: encoded.bitrate ?? 192 }));
     signal.throwIfAborted();
-    const master = encodeWav(pcm, { encoding: 'float32' });
     const cover = await renderCover({ title: meta.title, tags: meta.tags, variant: meta.variant, channels: pcm.channels });
-    return { mp3, master, cover, durationS: (pcm.channels[0]?.length ?? 0) / pcm.sampleRate, modelName };
+    const durationS = (pcm.channels[0]?.length ?? 0) / pcm.sampleRate;
+    const master = encodeFloatWavInPlace(pcm);
+    return { mp3, master, cover, durationS, modelName };
   }
 
   return {

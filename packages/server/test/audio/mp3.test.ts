@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeMp3, encodeMp3, mp3SampleRate } from '../../src/audio/mp3.js';
 import { readFrameHeader, readMp3Layout } from '../../src/audio/mp3-frames.js';
 import { probeAudio } from '../../src/audio/probe.js';
+import { encodeFloatWavInPlace, floatWavChannels } from '../../src/audio/wav.js';
 import { tones } from './wav-fixtures.js';
 
 function loudestIndex(channel: Float32Array): number {
@@ -91,5 +92,31 @@ describe('MP3', () => {
     withId3.set(tagged, id3.length);
     expect(probeAudio(withId3).durationS).toBe(1);
     expect((await decodeMp3(withId3)).channels[0]!.length).toBe(44_100);
+  });
+
+  it('decodes into the channels it is given, a truncated file too', async () => {
+    const mp3 = await encodeMp3({ sampleRate: 44_100, channels: tones(3, 44_100, 2) });
+    const plain = await decodeMp3(mp3);
+    const given: [number, number][] = [];
+    const allocate = (count: number, frames: number) => {
+      given.push([count, frames]);
+      return floatWavChannels(count, frames);
+    };
+    const same = (a: readonly Float32Array[], b: readonly Float32Array[]) =>
+      a.length === b.length &&
+      a.every((channel, c) =>
+        Buffer.from(channel.buffer, channel.byteOffset, channel.byteLength).equals(Buffer.from(b[c]!.buffer, b[c]!.byteOffset, b[c]!.byteLength)),
+      );
+    const laidOut = await decodeMp3(mp3, allocate);
+    expect(given).toEqual([[2, 3 * 44_100]]);
+    expect(same(laidOut.channels, plain.channels)).toBe(true);
+    // A truncated file is as long as what it holds, still in channels from the allocator.
+    const truncated = mp3.subarray(0, Math.floor(mp3.length * 0.6));
+    const short = await decodeMp3(truncated, allocate);
+    expect(given).toHaveLength(3);
+    expect(given[2]![1]).toBe(short.channels[0]!.length);
+    expect(short.channels[0]!.length).toBeLessThan(3 * 44_100);
+    expect(same(short.channels, (await decodeMp3(truncated)).channels)).toBe(true);
+    expect(encodeFloatWavInPlace(short).buffer).toBe(short.channels[0]!.buffer);
   });
 });

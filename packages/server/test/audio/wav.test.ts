@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AudioFormatError } from '../../src/audio/errors.js';
-import { decodeWav, encodeWav } from '../../src/audio/wav.js';
+import { decodeWav, encodeFloatWavInPlace, encodeWav, floatWavChannels } from '../../src/audio/wav.js';
 import { buildWav, quantise, tones } from './wav-fixtures.js';
 
 describe('WAV', () => {
@@ -69,4 +69,51 @@ describe('WAV', () => {
       expect(() => decodeWav(bytes())).toThrow(message);
     });
   }
+});
+
+describe('the float master written in the song’s own memory', () => {
+  const song = (count: number, frames: number, rate = 44_100) => {
+    const channels = floatWavChannels(count, frames);
+    const source = tones(frames / rate, rate, count);
+    for (const [c, channel] of channels.entries()) channel.set(source[c]!.subarray(0, frames));
+    // Unclipped values too: the master keeps them as they are.
+    if (frames > 0) channels[0]![0] = 1.75;
+    return { sampleRate: rate, channels };
+  };
+
+  for (const [count, frames] of [
+    [2, 200_001],
+    [1, 70_000],
+    [2, 1],
+  ] as const) {
+    it(`is byte for byte encodeWav's float32 file (${count === 1 ? 'mono' : 'stereo'}, ${frames} frames), in the same buffer`, () => {
+      const pcm = song(count, frames);
+      const expected = encodeWav(pcm, { encoding: 'float32' });
+      const buffer = pcm.channels[0]!.buffer;
+      const master = encodeFloatWavInPlace(pcm);
+      expect(master.buffer).toBe(buffer);
+      expect(Buffer.from(master).equals(Buffer.from(expected))).toBe(true);
+      const decoded = decodeWav(master);
+      expect(decoded.channels[0]![0]).toBe(1.75);
+    });
+  }
+
+  it('copies channels laid out otherwise, and leaves them alone', () => {
+    const pcm = song(2, 5000);
+    // A view of the first 4000 frames is not the layout (the buffer holds more than the file).
+    const cut = { sampleRate: pcm.sampleRate, channels: pcm.channels.map((c) => c.subarray(0, 4000)) };
+    const before = cut.channels.map((c) => Float32Array.from(c));
+    const master = encodeFloatWavInPlace(cut);
+    expect(master.buffer).not.toBe(pcm.channels[0]!.buffer);
+    expect(Buffer.from(master).equals(Buffer.from(encodeWav(cut, { encoding: 'float32' })))).toBe(true);
+    expect(cut.channels).toEqual(before);
+    const plain = { sampleRate: 8000, channels: tones(0.1, 8000, 2) };
+    expect(Buffer.from(encodeFloatWavInPlace(plain)).equals(Buffer.from(encodeWav(plain, { encoding: 'float32' })))).toBe(true);
+  });
+
+  it('decodes into the channels it is given', () => {
+    const bytes = buildWav({ channels: tones(0.05, 8000, 2), bits: 16 });
+    const decoded = decodeWav(bytes, floatWavChannels);
+    expect(Buffer.from(encodeFloatWavInPlace(decoded)).equals(Buffer.from(encodeWav(decodeWav(bytes), { encoding: 'float32' })))).toBe(true);
+  });
 });
