@@ -136,6 +136,8 @@ export async function spliceMp3Frames(request: FrameSpliceRequest): Promise<Fram
   const offset = base * spf + LAME_ENCODER_DELAY + DECODER_DELAY - layout.skip;
   const length = (range.bMax + 2 - base) * spf;
   const input = edited.map((channel) => {
+    // A view where the song covers the whole input (the usual case: no copy of a section's length).
+    if (offset >= 0 && offset + length <= channel.length) return channel.subarray(offset, offset + length);
     const out = new Float32Array(length);
     const from = Math.max(0, offset);
     const to = Math.min(channel.length, offset + length);
@@ -190,8 +192,11 @@ const CHECK_FRAMES = 8;
 /**
  * Decodes the frames around the new run in the splice and in the source, each from the same
  * frame with a fresh decoder, and compares them outside the junctions: kept frames before the
- * first new frame, and from the frame after the new run on, must give the same samples. Beyond
- * the compared frames both files are the same bytes decoded from the same state.
+ * first new frame, and from the frame after the new run on, must give the same samples, and
+ * both must give as many samples in all. Beyond the compared frames both files are the same
+ * bytes decoded from the same state. The whole run is decoded, not only the frames compared:
+ * a new frame that decodes wrongly leaves a trace in the decoder that outlasts the run. Only
+ * the compared samples are kept, though: the run is a whole section long.
  */
 async function decodesAsPromised(
   source: Uint8Array,
@@ -206,14 +211,38 @@ async function decodesAsPromised(
   const first = Math.max(0, firstNew - CHECK_FRAMES);
   const last = Math.min(frames.length, resumed + 1 + CHECK_FRAMES);
   const run = (bytes: Uint8Array, list: readonly Frame[]) => bytes.subarray(list[first]!.at, list[last - 1]!.at + list[last - 1]!.header.length);
-  const [expected, decoded] = await Promise.all([decodeRawFrames(run(source, frames), channels), decodeRawFrames(run(spliced, out), channels)]);
   const keptBefore = (firstNew - first) * spf;
   const keptFrom = (resumed + 1 - first) * spf;
-  return decoded.every((channel, c) => {
-    const reference = expected[c]!;
-    if (channel.length !== reference.length || channel.length < keptFrom) return false;
-    for (let i = 0; i < keptBefore; i++) if (channel[i] !== reference[i]) return false;
-    for (let i = keptFrom; i < channel.length; i++) if (channel[i] !== reference[i]) return false;
-    return true;
+  const expected = await decodedEnds(run(source, frames), channels, keptBefore, keptFrom);
+  const decoded = await decodedEnds(run(spliced, out), channels, keptBefore, keptFrom);
+  if (decoded.length !== expected.length || decoded.length < keptFrom) return false;
+  const same = (a: readonly Float32Array[], b: readonly Float32Array[]) => a.every((channel, c) => channel.every((v, i) => v === b[c]![i]));
+  return same(decoded.head, expected.head) && same(decoded.tail, expected.tail);
+}
+
+/** The decoded samples of a run of frames before `headEnd` and from `tailFrom` on, per channel, and how many it decodes to in all. */
+async function decodedEnds(
+  frames: Uint8Array,
+  channels: number,
+  headEnd: number,
+  tailFrom: number,
+): Promise<{ length: number; head: Float32Array[]; tail: Float32Array[] }> {
+  const head = Array.from({ length: channels }, () => new Float32Array(headEnd));
+  const tailParts: Float32Array[][] = Array.from({ length: channels }, () => []);
+  const length = await decodeRawFrames(frames, channels, (piece, at) => {
+    for (const [c, data] of piece.entries()) {
+      if (at < headEnd) head[c]!.set(data.subarray(0, headEnd - at), at);
+      if (at + data.length > tailFrom) tailParts[c]!.push(data.slice(Math.max(0, tailFrom - at)));
+    }
   });
+  const tail = tailParts.map((parts) => {
+    const joined = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
+    let at = 0;
+    for (const part of parts) {
+      joined.set(part, at);
+      at += part.length;
+    }
+    return joined;
+  });
+  return { length, head, tail };
 }

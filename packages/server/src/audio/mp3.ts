@@ -78,14 +78,22 @@ export async function streamMp3(
 }
 
 /**
- * Decodes raw MPEG frames (no tag, no trimming) with a fresh decoder: all that the decoder
- * puts out for them, per channel. For comparing two runs of frames decoded alike.
+ * Decodes raw MPEG frames (no tag, no trimming) with a fresh decoder, piece by piece: all that
+ * the decoder puts out for them, per channel, handed to `onAudio` as it comes (valid only
+ * during the call) with the index of its first sample. Returns how many samples there were.
+ * For comparing two runs of frames decoded alike without holding either.
  */
-export async function decodeRawFrames(frames: Uint8Array, channels: number): Promise<Float32Array[]> {
+export async function decodeRawFrames(frames: Uint8Array, channels: number, onAudio: (piece: Float32Array[], at: number) => void): Promise<number> {
   const decoder = new MPEGDecoder({ enableGapless: false });
   await decoder.ready;
+  let decodedSamples = 0;
   try {
-    return decoder.decode(frames).channelData.slice(0, channels);
+    for (let at = 0; at < frames.length; at += DECODE_CHUNK_BYTES) {
+      const decoded = decoder.decode(frames.subarray(at, Math.min(frames.length, at + DECODE_CHUNK_BYTES)));
+      if (decoded.samplesDecoded > 0) onAudio(decoded.channelData.slice(0, channels), decodedSamples);
+      decodedSamples += decoded.samplesDecoded;
+    }
+    return decodedSamples;
   } finally {
     decoder.free();
   }
