@@ -1,5 +1,11 @@
-import { FormData, request } from 'undici';
+import type { FormData } from 'undici';
 import { EngineError } from './types.js';
+
+/**
+ * undici is loaded on first use: every render thread loads this module with the engines, and
+ * one running the procedural engine never talks to ACE-Step (undici is ~9 MB of its memory).
+ */
+const loadUndici = () => import('undici');
 
 /**
  * The three routes of an ACE-Step 1.5 API server that reprise uses, as plain
@@ -115,6 +121,7 @@ async function exchange(connection: AcestepConnection, what: string, options: Ex
   const timeoutMs = Math.max(1, Math.min(connection.requestTimeoutMs, options.timeoutMs ?? Number.POSITIVE_INFINITY));
   const timer = AbortSignal.timeout(timeoutMs);
   const signal = AbortSignal.any([options.signal, timer]);
+  const { request } = await loadUndici();
   try {
     const response = await request(`${connection.url}${options.target}`, {
       method: options.method,
@@ -176,7 +183,8 @@ export async function releaseTask(
   signal: AbortSignal,
   timeoutMs?: number,
 ): Promise<string> {
-  const form = new FormData();
+  const { FormData: Form } = await loadUndici();
+  const form: FormData = new Form();
   for (const [name, value] of Object.entries(fields)) form.append(name, value);
   if (source) form.append('src_audio', new Blob([source.bytes], { type: source.mimeType }), source.fileName);
   const data = await callJson(connection, 'POST /release_task', { method: 'POST', target: '/release_task', body: form, signal, timeoutMs });
