@@ -48,14 +48,18 @@ function recordOnPostgres(owner: string, attempts: readonly FinishedAttempt[], n
 const NOT_DURABLE = { durable: false } as const;
 
 /** Leases up to `limit` due callbacks, oldest due first, and returns their rows. */
-export async function claimDueCallbacks(store: Store, claim: { owner: string; leaseMs: number; now: number; limit: number }): Promise<CallbacksTable[]> {
+/** What sending a claimed callback and recording its attempt need of its row (only these are read back). */
+const CLAIMED_COLUMNS = ['id', 'task_id', 'account_id', 'stage', 'url', 'payload', 'attempts', 'round_attempts', 'created_at'] as const;
+export type ClaimedCallback = Pick<CallbacksTable, (typeof CLAIMED_COLUMNS)[number]>;
+
+export async function claimDueCallbacks(store: Store, claim: { owner: string; leaseMs: number; now: number; limit: number }): Promise<ClaimedCallback[]> {
   const { owner, leaseMs, now, limit } = claim;
   // One atomic statement: no transaction needed.
-  return store.session(async (runner) => (await claimDue.execute<CallbacksTable>(runner, { owner, leaseEnd: now + leaseMs, now, limit })).rows, NOT_DURABLE);
+  return store.session(async (runner) => (await claimDue.execute<ClaimedCallback>(runner, { owner, leaseEnd: now + leaseMs, now, limit })).rows, NOT_DURABLE);
 }
 
 export interface FinishedAttempt {
-  callback: CallbacksTable;
+  callback: ClaimedCallback;
   startedAt: number;
   durationMs: number;
   status: number | null;
@@ -154,7 +158,7 @@ const claimDue = prepare<{ owner: string; leaseEnd: number; now: number; limit: 
         // PostgreSQL: several dispatchers claim side by side, each skipping the rows another is taking.
         .$if(dialect === 'postgres', (qb) => qb.forUpdate().skipLocked()),
     )
-    .returningAll(),
+    .returning(CLAIMED_COLUMNS),
 );
 const markDelivered = prepare<{ ids: string | readonly string[]; now: number }>((db, arg, dialect) =>
   db

@@ -1,8 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { signingKeys } from '../accounts/index.js';
 import { type OutboundClient, OutboundError } from '../outbound/index.js';
-import type { CallbacksTable, Store } from '../store/index.js';
-import { claimDueCallbacks, postponeCallbacks, recordAttempts } from './deliveries.js';
+import type { Store } from '../store/index.js';
+import { type ClaimedCallback, claimDueCallbacks, postponeCallbacks, recordAttempts } from './deliveries.js';
 import { nextDelay, parseRetryAfter } from './policy.js';
 import { signatureHeaders } from './sign.js';
 
@@ -52,7 +52,7 @@ const HOST_POSTPONE_MS = 1000;
 const KEY_CACHE_MS = 1000;
 
 interface Attempt {
-  callback: CallbacksTable;
+  callback: ClaimedCallback;
   startedAt: number;
   outcome: AttemptOutcome;
   status: number | null;
@@ -133,7 +133,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     else busyHosts.set(host, count);
   };
 
-  async function send(callback: CallbacksTable): Promise<Attempt> {
+  async function send(callback: ClaimedCallback): Promise<Attempt> {
     const startedAt = Date.now();
     const base = { callback, startedAt };
     try {
@@ -250,7 +250,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     return host;
   }
 
-  async function handle(callback: CallbacksTable): Promise<void> {
+  async function handle(callback: ClaimedCallback): Promise<void> {
     const host = hostOf(callback.url);
     if (!(await acquireHost(host))) {
       const now = Date.now();
@@ -268,7 +268,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   // Claimed callbacks wait in `ready` for a free slot, so a slot never waits for a claim and one
   // claim statement serves many callbacks. What this dispatcher holds (ready and in flight) stays
   // under `maxHeld` rows, however many are due: memory stays flat.
-  const ready: CallbacksTable[] = [];
+  const ready: ClaimedCallback[] = [];
   const maxHeld = 2 * concurrency;
   const refillBelow = Math.ceil(concurrency / 2);
   const room = (): number => maxHeld - ready.length - inFlight;
@@ -277,7 +277,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   /** Starts sends while there are free slots and claimed callbacks waiting. */
   function pump(): void {
     while (inFlight < concurrency && ready.length > 0) {
-      const callback = ready.shift() as CallbacksTable;
+      const callback = ready.shift() as ClaimedCallback;
       inFlight++;
       handle(callback)
         .catch((error: unknown) => log.error({ err: error, deliveryId: callback.id }, 'callback attempt crashed'))
@@ -295,7 +295,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         await sleep(pollMs);
         continue;
       }
-      let claimed: CallbacksTable[] = [];
+      let claimed: ClaimedCallback[] = [];
       try {
         claimed = await claimDueCallbacks(store, { owner, leaseMs, now: Date.now(), limit: room() });
       } catch (error) {

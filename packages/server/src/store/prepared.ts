@@ -112,7 +112,7 @@ export function prepare<A extends Record<string, unknown>>(
 }
 
 /** Multi-row INSERT statements come in these sizes; a batch is cut into them, largest first. */
-const INSERT_SIZES = [64, 16, 4, 1] as const;
+const INSERT_SIZES = [64, 32, 16, 8, 4, 2, 1] as const;
 
 interface CompiledInsert {
   sql: string;
