@@ -124,7 +124,9 @@ describe('procedural engine: generate', () => {
     expect(sheet?.stage === 'text' && sheet.sheet).toMatch(/Song 1: "Neon": electronic, \d+ BPM/);
     expect(sheet?.stage === 'text' && sheet.sheet).toMatch(/Song 2: /);
     expect(sheet?.stage === 'text' && sheet.sheet).toMatch(/does not sing/);
-    expect(first).toMatchObject({ stage: 'first', index: 0, track: tracks[0] });
+    // The very track returned, by identity: a deep comparison walks megabytes of samples element by element.
+    expect(first).toMatchObject({ stage: 'first', index: 0 });
+    expect(first?.stage === 'first' && first.track).toBe(tracks[0]);
     expect(tracks).toHaveLength(2);
     for (const track of tracks) {
       expect(track.durationS).toBe(8);
