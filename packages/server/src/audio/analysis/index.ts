@@ -1,5 +1,5 @@
 import type { Pcm } from '../pcm.js';
-import { chromagram, type KeyEstimate, keyOfChroma, sumChroma } from './key.js';
+import { chordRoots, chromagram, type KeyEstimate, keyOfChroma, sumChroma } from './key.js';
 import { type Loudness, measureLoudness } from './loudness.js';
 import { monoForAnalysis, stft } from './spectrum.js';
 import { barPhase, estimateTempo, fitBeatLine, onsetEnvelope, trackBeats } from './tempo.js';
@@ -128,7 +128,7 @@ export function analyse(pcm: Pcm, range?: AnalysisRange, options: AnalyseOptions
   const mono = monoForAnalysis(channels, sampleRate, from, to);
   const chromaSpectrogram = stft(mono, CHROMA_FFT, CHROMA_HOP);
   const chroma = chromagram(chromaSpectrogram);
-  const keyEstimate: KeyEstimate | null = keyOfChroma(sumChroma(chroma));
+  const keyEstimate: KeyEstimate | null = keyOfChroma(sumChroma(chroma), chordRoots(chroma));
   const key: KeyAnalysis | null = keyEstimate && {
     tonic: keyEstimate.tonic,
     pitchClass: keyEstimate.pitchClass,
