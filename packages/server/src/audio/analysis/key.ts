@@ -9,8 +9,9 @@ import type { Spectrogram } from './spectrum.js';
  * 1. Pitch content: the summed chroma correlated with a major and a minor
  *    key profile in all 12 rotations (which notes the music uses, and how
  *    much it leans on the tonic triad).
- * 2. Tonic evidence: the share of frames whose chord (the best-matching major
- *    or minor triad) has the key's tonic as its root. The profiles alone cannot
+ * 2. Tonic evidence: how often the chord of a frame (the best-matching major
+ *    or minor triad) has the key's tonic as its root, against the most
+ *    frequent root. The profiles alone cannot
  *    tell a key from its neighbour a fifth away when the music borrows the
  *    neighbour's notes (a mixolydian I–bVII–IV, a dorian i7–IV7 vamp, a
  *    minor tune that opens on bVI); the chord the music keeps returning to can.
@@ -44,9 +45,12 @@ export const PITCH_NAMES = ['C', 'Db', 'D', 'Eb', 'E', 'F', 'Gb', 'G', 'Ab', 'A'
  * 20 % of cases). Minor: Temperley's, but with the seventh degrees of the
  * natural minor: his (from classical music) has the leading tone at 4 and the
  * subtonic at 1.5, while popular music in minor mostly uses the subtonic
- * (bVII chords) and the leading tone only in its V chords. With his minor
- * profile, 11 of 108 rendered songs in minor or major were read as the key
- * a tone below (A minor as G major); with this one, 3.
+ * (bVII chords) and the leading tone only in its V chords. Measured on 972
+ * windows of rendered songs and sections (every style, major and minor), with
+ * the tonic evidence and the third below: with his minor profile 77 were read
+ * as the major key a tone below (A minor as G major), with this one 11; all
+ * told, 82 % and 92 % were read in their key or its relative (the profiles
+ * alone: 85 %).
  */
 const MAJOR_PROFILE = [5, 2, 3.5, 2, 4.5, 4, 2, 4.5, 2, 3.5, 1.5, 4];
 const MINOR_PROFILE = [5, 2, 3.5, 4.5, 2, 4, 2, 4.5, 3.5, 2, 4, 3];
@@ -54,6 +58,8 @@ const MINOR_PROFILE = [5, 2, 3.5, 4.5, 2, 4, 2, 4.5, 3.5, 2, 4, 3];
  * Weight of the tonic evidence against the profile correlation: the most
  * frequent chord root adds this much to its keys' correlation (a winning
  * correlation is typically 0.7–0.9, a wrong neighbour 0.05–0.2 below it).
+ * On the 972 windows, 0.1 to 0.2 read about as well (92–91 %); more lets a
+ * chord that merely recurs (the bVII of "i–bVII–bVI–bVII") take over.
  */
 const ROOT_WEIGHT = 0.15;
 
