@@ -11,10 +11,10 @@ import type { Spectrogram } from './spectrum.js';
  *    much it leans on the tonic triad).
  * 2. Tonic evidence: how often the chord of a frame (the best-matching major
  *    or minor triad) has the key's tonic as its root, against the most
- *    frequent root. The profiles alone cannot
- *    tell a key from its neighbour a fifth away when the music borrows the
- *    neighbour's notes (a mixolydian I–bVII–IV, a dorian i7–IV7 vamp, a
- *    minor tune that opens on bVI); the chord the music keeps returning to can.
+ *    frequent root. The profiles alone cannot tell a key from its neighbour a
+ *    fifth away when the music borrows the neighbour's notes (a mixolydian
+ *    I–bVII–IV, a dorian i7–IV7 vamp, a minor tune that opens on bVI); the
+ *    chord the music keeps returning to can.
  * 3. Mode: of a tonic's two modes only the one whose third sounds more is a
  *    candidate. The sixth and seventh degrees vary between the modes of
  *    popular music; the third is what makes a key major or minor.

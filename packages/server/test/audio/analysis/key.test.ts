@@ -59,7 +59,7 @@ describe('key', () => {
       chroma: [0.35, 0.09, 1.0, 0.06, 0.14, 0.2, 0.43, 0.47, 0.09, 0.6, 0.1, 0.31],
       roots: [0, 0, 66, 0, 1, 0, 0, 32, 1, 0, 0, 0],
     },
-    /** Funk in G minor (Gm7, C7, F7: dorian, with E natural): its notes are D minor's neighbours'. */
+    /** Funk in G minor (Gm7, C7, F7: dorian, with E natural): its notes are those of F major and D minor. */
     funkInGMinor: {
       chroma: [0.66, 0.25, 0.85, 0.28, 0.41, 0.62, 0.37, 1.0, 0.41, 0.91, 0.71, 0.55],
       roots: [16, 0, 25, 3, 1, 8, 0, 36, 0, 5, 4, 0],
