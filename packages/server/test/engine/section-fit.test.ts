@@ -208,30 +208,39 @@ describe('a replaced section fits its song', () => {
   });
 
   it("plays the new section in the source's tempo (within 2 %) wherever the source's tempo is read with confidence", () => {
-    // The analyser reads one metrical level of the beat, and not always the same one for two pieces in one
-    // tempo (an eighth-note drive reads as double time): a section in exactly twice or half the tempo is
-    // counted as in tempo, because it is rendered on the source's own beat grid (every beat of the song is a
-    // beat of the section, or every other one) — which is what a listener hears as "in time".
     const followed = results.filter((r) => r.sourceTempo && r.sourceTempo.confidence >= MIN_FOLLOWED_CONFIDENCE);
     for (const r of followed) {
       expect(r.sectionBpm, `${r.c.style} ${r.c.bpm}`).not.toBeNull();
-      expect(sameTempo(r.sectionBpm!, r.sourceTempo!.bpm, true), `${r.c.bpm} BPM: section ${r.sectionBpm}, source read ${r.sourceTempo!.bpm}`).toBe(true);
+      // The section is rendered on the source's beat grid as the analysis reads it, and reads back as that tempo.
+      expect(sameTempo(r.sectionBpm!, r.sourceTempo!.bpm, false), `${r.c.bpm} BPM: section ${r.sectionBpm}, source read ${r.sourceTempo!.bpm}`).toBe(true);
+      // Against the tempo the song was generated in, one metrical level off is still allowed: the analyser can
+      // read a song one level slower or faster than it was generated (a 168 BPM folk song with a soft backbeat
+      // reads as 84), and the section then plays every other beat of the song, or two beats to each of its beats,
+      // which a listener hears as in time.
       expect(sameTempo(r.sectionBpm!, r.c.bpm, true), `${r.c.bpm} BPM: section ${r.sectionBpm}`).toBe(true);
     }
+    const literal = results.filter((r) => r.sectionBpm !== null && sameTempo(r.sectionBpm, r.c.bpm, false));
+    console.info(
+      `tempo followed in ${followed.length} of ${results.length} songs; the section within 2 % of the tempo generated in ${literal.length} ` +
+        `(not: ${results
+          .filter((r) => !literal.includes(r))
+          .map((r) => `${r.c.style} ${r.c.bpm} read ${r.sectionBpm?.toFixed(1)}`)
+          .join(', ')})`,
+    );
     // A source whose tempo cannot be read keeps the section's own tempo (fit.ts); most songs are read.
-    console.info(`tempo followed in ${followed.length} of ${results.length} songs`);
     expect(followed.length).toBeGreaterThanOrEqual(0.8 * results.length);
+    expect(literal.length / results.length).toBeGreaterThanOrEqual(0.9);
   });
 
-  // The source's key is taken as its analysis reads it. Several of the generated songs are modal
-  // (power chords without thirds, a dorian funk vamp, a folk tune that opens on bVI), and the key
-  // finder reads some of those as a neighbouring key; against the nominal key the figure is only
-  // printed (see docs/audio.md). What this test holds is that the section sounds in the key the
-  // song is heard in.
+  // Held against the key each song was generated in (the issue's criterion), and against the source's key as its
+  // own analysis reads it (what the engine followed). Several generated songs are modal (power chords without
+  // thirds, a dorian funk vamp, a folk tune that opens on bVI): the key finder takes its tonic from the chord
+  // the music returns to, not only from the scale it uses (audio/analysis/key.ts).
   it('plays it in the same key as the source (or its relative) in at least 90 % of the songs', () => {
-    const fitting = results.filter((r) => r.keyFits).length;
     const nominal = results.filter((r) => r.nominalKeyFits).length;
-    console.info(`key fits the source's reading in ${fitting} of ${results.length} songs, the key generated in ${nominal}`);
+    const fitting = results.filter((r) => r.keyFits).length;
+    console.info(`key fits the key generated in ${nominal} of ${results.length} songs, the source's reading in ${fitting}`);
+    expect(nominal / results.length).toBeGreaterThanOrEqual(0.9);
     expect(fitting / results.length).toBeGreaterThanOrEqual(0.9);
   });
 

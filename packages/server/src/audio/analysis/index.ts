@@ -1,5 +1,5 @@
 import type { Pcm } from '../pcm.js';
-import { chromagram, type KeyEstimate, keyOfChroma, sumChroma } from './key.js';
+import { chordRoots, chromagram, type KeyEstimate, keyOfChroma, sumChroma } from './key.js';
 import { type Loudness, measureLoudness } from './loudness.js';
 import { monoForAnalysis, stft } from './spectrum.js';
 import { barPhase, estimateTempo, fitBeatLine, onsetEnvelope, trackBeats } from './tempo.js';
@@ -76,35 +76,37 @@ export function analysisWindow(durationS: number, startS: number, endS: number, 
 }
 
 /**
+ * How much the harmony changes at each beat: 1 − the cosine between the
+ * chroma of the beat and of the one before. 0 for the first beat, and where
+ * either beat has no chroma (silence, or past the last chroma frame): no
+ * harmony is no change of harmony.
+ */
+function harmonicChanges(beatsS: readonly number[], chroma: Float32Array, chromaRate: number, chromaOffsetS: number): number[] {
+  const frameCount = chroma.length / 12;
+  const frameOf = (s: number) => Math.max(0, Math.min(frameCount, Math.round((s - chromaOffsetS) * chromaRate)));
+  const beatChroma = beatsS.map((s, b): number[] | null => {
+    const next = beatsS[b + 1] ?? s + (s - (beatsS[b - 1] ?? s - 0.5));
+    const v = sumChroma(chroma, frameOf(s), Math.max(frameOf(s) + 1, frameOf(next)));
+    const norm = Math.hypot(...v);
+    return norm > 0 ? v.map((x) => x / norm) : null;
+  });
+  return beatChroma.map((here, b) => {
+    const before = beatChroma[b - 1];
+    return here && before ? 1 - here.reduce((sum, x, c) => sum + x * before[c]!, 0) : 0;
+  });
+}
+
+/**
  * Per-beat evidence of a bar line: how much the harmony changes at the beat
  * (chords change on downbeats) plus a smaller share of the low-band onset
  * (kick and bass).
  */
-function downbeatEvidence(
-  beatsS: readonly number[],
-  chroma: Float32Array,
-  chromaRate: number,
-  chromaOffsetS: number,
-  low: Float32Array,
-  onsetRate: number,
-  onsetOffsetS: number,
-): number[] {
-  const frameCount = chroma.length / 12;
-  const frameOf = (s: number) => Math.max(0, Math.min(frameCount, Math.round((s - chromaOffsetS) * chromaRate)));
-  const beatChroma = beatsS.map((s, b) => {
-    const next = beatsS[b + 1] ?? s + (s - (beatsS[b - 1] ?? s - 0.5));
-    const v = sumChroma(chroma, frameOf(s), Math.max(frameOf(s) + 1, frameOf(next)));
-    const norm = Math.hypot(...v) || 1;
-    return v.map((x) => x / norm);
-  });
+function downbeatEvidence(beatsS: readonly number[], changes: readonly number[], low: Float32Array, onsetRate: number, onsetOffsetS: number): number[] {
   return beatsS.map((s, b) => {
-    const before = beatChroma[b - 1];
-    const here = beatChroma[b]!;
-    const change = before ? 1 - here.reduce((sum, x, c) => sum + x * before[c]!, 0) : 0;
     const frame = Math.round((s - onsetOffsetS) * onsetRate);
     let kick = 0;
     for (let f = frame - 1; f <= frame + 1; f++) kick = Math.max(kick, low[f] ?? 0);
-    return change + 0.02 * kick;
+    return changes[b]! + 0.02 * kick;
   });
 }
 
@@ -128,7 +130,7 @@ export function analyse(pcm: Pcm, range?: AnalysisRange, options: AnalyseOptions
   const mono = monoForAnalysis(channels, sampleRate, from, to);
   const chromaSpectrogram = stft(mono, CHROMA_FFT, CHROMA_HOP);
   const chroma = chromagram(chromaSpectrogram);
-  const keyEstimate: KeyEstimate | null = keyOfChroma(sumChroma(chroma));
+  const keyEstimate: KeyEstimate | null = keyOfChroma(sumChroma(chroma), chordRoots(chroma));
   const key: KeyAnalysis | null = keyEstimate && {
     tonic: keyEstimate.tonic,
     pitchClass: keyEstimate.pitchClass,
@@ -138,15 +140,17 @@ export function analyse(pcm: Pcm, range?: AnalysisRange, options: AnalyseOptions
   };
 
   const envelope = onsetEnvelope(stft(mono, ONSET_FFT, ONSET_HOP));
-  const estimate = estimateTempo(envelope);
+  const chromaRate = mono.sampleRate / CHROMA_HOP;
+  const chromaOffsetS = fromS + CHROMA_FFT / 2 / mono.sampleRate;
+  const secondsOf = (frames: readonly number[]) => frames.map((f) => fromS + envelope.offsetS + f / envelope.rate);
+  const estimate = estimateTempo(envelope, (beatFrames) => harmonicChanges(secondsOf(beatFrames), chroma, chromaRate, chromaOffsetS));
   let tempo: TempoAnalysis | null = null;
   if (estimate) {
-    const beats = trackBeats(envelope, estimate.period).map((f) => fromS + envelope.offsetS + f / envelope.rate);
+    const beats = secondsOf(trackBeats(envelope, estimate.period));
     const line = fitBeatLine(beats);
     const bpm = line && line.periodS > 0 ? 60 / line.periodS : estimate.bpm;
-    const chromaRate = mono.sampleRate / CHROMA_HOP;
-    const chromaOffsetS = fromS + CHROMA_FFT / 2 / mono.sampleRate;
-    const evidence = downbeatEvidence(beats, chroma, chromaRate, chromaOffsetS, envelope.low, envelope.rate, fromS + envelope.offsetS);
+    const changes = harmonicChanges(beats, chroma, chromaRate, chromaOffsetS);
+    const evidence = downbeatEvidence(beats, changes, envelope.low, envelope.rate, fromS + envelope.offsetS);
     const bar = barPhase(evidence, BEATS_PER_BAR);
     tempo = {
       bpm,

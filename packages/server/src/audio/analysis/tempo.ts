@@ -10,7 +10,12 @@ import type { Spectrogram } from './spectrum.js';
  *    in (a beat is usually also felt every other beat).
  * 3. Octave errors: starting from twice the winning period, the beat is the
  *    slowest level whose beats carry most of the strong onsets (a half-time
- *    reading of a rock beat leaves the snare between its beats).
+ *    reading of a rock beat leaves the snare between its beats). Then, where
+ *    the caller can tell how much the harmony changes at each beat, one level
+ *    slower still when the chords change only every eighth beat: an
+ *    eighth-note drive (hats, picked bass, palm-muted guitar) puts strong
+ *    onsets between the beats of a slow song, and only the bar says which
+ *    level is the beat.
  * 4. Beats: dynamic programming (onset strength plus a penalty for spacing
  *    away from the period), then the tempo refined by a straight-line fit.
  * 5. Bar phase: which beat of four starts a bar, from per-beat evidence the
@@ -193,6 +198,63 @@ function beatCoverage(envelope: OnsetEnvelope, period: number, onsets: readonly 
   return all > 0 ? on / all : 0;
 }
 
+/**
+ * Harmonic rhythm. Chords change on bar lines and a bar is four beats: beats
+ * that see the harmony change on one beat in eight, and clearly less four
+ * beats later, are eighth notes. Per phase of eight beats, the mean change:
+ * four beats after the strongest phase it must be under HALF_BAR_SHARE of the
+ * strongest, and the strongest at least BAR_CONTRAST times the mean of the six
+ * other phases. On 540 rendered songs and sections with drums, beats at the
+ * tempo they were rendered in passed for eighth notes in 8 % of cases (the
+ * coverage check below keeps most of those), eighth notes were recognised as
+ * such in 76 %.
+ */
+const HALF_BAR_SHARE = 0.5;
+const BAR_CONTRAST = 1.5;
+/** The slower level must still carry this share of the strong onsets (a backbeat between its beats says it is too slow). */
+const SLOWER_COVERAGE = 0.5;
+/**
+ * Slowest tempo the harmonic rhythm may choose: songs at 120–135 BPM whose
+ * chords change every two bars are common, songs under 70 BPM with a chord
+ * every bar are not (68: 70 with a margin for the period's resolution).
+ */
+const SLOWEST_BY_HARMONY_BPM = 68;
+/**
+ * Least change (1 − cosine of successive beats' chroma) at the strongest phase
+ * for the harmony to count as changing at all: on rendered songs, chord
+ * changes gave 0.07 and more (0.28 typically); a click track or a drum loop
+ * gives next to nothing, and its noise has no rhythm to read.
+ */
+const MIN_CHORD_CHANGE = 0.05;
+/** Beats needed to see the harmonic rhythm: two cycles of eight. */
+const HARMONY_BEATS = 16;
+
+/**
+ * Whether the harmony changes on one beat in eight and not four beats later:
+ * `changes[b]` is how much the harmony changed at beat b (0 = not at all).
+ */
+export function changesEveryEighthBeat(changes: readonly number[]): boolean {
+  if (changes.length < HARMONY_BEATS) return false;
+  const sums = new Float64Array(8);
+  const counts = new Float64Array(8);
+  // Beat 0 has no chord before it to change from.
+  for (let b = 1; b < changes.length; b++) {
+    sums[b % 8]! += changes[b]!;
+    counts[b % 8]!++;
+  }
+  const means = Array.from(sums, (s, phase) => s / Math.max(1, counts[phase]!));
+  let strongest = 0;
+  for (let phase = 1; phase < 8; phase++) if (means[phase]! > means[strongest]!) strongest = phase;
+  const peak = means[strongest]!;
+  if (!(peak >= MIN_CHORD_CHANGE)) return false;
+  const others = means.filter((_, phase) => phase !== strongest && phase !== (strongest + 4) % 8);
+  const rest = others.reduce((s, m) => s + m, 0) / others.length;
+  return means[(strongest + 4) % 8]! < HALF_BAR_SHARE * peak && peak >= BAR_CONTRAST * rest;
+}
+
+/** How much the harmony changes at each of the given beats (envelope frames), for the harmonic-rhythm check. */
+export type HarmonicChange = (beatFrames: readonly number[]) => number[];
+
 export interface TempoEstimate {
   bpm: number;
   /** Beat period in envelope frames. */
@@ -211,7 +273,7 @@ function refinePeak(values: ArrayLike<number>, i: number): number {
   return denominator < 0 ? i + (0.5 * (a - c)) / denominator : i;
 }
 
-export function estimateTempo(envelope: OnsetEnvelope): TempoEstimate | null {
+export function estimateTempo(envelope: OnsetEnvelope, harmonicChange?: HarmonicChange): TempoEstimate | null {
   const { strength, rate } = envelope;
   const shortest = (60 * rate) / MAX_BPM;
   const longest = (60 * rate) / MIN_BPM;
@@ -238,6 +300,14 @@ export function estimateTempo(envelope: OnsetEnvelope): TempoEstimate | null {
   if (period * 2 <= longest + 0.5) period *= 2;
   const onsets = strongOnsets(strength);
   while (period / 2 >= shortest - 0.5 && beatCoverage(envelope, period, onsets) < COVERAGE) period /= 2;
+  if (
+    harmonicChange &&
+    (60 * rate) / (2 * period) >= SLOWEST_BY_HARMONY_BPM &&
+    beatCoverage(envelope, 2 * period, onsets) >= SLOWER_COVERAGE &&
+    changesEveryEighthBeat(harmonicChange(trackBeats(envelope, period)))
+  ) {
+    period *= 2;
+  }
   const confidence = Math.max(0, Math.min(1, sampleAt(acf, period)));
   return { bpm: (60 * rate) / period, period, confidence };
 }
