@@ -47,11 +47,11 @@ function recordOnPostgres(owner: string, attempts: readonly FinishedAttempt[], n
  */
 const NOT_DURABLE = { durable: false } as const;
 
-/** Leases up to `limit` due callbacks, oldest due first, and returns their rows. */
 /** What sending a claimed callback and recording its attempt need of its row (only these are read back). */
 const CLAIMED_COLUMNS = ['id', 'task_id', 'account_id', 'stage', 'url', 'payload', 'attempts', 'round_attempts', 'created_at'] as const;
 export type ClaimedCallback = Pick<CallbacksTable, (typeof CLAIMED_COLUMNS)[number]>;
 
+/** Leases up to `limit` due callbacks, oldest due first, and returns their rows. */
 export async function claimDueCallbacks(store: Store, claim: { owner: string; leaseMs: number; now: number; limit: number }): Promise<ClaimedCallback[]> {
   const { owner, leaseMs, now, limit } = claim;
   // One atomic statement: no transaction needed.
