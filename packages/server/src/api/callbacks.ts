@@ -27,6 +27,14 @@ export function registerCallbackRoutes(app: FastifyInstance, services: Services)
     return ok({ deliveryId });
   });
 
+  // A stopping server ends the event streams it holds: an open stream would otherwise keep
+  // app.close() waiting for as long as its client stays connected.
+  const openStreams = new Set<() => void>();
+  app.addHook('preClose', (done) => {
+    for (const finish of openStreams) finish();
+    done();
+  });
+
   app.get('/api/v1/tasks/:taskId/events', { schema: { tags: ['callbacks'], summary: 'Server-Sent Events of the task’s status changes', params: TaskParams } }, async (request, reply) => {
     const { taskId } = request.params as { taskId: string };
     const accountId = accountOf(request).id;
@@ -62,8 +70,10 @@ export function registerCallbackRoutes(app: FastifyInstance, services: Services)
       clearInterval(poll);
       clearInterval(heartbeat);
       services.events.off('task', onChange);
+      openStreams.delete(finish);
       out.end();
     }
+    openStreams.add(finish);
     services.events.on('task', onChange);
     request.raw.once('close', finish);
     send(last);
