@@ -175,21 +175,28 @@ const markDelivered = prepare<{ ids: string | readonly string[]; now: number }>(
     })
     .where(inList(dialect, 'id', arg('ids'))),
 );
-const markFailed = prepare<{ id: string; owner: string; status: 'pending' | 'failed'; dueAt: number | null; roundAttempts: number; error: string; now: number }>(
-  (db, arg) =>
-    db
-      .updateTable('callbacks')
-      .set({
-        status: arg('status'),
-        due_at: arg('dueAt'),
-        leased_by: null,
-        attempts: sql`attempts + 1`,
-        round_attempts: arg('roundAttempts'),
-        last_error: arg('error'),
-        updated_at: arg('now'),
-      })
-      .where('id', '=', arg('id'))
-      .where('leased_by', '=', arg('owner')),
+const markFailed = prepare<{
+  id: string;
+  owner: string;
+  status: 'pending' | 'failed';
+  dueAt: number | null;
+  roundAttempts: number;
+  error: string;
+  now: number;
+}>((db, arg) =>
+  db
+    .updateTable('callbacks')
+    .set({
+      status: arg('status'),
+      due_at: arg('dueAt'),
+      leased_by: null,
+      attempts: sql`attempts + 1`,
+      round_attempts: arg('roundAttempts'),
+      last_error: arg('error'),
+      updated_at: arg('now'),
+    })
+    .where('id', '=', arg('id'))
+    .where('leased_by', '=', arg('owner')),
 );
 const postpone = prepare<{ ids: string | readonly string[]; owner: string; dueAt: number; now: number }>((db, arg, dialect) =>
   db

@@ -140,7 +140,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const headers = {
         'content-type': 'application/json',
         'user-agent': 'reprise-callbacks/0.1',
-        ...signatureHeaders(await secretsOf(callback.account_id, startedAt), { id: callback.id, taskId: callback.task_id, body: callback.payload, timestamp: startedAt }),
+        ...signatureHeaders(await secretsOf(callback.account_id, startedAt), {
+          id: callback.id,
+          taskId: callback.task_id,
+          body: callback.payload,
+          timestamp: startedAt,
+        }),
       };
       const response = await outbound.request(callback.url, {
         method: 'POST',
@@ -164,7 +169,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       };
     } catch (error) {
       const { errorClass, outcome, message } = classify(error);
-      return { ...base, outcome, status: null, errorClass, error: `${errorClass}: ${message}`, body: null, retryAfter: undefined, durationMs: Date.now() - startedAt };
+      return {
+        ...base,
+        outcome,
+        status: null,
+        errorClass,
+        error: `${errorClass}: ${message}`,
+        body: null,
+        retryAfter: undefined,
+        durationMs: Date.now() - startedAt,
+      };
     }
   }
 
@@ -227,7 +241,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       options.observer?.attempt(attempt.outcome, attempt.durationMs);
       if (delivered) options.observer?.delivered(now - attempt.callback.created_at);
       log.info(
-        { taskId: attempt.callback.task_id, deliveryId: attempt.callback.id, stage: attempt.callback.stage, attempt: attempt.callback.attempts + 1, status: attempt.status, error: attempt.error, durationMs: attempt.durationMs },
+        {
+          taskId: attempt.callback.task_id,
+          deliveryId: attempt.callback.id,
+          stage: attempt.callback.stage,
+          attempt: attempt.callback.attempts + 1,
+          status: attempt.status,
+          error: attempt.error,
+          durationMs: attempt.durationMs,
+        },
         delivered ? 'callback delivered' : 'callback attempt failed',
       );
     }

@@ -1,5 +1,5 @@
+export * from './log.js';
 export * from './outbox.js';
 export * from './payloads.js';
 export * from './policy.js';
 export * from './sign.js';
-export * from './log.js';

@@ -1,7 +1,7 @@
 import type { CallbackLogEntry } from '@reprise/sdk';
 import { ApiError } from '../errors.js';
-import { makeDueNow } from './deliveries.js';
 import type { Db, Executor } from '../store/index.js';
+import { makeDueNow } from './deliveries.js';
 
 /** One callback and every attempt made to deliver it (SPEC §5.5): the SDK's type. */
 export type { CallbackLogEntry };
@@ -37,7 +37,13 @@ export async function callbackLog(db: Executor, accountId: string, taskId: strin
     payload: JSON.parse(c.payload) as unknown,
     attemptLog: attempts
       .filter((a) => a.callback_id === c.id)
-      .map((a) => ({ startedAt: a.started_at, durationMs: a.duration_ms, httpStatus: a.http_status, errorClass: a.error_class, responseBody: a.response_body })),
+      .map((a) => ({
+        startedAt: a.started_at,
+        durationMs: a.duration_ms,
+        httpStatus: a.http_status,
+        errorClass: a.error_class,
+        responseBody: a.response_body,
+      })),
   }));
 }
 
@@ -52,7 +58,13 @@ export async function redeliverLatest(db: Db, accountId: string, taskId: string)
     // Write first: takes SQLite's write lock up front (see tasks/lifecycle.ts).
     await tx.updateTable('tasks').set({ updated_at: now }).where('id', '=', taskId).where('account_id', '=', accountId).execute();
     await requireOwnTask(tx, accountId, taskId);
-    const latest = await tx.selectFrom('callbacks').select(['id']).where('task_id', '=', taskId).orderBy('created_at', 'desc').orderBy('id', 'desc').executeTakeFirst();
+    const latest = await tx
+      .selectFrom('callbacks')
+      .select(['id'])
+      .where('task_id', '=', taskId)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .executeTakeFirst();
     if (!latest) throw new ApiError(422, 'taskId: the task owes no callback (it has no callBackUrl, or no stage has finished yet)');
     await makeDueNow(tx, latest.id, now);
     return latest.id;

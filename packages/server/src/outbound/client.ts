@@ -99,11 +99,7 @@ interface Exchange {
  * error) is ignored. An exchange given up before it has a connection aborts as soon as it
  * gets one: undici can only cancel a request once it is on a socket.
  */
-function exchange(
-  dispatch: (handler: Dispatcher.DispatchHandler) => void,
-  req: OutboundRequest,
-  where: string,
-): Promise<Exchange> {
+function exchange(dispatch: (handler: Dispatcher.DispatchHandler) => void, req: OutboundRequest, where: string): Promise<Exchange> {
   return new Promise<Exchange>((resolve, reject) => {
     let controller: Dispatcher.DispatchController | null = null;
     let settled = false;
@@ -126,7 +122,10 @@ function exchange(
       else reject(outcome.error);
     };
     const collected = (truncated: boolean): { value: Exchange } => ({ value: { status, headers, body: Buffer.concat(chunks, size), truncated } });
-    const timer = setTimeout(() => finish({ error: new OutboundError('timeout', `no complete response from ${where} within ${req.timeoutMs} ms`) }, true), req.timeoutMs);
+    const timer = setTimeout(
+      () => finish({ error: new OutboundError('timeout', `no complete response from ${where} within ${req.timeoutMs} ms`) }, true),
+      req.timeoutMs,
+    );
     // A cancellation is the caller's: its reason goes back unchanged.
     const onCallerAbort = (): void => finish({ error: req.signal?.reason }, true);
     req.signal?.addEventListener('abort', onCallerAbort, { once: true });

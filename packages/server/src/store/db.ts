@@ -109,7 +109,11 @@ function openSqlite(file: string): Store {
   const readOnly = new SqliteDatabase(file, { readonly: true });
   readOnly.pragma('busy_timeout = 10000');
   const reader = sqliteRunner(statementCache(readOnly));
-  const [begin, commit, rollback] = ['begin immediate', 'commit', 'rollback'].map((sql) => CompiledQuery.raw(sql)) as [CompiledQuery, CompiledQuery, CompiledQuery];
+  const [begin, commit, rollback] = ['begin immediate', 'commit', 'rollback'].map((sql) => CompiledQuery.raw(sql)) as [
+    CompiledQuery,
+    CompiledQuery,
+    CompiledQuery,
+  ];
   return {
     db,
     dialect: 'sqlite',
@@ -149,7 +153,9 @@ function openPostgres(url: string, poolSize: number): Store {
   // Non-durable commits get connections of their own, set up once, rather than a SET LOCAL round trip each.
   let relaxed: Kysely<Database> | null = null;
   const relaxedDb = (): Kysely<Database> =>
-    (relaxed ??= new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: withoutFlushWait(url), max: 2, types: pgTypes() }) }) }));
+    (relaxed ??= new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: withoutFlushWait(url), max: 2, types: pgTypes() }) }),
+    }));
   const target = (options?: CommitOptions): Kysely<Database> => (options?.durable === false ? relaxedDb() : db);
   const safe = new URL(url);
   safe.password = '';
@@ -157,7 +163,10 @@ function openPostgres(url: string, poolSize: number): Store {
     db,
     dialect: 'postgres',
     describe: safe.toString(),
-    transaction: (fn, options) => target(options).transaction().execute((tx) => fn(kyselyRunner(tx, 'postgres'))),
+    transaction: (fn, options) =>
+      target(options)
+        .transaction()
+        .execute((tx) => fn(kyselyRunner(tx, 'postgres'))),
     session: (fn, options) => fn(kyselyRunner(target(options), 'postgres')),
     reader: kyselyRunner(db, 'postgres'),
     close: async () => {
@@ -169,9 +178,7 @@ function openPostgres(url: string, poolSize: number): Store {
 
 /** Opens the store named by a `sqlite:<file>` or `postgres://` URL and migrates it. */
 export async function openStore(databaseUrl: string, options: { poolSize?: number } = {}): Promise<Store> {
-  const store = databaseUrl.startsWith('sqlite:')
-    ? openSqlite(databaseUrl.slice('sqlite:'.length))
-    : openPostgres(databaseUrl, options.poolSize ?? 10);
+  const store = databaseUrl.startsWith('sqlite:') ? openSqlite(databaseUrl.slice('sqlite:'.length)) : openPostgres(databaseUrl, options.poolSize ?? 10);
   try {
     await migrateToLatest(store.db as unknown as Kysely<unknown>, store.dialect);
   } catch (error) {
