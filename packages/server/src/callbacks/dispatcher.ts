@@ -296,9 +296,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const room = (): number => maxHeld - ready.length - inFlight;
   const wantsClaim = (): boolean => ready.length < refillBelow && room() >= refillBelow;
 
-  /** Starts sends while there are free slots and claimed callbacks waiting. */
+  /** Starts sends while there are free slots and claimed callbacks waiting (none once stopping: those go back). */
   function pump(): void {
-    while (inFlight < concurrency && ready.length > 0) {
+    while (running && inFlight < concurrency && ready.length > 0) {
       const callback = ready.shift() as ClaimedCallback;
       inFlight++;
       handle(callback)
