@@ -205,3 +205,54 @@ describe.each(storeTargets())('callback dispatcher on $name', (target) => {
     expect(receiver.connections()).toBe(before);
   });
 });
+
+describe.each(storeTargets())('a stopping dispatcher on $name', (target) => {
+  it('gives back the callbacks it claimed but did not send, due at once', async () => {
+    const receiver = faultyReceiver();
+    const base = await receiver.start();
+    const services = await createTestServices(target, { REPRISE_OUTBOUND_ALLOW: '127.0.0.0/8' });
+    try {
+      const account = await createAccount(services.store.db, { name: 'stop', credits: 100, webhookKey: false });
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const taskId = await submitTask(
+          services.store,
+          { accountId: account.accountId, type: 'REPLACE_SECTION', param: '{}', input: { kind: 'generate', prompt: '', style: '', title: '', negativeTags: '', instrumental: true, customMode: false, durationS: 1 }, parentMusicId: '', callbackUrl: `${base}/hang`, model: '', price: 1 },
+          { rateLimit: { max: 100, windowMs: 1 }, taskTimeoutMs: 60_000 },
+        );
+        ids.push(
+          (await services.store.db.transaction().execute(async (tx) => {
+            const task = await tx.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirstOrThrow();
+            return oweCallback(tx, task, successPayload('complete', taskId, []), Date.now());
+          }))!,
+        );
+      }
+      // Two slots: two callbacks hang at the receiver, two more wait claimed in the ready queue
+      // (it holds at most twice the slots), the fifth is not claimed.
+      const dispatcher = createDispatcher({ store: services.store, outbound: services.outbound, scheduleMs: [0, 60_000], timeoutMs: 1000, concurrency: 2, perHost: 2, pollMs: 50, log: silentLog });
+      dispatcher.start();
+      await waitFor(async () => ((receiver.hits.get('/hang')?.length ?? 0) >= 2 ? true : undefined), 5000, 'two attempts in flight');
+      const stoppedAt = Date.now();
+      await dispatcher.stop();
+
+      const rows = await services.store.db.selectFrom('callbacks').selectAll().where('id', 'in', ids).execute();
+      const sent = rows.filter((row) => row.attempts > 0);
+      const unsent = rows.filter((row) => row.attempts === 0);
+      expect(receiver.hits.get('/hang')).toHaveLength(2);
+      expect(sent).toHaveLength(2);
+      expect(unsent).toHaveLength(3);
+      for (const row of unsent) {
+        expect(row.status).toBe('pending');
+        expect(row.leased_by).toBeNull();
+        expect(row.due_at).toBeLessThanOrEqual(Date.now());
+      }
+      // The two given back are due from the stop on (a lease would have put them 11 s ahead).
+      expect(unsent.filter((row) => row.due_at! >= stoppedAt)).toHaveLength(2);
+      // The two sent ones timed out and wait for their next attempt on the schedule.
+      for (const row of sent) expect(row.last_error).toMatch(/^timeout: /);
+    } finally {
+      await receiver.stop();
+      await closeServices(services);
+    }
+  });
+});
