@@ -107,7 +107,6 @@ export async function recordAttempts(store: Store, owner: string, attempts: read
         owner,
         status: exhausted ? 'failed' : 'pending',
         dueAt: attempt.retryAt,
-        roundAttempts: attempt.callback.round_attempts + 1,
         error: attempt.error,
         now,
       });
@@ -180,7 +179,6 @@ const markFailed = prepare<{
   owner: string;
   status: 'pending' | 'failed';
   dueAt: number | null;
-  roundAttempts: number;
   error: string;
   now: number;
 }>((db, arg) =>
@@ -191,7 +189,7 @@ const markFailed = prepare<{
       due_at: arg('dueAt'),
       leased_by: null,
       attempts: sql`attempts + 1`,
-      round_attempts: arg('roundAttempts'),
+      round_attempts: sql`round_attempts + 1`,
       last_error: arg('error'),
       updated_at: arg('now'),
     })

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { signingKeys } from '../accounts/index.js';
+import { boundedMemo } from '../memo.js';
 import { type OutboundClient, OutboundError } from '../outbound/index.js';
 import type { Store } from '../store/index.js';
 import { type ClaimedCallback, claimDueCallbacks, postponeCallbacks, recordAttempts } from './deliveries.js';
@@ -7,9 +8,9 @@ import { nextDelay, parseRetryAfter } from './policy.js';
 import { signatureHeaders } from './sign.js';
 
 /**
- * Sends the callbacks tasks owe. One loop leases due callbacks in batches no
- * larger than the free slots (so memory does not grow with the backlog); each
- * claimed callback is signed and POSTed through the outbound guard; a recorder
+ * Sends the callbacks tasks owe. One loop leases due callbacks into a ready
+ * queue bounded to twice the slots (so memory does not grow with the backlog);
+ * each is signed and POSTed through the outbound guard as a slot frees; a recorder
  * commits the attempts that finished meanwhile in one transaction — the attempt
  * rows and each callback's outcome or next due time together. A crash before
  * that commit means the attempt is made again, with the same webhook-id.
@@ -256,21 +257,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   // ---- one callback ---------------------------------------------------------------------------
-  const hosts = new Map<string, string>();
   /** The host a callback URL names, remembered: the same few URLs come again and again. */
-  function hostOf(url: string): string {
-    let host = hosts.get(url);
-    if (host === undefined) {
-      try {
-        host = new URL(url).host;
-      } catch {
-        host = ''; // an unparseable URL fails in send() with a clear error
-      }
-      if (hosts.size >= 1024) hosts.clear();
-      hosts.set(url, host);
+  const hostOf = boundedMemo((url: string): string => {
+    try {
+      return new URL(url).host;
+    } catch {
+      return ''; // an unparseable URL fails in send() with a clear error
     }
-    return host;
-  }
+  }, 1024);
 
   async function handle(callback: ClaimedCallback): Promise<void> {
     const host = hostOf(callback.url);

@@ -1,4 +1,5 @@
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import { boundedMemo } from '../memo.js';
 
 /**
  * Callback signatures (SPEC §5.3). One secret per account, `whsec_<base64>`,
@@ -23,16 +24,13 @@ export function standardWebhookSignature(secret: string, id: string, timestamp: 
 }
 
 /** Each secret's key bytes for both schemes, decoded once: every callback of the account is signed with them. */
-const decoded = new Map<string, { kie: KeyObject; standard: KeyObject }>();
-function keysOf(secret: string): { kie: KeyObject; standard: KeyObject } {
-  let keys = decoded.get(secret);
-  if (!keys) {
-    keys = { kie: createSecretKey(Buffer.from(secret, 'utf8')), standard: createSecretKey(standardWebhookKey(secret)) };
-    if (decoded.size >= 1024) decoded.clear();
-    decoded.set(secret, keys);
-  }
-  return keys;
-}
+const keysOf = boundedMemo(
+  (secret: string): { kie: KeyObject; standard: KeyObject } => ({
+    kie: createSecretKey(Buffer.from(secret, 'utf8')),
+    standard: createSecretKey(standardWebhookKey(secret)),
+  }),
+  1024,
+);
 
 /**
  * Headers for one attempt. `secrets` lists the keys signing now, newest first:

@@ -34,18 +34,14 @@ export async function enqueueJobs(db: Runner, queue: JobQueue, jobs: ReadonlyArr
 }
 
 /**
- * Claims up to `limit` of the oldest due jobs of a queue in one statement.
+ * Claims the oldest due job of a queue in one statement.
  * Only `queued` rows are looked at, which the claim index serves directly;
  * jobs whose owner died are put back in the queue by `requeueExpired`.
  * PostgreSQL skips rows other claimers hold; SQLite serialises writers, so the
  * sub-select and the update are atomic there without it.
  */
-export async function claimJobs(db: Executor | Runner, queue: JobQueue, owner: string, leaseMs: number, now: number, limit: number): Promise<Job[]> {
-  return (await claim.execute<Job>(asRunner(db), { queue, owner, lockedUntil: now + leaseMs, now, limit })).rows;
-}
-
 export async function claimJob(db: Executor | Runner, queue: JobQueue, owner: string, leaseMs: number, now: number): Promise<Job | null> {
-  return (await claimJobs(db, queue, owner, leaseMs, now, 1))[0] ?? null;
+  return (await claim.execute<Job>(asRunner(db), { queue, owner, lockedUntil: now + leaseMs, now })).rows[0] ?? null;
 }
 
 /**
@@ -70,8 +66,8 @@ export async function releaseJob(db: Executor | Runner, jobId: string, owner: st
   await release.execute(asRunner(db), { jobId, owner, runAt, now, error });
 }
 
-// Prepared: the worker and the dispatcher run these in their loops.
-const claim = prepare<{ queue: JobQueue; owner: string; lockedUntil: number; now: number; limit: number }>((db, arg, dialect) =>
+// Prepared: the worker runs these in its loop.
+const claim = prepare<{ queue: JobQueue; owner: string; lockedUntil: number; now: number }>((db, arg, dialect) =>
   db
     .updateTable('jobs')
     .set({ state: 'running', locked_until: arg('lockedUntil'), locked_by: arg('owner'), attempts: sql`attempts + 1`, updated_at: arg('now') })
@@ -84,7 +80,7 @@ const claim = prepare<{ queue: JobQueue; owner: string; lockedUntil: number; now
         .where('run_at', '<=', arg('now'))
         .orderBy('run_at')
         .orderBy('id')
-        .limit(arg('limit'))
+        .limit(1)
         .$if(dialect === 'postgres', (qb) => qb.forUpdate().skipLocked()),
     )
     .returningAll(),
@@ -106,7 +102,10 @@ const renew = prepare<{ jobId: string; owner: string; lockedUntil: number; now: 
     .where('state', '=', 'running'),
 );
 const finish = prepare<{ jobId: string; now: number }>((db, arg) =>
-  db.updateTable('jobs').set({ state: 'done', locked_until: null, last_error: null, updated_at: arg('now') }).where('id', '=', arg('jobId')),
+  db
+    .updateTable('jobs')
+    .set({ state: 'done', locked_until: null, last_error: null, updated_at: arg('now') })
+    .where('id', '=', arg('jobId')),
 );
 const release = prepare<{ jobId: string; owner: string; runAt: number; now: number; error: string | null }>((db, arg) =>
   db

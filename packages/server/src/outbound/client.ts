@@ -1,4 +1,5 @@
 import { Agent, type Dispatcher } from 'undici';
+import { boundedMemo } from '../memo.js';
 import type { Cidr } from './address-policy.js';
 import { guardedConnector, type Resolver, systemResolver } from './connector.js';
 import { errorCode, OutboundError } from './errors.js';
@@ -95,7 +96,7 @@ interface Exchange {
 /**
  * One request as an undici dispatch handler: the response is collected straight from the
  * parser's chunks (no stream), and the time limit is one timer rather than an AbortSignal.
- * `settle` happens once; whatever undici reports after it (an abort we caused, a late
+ * `finish` settles it once; whatever undici reports after that (an abort we caused, a late
  * error) is ignored. An exchange given up before it has a connection aborts as soon as it
  * gets one: undici can only cancel a request once it is on a socket.
  */
@@ -105,12 +106,12 @@ function exchange(dispatch: (handler: Dispatcher.DispatchHandler) => void, req: 
     let settled = false;
     let status = 0;
     let headers: OutboundHeaders = {};
-    let reading = true;
     const chunks: Buffer[] = [];
     let size = 0;
     const limit = req.maxResponseBytes;
     // Made only when needed: an Error captures a stack, which costs more than the rest of an exchange.
     const stopped = (): OutboundError => new OutboundError('protocol', 'the exchange was ended by reprise');
+    const tooLarge = (): { error: OutboundError } => ({ error: new OutboundError('too_large', `the response from ${where} is larger than ${limit} bytes`) });
 
     const finish = (outcome: { value: Exchange } | { error: unknown }, abort: boolean): void => {
       if (settled) return;
@@ -139,20 +140,17 @@ function exchange(dispatch: (handler: Dispatcher.DispatchHandler) => void, req: 
         if (statusCode < 200 || settled) return; // 1xx: the final response is still to come
         status = statusCode;
         headers = responseHeaders as OutboundHeaders;
-        reading = req.readBodyIf ? req.readBodyIf(statusCode) : true;
         // A body we will not read is not downloaded: the exchange ends here, and so does its connection.
-        if (!reading) return finish(collected(false), true);
+        if (req.readBodyIf && !req.readBodyIf(statusCode)) return finish(collected(false), true);
         const declared = Number(responseHeaders['content-length']);
-        if (!req.truncate && Number.isFinite(declared) && declared > limit) {
-          finish({ error: new OutboundError('too_large', `the response from ${where} is larger than ${limit} bytes`) }, true);
-        }
+        if (!req.truncate && Number.isFinite(declared) && declared > limit) finish(tooLarge(), true);
       },
       onResponseData(_controller, chunk) {
         if (settled) return;
         const room = limit - size;
         if (chunk.length > room) {
           // Stop receiving instead of downloading what we would drop.
-          if (!req.truncate) return finish({ error: new OutboundError('too_large', `the response from ${where} is larger than ${limit} bytes`) }, true);
+          if (!req.truncate) return finish(tooLarge(), true);
           chunks.push(chunk.subarray(0, room));
           size = limit;
           return finish(collected(true), true);
@@ -184,18 +182,11 @@ export function createOutboundClient(options: OutboundClientOptions): OutboundCl
   });
   let closing: Promise<void> | null = null;
 
-  const verdicts = new Map<string, Target>();
   /** checkUrl, remembered by URL text: the verdict depends only on the text and `allow`, both fixed here. */
-  function verdictOf(raw: string): Target {
-    let target = verdicts.get(raw);
-    if (!target) {
-      const verdict = checkUrl(raw, allow);
-      target = verdict.ok ? { ok: true, origin: verdict.url.origin, path: `${verdict.url.pathname}${verdict.url.search}`, host: verdict.url.host } : verdict;
-      if (verdicts.size >= VERDICT_CACHE_SIZE) verdicts.clear();
-      verdicts.set(raw, target);
-    }
-    return target;
-  }
+  const verdictOf = boundedMemo((raw: string): Target => {
+    const verdict = checkUrl(raw, allow);
+    return verdict.ok ? { ok: true, origin: verdict.url.origin, path: `${verdict.url.pathname}${verdict.url.search}`, host: verdict.url.host } : verdict;
+  }, VERDICT_CACHE_SIZE);
 
   async function request(raw: string, req: OutboundRequest): Promise<OutboundResponse> {
     const started = performance.now();

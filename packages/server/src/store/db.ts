@@ -3,6 +3,7 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { CompiledQuery, Kysely, PostgresDialect, type QueryResult, SqliteDialect, type Transaction } from 'kysely';
 import pg from 'pg';
+import { boundedMemo } from '../memo.js';
 import { migrateToLatest } from './migrations.js';
 import { kyselyRunner, type Runner } from './prepared.js';
 import type { Database } from './schema.js';
@@ -65,16 +66,7 @@ const STATEMENT_CACHE_SIZE = 256;
  * text (a bounded, oldest-out cache: IN-lists of varying length make new texts).
  */
 function statementCache(sqlite: SqliteDatabase.Database): (sql: string) => SqliteDatabase.Statement {
-  const cache = new Map<string, SqliteDatabase.Statement>();
-  return (sql) => {
-    let statement = cache.get(sql);
-    if (!statement) {
-      statement = sqlite.prepare(sql);
-      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
-      cache.set(sql, statement);
-    }
-    return statement;
-  };
+  return boundedMemo((sql: string) => sqlite.prepare(sql), STATEMENT_CACHE_SIZE);
 }
 
 /** Runs compiled queries on better-sqlite3 directly, as Kysely's SQLite driver would, minus its layers. */
