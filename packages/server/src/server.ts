@@ -116,7 +116,11 @@ export async function startServer(config: Config, options: { logger?: boolean } 
       await worker?.stop(graceMs);
       sweeper.stop();
       await dispatcher.stop();
+      // close() ends only the connections idle when it starts; one whose request finishes later
+      // would sit in keep-alive (Fastify keeps them 72 s) and hold the stop open until it times out.
+      const closeIdle = setInterval(() => app.server.closeIdleConnections(), 100);
       await app.close();
+      clearInterval(closeIdle);
       await pool.close();
       await services.outbound.close();
       await services.store.close();
