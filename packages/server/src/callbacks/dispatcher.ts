@@ -110,22 +110,35 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       wakeUp = done;
     });
 
-  async function secretsOf(accountId: string, now: number): Promise<string[]> {
+  // The per-callback steps below answer synchronously in the common case (keys cached, host
+  // free) and make a promise only when they must wait: every callback passes through them.
+
+  /** The keys signing an account's callbacks now, re-read every KEY_CACHE_MS. */
+  function secretsOf(accountId: string, now: number): string[] | Promise<string[]> {
     const cached = keys.get(accountId);
     if (cached && cached.until > now) return cached.secrets;
-    const secrets = await signingKeys(store.db, accountId, now);
-    if (keys.size > 10_000) keys.clear();
-    keys.set(accountId, { secrets, until: now + KEY_CACHE_MS });
-    return secrets;
+    return signingKeys(store.db, accountId, now).then((secrets) => {
+      if (keys.size > 10_000) keys.clear();
+      keys.set(accountId, { secrets, until: now + KEY_CACHE_MS });
+      return secrets;
+    });
   }
 
-  async function acquireHost(host: string): Promise<boolean> {
+  /** Takes one of the host's `perHost` slots if one is free. */
+  function takeHost(host: string): boolean {
+    const busy = busyHosts.get(host) ?? 0;
+    if (busy >= perHost) return false;
+    busyHosts.set(host, busy + 1);
+    return true;
+  }
+
+  /** Waits up to HOST_WAIT_MS for a slot on a busy host. */
+  async function waitForHost(host: string): Promise<boolean> {
     const deadline = Date.now() + HOST_WAIT_MS;
-    while ((busyHosts.get(host) ?? 0) >= perHost) {
+    while (!takeHost(host)) {
       if (Date.now() >= deadline) return false;
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    busyHosts.set(host, (busyHosts.get(host) ?? 0) + 1);
     return true;
   }
   const releaseHost = (host: string): void => {
@@ -136,18 +149,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   async function send(callback: ClaimedCallback): Promise<Attempt> {
     const startedAt = Date.now();
-    const base = { callback, startedAt };
     try {
-      const headers = {
-        'content-type': 'application/json',
-        'user-agent': 'reprise-callbacks/0.1',
-        ...signatureHeaders(await secretsOf(callback.account_id, startedAt), {
-          id: callback.id,
-          taskId: callback.task_id,
-          body: callback.payload,
-          timestamp: startedAt,
-        }),
-      };
+      const keys = secretsOf(callback.account_id, startedAt);
+      const headers = signatureHeaders(Array.isArray(keys) ? keys : await keys, {
+        id: callback.id,
+        taskId: callback.task_id,
+        body: callback.payload,
+        timestamp: startedAt,
+      });
+      headers['content-type'] = 'application/json';
+      headers['user-agent'] = 'reprise-callbacks/0.1';
       const response = await outbound.request(callback.url, {
         method: 'POST',
         headers,
@@ -159,7 +170,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const ok = response.status >= 200 && response.status < 300;
       const retryAfter = response.headers['retry-after'];
       return {
-        ...base,
+        callback,
+        startedAt,
         outcome: ok ? 'delivered' : 'http_error',
         status: response.status,
         errorClass: null,
@@ -171,7 +183,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     } catch (error) {
       const { errorClass, outcome, message } = classify(error);
       return {
-        ...base,
+        callback,
+        startedAt,
         outcome,
         status: null,
         errorClass,
@@ -268,7 +281,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   async function handle(callback: ClaimedCallback): Promise<void> {
     const host = hostOf(callback.url);
-    if (!(await acquireHost(host))) {
+    if (!takeHost(host) && !(await waitForHost(host))) {
       const now = Date.now();
       await postponeCallbacks(store, [callback.id], owner, now + HOST_POSTPONE_MS, now);
       return;
@@ -295,14 +308,17 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     while (running && inFlight < concurrency && ready.length > 0) {
       const callback = ready.shift() as ClaimedCallback;
       inFlight++;
-      handle(callback)
-        .catch((error: unknown) => log.error({ err: error, deliveryId: callback.id }, 'callback attempt crashed'))
-        .finally(() => {
-          inFlight--;
-          pump();
-          if (wantsClaim()) wake();
-        });
+      handle(callback).then(slotFreed, (error: unknown) => {
+        log.error({ err: error, deliveryId: callback.id }, 'callback attempt crashed');
+        slotFreed();
+      });
     }
+  }
+
+  function slotFreed(): void {
+    inFlight--;
+    pump();
+    if (wantsClaim()) wake();
   }
 
   async function claimLoop(): Promise<void> {

@@ -205,8 +205,8 @@ export function createOutboundClient(options: OutboundClientOptions): OutboundCl
       headersTimeout: req.timeoutMs,
       bodyTimeout: req.timeoutMs,
     };
-    const response = await exchange((handler) => agent.dispatch(options, handler), req, target.host);
-    return { ...response, durationMs: Math.round(performance.now() - started) };
+    const { status, headers, body, truncated } = await exchange((handler) => agent.dispatch(options, handler), req, target.host);
+    return { status, headers, body, truncated, durationMs: Math.round(performance.now() - started) };
   }
 
   function close(): Promise<void> {
