@@ -199,30 +199,36 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   // ---- recorder: group commit of finished attempts -------------------------------------------
   // A slot stays taken until its attempt is committed: what a killed process sent without
   // recording (and will send again) is then never more than the slots.
+  // Group commit: one commit runs at a time, and the attempts finishing meanwhile gather for the
+  // next. Each commit settles the attempts it carries, and only those, so a slot is not held
+  // while later batches commit.
   let pending: Attempt[] = [];
-  let flushing: Promise<void> | null = null;
+  let nextCommit: Promise<void> | null = null;
+  let lastCommit: Promise<void> = Promise.resolve();
 
   function record(attempt: Attempt): Promise<void> {
     pending.push(attempt);
-    flushing ??= flush();
-    return flushing;
+    if (!nextCommit) {
+      const previous = lastCommit;
+      nextCommit = lastCommit = commitAfter(previous);
+    }
+    return nextCommit;
   }
 
-  async function flush(): Promise<void> {
+  async function commitAfter(previous: Promise<void>): Promise<void> {
+    await previous;
     // Yield once so attempts finishing in the same tick share the transaction.
     await new Promise((resolve) => setImmediate(resolve));
-    while (pending.length > 0) {
-      const batch = pending;
-      pending = [];
-      try {
-        await commit(batch);
-        report(batch);
-      } catch (error) {
-        // The callbacks stay leased and are sent again once the lease lapses: at least once, never lost.
-        log.error({ err: error, count: batch.length }, 'recording callback attempts failed');
-      }
+    const batch = pending;
+    pending = [];
+    nextCommit = null;
+    try {
+      await commit(batch);
+      report(batch);
+    } catch (error) {
+      // The callbacks stay leased and are sent again once the lease lapses: at least once, never lost.
+      log.error({ err: error, count: batch.length }, 'recording callback attempts failed');
     }
-    flushing = null;
   }
 
   async function commit(batch: Attempt[]): Promise<void> {
@@ -360,7 +366,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       running = false;
       wake();
       await loop;
-      while (inFlight > 0 || flushing) await new Promise((resolve) => setTimeout(resolve, 10));
+      while (inFlight > 0 || nextCommit) await new Promise((resolve) => setTimeout(resolve, 10));
       loop = null;
     },
   };
