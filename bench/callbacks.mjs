@@ -17,36 +17,73 @@ import { startChild, stopChild, tempDir } from './lib.mjs';
 const COUNT = Number(process.env.BENCH_CALLBACKS ?? 10_000);
 const CONCURRENCY = 32;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const silent = { info() {}, warn() {}, error() {}, child() { return silent; } };
+const silent = {
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return silent;
+  },
+};
 const percentile = (values, p) => values.slice().sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))];
 const rss = () => process.memoryUsage().rss / 1024 / 1024;
 
 const { child: receiver, port } = await startChild([path.join(path.dirname(new URL(import.meta.url).pathname), 'receiver.mjs')]);
 const url = `http://127.0.0.1:${port}/callback`;
-const stats = async () => (await (await fetch(`http://127.0.0.1:${port}/stats`)).json());
+const stats = async () => await (await fetch(`http://127.0.0.1:${port}/stats`)).json();
 
-const sampleBody = JSON.stringify(successPayload('complete', 'a'.repeat(32), [{ id: 'e231c8a0-0000-4000-8000-00008cadc7dc', audio_url: 'http://127.0.0.1:3000/files/x.mp3', stream_audio_url: 'http://127.0.0.1:3000/files/x/stream', image_url: 'http://127.0.0.1:3000/files/x.jpeg', prompt: 'jazz piano', model_name: 'reprise-procedural-1', title: 'T', tags: 'Jazz', createTime: '2026-01-01 00:00:00', duration: 180 }]));
+const sampleBody = JSON.stringify(
+  successPayload('complete', 'a'.repeat(32), [
+    {
+      id: 'e231c8a0-0000-4000-8000-00008cadc7dc',
+      audio_url: 'http://127.0.0.1:3000/files/x.mp3',
+      stream_audio_url: 'http://127.0.0.1:3000/files/x/stream',
+      image_url: 'http://127.0.0.1:3000/files/x.jpeg',
+      prompt: 'jazz piano',
+      model_name: 'reprise-procedural-1',
+      title: 'T',
+      tags: 'Jazz',
+      createTime: '2026-01-01 00:00:00',
+      duration: 180,
+    },
+  ]),
+);
 
 // Baseline: raw undici POSTs, same body, same concurrency. Measured before and after each
 // dispatcher run, and the dispatcher compared with the mean of the two: load from elsewhere on a
 // shared machine comes and goes within seconds.
-async function rawUndiciRate() {
-  // Collected first, like the dispatcher's run: garbage left by owing the callbacks would slow this one.
-  globalThis.gc?.();
+/** Sends `count` POSTs, CONCURRENCY at a time on a fresh agent; returns the seconds they took. */
+async function rawPosts(count) {
   const agent = new Agent({ connections: CONCURRENCY });
   let sent = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (sent < COUNT) {
-      sent++;
-      const response = await request(url, { method: 'POST', body: sampleBody, headers: { 'content-type': 'application/json' }, dispatcher: agent });
-      await response.body.dump();
-    }
-  }));
-  const rate = COUNT / ((performance.now() - started) / 1000);
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (sent < count) {
+        sent++;
+        const response = await request(url, { method: 'POST', body: sampleBody, headers: { 'content-type': 'application/json' }, dispatcher: agent });
+        await response.body.dump();
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
   await agent.close();
   await stats();
-  return rate;
+  return seconds;
+}
+/**
+ * Every timed run, baseline or dispatcher, starts from the same state: garbage collected, then
+ * WARM_UP untimed POSTs, which grow the heap back (a run right after a full collection pays for
+ * that, and a run right after owing 10,000 callbacks pays for collecting their garbage).
+ */
+const WARM_UP = 2_000;
+async function settle() {
+  globalThis.gc?.();
+  await rawPosts(WARM_UP);
+}
+async function rawUndiciRate() {
+  await settle();
+  return COUNT / (await rawPosts(COUNT));
 }
 await stats();
 await rawUndiciRate(); // warm-up
@@ -56,9 +93,31 @@ async function run(label, env) {
   const services = await createServices(config);
   const account = await createAccount(services.store.db, { name: 'bench', credits: 10 * COUNT, webhookKey: true });
   const limits = { rateLimit: { max: 10 * COUNT, windowMs: 1 }, taskTimeoutMs: 600_000 };
-  const newTask = () => submitTask(services.store, { accountId: account.accountId, type: 'REPLACE_SECTION', param: '{}', input: { kind: 'generate' }, parentMusicId: '', callbackUrl: url, model: '', price: 1 }, limits);
+  const newTask = () =>
+    submitTask(
+      services.store,
+      {
+        accountId: account.accountId,
+        type: 'REPLACE_SECTION',
+        param: '{}',
+        input: { kind: 'generate' },
+        parentMusicId: '',
+        callbackUrl: url,
+        model: '',
+        price: 1,
+      },
+      limits,
+    );
 
-  const dispatcherOptions = { store: services.store, outbound: services.outbound, scheduleMs: config.callbackScheduleMs, timeoutMs: config.callbackTimeoutMs, concurrency: CONCURRENCY, perHost: CONCURRENCY, log: silent };
+  const dispatcherOptions = {
+    store: services.store,
+    outbound: services.outbound,
+    scheduleMs: config.callbackScheduleMs,
+    timeoutMs: config.callbackTimeoutMs,
+    concurrency: CONCURRENCY,
+    perHost: CONCURRENCY,
+    log: silent,
+  };
 
   /** One round: owe COUNT callbacks, then time the dispatcher draining them between two baseline runs. */
   async function round() {
@@ -71,8 +130,8 @@ async function run(label, env) {
     }
     const baselineBefore = await rawUndiciRate();
     // RSS is compared before and while the dispatcher works through the due callbacks
-    // (after a GC, so garbage left by the loop above does not count).
-    globalThis.gc?.();
+    // (from the settled state, so garbage left by the loop above does not count).
+    await settle();
     const rssBefore = rss();
     let peak = rssBefore;
     const sampler = setInterval(() => (peak = Math.max(peak, rss())), 50);
@@ -110,11 +169,15 @@ async function run(label, env) {
   const ratios = rounds.map((r) => r.ratio);
   const median = [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)];
   for (const [i, r] of rounds.entries()) {
-    console.log(`${label} round ${i + 1}: raw undici ${r.baseline.toFixed(0)} POST/s (mean of the runs before and after); ${r.rate.toFixed(0)} callbacks/s delivered; ratio ${r.ratio.toFixed(3)}`);
+    console.log(
+      `${label} round ${i + 1}: raw undici ${r.baseline.toFixed(0)} POST/s (mean of the runs before and after); ${r.rate.toFixed(0)} callbacks/s delivered; ratio ${r.ratio.toFixed(3)}`,
+    );
   }
   console.log(`${label}: RATIO dispatcher/raw undici, median of ${ROUNDS} rounds = ${median.toFixed(3)} (goal >= 0.6)`);
   const first = rounds[0];
-  console.log(`${label}: RSS ${first.rssBefore.toFixed(1)} MB with ${COUNT} due, ${first.rssWarm.toFixed(1)} MB after the first tenth, peak ${first.peak.toFixed(1)} MB while draining: growth ${(first.peak - first.rssBefore).toFixed(1)} MB from the start, ${(first.peak - first.rssWarm).toFixed(1)} MB from the first tenth (goal <= 50 MB)`);
+  console.log(
+    `${label}: RSS ${first.rssBefore.toFixed(1)} MB with ${COUNT} due, ${first.rssWarm.toFixed(1)} MB after the first tenth, peak ${first.peak.toFixed(1)} MB while draining: growth ${(first.peak - first.rssBefore).toFixed(1)} MB from the start, ${(first.peak - first.rssWarm).toFixed(1)} MB from the first tenth (goal <= 50 MB)`,
+  );
   const dispatcher = createDispatcher(dispatcherOptions);
   dispatcher.start();
 
@@ -131,7 +194,20 @@ async function run(label, env) {
     const taskId = await newTask();
     const job = await services.store.db.selectFrom('jobs').select('id').where('ref_id', '=', taskId).executeTakeFirstOrThrow();
     const completedAt = Date.now();
-    await completeTask(context, taskId, job.id, [{ idx: 0, audioBlob: 'bench/a.mp3', audioSize: 8, imageBlob: 'bench/a.mp3', imageSize: 8, durationS: 1, modelName: 'm', title: 't', tags: 'x', prompt: 'p' }]);
+    await completeTask(context, taskId, job.id, [
+      {
+        idx: 0,
+        audioBlob: 'bench/a.mp3',
+        audioSize: 8,
+        imageBlob: 'bench/a.mp3',
+        imageSize: 8,
+        durationS: 1,
+        modelName: 'm',
+        title: 't',
+        tags: 'x',
+        prompt: 'p',
+      },
+    ]);
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, 2));
       const arrived = (await stats()).arrivals[taskId];
