@@ -197,11 +197,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   // ---- recorder: group commit of finished attempts -------------------------------------------
-  // A slot stays taken until its attempt is committed: what a killed process sent without
-  // recording (and will send again) is then never more than the slots.
-  // Group commit: one commit runs at a time, and the attempts finishing meanwhile gather for the
-  // next. Each commit settles the attempts it carries, and only those, so a slot is not held
-  // while later batches commit.
+  // One commit runs at a time, and the attempts finishing meanwhile gather for the next. A slot
+  // stays taken until its attempt is committed — so what a killed process sent without recording
+  // (and will send again) is never more than the slots — and only until then: each commit settles
+  // the attempts it carries, not those of later batches.
   let pending: Attempt[] = [];
   let nextCommit: Promise<void> | null = null;
   let lastCommit: Promise<void> = Promise.resolve();
