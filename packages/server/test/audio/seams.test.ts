@@ -205,7 +205,8 @@ describe('limitTruePeak', () => {
         const peak = truePeakDbtp(channels, RATE, from + 12, to - 12);
         return untouched && peak <= -1 + 0.01;
       }),
-      { numRuns: 40 },
+      // The example is one the passes alone left 0.01 dB over.
+      { numRuns: 40, examples: [[{ frames: 2992, gain: 4.846743574005896, seed: 478 }]] },
     );
     const quiet = tones(1, RATE, 2, 0.3);
     const copy = quiet.map((c) => Float32Array.from(c));
