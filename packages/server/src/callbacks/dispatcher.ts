@@ -150,8 +150,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   async function send(callback: ClaimedCallback): Promise<Attempt> {
     const startedAt = Date.now();
     try {
-      const keys = secretsOf(callback.account_id, startedAt);
-      const headers = signatureHeaders(Array.isArray(keys) ? keys : await keys, {
+      const secrets = secretsOf(callback.account_id, startedAt);
+      const headers = signatureHeaders(Array.isArray(secrets) ? secrets : await secrets, {
         id: callback.id,
         taskId: callback.task_id,
         body: callback.payload,
