@@ -1,4 +1,4 @@
-import { concat, decodeRawFrames, encodeMp3Frames, MP3_BITRATES } from './mp3.js';
+import { concat, concatSamples, decodeRawFrames, encodeMp3Frames, MP3_BITRATES } from './mp3.js';
 import { buildInfoFrame, DECODER_DELAY, type FrameHeader, LAME_ENCODER_DELAY, type Mp3Layout, mainDataBegin, readFrameHeader } from './mp3-frames.js';
 
 /**
@@ -235,14 +235,5 @@ async function decodedEnds(
       if (at + data.length > tailFrom) tailParts[c]!.push(data.slice(Math.max(0, tailFrom - at)));
     }
   });
-  const tail = tailParts.map((parts) => {
-    const joined = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
-    let at = 0;
-    for (const part of parts) {
-      joined.set(part, at);
-      at += part.length;
-    }
-    return joined;
-  });
-  return { length, head, tail };
+  return { length, head, tail: tailParts.map(concatSamples) };
 }

@@ -225,8 +225,8 @@ export async function encodeMp3(pcm: Pcm, options: Mp3Options = {}): Promise<Uin
   return concat([buildInfoFrame(audio, first, frames, LAME_ENCODER_DELAY, padding), audio]);
 }
 
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+/** Copies `parts` one after another into `out`, which is exactly as long as they are together. */
+function joinInto<T extends Uint8Array | Float32Array>(parts: readonly T[], out: T): T {
   let at = 0;
   for (const part of parts) {
     out.set(part, at);
@@ -234,3 +234,8 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+const totalLength = (parts: readonly ArrayLike<number>[]): number => parts.reduce((sum, part) => sum + part.length, 0);
+
+export const concat = (parts: readonly Uint8Array[]): Uint8Array => joinInto(parts, new Uint8Array(totalLength(parts)));
+export const concatSamples = (parts: readonly Float32Array[]): Float32Array => joinInto(parts, new Float32Array(totalLength(parts)));
