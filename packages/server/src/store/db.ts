@@ -4,6 +4,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { CompiledQuery, Kysely, PostgresDialect, type QueryResult, SqliteDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import { boundedMemo } from '../memo.js';
+import { offloadCheckpoints } from './checkpoints.js';
 import { migrateToLatest } from './migrations.js';
 import { kyselyRunner, type Runner } from './prepared.js';
 import type { Database } from './schema.js';
@@ -92,6 +93,7 @@ function openSqlite(file: string): Store {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 10000');
   sqlite.pragma('foreign_keys = ON');
+  const checkpoints = offloadCheckpoints(sqlite, file);
   const prepare = statementCache(sqlite);
   const cached = new Proxy(sqlite, { get: (target, property) => (property === 'prepare' ? prepare : Reflect.get(target, property, target)) });
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
@@ -126,6 +128,7 @@ function openSqlite(file: string): Store {
     session: (fn) => db.connection().execute(() => fn(runner)),
     reader,
     close: async () => {
+      await checkpoints.close();
       readOnly.close();
       await db.destroy();
     },

@@ -1,6 +1,5 @@
-import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { threadScript } from '../thread-script.js';
 import { EngineError, type GenerateProgress, type RenderedTrack, SourceAudioError } from '../engine/types.js';
 import type { EngineSpec, RenderMessage, RenderRequest } from './render-protocol.js';
 
@@ -20,13 +19,6 @@ export interface RenderPool {
   close(): Promise<void>;
 }
 
-/** The compiled thread script: beside this file when built, in dist/ when running from sources (tests). */
-function threadScript(): URL {
-  const sibling = new URL('./render-thread.js', import.meta.url);
-  if (fs.existsSync(fileURLToPath(sibling))) return sibling;
-  return new URL('../../dist/worker/render-thread.js', import.meta.url);
-}
-
 function rebuildError(message: Extract<RenderMessage, { type: 'error' }>): Error {
   if (message.errorName === 'SourceAudioError') return new SourceAudioError(message.message);
   if (message.errorName === 'EngineError') return new EngineError(message.message);
@@ -43,7 +35,7 @@ export function createRenderPool(): RenderPool {
   const take = (): Worker => {
     const reused = idle.pop();
     if (reused) return reused;
-    const worker = new Worker(threadScript());
+    const worker = new Worker(threadScript(new URL('./render-thread.js', import.meta.url)));
     worker.unref();
     all.add(worker);
     return worker;
