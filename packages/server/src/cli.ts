@@ -53,7 +53,11 @@ async function admin(command: string, args: string[]): Promise<unknown> {
     const db = store.db;
     switch (command) {
       case 'accounts create':
-        return await createAccount(db, { name: required('name', values.name), credits: wholeNumber('credits', values.credits, 0), webhookKey: values['webhook-key'] ?? false });
+        return await createAccount(db, {
+          name: required('name', values.name),
+          credits: wholeNumber('credits', values.credits, 0),
+          webhookKey: values['webhook-key'] ?? false,
+        });
       case 'credits grant': {
         const accountId = required('account', values.account);
         return { accountId, credits: await grantCredits(db, accountId, wholeNumber('amount', values.amount)) };

@@ -136,7 +136,11 @@ export function loadConfig(env: Env = process.env): Config {
   try {
     outboundAllow = parseCidrList(env.REPRISE_OUTBOUND_ALLOW ?? '');
   } catch (error) {
-    fail('REPRISE_OUTBOUND_ALLOW', env.REPRISE_OUTBOUND_ALLOW ?? '', `expected comma-separated CIDRs such as 127.0.0.0/8,::1/128 (${(error as Error).message})`);
+    fail(
+      'REPRISE_OUTBOUND_ALLOW',
+      env.REPRISE_OUTBOUND_ALLOW ?? '',
+      `expected comma-separated CIDRs such as 127.0.0.0/8,::1/128 (${(error as Error).message})`,
+    );
   }
   const publicHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   const uploadMaxBytes = integer(env, 'REPRISE_UPLOAD_MAX_BYTES', 100 * 1024 * 1024, 1024, 2 ** 40);

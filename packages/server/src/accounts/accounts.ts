@@ -26,10 +26,7 @@ async function insertApiKey(db: Executor, accountId: string, now: number): Promi
   return apiKey;
 }
 
-export async function createAccount(
-  db: Db,
-  options: { name: string; credits: number; webhookKey: boolean },
-): Promise<CreatedAccount> {
+export async function createAccount(db: Db, options: { name: string; credits: number; webhookKey: boolean }): Promise<CreatedAccount> {
   const now = Date.now();
   const accountId = newId('acct');
   const webhookKey = options.webhookKey ? newWebhookKey() : null;

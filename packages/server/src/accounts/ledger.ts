@@ -60,16 +60,27 @@ export async function refundTask(tx: Executor, accountId: string, taskId: string
     .onConflict((oc) => oc.columns(['task_id', 'kind']).doNothing())
     .executeTakeFirst();
   if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1) return false;
-  await tx.updateTable('accounts').set({ balance: sql`balance + ${amount}` }).where('id', '=', accountId).execute();
+  await tx
+    .updateTable('accounts')
+    .set({ balance: sql`balance + ${amount}` })
+    .where('id', '=', accountId)
+    .execute();
   return true;
 }
 
 export async function grantCredits(db: Db, accountId: string, amount: number): Promise<number> {
   if (!Number.isSafeInteger(amount) || amount <= 0) throw new ApiError(422, 'amount: must be a whole number greater than 0');
   return db.transaction().execute(async (tx) => {
-    const updated = await tx.updateTable('accounts').set({ balance: sql`balance + ${amount}` }).where('id', '=', accountId).executeTakeFirst();
+    const updated = await tx
+      .updateTable('accounts')
+      .set({ balance: sql`balance + ${amount}` })
+      .where('id', '=', accountId)
+      .executeTakeFirst();
     if (Number(updated.numUpdatedRows) !== 1) throw new ApiError(404, `account ${accountId} does not exist`);
-    await tx.insertInto('ledger').values({ id: newId('led'), account_id: accountId, task_id: null, kind: 'grant', amount, created_at: Date.now() }).execute();
+    await tx
+      .insertInto('ledger')
+      .values({ id: newId('led'), account_id: accountId, task_id: null, kind: 'grant', amount, created_at: Date.now() })
+      .execute();
     const row = await tx.selectFrom('accounts').select('balance').where('id', '=', accountId).executeTakeFirstOrThrow();
     return row.balance;
   });

@@ -15,7 +15,9 @@ export function registerErrorHandling(app: FastifyInstance): void {
       return reply.code(413).send({ code: 413, msg: 'body: payload too large', data: null });
     }
     if (fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || fastifyError.statusCode === 415) {
-      return reply.code(400).send({ code: 400, msg: `Content-Type: ${request.headers['content-type'] ?? '(none)'} is not accepted here; send application/json`, data: null });
+      return reply
+        .code(400)
+        .send({ code: 400, msg: `Content-Type: ${request.headers['content-type'] ?? '(none)'} is not accepted here; send application/json`, data: null });
     }
     if (fastifyError.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
       return reply.code(400).send({ code: 400, msg: 'body: empty, expected a JSON object', data: null });
@@ -26,9 +28,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     request.log.error({ err: error }, 'unhandled error');
     return reply.code(500).send({ code: 500, msg: 'Server Error - an unexpected error occurred, please try again later', data: null });
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ code: 404, msg: `Not found: ${request.method} ${request.url.split('?')[0]}`, data: null }),
-  );
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ code: 404, msg: `Not found: ${request.method} ${request.url.split('?')[0]}`, data: null }));
 }
 
 /**

@@ -120,7 +120,10 @@ export function registerFileRoutes(app: FastifyInstance, services: Services): vo
   app.route({
     method: ['GET', 'HEAD'],
     url: '/files/:token/*',
-    schema: { ...schema, params: Type.Object({ token: Type.String(), '*': Type.String({ description: '`stream`, or the file name (served as a named download)' }) }) },
+    schema: {
+      ...schema,
+      params: Type.Object({ token: Type.String(), '*': Type.String({ description: '`stream`, or the file name (served as a named download)' }) }),
+    },
     handler: (request, reply) => {
       const params = request.params as { token: string; '*': string };
       const rest = params['*'];

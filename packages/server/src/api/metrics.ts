@@ -2,8 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { countDueCallbacks } from '../callbacks/deliveries.js';
 import { countDue } from '../jobs/index.js';
-import type { Services } from '../services.js';
-import type { TaskChange } from '../services.js';
+import type { Services, TaskChange } from '../services.js';
 
 /** Prometheus metrics of this process (SPEC §6), served at /metrics. */
 export function registerMetrics(app: FastifyInstance, services: Services): Registry {
@@ -18,7 +17,12 @@ export function registerMetrics(app: FastifyInstance, services: Services): Regis
     registers: [registry],
   });
   const submitted = new Counter({ name: 'reprise_tasks_submitted_total', help: 'Tasks accepted', registers: [registry] });
-  const finished = new Counter({ name: 'reprise_tasks_finished_total', help: 'Tasks finished, by final status', labelNames: ['status'] as const, registers: [registry] });
+  const finished = new Counter({
+    name: 'reprise_tasks_finished_total',
+    help: 'Tasks finished, by final status',
+    labelNames: ['status'] as const,
+    registers: [registry],
+  });
   new Gauge({
     name: 'reprise_jobs_due',
     help: 'Jobs ready to run and not yet claimed, by queue',

@@ -72,7 +72,16 @@ export const RecordInfoResponse = envelope(
     param: Type.String({ description: 'The request body as received' }),
     response: Type.Object({ taskId: Type.String(), sunoData: Type.Array(SunoTrack) }),
     status: Type.String({
-      enum: ['PENDING', 'TEXT_SUCCESS', 'FIRST_SUCCESS', 'SUCCESS', 'CREATE_TASK_FAILED', 'GENERATE_AUDIO_FAILED', 'CALLBACK_EXCEPTION', 'SENSITIVE_WORD_ERROR'],
+      enum: [
+        'PENDING',
+        'TEXT_SUCCESS',
+        'FIRST_SUCCESS',
+        'SUCCESS',
+        'CREATE_TASK_FAILED',
+        'GENERATE_AUDIO_FAILED',
+        'CALLBACK_EXCEPTION',
+        'SENSITIVE_WORD_ERROR',
+      ],
     }),
     type: Type.String({ enum: ['GENERATE', 'REPLACE_SECTION'] }),
     operationType: Type.String({ enum: ['generate', 'replace_section'] }),

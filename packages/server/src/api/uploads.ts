@@ -156,7 +156,12 @@ async function claimPath(services: Services, row: Parameters<typeof registerFile
     if (services.store.dialect === 'postgres') {
       await sql`select pg_advisory_xact_lock(hashtextextended(${`upload:${row.accountId}:${row.filePath}`}, 0))`.execute(tx);
     }
-    await tx.updateTable('files').set({ file_path: null }).where('account_id', '=', row.accountId).where('file_path', '=', row.filePath ?? '').execute();
+    await tx
+      .updateTable('files')
+      .set({ file_path: null })
+      .where('account_id', '=', row.accountId)
+      .where('file_path', '=', row.filePath ?? '')
+      .execute();
     return registerFile(tx, row, now);
   });
 }
@@ -325,7 +330,14 @@ export function registerUploadRoutes(app: FastifyInstance, services: Services): 
     await scope.register(multipart, { limits: { fileSize: maxBytes, files: 4, fields: 32, fieldSize: 64 * 1024, parts: 40 } });
     scope.post(
       '/api/file-stream-upload',
-      { schema: { tags: ['files'], summary: 'Upload an MP3 or WAV file (multipart: file, uploadPath, fileName?)', consumes: ['multipart/form-data'], response: { 200: UploadResponse } } },
+      {
+        schema: {
+          tags: ['files'],
+          summary: 'Upload an MP3 or WAV file (multipart: file, uploadPath, fileName?)',
+          consumes: ['multipart/form-data'],
+          response: { 200: UploadResponse },
+        },
+      },
       async (request) => {
         const account = accountOf(request);
         const { target, bytes } = await readMultipart(request, maxBytes);

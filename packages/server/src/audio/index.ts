@@ -16,7 +16,17 @@ export {
   type TempoAnalysis,
   truePeakDbtp,
 } from './analysis/index.js';
-export { type Arrangement, type ArrangementRequest, barSeconds, describeArrangement, describeSongs, planArrangement, planSongs, type Section, type SheetOptions } from './arrangement.js';
+export {
+  type Arrangement,
+  type ArrangementRequest,
+  barSeconds,
+  describeArrangement,
+  describeSongs,
+  planArrangement,
+  planSongs,
+  type Section,
+  type SheetOptions,
+} from './arrangement.js';
 export { type CoverInput, coverSvg, renderCover, waveformLevels } from './cover.js';
 export { type DecodedAudio, decodeAudio } from './decode.js';
 export { AudioFormatError } from './errors.js';
@@ -30,7 +40,18 @@ export { type ChannelAllocator, durationOf, frameCount, type Pcm } from './pcm.j
 export { hashString, mulberry32, randomFor } from './prng.js';
 export { type AudioFormat, type AudioProbe, probeAudio } from './probe.js';
 export { resample } from './resample.js';
-export { type CrossfadeRequest, correlation, type FadeLengths, fadeShapeFor, quietCrossfades, type SectionRules, type SnapKind, type SnapOptions, type SnappedRange, snapToBeats } from './seams.js';
+export {
+  type CrossfadeRequest,
+  correlation,
+  type FadeLengths,
+  fadeShapeFor,
+  quietCrossfades,
+  type SectionRules,
+  type SnapKind,
+  type SnapOptions,
+  type SnappedRange,
+  snapToBeats,
+} from './seams.js';
 export { applyGain, type FadeShape, type LoudnessMatch, loudnessMatchGain, peak, planSeams, rms, type Seams, seamsAt, splice, spliceInto } from './splice.js';
 export { chooseStyle, STYLES, type Style } from './style.js';
 export { type RenderWindow, renderSong, renderWindow } from './synth.js';

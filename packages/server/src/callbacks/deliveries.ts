@@ -2,9 +2,18 @@ import { CompiledQuery, sql } from 'kysely';
 import { type CallbacksTable, type Executor, inList, insertRows, listParam, prepare, type Store } from '../store/index.js';
 
 /**
- * The dispatcher's reads and writes. The lease lives on the callback row: `due_at` is when the
- * next attempt may start, and claiming a row moves it to the lease's end. A dispatcher that dies
- * mid-attempt leaves its rows due again once their leases lapse — nothing to put back, nothing lost.
+ * The dispatcher's reads and writes. A claimed callback is leased, and who may record what
+ * follows from the claim:
+ * - PostgreSQL, where several dispatchers claim side by side: the lease lives on the row. `due_at`
+ *   is when the next attempt may start, and claiming moves it to the lease's end, so a dispatcher
+ *   that dies mid-attempt leaves its rows due again once their leases lapse.
+ * - SQLite, served by one process whose dispatcher holds the store's `callbacks` process lease:
+ *   the leases live in that dispatcher's memory, and a claim is a read that skips the ids it
+ *   holds. A killed process leaves its callbacks due as they were, for the restarted one to send.
+ *   (Writing a lease onto each row cost more than the rest of the claim.)
+ * Either way the claim reads back the row's `due_at` and `round_attempts`: a failed attempt sets
+ * the next due time only if both are unchanged, so a late dispatcher cannot undo a redelivery or a
+ * retry another one has scheduled since.
  * Every statement here is prepared, because each runs for every callback sent.
  */
 
@@ -12,7 +21,7 @@ import { type CallbacksTable, type Executor, inList, insertRows, listParam, prep
  * recordAttempts on PostgreSQL: one statement, so one round trip whatever the batch holds (a
  * transaction of several statements costs one each). The rows travel as arrays, unnested.
  */
-function recordOnPostgres(owner: string, attempts: readonly FinishedAttempt[], now: number): CompiledQuery {
+function recordOnPostgres(attempts: readonly FinishedAttempt[], now: number): CompiledQuery {
   const column = <T>(pick: (attempt: FinishedAttempt) => T): T[] => attempts.map(pick);
   return CompiledQuery.raw(
     `with attempt as (
@@ -22,8 +31,8 @@ function recordOnPostgres(owner: string, attempts: readonly FinishedAttempt[], n
      update callbacks c set
        status = o.status, due_at = o.due_at, leased_by = null, attempts = c.attempts + 1, round_attempts = c.round_attempts + 1,
        last_error = o.error, updated_at = $9, delivered_at = case when o.status = 'delivered' then $9 else c.delivered_at end
-     from unnest($1::text[], $7::text[], $8::bigint[], $10::text[]) as o(id, status, due_at, error)
-     where c.id = o.id and (o.status = 'delivered' or c.leased_by = $11)`,
+     from unnest($1::text[], $7::text[], $8::bigint[], $10::text[], $11::bigint[], $12::int[]) as o(id, status, due_at, error, claimed_due_at, claimed_round)
+     where c.id = o.id and (o.status = 'delivered' or (c.due_at = o.claimed_due_at and c.round_attempts = o.claimed_round))`,
     [
       column((a) => a.callback.id),
       column((a) => a.startedAt),
@@ -35,7 +44,8 @@ function recordOnPostgres(owner: string, attempts: readonly FinishedAttempt[], n
       column((a) => a.retryAt),
       now,
       column((a) => a.error),
-      owner,
+      column((a) => a.callback.due_at),
+      column((a) => a.callback.round_attempts),
     ],
   );
 }
@@ -48,13 +58,26 @@ function recordOnPostgres(owner: string, attempts: readonly FinishedAttempt[], n
 const NOT_DURABLE = { durable: false } as const;
 
 /** What sending a claimed callback and recording its attempt need of its row (only these are read back). */
-const CLAIMED_COLUMNS = ['id', 'task_id', 'account_id', 'stage', 'url', 'payload', 'attempts', 'round_attempts', 'created_at'] as const;
+const CLAIMED_COLUMNS = ['id', 'task_id', 'account_id', 'stage', 'url', 'payload', 'attempts', 'round_attempts', 'due_at', 'created_at'] as const;
 export type ClaimedCallback = Pick<CallbacksTable, (typeof CLAIMED_COLUMNS)[number]>;
 
+export interface Claim {
+  owner: string;
+  leaseMs: number;
+  now: number;
+  limit: number;
+  /** SQLite: the callbacks this dispatcher holds (claimed, not yet recorded), which the claim skips. */
+  held: ReadonlySet<string>;
+}
+
 /** Leases up to `limit` due callbacks, oldest due first, and returns their rows. */
-export async function claimDueCallbacks(store: Store, claim: { owner: string; leaseMs: number; now: number; limit: number }): Promise<ClaimedCallback[]> {
+export async function claimDueCallbacks(store: Store, claim: Claim): Promise<ClaimedCallback[]> {
   const { owner, leaseMs, now, limit } = claim;
-  // One atomic statement: no transaction needed.
+  // One statement either way: no transaction needed.
+  if (store.dialect === 'sqlite') {
+    const held = JSON.stringify([...claim.held]);
+    return store.session(async (runner) => (await readDue.execute<ClaimedCallback>(runner, { now, limit, held })).rows);
+  }
   return store.session(async (runner) => (await claimDue.execute<ClaimedCallback>(runner, { owner, leaseEnd: now + leaseMs, now, limit })).rows, NOT_DURABLE);
 }
 
@@ -73,14 +96,13 @@ export interface FinishedAttempt {
 
 /**
  * Commits finished attempts in one transaction: the attempt rows and each callback's outcome.
- * Until this commits the rows stay leased, so a crash before it means the attempt is made again.
- * A delivery is recorded whoever holds the lease (the receiver has the callback either way); a
- * failure only by the lease holder, so a late dispatcher cannot undo a redelivery or a retry
- * another one has scheduled since.
+ * Until this commits the callbacks stay claimed, so a crash before it means the attempt is made
+ * again. A delivery is recorded however the row changed since the claim (the receiver has the
+ * callback either way); a failure's next due time only onto the row as claimed.
  */
-export async function recordAttempts(store: Store, owner: string, attempts: readonly FinishedAttempt[], now: number): Promise<void> {
+export async function recordAttempts(store: Store, attempts: readonly FinishedAttempt[], now: number): Promise<void> {
   if (store.dialect === 'postgres') {
-    await store.session((runner) => runner.executeQuery(recordOnPostgres(owner, attempts, now)), NOT_DURABLE);
+    await store.session((runner) => runner.executeQuery(recordOnPostgres(attempts, now)), NOT_DURABLE);
     return;
   }
   await store.transaction(async (tx) => {
@@ -104,7 +126,8 @@ export async function recordAttempts(store: Store, owner: string, attempts: read
       const exhausted = attempt.retryAt === null;
       await markFailed.execute(tx, {
         id: attempt.callback.id,
-        owner,
+        claimedDueAt: attempt.callback.due_at,
+        claimedRound: attempt.callback.round_attempts,
         status: exhausted ? 'failed' : 'pending',
         dueAt: attempt.retryAt,
         error: attempt.error,
@@ -114,12 +137,16 @@ export async function recordAttempts(store: Store, owner: string, attempts: read
   }, NOT_DURABLE);
 }
 
-/** Gives leased callbacks back unattempted, due at `dueAt` (their host was busy, or the dispatcher stops). */
-export async function postponeCallbacks(store: Store, ids: readonly string[], owner: string, dueAt: number, now: number): Promise<void> {
-  await store.session((runner) => postpone.execute(runner, { ids: listParam(runner.dialect, ids), owner, dueAt, now }), NOT_DURABLE);
+/** Gives claimed callbacks back unattempted, due at `dueAt` (their host was busy, or the dispatcher stops). */
+export async function postponeCallbacks(store: Store, callbacks: readonly ClaimedCallback[], dueAt: number, now: number): Promise<void> {
+  await store.transaction(async (tx) => {
+    for (const callback of callbacks) {
+      await postpone.execute(tx, { id: callback.id, claimedDueAt: callback.due_at, claimedRound: callback.round_attempts, dueAt, now });
+    }
+  }, NOT_DURABLE);
 }
 
-/** Callbacks due now and the oldest due time, for /metrics; served by the partial index. */
+/** Callbacks due now and the oldest due time, for /metrics; served by the partial index. On SQLite those being sent count too. */
 export async function countDueCallbacks(db: Executor, now: number): Promise<{ count: number; oldestDueAt: number | null }> {
   const row = await db
     .selectFrom('callbacks')
@@ -141,7 +168,20 @@ export async function makeDueNow(db: Executor, id: string, now: number): Promise
 /** Written as a literal, not a parameter: that is how SQLite sees that the partial index `callbacks_due` serves the query. */
 const pending = sql<boolean>`status = 'pending'`;
 
-const claimDue = prepare<{ owner: string; leaseEnd: number; now: number; limit: number }>((db, arg, dialect) =>
+/** The SQLite claim: a read (see the top of this file). The held ids come as one JSON text. */
+const readDue = prepare<{ now: number; limit: number; held: string }>((db, arg) =>
+  db
+    .selectFrom('callbacks')
+    .select(CLAIMED_COLUMNS)
+    .where(pending)
+    .where('due_at', '<=', arg('now'))
+    .where(sql<boolean>`id not in (select value from json_each(${arg('held')}))`)
+    .orderBy('due_at')
+    .orderBy('id')
+    .limit(arg('limit')),
+);
+/** The PostgreSQL claim: the lease onto the rows (see the top of this file). */
+const claimDue = prepare<{ owner: string; leaseEnd: number; now: number; limit: number }>((db, arg) =>
   db
     .updateTable('callbacks')
     .set({ due_at: arg('leaseEnd'), leased_by: arg('owner') })
@@ -154,8 +194,9 @@ const claimDue = prepare<{ owner: string; leaseEnd: number; now: number; limit: 
         .orderBy('due_at')
         .orderBy('id')
         .limit(arg('limit'))
-        // PostgreSQL: several dispatchers claim side by side, each skipping the rows another is taking.
-        .$if(dialect === 'postgres', (qb) => qb.forUpdate().skipLocked()),
+        // Several dispatchers claim side by side, each skipping the rows another is taking.
+        .forUpdate()
+        .skipLocked(),
     )
     .returning(CLAIMED_COLUMNS),
 );
@@ -174,9 +215,11 @@ const markDelivered = prepare<{ ids: string | readonly string[]; now: number }>(
     })
     .where(inList(dialect, 'id', arg('ids'))),
 );
+/** A failed attempt's outcome, only onto the callback as it was claimed (see the top of this file). */
 const markFailed = prepare<{
   id: string;
-  owner: string;
+  claimedDueAt: number | null;
+  claimedRound: number;
   status: 'pending' | 'failed';
   dueAt: number | null;
   error: string;
@@ -194,12 +237,14 @@ const markFailed = prepare<{
       updated_at: arg('now'),
     })
     .where('id', '=', arg('id'))
-    .where('leased_by', '=', arg('owner')),
+    .where('due_at', '=', arg('claimedDueAt'))
+    .where('round_attempts', '=', arg('claimedRound')),
 );
-const postpone = prepare<{ ids: string | readonly string[]; owner: string; dueAt: number; now: number }>((db, arg, dialect) =>
+const postpone = prepare<{ id: string; claimedDueAt: number | null; claimedRound: number; dueAt: number; now: number }>((db, arg) =>
   db
     .updateTable('callbacks')
     .set({ due_at: arg('dueAt'), leased_by: null, updated_at: arg('now') })
-    .where(inList(dialect, 'id', arg('ids')))
-    .where('leased_by', '=', arg('owner')),
+    .where('id', '=', arg('id'))
+    .where('due_at', '=', arg('claimedDueAt'))
+    .where('round_attempts', '=', arg('claimedRound')),
 );

@@ -3,6 +3,7 @@ import { signingKeys } from '../accounts/index.js';
 import { boundedMemo } from '../memo.js';
 import { type OutboundClient, OutboundError } from '../outbound/index.js';
 import type { Store } from '../store/index.js';
+import { processLease } from '../store/process-lease.js';
 import { type ClaimedCallback, claimDueCallbacks, postponeCallbacks, recordAttempts } from './deliveries.js';
 import { nextDelay, parseRetryAfter } from './policy.js';
 import { signatureHeaders } from './sign.js';
@@ -79,6 +80,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const pollMs = options.pollMs ?? 1000;
   const leaseMs = options.timeoutMs + 10_000;
   const owner = `dispatcher-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  // SQLite: one dispatcher per store, holding its claims in memory (see deliveries.ts); the
+  // process lease makes sure of the one.
+  const soleSender = store.dialect === 'sqlite' ? processLease(store, 'callbacks', leaseMs) : null;
+  let toldNotSoleSender = false;
+  /** Claimed and not yet recorded or given back: what the SQLite claim skips. */
+  const held = new Set<string>();
   const busyHosts = new Map<string, number>();
   const keys = new Map<string, { secrets: string[]; until: number }>();
   let inFlight = 0;
@@ -223,10 +230,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     nextCommit = null;
     try {
       await commit(batch);
+      for (const attempt of batch) held.delete(attempt.callback.id);
       report(batch);
     } catch (error) {
       // The callbacks stay leased and are sent again once the lease lapses: at least once, never lost.
       log.error({ err: error, count: batch.length }, 'recording callback attempts failed');
+      setTimeout(() => {
+        for (const attempt of batch) held.delete(attempt.callback.id);
+      }, leaseMs).unref();
     }
   }
 
@@ -234,7 +245,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const now = Date.now();
     await recordAttempts(
       store,
-      owner,
       batch.map((attempt) => {
         const delivered = attempt.outcome === 'delivered';
         const delay = delivered ? null : nextDelay(options.scheduleMs, attempt.callback.round_attempts + 1, parseRetryAfter(attempt.retryAfter, now));
@@ -288,7 +298,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const host = hostOf(callback.url);
     if (!takeHost(host) && !(await waitForHost(host))) {
       const now = Date.now();
-      await postponeCallbacks(store, [callback.id], owner, now + HOST_POSTPONE_MS, now);
+      await postponeCallbacks(store, [callback], now + HOST_POSTPONE_MS, now);
+      held.delete(callback.id);
       return;
     }
     try {
@@ -334,7 +345,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       }
       let claimed: ClaimedCallback[] = [];
       try {
-        claimed = await claimDueCallbacks(store, { owner, leaseMs, now: Date.now(), limit: room() });
+        const now = Date.now();
+        if (soleSender && !(await soleSender.held(now))) {
+          if (!toldNotSoleSender) log.warn('another process sends the callbacks of this SQLite store; this one takes over if it stops');
+          toldNotSoleSender = true;
+          await sleep(pollMs);
+          continue;
+        }
+        claimed = await claimDueCallbacks(store, { owner, leaseMs, now, limit: room(), held });
       } catch (error) {
         // Anything claimed stays leased until the lease lapses, then it is due again: nothing is lost.
         log.error({ err: error }, 'claiming callbacks failed');
@@ -343,14 +361,18 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         await sleep(pollMs);
         continue;
       }
-      ready.push(...claimed);
+      for (const callback of claimed) {
+        held.add(callback.id);
+        ready.push(callback);
+      }
       pump();
     }
     // Stopping: what was claimed but not sent goes back, due now, rather than waiting out its lease.
-    const unsent = ready.splice(0).map((callback) => callback.id);
+    const unsent = ready.splice(0);
     if (unsent.length > 0) {
       const now = Date.now();
-      await postponeCallbacks(store, unsent, owner, now, now).catch((error: unknown) => log.error({ err: error }, 'giving back unsent callbacks failed'));
+      await postponeCallbacks(store, unsent, now, now).catch((error: unknown) => log.error({ err: error }, 'giving back unsent callbacks failed'));
+      for (const callback of unsent) held.delete(callback.id);
     }
   }
 
@@ -366,6 +388,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       wake();
       await loop;
       while (inFlight > 0 || nextCommit) await new Promise((resolve) => setTimeout(resolve, 10));
+      await soleSender?.release().catch((error: unknown) => log.error({ err: error }, 'releasing the callbacks lease failed'));
       loop = null;
     },
   };

@@ -69,19 +69,13 @@ export interface GenerateInput {
 }
 
 /** Progress reported by `generate` so the task can pass TEXT_SUCCESS and FIRST_SUCCESS. */
-export type GenerateProgress =
-  | { stage: 'text'; sheet: string }
-  | { stage: 'first'; track: RenderedTrack; index: number };
+export type GenerateProgress = { stage: 'text'; sheet: string } | { stage: 'first'; track: RenderedTrack; index: number };
 
 export interface Engine {
   readonly name: string;
   replaceSection(input: ReplaceSectionInput, signal: AbortSignal): Promise<RenderedTrack>;
   /** Renders exactly two songs, reporting `text` once and then `first` after the first song. */
-  generate(
-    input: GenerateInput,
-    signal: AbortSignal,
-    onProgress: (progress: GenerateProgress) => Promise<void>,
-  ): Promise<RenderedTrack[]>;
+  generate(input: GenerateInput, signal: AbortSignal, onProgress: (progress: GenerateProgress) => Promise<void>): Promise<RenderedTrack[]>;
 }
 
 /**

@@ -103,11 +103,7 @@ export interface RetentionSweeper {
  * unref'd so it never keeps a process alive; a failed sweep is reported and
  * the next one tries again.
  */
-export function startRetentionSweeper(
-  services: Services,
-  intervalMs: number,
-  onError: (error: unknown) => void = () => undefined,
-): RetentionSweeper {
+export function startRetentionSweeper(services: Services, intervalMs: number, onError: (error: unknown) => void = () => undefined): RetentionSweeper {
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
   const schedule = (delayMs: number) => {

@@ -275,7 +275,10 @@ const rule = (r: Range): string => `${r.label} (${r.cidr.text})`;
 
 /** The address as the user (or resolver) wrote it, bounded for messages. */
 function written(input: string): string {
-  const text = input.trim().replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  const text = input
+    .trim()
+    .replace(/^\[(.*)\]$/, '$1')
+    .toLowerCase();
   return text.length > 64 ? `${text.slice(0, 64)}…` : text;
 }
 

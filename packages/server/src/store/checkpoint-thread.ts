@@ -1,5 +1,5 @@
-import SqliteDatabase from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
+import SqliteDatabase from 'better-sqlite3';
 
 /**
  * Runs the WAL checkpoints of one SQLite file on a thread of its own (see checkpoints.ts).

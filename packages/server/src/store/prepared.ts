@@ -1,8 +1,8 @@
 import {
   type Compilable,
-  type Insertable,
   CompiledQuery,
   DummyDriver,
+  type Insertable,
   Kysely,
   PostgresAdapter,
   PostgresIntrospector,
@@ -86,9 +86,7 @@ export interface Prepared<A> {
 
 const SENTINEL = '\u0000arg:';
 
-export function prepare<A extends Record<string, unknown>>(
-  build: (db: Kysely<Database>, arg: Arg<A>, dialect: Dialect) => Compilable<unknown>,
-): Prepared<A> {
+export function prepare<A extends Record<string, unknown>>(build: (db: Kysely<Database>, arg: Arg<A>, dialect: Dialect) => Compilable<unknown>): Prepared<A> {
   const byDialect = new Map<Dialect, Compiled>();
   const compile = (dialect: Dialect): Compiled => {
     const arg = ((name: string) => `${SENTINEL}${name}`) as Arg<A>;
@@ -127,7 +125,10 @@ function compileInsert(dialect: Dialect, table: keyof Database, columns: readonl
   let compiled = compiledInserts.get(key);
   if (!compiled) {
     const rows = Array.from({ length: size }, (_, row) => Object.fromEntries(columns.map((column) => [column, `${SENTINEL}${row}:${column}`])));
-    const query = compilers[dialect].insertInto(table).values(rows as never).compile();
+    const query = compilers[dialect]
+      .insertInto(table)
+      .values(rows as never)
+      .compile();
     const slots = query.parameters.map((value) => {
       if (typeof value !== 'string' || !value.startsWith(SENTINEL)) return { value };
       const [row, column] = value.slice(SENTINEL.length).split(':') as [string, string];
@@ -165,10 +166,13 @@ export async function insertRows<T extends keyof Database>(runner: Runner, table
  * JSON text on SQLite (`json_each`). Pass the values through `listParam`.
  */
 export function inList(dialect: Dialect, column: string, values: unknown): RawBuilder<boolean> {
-  return dialect === 'postgres' ? sql<boolean>`${sql.ref(column)} = any(${values})` : sql<boolean>`${sql.ref(column)} in (select value from json_each(${values}))`;
+  return dialect === 'postgres'
+    ? sql<boolean>`${sql.ref(column)} = any(${values})`
+    : sql<boolean>`${sql.ref(column)} in (select value from json_each(${values}))`;
 }
 
-export const listParam = (dialect: Dialect, values: readonly string[]): string | readonly string[] => (dialect === 'postgres' ? values : JSON.stringify(values));
+export const listParam = (dialect: Dialect, values: readonly string[]): string | readonly string[] =>
+  dialect === 'postgres' ? values : JSON.stringify(values);
 
 /** Rows changed by an INSERT/UPDATE/DELETE, on either dialect. */
 export const changedRows = (result: QueryResult<unknown>): number => Number(result.numAffectedRows ?? 0n);

@@ -15,6 +15,7 @@ export interface Database {
   jobs: JobsTable;
   callbacks: CallbacksTable;
   callback_attempts: CallbackAttemptsTable;
+  process_leases: ProcessLeasesTable;
 }
 
 export interface AccountsTable {
@@ -157,11 +158,12 @@ export interface CallbacksTable {
   updated_at: number;
   delivered_at: number | null;
   /**
-   * While pending: when the next attempt may start. A claim sets it to the lease's end, so a
-   * callback whose dispatcher died is due again once the lease lapses. Null once delivered or failed.
+   * While pending: when the next attempt may start. On PostgreSQL a claim sets it to the lease's
+   * end, so a callback whose dispatcher died is due again once the lease lapses; on SQLite the
+   * one dispatcher holds its claims in memory (see callbacks/deliveries.ts). Null once delivered or failed.
    */
   due_at: number | null;
-  /** The dispatcher holding the lease, if any: only it may record a failed attempt's outcome. */
+  /** PostgreSQL: the dispatcher holding the row's lease, if any (for operators: the claim's due_at is what guards it). */
   leased_by: string | null;
 }
 
@@ -173,4 +175,14 @@ export interface CallbackAttemptsTable {
   http_status: number | null;
   error_class: string | null;
   response_body: string | null;
+}
+
+/** A role that one process at a time may hold on the store, such as sending SQLite's callbacks (store/process-lease.ts). */
+export interface ProcessLeasesTable {
+  name: string;
+  /** Random per holder: tells a holder from an earlier process that had the same pid. */
+  owner: string;
+  host: string;
+  pid: number;
+  until: number;
 }

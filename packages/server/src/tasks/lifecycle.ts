@@ -3,7 +3,7 @@ import { type CallbackPayload, errorPayload, type FailureCode, oweCallback, succ
 import { registerFile } from '../files/index.js';
 import { newAudioId } from '../ids.js';
 import { finishJob } from '../jobs/index.js';
-import type { Db, Executor, TasksTable, TaskStatus, Tx } from '../store/index.js';
+import type { Db, Executor, TaskStatus, TasksTable, Tx } from '../store/index.js';
 import { TERMINAL_STATUSES } from './inputs.js';
 import { toCallbackTrack, tracksOf } from './tracks.js';
 
@@ -61,19 +61,43 @@ async function recordTracks(tx: Tx, task: TasksTable, tracks: StoredTrack[], con
     if (existing.has(track.idx)) continue;
     const audioFile = await registerFile(
       tx,
-      { accountId: task.account_id, kind: 'audio', blobKey: track.audioBlob, contentType: 'audio/mpeg', size: track.audioSize, fileName: `${track.title}.mp3`, expiresAt },
+      {
+        accountId: task.account_id,
+        kind: 'audio',
+        blobKey: track.audioBlob,
+        contentType: 'audio/mpeg',
+        size: track.audioSize,
+        fileName: `${track.title}.mp3`,
+        expiresAt,
+      },
       now,
     );
     const imageFile = await registerFile(
       tx,
-      { accountId: task.account_id, kind: 'image', blobKey: track.imageBlob, contentType: 'image/jpeg', size: track.imageSize, fileName: `${track.title}.jpeg`, expiresAt },
+      {
+        accountId: task.account_id,
+        kind: 'image',
+        blobKey: track.imageBlob,
+        contentType: 'image/jpeg',
+        size: track.imageSize,
+        fileName: `${track.title}.jpeg`,
+        expiresAt,
+      },
       now,
     );
     // The master lives and expires with the track's other files; its token is never put in a URL.
     const masterFile = track.master
       ? await registerFile(
           tx,
-          { accountId: task.account_id, kind: 'master', blobKey: track.master.blob, contentType: 'audio/wav', size: track.master.size, fileName: `${track.title}.wav`, expiresAt },
+          {
+            accountId: task.account_id,
+            kind: 'master',
+            blobKey: track.master.blob,
+            contentType: 'audio/wav',
+            size: track.master.size,
+            fileName: `${track.title}.wav`,
+            expiresAt,
+          },
           now,
         )
       : null;
@@ -134,7 +158,17 @@ export async function recordFirstStage(context: LifecycleContext, taskId: string
     await recordTracks(tx, task, [track], context, now);
     await setStatus(tx, taskId, ['PENDING', 'TEXT_SUCCESS'], 'FIRST_SUCCESS', now);
     const rows = await tracksOf(tx, taskId);
-    await owe(context, tx, task, successPayload('first', taskId, rows.map((row) => toCallbackTrack(row, context.publicUrl))), now);
+    await owe(
+      context,
+      tx,
+      task,
+      successPayload(
+        'first',
+        taskId,
+        rows.map((row) => toCallbackTrack(row, context.publicUrl)),
+      ),
+      now,
+    );
     return true;
   });
   if (changed) context.onChange?.(taskId, 'FIRST_SUCCESS');
@@ -150,7 +184,17 @@ export async function completeTask(context: LifecycleContext, taskId: string, jo
     await recordTracks(tx, task, tracks, context, now);
     await setStatus(tx, taskId, ['PENDING', 'TEXT_SUCCESS', 'FIRST_SUCCESS'], 'SUCCESS', now, { finished_at: now });
     const rows = await tracksOf(tx, taskId);
-    await owe(context, tx, task, successPayload('complete', taskId, rows.map((row) => toCallbackTrack(row, context.publicUrl))), now);
+    await owe(
+      context,
+      tx,
+      task,
+      successPayload(
+        'complete',
+        taskId,
+        rows.map((row) => toCallbackTrack(row, context.publicUrl)),
+      ),
+      now,
+    );
     return true;
   });
   if (changed) context.onChange?.(taskId, 'SUCCESS');
@@ -161,7 +205,13 @@ export async function completeTask(context: LifecycleContext, taskId: string, jo
  * The task failed (SPEC §4): GENERATE_AUDIO_FAILED, its price refunded once (code
  * as given) or kept when refunds are disabled (code 501), the error callback owed.
  */
-export async function failTask(context: LifecycleContext, taskId: string, jobId: string | null, code: Exclude<FailureCode, 501>, message: string): Promise<boolean> {
+export async function failTask(
+  context: LifecycleContext,
+  taskId: string,
+  jobId: string | null,
+  code: Exclude<FailureCode, 501>,
+  message: string,
+): Promise<boolean> {
   const now = Date.now();
   const finalCode: FailureCode = context.refunds ? code : 501;
   const changed = await context.db.transaction().execute(async (tx) => {

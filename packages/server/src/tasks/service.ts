@@ -44,7 +44,15 @@ export async function submitReplaceSection(context: SubmitContext, account: Acco
         model: request.source.mode === 'url' ? (request.source.model ?? '') : '',
         price: context.config.prices.replaceSection,
         sourceFile: source.fetched
-          ? { accountId: account.id, kind: 'source', blobKey: source.blobKey, contentType: 'application/octet-stream', size: source.fetched.byteLength, fileName: source.name, expiresAt: Date.now() + context.config.retention.generatedMs }
+          ? {
+              accountId: account.id,
+              kind: 'source',
+              blobKey: source.blobKey,
+              contentType: 'application/octet-stream',
+              size: source.fetched.byteLength,
+              fileName: source.name,
+              expiresAt: Date.now() + context.config.retention.generatedMs,
+            }
           : undefined,
       },
       context.config,

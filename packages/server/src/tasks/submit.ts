@@ -59,7 +59,9 @@ async function admit(tx: Runner, accountId: string, items: ReadonlyArray<Pending
       recent = Number(rows[0]?.count ?? 0);
     }
     if (recent >= max) {
-      outcomes.push({ error: new ApiError(429, `Rate limit exceeded: at most ${max} new tasks per ${windowMs / 1000} s per account; the task was not queued`) });
+      outcomes.push({
+        error: new ApiError(429, `Rate limit exceeded: at most ${max} new tasks per ${windowMs / 1000} s per account; the task was not queued`),
+      });
       continue;
     }
     balance -= task.price;
@@ -73,7 +75,13 @@ const countRecent = prepare<{ accountId: string; since: number; max: number }>((
   db
     .selectFrom((eb) =>
       // Selecting an indexed column keeps the count inside the index (no table lookups).
-      eb.selectFrom('tasks').select('created_at').where('account_id', '=', arg('accountId')).where('created_at', '>', arg('since')).limit(arg('max')).as('recent'),
+      eb
+        .selectFrom('tasks')
+        .select('created_at')
+        .where('account_id', '=', arg('accountId'))
+        .where('created_at', '>', arg('since'))
+        .limit(arg('max'))
+        .as('recent'),
     )
     .select((eb) => eb.fn.countAll<number>().as('count')),
 );
@@ -108,7 +116,8 @@ async function writeBatch(tx: Runner, batch: ReadonlyArray<Pending>, now: number
       }
     });
     // admit() checked the locked balance, so this cannot fail; if it did, the whole batch rolls back.
-    if (debits.length > 0 && !(await debitTasks(tx, accountId, debits, now))) throw new Error(`account ${accountId}: balance changed during a submission batch`);
+    if (debits.length > 0 && !(await debitTasks(tx, accountId, debits, now)))
+      throw new Error(`account ${accountId}: balance changed during a submission batch`);
   }
   await insertRows(
     tx,

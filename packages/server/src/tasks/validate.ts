@@ -1,14 +1,5 @@
 import { invalid } from '../errors.js';
-import {
-  asBody,
-  optionalEnum,
-  optionalHttpUrl,
-  optionalString,
-  optionalUnit,
-  requiredBoolean,
-  requiredSeconds,
-  requiredString,
-} from './fields.js';
+import { asBody, optionalEnum, optionalHttpUrl, optionalString, optionalUnit, requiredBoolean, requiredSeconds, requiredString } from './fields.js';
 
 export const MODELS = ['V3_5', 'V4', 'V4_5', 'V4_5PLUS', 'V4_5ALL', 'V5', 'V5_5', 'V6'] as const;
 export type Model = (typeof MODELS)[number];

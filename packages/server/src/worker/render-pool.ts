@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import { threadScript } from '../thread-script.js';
 import { EngineError, type GenerateProgress, type RenderedTrack, SourceAudioError } from '../engine/types.js';
+import { threadScript } from '../thread-script.js';
 import type { EngineSpec, RenderMessage, RenderRequest } from './render-protocol.js';
 
 /**

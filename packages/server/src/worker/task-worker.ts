@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import { SourceAudioError, type RenderedTrack } from '../engine/types.js';
+import { type RenderedTrack, SourceAudioError } from '../engine/types.js';
 import { claimJob, finishJob, type Job, releaseJob, renewLease, requeueExpired } from '../jobs/index.js';
 import type { BlobStore } from '../storage/index.js';
 import type { Store } from '../store/index.js';
@@ -12,8 +12,8 @@ import {
   recordFirstStage,
   recordTextStage,
   type StoredTrack,
-  TERMINAL_STATUSES,
   type TaskInput,
+  TERMINAL_STATUSES,
 } from '../tasks/index.js';
 import type { RenderPool } from './render-pool.js';
 import type { EngineSpec } from './render-protocol.js';
@@ -199,13 +199,16 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
     const controller = new AbortController();
     inFlight.set(job.id, controller);
     const deadline = setTimeout(() => controller.abort(new DeadlineAbort('the task ran past its time limit')), remaining);
-    const renewal = setInterval(async () => {
-      try {
-        if (!(await renewLease(store.db, job.id, owner, options.leaseMs, Date.now()))) controller.abort(new LeaseLost('lease lost'));
-      } catch (error) {
-        jobLog.warn({ err: error }, 'lease renewal failed');
-      }
-    }, Math.max(100, Math.floor(options.leaseMs / 3)));
+    const renewal = setInterval(
+      async () => {
+        try {
+          if (!(await renewLease(store.db, job.id, owner, options.leaseMs, Date.now()))) controller.abort(new LeaseLost('lease lost'));
+        } catch (error) {
+          jobLog.warn({ err: error }, 'lease renewal failed');
+        }
+      },
+      Math.max(100, Math.floor(options.leaseMs / 3)),
+    );
     try {
       jobLog.info('task started');
       // parent_music_id is the audioId of the edited track in mode 1, empty otherwise.

@@ -7,7 +7,16 @@ import { closeServices, createTestServices } from '../helpers/services.js';
 import { storeTargets } from '../helpers/stores.js';
 
 const limits = { rateLimit: { max: 1000, windowMs: 10_000 }, taskTimeoutMs: 60_000 };
-const generateInput = { kind: 'generate' as const, prompt: 'p', style: 's', title: 't', negativeTags: '', instrumental: true, customMode: false, durationS: 10 };
+const generateInput = {
+  kind: 'generate' as const,
+  prompt: 'p',
+  style: 's',
+  title: 't',
+  negativeTags: '',
+  instrumental: true,
+  customMode: false,
+  durationS: 10,
+};
 
 describe.each(storeTargets())('accounts and credits on $name', (target) => {
   let services: Services;
@@ -64,7 +73,15 @@ describe.each(storeTargets())('accounts and credits on $name', (target) => {
     expect(ledger.filter((row) => row.kind === 'debit')).toHaveLength(9);
     const tasks = await services.store.db.selectFrom('tasks').select('id').where('account_id', '=', created.accountId).execute();
     expect(tasks).toHaveLength(9);
-    const jobs = await services.store.db.selectFrom('jobs').select('id').where('ref_id', 'in', tasks.map((t) => t.id)).execute();
+    const jobs = await services.store.db
+      .selectFrom('jobs')
+      .select('id')
+      .where(
+        'ref_id',
+        'in',
+        tasks.map((t) => t.id),
+      )
+      .execute();
     expect(jobs).toHaveLength(9);
   });
 

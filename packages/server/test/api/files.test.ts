@@ -113,7 +113,9 @@ describe.each(storeTargets())('file serving on $name', (target) => {
     const urls = fileUrls(TEST_PUBLIC_URL, token);
     expect((await get(path(urls.stream))).headers['content-disposition']).toBeUndefined();
     expect((await get(path(urls.audio))).headers['content-disposition']).toBeUndefined();
-    expect((await get(path(urls.named('Song One.mp3')))).headers['content-disposition']).toBe(`inline; filename="Song One.mp3"; filename*=UTF-8''Song%20One.mp3`);
+    expect((await get(path(urls.named('Song One.mp3')))).headers['content-disposition']).toBe(
+      `inline; filename="Song One.mp3"; filename*=UTF-8''Song%20One.mp3`,
+    );
   });
 
   it('answers single ranges with 206 and Content-Range', async () => {

@@ -27,7 +27,15 @@ describe.each(storeTargets())('task API on $name', (target) => {
   /** What a refused request must leave unchanged. */
   async function snapshot(accountId: string) {
     const db = services.store.db;
-    const count = async (table: 'tasks' | 'jobs' | 'ledger' | 'files') => Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    const count = async (table: 'tasks' | 'jobs' | 'ledger' | 'files') =>
+      Number(
+        (
+          await db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     const balance = (await db.selectFrom('accounts').select('balance').where('id', '=', accountId).executeTakeFirstOrThrow()).balance;
     return { tasks: await count('tasks'), jobs: await count('jobs'), ledger: await count('ledger'), files: await count('files'), balance };
   }
@@ -72,7 +80,12 @@ describe.each(storeTargets())('task API on $name', (target) => {
     const uploadUrl = await uploadedWav(services, alice.account.id, 60);
     const before = await snapshot(alice.account.id);
     const body = JSON.stringify({ ...section, uploadUrl, extraField: 'kept in param' });
-    const response = await app.inject({ method: 'POST', url: '/api/v1/generate/replace-section', headers: { ...alice.auth, 'content-type': 'application/json' }, payload: body });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/v1/generate/replace-section',
+      headers: { ...alice.auth, 'content-type': 'application/json' },
+      payload: body,
+    });
     expect(response.statusCode).toBe(200);
     const { code, msg, data } = response.json();
     expect({ code, msg }).toEqual({ code: 200, msg: 'success' });
@@ -125,24 +138,51 @@ describe.each(storeTargets())('task API on $name', (target) => {
     const foreignParent = await finishedGenerateTask(services, bob.account.id, 120);
     const short = await uploadedWav(services, alice.account.id, 20);
     await expectRefusal({ ...section, taskId: 'f'.repeat(32), audioId: 'x' }, 422, `taskId: no task ${'f'.repeat(32)} for this account`);
-    await expectRefusal({ ...section, taskId: foreignParent.taskId, audioId: foreignParent.audioIds[0] }, 422, `taskId: no task ${foreignParent.taskId} for this account`);
+    await expectRefusal(
+      { ...section, taskId: foreignParent.taskId, audioId: foreignParent.audioIds[0] },
+      422,
+      `taskId: no task ${foreignParent.taskId} for this account`,
+    );
     await expectRefusal({ ...section, taskId: parent.taskId, audioId: foreignParent.audioIds[0] }, 422, `audioId: is not a track of task ${parent.taskId}`);
-    await expectRefusal({ ...section, taskId: parent.taskId, audioId: parent.audioIds[0], infillStartS: 30, infillEndS: 41 }, 422, 'infillEndS: must not exceed the source duration (40 s)');
-    await expectRefusal({ ...section, taskId: parent.taskId, audioId: parent.audioIds[0], infillStartS: 0, infillEndS: 21 }, 422, 'infillEndS: the section (21 s) must not exceed 50% of the source duration (40 s)');
-    await expectRefusal({ ...section, uploadUrl: short, infillStartS: 2, infillEndS: 13 }, 422, 'infillEndS: the section (11 s) must not exceed 50% of the source duration (20 s)');
-    await expectRefusal({ ...section, uploadUrl: `${short}x/../nothing`.replace(/files\/[^/]+/, 'files/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA') }, 422, 'uploadUrl: no such file (it may have expired)');
+    await expectRefusal(
+      { ...section, taskId: parent.taskId, audioId: parent.audioIds[0], infillStartS: 30, infillEndS: 41 },
+      422,
+      'infillEndS: must not exceed the source duration (40 s)',
+    );
+    await expectRefusal(
+      { ...section, taskId: parent.taskId, audioId: parent.audioIds[0], infillStartS: 0, infillEndS: 21 },
+      422,
+      'infillEndS: the section (21 s) must not exceed 50% of the source duration (40 s)',
+    );
+    await expectRefusal(
+      { ...section, uploadUrl: short, infillStartS: 2, infillEndS: 13 },
+      422,
+      'infillEndS: the section (11 s) must not exceed 50% of the source duration (20 s)',
+    );
+    await expectRefusal(
+      { ...section, uploadUrl: `${short}x/../nothing`.replace(/files\/[^/]+/, 'files/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA') },
+      422,
+      'uploadUrl: no such file (it may have expired)',
+    );
   });
 
   it('refuses a pending parent task', async () => {
-    const pending = await app.inject({ method: 'POST', url: '/api/v1/generate', headers: alice.auth, payload: { customMode: false, instrumental: true, prompt: 'calm' } });
+    const pending = await app.inject({
+      method: 'POST',
+      url: '/api/v1/generate',
+      headers: alice.auth,
+      payload: { customMode: false, instrumental: true, prompt: 'calm' },
+    });
     const taskId = pending.json().data.taskId;
     await expectRefusal({ ...section, taskId, audioId: 'x' }, 422, `taskId: task ${taskId} has not succeeded (status PENDING)`);
   });
 
   it('refuses malformed bodies with 400 and oversized ones with 413', async () => {
-    await expectRefusal('{"prompt": ', 400, "body: malformed JSON (Unexpected end of JSON input)");
+    await expectRefusal('{"prompt": ', 400, 'body: malformed JSON (Unexpected end of JSON input)');
     await expectRefusal('', 400, 'body: empty, expected a JSON object');
-    await expectRefusal('prompt=x', 400, 'Content-Type: application/x-www-form-urlencoded is not accepted here; send application/json', alice, { 'content-type': 'application/x-www-form-urlencoded' });
+    await expectRefusal('prompt=x', 400, 'Content-Type: application/x-www-form-urlencoded is not accepted here; send application/json', alice, {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
     await expectRefusal(JSON.stringify({ ...section, prompt: 'x'.repeat(2_000_000) }), 413, 'body: payload too large');
     await expectRefusal({ ...section, infillEndS: 16 }, 422, 'taskId: is required (or give uploadUrl instead)');
   });
@@ -154,7 +194,12 @@ describe.each(storeTargets())('task API on $name', (target) => {
   });
 
   it('validates generate and record-info input', async () => {
-    const bad = await app.inject({ method: 'POST', url: '/api/v1/generate', headers: alice.auth, payload: { customMode: true, instrumental: false, style: 'rock' } });
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/api/v1/generate',
+      headers: alice.auth,
+      payload: { customMode: true, instrumental: false, style: 'rock' },
+    });
     expect(bad.json()).toEqual({ code: 422, msg: 'title: is required', data: null });
     const missing = await app.inject({ method: 'GET', url: '/api/v1/generate/record-info', headers: alice.auth });
     expect(missing.json()).toEqual({ code: 422, msg: 'taskId: is required as a query parameter', data: null });
@@ -165,7 +210,12 @@ describe.each(storeTargets())('task API on $name', (target) => {
   it('answers 455 while draining, and serves operations routes', async () => {
     services.draining = true;
     try {
-      const response = await app.inject({ method: 'POST', url: '/api/v1/generate', headers: alice.auth, payload: { customMode: false, instrumental: true, prompt: 'x' } });
+      const response = await app.inject({
+        method: 'POST',
+        url: '/api/v1/generate',
+        headers: alice.auth,
+        payload: { customMode: false, instrumental: true, prompt: 'x' },
+      });
       expect(response.json()).toEqual({ code: 455, msg: 'Service is under maintenance (shutting down): please retry shortly', data: null });
       expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
     } finally {
@@ -177,7 +227,9 @@ describe.each(storeTargets())('task API on $name', (target) => {
     expect(metrics.body).toContain('reprise_jobs_due{queue="task"}');
     expect(metrics.body).toContain('reprise_http_request_duration_seconds_bucket');
     const openapi = await app.inject({ method: 'GET', url: '/docs/json' });
-    expect(Object.keys(openapi.json().paths)).toEqual(expect.arrayContaining(['/api/v1/generate/replace-section', '/api/v1/generate', '/api/v1/generate/record-info', '/api/v1/chat/credit']));
+    expect(Object.keys(openapi.json().paths)).toEqual(
+      expect.arrayContaining(['/api/v1/generate/replace-section', '/api/v1/generate', '/api/v1/generate/record-info', '/api/v1/chat/credit']),
+    );
     expect((await app.inject({ method: 'GET', url: '/docs' })).statusCode).toBeLessThan(400);
   });
 });
@@ -190,7 +242,12 @@ describe('rate limit through the API', () => {
     const user = await createTestAccount(services, 100);
     const codes: number[] = [];
     for (let i = 0; i < 4; i++) {
-      const response = await app.inject({ method: 'POST', url: '/api/v1/generate', headers: user.auth, payload: { customMode: false, instrumental: true, prompt: 'x' } });
+      const response = await app.inject({
+        method: 'POST',
+        url: '/api/v1/generate',
+        headers: user.auth,
+        payload: { customMode: false, instrumental: true, prompt: 'x' },
+      });
       codes.push(response.json().code);
     }
     expect(codes).toEqual([200, 200, 429, 429]);

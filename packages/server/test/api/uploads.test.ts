@@ -40,7 +40,11 @@ function multipart(parts: Part[]): { payload: Buffer; headers: Record<string, st
   for (const part of parts) {
     chunks.push(Buffer.from(`--${boundary}\r\n`));
     if (part.content !== undefined) {
-      chunks.push(Buffer.from(`Content-Disposition: form-data; name="${part.name}"; filename="${part.filename ?? 'upload.bin'}"\r\nContent-Type: application/octet-stream\r\n\r\n`));
+      chunks.push(
+        Buffer.from(
+          `Content-Disposition: form-data; name="${part.name}"; filename="${part.filename ?? 'upload.bin'}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+        ),
+      );
       chunks.push(part.content, Buffer.from('\r\n'));
     } else {
       chunks.push(Buffer.from(`Content-Disposition: form-data; name="${part.name}"\r\n\r\n${part.value ?? ''}\r\n`, 'utf8'));
@@ -145,7 +149,10 @@ describe('upload field rules', () => {
   });
 
   it('accepts a file name exactly when it is ≤ 255 characters without / or control characters', () => {
-    const anyChar = fc.oneof(fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }), fc.nat(0xffff).map((c) => String.fromCharCode(c)));
+    const anyChar = fc.oneof(
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+      fc.nat(0xffff).map((c) => String.fromCharCode(c)),
+    );
     fc.assert(
       fc.property(fc.string({ unit: anyChar, maxLength: 300 }), (name) => {
         const acceptable =
@@ -260,7 +267,12 @@ describe.each(storeTargets())('File Upload API on $name', (target) => {
 
   const snapshot = async () => ({ rows: (await fileRows(services)).length, blobs: blobFiles(services) });
   async function post(url: string, payload: unknown, who: TestAccount | null = alice) {
-    return app.inject({ method: 'POST', url, headers: { ...(who?.auth ?? {}), 'content-type': 'application/json' }, payload: typeof payload === 'string' ? payload : JSON.stringify(payload) });
+    return app.inject({
+      method: 'POST',
+      url,
+      headers: { ...(who?.auth ?? {}), 'content-type': 'application/json' },
+      payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+    });
   }
 
   async function postMultipart(parts: Part[], who: TestAccount | null = alice) {
@@ -290,9 +302,24 @@ describe.each(storeTargets())('File Upload API on $name', (target) => {
   it('refuses all three routes without a valid key, in KIE words', async () => {
     for (const who of [null, { auth: { authorization: 'Bearer rk_nope' } } as TestAccount]) {
       for (const url of ['/api/file-base64-upload', '/api/file-url-upload']) {
-        await expectRefused(() => post(url, { uploadPath: 'a', base64Data: song.toString('base64'), fileUrl: `${originUrl}/song.wav` }, who), 401, 'You do not have access permissions');
+        await expectRefused(
+          () => post(url, { uploadPath: 'a', base64Data: song.toString('base64'), fileUrl: `${originUrl}/song.wav` }, who),
+          401,
+          'You do not have access permissions',
+        );
       }
-      await expectRefused(() => postMultipart([{ name: 'uploadPath', value: 'a' }, { name: 'file', content: song }], who), 401, 'You do not have access permissions');
+      await expectRefused(
+        () =>
+          postMultipart(
+            [
+              { name: 'uploadPath', value: 'a' },
+              { name: 'file', content: song },
+            ],
+            who,
+          ),
+        401,
+        'You do not have access permissions',
+      );
     }
     expect(originRequests).toBe(0);
   });
@@ -384,8 +411,21 @@ describe.each(storeTargets())('File Upload API on $name', (target) => {
 
     // Not audio: recognised by content, whatever the name says.
     const notAudio = /^file: is not MP3 or WAV audio \(.+\)$/;
-    await expectRefused(() => post('/api/file-base64-upload', { base64Data: Buffer.from('%PDF-1.7 definitely not audio').toString('base64'), uploadPath: 'a', fileName: 'x.mp3' }), 422, notAudio);
-    await expectRefused(() => postMultipart([{ name: 'uploadPath', value: 'a' }, { name: 'file', filename: 'x.wav', content: randomBytes(5000) }]), 422, notAudio);
+    await expectRefused(
+      () =>
+        post('/api/file-base64-upload', { base64Data: Buffer.from('%PDF-1.7 definitely not audio').toString('base64'), uploadPath: 'a', fileName: 'x.mp3' }),
+      422,
+      notAudio,
+    );
+    await expectRefused(
+      () =>
+        postMultipart([
+          { name: 'uploadPath', value: 'a' },
+          { name: 'file', filename: 'x.wav', content: randomBytes(5000) },
+        ]),
+      422,
+      notAudio,
+    );
 
     // Body shape and content type.
     await expectRefused(() => post('/api/file-base64-upload', '[1,2]'), 400, 'body: expected a JSON object');
@@ -395,24 +435,71 @@ describe.each(storeTargets())('File Upload API on $name', (target) => {
   it('refuses broken multipart requests precisely and stores nothing', async () => {
     await expectRefused(() => postMultipart([{ name: 'uploadPath', value: 'a' }]), 422, 'file: is required (a multipart part named "file")');
     await expectRefused(() => postMultipart([{ name: 'file', content: song }]), 422, 'uploadPath: is required');
-    await expectRefused(() => postMultipart([{ name: 'uploadPath', value: '../up' }, { name: 'file', content: song }]), 422, 'uploadPath: must not contain a ".." segment');
-    await expectRefused(() => postMultipart([{ name: 'uploadPath', value: 'a' }, { name: 'fileName', value: 'a/b' }, { name: 'file', content: song }]), 422, "fileName: must not contain '/' (put folders in uploadPath)");
-    await expectRefused(() => postMultipart([{ name: 'uploadPath', value: 'a' }, { name: 'file', value: 'text instead of a file' }]), 422, 'file: must be a file part (Content-Disposition with a filename)');
     await expectRefused(
-      () => postMultipart([{ name: 'uploadPath', value: 'a' }, { name: 'file', content: song }, { name: 'file', content: song }]),
+      () =>
+        postMultipart([
+          { name: 'uploadPath', value: '../up' },
+          { name: 'file', content: song },
+        ]),
+      422,
+      'uploadPath: must not contain a ".." segment',
+    );
+    await expectRefused(
+      () =>
+        postMultipart([
+          { name: 'uploadPath', value: 'a' },
+          { name: 'fileName', value: 'a/b' },
+          { name: 'file', content: song },
+        ]),
+      422,
+      "fileName: must not contain '/' (put folders in uploadPath)",
+    );
+    await expectRefused(
+      () =>
+        postMultipart([
+          { name: 'uploadPath', value: 'a' },
+          { name: 'file', value: 'text instead of a file' },
+        ]),
+      422,
+      'file: must be a file part (Content-Disposition with a filename)',
+    );
+    await expectRefused(
+      () =>
+        postMultipart([
+          { name: 'uploadPath', value: 'a' },
+          { name: 'file', content: song },
+          { name: 'file', content: song },
+        ]),
       422,
       'file: send exactly one file',
     );
-    await expectRefused(() => postMultipart([{ name: 'uploadPath', value: 'a' }, { name: 'file', content: Buffer.alloc(0) }]), 422, 'file: is empty');
+    await expectRefused(
+      () =>
+        postMultipart([
+          { name: 'uploadPath', value: 'a' },
+          { name: 'file', content: Buffer.alloc(0) },
+        ]),
+      422,
+      'file: is empty',
+    );
     // Cut off mid-file: no closing boundary.
-    const cut = multipart([{ name: 'uploadPath', value: 'a' }, { name: 'file', content: song }]);
+    const cut = multipart([
+      { name: 'uploadPath', value: 'a' },
+      { name: 'file', content: song },
+    ]);
     await expectRefused(
       () => app.inject({ method: 'POST', url: '/api/file-stream-upload', headers: { ...alice.auth, ...cut.headers }, payload: cut.payload.subarray(0, 300) }),
       400,
       /^body: malformed multipart data \(.+\)$/,
     );
     await expectRefused(
-      () => app.inject({ method: 'POST', url: '/api/file-stream-upload', headers: { ...alice.auth, 'content-type': 'application/json' }, payload: '{"uploadPath":"a"}' }),
+      () =>
+        app.inject({
+          method: 'POST',
+          url: '/api/file-stream-upload',
+          headers: { ...alice.auth, 'content-type': 'application/json' },
+          payload: '{"uploadPath":"a"}',
+        }),
       400,
       'Content-Type: application/json is not accepted here; send multipart/form-data',
     );
@@ -427,18 +514,37 @@ describe.each(storeTargets())('File Upload API on $name', (target) => {
 
   it('answers 413 over the size limit on every route, storing nothing', async () => {
     const tooBig = Buffer.concat([song, Buffer.alloc(MAX + 1 - song.length)]);
-    await expectRefused(() => postMultipart([{ name: 'uploadPath', value: 'a' }, { name: 'file', content: tooBig }]), 413, `file: is larger than the upload limit of ${MAX} bytes`);
+    await expectRefused(
+      () =>
+        postMultipart([
+          { name: 'uploadPath', value: 'a' },
+          { name: 'file', content: tooBig },
+        ]),
+      413,
+      `file: is larger than the upload limit of ${MAX} bytes`,
+    );
     // Exactly at the limit is fine.
     const atLimit = Buffer.concat([song, Buffer.alloc(MAX - song.length)]);
-    const ok = await postMultipart([{ name: 'uploadPath', value: 'limit' }, { name: 'file', content: atLimit }]);
+    const ok = await postMultipart([
+      { name: 'uploadPath', value: 'limit' },
+      { name: 'file', content: atLimit },
+    ]);
     expect(ok.json().data?.fileSize).toBe(MAX);
 
-    await expectRefused(() => post('/api/file-base64-upload', { uploadPath: 'a', base64Data: tooBig.toString('base64') }), 413, `base64Data: is larger than the upload limit of ${MAX} bytes`);
+    await expectRefused(
+      () => post('/api/file-base64-upload', { uploadPath: 'a', base64Data: tooBig.toString('base64') }),
+      413,
+      `base64Data: is larger than the upload limit of ${MAX} bytes`,
+    );
     // A body beyond the route's limit is cut off by the parser.
     const hugeBody = JSON.stringify({ uploadPath: 'a', base64Data: 'A'.repeat(Math.ceil((MAX * 4) / 3) + 70 * 1024) });
     await expectRefused(() => post('/api/file-base64-upload', hugeBody), 413, 'body: payload too large');
     // The plain JSON routes keep the default limit.
-    await expectRefused(() => post('/api/file-url-upload', JSON.stringify({ uploadPath: 'a', fileUrl: `https://example.com/${'a'.repeat(1024 * 1024)}` })), 413, 'body: payload too large');
+    await expectRefused(
+      () => post('/api/file-url-upload', JSON.stringify({ uploadPath: 'a', fileUrl: `https://example.com/${'a'.repeat(1024 * 1024)}` })),
+      413,
+      'body: payload too large',
+    );
   });
 
   it('replaces a path on re-upload; the old URL keeps working until it expires', async () => {
@@ -473,7 +579,9 @@ describe.each(storeTargets())('File Upload API on $name', (target) => {
 
   it('lets concurrent uploads to one path all succeed, with exactly one holder of the path', async () => {
     const answers = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => post('/api/file-base64-upload', { base64Data: wav(0.1 + i / 100).toString('base64'), uploadPath: 'race', fileName: 'x.wav' })),
+      Array.from({ length: 6 }, (_, i) =>
+        post('/api/file-base64-upload', { base64Data: wav(0.1 + i / 100).toString('base64'), uploadPath: 'race', fileName: 'x.wav' }),
+      ),
     );
     expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200, 200, 200, 200]);
     const rows = (await fileRows(services)).filter((r) => r.account_id === alice.account.id && r.file_name === 'x.wav');
@@ -490,8 +598,16 @@ describe.each(storeTargets())('File Upload API on $name', (target) => {
 
   it('refuses a loopback fileUrl without the allow-list, the origin never hears from it', async () => {
     const before = originRequests;
-    await expectRefused(() => post('/api/file-url-upload', { fileUrl: `${originUrl}/song.wav`, uploadPath: 'a' }), 422, /^fileUrl: could not be downloaded: .+/);
-    await expectRefused(() => post('/api/file-url-upload', { fileUrl: `${originUrl.replace('127.0.0.1', 'localhost')}/song.wav`, uploadPath: 'a' }), 422, /^fileUrl: could not be downloaded: .+/);
+    await expectRefused(
+      () => post('/api/file-url-upload', { fileUrl: `${originUrl}/song.wav`, uploadPath: 'a' }),
+      422,
+      /^fileUrl: could not be downloaded: .+/,
+    );
+    await expectRefused(
+      () => post('/api/file-url-upload', { fileUrl: `${originUrl.replace('127.0.0.1', 'localhost')}/song.wav`, uploadPath: 'a' }),
+      422,
+      /^fileUrl: could not be downloaded: .+/,
+    );
     expect(originRequests).toBe(before);
     expect(originRequests).toBe(0);
   });
@@ -524,8 +640,16 @@ describe.each(storeTargets())('File Upload API on $name', (target) => {
     expect(blobOf('copies/c.wav')).not.toBe(blobOf('orig/o.wav'));
 
     // An expired one is gone, even before the sweeper runs.
-    await services.store.db.updateTable('files').set({ expires_at: Date.now() - 1 }).where('file_path', '=', 'orig/o.wav').execute();
-    await expectRefused(() => post('/api/file-url-upload', { fileUrl: original.downloadUrl, uploadPath: 'copies', fileName: 'd.wav' }), 422, 'fileUrl: no such file on this service (it may have expired)');
+    await services.store.db
+      .updateTable('files')
+      .set({ expires_at: Date.now() - 1 })
+      .where('file_path', '=', 'orig/o.wav')
+      .execute();
+    await expectRefused(
+      () => post('/api/file-url-upload', { fileUrl: original.downloadUrl, uploadPath: 'copies', fileName: 'd.wav' }),
+      422,
+      'fileUrl: no such file on this service (it may have expired)',
+    );
     expect(originRequests).toBe(0);
   });
 
@@ -545,7 +669,12 @@ describe.each(storeTargets())('File Upload API on $name', (target) => {
     });
 
     const postOpen = (payload: unknown) =>
-      openApp.inject({ method: 'POST', url: '/api/file-url-upload', headers: { ...carol.auth, 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
+      openApp.inject({
+        method: 'POST',
+        url: '/api/file-url-upload',
+        headers: { ...carol.auth, 'content-type': 'application/json' },
+        payload: JSON.stringify(payload),
+      });
 
     it('downloads the file and stores it', async () => {
       const response = await postOpen({ fileUrl: `${originUrl}/song.wav`, uploadPath: 'fetched' });

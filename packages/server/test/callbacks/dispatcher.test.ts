@@ -11,7 +11,14 @@ import { closeServices, createTestServices } from '../helpers/services.js';
 import { storeTargets } from '../helpers/stores.js';
 import { waitFor } from '../helpers/wait.js';
 
-const silentLog = { info() {}, warn() {}, error() {}, child() { return silentLog; } } as never;
+const silentLog = {
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return silentLog;
+  },
+} as never;
 
 /** A receiver on loopback whose path chooses its fault. */
 function faultyReceiver() {
@@ -77,7 +84,16 @@ describe.each(storeTargets())('callback dispatcher on $name', (target) => {
     const account = await createAccount(services.store.db, { name: 'cb', credits: 10_000, webhookKey: true });
     accountId = account.accountId;
     secret = account.webhookHmacKey!;
-    dispatcher = createDispatcher({ store: services.store, outbound: services.outbound, scheduleMs: [0, 300, 600], timeoutMs: 500, concurrency: 8, perHost: 8, pollMs: 50, log: silentLog });
+    dispatcher = createDispatcher({
+      store: services.store,
+      outbound: services.outbound,
+      scheduleMs: [0, 300, 600],
+      timeoutMs: 500,
+      concurrency: 8,
+      perHost: 8,
+      pollMs: 50,
+      log: silentLog,
+    });
     dispatcher.start();
   });
   afterAll(async () => {
@@ -89,7 +105,16 @@ describe.each(storeTargets())('callback dispatcher on $name', (target) => {
   async function owe(path: string): Promise<{ taskId: string; callbackId: string }> {
     const taskId = await submitTask(
       services.store,
-      { accountId, type: 'REPLACE_SECTION', param: '{}', input: { kind: 'generate', prompt: '', style: '', title: '', negativeTags: '', instrumental: true, customMode: false, durationS: 1 }, parentMusicId: '', callbackUrl: `${base}${path}`, model: '', price: 1 },
+      {
+        accountId,
+        type: 'REPLACE_SECTION',
+        param: '{}',
+        input: { kind: 'generate', prompt: '', style: '', title: '', negativeTags: '', instrumental: true, customMode: false, durationS: 1 },
+        parentMusicId: '',
+        callbackUrl: `${base}${path}`,
+        model: '',
+        price: 1,
+      },
       { rateLimit: { max: 10_000, windowMs: 1 }, taskTimeoutMs: 60_000 },
     );
     const callbackId = await services.store.db.transaction().execute(async (tx) => {
@@ -109,7 +134,8 @@ describe.each(storeTargets())('callback dispatcher on $name', (target) => {
       15_000,
       `callback ${callbackId} to settle`,
     );
-  const attempts = (callbackId: string) => services.store.db.selectFrom('callback_attempts').selectAll().where('callback_id', '=', callbackId).orderBy('id').execute();
+  const attempts = (callbackId: string) =>
+    services.store.db.selectFrom('callback_attempts').selectAll().where('callback_id', '=', callbackId).orderBy('id').execute();
 
   it('delivers a signed callback once on 2xx', async () => {
     const { taskId, callbackId } = await owe('/ok');
@@ -184,7 +210,16 @@ describe.each(storeTargets())('callback dispatcher on $name', (target) => {
     const account = await createAccount(strict.store.db, { name: 'strict', credits: 10, webhookKey: false });
     const taskId = await submitTask(
       strict.store,
-      { accountId: account.accountId, type: 'REPLACE_SECTION', param: '{}', input: { kind: 'generate', prompt: '', style: '', title: '', negativeTags: '', instrumental: true, customMode: false, durationS: 1 }, parentMusicId: '', callbackUrl: `${base}/ok`, model: '', price: 1 },
+      {
+        accountId: account.accountId,
+        type: 'REPLACE_SECTION',
+        param: '{}',
+        input: { kind: 'generate', prompt: '', style: '', title: '', negativeTags: '', instrumental: true, customMode: false, durationS: 1 },
+        parentMusicId: '',
+        callbackUrl: `${base}/ok`,
+        model: '',
+        price: 1,
+      },
       { rateLimit: { max: 10, windowMs: 1 }, taskTimeoutMs: 60_000 },
     );
     const before = receiver.connections();
@@ -194,10 +229,14 @@ describe.each(storeTargets())('callback dispatcher on $name', (target) => {
     });
     const strictDispatcher = createDispatcher({ store: strict.store, outbound: strict.outbound, scheduleMs: [0], timeoutMs: 500, pollMs: 50, log: silentLog });
     strictDispatcher.start();
-    const row = await waitFor(async () => {
-      const r = await strict.store.db.selectFrom('callbacks').selectAll().where('id', '=', callbackId!).executeTakeFirstOrThrow();
-      return r.status === 'pending' ? undefined : r;
-    }, 10_000, 'refusal');
+    const row = await waitFor(
+      async () => {
+        const r = await strict.store.db.selectFrom('callbacks').selectAll().where('id', '=', callbackId!).executeTakeFirstOrThrow();
+        return r.status === 'pending' ? undefined : r;
+      },
+      10_000,
+      'refusal',
+    );
     await strictDispatcher.stop();
     await closeServices(strict);
     expect(row.status).toBe('failed');
@@ -217,7 +256,16 @@ describe.each(storeTargets())('a stopping dispatcher on $name', (target) => {
       for (let i = 0; i < 5; i++) {
         const taskId = await submitTask(
           services.store,
-          { accountId: account.accountId, type: 'REPLACE_SECTION', param: '{}', input: { kind: 'generate', prompt: '', style: '', title: '', negativeTags: '', instrumental: true, customMode: false, durationS: 1 }, parentMusicId: '', callbackUrl: `${base}/hang`, model: '', price: 1 },
+          {
+            accountId: account.accountId,
+            type: 'REPLACE_SECTION',
+            param: '{}',
+            input: { kind: 'generate', prompt: '', style: '', title: '', negativeTags: '', instrumental: true, customMode: false, durationS: 1 },
+            parentMusicId: '',
+            callbackUrl: `${base}/hang`,
+            model: '',
+            price: 1,
+          },
           { rateLimit: { max: 100, windowMs: 1 }, taskTimeoutMs: 60_000 },
         );
         ids.push(
@@ -229,7 +277,16 @@ describe.each(storeTargets())('a stopping dispatcher on $name', (target) => {
       }
       // Two slots: two callbacks hang at the receiver, two more wait claimed in the ready queue
       // (it holds at most twice the slots), the fifth is not claimed.
-      const dispatcher = createDispatcher({ store: services.store, outbound: services.outbound, scheduleMs: [0, 60_000], timeoutMs: 1000, concurrency: 2, perHost: 2, pollMs: 50, log: silentLog });
+      const dispatcher = createDispatcher({
+        store: services.store,
+        outbound: services.outbound,
+        scheduleMs: [0, 60_000],
+        timeoutMs: 1000,
+        concurrency: 2,
+        perHost: 2,
+        pollMs: 50,
+        log: silentLog,
+      });
       dispatcher.start();
       await waitFor(async () => ((receiver.hits.get('/hang')?.length ?? 0) >= 2 ? true : undefined), 5000, 'two attempts in flight');
       const stoppedAt = Date.now();

@@ -46,7 +46,11 @@ describe('callback payloads', () => {
   });
 
   it('builds the generate stages', () => {
-    expect(successPayload('text', 't1', [])).toEqual({ code: 200, msg: 'Text generation completed successfully.', data: { callbackType: 'text', task_id: 't1', data: [] } });
+    expect(successPayload('text', 't1', [])).toEqual({
+      code: 200,
+      msg: 'Text generation completed successfully.',
+      data: { callbackType: 'text', task_id: 't1', data: [] },
+    });
     const track = seedSuccess.data.data[0]!;
     expect(successPayload('first', 't1', [track]).data).toEqual({ callbackType: 'first', task_id: 't1', data: [track] });
   });

@@ -15,11 +15,13 @@ describe('retry policy', () => {
     expect(withJitter(5000, () => 0)).toBe(4000);
     expect(withJitter(5000, () => 1)).toBe(6000);
     expect(withJitter(0, () => 1)).toBe(0);
-    fc.assert(fc.property(fc.integer({ min: 1, max: 10_000_000 }), fc.double({ min: 0, max: 1, noNaN: true }), (delay, r) => {
-      const jittered = withJitter(delay, () => r);
-      expect(jittered).toBeGreaterThanOrEqual(Math.floor(delay * 0.8));
-      expect(jittered).toBeLessThanOrEqual(Math.ceil(delay * 1.2));
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 10_000_000 }), fc.double({ min: 0, max: 1, noNaN: true }), (delay, r) => {
+        const jittered = withJitter(delay, () => r);
+        expect(jittered).toBeGreaterThanOrEqual(Math.floor(delay * 0.8));
+        expect(jittered).toBeLessThanOrEqual(Math.ceil(delay * 1.2));
+      }),
+    );
   });
 
   it('honours Retry-After within [step, 2 × step]', () => {

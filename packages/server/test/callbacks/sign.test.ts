@@ -2,8 +2,8 @@ import { createHmac, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { kieSignature, signatureHeaders } from '../../src/callbacks/index.js';
 import { newWebhookKey } from '../../src/accounts/index.js';
+import { kieSignature, signatureHeaders } from '../../src/callbacks/index.js';
 
 /** KIE's verification guide, as a receiver implements it. */
 function kieVerify(secret: string, body: string, headers: Record<string, string>): boolean {

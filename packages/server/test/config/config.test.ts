@@ -24,9 +24,15 @@ describe('loadConfig', () => {
     [{ ACESTEP_TIMEOUT_S: '0' }, 'ACESTEP_TIMEOUT_S="0" is not valid: expected a whole number from 1 to 86400'],
     [{ ACESTEP_POLL_MS: 'fast' }, 'ACESTEP_POLL_MS="fast" is not valid: expected a whole number from 50 to 60000'],
     [{ ACESTEP_REQUEST_TIMEOUT_S: '-5' }, 'ACESTEP_REQUEST_TIMEOUT_S="-5" is not valid: expected a whole number from 1 to 3600'],
-    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL="mysql://x" is not valid: expected postgres://… or sqlite:<file> (or leave it unset for SQLite in the data dir)'],
+    [
+      { DATABASE_URL: 'mysql://x' },
+      'DATABASE_URL="mysql://x" is not valid: expected postgres://… or sqlite:<file> (or leave it unset for SQLite in the data dir)',
+    ],
     [{ REPRISE_PUBLIC_URL: 'ftp://x' }, 'REPRISE_PUBLIC_URL="ftp://x" is not valid: expected an http:// or https:// URL'],
-    [{ REPRISE_CALLBACK_SCHEDULE: '0,five' }, 'REPRISE_CALLBACK_SCHEDULE="0,five" is not valid: expected comma-separated delays in seconds, e.g. 0,5,25 (1 to 50 attempts, each 0 to 604800)'],
+    [
+      { REPRISE_CALLBACK_SCHEDULE: '0,five' },
+      'REPRISE_CALLBACK_SCHEDULE="0,five" is not valid: expected comma-separated delays in seconds, e.g. 0,5,25 (1 to 50 attempts, each 0 to 604800)',
+    ],
     [{ REPRISE_RATE_LIMIT: '20 per 10s' }, 'REPRISE_RATE_LIMIT="20 per 10s" is not valid: expected COUNT/WINDOW, e.g. 20/10s (units ms, s, m, h; count ≥ 1)'],
     [{ REPRISE_REFUNDS: 'maybe' }, 'REPRISE_REFUNDS="maybe" is not valid: expected true or false'],
   ])('stops on %o with one clear line', (env, message) => {

@@ -63,12 +63,32 @@ describe.each(storeTargets())('callbacks survive kill -9 on $name', (target) => 
       for (let i = 0; i < TASKS; i++) {
         const taskId = await submitTask(
           store,
-          { accountId: account.accountId, type: 'REPLACE_SECTION', param: '{}', input: { kind: 'generate', prompt: '', style: '', title: '', negativeTags: '', instrumental: true, customMode: false, durationS: 1 }, parentMusicId: '', callbackUrl: receiverUrl, model: '', price: 1 },
+          {
+            accountId: account.accountId,
+            type: 'REPLACE_SECTION',
+            param: '{}',
+            input: { kind: 'generate', prompt: '', style: '', title: '', negativeTags: '', instrumental: true, customMode: false, durationS: 1 },
+            parentMusicId: '',
+            callbackUrl: receiverUrl,
+            model: '',
+            price: 1,
+          },
           { rateLimit: { max: TASKS, windowMs: 1 }, taskTimeoutMs: 600_000 },
         );
         const job = await store.db.selectFrom('jobs').select('id').where('ref_id', '=', taskId).executeTakeFirstOrThrow();
         await completeTask(context, taskId, job.id, [
-          { idx: 0, audioBlob: 'fixture/a.mp3', audioSize: 8, imageBlob: 'fixture/a.mp3', imageSize: 8, durationS: 1, modelName: 'm', title: 't', tags: 'x', prompt: 'p' },
+          {
+            idx: 0,
+            audioBlob: 'fixture/a.mp3',
+            audioSize: 8,
+            imageBlob: 'fixture/a.mp3',
+            imageSize: 8,
+            durationS: 1,
+            modelName: 'm',
+            title: 't',
+            tags: 'x',
+            prompt: 'p',
+          },
         ]);
       }
     })();

@@ -24,7 +24,8 @@ describe.each(storeTargets())('admin CLI on $name', (target) => {
     expect(result.stdout.trim().split('\n')).toHaveLength(1);
     return JSON.parse(result.stdout);
   };
-  const credits = async (apiKey: string) => (await (await fetch(`${base}/api/v1/chat/credit`, { headers: { authorization: `Bearer ${apiKey}` } })).json()) as { code: number; data: number };
+  const credits = async (apiKey: string) =>
+    (await (await fetch(`${base}/api/v1/chat/credit`, { headers: { authorization: `Bearer ${apiKey}` } })).json()) as { code: number; data: number };
 
   it('creates accounts, grants credits, creates and revokes keys, rotates webhook keys', async () => {
     const account = await json(['accounts', 'create', '--name', 'team', '--credits', '7']);

@@ -49,7 +49,16 @@ describe.each(storeTargets())('crash recovery on $name', (target) => {
     for (let i = 0; i < 4; i++) {
       tasks.push(await post('/api/v1/generate', { customMode: false, instrumental: true, prompt: `rock song ${i}`, callBackUrl: 'http://127.0.0.1:9/cb' }));
       tasks.push(
-        await post('/api/v1/generate/replace-section', { taskId: parent, audioId, prompt: 'piano solo', tags: 'jazz', title: `Edit ${i}`, infillStartS: 2, infillEndS: 9.5, callBackUrl: 'http://127.0.0.1:9/cb' }),
+        await post('/api/v1/generate/replace-section', {
+          taskId: parent,
+          audioId,
+          prompt: 'piano solo',
+          tags: 'jazz',
+          title: `Edit ${i}`,
+          infillStartS: 2,
+          infillEndS: 9.5,
+          callBackUrl: 'http://127.0.0.1:9/cb',
+        }),
       );
     }
 
@@ -57,7 +66,14 @@ describe.each(storeTargets())('crash recovery on $name', (target) => {
       // Kill while work is in flight: a claimed job whose task has not finished.
       await waitFor(
         async () => {
-          const running = await store.db.selectFrom('jobs').innerJoin('tasks', 'tasks.id', 'jobs.ref_id').select('jobs.id').where('jobs.queue', '=', 'task').where('jobs.state', '=', 'running').where('tasks.finished_at', 'is', null).executeTakeFirst();
+          const running = await store.db
+            .selectFrom('jobs')
+            .innerJoin('tasks', 'tasks.id', 'jobs.ref_id')
+            .select('jobs.id')
+            .where('jobs.queue', '=', 'task')
+            .where('jobs.state', '=', 'running')
+            .where('tasks.finished_at', 'is', null)
+            .executeTakeFirst();
           return running ? true : undefined;
         },
         60_000,

@@ -15,7 +15,14 @@ describe.each(storeTargets())('graceful shutdown on $name', (target) => {
   });
 
   it('drains with 455, releases in-flight work, and finishes it after a restart', { timeout: 180_000 }, async () => {
-    const env = { REPRISE_DATA_DIR: tempDir('graceful'), DATABASE_URL: await target.fresh(), REPRISE_WORKERS: '1', REPRISE_GENERATE_DURATION_S: '240', REPRISE_SHUTDOWN_GRACE_S: '1', LOG_LEVEL: 'error' };
+    const env = {
+      REPRISE_DATA_DIR: tempDir('graceful'),
+      DATABASE_URL: await target.fresh(),
+      REPRISE_WORKERS: '1',
+      REPRISE_GENERATE_DURATION_S: '240',
+      REPRISE_SHUTDOWN_GRACE_S: '1',
+      LOG_LEVEL: 'error',
+    };
     const created = await runCli(['accounts', 'create', '--name', 'g', '--credits', '100'], env);
     const { apiKey } = JSON.parse(created.stdout) as { apiKey: string };
     const store = await openStore(env.DATABASE_URL);
@@ -23,12 +30,18 @@ describe.each(storeTargets())('graceful shutdown on $name', (target) => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
-    const generate = () => fetch(`${base}/api/v1/generate`, { method: 'POST', headers, body: JSON.stringify({ customMode: false, instrumental: true, prompt: 'long ambient piece' }) });
+    const generate = () =>
+      fetch(`${base}/api/v1/generate`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ customMode: false, instrumental: true, prompt: 'long ambient piece' }),
+      });
 
     let server = await startServe(env, port);
     const { data } = (await (await generate()).json()) as { data: { taskId: string } };
     await waitFor(
-      async () => ((await store.db.selectFrom('jobs').select('state').where('ref_id', '=', data.taskId).executeTakeFirstOrThrow()).state === 'running' ? true : undefined),
+      async () =>
+        (await store.db.selectFrom('jobs').select('state').where('ref_id', '=', data.taskId).executeTakeFirstOrThrow()).state === 'running' ? true : undefined,
       30_000,
       'the task to start rendering',
     );
@@ -36,11 +49,16 @@ describe.each(storeTargets())('graceful shutdown on $name', (target) => {
     server.kill('SIGTERM');
     // While the worker drains (1 s here), the API still answers, but takes no task
     // (a request that beat the signal may still have been accepted).
-    const refused = await waitFor(async () => {
-      const response = await generate().catch(() => null);
-      const body = response ? ((await response.json()) as { code: number; msg: string }) : undefined;
-      return body?.code === 455 ? body : undefined;
-    }, 5_000, 'a 455 while draining', 20);
+    const refused = await waitFor(
+      async () => {
+        const response = await generate().catch(() => null);
+        const body = response ? ((await response.json()) as { code: number; msg: string }) : undefined;
+        return body?.code === 455 ? body : undefined;
+      },
+      5_000,
+      'a 455 while draining',
+      20,
+    );
     expect(refused).toEqual({ code: 455, msg: 'Service is under maintenance (shutting down): please retry shortly', data: null });
     expect(await exited).toBe(0);
 
@@ -50,7 +68,13 @@ describe.each(storeTargets())('graceful shutdown on $name', (target) => {
     expect(job).toEqual({ state: 'queued', locked_by: null, last_error: 'released at shutdown' });
 
     server = await startServe(env, port);
-    await waitFor(async () => ((await store.db.selectFrom('tasks').select('status').where('id', '=', data.taskId).executeTakeFirstOrThrow()).status === 'SUCCESS' ? true : undefined), 120_000, 'the task to finish after restart', 200);
+    await waitFor(
+      async () =>
+        (await store.db.selectFrom('tasks').select('status').where('id', '=', data.taskId).executeTakeFirstOrThrow()).status === 'SUCCESS' ? true : undefined,
+      120_000,
+      'the task to finish after restart',
+      200,
+    );
     await kill(server, 'SIGTERM');
     const ledger = await store.db.selectFrom('ledger').select('kind').where('task_id', '=', data.taskId).execute();
     expect(ledger.map((row) => row.kind)).toEqual(['debit']);

@@ -1,7 +1,7 @@
+import type { ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ChildProcess } from 'node:child_process';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sineWav } from '../helpers/audio.js';
@@ -38,7 +38,14 @@ describe.each(storeTargets())('README walk-through on $name', (target) => {
   beforeAll(async () => {
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/callback`;
-    const env = { REPRISE_DATA_DIR: tempDir('walk'), DATABASE_URL: await target.fresh(), REPRISE_OUTBOUND_ALLOW: '127.0.0.0/8', REPRISE_GENERATE_DURATION_S: '30', REPRISE_CALLBACK_SCHEDULE: '0,0.2', LOG_LEVEL: 'error' };
+    const env = {
+      REPRISE_DATA_DIR: tempDir('walk'),
+      DATABASE_URL: await target.fresh(),
+      REPRISE_OUTBOUND_ALLOW: '127.0.0.0/8',
+      REPRISE_GENERATE_DURATION_S: '30',
+      REPRISE_CALLBACK_SCHEDULE: '0,0.2',
+      LOG_LEVEL: 'error',
+    };
     const created = await runCli(['accounts', 'create', '--name', 'me', '--credits', '100', '--webhook-key'], env);
     expect(created.code).toBe(0);
     ({ apiKey, webhookHmacKey: secret } = JSON.parse(created.stdout));
@@ -60,21 +67,36 @@ describe.each(storeTargets())('README walk-through on $name', (target) => {
     const response = await fetch(`${base}/api/v1/generate/record-info?taskId=${taskId}`, { headers: auth() });
     return ((await response.json()) as { data: any }).data;
   };
-  const finished = (taskId: string) => waitFor(async () => {
-    const data = await record(taskId);
-    return ['SUCCESS', 'GENERATE_AUDIO_FAILED'].includes(data.status) ? data : undefined;
-  }, 90_000, `task ${taskId}`, 200);
+  const finished = (taskId: string) =>
+    waitFor(
+      async () => {
+        const data = await record(taskId);
+        return ['SUCCESS', 'GENERATE_AUDIO_FAILED'].includes(data.status) ? data : undefined;
+      },
+      90_000,
+      `task ${taskId}`,
+      200,
+    );
   const callbacksFor = (taskId: string) => received.filter((r) => JSON.parse(r.body).data.task_id === taskId);
 
   it('upload → replace seconds 12–24 → signed callback and polling → download', async () => {
     const form = new FormData();
     form.append('file', new Blob([sineWav(60, 44_100, 2)], { type: 'audio/wav' }), 'my-song.wav');
     form.append('uploadPath', 'songs');
-    const upload = (await (await fetch(`${base}/api/file-stream-upload`, { method: 'POST', headers: auth(), body: form })).json()) as { success: boolean; data: { downloadUrl: string } };
+    const upload = (await (await fetch(`${base}/api/file-stream-upload`, { method: 'POST', headers: auth(), body: form })).json()) as {
+      success: boolean;
+      data: { downloadUrl: string };
+    };
     expect(upload.success).toBe(true);
 
     const submitted = await postJson('/api/v1/generate/replace-section', {
-      uploadUrl: upload.data.downloadUrl, prompt: 'jazz piano', tags: 'Jazz', title: 'My song, jazz bridge', infillStartS: 12, infillEndS: 24, callBackUrl: receiverUrl,
+      uploadUrl: upload.data.downloadUrl,
+      prompt: 'jazz piano',
+      tags: 'Jazz',
+      title: 'My song, jazz bridge',
+      infillStartS: 12,
+      infillEndS: 24,
+      callBackUrl: receiverUrl,
     });
     expect(submitted).toMatchObject({ code: 200, msg: 'success' });
     const taskId = submitted.data.taskId as string;
@@ -91,7 +113,20 @@ describe.each(storeTargets())('README walk-through on $name', (target) => {
       data: {
         callbackType: 'complete',
         task_id: taskId,
-        data: [{ id: track.id, audio_url: track.audioUrl, stream_audio_url: track.streamAudioUrl, image_url: track.imageUrl, prompt: 'jazz piano', model_name: track.modelName, title: 'My song, jazz bridge', tags: 'Jazz', createTime: track.createTime, duration: track.duration }],
+        data: [
+          {
+            id: track.id,
+            audio_url: track.audioUrl,
+            stream_audio_url: track.streamAudioUrl,
+            image_url: track.imageUrl,
+            prompt: 'jazz piano',
+            model_name: track.modelName,
+            title: 'My song, jazz bridge',
+            tags: 'Jazz',
+            createTime: track.createTime,
+            duration: track.duration,
+          },
+        ],
       },
     });
     const timestamp = callback!.headers['x-webhook-timestamp'] as string;
@@ -110,22 +145,40 @@ describe.each(storeTargets())('README walk-through on $name', (target) => {
   });
 
   it('generate sends text, first and complete; mode 1 edits one of its tracks', async () => {
-    const generated = await postJson('/api/v1/generate', { customMode: false, instrumental: true, prompt: 'calm lo-fi with piano', model: 'V4_5', callBackUrl: receiverUrl });
+    const generated = await postJson('/api/v1/generate', {
+      customMode: false,
+      instrumental: true,
+      prompt: 'calm lo-fi with piano',
+      model: 'V4_5',
+      callBackUrl: receiverUrl,
+    });
     const taskId = generated.data.taskId as string;
     const events = fetch(`${base}/api/v1/tasks/${taskId}/events`, { headers: auth() }).then((r) => r.text());
     const data = await finished(taskId);
     expect(data.status).toBe('SUCCESS');
     expect(data.response.sunoData).toHaveLength(2);
-    const stages = await waitFor(async () => {
-      const types = callbacksFor(taskId).map((r) => JSON.parse(r.body).data.callbackType);
-      return types.length === 3 ? types : undefined;
-    }, 10_000, 'three callbacks');
+    const stages = await waitFor(
+      async () => {
+        const types = callbacksFor(taskId).map((r) => JSON.parse(r.body).data.callbackType);
+        return types.length === 3 ? types : undefined;
+      },
+      10_000,
+      'three callbacks',
+    );
     expect(stages).toEqual(['text', 'first', 'complete']);
     const statuses = [...(await events).matchAll(/data: (.*)/g)].map((m) => JSON.parse(m[1]!).status);
     expect(statuses.at(-1)).toBe('SUCCESS');
 
     const audioId = data.response.sunoData[1].id;
-    const edit = await postJson('/api/v1/generate/replace-section', { taskId, audioId, prompt: 'strings', tags: 'classical', title: 'Edit', infillStartS: 5, infillEndS: 15 });
+    const edit = await postJson('/api/v1/generate/replace-section', {
+      taskId,
+      audioId,
+      prompt: 'strings',
+      tags: 'classical',
+      title: 'Edit',
+      infillStartS: 5,
+      infillEndS: 15,
+    });
     const edited = await finished(edit.data.taskId);
     expect(edited).toMatchObject({ status: 'SUCCESS', parentMusicId: audioId, type: 'REPLACE_SECTION' });
     expect(edited.response.sunoData[0].duration).toBeCloseTo(30, 1);
@@ -164,10 +217,14 @@ describe.each(storeTargets())('README walk-through on $name', (target) => {
     const generated = await postJson('/api/v1/generate', { customMode: false, instrumental: true, prompt: 'ambient', callBackUrl: deadUrl });
     const taskId = generated.data.taskId as string;
     expect((await finished(taskId)).status).toBe('SUCCESS');
-    const data = await waitFor(async () => {
-      const current = await record(taskId);
-      return current.callback.status === 'failed' ? current : undefined;
-    }, 20_000, 'the callback to be exhausted');
+    const data = await waitFor(
+      async () => {
+        const current = await record(taskId);
+        return current.callback.status === 'failed' ? current : undefined;
+      },
+      20_000,
+      'the callback to be exhausted',
+    );
     expect(data.status).toBe('SUCCESS');
     expect(data.callback.attempts).toBeGreaterThanOrEqual(2);
     expect(data.callback.lastError).toMatch(/^connect: /);

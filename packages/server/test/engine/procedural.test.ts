@@ -140,7 +140,16 @@ describe('procedural engine: generate', () => {
     const engine = createProceduralEngine();
     let sheet = '';
     await engine.generate(
-      { prompt: 'City lights are calling\nI keep on driving', style: 'pop', title: 'Lights', negativeTags: '', instrumental: false, lyrics: 'City lights are calling\nI keep on driving', durationS: 40, seed: 'gen-sheet' },
+      {
+        prompt: 'City lights are calling\nI keep on driving',
+        style: 'pop',
+        title: 'Lights',
+        negativeTags: '',
+        instrumental: false,
+        lyrics: 'City lights are calling\nI keep on driving',
+        durationS: 40,
+        seed: 'gen-sheet',
+      },
       live(),
       async (progress) => {
         if (progress.stage === 'text') sheet = progress.sheet;

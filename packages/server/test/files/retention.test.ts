@@ -27,7 +27,11 @@ describe.each(storeTargets())('file retention on $name', (target) => {
 
   async function file(blobKey: string, expiresAt: number, kind: FileKind = 'upload', writeBlob = true): Promise<string> {
     if (writeBlob && (await services.blobs.size(blobKey)) === null) await services.blobs.put(blobKey, Buffer.from(blobKey));
-    return registerFile(services.store.db, { accountId: alice.account.id, kind, blobKey, contentType: 'audio/wav', size: blobKey.length, fileName: 'f.wav', expiresAt }, NOW - 10_000);
+    return registerFile(
+      services.store.db,
+      { accountId: alice.account.id, kind, blobKey, contentType: 'audio/wav', size: blobKey.length, fileName: 'f.wav', expiresAt },
+      NOW - 10_000,
+    );
   }
   const ids = async () => (await services.store.db.selectFrom('files').select('id').orderBy('id').execute()).map((row) => row.id).sort();
   const exists = async (key: string) => (await services.blobs.size(key)) !== null;
@@ -62,7 +66,11 @@ describe.each(storeTargets())('file retention on $name', (target) => {
       created_at: NOW - 10,
       expires_at: NOW - (i % 7),
     }));
-    for (let i = 0; i < rows.length; i += 100) await services.store.db.insertInto('files').values(rows.slice(i, i + 100)).execute();
+    for (let i = 0; i < rows.length; i += 100)
+      await services.store.db
+        .insertInto('files')
+        .values(rows.slice(i, i + 100))
+        .execute();
     await services.blobs.put('tasks/batch/0.mp3', Buffer.from('x'));
     const live = await file('uploads/live.wav', NOW + 1);
     expect(await sweepExpiredFiles(services, NOW)).toBe(1203);
@@ -115,7 +123,12 @@ describe.each(storeTargets())('file retention on $name', (target) => {
     const base = { accountId: alice.account.id, param: '{}', callbackUrl: undefined, model: '', price: 0 };
     const parentId = await submitTask(
       services.store,
-      { ...base, type: 'GENERATE', input: { kind: 'generate', prompt: 'p', style: 's', title: 'T', negativeTags: '', instrumental: true, customMode: false, durationS: 30 }, parentMusicId: '' },
+      {
+        ...base,
+        type: 'GENERATE',
+        input: { kind: 'generate', prompt: 'p', style: 's', title: 'T', negativeTags: '', instrumental: true, customMode: false, durationS: 30 },
+        parentMusicId: '',
+      },
       limits,
     );
     const audio = await file('tasks/parent/0.mp3', NOW - 1, 'audio');
@@ -124,14 +137,39 @@ describe.each(storeTargets())('file retention on $name', (target) => {
     const trackId = '6f2c1a4e-0000-4000-8000-000000000001';
     await services.store.db
       .insertInto('tracks')
-      .values({ id: trackId, task_id: parentId, idx: 0, title: 'T', tags: 't', prompt: 'p', model_name: 'm', duration: 30, audio_file: audio, image_file: image, master_file: master, created_at: NOW })
+      .values({
+        id: trackId,
+        task_id: parentId,
+        idx: 0,
+        title: 'T',
+        tags: 't',
+        prompt: 'p',
+        model_name: 'm',
+        duration: 30,
+        audio_file: audio,
+        image_file: image,
+        master_file: master,
+        created_at: NOW,
+      })
       .execute();
     const editId = await submitTask(
       services.store,
       {
         ...base,
         type: 'REPLACE_SECTION',
-        input: { kind: 'replace', sourceBlob: 'tasks/parent/0.mp3', sourceName: 'T.mp3', sourceDurationS: 30, startS: 10, endS: 20, prompt: 'p', tags: 't', negativeTags: '', title: 'T', fullLyrics: '' },
+        input: {
+          kind: 'replace',
+          sourceBlob: 'tasks/parent/0.mp3',
+          sourceName: 'T.mp3',
+          sourceDurationS: 30,
+          startS: 10,
+          endS: 20,
+          prompt: 'p',
+          tags: 't',
+          negativeTags: '',
+          title: 'T',
+          fullLyrics: '',
+        },
         parentMusicId: trackId,
       },
       limits,

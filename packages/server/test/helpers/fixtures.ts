@@ -1,8 +1,8 @@
 import { registerFile } from '../../src/files/index.js';
+import { lifecycleContext } from '../../src/server.js';
 import type { Services } from '../../src/services.js';
 import { submitTask } from '../../src/tasks/index.js';
 import { completeTask, type StoredTrack } from '../../src/tasks/lifecycle.js';
-import { lifecycleContext } from '../../src/server.js';
 import { sineWav } from './audio.js';
 import { TEST_PUBLIC_URL } from './services.js';
 
@@ -41,7 +41,18 @@ export async function finishedGenerateTask(services: Services, accountId: string
     const bytes = sineWav(1, 8000, 1);
     await services.blobs.put(`tasks/${taskId}/${idx}.mp3`, bytes);
     await services.blobs.put(`tasks/${taskId}/${idx}.jpeg`, bytes);
-    tracks.push({ idx, audioBlob: `tasks/${taskId}/${idx}.mp3`, audioSize: bytes.length, imageBlob: `tasks/${taskId}/${idx}.jpeg`, imageSize: bytes.length, durationS: seconds, modelName: 'm', title: `T${idx}`, tags: 'jazz', prompt: 'p' });
+    tracks.push({
+      idx,
+      audioBlob: `tasks/${taskId}/${idx}.mp3`,
+      audioSize: bytes.length,
+      imageBlob: `tasks/${taskId}/${idx}.jpeg`,
+      imageSize: bytes.length,
+      durationS: seconds,
+      modelName: 'm',
+      title: `T${idx}`,
+      tags: 'jazz',
+      prompt: 'p',
+    });
   }
   await completeTask(lifecycleContext(services), taskId, job.id, tracks);
   const rows = await services.store.db.selectFrom('tracks').select('id').where('task_id', '=', taskId).orderBy('idx').execute();

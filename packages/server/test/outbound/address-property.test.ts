@@ -1,7 +1,7 @@
 import net from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatIPv4, formatIPv6, parseIp, parseIPv6 } from '../../src/outbound/address-policy.js';
+import { formatIPv4, formatIPv6, parseIPv6, parseIp } from '../../src/outbound/address-policy.js';
 import { checkAddress, checkUrl, parseCidrList } from '../../src/outbound/index.js';
 
 /**
@@ -44,9 +44,9 @@ const ipv4Spelling = fc
 /** Addresses drawn near and inside the refused ranges, so both verdicts are exercised often. */
 const interestingIPv4 = fc.oneof(
   fc.integer({ min: 0, max: 0xffffffff }),
-  fc.constantFrom(0x00000000, 0x0a000000, 0x64400000, 0x7f000000, 0xa9fe0000, 0xac100000, 0xc0a80000, 0xc6120000, 0xe0000000, 0xf0000000).chain((base) =>
-    fc.integer({ min: -0x10000, max: 0x10000 }).map((delta) => Math.min(0xffffffff, Math.max(0, base + delta))),
-  ),
+  fc
+    .constantFrom(0x00000000, 0x0a000000, 0x64400000, 0x7f000000, 0xa9fe0000, 0xac100000, 0xc0a80000, 0xc6120000, 0xe0000000, 0xf0000000)
+    .chain((base) => fc.integer({ min: -0x10000, max: 0x10000 }).map((delta) => Math.min(0xffffffff, Math.max(0, base + delta)))),
 );
 
 describe('IPv4 spellings', () => {
@@ -130,11 +130,14 @@ describe('IPv6', () => {
 
   it('agrees with node:net on what is an IPv6 address, and with WHATWG URL on its value', () => {
     const hex = fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF'.split('')), maxLength: 5 });
-    const piece = fc.oneof({ weight: 8, arbitrary: hex }, { weight: 1, arbitrary: fc.constantFrom('1.2.3.4', '127.0.0.1', '01.2.3.4', '256.1.1.1', '1.2.3', '0x7f.1') });
-    // Near-misses on purpose: wrong group counts, 5-digit groups, several "::", bad IPv4 tails.
-    const v6ish = fc.tuple(fc.array(piece, { maxLength: 9 }), fc.integer({ min: -1, max: 9 })).map(([pieces, at]) =>
-      at < 0 || at > pieces.length ? pieces.join(':') : `${pieces.slice(0, at).join(':')}::${pieces.slice(at).join(':')}`,
+    const piece = fc.oneof(
+      { weight: 8, arbitrary: hex },
+      { weight: 1, arbitrary: fc.constantFrom('1.2.3.4', '127.0.0.1', '01.2.3.4', '256.1.1.1', '1.2.3', '0x7f.1') },
     );
+    // Near-misses on purpose: wrong group counts, 5-digit groups, several "::", bad IPv4 tails.
+    const v6ish = fc
+      .tuple(fc.array(piece, { maxLength: 9 }), fc.integer({ min: -1, max: 9 }))
+      .map(([pieces, at]) => (at < 0 || at > pieces.length ? pieces.join(':') : `${pieces.slice(0, at).join(':')}::${pieces.slice(at).join(':')}`));
     const v6Text = fc.oneof(v6ish, fc.string({ unit: fc.constantFrom(...'0123456789abcdef:.'.split('')), maxLength: 45 }));
     fc.assert(
       fc.property(v6Text, (text) => {
@@ -174,10 +177,17 @@ describe('arbitrary input', () => {
 
   it('checkUrl never throws, for strings and for generated URLs', () => {
     fc.assert(
-      fc.property(fc.oneof(anything, fc.webUrl({ withQueryParameters: true, withFragments: true }), addressish.map((h) => `http://${h}/`)), (text) => {
-        const verdict = checkUrl(text);
-        expect(typeof verdict.ok).toBe('boolean');
-      }),
+      fc.property(
+        fc.oneof(
+          anything,
+          fc.webUrl({ withQueryParameters: true, withFragments: true }),
+          addressish.map((h) => `http://${h}/`),
+        ),
+        (text) => {
+          const verdict = checkUrl(text);
+          expect(typeof verdict.ok).toBe('boolean');
+        },
+      ),
       { numRuns: 2000 },
     );
   });

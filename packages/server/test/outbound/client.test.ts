@@ -1,13 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { guardedConnector } from '../../src/outbound/connector.js';
-import {
-  createOutboundClient,
-  download,
-  type OutboundClient,
-  OutboundError,
-  type OutboundErrorKind,
-  parseCidrList,
-} from '../../src/outbound/index.js';
+import { createOutboundClient, download, type OutboundClient, OutboundError, type OutboundErrorKind, parseCidrList } from '../../src/outbound/index.js';
 import { type CountingServer, fakeResolver, httpServer, tcpServer } from './servers.js';
 
 /**
@@ -91,7 +84,13 @@ describe('with 127.0.0.0/8 allowed', () => {
     const resolver = fakeResolver({ [HOST]: ['127.0.0.1'] });
     const c = createOutboundClient({ allow: LOOPBACK, lookup: resolver });
     clients.push(c);
-    const response = await c.request(url('/echo'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}', timeoutMs: 2000, maxResponseBytes: 65536 });
+    const response = await c.request(url('/echo'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"a":1}',
+      timeoutMs: 2000,
+      maxResponseBytes: 65536,
+    });
     expect(response.status).toBe(200);
     expect(response.body.toString()).toBe('POST {"a":1}');
     expect(response.headers['x-method']).toBe('POST');

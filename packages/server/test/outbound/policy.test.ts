@@ -95,7 +95,7 @@ describe('parseIp', () => {
 
   it('reads IPv6 with brackets, zones and IPv4 tails', () => {
     expect(parseIp('[::1]')).toEqual({ family: 6, value: 1n });
-    expect(parseIp('fe80::1%25eth0')?.value).toBe(0xfe80n << 112n | 1n);
+    expect(parseIp('fe80::1%25eth0')?.value).toBe((0xfe80n << 112n) | 1n);
     expect(parseIp('::ffff:1.2.3.4')?.value).toBe(0xffff01020304n);
     for (const bad of [':::', '1::2::3', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7::8', '12345::', '::1.2.3', '::01.2.3.4', '1.2.3.4::', 'fe80::1%', '::g']) {
       expect(parseIp(bad), bad).toBeNull();

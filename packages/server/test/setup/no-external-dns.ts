@@ -21,4 +21,6 @@ dns.lookup = ((hostname: string, ...rest: unknown[]) => {
 
 const promisesLookup = dns.promises.lookup;
 dns.promises.lookup = ((hostname: string, ...rest: unknown[]) =>
-  allowed.has(hostname) ? (promisesLookup as (...args: unknown[]) => Promise<unknown>)(hostname, ...rest) : Promise.reject(refuse(hostname))) as typeof dns.promises.lookup;
+  allowed.has(hostname)
+    ? (promisesLookup as (...args: unknown[]) => Promise<unknown>)(hostname, ...rest)
+    : Promise.reject(refuse(hostname))) as typeof dns.promises.lookup;

@@ -42,5 +42,4 @@ describe('SQLite checkpoints on a thread of their own', () => {
     }
     expect(checkpoints.offloaded()).toBe(false);
   });
-
 });

@@ -86,11 +86,23 @@ describe.each(storeTargets())('prepared queries on $name', (target) => {
         (error: unknown) => ({ code: error instanceof ApiError ? error.code : -1 }),
       );
     // Submitted together, so they share one batch.
-    const outcomes = await Promise.all([task(poor.accountId, 5), task(rich.accountId, 10, 2), task(poor.accountId, 5), task(rich.accountId, 10, 2), task(poor.accountId, 5), task(rich.accountId, 10, 2)]);
+    const outcomes = await Promise.all([
+      task(poor.accountId, 5),
+      task(rich.accountId, 10, 2),
+      task(poor.accountId, 5),
+      task(rich.accountId, 10, 2),
+      task(poor.accountId, 5),
+      task(rich.accountId, 10, 2),
+    ]);
     expect(outcomes.map((outcome) => ('ok' in outcome ? 'ok' : outcome.code))).toEqual(['ok', 'ok', 'ok', 'ok', 402, 429]);
     const balances = await services.store.db.selectFrom('accounts').select(['id', 'balance']).where('id', 'in', [rich.accountId, poor.accountId]).execute();
     expect(Object.fromEntries(balances.map((row) => [row.id, Number(row.balance)]))).toEqual({ [rich.accountId]: 80, [poor.accountId]: 2 });
-    const ledger = await services.store.db.selectFrom('ledger').select(['account_id', 'amount']).where('kind', '=', 'debit').where('account_id', 'in', [rich.accountId, poor.accountId]).execute();
+    const ledger = await services.store.db
+      .selectFrom('ledger')
+      .select(['account_id', 'amount'])
+      .where('kind', '=', 'debit')
+      .where('account_id', 'in', [rich.accountId, poor.accountId])
+      .execute();
     expect(ledger).toHaveLength(4);
     const jobs = await services.store.db
       .selectFrom('jobs')

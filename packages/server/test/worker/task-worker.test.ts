@@ -1,17 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { submitContext } from '../../src/api/tasks.js';
+import { decodeWav } from '../../src/audio/wav.js';
 import { lifecycleContext } from '../../src/server.js';
 import type { Services, TaskChange } from '../../src/services.js';
 import { getTaskRecord, submitGenerate, submitReplaceSection } from '../../src/tasks/index.js';
-import { submitContext } from '../../src/api/tasks.js';
 import { createRenderPool, createTaskWorker, type RenderPool, type TaskWorker } from '../../src/worker/index.js';
-import { decodeWav } from '../../src/audio/wav.js';
 import { uploadedWav } from '../helpers/fixtures.js';
-import { differingFrames, outside } from '../helpers/signal.js';
 import { closeServices, createTestAccount, createTestServices, type TestAccount } from '../helpers/services.js';
+import { differingFrames, outside } from '../helpers/signal.js';
 import { storeTargets } from '../helpers/stores.js';
 import { waitFor } from '../helpers/wait.js';
 
-const silentLog = { info() {}, warn() {}, error() {}, child() { return silentLog; } } as never;
+const silentLog = {
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return silentLog;
+  },
+} as never;
 
 describe.each(storeTargets())('task worker on $name', (target) => {
   let services: Services;
@@ -55,7 +62,8 @@ describe.each(storeTargets())('task worker on $name', (target) => {
       `task ${taskId} to finish`,
     );
 
-  const ledgerOf = (taskId: string) => services.store.db.selectFrom('ledger').select(['kind', 'amount']).where('task_id', '=', taskId).orderBy('kind').execute();
+  const ledgerOf = (taskId: string) =>
+    services.store.db.selectFrom('ledger').select(['kind', 'amount']).where('task_id', '=', taskId).orderBy('kind').execute();
   const callbacksOf = (taskId: string) => services.store.db.selectFrom('callbacks').selectAll().where('task_id', '=', taskId).orderBy('created_at').execute();
 
   it('renders a replace-section task, stores its files and owes the complete callback', async () => {
@@ -84,7 +92,18 @@ describe.each(storeTargets())('task worker on $name', (target) => {
     expect(callbacks.map((c) => c.stage)).toEqual(['complete']);
     const payload = JSON.parse(callbacks[0]!.payload);
     expect(payload).toMatchObject({ code: 200, msg: 'All generated successfully.', data: { callbackType: 'complete', task_id: taskId } });
-    expect(Object.keys(payload.data.data[0])).toEqual(['id', 'audio_url', 'stream_audio_url', 'image_url', 'prompt', 'model_name', 'title', 'tags', 'createTime', 'duration']);
+    expect(Object.keys(payload.data.data[0])).toEqual([
+      'id',
+      'audio_url',
+      'stream_audio_url',
+      'image_url',
+      'prompt',
+      'model_name',
+      'title',
+      'tags',
+      'createTime',
+      'duration',
+    ]);
     const job = await services.store.db.selectFrom('jobs').select('state').where('ref_id', '=', taskId).executeTakeFirstOrThrow();
     expect(job.state).toBe('done');
   });
@@ -105,7 +124,11 @@ describe.each(storeTargets())('task worker on $name', (target) => {
     expect(tracks[0]!.audio_file).not.toBe(tracks[1]!.audio_file);
     const callbacks = await callbacksOf(taskId);
     expect(callbacks.map((c) => c.stage)).toEqual(['text', 'first', 'complete']);
-    expect(JSON.parse(callbacks[0]!.payload)).toEqual({ code: 200, msg: 'Text generation completed successfully.', data: { callbackType: 'text', task_id: taskId, data: [] } });
+    expect(JSON.parse(callbacks[0]!.payload)).toEqual({
+      code: 200,
+      msg: 'Text generation completed successfully.',
+      data: { callbackType: 'text', task_id: taskId, data: [] },
+    });
     expect(JSON.parse(callbacks[1]!.payload).data.data).toHaveLength(1);
     expect(JSON.parse(callbacks[2]!.payload).data.data).toHaveLength(2);
   });
@@ -121,7 +144,7 @@ describe.each(storeTargets())('task worker on $name', (target) => {
     return { row, pcm: decodeWav(await services.blobs.get(row.blob_key)) };
   }
 
-  it("stores a lossless master with every track, and edits it (not the MP3) when a task names the track", async () => {
+  it('stores a lossless master with every track, and edits it (not the MP3) when a task names the track', async () => {
     const genBody = { customMode: false, instrumental: true, prompt: 'slow blues', callBackUrl: 'https://example.com/cb' };
     const genId = await submitGenerate(submitContext(services), user.account, genBody, JSON.stringify(genBody));
     expect((await finished(genId)).status).toBe('SUCCESS');
@@ -155,7 +178,11 @@ describe.each(storeTargets())('task worker on $name', (target) => {
 
   it('fails an undecodable source with code 400 and refunds it once', async () => {
     const uploadUrl = await uploadedWav(services, user.account.id, 30);
-    const file = await services.store.db.selectFrom('files').select('blob_key').where('id', '=', uploadUrl.split('/files/')[1]!.split('/')[0]!).executeTakeFirstOrThrow();
+    const file = await services.store.db
+      .selectFrom('files')
+      .select('blob_key')
+      .where('id', '=', uploadUrl.split('/files/')[1]!.split('/')[0]!)
+      .executeTakeFirstOrThrow();
     const body = { uploadUrl, prompt: 'x', tags: 'Jazz', title: 'Broken', infillStartS: 8, infillEndS: 20, callBackUrl: 'https://example.com/cb' };
     await worker.stop(5000);
     // The source turns to junk after it was accepted: decoding fails during processing.
@@ -178,7 +205,11 @@ describe.each(storeTargets())('task worker on $name', (target) => {
     await worker.stop(5000);
     const body = { customMode: false, instrumental: true, prompt: 'calm ambient' };
     const taskId = await submitGenerate(submitContext(services), user.account, body, JSON.stringify(body));
-    await services.store.db.updateTable('tasks').set({ deadline_at: Date.now() - 1 }).where('id', '=', taskId).execute();
+    await services.store.db
+      .updateTable('tasks')
+      .set({ deadline_at: Date.now() - 1 })
+      .where('id', '=', taskId)
+      .execute();
     worker.start();
     const task = await finished(taskId);
     expect(task.error_code).toBe(408);
