@@ -16,11 +16,17 @@ export interface ProcessLease {
   release(): Promise<void>;
 }
 
-/** Whether the process a lease names still runs. Ours is not it: its owner would be ours. */
-function stillRunning(pid: number): boolean {
-  if (pid === process.pid) return false;
+/** The owners of leases made by this process and not released. */
+const ownersHere = new Set<string>();
+
+/**
+ * Whether the holder of a lease still runs. With our pid it is this process only if one of our
+ * owners holds it; otherwise it was an earlier process that had our pid (a restarted container).
+ */
+function stillRunning(holder: { owner: string; pid: number }): boolean {
+  if (holder.pid === process.pid) return ownersHere.has(holder.owner);
   try {
-    process.kill(pid, 0);
+    process.kill(holder.pid, 0);
     return true;
   } catch (error) {
     // EPERM: it exists, under another user.
@@ -36,7 +42,7 @@ export function processLease(store: Store, name: string, ttlMs: number): Process
 
   async function acquire(now: number): Promise<boolean> {
     const current = await store.db.selectFrom('process_leases').selectAll().where('name', '=', name).executeTakeFirst();
-    const lapsed = current !== undefined && current.owner !== owner && (current.until < now || (current.host === host && !stillRunning(current.pid)));
+    const lapsed = current !== undefined && current.owner !== owner && (current.until < now || (current.host === host && !stillRunning(current)));
     // One statement decides: it replaces only our own row or the lapsed one just read, so of two
     // processes taking over at once only one wins.
     const taken = await store.db
@@ -62,6 +68,7 @@ export function processLease(store: Store, name: string, ttlMs: number): Process
       if (now < renewAfter) return true;
       return acquire(now).then(
         (ok) => {
+          if (ok) ownersHere.add(owner);
           heldUntil = ok ? now + ttlMs : 0;
           renewAfter = ok ? now + ttlMs / 3 : 0;
           return ok;
@@ -72,6 +79,7 @@ export function processLease(store: Store, name: string, ttlMs: number): Process
     },
     async release() {
       renewAfter = heldUntil = 0;
+      ownersHere.delete(owner);
       await store.db.deleteFrom('process_leases').where('name', '=', name).where('owner', '=', owner).execute();
     },
   };

@@ -4,7 +4,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccount } from '../../src/accounts/index.js';
 import { createDispatcher, type Dispatcher } from '../../src/callbacks/dispatcher.js';
-import { oweCallback, successPayload } from '../../src/callbacks/index.js';
+import { oweCallback, redeliverLatest, successPayload } from '../../src/callbacks/index.js';
 import type { Services } from '../../src/services.js';
 import { submitTask } from '../../src/tasks/index.js';
 import { closeServices, createTestServices } from '../helpers/services.js';
@@ -308,6 +308,99 @@ describe.each(storeTargets())('a stopping dispatcher on $name', (target) => {
       // The two sent ones timed out and wait for their next attempt on the schedule.
       for (const row of sent) expect(row.last_error).toMatch(/^timeout: /);
     } finally {
+      await receiver.stop();
+      await closeServices(services);
+    }
+  });
+});
+
+/** A task owing one callback to `url`, on a fresh account. */
+async function oweOne(services: Services, accountId: string, url: string): Promise<{ taskId: string; callbackId: string }> {
+  const taskId = await submitTask(
+    services.store,
+    {
+      accountId,
+      type: 'REPLACE_SECTION',
+      param: '{}',
+      input: { kind: 'generate', prompt: '', style: '', title: '', negativeTags: '', instrumental: true, customMode: false, durationS: 1 },
+      parentMusicId: '',
+      callbackUrl: url,
+      model: '',
+      price: 1,
+    },
+    { rateLimit: { max: 100, windowMs: 1 }, taskTimeoutMs: 60_000 },
+  );
+  const callbackId = await services.store.db.transaction().execute(async (tx) => {
+    const task = await tx.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirstOrThrow();
+    return oweCallback(tx, task, successPayload('complete', taskId, []), Date.now());
+  });
+  return { taskId, callbackId: callbackId! };
+}
+
+describe.each(storeTargets())('a redelivery while an attempt is in flight on $name', (target) => {
+  it('is not undone when that attempt fails: the callback is sent again at once, not on the schedule', async () => {
+    const receiver = faultyReceiver();
+    const base = await receiver.start();
+    const services = await createTestServices(target, { REPRISE_OUTBOUND_ALLOW: '127.0.0.0/8' });
+    const dispatcher = createDispatcher({
+      store: services.store,
+      outbound: services.outbound,
+      scheduleMs: [0, 60_000],
+      timeoutMs: 800,
+      concurrency: 2,
+      perHost: 2,
+      pollMs: 50,
+      log: silentLog,
+    });
+    try {
+      const account = await createAccount(services.store.db, { name: 'redeliver', credits: 100, webhookKey: false });
+      const { taskId, callbackId } = await oweOne(services, account.accountId, `${base}/hang`);
+      dispatcher.start();
+      await waitFor(async () => ((receiver.hits.get('/hang')?.length ?? 0) >= 1 ? true : undefined), 5000, 'the first attempt');
+      expect(await redeliverLatest(services.store.db, account.accountId, taskId)).toBe(callbackId);
+      dispatcher.wake();
+      // The first attempt times out at 800 ms; had its failure been recorded over the redelivery,
+      // the next attempt would wait a minute.
+      await waitFor(async () => ((receiver.hits.get('/hang')?.length ?? 0) >= 2 ? true : undefined), 5000, 'the redelivered attempt');
+      const [first, second] = receiver.hits.get('/hang')!;
+      expect(second!.headers['webhook-id']).toBe(first!.headers['webhook-id']);
+      expect(second!.at - first!.at).toBeLessThan(5000);
+    } finally {
+      await dispatcher.stop();
+      await receiver.stop();
+      await closeServices(services);
+    }
+  });
+});
+
+describe.each(storeTargets().filter((target) => target.name === 'sqlite'))('dispatchers sharing a $name store', (target) => {
+  it('take turns: while one runs the other sends nothing, and it takes over once the first stops', async () => {
+    const receiver = faultyReceiver();
+    const base = await receiver.start();
+    const services = await createTestServices(target, { REPRISE_OUTBOUND_ALLOW: '127.0.0.0/8' });
+    const options = { store: services.store, outbound: services.outbound, scheduleMs: [0, 60_000], timeoutMs: 1000, concurrency: 4, perHost: 4, pollMs: 50 };
+    const sentBy: string[] = [];
+    const dispatcherNamed = (name: string) => createDispatcher({ ...options, log: silentLog, observer: { attempt: () => sentBy.push(name), delivered() {} } });
+    const first = dispatcherNamed('first');
+    const second = dispatcherNamed('second');
+    try {
+      const account = await createAccount(services.store.db, { name: 'turns', credits: 100, webhookKey: false });
+      first.start();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      second.start();
+      for (let i = 0; i < 5; i++) await oweOne(services, account.accountId, `${base}/ok`);
+      first.wake();
+      second.wake();
+      await waitFor(async () => (sentBy.length >= 5 ? true : undefined), 5000, 'five deliveries');
+      await first.stop();
+      for (let i = 0; i < 3; i++) await oweOne(services, account.accountId, `${base}/ok`);
+      second.wake();
+      await waitFor(async () => (sentBy.length >= 8 ? true : undefined), 5000, 'three more deliveries');
+      expect(sentBy).toEqual([...Array(5).fill('first'), ...Array(3).fill('second')]);
+      expect(receiver.hits.get('/ok')).toHaveLength(8);
+    } finally {
+      await first.stop();
+      await second.stop();
       await receiver.stop();
       await closeServices(services);
     }
