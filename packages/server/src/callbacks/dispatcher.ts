@@ -9,12 +9,14 @@ import { nextDelay, parseRetryAfter } from './policy.js';
 import { signatureHeaders } from './sign.js';
 
 /**
- * Sends the callbacks tasks owe. One loop leases due callbacks into a ready
- * queue bounded to twice the slots (so memory does not grow with the backlog);
- * each is signed and POSTed through the outbound guard as a slot frees; a recorder
- * commits the attempts that finished meanwhile in one transaction — the attempt
- * rows and each callback's outcome or next due time together. A crash before
- * that commit means the attempt is made again, with the same webhook-id.
+ * Sends the callbacks tasks owe. One loop leases due callbacks into a ready queue
+ * bounded to twice the slots (so memory does not grow with the backlog): on the
+ * rows on PostgreSQL, in memory on SQLite, where the dispatcher must first hold
+ * the store's `callbacks` process lease (deliveries.ts says why). Each is signed
+ * and POSTed through the outbound guard as a slot frees; a recorder commits the
+ * attempts that finished meanwhile in one transaction — the attempt rows and each
+ * callback's outcome or next due time together. A crash before that commit means
+ * the attempt is made again, with the same webhook-id.
  *
  * Fairness: at most `perHost` attempts run against one host; a callback whose
  * host is busy waits briefly, then is postponed, so a slow or dead receiver
