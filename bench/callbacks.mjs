@@ -1,7 +1,7 @@
 // bench/callbacks: the callback dispatcher against a loopback receiver (its own process).
 // 1. Throughput: 10,000 owed callbacks delivered (claim + sign + POST + record) per second,
 //    as a ratio to raw undici request() POSTs per second to the same receiver in the same run
-//    (BENCH_ROUNDS rounds, default 3; the median ratio is the figure).
+//    (BENCH_ROUNDS rounds, default 5; the median ratio is the figure).
 // 2. Latency from a task's completion to the receiver getting its callback, idle queue (p50, p99).
 // 3. RSS growth of this process while 10,000 callbacks are due.
 import path from 'node:path';
@@ -16,7 +16,7 @@ import { startChild, stopChild, tempDir } from './lib.mjs';
 
 const COUNT = Number(process.env.BENCH_CALLBACKS ?? 10_000);
 const CONCURRENCY = 32;
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const silent = {
   info() {},
   warn() {},
