@@ -339,21 +339,26 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     if (wantsClaim()) wake();
   }
 
+  /**
+   * SQLite: whether this dispatcher is the store's sender, renewing the process lease. Asked at
+   * every turn of the loop (at least every pollMs), so the lease never lapses while it runs.
+   */
+  async function isSender(now: number): Promise<boolean> {
+    if (!soleSender || (await soleSender.held(now))) return true;
+    if (!toldNotSoleSender) log.warn('another process sends the callbacks of this SQLite store; this one takes over if it stops');
+    toldNotSoleSender = true;
+    return false;
+  }
+
   async function claimLoop(): Promise<void> {
     while (running) {
-      if (!wantsClaim()) {
+      const now = Date.now();
+      if (!(await isSender(now)) || !wantsClaim()) {
         await sleep(pollMs);
         continue;
       }
       let claimed: ClaimedCallback[] = [];
       try {
-        const now = Date.now();
-        if (soleSender && !(await soleSender.held(now))) {
-          if (!toldNotSoleSender) log.warn('another process sends the callbacks of this SQLite store; this one takes over if it stops');
-          toldNotSoleSender = true;
-          await sleep(pollMs);
-          continue;
-        }
         claimed = await claimDueCallbacks(store, { owner, leaseMs, now, limit: room(), held });
       } catch (error) {
         // Anything claimed stays leased until the lease lapses, then it is due again: nothing is lost.
