@@ -158,8 +158,9 @@ export async function countDueCallbacks(db: Executor, now: number): Promise<{ co
 }
 
 /**
- * Moves a callback to be sent now with a fresh schedule (redelivery). Any lease is dropped: an
- * attempt in flight still records its attempt, but no longer decides what happens next.
+ * Moves a callback to be sent now with a fresh schedule (redelivery). Any row lease is dropped,
+ * and the row no longer matches its claim: an attempt in flight still records its attempt, but no
+ * longer decides what happens next. (On SQLite the next send waits for that attempt to settle.)
  */
 export async function makeDueNow(db: Executor, id: string, now: number): Promise<void> {
   await db.updateTable('callbacks').set({ status: 'pending', round_attempts: 0, due_at: now, leased_by: null, updated_at: now }).where('id', '=', id).execute();

@@ -7,18 +7,33 @@ import { createDispatcher, type Dispatcher } from '../../src/callbacks/dispatche
 import { oweCallback, redeliverLatest, successPayload } from '../../src/callbacks/index.js';
 import type { Services } from '../../src/services.js';
 import { submitTask } from '../../src/tasks/index.js';
+import { silentLog } from '../helpers/log.js';
 import { closeServices, createTestServices } from '../helpers/services.js';
 import { storeTargets } from '../helpers/stores.js';
 import { waitFor } from '../helpers/wait.js';
 
-const silentLog = {
-  info() {},
-  warn() {},
-  error() {},
-  child() {
-    return silentLog;
-  },
-} as never;
+/** A task of the account's owing one callback to `url`. */
+async function oweOne(services: Services, accountId: string, url: string): Promise<{ taskId: string; callbackId: string }> {
+  const taskId = await submitTask(
+    services.store,
+    {
+      accountId,
+      type: 'REPLACE_SECTION',
+      param: '{}',
+      input: { kind: 'generate', prompt: '', style: '', title: '', negativeTags: '', instrumental: true, customMode: false, durationS: 1 },
+      parentMusicId: '',
+      callbackUrl: url,
+      model: '',
+      price: 1,
+    },
+    { rateLimit: { max: 10_000, windowMs: 1 }, taskTimeoutMs: 60_000 },
+  );
+  const callbackId = await services.store.db.transaction().execute(async (tx) => {
+    const task = await tx.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirstOrThrow();
+    return oweCallback(tx, task, successPayload('complete', taskId, []), Date.now());
+  });
+  return { taskId, callbackId: callbackId! };
+}
 
 /** A receiver on loopback whose path chooses its fault. */
 function faultyReceiver() {
@@ -103,26 +118,9 @@ describe.each(storeTargets())('callback dispatcher on $name', (target) => {
   });
 
   async function owe(path: string): Promise<{ taskId: string; callbackId: string }> {
-    const taskId = await submitTask(
-      services.store,
-      {
-        accountId,
-        type: 'REPLACE_SECTION',
-        param: '{}',
-        input: { kind: 'generate', prompt: '', style: '', title: '', negativeTags: '', instrumental: true, customMode: false, durationS: 1 },
-        parentMusicId: '',
-        callbackUrl: `${base}${path}`,
-        model: '',
-        price: 1,
-      },
-      { rateLimit: { max: 10_000, windowMs: 1 }, taskTimeoutMs: 60_000 },
-    );
-    const callbackId = await services.store.db.transaction().execute(async (tx) => {
-      const task = await tx.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirstOrThrow();
-      return oweCallback(tx, task, successPayload('complete', taskId, []), Date.now());
-    });
+    const owed = await oweOne(services, accountId, `${base}${path}`);
     dispatcher.wake();
-    return { taskId, callbackId: callbackId! };
+    return owed;
   }
 
   const settled = (callbackId: string) =>
@@ -208,30 +206,13 @@ describe.each(storeTargets())('callback dispatcher on $name', (target) => {
   it('refuses a private destination before connecting, as a failed attempt', async () => {
     const strict = await createTestServices(target, {});
     const account = await createAccount(strict.store.db, { name: 'strict', credits: 10, webhookKey: false });
-    const taskId = await submitTask(
-      strict.store,
-      {
-        accountId: account.accountId,
-        type: 'REPLACE_SECTION',
-        param: '{}',
-        input: { kind: 'generate', prompt: '', style: '', title: '', negativeTags: '', instrumental: true, customMode: false, durationS: 1 },
-        parentMusicId: '',
-        callbackUrl: `${base}/ok`,
-        model: '',
-        price: 1,
-      },
-      { rateLimit: { max: 10, windowMs: 1 }, taskTimeoutMs: 60_000 },
-    );
     const before = receiver.connections();
-    const callbackId = await strict.store.db.transaction().execute(async (tx) => {
-      const task = await tx.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirstOrThrow();
-      return oweCallback(tx, task, successPayload('complete', taskId, []), Date.now());
-    });
+    const { callbackId } = await oweOne(strict, account.accountId, `${base}/ok`);
     const strictDispatcher = createDispatcher({ store: strict.store, outbound: strict.outbound, scheduleMs: [0], timeoutMs: 500, pollMs: 50, log: silentLog });
     strictDispatcher.start();
     const row = await waitFor(
       async () => {
-        const r = await strict.store.db.selectFrom('callbacks').selectAll().where('id', '=', callbackId!).executeTakeFirstOrThrow();
+        const r = await strict.store.db.selectFrom('callbacks').selectAll().where('id', '=', callbackId).executeTakeFirstOrThrow();
         return r.status === 'pending' ? undefined : r;
       },
       10_000,
@@ -253,28 +234,7 @@ describe.each(storeTargets())('a stopping dispatcher on $name', (target) => {
     try {
       const account = await createAccount(services.store.db, { name: 'stop', credits: 100, webhookKey: false });
       const ids: string[] = [];
-      for (let i = 0; i < 5; i++) {
-        const taskId = await submitTask(
-          services.store,
-          {
-            accountId: account.accountId,
-            type: 'REPLACE_SECTION',
-            param: '{}',
-            input: { kind: 'generate', prompt: '', style: '', title: '', negativeTags: '', instrumental: true, customMode: false, durationS: 1 },
-            parentMusicId: '',
-            callbackUrl: `${base}/hang`,
-            model: '',
-            price: 1,
-          },
-          { rateLimit: { max: 100, windowMs: 1 }, taskTimeoutMs: 60_000 },
-        );
-        ids.push(
-          (await services.store.db.transaction().execute(async (tx) => {
-            const task = await tx.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirstOrThrow();
-            return oweCallback(tx, task, successPayload('complete', taskId, []), Date.now());
-          }))!,
-        );
-      }
+      for (let i = 0; i < 5; i++) ids.push((await oweOne(services, account.accountId, `${base}/hang`)).callbackId);
       // Two slots: two callbacks hang at the receiver, two more wait claimed in the ready queue
       // (it holds at most twice the slots), the fifth is not claimed.
       const dispatcher = createDispatcher({
@@ -313,29 +273,6 @@ describe.each(storeTargets())('a stopping dispatcher on $name', (target) => {
     }
   });
 });
-
-/** A task owing one callback to `url`, on a fresh account. */
-async function oweOne(services: Services, accountId: string, url: string): Promise<{ taskId: string; callbackId: string }> {
-  const taskId = await submitTask(
-    services.store,
-    {
-      accountId,
-      type: 'REPLACE_SECTION',
-      param: '{}',
-      input: { kind: 'generate', prompt: '', style: '', title: '', negativeTags: '', instrumental: true, customMode: false, durationS: 1 },
-      parentMusicId: '',
-      callbackUrl: url,
-      model: '',
-      price: 1,
-    },
-    { rateLimit: { max: 100, windowMs: 1 }, taskTimeoutMs: 60_000 },
-  );
-  const callbackId = await services.store.db.transaction().execute(async (tx) => {
-    const task = await tx.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirstOrThrow();
-    return oweCallback(tx, task, successPayload('complete', taskId, []), Date.now());
-  });
-  return { taskId, callbackId: callbackId! };
-}
 
 describe.each(storeTargets())('a redelivery while an attempt is in flight on $name', (target) => {
   it('is not undone when that attempt fails: the callback is sent again at once, not on the schedule', async () => {

@@ -6,19 +6,11 @@ import type { Services, TaskChange } from '../../src/services.js';
 import { getTaskRecord, submitGenerate, submitReplaceSection } from '../../src/tasks/index.js';
 import { createRenderPool, createTaskWorker, type RenderPool, type TaskWorker } from '../../src/worker/index.js';
 import { uploadedWav } from '../helpers/fixtures.js';
+import { silentLog } from '../helpers/log.js';
 import { closeServices, createTestAccount, createTestServices, type TestAccount } from '../helpers/services.js';
 import { differingFrames, outside } from '../helpers/signal.js';
 import { storeTargets } from '../helpers/stores.js';
 import { waitFor } from '../helpers/wait.js';
-
-const silentLog = {
-  info() {},
-  warn() {},
-  error() {},
-  child() {
-    return silentLog;
-  },
-} as never;
 
 describe.each(storeTargets())('task worker on $name', (target) => {
   let services: Services;
