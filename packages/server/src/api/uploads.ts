@@ -4,7 +4,7 @@ import multipart from '@fastify/multipart';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
-import { probeAudio } from '../audio/probe.js';
+import { probeAudio } from '../audio/codecs/probe.js';
 import { ApiError, invalid } from '../errors.js';
 import { fileUrls, registerFile, tokenFromOwnUrl } from '../files/index.js';
 import { download, OutboundError } from '../outbound/index.js';

@@ -16,30 +16,17 @@ export {
   type TempoAnalysis,
   truePeakDbtp,
 } from './analysis/index.js';
-export {
-  type Arrangement,
-  type ArrangementRequest,
-  barSeconds,
-  describeArrangement,
-  describeSongs,
-  planArrangement,
-  planSongs,
-  type Section,
-  type SheetOptions,
-} from './arrangement.js';
-export { type CoverInput, coverSvg, renderCover, waveformLevels } from './cover.js';
-export { type DecodedAudio, decodeAudio } from './decode.js';
-export { AudioFormatError } from './errors.js';
-export { type FitRequest, type FittedSection, renderFittedSection } from './fit.js';
-export { DEFAULT_CEILING, type LimiterOptions, type LimiterResult, limitTruePeak } from './limiter.js';
-export { applyTilt, bandEnergies, type FrameSpan, loudnessOfSpans, matchTilt, tiltMatchGain } from './match.js';
-export { type DecodedMp3, decodeMp3, encodeMp3, MP3_BITRATES, type Mp3Bitrate, type Mp3Options, mp3BitrateAtLeast, mp3SampleRate } from './mp3.js';
-export { type Mp3Layout, readMp3Layout } from './mp3-frames.js';
-export { type FrameSplice, type FrameSpliceRequest, spliceMp3Frames } from './mp3-splice.js';
-export { type ChannelAllocator, durationOf, frameCount, type Pcm } from './pcm.js';
-export { hashString, mulberry32, randomFor } from './prng.js';
-export { type AudioFormat, type AudioProbe, probeAudio } from './probe.js';
-export { resample } from './resample.js';
+export { type CoverInput, coverSvg, renderCover, waveformLevels } from './art/cover.js';
+export { type DecodedAudio, decodeAudio } from './codecs/decode.js';
+export { AudioFormatError } from './codecs/errors.js';
+export { type DecodedMp3, decodeMp3, encodeMp3, MP3_BITRATES, type Mp3Bitrate, type Mp3Options, mp3BitrateAtLeast, mp3SampleRate } from './codecs/mp3.js';
+export { type Mp3Layout, readMp3Layout } from './codecs/mp3-frames.js';
+export { type FrameSplice, type FrameSpliceRequest, spliceMp3Frames } from './codecs/mp3-splice.js';
+export { type AudioFormat, type AudioProbe, probeAudio } from './codecs/probe.js';
+export { decodeWav, encodeFloatWavInPlace, encodeWav, floatWavChannels, readWavLayout, type WavEncoding, type WavOptions } from './codecs/wav.js';
+export { DEFAULT_CEILING, type LimiterOptions, type LimiterResult, limitTruePeak } from './mixing/limiter.js';
+export { applyTilt, bandEnergies, type FrameSpan, loudnessOfSpans, matchTilt, tiltMatchGain } from './mixing/match.js';
+export { resample } from './mixing/resample.js';
 export {
   type CrossfadeRequest,
   correlation,
@@ -51,8 +38,33 @@ export {
   type SnapOptions,
   type SnappedRange,
   snapToBeats,
-} from './seams.js';
-export { applyGain, type FadeShape, type LoudnessMatch, loudnessMatchGain, peak, planSeams, rms, type Seams, seamsAt, splice, spliceInto } from './splice.js';
-export { chooseStyle, STYLES, type Style } from './style.js';
-export { type RenderWindow, renderSong, renderWindow } from './synth.js';
-export { decodeWav, encodeFloatWavInPlace, encodeWav, floatWavChannels, readWavLayout, type WavEncoding, type WavOptions } from './wav.js';
+} from './mixing/seams.js';
+export {
+  applyGain,
+  type FadeShape,
+  type LoudnessMatch,
+  loudnessMatchGain,
+  peak,
+  planSeams,
+  rms,
+  type Seams,
+  seamsAt,
+  splice,
+  spliceInto,
+} from './mixing/splice.js';
+export { type ChannelAllocator, durationOf, frameCount, type Pcm } from './pcm.js';
+export { hashString, mulberry32, randomFor } from './prng.js';
+export {
+  type Arrangement,
+  type ArrangementRequest,
+  barSeconds,
+  describeArrangement,
+  describeSongs,
+  planArrangement,
+  planSongs,
+  type Section,
+  type SheetOptions,
+} from './synthesis/arrangement.js';
+export { type FitRequest, type FittedSection, renderFittedSection } from './synthesis/fit.js';
+export { chooseStyle, STYLES, type Style } from './synthesis/style.js';
+export { type RenderWindow, renderSong, renderWindow } from './synthesis/synth.js';

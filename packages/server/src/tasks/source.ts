@@ -1,4 +1,4 @@
-import { probeAudio } from '../audio/probe.js';
+import { probeAudio } from '../audio/codecs/probe.js';
 import { ApiError, invalid } from '../errors.js';
 import { tokenFromOwnUrl } from '../files/index.js';
 import { newFileToken } from '../ids.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { coverSvg, drawableText, renderCover, textPathData, waveformLevels, wrapText } from '../../src/audio/cover.js';
+import { coverSvg, drawableText, renderCover, textPathData, waveformLevels, wrapText } from '../../src/audio/art/cover.js';
 import { tones } from './wav-fixtures.js';
 
 /** Pixels close to white in rows [from, to) of a rendered cover: only the drawn text is that white above the waveform. */

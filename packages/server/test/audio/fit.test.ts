@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { analyse, analysisWindow } from '../../src/audio/analysis/index.js';
-import { gridTimeline, renderFittedSection, smoothBeats } from '../../src/audio/fit.js';
+import { gridTimeline, renderFittedSection, smoothBeats } from '../../src/audio/synthesis/fit.js';
 import { renderedSong, sameOrRelative } from './analysis/songs.js';
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { barSeconds, describeSongs, planArrangement, planSongs, songForm } from '../../src/audio/arrangement.js';
-import { GENRES } from '../../src/audio/genres.js';
-import { renderSong, renderWindow } from '../../src/audio/synth.js';
+import { barSeconds, describeSongs, planArrangement, planSongs, songForm } from '../../src/audio/synthesis/arrangement.js';
+import { GENRES } from '../../src/audio/synthesis/genres.js';
+import { renderSong, renderWindow } from '../../src/audio/synthesis/synth.js';
 
 const KINDS = ['intro', 'verse', 'chorus', 'bridge', 'outro'];
 const RATE = 22_050;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { interleaveStereoInPlace } from '../../src/audio/interleave.js';
+import { interleaveStereoInPlace } from '../../src/audio/codecs/interleave.js';
 
 /** Left run then right run, with values that tell every sample apart. */
 function planar(frames: number): Float32Array {

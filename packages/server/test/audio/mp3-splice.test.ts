@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type DecodedMp3, decodeMp3, encodeMp3 } from '../../src/audio/mp3.js';
-import { mainDataBegin, readFrameHeader, readMp3Layout } from '../../src/audio/mp3-frames.js';
-import { type FrameSpliceRequest, spliceMp3Frames } from '../../src/audio/mp3-splice.js';
-import { probeAudio } from '../../src/audio/probe.js';
+import { type DecodedMp3, decodeMp3, encodeMp3 } from '../../src/audio/codecs/mp3.js';
+import { mainDataBegin, readFrameHeader, readMp3Layout } from '../../src/audio/codecs/mp3-frames.js';
+import { type FrameSpliceRequest, spliceMp3Frames } from '../../src/audio/codecs/mp3-splice.js';
+import { probeAudio } from '../../src/audio/codecs/probe.js';
 import { differingFrames, lagByCrossCorrelation, snrDb, worstBlockSnrDb } from '../helpers/signal.js';
 import { tones } from './wav-fixtures.js';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { decodeMp3, encodeMp3, mp3SampleRate } from '../../src/audio/mp3.js';
-import { readFrameHeader, readMp3Layout } from '../../src/audio/mp3-frames.js';
-import { probeAudio } from '../../src/audio/probe.js';
-import { encodeFloatWavInPlace, floatWavChannels } from '../../src/audio/wav.js';
+import { decodeMp3, encodeMp3, mp3SampleRate } from '../../src/audio/codecs/mp3.js';
+import { readFrameHeader, readMp3Layout } from '../../src/audio/codecs/mp3-frames.js';
+import { probeAudio } from '../../src/audio/codecs/probe.js';
+import { encodeFloatWavInPlace, floatWavChannels } from '../../src/audio/codecs/wav.js';
 import { tones } from './wav-fixtures.js';
 
 function loudestIndex(channel: Float32Array): number {

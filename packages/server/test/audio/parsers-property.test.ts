@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeAudio } from '../../src/audio/decode.js';
-import { AudioFormatError } from '../../src/audio/errors.js';
-import { decodeMp3, encodeMp3 } from '../../src/audio/mp3.js';
-import { readFrameHeader, readMp3Layout, readXingTag } from '../../src/audio/mp3-frames.js';
-import { probeAudio } from '../../src/audio/probe.js';
-import { decodeWav, encodeWav, readWavLayout } from '../../src/audio/wav.js';
+import { decodeAudio } from '../../src/audio/codecs/decode.js';
+import { AudioFormatError } from '../../src/audio/codecs/errors.js';
+import { decodeMp3, encodeMp3 } from '../../src/audio/codecs/mp3.js';
+import { readFrameHeader, readMp3Layout, readXingTag } from '../../src/audio/codecs/mp3-frames.js';
+import { probeAudio } from '../../src/audio/codecs/probe.js';
+import { decodeWav, encodeWav, readWavLayout } from '../../src/audio/codecs/wav.js';
 import { buildWav, tones, type WavSpec } from './wav-fixtures.js';
 
 /**

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AudioFormatError } from '../../src/audio/errors.js';
-import { encodeMp3 } from '../../src/audio/mp3.js';
-import { readFrameHeader } from '../../src/audio/mp3-frames.js';
-import { probeAudio } from '../../src/audio/probe.js';
+import { AudioFormatError } from '../../src/audio/codecs/errors.js';
+import { encodeMp3 } from '../../src/audio/codecs/mp3.js';
+import { readFrameHeader } from '../../src/audio/codecs/mp3-frames.js';
+import { probeAudio } from '../../src/audio/codecs/probe.js';
 import { buildWav, tones } from './wav-fixtures.js';
 
 const text = (s: string) => Uint8Array.from([...s].map((c) => c.charCodeAt(0)));

@@ -2,10 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { TempoAnalysis } from '../../src/audio/analysis/index.js';
 import { truePeakDbtp } from '../../src/audio/analysis/loudness.js';
-import { DEFAULT_CEILING, limitTruePeak, slidingMin } from '../../src/audio/limiter.js';
-import { bandEnergies, loudnessOfSpans, matchTilt, tiltMatchGain } from '../../src/audio/match.js';
-import { correlation, fadeShapeFor, quietCrossfades, snapToBeats } from '../../src/audio/seams.js';
-import { planSeams, seamsAt, splice } from '../../src/audio/splice.js';
+import { DEFAULT_CEILING, limitTruePeak, slidingMin } from '../../src/audio/mixing/limiter.js';
+import { bandEnergies, loudnessOfSpans, matchTilt, tiltMatchGain } from '../../src/audio/mixing/match.js';
+import { correlation, fadeShapeFor, quietCrossfades, snapToBeats } from '../../src/audio/mixing/seams.js';
+import { planSeams, seamsAt, splice } from '../../src/audio/mixing/splice.js';
 import { tones } from './wav-fixtures.js';
 
 const RATE = 8000;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyGain, loudnessMatchGain, planSeams, rms, seamsAt, splice } from '../../src/audio/splice.js';
-import { decodeWav } from '../../src/audio/wav.js';
+import { decodeWav } from '../../src/audio/codecs/wav.js';
+import { applyGain, loudnessMatchGain, planSeams, rms, seamsAt, splice } from '../../src/audio/mixing/splice.js';
 import { buildWav, tones } from './wav-fixtures.js';
 
 describe('planSeams', () => {

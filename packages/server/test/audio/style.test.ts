@@ -4,9 +4,9 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { Chord, Progression } from 'tonal';
 import { describe, expect, it } from 'vitest';
-import { GENRES } from '../../src/audio/genres.js';
-import { ENERGY_WORDS, INSTRUMENTS } from '../../src/audio/instruments.js';
-import { chooseStyle, energyLabel, type StyleChoice } from '../../src/audio/style.js';
+import { GENRES } from '../../src/audio/synthesis/genres.js';
+import { ENERGY_WORDS, INSTRUMENTS } from '../../src/audio/synthesis/instruments.js';
+import { chooseStyle, energyLabel, type StyleChoice } from '../../src/audio/synthesis/style.js';
 
 const voices = (choice: StyleChoice) => choice.style.harmony.map((part) => part.voice);
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { barSeconds, describeArrangement, planArrangement } from '../../src/audio/arrangement.js';
-import { rms } from '../../src/audio/splice.js';
-import { chooseStyle } from '../../src/audio/style.js';
-import { renderSong, renderWindow } from '../../src/audio/synth.js';
+import { rms } from '../../src/audio/mixing/splice.js';
+import { barSeconds, describeArrangement, planArrangement } from '../../src/audio/synthesis/arrangement.js';
+import { chooseStyle } from '../../src/audio/synthesis/style.js';
+import { renderSong, renderWindow } from '../../src/audio/synthesis/synth.js';
 
 const same = (a: Float32Array[], b: Float32Array[]) =>
   a.length === b.length &&

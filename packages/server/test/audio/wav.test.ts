@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AudioFormatError } from '../../src/audio/errors.js';
-import { decodeWav, encodeFloatWavInPlace, encodeWav, floatWavChannels } from '../../src/audio/wav.js';
+import { AudioFormatError } from '../../src/audio/codecs/errors.js';
+import { decodeWav, encodeFloatWavInPlace, encodeWav, floatWavChannels } from '../../src/audio/codecs/wav.js';
 import { buildWav, quantise, tones } from './wav-fixtures.js';
 
 describe('WAV', () => {

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probeAudio } from '../../src/audio/probe.js';
+import { probeAudio } from '../../src/audio/codecs/probe.js';
 import { type FakeAcestep, startFakeAcestep } from '../engine/fake-acestep.js';
 import { sineWav } from '../helpers/audio.js';
 import { freePort, kill, runCli, startServe } from '../helpers/process.js';

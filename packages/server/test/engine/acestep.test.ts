@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { probeAudio } from '../../src/audio/probe.js';
-import { encodeWav } from '../../src/audio/wav.js';
+import { probeAudio } from '../../src/audio/codecs/probe.js';
+import { encodeWav } from '../../src/audio/codecs/wav.js';
 import {
   type AcestepOptions,
   checkAcestep,

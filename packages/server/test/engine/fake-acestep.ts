@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { encodeWav } from '../../src/audio/wav.js';
+import { encodeWav } from '../../src/audio/codecs/wav.js';
 
 /**
  * A stand-in for an ACE-Step 1.5 API server on loopback, with the shapes its

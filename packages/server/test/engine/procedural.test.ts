@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeAudio } from '../../src/audio/decode.js';
-import { encodeMp3 } from '../../src/audio/mp3.js';
-import { probeAudio } from '../../src/audio/probe.js';
+import { decodeAudio } from '../../src/audio/codecs/decode.js';
+import { encodeMp3 } from '../../src/audio/codecs/mp3.js';
+import { probeAudio } from '../../src/audio/codecs/probe.js';
 import { createEngine, createProceduralEngine, type GenerateProgress, type ReplaceSectionInput, SourceAudioError } from '../../src/engine/index.js';
 import { buildWav, tones } from '../audio/wav-fixtures.js';
 

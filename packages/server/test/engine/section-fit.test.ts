@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyse } from '../../src/audio/analysis/index.js';
 import { truePeakDbtp } from '../../src/audio/analysis/loudness.js';
-import { planArrangement } from '../../src/audio/arrangement.js';
-import { type FrameSpan, loudnessOfSpans } from '../../src/audio/match.js';
-import type { Mode } from '../../src/audio/style.js';
-import { renderSong } from '../../src/audio/synth.js';
-import { decodeWav, encodeWav } from '../../src/audio/wav.js';
+import { decodeWav, encodeWav } from '../../src/audio/codecs/wav.js';
+import { type FrameSpan, loudnessOfSpans } from '../../src/audio/mixing/match.js';
+import { planArrangement } from '../../src/audio/synthesis/arrangement.js';
+import type { Mode } from '../../src/audio/synthesis/style.js';
+import { renderSong } from '../../src/audio/synthesis/synth.js';
 import { createProceduralEngine, type RenderedTrack } from '../../src/engine/index.js';
 import { sameOrRelative } from '../audio/analysis/songs.js';
 

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeMp3, encodeMp3, type Mp3Bitrate, mp3BitrateAtLeast } from '../../src/audio/mp3.js';
-import { readFrameHeader } from '../../src/audio/mp3-frames.js';
-import { probeAudio } from '../../src/audio/probe.js';
-import { decodeWav } from '../../src/audio/wav.js';
+import { decodeMp3, encodeMp3, type Mp3Bitrate, mp3BitrateAtLeast } from '../../src/audio/codecs/mp3.js';
+import { readFrameHeader } from '../../src/audio/codecs/mp3-frames.js';
+import { probeAudio } from '../../src/audio/codecs/probe.js';
+import { decodeWav } from '../../src/audio/codecs/wav.js';
 import { createProceduralEngine, type RenderedTrack, type ReplaceSectionInput } from '../../src/engine/index.js';
 import { buildWav, type WavSpec } from '../audio/wav-fixtures.js';
 import { differingFrames, lagByCrossCorrelation, outside, type Span, snrDb } from '../helpers/signal.js';

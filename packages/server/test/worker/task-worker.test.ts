@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { submitContext } from '../../src/api/tasks.js';
-import { decodeWav } from '../../src/audio/wav.js';
+import { decodeWav } from '../../src/audio/codecs/wav.js';
 import { lifecycleContext } from '../../src/server.js';
 import type { Services, TaskChange } from '../../src/services.js';
 import { getTaskRecord, submitGenerate, submitReplaceSection } from '../../src/tasks/index.js';

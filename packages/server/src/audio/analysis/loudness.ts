@@ -1,4 +1,4 @@
-import { besselI0 } from '../resample.js';
+import { besselI0 } from '../mixing/resample.js';
 
 /**
  * Loudness after ITU-R BS.1770-4 (and EBU R 128 / Tech 3341 for the block

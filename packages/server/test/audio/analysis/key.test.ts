@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { analyse } from '../../../src/audio/analysis/index.js';
 import { chordRoots, keyOfChroma, PITCH_NAMES } from '../../../src/audio/analysis/key.js';
-import { planArrangement } from '../../../src/audio/arrangement.js';
-import { GENRES } from '../../../src/audio/genres.js';
-import type { Mode } from '../../../src/audio/style.js';
-import { renderWindow } from '../../../src/audio/synth.js';
+import { planArrangement } from '../../../src/audio/synthesis/arrangement.js';
+import { GENRES } from '../../../src/audio/synthesis/genres.js';
+import type { Mode } from '../../../src/audio/synthesis/style.js';
+import { renderWindow } from '../../../src/audio/synthesis/synth.js';
 import { renderedSong, sameOrRelative } from './songs.js';
 
 const pc = (name: string) => PITCH_NAMES.indexOf(name as (typeof PITCH_NAMES)[number]);

@@ -1,7 +1,7 @@
-import { planArrangement } from '../../../src/audio/arrangement.js';
 import type { Pcm } from '../../../src/audio/pcm.js';
-import type { Mode } from '../../../src/audio/style.js';
-import { renderSong } from '../../../src/audio/synth.js';
+import { planArrangement } from '../../../src/audio/synthesis/arrangement.js';
+import type { Mode } from '../../../src/audio/synthesis/style.js';
+import { renderSong } from '../../../src/audio/synthesis/synth.js';
 
 /** A song rendered by our synthesiser at a known tempo and key: the ground truth the analysis is checked against. */
 export function renderedSong(style: string, bpm: number | undefined, tonic: string, mode: Mode, seconds: number, sampleRate = 44_100, channels = 2): Pcm {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { analyse } from '../../../src/audio/analysis/index.js';
 import { changesEveryEighthBeat } from '../../../src/audio/analysis/tempo.js';
-import { planArrangement } from '../../../src/audio/arrangement.js';
-import { GENRES } from '../../../src/audio/genres.js';
-import { renderWindow } from '../../../src/audio/synth.js';
+import { planArrangement } from '../../../src/audio/synthesis/arrangement.js';
+import { GENRES } from '../../../src/audio/synthesis/genres.js';
+import { renderWindow } from '../../../src/audio/synthesis/synth.js';
 import { renderedSong } from './songs.js';
 
 /** A click (a 1 kHz blip of 10 ms) on every beat from `firstS`. */

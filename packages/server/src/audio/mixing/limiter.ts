@@ -1,4 +1,4 @@
-import { interpolationPhases, TRUE_PEAK_HALF } from './analysis/loudness.js';
+import { interpolationPhases, TRUE_PEAK_HALF } from '../analysis/loudness.js';
 
 /**
  * A look-ahead true-peak limiter for a stretch of a song, applied offline.

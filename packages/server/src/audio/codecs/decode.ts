@@ -1,6 +1,6 @@
+import type { ChannelAllocator, Pcm } from '../pcm.js';
 import { AudioFormatError } from './errors.js';
 import { decodeMp3 } from './mp3.js';
-import type { ChannelAllocator, Pcm } from './pcm.js';
 import { type AudioFormat, probeAudio } from './probe.js';
 import { decodeWav } from './wav.js';
 

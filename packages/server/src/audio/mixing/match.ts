@@ -1,4 +1,4 @@
-import { gatedLoudness, measureLoudness } from './analysis/loudness.js';
+import { gatedLoudness, measureLoudness } from '../analysis/loudness.js';
 
 /**
  * Making new material sit at the level and with the tone colour of the

@@ -1,9 +1,9 @@
 import { MPEGDecoder } from 'mpg123-decoder';
 import { createMp3Encoder, type WasmMediaEncoder } from 'wasm-media-encoders';
+import { resample } from '../mixing/resample.js';
+import { type ChannelAllocator, type Pcm, silence } from '../pcm.js';
 import { AudioFormatError } from './errors.js';
 import { buildInfoFrame, type FrameHeader, LAME_ENCODER_DELAY, type Mp3Layout, readFrameHeader, readMp3Layout } from './mp3-frames.js';
-import { type ChannelAllocator, type Pcm, silence } from './pcm.js';
-import { resample } from './resample.js';
 
 /** MP3 via mpg123 (decode) and LAME (encode), both in wasm, with gapless trimming done here. */
 

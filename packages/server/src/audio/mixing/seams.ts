@@ -1,5 +1,5 @@
-import type { TempoAnalysis } from './analysis/index.js';
-import { smoothBeats } from './fit.js';
+import type { TempoAnalysis } from '../analysis/index.js';
+import { smoothBeats } from '../synthesis/fit.js';
 import type { FrameSpan } from './match.js';
 import type { FadeShape } from './splice.js';
 

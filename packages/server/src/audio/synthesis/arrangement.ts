@@ -1,5 +1,5 @@
 import { Chord, Key, Note, Progression } from 'tonal';
-import { type Random, randomFor } from './prng.js';
+import { type Random, randomFor } from '../prng.js';
 import { chooseStyle, type Mode, type Style, type StyleChoice } from './style.js';
 
 /**

@@ -1,6 +1,6 @@
 import { Chord, Note, Scale } from 'tonal';
+import { randomFor } from '../prng.js';
 import { type Arrangement, barAt, barSeconds, type Section } from './arrangement.js';
-import { randomFor } from './prng.js';
 import type { BassVoice, Comp, HarmonyPart, HarmonyVoice, LeadVoice } from './style.js';
 import {
   bass,

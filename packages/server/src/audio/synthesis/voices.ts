@@ -1,4 +1,4 @@
-import type { Random } from './prng.js';
+import type { Random } from '../prng.js';
 
 /**
  * Instruments. Each renders one note, mono, into `out` (already zeroed; its

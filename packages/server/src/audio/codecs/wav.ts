@@ -1,6 +1,6 @@
+import { type ChannelAllocator, type Pcm, silence } from '../pcm.js';
 import { AudioFormatError } from './errors.js';
 import { interleaveStereoInPlace } from './interleave.js';
-import { type ChannelAllocator, type Pcm, silence } from './pcm.js';
 
 /**
  * WAV (RIFF/WAVE) reading and writing. Hand-written because the general

@@ -1,5 +1,5 @@
+import { hashString, mulberry32 } from '../prng.js';
 import { SIMPLEX_BASELINE, SIMPLEX_CAP_HEIGHT, SIMPLEX_GLYPHS } from './hershey-simplex.js';
-import { hashString, mulberry32 } from './prng.js';
 
 /**
  * Cover art: an SVG drawn from the title and tags (which pick the palette and

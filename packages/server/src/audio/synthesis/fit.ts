@@ -1,4 +1,4 @@
-import type { Analysis } from './analysis/index.js';
+import type { Analysis } from '../analysis/index.js';
 import { type Arrangement, planArrangement } from './arrangement.js';
 import type { Mode } from './style.js';
 import { type BeatTimeline, renderWindow } from './synth.js';
