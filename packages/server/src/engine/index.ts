@@ -1,10 +1,10 @@
 import { type AcestepCheck, checkAcestep, createAcestepEngine } from './acestep.js';
-import { createProceduralEngine } from './procedural.js';
+import { createProceduralEngine } from './procedural/index.js';
 import type { Engine } from './types.js';
 
 export { type AcestepCheck, type AcestepOptions, checkAcestep, createAcestepEngine } from './acestep.js';
 export { AcestepError } from './acestep-client.js';
-export { createProceduralEngine, type ProceduralOptions } from './procedural.js';
+export { createProceduralEngine, type ProceduralOptions } from './procedural/index.js';
 export * from './types.js';
 
 export type EngineName = 'procedural' | 'acestep';

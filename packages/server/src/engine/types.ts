@@ -33,6 +33,27 @@ export interface RenderedTrack {
    * them the song is the source. Engines that cannot tell leave it out.
    */
   crossfades?: { in: { startS: number; endS: number }; out: { startS: number; endS: number } };
+  /**
+   * What the track sings, with the time of every word as the renderer placed it: exact, so
+   * timestamped lyrics of the track need no alignment. Absent on instrumentals and on engines
+   * that cannot tell.
+   */
+  sung?: SungLyrics;
+  /** Where a part of the track came from (extend: the source's end), in seconds. */
+  continuedAtS?: number;
+}
+
+/** One sung word (or syllable group) and when it sounds, in seconds of the track. */
+export interface SungWord {
+  word: string;
+  startS: number;
+  endS: number;
+}
+
+export interface SungLyrics {
+  /** The lyrics as sung, with section tags ("[Verse]"). */
+  text: string;
+  words: SungWord[];
 }
 
 /** A song to edit: the bytes of an MP3 or WAV file. */
@@ -55,27 +76,127 @@ export interface ReplaceSectionInput {
   seed: string;
 }
 
-export interface GenerateInput {
+/** What the words of a request ask for: the style chooser reads them, most important first. */
+export interface SongWords {
   prompt: string;
   style: string;
   title: string;
   negativeTags: string;
+}
+
+/**
+ * Whether a song is sung, and what. `lyrics` are sung as given (custom mode); without them a
+ * song with vocals gets lyrics the engine writes from the prompt (non-custom mode).
+ */
+export interface Vocals {
   instrumental: boolean;
-  /** Lyrics given in custom mode (the prompt of a song with vocals), for the structure sheet. */
   lyrics?: string;
+  vocalGender?: 'm' | 'f';
+}
+
+/**
+ * A persona (`personaId`): what was measured on the track it was made from, applied to new songs.
+ * Plain data so it can be stored as JSON and sent to a render thread.
+ */
+export interface PersonaFingerprint {
+  /** Tempo range in BPM the new song stays within (the source's tempo ± a little). */
+  tempoBpm: [number, number];
+  /** Key and mode, e.g. "D minor"; null where the reading was unsure. */
+  key: string | null;
+  /** Instrument and genre words of the source, added to the new song's style. */
+  styleWords: string[];
+  /** The voice: gender, and the vocal range in MIDI notes. */
+  voice: { gender: 'm' | 'f'; lowMidi: number; highMidi: number } | null;
+}
+
+export interface GenerateInput extends SongWords, Vocals {
   /** Length of each song in seconds. */
   durationS: number;
+  persona?: PersonaFingerprint;
   seed: string;
 }
 
-/** Progress reported by `generate` so the task can pass TEXT_SUCCESS and FIRST_SUCCESS. */
+/** Extend and upload-extend: the source up to `continueAtS`, then `addS` seconds of new music. */
+export interface ExtendInput extends SongWords, Vocals {
+  source: SourceAudio;
+  continueAtS: number;
+  addS: number;
+  persona?: PersonaFingerprint;
+  seed: string;
+}
+
+/** Upload-cover: the source's tempo, chords, form and length, re-arranged in the asked style. */
+export interface CoverInput extends SongWords, Vocals {
+  source: SourceAudio;
+  persona?: PersonaFingerprint;
+  seed: string;
+}
+
+/** Add-instrumental: an accompaniment for the uploaded vocal (the style words are KIE's `tags`). */
+export interface AddInstrumentalInput extends SongWords {
+  source: SourceAudio;
+  seed: string;
+}
+
+/** Add-vocals: a sung line over the uploaded instrumental; `prompt` is what is sung. */
+export interface AddVocalsInput extends SongWords {
+  source: SourceAudio;
+  vocalGender?: 'm' | 'f';
+  seed: string;
+}
+
+/** Mashup: two songs brought to one tempo and key and woven together, bar-aligned. */
+export interface MashupInput extends SongWords, Vocals {
+  sources: [SourceAudio, SourceAudio];
+  seed: string;
+}
+
+/** Progress reported by song-making operations so the task can pass TEXT_SUCCESS and FIRST_SUCCESS. */
 export type GenerateProgress = { stage: 'text'; sheet: string } | { stage: 'first'; track: RenderedTrack; index: number };
+export type OnProgress = (progress: GenerateProgress) => Promise<void>;
+
+/**
+ * Every operation an engine may offer, with its input. The engine interface grows by
+ * operation: an engine leaves out what it cannot do, and `runOperation` turns the gap
+ * into an `UnsupportedOperation` (a clean, refunded failure).
+ */
+export interface OperationInputs {
+  replaceSection: ReplaceSectionInput;
+  generate: GenerateInput;
+  extend: ExtendInput;
+  cover: CoverInput;
+  addInstrumental: AddInstrumentalInput;
+  addVocals: AddVocalsInput;
+  mashup: MashupInput;
+}
+export type OperationName = keyof OperationInputs;
+export type Operation = { [K in OperationName]: { op: K; input: OperationInputs[K] } }[OperationName];
 
 export interface Engine {
   readonly name: string;
   replaceSection(input: ReplaceSectionInput, signal: AbortSignal): Promise<RenderedTrack>;
   /** Renders exactly two songs, reporting `text` once and then `first` after the first song. */
-  generate(input: GenerateInput, signal: AbortSignal, onProgress: (progress: GenerateProgress) => Promise<void>): Promise<RenderedTrack[]>;
+  generate(input: GenerateInput, signal: AbortSignal, onProgress: OnProgress): Promise<RenderedTrack[]>;
+  extend?(input: ExtendInput, signal: AbortSignal, onProgress: OnProgress): Promise<RenderedTrack[]>;
+  cover?(input: CoverInput, signal: AbortSignal, onProgress: OnProgress): Promise<RenderedTrack[]>;
+  addInstrumental?(input: AddInstrumentalInput, signal: AbortSignal, onProgress: OnProgress): Promise<RenderedTrack[]>;
+  addVocals?(input: AddVocalsInput, signal: AbortSignal, onProgress: OnProgress): Promise<RenderedTrack[]>;
+  mashup?(input: MashupInput, signal: AbortSignal, onProgress: OnProgress): Promise<RenderedTrack[]>;
+}
+
+/** Runs one operation on an engine; an operation the engine does not offer is refused, typed. */
+export async function runOperation(engine: Engine, operation: Operation, signal: AbortSignal, onProgress: OnProgress): Promise<RenderedTrack[]> {
+  switch (operation.op) {
+    case 'replaceSection':
+      return [await engine.replaceSection(operation.input, signal)];
+    case 'generate':
+      return engine.generate(operation.input, signal, onProgress);
+    default: {
+      const method = engine[operation.op] as ((input: unknown, signal: AbortSignal, onProgress: OnProgress) => Promise<RenderedTrack[]>) | undefined;
+      if (!method) throw new UnsupportedOperation(`${operation.op} is not supported by the ${engine.name} engine`);
+      return method.call(engine, operation.input, signal, onProgress);
+    }
+  }
 }
 
 /**
@@ -84,6 +205,11 @@ export interface Engine {
  */
 export class SourceAudioError extends Error {
   override readonly name = 'SourceAudioError';
+}
+
+/** The engine cannot do this operation at all (code 531, refunded, "not supported by this engine"). */
+export class UnsupportedOperation extends Error {
+  override readonly name = 'UnsupportedOperation';
 }
 
 /** The engine itself failed (code 531, refunded). */

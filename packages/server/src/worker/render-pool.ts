@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
-import { EngineError, type GenerateProgress, type RenderedTrack, SourceAudioError } from '../engine/types.js';
+import { EngineError, type OnProgress, type Operation, type RenderedTrack, SourceAudioError, UnsupportedOperation } from '../engine/types.js';
 import { threadScript } from '../thread-script.js';
-import type { EngineSpec, RenderMessage, RenderRequest } from './render-protocol.js';
+import type { EngineSpec, RenderMessage } from './render-protocol.js';
 
 /**
  * A fixed number of render threads. `run` hands a request to an idle thread and
@@ -9,19 +9,15 @@ import type { EngineSpec, RenderMessage, RenderRequest } from './render-protocol
  * way to stop CPU-bound work) and a fresh one takes its place on demand.
  */
 export interface RenderPool {
-  replace(engine: EngineSpec, input: Extract<RenderRequest, { op: 'replace' }>['input'], signal: AbortSignal): Promise<RenderedTrack>;
-  generate(
-    engine: EngineSpec,
-    input: Extract<RenderRequest, { op: 'generate' }>['input'],
-    signal: AbortSignal,
-    onProgress: (progress: GenerateProgress) => Promise<void>,
-  ): Promise<RenderedTrack[]>;
+  /** Runs one engine operation on an idle thread; `onProgress` sees its stages in order, all settled before it resolves. */
+  run(engine: EngineSpec, operation: Operation, signal: AbortSignal, onProgress?: OnProgress): Promise<RenderedTrack[]>;
   close(): Promise<void>;
 }
 
 function rebuildError(message: Extract<RenderMessage, { type: 'error' }>): Error {
   if (message.errorName === 'SourceAudioError') return new SourceAudioError(message.message);
   if (message.errorName === 'EngineError') return new EngineError(message.message);
+  if (message.errorName === 'UnsupportedOperation') return new UnsupportedOperation(message.message);
   const error = new Error(message.message);
   error.name = message.errorName;
   return error;
@@ -46,7 +42,7 @@ export function createRenderPool(): RenderPool {
     void worker.terminate();
   };
 
-  function run(request: RenderRequest, signal: AbortSignal, onProgress: (progress: GenerateProgress) => Promise<void>): Promise<RenderedTrack[]> {
+  function run(engine: EngineSpec, operation: Operation, signal: AbortSignal, onProgress: OnProgress = async () => {}): Promise<RenderedTrack[]> {
     if (closed) return Promise.reject(new Error('render pool is closed'));
     if (signal.aborted) return Promise.reject(signal.reason);
     const worker = take();
@@ -91,18 +87,12 @@ export function createRenderPool(): RenderPool {
       worker.on('error', onError);
       worker.on('exit', onExit);
       signal.addEventListener('abort', onAbort, { once: true });
-      worker.postMessage(request);
+      worker.postMessage({ engine, operation });
     });
   }
 
   return {
-    async replace(engine, input, signal) {
-      const tracks = await run({ op: 'replace', engine, input }, signal, async () => {});
-      const track = tracks[0];
-      if (!track) throw new EngineError('the engine returned no track');
-      return track;
-    },
-    generate: (engine, input, signal, onProgress) => run({ op: 'generate', engine, input }, signal, onProgress),
+    run,
     async close() {
       closed = true;
       await Promise.all([...all].map((worker) => worker.terminate()));

@@ -1,10 +1,13 @@
 import type { EngineSpec } from '../engine/index.js';
-import type { GenerateInput, RenderedTrack, ReplaceSectionInput } from '../engine/types.js';
+import type { Operation, RenderedTrack } from '../engine/types.js';
 
-/** Messages between the render pool and its threads; the engine is named by plain data. */
+/** Messages between the render pool and its threads; the engine and the operation are plain data. */
 export type { EngineSpec };
 
-export type RenderRequest = { op: 'replace'; engine: EngineSpec; input: ReplaceSectionInput } | { op: 'generate'; engine: EngineSpec; input: GenerateInput };
+export interface RenderRequest {
+  engine: EngineSpec;
+  operation: Operation;
+}
 
 export type RenderMessage =
   | { type: 'text'; sheet: string }

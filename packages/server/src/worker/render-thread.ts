@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { createEngine } from '../engine/index.js';
-import type { Engine } from '../engine/types.js';
+import { type Engine, runOperation } from '../engine/types.js';
 import type { EngineSpec, RenderMessage, RenderRequest } from './render-protocol.js';
 
 /**
@@ -27,17 +27,11 @@ function send(message: RenderMessage): void {
 port.on('message', async (request: RenderRequest) => {
   const signal = new AbortController().signal;
   try {
-    const selected = engineFor(request.engine);
-    if (request.op === 'replace') {
-      const track = await selected.replaceSection(request.input, signal);
-      send({ type: 'done', tracks: [track] });
-    } else {
-      const tracks = await selected.generate(request.input, signal, async (progress) => {
-        if (progress.stage === 'text') send({ type: 'text', sheet: progress.sheet });
-        else send({ type: 'first', index: progress.index, track: progress.track });
-      });
-      send({ type: 'done', tracks });
-    }
+    const tracks = await runOperation(engineFor(request.engine), request.operation, signal, async (progress) => {
+      if (progress.stage === 'text') send({ type: 'text', sheet: progress.sheet });
+      else send({ type: 'first', index: progress.index, track: progress.track });
+    });
+    send({ type: 'done', tracks });
   } catch (error) {
     const failure = error instanceof Error ? error : new Error(String(error));
     send({ type: 'error', errorName: failure.name, message: failure.message });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import { type RenderedTrack, SourceAudioError } from '../engine/types.js';
+import { EngineError, type RenderedTrack, SourceAudioError } from '../engine/types.js';
 import { claimJob, finishJob, type Job, releaseJob, renewLease, requeueExpired } from '../jobs/index.js';
 import type { BlobStore } from '../storage/index.js';
 import type { Store } from '../store/index.js';
@@ -126,38 +126,45 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
   async function render(taskId: string, input: TaskInput, parentTrackId: string, signal: AbortSignal): Promise<StoredTrack[]> {
     const seed = seedOf(input);
     if (input.kind === 'replace') {
-      const track = await pool.replace(
+      const [track] = await pool.run(
         options.engine,
         {
-          source: await sourceBytes(input, parentTrackId),
-          startS: input.startS,
-          endS: input.endS,
-          prompt: input.prompt,
-          tags: input.tags,
-          negativeTags: input.negativeTags,
-          title: input.title,
-          fullLyrics: input.fullLyrics,
-          seed,
+          op: 'replaceSection',
+          input: {
+            source: await sourceBytes(input, parentTrackId),
+            startS: input.startS,
+            endS: input.endS,
+            prompt: input.prompt,
+            tags: input.tags,
+            negativeTags: input.negativeTags,
+            title: input.title,
+            fullLyrics: input.fullLyrics,
+            seed,
+          },
         },
         signal,
       );
+      if (!track) throw new EngineError('the engine returned no track');
       return [await storeTrack(taskId, 0, track, { title: input.title, tags: input.tags, prompt: input.prompt })];
     }
     const title = (i: number) => input.title || `${(input.style || input.prompt).slice(0, 60)}${i === 0 ? '' : ' (II)'}`;
     const meta = (i: number) => ({ title: title(i), tags: input.style, prompt: input.prompt });
     // The first song is stored when it is ready (FIRST_SUCCESS); it is not written again at the end.
     const stored = new Map<number, StoredTrack>();
-    const tracks = await pool.generate(
+    const tracks = await pool.run(
       options.engine,
       {
-        prompt: input.prompt,
-        style: input.style,
-        title: input.title,
-        negativeTags: input.negativeTags,
-        instrumental: input.instrumental,
-        lyrics: input.customMode && !input.instrumental ? input.prompt : undefined,
-        durationS: input.durationS,
-        seed,
+        op: 'generate',
+        input: {
+          prompt: input.prompt,
+          style: input.style,
+          title: input.title,
+          negativeTags: input.negativeTags,
+          instrumental: input.instrumental,
+          lyrics: input.customMode && !input.instrumental ? input.prompt : undefined,
+          durationS: input.durationS,
+          seed,
+        },
       },
       signal,
       async (progress) => {

@@ -1,0 +1,27 @@
+import type { Engine } from '../types.js';
+import type { ProceduralContext } from './common.js';
+import { generate } from './generate.js';
+import { replaceSection } from './replace.js';
+
+/**
+ * The CPU engine: algorithmic arrangements chosen from the words of the request
+ * and rendered by our own synthesiser, one module per operation. Deterministic
+ * (same seed and inputs, same bytes) and honest about what it is: not a neural model.
+ */
+export interface ProceduralOptions {
+  /** Reported as `model_name` (default "reprise-procedural-1"). */
+  modelName?: string;
+  /** Crossfade at each seam, in seconds (default 0.75). */
+  fadeS?: number;
+}
+
+const DEFAULT_MODEL_NAME = 'reprise-procedural-1';
+
+export function createProceduralEngine(options: ProceduralOptions = {}): Engine {
+  const context: ProceduralContext = { modelName: options.modelName ?? DEFAULT_MODEL_NAME, fadeS: options.fadeS ?? 0.75 };
+  return {
+    name: 'procedural',
+    replaceSection: (input, signal) => replaceSection(context, input, signal),
+    generate: (input, signal, onProgress) => generate(context, input, signal, onProgress),
+  };
+}
