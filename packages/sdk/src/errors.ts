@@ -48,7 +48,7 @@ export type WebhookVerificationErrorCode =
   | 'no_matching_signature'
   /** The body is not JSON (when it had to be parsed). */
   | 'invalid_json'
-  /** KIE scheme: the JSON body has no `data.task_id` string to check the signature against. */
+  /** KIE scheme: the JSON body has no task id (`data.task_id`, `data.taskId` or `task_id`) to check the signature against, or names two different ones. */
   | 'invalid_payload';
 
 /** A webhook that must not be trusted. Never a raw SyntaxError or TypeError. */
@@ -65,7 +65,7 @@ export class WebhookVerificationError extends Error {
   }
 }
 
-/** A verified callback whose JSON does not have the shape SPEC §5.2 describes. */
+/** A verified callback whose JSON does not have the shape of its family's body. */
 export class CallbackPayloadError extends Error {
   override readonly name = 'CallbackPayloadError';
   readonly code = 'invalid_payload' as const;

@@ -5,9 +5,18 @@ export { type FastifyInstanceLike, type FastifyReplyLike, type FastifyRequestLik
 export { readRawBody, toNodeListener } from './callbacks/adapters/node.js';
 export { toWebHandler, type WebHandlerOptions } from './callbacks/adapters/web.js';
 export { type DedupeStore, MemoryDedupeStore } from './callbacks/dedupe.js';
-export type { CallbackEvent, ErrorCallbackEvent, SuccessCallbackEvent } from './callbacks/events.js';
+export type { CallbackEvent, CoverImageCallbackEvent, ErrorCallbackEvent, ReceivedCallbackEvent, SuccessCallbackEvent } from './callbacks/events.js';
 export { type CallbackHandler, type CallbackHandlerOptions, type CallbackRequest, type CallbackResponse, createCallbackHandler } from './callbacks/handler.js';
-export { parseCallbackPayload, toSunoTrack } from './callbacks/payload.js';
+export {
+  type CallbackFamily,
+  callbackFamilyOf,
+  marketTracksOf,
+  parseCallbackPayload,
+  parseCallbackTrack,
+  parseCoverImagePayload,
+  parseMarketResult,
+  toSunoTrack,
+} from './callbacks/payload.js';
 export { Client, type ClientOptions, type FileData, type UploadTarget } from './client/client.js';
 export { type SseMessage, SseParser } from './client/sse.js';
 export type { RequestOptions } from './client/transport.js';
@@ -33,4 +42,5 @@ export {
   signStandardWebhook,
 } from './webhooks/sign.js';
 export { type VerifiedStandardWebhook, type VerifyStandardWebhookOptions, verifyStandardWebhook } from './webhooks/standard.js';
+export { findTaskId, type TaskIdKey, type TaskIdLookup } from './webhooks/task-id.js';
 export { DEFAULT_TOLERANCE_SECONDS, type FreshnessOptions } from './webhooks/timestamp.js';

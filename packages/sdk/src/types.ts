@@ -21,8 +21,24 @@ export function isTerminalStatus(status: string): status is TerminalStatus {
   return (TERMINAL_STATUSES as readonly string[]).includes(status);
 }
 
-export type TaskType = 'GENERATE' | 'REPLACE_SECTION';
-export type SunoModel = 'V3_5' | 'V4' | 'V4_5' | 'V4_5PLUS' | 'V4_5ALL' | 'V5';
+/** record-info `type`: which route made the task. */
+export type TaskType = 'GENERATE' | 'EXTEND' | 'UPLOAD_EXTEND' | 'UPLOAD_COVER' | 'ADD_INSTRUMENTAL' | 'ADD_VOCALS' | 'MASHUP' | 'REPLACE_SECTION';
+
+/**
+ * record-info `operationType`, snake_case. KIE documents generate, extend,
+ * upload_cover and upload_extend; the other names are reprise's, following
+ * the same pattern (KIE leaves them undocumented).
+ */
+export type OperationType = 'generate' | 'extend' | 'upload_cover' | 'upload_extend' | 'add_instrumental' | 'add_vocals' | 'mashup' | 'replace_section';
+
+/**
+ * Model versions of the dedicated routes. KIE removed `V3_5` from its enum
+ * while its own examples still send it, so it stays accepted here.
+ */
+export type SunoModel = 'V3_5' | 'V4' | 'V4_5' | 'V4_5PLUS' | 'V4_5ALL' | 'V5' | 'V5_5';
+
+/** `style_persona`: a persona from {@link Client.generatePersona}; `voice_persona`: a Suno Voice `voiceId`. */
+export type PersonaModel = 'style_persona' | 'voice_persona';
 
 /** A track as record-info shows it (camelCase). Callback tracks are converted to this shape too. */
 export interface SunoTrack {
@@ -37,6 +53,10 @@ export interface SunoTrack {
   tags: string;
   createTime: string;
   duration: number;
+  /** Upload-cover, upload-extend and add-vocals: the uploaded source audio as the service stored it. */
+  sourceAudioUrl?: string;
+  sourceStreamAudioUrl?: string;
+  sourceImageUrl?: string;
   /**
    * [reprise extension] Replace-section tracks: the range that was actually replaced, in
    * seconds. reprise moves the edges onto the song's beats (by at most half a second), so it
@@ -63,26 +83,186 @@ export interface TaskRecord {
   response: { taskId: string; sunoData: SunoTrack[] };
   status: TaskStatus;
   type: TaskType;
-  operationType: string;
+  operationType: OperationType;
   errorCode: number | null;
   errorMessage: string | null;
   /** reprise only; absent on KIE.AI. */
   callback?: CallbackSummary;
 }
 
-export interface GenerateRequest {
+/** Steering shared by the music routes. Weights are 0–1 in steps of 0.01; KIE says they "only increase the probability". */
+export interface SunoSteering {
+  negativeTags?: string;
+  vocalGender?: 'm' | 'f';
+  styleWeight?: number;
+  weirdnessConstraint?: number;
+  audioWeight?: number;
+}
+
+/** A persona to sing or style the result (custom mode only). */
+export interface PersonaChoice {
+  personaId?: string;
+  personaModel?: PersonaModel;
+}
+
+export interface GenerateRequest extends SunoSteering, PersonaChoice {
   customMode: boolean;
   instrumental: boolean;
   model?: SunoModel;
   prompt?: string;
   style?: string;
   title?: string;
-  negativeTags?: string;
-  vocalGender?: 'm' | 'f';
-  styleWeight?: number;
-  weirdnessConstraint?: number;
-  audioWeight?: number;
   callBackUrl?: string;
+}
+
+/**
+ * `POST /api/v1/generate/extend`: continues a track (`audioId`) as a new task.
+ * `defaultParamFlag: true` uses this request's `prompt`, `style`, `title` and
+ * `continueAt` (seconds, inside the source); `false` inherits them from the source.
+ */
+export interface ExtendRequest extends SunoSteering, PersonaChoice {
+  defaultParamFlag: boolean;
+  audioId: string;
+  prompt?: string;
+  style?: string;
+  title?: string;
+  continueAt?: number;
+  /** Must be the source track's model. */
+  model: SunoModel;
+  callBackUrl: string;
+}
+
+/** `POST /api/v1/generate/upload-extend`: continues an uploaded song (≤ 8 min). Same flag rules as {@link ExtendRequest}. */
+export interface UploadExtendRequest extends SunoSteering, PersonaChoice {
+  uploadUrl: string;
+  defaultParamFlag: boolean;
+  instrumental: boolean;
+  /** KIE lists it as required even when `defaultParamFlag` is false; send it. */
+  continueAt?: number;
+  model: SunoModel;
+  prompt?: string;
+  style?: string;
+  title?: string;
+  callBackUrl: string;
+}
+
+/** `POST /api/v1/generate/upload-cover`: re-performs an uploaded song (≤ 8 min) in another style; custom-mode rules as generate. */
+export interface UploadCoverRequest extends SunoSteering, PersonaChoice {
+  uploadUrl: string;
+  customMode: boolean;
+  instrumental: boolean;
+  model: SunoModel;
+  prompt?: string;
+  style?: string;
+  title?: string;
+  callBackUrl: string;
+}
+
+/** `POST /api/v1/generate/add-instrumental`: accompaniment under an uploaded vocal. Note `tags`, not `style`. */
+export interface AddInstrumentalRequest extends Omit<SunoSteering, 'negativeTags'> {
+  uploadUrl: string;
+  title: string;
+  tags: string;
+  negativeTags: string;
+  /** Default `V4_5PLUS`. */
+  model?: 'V4_5PLUS' | 'V5' | 'V5_5';
+  callBackUrl: string;
+}
+
+/** `POST /api/v1/generate/add-vocals`: a sung part over an uploaded instrumental. Note `style`, not `tags`. */
+export interface AddVocalsRequest extends Omit<SunoSteering, 'negativeTags'> {
+  uploadUrl: string;
+  prompt: string;
+  title: string;
+  style: string;
+  negativeTags: string;
+  /** Default `V4_5PLUS`. */
+  model?: 'V4_5PLUS' | 'V5';
+  callBackUrl: string;
+}
+
+/** `POST /api/v1/generate/mashup`: exactly two uploaded songs blended into one. Steering applies in custom mode only. */
+export interface MashupRequest extends SunoSteering {
+  uploadUrlList: [string, string];
+  customMode: boolean;
+  model: SunoModel;
+  instrumental?: boolean;
+  prompt?: string;
+  style?: string;
+  title?: string;
+  callBackUrl: string;
+}
+
+/** `POST /api/v1/generate/generate-persona`: a reusable voice/style from a finished track (10–30 s of it). */
+export interface GeneratePersonaRequest {
+  taskId: string;
+  audioId: string;
+  name: string;
+  description: string;
+  /** Seconds; default 0. */
+  vocalStart?: number;
+  /** Seconds; default 30; `vocalEnd − vocalStart` must be 10–30. */
+  vocalEnd?: number;
+  style?: string;
+}
+
+/** generate-persona answers at once (no task, no callback). Pass `personaId` to generate, extend or the upload routes. */
+export interface Persona {
+  personaId: string;
+  name: string;
+  description: string;
+}
+
+/** `POST /api/v1/style/generate`. */
+export interface BoostStyleRequest {
+  /** A style description, e.g. `Pop, Mysterious`. */
+  content: string;
+}
+
+/**
+ * The boosted style, answered at once. Loosely typed where KIE is loose:
+ * api.kie.ai was seen answering `successFlag: "成功"` and an epoch-ms
+ * `createTime`, while the published schema says `"0"|"1"|"2"` and a time string.
+ */
+export interface StyleBoost {
+  taskId: string;
+  /** What was sent as `content`. */
+  param: string;
+  /** The boosted style text. */
+  result: string;
+  creditsConsumed: number;
+  creditsRemaining: number;
+  successFlag: string;
+  errorCode: number | null;
+  errorMsg: string | null;
+  createTime: number | string;
+}
+
+/** `POST /api/v1/suno/cover/generate`: cover art (usually two images) for a music task. */
+export interface CoverImageRequest {
+  /** The music task the art is for. */
+  taskId: string;
+  callBackUrl: string;
+}
+
+/** `successFlag` of a cover-image task: 0 pending, 1 success, 2 generating, 3 failed. */
+export type CoverImageFlag = 0 | 1 | 2 | 3;
+
+/** `GET /api/v1/suno/cover/record-info` → `data`. */
+export interface CoverImageRecord {
+  taskId: string;
+  /** The music task the art is for. */
+  parentTaskId: string;
+  callbackUrl: string | null;
+  /** ISO-8601, or null while running. */
+  completeTime: string | null;
+  /** KIE sends `null` while the task runs; the client turns that into an empty list. */
+  response: { images: string[] };
+  successFlag: CoverImageFlag;
+  /** ISO-8601. */
+  createTime: string;
+  errorCode: number | null;
+  errorMessage: string | null;
 }
 
 interface ReplaceSectionCommon {
@@ -115,6 +295,170 @@ export type ReplaceSectionRequest = ReplaceSectionFromTask | ReplaceSectionFromU
 
 export interface SubmittedTask {
   taskId: string;
+}
+
+// ---------------------------------------------------------------------------
+// KIE's newer "Market" form of the same operations: one route for every
+// operation, the operation named by `model`, inputs in snake_case.
+
+/** Market inputs also take the V6 family (never as the outer `model`). */
+export type MarketSunoModel = SunoModel | 'V6' | 'V6_MINI' | 'V6_WILD';
+
+interface MarketSteering {
+  negative_tags?: string;
+  vocal_gender?: 'm' | 'f';
+  style_weight?: number;
+  weirdness_constraint?: number;
+  audio_weight?: number;
+}
+
+interface MarketPersona {
+  persona_id?: string;
+  persona_model?: PersonaModel;
+}
+
+/** `input` of each `ai-music-api/<op>`; required fields as KIE's model registry lists them. */
+export interface MarketInputs {
+  'ai-music-api/generate': MarketSteering &
+    MarketPersona & {
+      custom_mode: boolean;
+      instrumental: boolean;
+      model: MarketSunoModel;
+      prompt?: string;
+      /** Sung as written; takes priority over `prompt`. */
+      lyrics?: string;
+      style?: string;
+      title?: string;
+      /** Seconds (V6 models). */
+      duration?: number;
+    };
+  'ai-music-api/extend': MarketSteering &
+    MarketPersona & {
+      audio_id: string;
+      model: MarketSunoModel;
+      default_param_flag?: boolean;
+      prompt?: string;
+      style?: string;
+      title?: string;
+      continue_at?: number;
+    };
+  'ai-music-api/upload-and-cover-audio': MarketSteering &
+    MarketPersona & {
+      upload_url: string;
+      instrumental: boolean;
+      model: MarketSunoModel;
+      custom_mode?: boolean;
+      prompt?: string;
+      style?: string;
+      title?: string;
+    };
+  'ai-music-api/upload-and-extend-audio': MarketSteering &
+    MarketPersona & {
+      upload_url: string;
+      model: MarketSunoModel;
+      default_param_flag?: boolean;
+      instrumental?: boolean;
+      continue_at?: number;
+      prompt?: string;
+      style?: string;
+      title?: string;
+    };
+  'ai-music-api/add-instrumental': Omit<MarketSteering, 'negative_tags'> & {
+    upload_url: string;
+    title: string;
+    tags: string;
+    negative_tags: string;
+    model?: 'V4_5PLUS' | 'V5' | 'V5_5';
+  };
+  'ai-music-api/add-vocals': Omit<MarketSteering, 'negative_tags'> & {
+    upload_url: string;
+    title: string;
+    style: string;
+    negative_tags: string;
+    prompt?: string;
+    model?: 'V4_5PLUS' | 'V5';
+  };
+  'ai-music-api/mashup': MarketSteering & {
+    upload_url_list: [string, string];
+    model: MarketSunoModel;
+    style: string;
+    title: string;
+    custom_mode?: boolean;
+    instrumental?: boolean;
+    prompt?: string;
+  };
+  /** Mode 1 names `task_id` + `audio_id`; mode 2 names `upload_url`. */
+  'ai-music-api/replace-section': {
+    prompt: string;
+    tags: string;
+    title: string;
+    infill_start_s: number;
+    infill_end_s: number;
+    full_lyrics: string;
+    negative_tags?: string;
+    task_id?: string;
+    audio_id?: string;
+    upload_url?: string;
+    model?: string;
+  };
+  'ai-music-api/boost-music-style': { content: string };
+  'ai-music-api/cover-generate': { task_id: string };
+  'ai-music-api/generate-persona': {
+    task_id: string;
+    audio_id: string;
+    name: string;
+    description: string;
+    vocal_start?: number;
+    vocal_end?: number;
+    style?: string;
+  };
+}
+
+export type MarketModel = keyof MarketInputs;
+
+/** `POST /api/v1/jobs/createTask` body; `model` decides the shape of `input`. */
+export type MarketTaskRequest = {
+  [M in MarketModel]: { model: M; callBackUrl?: string; input: MarketInputs[M] };
+}[MarketModel];
+
+export interface MarketSubmittedTask {
+  taskId: string;
+  /** KIE answers it equal to `taskId`; older docs omit it, and then the client fills in `taskId`. */
+  recordId: string;
+}
+
+export type MarketTaskState = 'waiting' | 'queuing' | 'generating' | 'success' | 'fail';
+
+/** `GET /api/v1/jobs/recordInfo` → `data`. Times are epoch milliseconds. */
+export interface MarketTaskRecord {
+  taskId: string;
+  /** The `model` it was created with, e.g. `ai-music-api/generate` (other KIE models appear here too). */
+  model: string;
+  state: MarketTaskState;
+  /** The createTask body as a JSON string. */
+  param: string;
+  /** The result as a JSON string; `""` until there is one. Read it with {@link parseMarketResult}. */
+  resultJson: string;
+  failCode: string | number | null;
+  failMsg: string | null;
+  /** Milliseconds. */
+  costTime: number | null;
+  completeTime: number | null;
+  createTime: number;
+  updateTime?: number | null;
+}
+
+/**
+ * `resultJson`, parsed. Music tasks carry the tracks twice, as reprise writes
+ * them (and as the clients in the wild read them): `sunoData` in record-info's
+ * camelCase and `data` in the callbacks' snake_case. Image and video models
+ * use `resultUrls`, text models `resultObject`.
+ */
+export interface MarketResult {
+  sunoData?: SunoTrack[];
+  data?: CallbackTrack[];
+  resultUrls?: string[];
+  resultObject?: unknown;
 }
 
 /** File Upload API answer `data`. */
@@ -165,6 +509,10 @@ export interface CallbackTrack {
   tags: string;
   createTime: string;
   duration: number;
+  /** Upload-cover, upload-extend and add-vocals only: the uploaded source. */
+  source_audio_url?: string;
+  source_stream_audio_url?: string;
+  source_image_url?: string;
 }
 
 export interface SuccessCallbackPayload {
@@ -173,10 +521,26 @@ export interface SuccessCallbackPayload {
   data: { callbackType: 'text' | 'first' | 'complete'; task_id: string; data: CallbackTrack[] };
 }
 
+/**
+ * A music task's failure. KIE documents two bodies: `data.error` as a string,
+ * or `data.data: null` with the reason only in `msg`; parsing gives this one
+ * shape for both, with `error` taken from `msg` when the body has none.
+ */
 export interface ErrorCallbackPayload {
   code: number;
   msg: string;
   data: { callbackType: 'error'; task_id: string; error: string };
 }
 
+/** The music-track family's body: generate, extend, the upload routes, add-*, mashup, replace-section. */
 export type CallbackPayload = SuccessCallbackPayload | ErrorCallbackPayload;
+
+/**
+ * The cover-image family's body (`POST /api/v1/suno/cover/generate`): note the
+ * camelCase `data.taskId`, and `images: null` on failure.
+ */
+export interface CoverImageCallbackPayload {
+  code: number;
+  msg: string;
+  data: { taskId: string; images: string[] | null };
+}

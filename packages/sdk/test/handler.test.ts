@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type CallbackEvent,
   type CallbackHandlerOptions,
+  type CoverImageCallbackEvent,
   createCallbackHandler,
   type DedupeStore,
   signKieWebhook,
@@ -312,5 +313,64 @@ describe('adapters', () => {
     await result.process();
     expect(spy).toHaveBeenCalledWith(expect.stringContaining('task c1'), expect.any(Error));
     spy.mockRestore();
+  });
+});
+
+describe('the other callback families', () => {
+  const now = () => Math.floor(Date.now() / 1000);
+  const coverBody = (taskId: string, images: string[] | null = ['https://x/1.png', 'https://x/2.png']) =>
+    JSON.stringify({ code: images ? 200 : 501, msg: images ? 'success' : 'Cover generation failed', data: { taskId, images } });
+  const sourcedBody = (taskId: string) => {
+    const body = JSON.parse(completeBody(taskId)) as { data: { data: Array<Record<string, unknown>> } };
+    for (const track of body.data.data)
+      Object.assign(track, { source_audio_url: 'https://x/src.mp3', source_stream_audio_url: 'https://x/src', source_image_url: 'https://x/src.jpeg' });
+    return JSON.stringify(body);
+  };
+
+  it.each(['standard', 'kie'] as const)('cover images (data.taskId) reach onCoverImage, success and failure, under the %s scheme', async (scheme) => {
+    const covers: CoverImageCallbackEvent[] = [];
+    const music: CallbackEvent[] = [];
+    const handler = createCallbackHandler({
+      secret: SECRET,
+      scheme,
+      onCoverImage: (event) => void covers.push(event),
+      onComplete: (event) => void music.push(event),
+      onError: (event) => void music.push(event),
+    });
+    for (const [taskId, body] of [
+      [`c1${scheme}`, coverBody(`c1${scheme}`)],
+      [`c2${scheme}`, coverBody(`c2${scheme}`, null)],
+    ] as const) {
+      const headers = scheme === 'kie' ? signKieWebhook({ secret: SECRET, taskId, timestamp: now() }) : signed(body, { taskId });
+      const response = await handler.handle({ headers, body });
+      expect(response.outcome).toBe('accepted');
+      await response.process();
+    }
+    expect(music).toHaveLength(0);
+    expect(covers).toMatchObject([
+      { family: 'cover_image', taskId: `c1${scheme}`, stage: 'complete', code: 200, images: ['https://x/1.png', 'https://x/2.png'], error: null, scheme },
+      { family: 'cover_image', taskId: `c2${scheme}`, stage: 'error', code: 501, images: [], error: 'Cover generation failed', scheme },
+    ]);
+  });
+
+  it('music tracks made from an upload carry their source URLs into the event', async () => {
+    const events: CallbackEvent[] = [];
+    const handler = createCallbackHandler({ secret: SECRET, scheme: 'kie', onComplete: (event) => void events.push(event) });
+    const body = sourcedBody('s1');
+    await (await handler.handle({ headers: signKieWebhook({ secret: SECRET, taskId: 's1', timestamp: now() }), body })).process();
+    expect(events[0]).toMatchObject({
+      family: 'music',
+      tracks: [{ sourceAudioUrl: 'https://x/src.mp3', sourceStreamAudioUrl: 'https://x/src', sourceImageUrl: 'https://x/src.jpeg' }],
+    });
+  });
+
+  it('KIE scheme: the signature must be over the id under the key the body uses; a body naming two tasks is refused', async () => {
+    const handler = createCallbackHandler({ secret: SECRET, scheme: 'kie', onCoverImage: () => undefined });
+    const body = coverBody('c3');
+    const wrong = await handler.handle({ headers: signKieWebhook({ secret: SECRET, taskId: 'c4', timestamp: now() }), body });
+    expect(wrong).toMatchObject({ status: 401, outcome: 'rejected' });
+    const two = JSON.stringify({ code: 200, msg: 'success', data: { taskId: 'c3', task_id: 'other', images: ['https://x/1.png'] } });
+    const ambiguous = await handler.handle({ headers: signKieWebhook({ secret: SECRET, taskId: 'c3', timestamp: now() }), body: two });
+    expect(ambiguous).toMatchObject({ status: 400, body: '{"error":"invalid_payload"}' });
   });
 });

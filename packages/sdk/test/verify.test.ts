@@ -94,7 +94,31 @@ describe('verifyKieSignature', () => {
   it('checks task_id + "." + timestamp under the whole secret string and returns the payload', () => {
     const h = signKieWebhook({ secret, taskId: 't1', timestamp: now });
     const result = verifyKieSignature(body, h, secret, { now: now * 1000 });
-    expect(result).toEqual({ taskId: 't1', timestamp: now, payload: JSON.parse(body) });
+    expect(result).toEqual({ taskId: 't1', taskIdKey: 'data.task_id', timestamp: now, payload: JSON.parse(body) });
+  });
+
+  it("reads the task id wherever the body's family keeps it: data.task_id, data.taskId, top-level task_id", () => {
+    const bodies = {
+      'data.task_id': '{"code":200,"msg":"ok","data":{"callbackType":"complete","task_id":"t1","data":[]}}',
+      'data.taskId': '{"code":200,"msg":"success","data":{"taskId":"t1","images":["https://x/1.png"]}}',
+      task_id: '{"task_id":"t1","code":200,"msg":"ok","data":{"state":"complete"}}',
+    } as const;
+    const h = signKieWebhook({ secret, taskId: 't1', timestamp: now });
+    for (const [key, text] of Object.entries(bodies)) {
+      expect(verifyKieSignature(text, h, secret, { now: now * 1000 })).toMatchObject({ taskId: 't1', taskIdKey: key });
+    }
+  });
+
+  it('refuses a body naming two different task ids, or an id under a key no family uses', () => {
+    const h = signKieWebhook({ secret, taskId: 't1', timestamp: now });
+    const two = '{"code":200,"data":{"taskId":"t1","task_id":"t2","images":[]}}';
+    expect(codeOf(() => verifyKieSignature(two, h, secret, { now: now * 1000 }))).toBe('invalid_payload');
+    const same = '{"code":200,"data":{"taskId":"t1","task_id":"t1","images":[]}}';
+    expect(verifyKieSignature(same, h, secret, { now: now * 1000 }).taskId).toBe('t1');
+    const elsewhere = '{"code":200,"data":{"taskID":"t1","images":[]}}';
+    expect(codeOf(() => verifyKieSignature(elsewhere, h, secret, { now: now * 1000 }))).toBe('invalid_payload');
+    const notText = '{"code":200,"data":{"taskId":7,"images":[]}}';
+    expect(codeOf(() => verifyKieSignature(notText, h, secret, { now: now * 1000 }))).toBe('invalid_payload');
   });
 
   it('the signature is what KIE documents: base64 HMAC-SHA256 with padding', async () => {

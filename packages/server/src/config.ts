@@ -36,7 +36,12 @@ export interface Config {
   leaseMs: number;
   /** On SIGTERM, running tasks get this long to finish before they are released for the next start. */
   shutdownGraceMs: number;
-  prices: { generate: number; replaceSection: number };
+  /** Credits each task kind costs (SPEC §1; defaults near KIE's relative prices). */
+  prices: Prices;
+  /** [EXT] Put the envelope's `code` into the HTTP status too (KIE answers HTTP 200 for business outcomes). */
+  httpStatusMirrorsCode: boolean;
+  /** Seconds of new music an extend adds after `continueAt`. */
+  extendDurationS: number;
   refunds: boolean;
   generateDurationS: number;
   uploadMaxBytes: number;
@@ -44,6 +49,30 @@ export interface Config {
   retention: { generatedMs: number; uploadsMs: number };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
+
+/**
+ * Default prices in credits, one per priced operation. KIE charges about 12 credits for a
+ * song-making task, 5 for replace-section, nothing for cover images and personas, 0.4 for a
+ * style boost; reprise's credits are whole numbers.
+ */
+export const DEFAULT_PRICES = {
+  generate: 10,
+  replaceSection: 5,
+  extend: 10,
+  uploadExtend: 10,
+  uploadCover: 10,
+  addInstrumental: 10,
+  addVocals: 10,
+  mashup: 10,
+  coverImage: 0,
+  persona: 0,
+  boostStyle: 0,
+} as const;
+export type PriceName = keyof typeof DEFAULT_PRICES;
+export type Prices = Record<PriceName, number>;
+
+/** `replaceSection` → `REPRISE_PRICE_REPLACE_SECTION`. */
+export const priceVariable = (name: string): string => `REPRISE_PRICE_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -167,10 +196,11 @@ export function loadConfig(env: Env = process.env): Config {
     taskTimeoutMs: integer(env, 'REPRISE_TASK_TIMEOUT_S', 600, 1, 86_400) * 1000,
     leaseMs: integer(env, 'REPRISE_LEASE_MS', 30_000, 500, 3_600_000),
     shutdownGraceMs: integer(env, 'REPRISE_SHUTDOWN_GRACE_S', 10, 0, 3600) * 1000,
-    prices: {
-      generate: integer(env, 'REPRISE_PRICE_GENERATE', 10, 0, 1_000_000),
-      replaceSection: integer(env, 'REPRISE_PRICE_REPLACE_SECTION', 5, 0, 1_000_000),
-    },
+    prices: Object.fromEntries(
+      Object.entries(DEFAULT_PRICES).map(([name, fallback]) => [name, integer(env, priceVariable(name), fallback, 0, 1_000_000)]),
+    ) as Prices,
+    httpStatusMirrorsCode: bool(env, 'REPRISE_HTTP_STATUS_MIRRORS_CODE', false),
+    extendDurationS: integer(env, 'REPRISE_EXTEND_DURATION_S', 60, 5, 480),
     refunds: bool(env, 'REPRISE_REFUNDS', true),
     generateDurationS: integer(env, 'REPRISE_GENERATE_DURATION_S', 120, 10, 480),
     uploadMaxBytes,

@@ -1,4 +1,4 @@
-import type { ErrorCallbackPayload, SuccessCallbackPayload, SunoTrack } from '../types.js';
+import type { CoverImageCallbackPayload, ErrorCallbackPayload, SuccessCallbackPayload, SunoTrack } from '../types.js';
 
 /** What a verified, validated callback hands to your code. */
 interface CallbackEventBase {
@@ -11,7 +11,9 @@ interface CallbackEventBase {
   scheme: 'standard' | 'kie';
 }
 
+/** A music-track task (generate, extend, upload-*, add-*, mashup, replace-section) reached a stage. */
 export interface SuccessCallbackEvent extends CallbackEventBase {
+  family: 'music';
   stage: 'text' | 'first' | 'complete';
   code: 200;
   msg: string;
@@ -20,7 +22,9 @@ export interface SuccessCallbackEvent extends CallbackEventBase {
   payload: SuccessCallbackPayload;
 }
 
+/** A music-track task failed. */
 export interface ErrorCallbackEvent extends CallbackEventBase {
+  family: 'music';
   stage: 'error';
   /** SPEC §4: 531 refunded, 400 unreadable source, 408 timed out, 500 internal, 501 not refunded. */
   code: number;
@@ -29,6 +33,24 @@ export interface ErrorCallbackEvent extends CallbackEventBase {
   payload: ErrorCallbackPayload;
 }
 
+/** The music family's events: what waitForTask and `handler.waitFor` deal in. */
 export type CallbackEvent = SuccessCallbackEvent | ErrorCallbackEvent;
+
+/** A cover-image task finished, either way: `stage` says which. */
+export interface CoverImageCallbackEvent extends CallbackEventBase {
+  family: 'cover_image';
+  /** `complete` when the body's code is 200 and `images` is a list, else `error`. */
+  stage: 'complete' | 'error';
+  code: number;
+  msg: string;
+  /** The image URLs; empty on failure (KIE sends `images: null`). */
+  images: string[];
+  /** The failure's `msg`; null on success. */
+  error: string | null;
+  payload: CoverImageCallbackPayload;
+}
+
+/** Any callback a receiver accepts. */
+export type ReceivedCallbackEvent = CallbackEvent | CoverImageCallbackEvent;
 
 export const isFinalEvent = (event: CallbackEvent): boolean => event.stage === 'complete' || event.stage === 'error';

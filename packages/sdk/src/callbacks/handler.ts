@@ -7,10 +7,10 @@ import { verifyKieSignature } from '../webhooks/kie.js';
 import { verifyStandardWebhook } from '../webhooks/standard.js';
 import { checkTolerance } from '../webhooks/timestamp.js';
 import { type DedupeStore, MemoryDedupeStore } from './dedupe.js';
-import type { CallbackEvent, ErrorCallbackEvent, SuccessCallbackEvent } from './events.js';
+import type { CallbackEvent, CoverImageCallbackEvent, ErrorCallbackEvent, ReceivedCallbackEvent, SuccessCallbackEvent } from './events.js';
 import { isFinalEvent } from './events.js';
 import { CallbackHub } from './hub.js';
-import { parseCallbackPayload, toSunoTrack } from './payload.js';
+import { callbackFamilyOf, parseCallbackPayload, parseCoverImagePayload, toSunoTrack } from './payload.js';
 
 type Handler<E> = (event: E) => void | Promise<void>;
 
@@ -37,15 +37,17 @@ export interface CallbackHandlerOptions {
   onComplete?: Handler<SuccessCallbackEvent>;
   /** Runs for generate's intermediate stages (`text`, `first`). */
   onProgress?: Handler<SuccessCallbackEvent>;
-  /** Runs once per task that failed. */
+  /** Runs once per music task that failed. */
   onError?: Handler<ErrorCallbackEvent>;
+  /** Runs once per cover-image task (`POST /api/v1/suno/cover/generate`), success or failure: see `event.stage`. */
+  onCoverImage?: Handler<CoverImageCallbackEvent>;
   /**
    * Your handler threw or rejected. The sender already has its 200, so this is
    * where to log or queue a retry; the callback is forgotten by the dedupe store
    * so a redelivery (`POST …/callbacks/redeliver`) runs it again.
    * Default: `console.error`.
    */
-  onHandlerError?: (error: unknown, event: CallbackEvent) => void;
+  onHandlerError?: (error: unknown, event: ReceivedCallbackEvent) => void;
   /** A request was refused (bad signature, stale, malformed): for logs and metrics. */
   onReject?: (error: WebhookVerificationError | CallbackPayloadError, status: number) => void;
   /** Largest body accepted by the adapters (default 1 MiB; callbacks are a few KB). */
@@ -63,7 +65,7 @@ export interface CallbackResponse {
   headers: Record<string, string>;
   body: string;
   outcome: 'accepted' | 'duplicate' | 'rejected';
-  event: CallbackEvent | null;
+  event: ReceivedCallbackEvent | null;
   error: Error | null;
   /**
    * Runs your handler for an accepted callback. Call it after the response has
@@ -75,7 +77,7 @@ export interface CallbackResponse {
 export interface CallbackHandler {
   /** Verifies, validates and deduplicates one request; the adapters call this. */
   handle(request: CallbackRequest): Promise<CallbackResponse>;
-  /** The task's final verified callback (complete or error), for waitForTask's `callbacks` option. */
+  /** The music task's final verified callback (complete or error), for waitForTask's `callbacks` option. */
   waitFor(taskId: string, signal?: AbortSignal): Promise<CallbackEvent>;
   readonly maxBodyBytes: number;
 }
@@ -92,13 +94,43 @@ const asList = (value: string | readonly string[] | undefined): readonly string[
 
 const isFailure = (payload: CallbackPayload): payload is ErrorCallbackPayload => payload.data.callbackType === 'error';
 
-function toEvent(body: unknown, meta: Pick<CallbackEvent, 'webhookId' | 'timestamp' | 'scheme'>): CallbackEvent {
+type EventMeta = Pick<CallbackEvent, 'webhookId' | 'timestamp' | 'scheme'>;
+
+function toCoverImageEvent(body: unknown, meta: EventMeta): CoverImageCallbackEvent {
+  const payload = parseCoverImagePayload(body);
+  const succeeded = payload.code === 200 && payload.data.images !== null;
+  const images = payload.data.images ?? [];
+  return {
+    ...meta,
+    family: 'cover_image',
+    taskId: payload.data.taskId,
+    stage: succeeded ? 'complete' : 'error',
+    code: payload.code,
+    msg: payload.msg,
+    images,
+    error: succeeded ? null : payload.msg,
+    payload,
+  };
+}
+
+/**
+ * The body → the event of its family. Under the KIE scheme `signedTaskId` is
+ * the id the signature covered; the event must name that task and no other.
+ */
+function toEvent(body: unknown, meta: EventMeta, signedTaskId: string | null = null): ReceivedCallbackEvent {
+  const event = callbackFamilyOf(body) === 'cover_image' ? toCoverImageEvent(body, meta) : toMusicEvent(body, meta);
+  if (signedTaskId !== null && event.taskId !== signedTaskId) throw new WebhookVerificationError('invalid_payload', 'the task id read is not the one signed');
+  return event;
+}
+
+function toMusicEvent(body: unknown, meta: EventMeta): CallbackEvent {
   const payload = parseCallbackPayload(body);
   if (isFailure(payload)) {
-    return { ...meta, taskId: payload.data.task_id, stage: 'error', code: payload.code, msg: payload.msg, error: payload.data.error, payload };
+    return { ...meta, family: 'music', taskId: payload.data.task_id, stage: 'error', code: payload.code, msg: payload.msg, error: payload.data.error, payload };
   }
   return {
     ...meta,
+    family: 'music',
     taskId: payload.data.task_id,
     stage: payload.data.callbackType,
     code: 200,
@@ -132,9 +164,9 @@ export function createCallbackHandler(options: CallbackHandlerOptions): Callback
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const reportHandlerError =
     options.onHandlerError ??
-    ((error: unknown, event: CallbackEvent) => console.error(`reprise callback handler failed for task ${event.taskId} (${event.stage}):`, error));
+    ((error: unknown, event: ReceivedCallbackEvent) => console.error(`reprise callback handler failed for task ${event.taskId} (${event.stage}):`, error));
 
-  function verify(request: CallbackRequest): CallbackEvent {
+  function verify(request: CallbackRequest): ReceivedCallbackEvent {
     const useStandard = scheme === 'standard' || (scheme === 'any' && headerValues(request.headers, 'webhook-signature').some((v) => v.trim() !== ''));
     if (useStandard) {
       if (!keyring) throw new WebhookVerificationError('invalid_key', 'no key for Standard Webhooks is configured');
@@ -142,7 +174,7 @@ export function createCallbackHandler(options: CallbackHandlerOptions): Callback
       return toEvent(verified.payload, { webhookId: verified.id, timestamp: verified.timestamp, scheme: 'standard' });
     }
     const verified = verifyKieSignature(request.body, request.headers, secrets, { toleranceSeconds: tolerance });
-    return toEvent(verified.payload, { webhookId: null, timestamp: verified.timestamp, scheme: 'kie' });
+    return toEvent(verified.payload, { webhookId: null, timestamp: verified.timestamp, scheme: 'kie' }, verified.taskId);
   }
 
   async function claim(keys: readonly string[]): Promise<boolean> {
@@ -157,9 +189,10 @@ export function createCallbackHandler(options: CallbackHandlerOptions): Callback
     for (const key of keys) await dedupe.release(key);
   }
 
-  async function run(event: CallbackEvent, keys: readonly string[]): Promise<void> {
+  async function run(event: ReceivedCallbackEvent, keys: readonly string[]): Promise<void> {
     try {
-      if (event.stage === 'error') await options.onError?.(event);
+      if (event.family === 'cover_image') await options.onCoverImage?.(event);
+      else if (event.stage === 'error') await options.onError?.(event);
       else if (event.stage === 'complete') await options.onComplete?.(event);
       else await options.onProgress?.(event);
     } catch (error) {
@@ -173,7 +206,7 @@ export function createCallbackHandler(options: CallbackHandlerOptions): Callback
   }
 
   async function handle(request: CallbackRequest): Promise<CallbackResponse> {
-    let event: CallbackEvent;
+    let event: ReceivedCallbackEvent;
     try {
       event = verify(request);
     } catch (error) {
@@ -186,7 +219,7 @@ export function createCallbackHandler(options: CallbackHandlerOptions): Callback
       throw error;
     }
     // Waiters learn of a final result even when this copy is a duplicate (another process may have taken the first).
-    if (isFinalEvent(event)) hub.publish(event);
+    if (event.family === 'music' && isFinalEvent(event)) hub.publish(event);
     const keys = [`task:${event.taskId}:${event.stage}`, ...(event.webhookId ? [`id:${event.webhookId}`] : [])];
     let fresh: boolean;
     try {

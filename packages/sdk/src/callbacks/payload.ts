@@ -1,11 +1,21 @@
 import { CallbackPayloadError } from '../errors.js';
-import type { CallbackPayload, CallbackTrack, ErrorCallbackPayload, SuccessCallbackPayload, SunoTrack } from '../types.js';
+import type {
+  CallbackPayload,
+  CallbackTrack,
+  CoverImageCallbackPayload,
+  ErrorCallbackPayload,
+  MarketResult,
+  MarketTaskRecord,
+  SuccessCallbackPayload,
+  SunoTrack,
+} from '../types.js';
+import { findTaskId } from '../webhooks/task-id.js';
 
 /**
- * Shape check of a verified callback body (SPEC §5.2). Strict where a receiver
- * relies on a value (`task_id`, `callbackType`, track ids), lenient where KIE is
- * known to send nulls (a missing string becomes "", a missing duration 0), and
- * extra fields are ignored: KIE adds fields over time.
+ * Shape checks of verified callback bodies, one per family. Strict where a
+ * receiver relies on a value (the task id, `callbackType`, track ids), lenient
+ * where KIE is known to send nulls (a missing string becomes "", a missing
+ * duration 0), and extra fields are ignored: KIE adds fields over time.
  */
 
 type Json = Record<string, unknown>;
@@ -20,19 +30,27 @@ function text(object: Json, key: string, path: string): string {
 }
 
 const STRING_FIELDS = ['audio_url', 'stream_audio_url', 'image_url', 'prompt', 'model_name', 'title', 'tags', 'createTime'] as const;
+/** Present only on tracks made from an upload; kept absent (not "") elsewhere so a receiver can tell. */
+const SOURCE_FIELDS = ['source_audio_url', 'source_stream_audio_url', 'source_image_url'] as const;
 
-function track(value: unknown, path: string): CallbackTrack {
+/** One snake_case track (callbacks, and Market `resultJson.data[]`). */
+export function parseCallbackTrack(value: unknown, path: string): CallbackTrack {
   if (!isObject(value)) throw new CallbackPayloadError(path, 'must be an object');
   if (typeof value.id !== 'string' || value.id === '') throw new CallbackPayloadError(`${path}.id`, 'must be a non-empty string');
   const duration = value.duration ?? 0;
   if (typeof duration !== 'number' || !Number.isFinite(duration)) throw new CallbackPayloadError(`${path}.duration`, 'must be a number');
   const fields = Object.fromEntries(STRING_FIELDS.map((key) => [key, text(value, key, path)])) as Record<(typeof STRING_FIELDS)[number], string>;
-  return { id: value.id, ...fields, duration };
+  const track: CallbackTrack = { id: value.id, ...fields, duration };
+  for (const key of SOURCE_FIELDS) if (value[key] !== undefined && value[key] !== null) track[key] = text(value, key, path);
+  return track;
 }
 
 /**
- * A callback body → its typed form, or a {@link CallbackPayloadError} naming
- * the field. `callbackType: "error"` or a code other than 200 is a failure.
+ * A music-track callback body (generate, extend, upload-cover, upload-extend,
+ * add-instrumental, add-vocals, mashup, replace-section) → its typed form, or
+ * a {@link CallbackPayloadError} naming the field. `callbackType: "error"` or
+ * a code other than 200 is a failure; both of KIE's failure bodies are read
+ * (`data.error` as a string, or `data.data: null` with the reason in `msg`).
  */
 export function parseCallbackPayload(value: unknown): CallbackPayload {
   if (!isObject(value)) throw new CallbackPayloadError('(body)', 'must be a JSON object');
@@ -54,8 +72,39 @@ export function parseCallbackPayload(value: unknown): CallbackPayload {
   }
   const list = data.data ?? [];
   if (!Array.isArray(list)) throw new CallbackPayloadError('data.data', 'must be an array of tracks');
-  const tracks = list.map((item, index) => track(item, `data.data[${index}]`));
+  const tracks = list.map((item, index) => parseCallbackTrack(item, `data.data[${index}]`));
   return { code: 200, msg: message, data: { callbackType: type, task_id: taskId, data: tracks } } satisfies SuccessCallbackPayload;
+}
+
+/** A cover-image callback body (`{code, msg, data: {taskId, images}}`) → its typed form. `images` is null on failure. */
+export function parseCoverImagePayload(value: unknown): CoverImageCallbackPayload {
+  if (!isObject(value)) throw new CallbackPayloadError('(body)', 'must be a JSON object');
+  const { code, msg, data } = value;
+  if (typeof code !== 'number' || !Number.isInteger(code)) throw new CallbackPayloadError('code', 'must be an integer');
+  if (msg !== undefined && msg !== null && typeof msg !== 'string') throw new CallbackPayloadError('msg', 'must be a string');
+  if (!isObject(data)) throw new CallbackPayloadError('data', 'must be an object');
+  const taskId = data.taskId;
+  if (typeof taskId !== 'string' || taskId === '') throw new CallbackPayloadError('data.taskId', 'must be a non-empty string');
+  // Required as a key (null allowed): other families also say `data.taskId`, and one of theirs must not pass for a failed cover.
+  if (!('images' in data)) throw new CallbackPayloadError('data.images', 'must be an array of URLs or null');
+  const images = data.images ?? null;
+  if (images !== null && (!Array.isArray(images) || !images.every((url) => typeof url === 'string'))) {
+    throw new CallbackPayloadError('data.images', 'must be an array of URLs or null');
+  }
+  return { code, msg: typeof msg === 'string' ? msg : '', data: { taskId, images: images as string[] | null } };
+}
+
+/** The callback families a receiver understands. */
+export type CallbackFamily = 'music' | 'cover_image';
+
+/**
+ * Which family a body belongs to, from where it keeps its task id: the
+ * cover-image body is the one with `data.taskId`; anything else is read (and,
+ * if need be, refused) as a music-track body.
+ */
+export function callbackFamilyOf(value: unknown): CallbackFamily {
+  const found = findTaskId(value);
+  return found.taskId !== null && found.key === 'data.taskId' ? 'cover_image' : 'music';
 }
 
 /** Callback (snake_case) → record-info (camelCase) track. */
@@ -71,5 +120,64 @@ export function toSunoTrack(track: CallbackTrack): SunoTrack {
     tags: track.tags,
     createTime: track.createTime,
     duration: track.duration,
+    ...(track.source_audio_url !== undefined ? { sourceAudioUrl: track.source_audio_url } : {}),
+    ...(track.source_stream_audio_url !== undefined ? { sourceStreamAudioUrl: track.source_stream_audio_url } : {}),
+    ...(track.source_image_url !== undefined ? { sourceImageUrl: track.source_image_url } : {}),
   };
+}
+
+/**
+ * A Market record's `resultJson` (or the string itself) → its parsed form;
+ * null while there is no result yet (`""`). Music tracks are checked; a
+ * `resultJson` that is not a JSON object throws a {@link CallbackPayloadError}
+ * with path `resultJson`.
+ */
+export function parseMarketResult(source: MarketTaskRecord | string): MarketResult | null {
+  const raw = typeof source === 'string' ? source : source.resultJson;
+  // KIE sends "" before there is a result; a null is read the same way.
+  if (typeof raw !== 'string' || raw.trim() === '') return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new CallbackPayloadError('resultJson', 'must be JSON');
+  }
+  if (!isObject(value)) throw new CallbackPayloadError('resultJson', 'must be a JSON object');
+  const result: MarketResult = {};
+  if (value.sunoData !== undefined && value.sunoData !== null) {
+    if (!Array.isArray(value.sunoData)) throw new CallbackPayloadError('resultJson.sunoData', 'must be an array of tracks');
+    result.sunoData = value.sunoData.map((item, index) => sunoTrack(item, `resultJson.sunoData[${index}]`));
+  }
+  if (value.data !== undefined && value.data !== null) {
+    if (!Array.isArray(value.data)) throw new CallbackPayloadError('resultJson.data', 'must be an array of tracks');
+    result.data = value.data.map((item, index) => parseCallbackTrack(item, `resultJson.data[${index}]`));
+  }
+  if (Array.isArray(value.resultUrls)) result.resultUrls = value.resultUrls.filter((url): url is string => typeof url === 'string');
+  if (value.resultObject !== undefined) result.resultObject = value.resultObject;
+  return result;
+}
+
+/** The tracks of a finished Market music task: `sunoData`, or else `data` converted to camelCase; [] when there are none. */
+export function marketTracksOf(record: MarketTaskRecord): SunoTrack[] {
+  const result = parseMarketResult(record);
+  return result?.sunoData ?? result?.data?.map(toSunoTrack) ?? [];
+}
+
+const CAMEL_STRING_FIELDS = ['audioUrl', 'streamAudioUrl', 'imageUrl', 'prompt', 'modelName', 'title', 'tags', 'createTime'] as const;
+const CAMEL_SOURCE_FIELDS = ['sourceAudioUrl', 'sourceStreamAudioUrl', 'sourceImageUrl'] as const;
+
+/** One camelCase track, with the same leniency as the snake_case one. */
+function sunoTrack(value: unknown, path: string): SunoTrack {
+  if (!isObject(value)) throw new CallbackPayloadError(path, 'must be an object');
+  if (typeof value.id !== 'string' || value.id === '') throw new CallbackPayloadError(`${path}.id`, 'must be a non-empty string');
+  const duration = value.duration ?? 0;
+  if (typeof duration !== 'number' || !Number.isFinite(duration)) throw new CallbackPayloadError(`${path}.duration`, 'must be a number');
+  const fields = Object.fromEntries(CAMEL_STRING_FIELDS.map((key) => [key, text(value, key, path)])) as Record<(typeof CAMEL_STRING_FIELDS)[number], string>;
+  const track: SunoTrack = { id: value.id, ...fields, duration };
+  for (const key of CAMEL_SOURCE_FIELDS) if (value[key] !== undefined && value[key] !== null) track[key] = text(value, key, path);
+  if (typeof value.infillStartS === 'number' && typeof value.infillEndS === 'number') {
+    track.infillStartS = value.infillStartS;
+    track.infillEndS = value.infillEndS;
+  }
+  return track;
 }

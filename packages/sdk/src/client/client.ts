@@ -1,13 +1,29 @@
 import { RepriseConnectionError, RepriseError } from '../errors.js';
 import type {
+  AddInstrumentalRequest,
+  AddVocalsRequest,
+  BoostStyleRequest,
   CallbackLogEntry,
+  CoverImageFlag,
+  CoverImageRecord,
+  CoverImageRequest,
+  ExtendRequest,
+  GeneratePersonaRequest,
   GenerateRequest,
+  MarketSubmittedTask,
+  MarketTaskRecord,
+  MarketTaskRequest,
+  MashupRequest,
+  Persona,
   ReplaceSectionRequest,
+  StyleBoost,
   SubmittedTask,
   SunoTrack,
   TaskEvent,
   TaskRecord,
   TaskStatus,
+  UploadCoverRequest,
+  UploadExtendRequest,
   UploadedFile,
 } from '../types.js';
 import { SseParser } from './sse.js';
@@ -61,12 +77,72 @@ function taskIdOf(data: unknown): SubmittedTask {
   return { taskId };
 }
 
+/**
+ * A details route's `data`. api.kie.ai answers an unknown task with HTTP 200
+ * `{"code":200,"msg":"success","data":null}`; reprise answers code 404. Both
+ * become the same RepriseError (code 404), so callers, and waitForTask, which
+ * stops on a 404, need not know which service they talk to.
+ */
+function found(data: unknown, route: string, taskId: string): Record<string, unknown> {
+  if (data === null || data === undefined) throw new RepriseError(404, `${route}: no task ${taskId} (the answer's data is null)`, 200, null);
+  return object(data, route);
+}
+
 /** KIE answers `response: null` (and `sunoData: null`) while a task runs; callers get empty lists instead. */
-function taskRecordOf(data: unknown): TaskRecord {
-  const record = object(data, 'record-info') as unknown as TaskRecord & { response: { sunoData: SunoTrack[] | null } | null };
+function taskRecordOf(data: unknown, taskId: string): TaskRecord {
+  const record = found(data, 'record-info', taskId) as unknown as TaskRecord & { response: { sunoData: SunoTrack[] | null } | null };
   if (typeof record.status !== 'string') throw new RepriseError(502, 'record-info: data.status is missing', 200, data);
   const sunoData = record.response?.sunoData ?? [];
   return { ...record, response: { taskId: record.response?.taskId ?? record.taskId, sunoData } };
+}
+
+/** The integer flags, and the names KIE's prose also uses for them. */
+const COVER_FLAGS: Record<string, CoverImageFlag> = {
+  '0': 0,
+  '1': 1,
+  '2': 2,
+  '3': 3,
+  PENDING: 0,
+  SUCCESS: 1,
+  GENERATING: 2,
+  CREATE_TASK_FAILED: 3,
+  GENERATE_COVER_FAILED: 3,
+};
+
+function coverImageRecordOf(data: unknown, taskId: string): CoverImageRecord {
+  const record = found(data, 'cover record-info', taskId);
+  const flag = COVER_FLAGS[String(record.successFlag)];
+  if (flag === undefined) throw new RepriseError(502, 'cover record-info: data.successFlag is not 0, 1, 2 or 3', 200, data);
+  const response = record.response as { images?: unknown } | null | undefined;
+  const images = Array.isArray(response?.images) ? response.images.filter((url): url is string => typeof url === 'string') : [];
+  return { ...(record as unknown as CoverImageRecord), successFlag: flag, response: { images } };
+}
+
+const MARKET_STATES = new Set(['waiting', 'queuing', 'generating', 'success', 'fail']);
+
+/** KIE sends `resultJson: ""` (sometimes null) before a result exists; callers always get a string. */
+function marketRecordOf(data: unknown, taskId: string): MarketTaskRecord {
+  const record = found(data, 'jobs/recordInfo', taskId);
+  if (typeof record.state !== 'string' || !MARKET_STATES.has(record.state))
+    throw new RepriseError(502, 'jobs/recordInfo: data.state is not waiting, queuing, generating, success or fail', 200, data);
+  return {
+    ...(record as unknown as MarketTaskRecord),
+    param: typeof record.param === 'string' ? record.param : '',
+    resultJson: typeof record.resultJson === 'string' ? record.resultJson : '',
+  };
+}
+
+function marketSubmittedOf(data: unknown): MarketSubmittedTask {
+  const { taskId } = taskIdOf(data);
+  const recordId = (data as { recordId?: unknown }).recordId;
+  return { taskId, recordId: typeof recordId === 'string' && recordId !== '' ? recordId : taskId };
+}
+
+/** The synchronous routes answer their result at once; check the one field a caller cannot do without. */
+function syncResultOf<T>(data: unknown, route: string, required: keyof T & string): T {
+  const value = object(data, route);
+  if (typeof value[required] !== 'string') throw new RepriseError(502, `${route}: data.${required} is missing`, 200, data);
+  return value as T;
 }
 
 function uploadedOf(data: unknown): UploadedFile {
@@ -123,19 +199,98 @@ export class Client {
     return callApi(this.#config, { method: 'POST', url, body, idempotent: false, timeoutMs: options.timeoutMs ?? timeoutMs, signal: options.signal });
   }
 
+  /** A JSON POST to the API: sent once, never retried (a retried submission could be charged twice). */
+  #send(path: string, request: object, options?: RequestOptions): Promise<unknown> {
+    return this.#post(`${this.baseUrl}${path}`, JSON.stringify(request), this.#config.timeoutMs, options);
+  }
+
   /** `POST /api/v1/generate`: two songs; callbacks at `text`, `first` and `complete`. */
   async generate(request: GenerateRequest, options?: RequestOptions): Promise<SubmittedTask> {
-    return taskIdOf(await this.#post(`${this.baseUrl}/api/v1/generate`, JSON.stringify(request), this.#config.timeoutMs, options));
+    return taskIdOf(await this.#send('/api/v1/generate', request, options));
+  }
+
+  /** `POST /api/v1/generate/extend`: continues track `audioId` as a new task; music-track callbacks. */
+  async extend(request: ExtendRequest, options?: RequestOptions): Promise<SubmittedTask> {
+    return taskIdOf(await this.#send('/api/v1/generate/extend', request, options));
+  }
+
+  /** `POST /api/v1/generate/upload-extend`: continues an uploaded song; its tracks carry `source_*` URLs. */
+  async uploadExtend(request: UploadExtendRequest, options?: RequestOptions): Promise<SubmittedTask> {
+    return taskIdOf(await this.#send('/api/v1/generate/upload-extend', request, options));
+  }
+
+  /** `POST /api/v1/generate/upload-cover`: re-performs an uploaded song; its tracks carry `source_*` URLs. */
+  async uploadCover(request: UploadCoverRequest, options?: RequestOptions): Promise<SubmittedTask> {
+    return taskIdOf(await this.#send('/api/v1/generate/upload-cover', request, options));
+  }
+
+  /** `POST /api/v1/generate/add-instrumental`: accompaniment for an uploaded vocal (`tags` names the styles). */
+  async addInstrumental(request: AddInstrumentalRequest, options?: RequestOptions): Promise<SubmittedTask> {
+    return taskIdOf(await this.#send('/api/v1/generate/add-instrumental', request, options));
+  }
+
+  /** `POST /api/v1/generate/add-vocals`: vocals for an uploaded instrumental (`style` names the styles); tracks carry `source_*` URLs. */
+  async addVocals(request: AddVocalsRequest, options?: RequestOptions): Promise<SubmittedTask> {
+    return taskIdOf(await this.#send('/api/v1/generate/add-vocals', request, options));
+  }
+
+  /** `POST /api/v1/generate/mashup`: two uploaded songs into one. */
+  async mashup(request: MashupRequest, options?: RequestOptions): Promise<SubmittedTask> {
+    return taskIdOf(await this.#send('/api/v1/generate/mashup', request, options));
   }
 
   /** `POST /api/v1/generate/replace-section`: mode 1 (`taskId` + `audioId`) or mode 2 (`uploadUrl`). */
   async replaceSection(request: ReplaceSectionRequest, options?: RequestOptions): Promise<SubmittedTask> {
-    return taskIdOf(await this.#post(`${this.baseUrl}/api/v1/generate/replace-section`, JSON.stringify(request), this.#config.timeoutMs, options));
+    return taskIdOf(await this.#send('/api/v1/generate/replace-section', request, options));
   }
 
-  /** `GET /api/v1/generate/record-info`: the task, for polling. */
+  /**
+   * `GET /api/v1/generate/record-info`: a music task (any of the routes above), for polling.
+   * An unknown task rejects with a RepriseError of code 404, also where KIE answers `data: null`.
+   */
   async getTask(taskId: string, options?: RequestOptions): Promise<TaskRecord> {
-    return taskRecordOf(await this.#get(`/api/v1/generate/record-info?taskId=${encodeURIComponent(taskId)}`, options));
+    return taskRecordOf(await this.#get(`/api/v1/generate/record-info?taskId=${encodeURIComponent(taskId)}`, options), taskId);
+  }
+
+  /** `POST /api/v1/generate/generate-persona`: answered at once, no task. Never retried: one persona per track. */
+  async generatePersona(request: GeneratePersonaRequest, options?: RequestOptions): Promise<Persona> {
+    return syncResultOf<Persona>(await this.#send('/api/v1/generate/generate-persona', request, options), 'generate-persona', 'personaId');
+  }
+
+  /** `POST /api/v1/style/generate`: a richer style text, answered at once (and charged). */
+  async boostStyle(request: BoostStyleRequest, options?: RequestOptions): Promise<StyleBoost> {
+    return syncResultOf<StyleBoost>(await this.#send('/api/v1/style/generate', request, options), 'style/generate', 'result');
+  }
+
+  /**
+   * `POST /api/v1/suno/cover/generate`: cover art for music task `taskId`; the callback has
+   * `data.taskId` and `data.images`. One per music task: a second request is refused
+   * (KIE: code 400 with the existing `taskId` in the error's `data`).
+   */
+  async generateCoverImage(request: CoverImageRequest, options?: RequestOptions): Promise<SubmittedTask> {
+    return taskIdOf(await this.#send('/api/v1/suno/cover/generate', request, options));
+  }
+
+  /** `GET /api/v1/suno/cover/record-info`: the cover-image task; an unknown one rejects with code 404. */
+  async getCoverImageTask(taskId: string, options?: RequestOptions): Promise<CoverImageRecord> {
+    return coverImageRecordOf(await this.#get(`/api/v1/suno/cover/record-info?taskId=${encodeURIComponent(taskId)}`, options), taskId);
+  }
+
+  /**
+   * `POST /api/v1/jobs/createTask` (KIE's "Market" form): any operation above as
+   * `{ model: 'ai-music-api/<op>', callBackUrl?, input: { snake_case } }`.
+   */
+  async createMarketTask(request: MarketTaskRequest, options?: RequestOptions): Promise<MarketSubmittedTask> {
+    return marketSubmittedOf(await this.#send('/api/v1/jobs/createTask', request, options));
+  }
+
+  /**
+   * `GET /api/v1/jobs/recordInfo`: a Market task (`state` waiting … success | fail). Read the
+   * result with `parseMarketResult(record)` or `marketTracksOf(record)`. An unknown task
+   * rejects with a RepriseError (code 404 for `data: null`; KIE's own 422 "recordInfo is null" as is).
+   */
+  async getMarketTask(taskId: string, options?: RequestOptions): Promise<MarketTaskRecord> {
+    return marketRecordOf(await this.#get(`/api/v1/jobs/recordInfo?taskId=${encodeURIComponent(taskId)}`, options), taskId);
   }
 
   /** `GET /api/v1/chat/credit`: the remaining credits. */
@@ -184,10 +339,7 @@ export class Client {
 
   /** `POST /api/v1/tasks/{taskId}/callbacks/redeliver` [reprise]: sends the latest callback again, same `webhook-id`. */
   async redeliverCallback(taskId: string, options?: RequestOptions): Promise<{ deliveryId: string }> {
-    const data = object(
-      await this.#post(`${this.baseUrl}/api/v1/tasks/${encodeURIComponent(taskId)}/callbacks/redeliver`, '{}', this.#config.timeoutMs, options),
-      'redeliver',
-    );
+    const data = object(await this.#send(`/api/v1/tasks/${encodeURIComponent(taskId)}/callbacks/redeliver`, {}, options), 'redeliver');
     if (typeof data.deliveryId !== 'string') throw new RepriseError(502, 'redeliver: data.deliveryId is missing', 200, data);
     return { deliveryId: data.deliveryId };
   }

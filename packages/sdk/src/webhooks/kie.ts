@@ -3,16 +3,19 @@ import { WebhookVerificationError } from '../errors.js';
 import { parseJsonBody } from './body.js';
 import { base64SignatureEquals } from './compare.js';
 import { type HeadersLike, singleHeader } from './headers.js';
+import { findTaskId, type TaskIdKey } from './task-id.js';
 import { checkTimestamp, type FreshnessOptions } from './timestamp.js';
 
 export type VerifyKieSignatureOptions = FreshnessOptions;
 
 export interface VerifiedKieWebhook {
-  /** `data.task_id` of the body: the value the signature covers. */
+  /** The body's task id: the value the signature covers. */
   taskId: string;
+  /** Where the body carried it: `data.task_id` (music tracks), `data.taskId` (cover images) or a top-level `task_id`. */
+  taskIdKey: TaskIdKey;
   /** `X-Webhook-Timestamp` in Unix seconds. */
   timestamp: number;
-  /** The parsed JSON body. Only its `data.task_id` is covered by the signature. */
+  /** The parsed JSON body. Only its task id is covered by the signature. */
   payload: unknown;
 }
 
@@ -30,17 +33,18 @@ function secretList(secrets: string | readonly string[]): readonly string[] {
   return list;
 }
 
-function taskIdOf(payload: unknown): string {
-  const data = typeof payload === 'object' && payload !== null ? (payload as { data?: unknown }).data : undefined;
-  const taskId = typeof data === 'object' && data !== null ? (data as { task_id?: unknown }).task_id : undefined;
-  if (typeof taskId !== 'string' || taskId === '')
-    throw new WebhookVerificationError('invalid_payload', 'data.task_id: the body has no task id to check the signature against');
-  return taskId;
+function taskIdOf(payload: unknown): { taskId: string; key: TaskIdKey } {
+  const found = findTaskId(payload);
+  if (found.taskId === null) throw new WebhookVerificationError('invalid_payload', `${found.reason}: the body has no task id to check the signature against`);
+  return found;
 }
 
 /**
- * KIE's scheme (SPEC §5.3): `X-Webhook-Signature` = base64 HMAC-SHA256 of
- * `task_id + "." + X-Webhook-Timestamp`, keyed with the secret's UTF-8 bytes.
+ * KIE's scheme: `X-Webhook-Signature` = base64 HMAC-SHA256 of
+ * `<task id> + "." + X-Webhook-Timestamp`, keyed with the secret's UTF-8 bytes.
+ * The task id is read wherever the body's family carries it (`data.task_id`,
+ * `data.taskId` or a top-level `task_id`); a body naming two different ids is
+ * refused.
  * It proves who sent the callback and when, but does not cover the rest of the
  * body: prefer {@link verifyStandardWebhook} when the sender offers it.
  * Order of checks: keys, timestamp header, signature header, timestamp,
@@ -59,12 +63,12 @@ export function verifyKieSignature(
   if (typeof body !== 'string' && !(body instanceof Uint8Array))
     throw new WebhookVerificationError('invalid_payload', 'the body must be the raw request body as a string or bytes');
   const payload = parseJsonBody(body, false);
-  const taskId = taskIdOf(payload);
+  const { taskId, key } = taskIdOf(payload);
   let matched = false;
   // Every key is tried (no early exit), so timing does not reveal which one matched.
   for (const secret of list) {
     if (base64SignatureEquals(signature, kieSignature(secret, taskId, rawTimestamp).slice(0, 43))) matched = true;
   }
   if (!matched) throw new WebhookVerificationError('no_matching_signature', 'x-webhook-signature: does not match a trusted secret', 'x-webhook-signature');
-  return { taskId, timestamp, payload };
+  return { taskId, taskIdKey: key, timestamp, payload };
 }

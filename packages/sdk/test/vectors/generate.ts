@@ -22,7 +22,7 @@ export interface VectorCase {
   body?: string;
   bodyBase64?: string;
   lenient?: true;
-  expect: { valid: true; version?: 'v1' | 'v1a'; taskId?: string } | { valid: false; error: string };
+  expect: { valid: true; version?: 'v1' | 'v1a'; taskId?: string; taskIdKey?: 'data.task_id' | 'data.taskId' | 'task_id' } | { valid: false; error: string };
 }
 
 export interface VectorFile {
@@ -114,6 +114,51 @@ const unicodeBody = JSON.stringify({
   },
 });
 
+// The other families: each keeps its task id under its own key.
+const UPLOAD_COVER_TASK_ID = '7245a04838ef2ae104971e7e164a5e0b';
+const COVER_IMAGE_TASK_ID = '21aee3c3c2a01fa5e030b3799fa4dd56';
+const MIDI_TASK_ID = '5c79be8e0c2a4d1fb0a1e6f3d2c4b9a7';
+/** Upload-cover (and upload-extend, add-vocals): music tracks plus the uploaded source's URLs; id at data.task_id. */
+const sourcedBody = JSON.stringify({
+  code: 200,
+  msg: 'All generated successfully.',
+  data: {
+    callbackType: 'complete',
+    task_id: UPLOAD_COVER_TASK_ID,
+    data: [
+      {
+        id: '8551f8a2-6b7e-4c0b-9d1a-2f3e4d5c6b7a',
+        audio_url: 'https://music.example/files/Hc7n2Lq9.mp3',
+        source_audio_url: 'https://uploads.example/song.mp3',
+        stream_audio_url: 'https://music.example/files/Hc7n2Lq9/stream',
+        source_stream_audio_url: 'https://uploads.example/song/stream',
+        image_url: 'https://music.example/files/Pw4k8Rt1.jpeg',
+        source_image_url: 'https://uploads.example/song.jpeg',
+        prompt: '[Verse] Neon rain on the boulevard',
+        model_name: 'chirp-v5',
+        title: 'Cover Take',
+        tags: 'Synthwave',
+        createTime: '2026-01-01 00:00:00',
+        duration: 184.2,
+      },
+    ],
+  },
+});
+/** KIE's other failure body: data.data null, the reason in msg only. */
+const failureNullBody = JSON.stringify({
+  code: 501,
+  msg: 'Audio generation failed.',
+  data: { callbackType: 'error', task_id: UPLOAD_COVER_TASK_ID, data: null },
+});
+/** Cover art: the id is camelCase data.taskId. */
+const coverImageBody = JSON.stringify({
+  code: 200,
+  msg: 'success',
+  data: { taskId: COVER_IMAGE_TASK_ID, images: ['https://music.example/files/Cv1a.png', 'https://music.example/files/Cv1b.png'] },
+});
+/** MIDI: the id is at the top level. */
+const topLevelBody = JSON.stringify({ task_id: MIDI_TASK_ID, code: 200, msg: 'success', data: { state: 'complete', instruments: [] } });
+
 function sign(id: string, timestamp: number, body: string | Uint8Array, keys: string[]) {
   return signStandardWebhook({ id, timestamp, body, keys });
 }
@@ -202,6 +247,24 @@ export function buildVectors(): VectorFile {
     body: errorBody,
     keys: [SECRET],
     headers: { ...sign(ID, NOW, errorBody, [SECRET]) },
+    expect: ok('v1'),
+  });
+  add({
+    ...base,
+    name: 'v1-upload-cover-callback',
+    description: 'An upload-cover callback: music tracks with source_audio_url, source_stream_audio_url and source_image_url.',
+    body: sourcedBody,
+    keys: [SECRET],
+    headers: { ...sign(ID, NOW, sourcedBody, [SECRET]) },
+    expect: ok('v1'),
+  });
+  add({
+    ...base,
+    name: 'v1-cover-image-callback',
+    description: 'A cover-image callback ({code, msg, data: {taskId, images}}): Standard Webhooks signs the body whatever its family.',
+    body: coverImageBody,
+    keys: [SECRET],
+    headers: { ...sign(ID, NOW, coverImageBody, [SECRET]) },
     expect: ok('v1'),
   });
   const ed = sign(ID, NOW, completeBody, [ED.signingKey]);
@@ -672,6 +735,66 @@ export function buildVectors(): VectorFile {
     expect: { valid: true, taskId: TASK_ID },
   });
 
+  // KIE scheme across the families: the signed id is read from whichever key the body carries.
+  const kieFamily = (name: string, description: string, body: string, taskId: string, taskIdKey: 'data.task_id' | 'data.taskId' | 'task_id') =>
+    add({
+      scheme: 'kie',
+      now: NOW,
+      name,
+      description,
+      body,
+      keys: [SECRET],
+      headers: { ...signKieWebhook({ secret: SECRET, taskId, timestamp: NOW }) },
+      expect: { valid: true, taskId, taskIdKey },
+    });
+  kieFamily(
+    'kie-upload-cover-tracks-with-source-urls',
+    'Upload-cover (also upload-extend, add-vocals): tracks with source_* URLs; the id is data.task_id.',
+    sourcedBody,
+    UPLOAD_COVER_TASK_ID,
+    'data.task_id',
+  );
+  kieFamily(
+    'kie-music-failure-data-null',
+    "KIE's other failure body: data.data null, the reason in msg; the id is data.task_id.",
+    failureNullBody,
+    UPLOAD_COVER_TASK_ID,
+    'data.task_id',
+  );
+  kieFamily('kie-cover-image', 'A cover-image callback: the id is camelCase data.taskId.', coverImageBody, COVER_IMAGE_TASK_ID, 'data.taskId');
+  kieFamily('kie-top-level-task-id', 'A MIDI-style callback: the id is task_id at the top level.', topLevelBody, MIDI_TASK_ID, 'task_id');
+  const kieCover = signKieWebhook({ secret: SECRET, taskId: COVER_IMAGE_TASK_ID, timestamp: NOW });
+  add({
+    scheme: 'kie',
+    now: NOW,
+    name: 'kie-cover-image-id-under-wrong-key',
+    description: 'The cover-image body with its id moved to data.taskID, a key no family uses: there is no task id to check.',
+    body: coverImageBody.replace('"taskId"', '"taskID"'),
+    keys: [SECRET],
+    headers: { ...kieCover },
+    expect: fail('invalid_payload'),
+  });
+  add({
+    scheme: 'kie',
+    now: NOW,
+    name: 'kie-cover-image-signed-over-music-task-id',
+    description: "Signed over another task's id (the music task the art is for) instead of the id this body carries.",
+    body: coverImageBody,
+    keys: [SECRET],
+    headers: { ...signKieWebhook({ secret: SECRET, taskId: TASK_ID, timestamp: NOW }) },
+    expect: nope,
+  });
+  add({
+    scheme: 'kie',
+    now: NOW,
+    name: 'kie-two-task-ids',
+    description: 'The signed id under data.taskId and another under data.task_id: which task the body is about is ambiguous, so it is refused.',
+    body: JSON.stringify({ code: 200, msg: 'success', data: { taskId: COVER_IMAGE_TASK_ID, task_id: TASK_ID, images: [] } }),
+    keys: [SECRET],
+    headers: { ...kieCover },
+    expect: fail('invalid_payload'),
+  });
+
   return {
     format: 'reprise webhook test vectors, version 1',
     description:
@@ -682,12 +805,15 @@ export function buildVectors(): VectorFile {
       standard:
         'Standard Webhooks. Signed content = the webhook-id, ".", the webhook-timestamp, ".", then the body bytes. v1 = base64(HMAC-SHA256(key, content)) where key = base64-decoded secret after an optional "whsec_" (padding optional). ' +
         'v1a = base64(Ed25519 signature of content), verified with the 32-byte public key after "whpk_". webhook-signature holds space-separated "<version>,<base64>" entries; unknown versions are skipped; any match is enough.',
-      kie: 'KIE.AI. X-Webhook-Signature = base64(HMAC-SHA256(UTF-8 bytes of the whole secret string, data.task_id + "." + X-Webhook-Timestamp)), where data.task_id comes from the JSON body. The body beyond task_id is not covered.',
+      kie:
+        'KIE.AI. X-Webhook-Signature = base64(HMAC-SHA256(UTF-8 bytes of the whole secret string, task id + "." + X-Webhook-Timestamp)), where the task id comes from the JSON body, under the key its family uses: ' +
+        'data.task_id (music tracks, WAV, separation, MP4), data.taskId (cover images) or task_id at the top level (MIDI). A body naming two different ids under these keys is refused. The body beyond the task id is not covered.',
     },
     fields: {
       keys: 'Trusted keys: whsec_… or bare base64 (HMAC), whpk_… (Ed25519 public). For the kie scheme, secrets used as text.',
       now: "The verifier's clock, Unix seconds.",
-      expect: '{valid:true, version} for standard, {valid:true, taskId} for kie, or {valid:false, error:<code>}.',
+      expect:
+        '{valid:true, version} for standard, {valid:true, taskId, taskIdKey?} for kie (taskIdKey: where the body carried the id), or {valid:false, error:<code>}.',
       order:
         'Checks run in a fixed order so that each case has one answer. standard: keys; then webhook-id, webhook-timestamp, webhook-signature in turn (each present, not repeated, not too long); id format; timestamp format; tolerance; signatures. kie: keys; x-webhook-timestamp, x-webhook-signature (same checks); timestamp format; tolerance; JSON; task id; signature.',
     },
@@ -700,7 +826,7 @@ export function buildVectors(): VectorFile {
       timestamp_too_new: 'More than the tolerance in the future.',
       no_matching_signature: 'No entry of a supported version matches a trusted key.',
       invalid_json: 'kie: the body is not JSON, so its task id cannot be read.',
-      invalid_payload: 'kie: the JSON body has no data.task_id string.',
+      invalid_payload: 'kie: the JSON body has no task id string (data.task_id, data.taskId or task_id), or names two different ones.',
     },
     cases,
   };

@@ -29,7 +29,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   });
   app.setValidatorCompiler(() => (data) => ({ value: data }));
   app.decorateRequest('account', null);
-  registerErrorHandling(app);
+  registerErrorHandling(app, services.config.httpStatusMirrorsCode);
   registerJsonParser(app, services.config.jsonBodyMaxBytes);
 
   await app.register(swagger, {

@@ -1,34 +1,43 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { ApiError } from '../errors.js';
 
 /**
- * Every failure leaves as the KIE envelope with HTTP status = code (SPEC §1).
- * Internal details are logged, never sent.
+ * The HTTP status of an envelope with this code (SPEC §1). api.kie.ai answers HTTP 200 for
+ * business outcomes and puts the outcome in `code` (recorded: a missing callBackUrl is HTTP 200
+ * with code 422), and several KIE clients throw on any non-2xx before reading the body; only
+ * 401, 413, 429 and 5xx keep their status. `mirror` [EXT] puts every code into the status.
  */
-export function registerErrorHandling(app: FastifyInstance): void {
+export function httpStatusFor(code: number, mirror: boolean): number {
+  if (mirror || code === 401 || code === 413 || code === 429 || code >= 500) return code;
+  return 200;
+}
+
+/**
+ * Every failure leaves as the KIE envelope (SPEC §1). Internal details are logged, never sent.
+ */
+export function registerErrorHandling(app: FastifyInstance, mirror: boolean): void {
+  const send = (reply: FastifyReply, code: number, msg: string, status = httpStatusFor(code, mirror), data: unknown = null) =>
+    reply.code(status).send({ code, msg, data });
   app.setErrorHandler((error: FastifyError | ApiError | Error, request, reply) => {
-    if (error instanceof ApiError) {
-      return reply.code(error.code).send({ code: error.code, msg: error.message, data: null });
-    }
+    if (error instanceof ApiError) return send(reply, error.code, error.message, error.httpStatus, error.data);
     const fastifyError = error as FastifyError;
     if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || fastifyError.statusCode === 413) {
-      return reply.code(413).send({ code: 413, msg: 'body: payload too large', data: null });
+      return send(reply, 413, 'body: payload too large');
     }
     if (fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || fastifyError.statusCode === 415) {
-      return reply
-        .code(400)
-        .send({ code: 400, msg: `Content-Type: ${request.headers['content-type'] ?? '(none)'} is not accepted here; send application/json`, data: null });
+      return send(reply, 400, `Content-Type: ${request.headers['content-type'] ?? '(none)'} is not accepted here; send application/json`);
     }
     if (fastifyError.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
-      return reply.code(400).send({ code: 400, msg: 'body: empty, expected a JSON object', data: null });
+      return send(reply, 400, 'body: empty, expected a JSON object');
     }
     if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
-      return reply.code(400).send({ code: 400, msg: fastifyError.message, data: null });
+      return send(reply, 400, fastifyError.message);
     }
     request.log.error({ err: error }, 'unhandled error');
-    return reply.code(500).send({ code: 500, msg: 'Server Error - an unexpected error occurred, please try again later', data: null });
+    return send(reply, 500, 'Server Error - an unexpected error occurred, please try again later');
   });
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({ code: 404, msg: `Not found: ${request.method} ${request.url.split('?')[0]}`, data: null }));
+  // An unknown route is a transport matter, not a business outcome: a real 404.
+  app.setNotFoundHandler((request, reply) => send(reply, 404, `Not found: ${request.method} ${request.url.split('?')[0]}`, 404));
 }
 
 /**

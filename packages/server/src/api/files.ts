@@ -49,7 +49,7 @@ export function contentDisposition(fileName: string): string {
 /** `abc…` or `abc….mp3` → the token; anything else cannot be one of ours. */
 const TOKEN = /^([A-Za-z0-9_-]{32})(?:\.[A-Za-z0-9]{1,10})?$/;
 
-const notFound = () => new ApiError(404, 'file: not found (unknown or expired)');
+const notFound = () => new ApiError(404, 'file: not found (unknown or expired)', 404);
 
 /** Headers a client may cache by: the file behind a token never changes. */
 function etagMatches(header: string | undefined, etag: string): boolean {

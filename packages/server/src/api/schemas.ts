@@ -11,42 +11,6 @@ const envelope = <T extends TSchema>(data: T, description: string) =>
 
 const url = (description: string) => Type.String({ format: 'uri', description });
 
-export const ReplaceSectionBody = Type.Object(
-  {
-    taskId: Type.Optional(Type.String({ description: 'Mode 1: the parent task (must have succeeded)' })),
-    audioId: Type.Optional(Type.String({ description: 'Mode 1: one of the parent task’s tracks' })),
-    uploadUrl: Type.Optional(url('Mode 2: an http(s) URL of an MP3 or WAV file, e.g. a File Upload API downloadUrl')),
-    model: Type.Optional(Type.String({ description: 'Mode 2: accepted and recorded' })),
-    prompt: Type.String({ minLength: 1, maxLength: 3000, description: 'Lyrics or a description of the new section' }),
-    tags: Type.String({ minLength: 1, maxLength: 200, description: 'Style tags, e.g. "Jazz"' }),
-    title: Type.String({ minLength: 1, maxLength: 100 }),
-    negativeTags: Type.Optional(Type.String({ maxLength: 200, description: 'Styles to avoid' })),
-    infillStartS: Type.Number({ minimum: 0, multipleOf: 0.01, description: 'Section start in seconds (≤ 2 decimals)' }),
-    infillEndS: Type.Number({ minimum: 0, multipleOf: 0.01, description: 'Section end; 6–60 s after the start, ≤ the source duration, section ≤ 50% of it' }),
-    fullLyrics: Type.Optional(Type.String({ maxLength: 5000 })),
-    callBackUrl: Type.Optional(url('Receives the signed `complete` or `error` callback')),
-  },
-  { additionalProperties: true },
-);
-
-export const GenerateBody = Type.Object(
-  {
-    customMode: Type.Boolean(),
-    instrumental: Type.Boolean(),
-    model: Type.Optional(Type.String({ enum: ['V3_5', 'V4', 'V4_5', 'V4_5PLUS', 'V4_5ALL', 'V5', 'V5_5', 'V6'] })),
-    prompt: Type.Optional(Type.String({ description: 'Non-custom mode: description ≤ 500 chars; custom mode: lyrics' })),
-    style: Type.Optional(Type.String({ description: 'Required in custom mode' })),
-    title: Type.Optional(Type.String({ description: 'Required in custom mode' })),
-    negativeTags: Type.Optional(Type.String()),
-    vocalGender: Type.Optional(Type.String({ enum: ['m', 'f'] })),
-    styleWeight: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
-    weirdnessConstraint: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
-    audioWeight: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
-    callBackUrl: Type.Optional(url('Receives `text`, `first` and `complete` (or `error`) callbacks')),
-  },
-  { additionalProperties: true },
-);
-
 export const TaskIdResponse = envelope(Type.Object({ taskId: Type.String() }), 'The task was accepted');
 export const CreditResponse = envelope(Type.Number({ description: 'Remaining credits' }), 'Remaining credits');
 
@@ -65,8 +29,8 @@ const SunoTrack = Type.Object({
   infillEndS: Type.Optional(Type.Number({ description: 'reprise extension, replace-section tracks: where the replaced range actually ends, seconds' })),
 });
 
-export const RecordInfoResponse = envelope(
-  Type.Object({
+const MusicRecord = Type.Object(
+  {
     taskId: Type.String(),
     parentMusicId: Type.String(),
     param: Type.String({ description: 'The request body as received' }),
@@ -83,8 +47,10 @@ export const RecordInfoResponse = envelope(
         'SENSITIVE_WORD_ERROR',
       ],
     }),
-    type: Type.String({ enum: ['GENERATE', 'REPLACE_SECTION'] }),
-    operationType: Type.String({ enum: ['generate', 'replace_section'] }),
+    type: Type.String({ enum: ['GENERATE', 'REPLACE_SECTION', 'EXTEND', 'UPLOAD_EXTEND', 'UPLOAD_COVER', 'ADD_INSTRUMENTAL', 'ADD_VOCALS', 'MASHUP'] }),
+    operationType: Type.String({
+      enum: ['generate', 'replace_section', 'extend', 'upload_extend', 'upload_cover', 'add_instrumental', 'add_vocals', 'mashup'],
+    }),
     errorCode: Type.Union([Type.Integer(), Type.Null()]),
     errorMessage: Type.Union([Type.String(), Type.Null()]),
     callback: Type.Object(
@@ -95,8 +61,55 @@ export const RecordInfoResponse = envelope(
       },
       { description: 'reprise extension: how delivery of the callbacks is going' },
     ),
-  }),
-  'The task',
+  },
+  { additionalProperties: true },
 );
+
+export const RecordInfoResponse = envelope(
+  Type.Union([MusicRecord, Type.Null()]),
+  'The task; `data` is null for an unknown task or another account’s (as api.kie.ai answers)',
+);
+
+export const CoverRecordResponse = envelope(
+  Type.Union([
+    Type.Object(
+      {
+        taskId: Type.String(),
+        parentTaskId: Type.String(),
+        callbackUrl: Type.Union([Type.String(), Type.Null()]),
+        completeTime: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+        response: Type.Object({ images: Type.Union([Type.Array(Type.String()), Type.Null()]) }),
+        successFlag: Type.Integer({ description: '0 pending, 1 success, 2 generating, 3 failed' }),
+        createTime: Type.String({ format: 'date-time' }),
+        errorCode: Type.Union([Type.Integer(), Type.Null()]),
+        errorMessage: Type.Union([Type.String(), Type.Null()]),
+      },
+      { additionalProperties: true },
+    ),
+    Type.Null(),
+  ]),
+  'The cover task; `data` is null for an unknown task',
+);
+
+export const MarketRecordResponse = envelope(
+  Type.Object(
+    {
+      taskId: Type.String(),
+      model: Type.String(),
+      state: Type.String({ enum: ['waiting', 'queuing', 'generating', 'success', 'fail'] }),
+      param: Type.String({ description: '{"input": "<input as JSON, keys sorted>", "model": …}' }),
+      resultJson: Type.String({ description: 'JSON text: music tasks {"sunoData":[…],"data":[…]}, images {"resultUrls":[…]}; "" until success' }),
+      failCode: Type.Union([Type.String(), Type.Null()]),
+      failMsg: Type.Union([Type.String(), Type.Null()]),
+      costTime: Type.Union([Type.Integer({ description: 'seconds' }), Type.Null()]),
+      completeTime: Type.Union([Type.Integer({ description: 'epoch ms' }), Type.Null()]),
+      createTime: Type.Integer({ description: 'epoch ms' }),
+    },
+    { additionalProperties: true },
+  ),
+  'The task in the Market form',
+);
+
+export const MarketTaskResponse = envelope(Type.Object({ taskId: Type.String(), recordId: Type.String() }), 'The task was accepted');
 
 export const ErrorResponse = envelope(Type.Null(), 'An error: `msg` names the field and the rule');

@@ -139,7 +139,7 @@ export interface UploadAnswer {
   success: true;
   code: 200;
   msg: 'File uploaded successfully';
-  data: { fileName: string; filePath: string; downloadUrl: string; fileUrl: string; fileSize: number; mimeType: string; uploadedAt: string };
+  data: { success: true; fileName: string; filePath: string; downloadUrl: string; fileUrl: string; fileSize: number; mimeType: string; uploadedAt: string };
 }
 
 const randomHex = (bytes: number) => randomBytes(bytes).toString('hex');
@@ -169,7 +169,8 @@ async function claimPath(services: Services, row: Parameters<typeof registerFile
 /** Validated fields + bytes → blob, row, KIE answer. The blob is written last and removed if the row cannot be. */
 export async function storeUpload(services: Services, accountId: string, target: UploadTarget, bytes: Uint8Array): Promise<UploadAnswer> {
   const audio = checkAudioContent(bytes);
-  const fileName = target.fileName ?? `${randomHex(8)}.${audio.ext}`;
+  // KIE's own default name (recorded answers): the upload's epoch milliseconds, a dash, random characters.
+  const fileName = target.fileName ?? `${Date.now()}-${randomBytes(4).toString('hex')}.${audio.ext}`;
   const filePath = `${target.uploadPath}/${fileName}`;
   const blobKey = `uploads/${randomHex(16)}.${audio.ext}`;
   const now = Date.now();
@@ -199,7 +200,16 @@ export async function storeUpload(services: Services, accountId: string, target:
     success: true,
     code: 200,
     msg: 'File uploaded successfully',
-    data: { fileName, filePath, downloadUrl: url, fileUrl: url, fileSize: bytes.byteLength, mimeType: audio.mimeType, uploadedAt: new Date(now).toISOString() },
+    data: {
+      success: true,
+      fileName,
+      filePath,
+      downloadUrl: url,
+      fileUrl: url,
+      fileSize: bytes.byteLength,
+      mimeType: audio.mimeType,
+      uploadedAt: new Date(now).toISOString(),
+    },
   };
 }
 
@@ -305,6 +315,7 @@ const UploadResponse = Type.Object(
     code: Type.Integer({ examples: [200] }),
     msg: Type.String({ examples: ['File uploaded successfully'] }),
     data: Type.Object({
+      success: Type.Boolean({ description: 'Always true, as KIE repeats it inside data' }),
       fileName: Type.String(),
       filePath: Type.String({ description: 'uploadPath/fileName; uploading to the same path again replaces it' }),
       downloadUrl: Type.String({ format: 'uri' }),

@@ -3,6 +3,19 @@
  * in, arrays and bytes out; nothing here touches files, the network or the
  * rest of the service.
  */
+
+export {
+  type BarFeatures,
+  type BarGrid,
+  barFeatures,
+  type ChordOptions,
+  type ChordQuality,
+  type ChordReading,
+  chordOfChroma,
+  chordSymbol,
+  readChords,
+} from './analysis/chords.js';
+export { type FormBar, type FormName, type FormOptions, type FormSection, findForm } from './analysis/form.js';
 export {
   type AnalyseOptions,
   type Analysis,
@@ -13,6 +26,8 @@ export {
   type KeyAnalysis,
   type LoudnessAnalysis,
   measureLoudness,
+  PITCH_NAMES,
+  relativeOf,
   type TempoAnalysis,
   truePeakDbtp,
 } from './analysis/index.js';
@@ -20,10 +35,12 @@ export { type CoverInput, coverSvg, renderCover, waveformLevels } from './art/co
 export { type DecodedAudio, decodeAudio } from './codecs/decode.js';
 export { AudioFormatError } from './codecs/errors.js';
 export { type DecodedMp3, decodeMp3, encodeMp3, MP3_BITRATES, type Mp3Bitrate, type Mp3Options, mp3BitrateAtLeast, mp3SampleRate } from './codecs/mp3.js';
+export { continueMp3Frames, type FrameContinuation, type FrameContinuationRequest } from './codecs/mp3-continue.js';
 export { type Mp3Layout, readMp3Layout } from './codecs/mp3-frames.js';
 export { type FrameSplice, type FrameSpliceRequest, spliceMp3Frames } from './codecs/mp3-splice.js';
 export { type AudioFormat, type AudioProbe, probeAudio } from './codecs/probe.js';
 export { decodeWav, encodeFloatWavInPlace, encodeWav, floatWavChannels, readWavLayout, type WavEncoding, type WavOptions } from './codecs/wav.js';
+export { fadeOutEnd, type JoinOptions, type JoinPoint, matchLoudness, snapJoin } from './mixing/continuation.js';
 export { DEFAULT_CEILING, type LimiterOptions, type LimiterResult, limitTruePeak } from './mixing/limiter.js';
 export { applyTilt, bandEnergies, type FrameSpan, loudnessOfSpans, matchTilt, tiltMatchGain } from './mixing/match.js';
 export { resample } from './mixing/resample.js';
@@ -52,6 +69,7 @@ export {
   splice,
   spliceInto,
 } from './mixing/splice.js';
+export { pitchShift, rationalNear, type StretchShift, stretchAndShift, timeStretch } from './mixing/stretch.js';
 export { type ChannelAllocator, durationOf, frameCount, type Pcm } from './pcm.js';
 export { hashString, mulberry32, randomFor } from './prng.js';
 export {
@@ -65,6 +83,65 @@ export {
   type Section,
   type SheetOptions,
 } from './synthesis/arrangement.js';
-export { type FitRequest, type FittedSection, renderFittedSection } from './synthesis/fit.js';
+export {
+  type ContinuationPlan,
+  type ContinuationRequest,
+  type ContinuationWindow,
+  continuedBeats,
+  describeContinuation,
+  followedTempo,
+  planContinuation,
+  renderContinuation,
+} from './synthesis/continuation.js';
+export { type FitRequest, type FittedSection, gridTimeline, renderFittedSection, smoothBeats } from './synthesis/fit.js';
+export {
+  type LyricKind,
+  type LyricLine,
+  type LyricPlanSection,
+  type LyricSection,
+  type LyricWord,
+  parseLyrics,
+  promptWords,
+  RHYMES,
+  syllableCount,
+  syllables,
+  writeLyrics,
+} from './synthesis/lyrics.js';
+export {
+  arrangementSlots,
+  type BeatGrid,
+  barChords,
+  gridFromBeats,
+  type MelodyContext,
+  melodyFor,
+  type PhraseNote,
+  type PhraseSlot,
+  planVocal,
+  type RecordingVocal,
+  type RecordingVocalRequest,
+  type SongVocal,
+  type SongVocalRequest,
+  scaleOf,
+  singArrangement,
+  singOverRecording,
+  steadyGrid,
+  type TimedWord,
+  VOCAL_RANGES,
+  type VocalPlan,
+  type VocalRange,
+} from './synthesis/melody.js';
+export { instrumentNames } from './synthesis/sheet.js';
+export {
+  addVoice,
+  type Gender,
+  pronounce,
+  renderVoice,
+  type SungNote,
+  type SyllableSound,
+  VOICE_RMS,
+  VOWEL_FORMANTS,
+  type VoiceOptions,
+} from './synthesis/singing.js';
 export { chooseStyle, STYLES, type Style } from './synthesis/style.js';
+export type { BeatTimeline } from './synthesis/synth.js';
 export { type RenderWindow, renderSong, renderWindow } from './synthesis/synth.js';

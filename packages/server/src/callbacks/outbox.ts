@@ -1,6 +1,6 @@
 import { newId } from '../ids.js';
 import type { Executor } from '../store/index.js';
-import { type CallbackPayload, stageOf } from './payloads.js';
+import { type CallbackBody, stageOf } from './payloads.js';
 
 /**
  * Records a callback the task owes, inside the caller's transaction (the
@@ -11,7 +11,7 @@ import { type CallbackPayload, stageOf } from './payloads.js';
 export async function oweCallback(
   tx: Executor,
   task: { id: string; account_id: string; callback_url: string | null },
-  payload: CallbackPayload,
+  payload: CallbackBody,
   now: number,
   firstDelayMs = 0,
 ): Promise<string | null> {

@@ -34,12 +34,27 @@ export const FAILURE_MSG: Record<FailureCode, string> = {
   531: 'Generation failed, credits refunded',
 };
 
-export function successPayload(stage: 'text' | 'first' | 'complete', taskId: string, tracks: CallbackTrack[]): SuccessPayload {
-  return { code: 200, msg: SUCCESS_MSG[stage], data: { callbackType: stage, task_id: taskId, data: stage === 'text' ? [] : tracks } };
+export function successPayload(stage: 'text' | 'first' | 'complete', taskId: string, tracks: readonly CallbackTrack[]): SuccessPayload {
+  return { code: 200, msg: SUCCESS_MSG[stage], data: { callbackType: stage, task_id: taskId, data: stage === 'text' ? [] : [...tracks] } };
 }
 
 export function errorPayload(code: FailureCode, taskId: string, error: string): ErrorPayload {
   return { code, msg: FAILURE_MSG[code], data: { callbackType: 'error', task_id: taskId, error } };
 }
 
-export const stageOf = (payload: CallbackPayload): CallbackStage => payload.data.callbackType;
+/**
+ * Any family's callback body (SPEC §8): KIE's families differ in everything but `code` and
+ * `msg`, so the outbox stores whatever object the task's kind built.
+ */
+export interface CallbackBody {
+  code: number;
+  msg: string;
+  data: unknown;
+}
+
+/** The stage a body reports: the music family names it (`callbackType`); other families have one success and one failure. */
+export function stageOf(payload: CallbackBody): CallbackStage {
+  const named = (payload.data as { callbackType?: unknown } | null)?.callbackType;
+  if (named === 'text' || named === 'first' || named === 'complete' || named === 'error') return named;
+  return payload.code === 200 ? 'complete' : 'error';
+}

@@ -8,9 +8,9 @@ import { EngineError } from './types.js';
 const loadUndici = () => import('undici');
 
 /**
- * The three routes of an ACE-Step 1.5 API server that reprise uses, as plain
- * functions: `POST /release_task` (submit), `POST /query_result` (poll) and
- * `GET /v1/audio` (download). The server's address is operator configuration,
+ * The routes of an ACE-Step 1.5 API server that reprise uses, as plain
+ * functions: `POST /release_task` (submit), `POST /query_result` (poll),
+ * `GET /v1/audio` (download) and `GET /v1/models` (which DiT models are loaded). The server's address is operator configuration,
  * not user input, so these requests do not go through the outbound guard that
  * protects user-supplied URLs. Every failure is an `AcestepError` (an
  * `EngineError`, so a task fails with code 531 and is refunded) whose message
@@ -269,6 +269,32 @@ export async function downloadAudio(connection: AcestepConnection, file: string,
   });
   failOnStatus(connection, what, status, bytes);
   return bytes;
+}
+
+/** One DiT model the server holds, as `GET /v1/models` describes it. */
+export interface DitModel {
+  name: string;
+  isDefault: boolean;
+  /** False for a checkpoint on disk that no handler has loaded: a request naming it falls back to the default model. */
+  loaded: boolean;
+  /** The task types its config allows; null on servers that do not say (before spring 2026). */
+  taskTypes: string[] | null;
+}
+
+/** `GET /v1/models`: the DiT models, loaded or merely on disk. */
+export async function listModels(connection: AcestepConnection, signal: AbortSignal, timeoutMs?: number): Promise<DitModel[]> {
+  const data = await callJson(connection, 'GET /v1/models', { method: 'GET', target: '/v1/models', signal, timeoutMs });
+  const models = (data as { models?: unknown } | null)?.models;
+  if (!Array.isArray(models)) throw new AcestepError('protocol', `ACE-Step's /v1/models did not list models; is ${connection.url} an ACE-Step 1.5 API server?`);
+  return models
+    .filter((item): item is Record<string, unknown> => typeof item === 'object' && item !== null && typeof item.name === 'string' && item.name !== '')
+    .map((item) => ({
+      name: item.name as string,
+      isDefault: item.is_default === true,
+      // Older servers list only the models they have loaded, without the flag.
+      loaded: item.is_loaded !== false,
+      taskTypes: Array.isArray(item.supported_task_types) ? item.supported_task_types.filter((type): type is string => typeof type === 'string') : null,
+    }));
 }
 
 /**

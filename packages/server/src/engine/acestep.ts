@@ -1,8 +1,26 @@
-import { AudioFormatError, type AudioProbe, decodeAudio, encodeMp3, hashString, type Pcm, probeAudio, renderCover } from '../audio/index.js';
+import {
+  AudioFormatError,
+  type AudioProbe,
+  decodeAudio,
+  encodeMp3,
+  encodeWav,
+  hashString,
+  limitTruePeak,
+  loudnessMatchGain,
+  type Pcm,
+  planSeams,
+  probeAudio,
+  renderCover,
+  resample,
+  rms,
+  spliceInto,
+} from '../audio/index.js';
 import {
   type AcestepConnection,
   AcestepError,
+  type DitModel,
   downloadAudio,
+  listModels,
   probe,
   queryResult,
   releaseTask,
@@ -10,15 +28,36 @@ import {
   type TaskResult,
   type UploadedAudio,
 } from './acestep-client.js';
-import { type Engine, EngineError, type GenerateInput, type RenderedTrack, type ReplaceSectionInput, SourceAudioError } from './types.js';
+import {
+  type AddVocalsInput,
+  type CoverInput,
+  type Engine,
+  EngineError,
+  type ExtendInput,
+  type GenerateInput,
+  type OnProgress,
+  type PersonaFingerprint,
+  type RenderedTrack,
+  type ReplaceSectionInput,
+  type SongWords,
+  type SourceAudio,
+  SourceAudioError,
+  UnsupportedOperation,
+  type Vocals,
+} from './types.js';
 
 /**
- * The GPU engine: an adapter to an ACE-Step 1.5 API server. Replace-section is
- * ACE-Step's `repaint` task (neural regeneration of a time range of the
- * uploaded song, conditioned on its caption and lyrics); generate is its
- * `text2music` task with a batch of two. ACE-Step's WAV result is decoded here,
- * held to the exact length asked for and encoded to MP3 with the same codec and
- * cover art as every other engine.
+ * The GPU engine: an adapter to an ACE-Step 1.5 API server. Each operation is
+ * one of ACE-Step's own task types: replace-section is `repaint` (neural
+ * regeneration of a time range of the uploaded song); generate is
+ * `text2music`; extend is `repaint` past the end of the source (ACE-Step pads
+ * the source with silence and outpaints); cover is `cover`; add-vocals is
+ * `lego` with the vocals track (a base DiT model generates the vocal stem in
+ * the context of the instrumental, and reprise mixes it over it). ACE-Step has
+ * no task that makes an accompaniment reprise can rely on, nor a mashup, so the
+ * engine leaves add-instrumental and mashup out (see docs/engines.md). Every
+ * WAV result is decoded here, held to the exact length asked for and encoded
+ * to MP3 with the same codec and cover art as every other engine.
  */
 
 export interface AcestepOptions {
@@ -43,72 +82,222 @@ const DEFAULT_MODEL_NAME = 'ace-step-1.5';
 const LENGTH_TOLERANCE_S = 1;
 /** Asked of ACE-Step: lossless, so that the only lossy step is our own MP3 encode. */
 const RESULT_FORMAT = 'wav';
+/** ACE-Step's documented range of song lengths (`audio_duration`, 10–600 s). */
+const MIN_SONG_S = 10;
+const MAX_SONG_S = 600;
+/**
+ * Extend: the crossfade from the source's own samples into ACE-Step's rendering, ending at the
+ * join. Before the join ACE-Step renders the source itself (recent servers splice its waveform
+ * back), so the two signals are correlated there and a short linear fade is seamless.
+ */
+const JOIN_FADE_S = 0.1;
+/** Extend: how much of the source before the join measures ACE-Step's level change. */
+const LEVEL_WINDOW_S = 5;
+/**
+ * Base DiT models run `lego` well at about 50 steps (ACE-Step's tutorial); the API's default
+ * of 8 is the turbo model's.
+ */
+const BASE_MODEL_STEPS = 50;
 
 /** ACE-Step's integer seed, derived from the task's seed: the same task asks for the same seed. */
 export const acestepSeed = (seed: string): number => hashString(seed) >>> 1;
 
 /**
+ * The seeds of the two songs of a batch. ACE-Step gives a single seed to the first song only
+ * and draws the others at random, but splits a comma-separated list one per song; the first
+ * stays the seed a single-song task of the same inputs uses.
+ */
+export function seedPair(seed: string): [number, number] {
+  const first = acestepSeed(seed);
+  const second = acestepSeed(`${seed}\u0000second`);
+  return [first, second === first ? (first + 1) >>> 0 : second];
+}
+
+/** The fields every task shares: lossless results and seeds that are ours, not the server's. */
+function commonFields(seeds: readonly number[]): Record<string, string> {
+  return {
+    batch_size: String(seeds.length),
+    audio_format: RESULT_FORMAT,
+    use_random_seed: 'false',
+    seed: seeds.join(','),
+  };
+}
+
+/** What ACE-Step is told in words: `prompt` is its caption field (`caption` its alias; both are sent). */
+export interface SongText {
+  caption: string;
+  lyrics: string;
+}
+
+/**
+ * KIE's words as ACE-Step reads them. Custom mode (a style was given) makes the style the
+ * caption and the prompt the lyrics; otherwise the prompt is the caption. Lyrics given as such
+ * are sung as given, and instrumental songs get `[Instrumental]`, which ACE-Step's own
+ * instrumental check recognises. A voice (the request's `vocalGender`, else the persona's) and a
+ * persona's style words are added to the caption, which is where ACE-Step reads such things.
+ */
+export function songText(words: SongWords, vocals: Vocals, persona?: PersonaFingerprint): SongText {
+  const custom = words.style.trim() !== '';
+  const parts = [custom ? words.style.trim() : words.prompt.trim()];
+  if (persona) parts.push(...persona.styleWords);
+  const gender = vocals.instrumental ? undefined : (vocals.vocalGender ?? persona?.voice?.gender);
+  if (gender) parts.push(gender === 'f' ? 'female vocals' : 'male vocals');
+  const caption = parts.filter((part) => part !== '').join(', ');
+  const given = vocals.lyrics?.trim() ? vocals.lyrics : undefined;
+  const lyrics = vocals.instrumental ? '[Instrumental]' : (given ?? (custom ? words.prompt : ''));
+  return { caption, lyrics };
+}
+
+const textFields = (text: SongText): Record<string, string> => ({ prompt: text.caption, caption: text.caption, lyrics: text.lyrics });
+
+/**
  * The `/release_task` fields of a replace-section. KIE's `prompt` (lyrics or a
  * description of the new section) becomes ACE-Step's lyrics, unless the whole
  * song's lyrics are given (`fullLyrics`), which suit ACE-Step better since it
- * conditions the whole song; `tags` become its caption (sent as `prompt`, the
- * field's name, and `caption`, its alias).
+ * conditions the whole song; `tags` become its caption.
  */
 export function repaintFields(input: ReplaceSectionInput, sourceDurationS: number): Record<string, string> {
   const lyrics = input.fullLyrics?.trim() ? input.fullLyrics : input.prompt;
   return {
     task_type: 'repaint',
-    prompt: input.tags,
-    caption: input.tags,
-    lyrics,
+    ...textFields({ caption: input.tags, lyrics }),
     repainting_start: String(input.startS),
     repainting_end: String(input.endS),
     audio_duration: String(sourceDurationS),
-    batch_size: '1',
-    audio_format: RESULT_FORMAT,
-    use_random_seed: 'false',
-    seed: String(acestepSeed(input.seed)),
+    ...commonFields([acestepSeed(input.seed)]),
+  };
+}
+
+/** A persona's tempo and key in ACE-Step's terms (`bpm` 30–300, `key_scale` like "F# minor"). */
+function personaMetas(persona: PersonaFingerprint | undefined): Record<string, string> {
+  if (!persona) return {};
+  const out: Record<string, string> = {};
+  const [low, high] = persona.tempoBpm;
+  const bpm = Math.round((low + high) / 2);
+  if (Number.isFinite(bpm) && bpm >= 30 && bpm <= 300) out.bpm = String(bpm);
+  const key = persona.key?.trim().match(/^([A-G][#b♯♭]?)\s+(major|minor)$/i);
+  if (key) out.key_scale = `${key[1]} ${key[2]!.toLowerCase()}`;
+  return out;
+}
+
+/** The `/release_task` fields of a generate: two songs of `durationS`, one seed each. */
+export function text2musicFields(input: GenerateInput): Record<string, string> {
+  return {
+    task_type: 'text2music',
+    ...textFields(songText(input, input, input.persona)),
+    ...personaMetas(input.persona),
+    audio_duration: String(input.durationS),
+    ...commonFields(seedPair(input.seed)),
   };
 }
 
 /**
- * The `/release_task` fields of a generate: custom mode (a style was given)
- * sends the style as caption and the prompt as lyrics; otherwise the prompt
- * is the caption. Instrumental songs get the lyrics `[Instrumental]`.
+ * The `/release_task` fields of an extend: a repaint of [continueAt, continueAt + add] on a
+ * source cut at `continueAtS`. The range runs past the source's end, which ACE-Step fills by
+ * padding the source with silence and regenerating it in the context of what precedes it; the
+ * result is the whole song, the source's part included, `continueAtS + addS` long. A persona's
+ * tempo and key are not sent: the continuation takes them from the source.
  */
-export function text2musicFields(input: GenerateInput): Record<string, string> {
-  const custom = input.style.trim() !== '';
-  const caption = custom ? input.style : input.prompt;
-  const lyrics = input.instrumental ? '[Instrumental]' : custom ? input.prompt : '';
+export function extendFields(input: ExtendInput, continueAtS: number): Record<string, string> {
+  // Rounded to the microsecond so that float noise (6.1 + 12.2) does not reach the form.
+  const endS = Number((continueAtS + input.addS).toFixed(6));
   return {
-    task_type: 'text2music',
-    prompt: caption,
-    caption,
-    lyrics,
-    audio_duration: String(input.durationS),
-    batch_size: '2',
-    audio_format: RESULT_FORMAT,
-    use_random_seed: 'false',
-    seed: String(acestepSeed(input.seed)),
+    task_type: 'repaint',
+    ...textFields(songText(input, input, input.persona)),
+    repainting_start: String(continueAtS),
+    repainting_end: String(endS),
+    audio_duration: String(endS),
+    ...commonFields(seedPair(input.seed)),
   };
 }
 
-function probeSource(input: ReplaceSectionInput): AudioProbe {
-  const what = input.source.name ? `the source audio "${input.source.name}"` : 'the source audio';
+/**
+ * The `/release_task` fields of a cover: ACE-Step's `cover` task, whose output keeps the
+ * source's length. `audio_cover_strength` 1 (the server's default, sent so that it is ours)
+ * holds the source's semantic structure through every step, so tempo, chords and form stay;
+ * `cover_noise_strength` 0 starts from pure noise, so the sound is new.
+ */
+export function coverFields(input: CoverInput, sourceDurationS: number): Record<string, string> {
+  return {
+    task_type: 'cover',
+    ...textFields(songText(input, input, input.persona)),
+    audio_cover_strength: '1',
+    cover_noise_strength: '0',
+    audio_duration: String(sourceDurationS),
+    ...commonFields(seedPair(input.seed)),
+  };
+}
+
+/**
+ * The `/release_task` fields of an add-vocals: ACE-Step's `lego` task with the vocals track
+ * over the whole source (`repainting_end` −1 is "to the end"). KIE's prompt is what is sung;
+ * the style (with the voice) describes the new track, and the song as a whole for the SFT-stems
+ * checkpoint (`global_caption`). `lego` runs on base DiT models only, named in `model`; the LM
+ * is kept out (lego is a DiT task, and its chain of thought would rewrite the caption).
+ */
+export function legoVocalsFields(input: AddVocalsInput, model: string, sourceDurationS: number): Record<string, string> {
+  const text = songText(input, { instrumental: false, lyrics: input.prompt, ...(input.vocalGender ? { vocalGender: input.vocalGender } : {}) });
+  return {
+    task_type: 'lego',
+    track_name: 'vocals',
+    ...textFields({ caption: text.caption, lyrics: input.prompt }),
+    global_caption: input.style.trim(),
+    repainting_start: '0',
+    repainting_end: '-1',
+    audio_duration: String(sourceDurationS),
+    model,
+    inference_steps: String(BASE_MODEL_STEPS),
+    thinking: 'false',
+    use_cot_caption: 'false',
+    use_cot_language: 'false',
+    ...commonFields(seedPair(input.seed)),
+  };
+}
+
+/**
+ * The DiT model that runs `task`: one the server has loaded (a request naming an unloaded one
+ * silently falls back to the default) whose config allows it, a base model first, since
+ * ACE-Step's tutorial names base models as the ones trained for lego, extract and complete.
+ * Servers that do not list task types are judged by the model's name.
+ */
+export function modelFor(task: string, models: readonly DitModel[]): string | null {
+  const able = models.filter((model) => model.loaded && (model.taskTypes ? model.taskTypes.includes(task) : /base/i.test(model.name)));
+  return (able.find((model) => /base/i.test(model.name)) ?? able[0])?.name ?? null;
+}
+
+function describe(source: SourceAudio): string {
+  return source.name ? `the source audio "${source.name}"` : 'the source audio';
+}
+
+function probeSource(source: SourceAudio): AudioProbe {
   try {
-    return probeAudio(input.source.bytes);
+    return probeAudio(source.bytes);
   } catch (error) {
-    if (error instanceof AudioFormatError) throw new SourceAudioError(`${what} is not readable MP3 or WAV: ${error.message}`);
+    if (error instanceof AudioFormatError) throw new SourceAudioError(`${describe(source)} is not readable MP3 or WAV: ${error.message}`);
     throw error;
   }
 }
 
-/** Exactly `durationS` long: ACE-Step's padding trimmed, a few missing frames filled with silence. */
-export function fitLength(pcm: Pcm, durationS: number): Pcm {
-  const frames = Math.round(durationS * pcm.sampleRate);
+async function decodeSource(source: SourceAudio): Promise<Pcm> {
+  try {
+    const pcm = await decodeAudio(source.bytes);
+    if ((pcm.channels[0]?.length ?? 0) === 0) throw new AudioFormatError('it contains no samples');
+    return pcm;
+  } catch (error) {
+    if (error instanceof AudioFormatError) throw new SourceAudioError(`${describe(source)} is not readable MP3 or WAV: ${error.message}`);
+    throw error;
+  }
+}
+
+function uploadOf(source: SourceAudio, probed: AudioProbe): UploadedAudio {
+  return { bytes: source.bytes, fileName: `source.${probed.format}`, mimeType: probed.format === 'wav' ? 'audio/wav' : 'audio/mpeg' };
+}
+
+/** Exactly `frames` long: ACE-Step's padding trimmed, a few missing frames filled with silence. */
+function fitFrames(pcm: Pcm, frames: number): Pcm {
   const have = pcm.channels[0]?.length ?? 0;
   if (Math.abs(have - frames) > LENGTH_TOLERANCE_S * pcm.sampleRate) {
-    throw new EngineError(`ACE-Step returned ${(have / pcm.sampleRate).toFixed(2)} s of audio where ${durationS.toFixed(2)} s were asked`);
+    throw new EngineError(`ACE-Step returned ${(have / pcm.sampleRate).toFixed(2)} s of audio where ${(frames / pcm.sampleRate).toFixed(2)} s were asked`);
   }
   if (have === frames) return pcm;
   return {
@@ -119,6 +308,75 @@ export function fitLength(pcm: Pcm, durationS: number): Pcm {
       return out;
     }),
   };
+}
+
+/** Exactly `durationS` long: ACE-Step's padding trimmed, a few missing frames filled with silence. */
+export function fitLength(pcm: Pcm, durationS: number): Pcm {
+  return fitFrames(pcm, Math.round(durationS * pcm.sampleRate));
+}
+
+/** `pcm` at `sampleRate` with `count` channels (a mono one repeated), exactly `frames` long; read-only (it may share arrays with `pcm`). */
+function conform(pcm: Pcm, sampleRate: number, count: number, frames: number): Float32Array[] {
+  const channels = resample(pcm.channels, pcm.sampleRate, sampleRate);
+  return Array.from({ length: count }, (_, c) => {
+    const channel = channels[Math.min(c, channels.length - 1)]!;
+    if (channel.length === frames) return channel;
+    const out = new Float32Array(frames);
+    out.set(channel.subarray(0, Math.min(frames, channel.length)));
+    return out;
+  });
+}
+
+/**
+ * An extended song: the source's own samples up to the join, then ACE-Step's continuation.
+ * The server peak-normalises every result, so its whole rendering is at another level than the
+ * source; the level of its rendering of the last seconds before the join (the source again)
+ * tells by how much, and the continuation is brought back by that gain so the join is level.
+ */
+export function joinContinuation(source: Pcm, joinFrame: number, rendered: Pcm, totalFrames: number): Pcm {
+  const rate = source.sampleRate;
+  const count = Math.max(source.channels.length, rendered.channels.length);
+  const tail = conform(rendered, rate, count, totalFrames);
+  const fade = Math.min(joinFrame, Math.round(JOIN_FADE_S * rate));
+  const window = Math.min(joinFrame - fade, Math.round(LEVEL_WINDOW_S * rate));
+  const from = joinFrame - fade - window;
+  const sourceLevel = rms(source.channels, from, joinFrame - fade);
+  const renderedLevel = rms(tail, from, joinFrame - fade);
+  // Within ±12 dB: a near-silent stretch before the join says nothing reliable about the gain.
+  const gain = sourceLevel > 1e-5 && renderedLevel > 1e-5 ? Math.min(4, Math.max(0.25, sourceLevel / renderedLevel)) : 1;
+  const out = Array.from({ length: count }, (_, c) => {
+    const channel = new Float32Array(totalFrames);
+    channel.set(source.channels[Math.min(c, source.channels.length - 1)]!.subarray(0, joinFrame));
+    return channel;
+  });
+  const section = tail.map((channel) => {
+    const part = channel.slice(joinFrame - fade);
+    for (let i = 0; i < part.length; i++) part[i]! *= gain;
+    return part;
+  });
+  spliceInto(out, section, { ...planSeams(totalFrames, joinFrame, totalFrames, { in: fade, out: 0 }), shapeIn: 'linear' });
+  return { sampleRate: rate, channels: out };
+}
+
+/**
+ * The instrumental with ACE-Step's vocal stem over it. The stem comes peak-normalised, whatever
+ * the instrumental's level; it is brought to the instrumental's RMS (within ±12 dB), the level at
+ * which a lead vocal usually sits in a mix, and the sum is held under −1 dBTP so it never clips.
+ */
+export function mixStem(source: Pcm, stem: Pcm): Pcm {
+  const rate = source.sampleRate;
+  const frames = source.channels[0]!.length;
+  const count = Math.max(source.channels.length, stem.channels.length);
+  const voice = conform(stem, rate, count, frames);
+  const gain = loudnessMatchGain(voice, rms(source.channels));
+  const out = Array.from({ length: count }, (_, c) => {
+    const channel = Float32Array.from(source.channels[Math.min(c, source.channels.length - 1)]!);
+    const added = voice[c]!;
+    for (let i = 0; i < frames; i++) channel[i]! += gain * added[i]!;
+    return channel;
+  });
+  limitTruePeak(out, { sampleRate: rate });
+  return { sampleRate: rate, channels: out };
 }
 
 function pause(ms: number, signal: AbortSignal): Promise<void> {
@@ -134,6 +392,11 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', stop, { once: true });
   });
+}
+
+interface ResultFile {
+  bytes: Uint8Array;
+  modelName: string;
 }
 
 export function createAcestepEngine(options: AcestepOptions): Engine {
@@ -176,7 +439,7 @@ export function createAcestepEngine(options: AcestepOptions): Engine {
       await pause(Math.min(pollMs, left()), signal);
     }
     if (results.length === 0) throw new AcestepError('protocol', `ACE-Step finished task ${taskId} but named no result file`);
-    const files: Array<{ bytes: Uint8Array; modelName: string }> = [];
+    const files: ResultFile[] = [];
     for (const result of results) {
       const bytes = await bounded(taskId, () => downloadAudio(connection, result.file, signal, left()));
       files.push({ bytes, modelName: options.modelName ?? result.ditModel ?? DEFAULT_MODEL_NAME });
@@ -184,25 +447,67 @@ export function createAcestepEngine(options: AcestepOptions): Engine {
     return { taskId, files };
   }
 
-  async function finish(
-    file: { bytes: Uint8Array; modelName: string },
-    durationS: number,
-    meta: { title: string; tags: string; variant?: string },
+  /**
+   * Two songs from one task with a batch of two. ACE-Step's VRAM guard lowers the batch on a
+   * GPU short of memory and still succeeds, with one song; the missing one is then asked for on
+   * its own, with the seed it would have had, rather than failing a task the GPU can do. Each of
+   * the two tasks has the whole ACESTEP_TIMEOUT_S.
+   */
+  async function renderPair(
+    fields: Record<string, string>,
+    upload: UploadedAudio | null,
     signal: AbortSignal,
-  ): Promise<RenderedTrack> {
-    let decoded: Pcm;
+    onAccepted: (taskId: string) => Promise<void>,
+  ): Promise<ResultFile[]> {
+    const { files } = await runTask(fields, upload, signal, onAccepted);
+    if (files.length >= 2) return files.slice(0, 2);
+    const second = fields.seed?.split(',')[1] ?? '-1';
+    const again = await runTask({ ...fields, batch_size: '1', seed: second }, upload, signal);
+    return [files[0]!, again.files[0]!];
+  }
+
+  async function decodeResult(file: ResultFile): Promise<Pcm> {
     try {
-      decoded = await decodeAudio(file.bytes);
+      return await decodeAudio(file.bytes);
     } catch (error) {
       if (error instanceof AudioFormatError) throw new EngineError(`ACE-Step returned audio reprise cannot read: ${error.message}`);
       throw error;
     }
-    const pcm = fitLength(decoded, durationS);
+  }
+
+  /** The served MP3, the lossless master it was encoded from (unclipped float) and the cover. */
+  async function finishPcm(pcm: Pcm, modelName: string, meta: { title: string; tags: string; variant?: string }, signal: AbortSignal): Promise<RenderedTrack> {
     signal.throwIfAborted();
     const mp3 = await encodeMp3(pcm);
     signal.throwIfAborted();
     const cover = await renderCover({ title: meta.title, tags: meta.tags, variant: meta.variant, channels: pcm.channels });
-    return { mp3, cover, durationS: (pcm.channels[0]?.length ?? 0) / pcm.sampleRate, modelName: file.modelName };
+    const master = encodeWav(pcm, { encoding: 'float32' });
+    return { mp3, master, cover, durationS: (pcm.channels[0]?.length ?? 0) / pcm.sampleRate, modelName };
+  }
+
+  async function finish(file: ResultFile, durationS: number, meta: { title: string; tags: string; variant?: string }, signal: AbortSignal) {
+    return finishPcm(fitLength(await decodeResult(file), durationS), file.modelName, meta, signal);
+  }
+
+  /** The `text` stage once ACE-Step has accepted the task: what was asked, in its terms. */
+  const announce = (onProgress: OnProgress, fields: Record<string, string>, what: string) => async (taskId: string) => {
+    const lines = [`ACE-Step ${fields.task_type} task ${taskId}: ${what}.`, `Caption: ${fields.caption || '(none)'}`, `Lyrics: ${fields.lyrics || '(none)'}`];
+    await onProgress({ stage: 'text', sheet: lines.join('\n') });
+  };
+
+  /** Turns the two results into tracks, reporting `first` after the first. */
+  async function pairToTracks(
+    files: ResultFile[],
+    onProgress: OnProgress,
+    make: (file: ResultFile, index: number) => Promise<RenderedTrack>,
+  ): Promise<RenderedTrack[]> {
+    const tracks: RenderedTrack[] = [];
+    for (const [index, file] of files.entries()) {
+      const track = await make(file, index);
+      tracks.push(track);
+      if (index === 0) await onProgress({ stage: 'first', track, index });
+    }
+    return tracks;
   }
 
   return {
@@ -210,7 +515,7 @@ export function createAcestepEngine(options: AcestepOptions): Engine {
 
     async replaceSection(input: ReplaceSectionInput, signal: AbortSignal): Promise<RenderedTrack> {
       signal.throwIfAborted();
-      const source = probeSource(input);
+      const source = probeSource(input.source);
       if (!(Number.isFinite(input.startS) && Number.isFinite(input.endS) && input.startS >= 0 && input.endS > input.startS)) {
         throw new EngineError(`invalid section ${input.startS}–${input.endS} s`);
       }
@@ -219,37 +524,83 @@ export function createAcestepEngine(options: AcestepOptions): Engine {
       }
       // The API checked the range against the same probe; clamping only absorbs rounding.
       const clamped = { ...input, endS: Math.min(input.endS, source.durationS) };
-      const upload: UploadedAudio = {
-        bytes: input.source.bytes,
-        fileName: `source.${source.format}`,
-        mimeType: source.format === 'wav' ? 'audio/wav' : 'audio/mpeg',
-      };
-      const { files } = await runTask(repaintFields(clamped, source.durationS), upload, signal);
+      const { files } = await runTask(repaintFields(clamped, source.durationS), uploadOf(input.source, source), signal);
       return finish(files[0]!, source.durationS, { title: input.title, tags: input.tags }, signal);
     },
 
     async generate(input: GenerateInput, signal: AbortSignal, onProgress): Promise<RenderedTrack[]> {
       signal.throwIfAborted();
-      if (!(Number.isFinite(input.durationS) && input.durationS >= 10 && input.durationS <= 600)) {
-        throw new EngineError(`ACE-Step makes songs of 10 to 600 s, not ${input.durationS}`);
+      if (!(Number.isFinite(input.durationS) && input.durationS >= MIN_SONG_S && input.durationS <= MAX_SONG_S)) {
+        throw new EngineError(`ACE-Step makes songs of ${MIN_SONG_S} to ${MAX_SONG_S} s, not ${input.durationS}`);
       }
       const fields = text2musicFields(input);
-      const { files } = await runTask(fields, null, signal, async (taskId) => {
-        const lines = [
-          `ACE-Step text2music task ${taskId}: 2 songs of ${input.durationS} s.`,
-          `Caption: ${fields.caption || '(none)'}`,
-          `Lyrics: ${fields.lyrics || '(none)'}`,
-        ];
-        await onProgress({ stage: 'text', sheet: lines.join('\n') });
-      });
-      if (files.length < 2) throw new EngineError(`ACE-Step returned ${files.length} song where 2 were asked (batch_size=2)`);
-      const tracks: RenderedTrack[] = [];
-      for (const [index, file] of files.slice(0, 2).entries()) {
-        const track = await finish(file, input.durationS, { title: input.title, tags: input.style, variant: String(index) }, signal);
-        tracks.push(track);
-        if (index === 0) await onProgress({ stage: 'first', track, index });
+      const files = await renderPair(fields, null, signal, announce(onProgress, fields, `2 songs of ${input.durationS} s`));
+      return pairToTracks(files, onProgress, (file, index) =>
+        finish(file, input.durationS, { title: input.title, tags: input.style, variant: String(index) }, signal),
+      );
+    },
+
+    async extend(input: ExtendInput, signal: AbortSignal, onProgress): Promise<RenderedTrack[]> {
+      signal.throwIfAborted();
+      const source = await decodeSource(input.source);
+      const rate = source.sampleRate;
+      const sourceFrames = source.channels[0]!.length;
+      const sourceS = sourceFrames / rate;
+      if (!(Number.isFinite(input.continueAtS) && input.continueAtS > 0)) throw new EngineError(`invalid continueAt ${input.continueAtS} s`);
+      // Past the end by more than a frame is a request about another song; at the end is "continue from the end".
+      if (input.continueAtS > sourceS + 1 / rate) {
+        throw new SourceAudioError(`continueAt ${input.continueAtS} s lies past the end of the ${sourceS.toFixed(2)} s of source audio`);
       }
-      return tracks;
+      if (!(Number.isFinite(input.addS) && input.addS > 0)) throw new EngineError(`invalid extension length ${input.addS} s`);
+      const joinFrame = Math.min(sourceFrames, Math.round(input.continueAtS * rate));
+      const continueAtS = joinFrame / rate;
+      const totalFrames = joinFrame + Math.round(input.addS * rate);
+      const totalS = totalFrames / rate;
+      if (totalS > MAX_SONG_S) throw new EngineError(`ACE-Step makes songs of up to ${MAX_SONG_S} s; ${totalS.toFixed(2)} s were asked`);
+      // The source is cut at the join before upload: a repaint range that ended inside it would
+      // keep (and be conditioned on) the source after the range, and come back the source's length.
+      const head = encodeWav({ sampleRate: rate, channels: source.channels.map((channel) => channel.subarray(0, joinFrame)) }, { encoding: 'float32' });
+      const upload: UploadedAudio = { bytes: head, fileName: 'source.wav', mimeType: 'audio/wav' };
+      const fields = extendFields(input, continueAtS);
+      const what = `2 continuations of ${input.addS} s from ${continueAtS} s of the source`;
+      const files = await renderPair(fields, upload, signal, announce(onProgress, fields, what));
+      return pairToTracks(files, onProgress, async (file, index) => {
+        // Exact length at ACE-Step's rate first, so a result of another length fails as such.
+        const rendered = fitLength(await decodeResult(file), totalS);
+        const joined = joinContinuation(source, joinFrame, rendered, totalFrames);
+        const track = await finishPcm(joined, file.modelName, { title: input.title, tags: input.style, variant: String(index) }, signal);
+        return { ...track, continuedAtS: continueAtS };
+      });
+    },
+
+    async cover(input: CoverInput, signal: AbortSignal, onProgress): Promise<RenderedTrack[]> {
+      signal.throwIfAborted();
+      const probed = probeSource(input.source);
+      const fields = coverFields(input, probed.durationS);
+      const what = `2 covers of the ${probed.durationS} s source`;
+      const files = await renderPair(fields, uploadOf(input.source, probed), signal, announce(onProgress, fields, what));
+      return pairToTracks(files, onProgress, (file, index) =>
+        finish(file, probed.durationS, { title: input.title, tags: input.style, variant: String(index) }, signal),
+      );
+    },
+
+    async addVocals(input: AddVocalsInput, signal: AbortSignal, onProgress): Promise<RenderedTrack[]> {
+      signal.throwIfAborted();
+      const probed = probeSource(input.source);
+      const source = await decodeSource(input.source);
+      const model = modelFor('lego', await listModels(connection, signal));
+      if (!model) {
+        throw new UnsupportedOperation(
+          `add-vocals needs ACE-Step's lego task, which only a base DiT model runs (e.g. acestep-v15-base); the server at ${connection.url} has none loaded`,
+        );
+      }
+      const fields = legoVocalsFields(input, model, probed.durationS);
+      const what = `2 vocal tracks over the ${probed.durationS} s instrumental, with ${model}`;
+      const files = await renderPair(fields, uploadOf(input.source, probed), signal, announce(onProgress, fields, what));
+      return pairToTracks(files, onProgress, async (file, index) => {
+        const stem = fitLength(await decodeResult(file), probed.durationS);
+        return finishPcm(mixStem(source, stem), file.modelName, { title: input.title, tags: input.style, variant: String(index) }, signal);
+      });
     },
   };
 }

@@ -197,6 +197,25 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    // The Suno family: results of kinds that make no tracks, the sung words of a track (exact
+    // timestamped lyrics later), and personas. Nullable columns: every older row stays valid.
+    '0006_suno_family': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('tasks').addColumn('result', 'text').execute();
+        await db.schema.alterTable('tracks').addColumn('sung', 'text').execute();
+        await db.schema
+          .createTable('personas')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+          .addColumn('audio_id', 'text', (c) => c.notNull().unique())
+          .addColumn('task_id', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('description', 'text', (c) => c.notNull())
+          .addColumn('fingerprint', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

@@ -1,4 +1,4 @@
-import type { TaskStatus, TaskType } from '@reprise/sdk';
+import type { TaskStatus } from '@reprise/sdk';
 import type { Generated } from 'kysely';
 
 /**
@@ -16,6 +16,7 @@ export interface Database {
   callbacks: CallbacksTable;
   callback_attempts: CallbackAttemptsTable;
   process_leases: ProcessLeasesTable;
+  personas: PersonasTable;
 }
 
 export interface AccountsTable {
@@ -54,8 +55,20 @@ export interface LedgerTable {
   created_at: number;
 }
 
-// Status and type values are the wire contract's, defined once in the SDK.
-export type { TaskStatus, TaskType };
+// Status values are the wire contract's, defined once in the SDK.
+export type { TaskStatus };
+
+/** record-info `type` of every task kind (tasks/kinds). */
+export type TaskType =
+  | 'GENERATE'
+  | 'REPLACE_SECTION'
+  | 'EXTEND'
+  | 'UPLOAD_EXTEND'
+  | 'UPLOAD_COVER'
+  | 'ADD_INSTRUMENTAL'
+  | 'ADD_VOCALS'
+  | 'MASHUP'
+  | 'COVER_IMAGE';
 
 export interface TasksTable {
   id: string;
@@ -74,6 +87,8 @@ export interface TasksTable {
   error_message: string | null;
   /** Text stage output (structure sheet) for generate tasks. */
   sheet: string | null;
+  /** Results of kinds whose output is not tracks (cover images …), JSON text; null until it succeeds. */
+  result: string | null;
   created_at: number;
   updated_at: number;
   deadline_at: number;
@@ -96,6 +111,22 @@ export interface TracksTable {
   /** Replace-section tracks: the range actually replaced, in seconds (null for generated tracks and older rows). */
   applied_start_s: number | null;
   applied_end_s: number | null;
+  /** What the track sings, with each word's time as rendered (engine SungLyrics), JSON text; null for instrumentals. */
+  sung: string | null;
+  created_at: number;
+}
+
+/** A persona (`personaId`): the fingerprint measured on one track, applied by later generations. */
+export interface PersonasTable {
+  id: string;
+  account_id: string;
+  /** The track it was made from: one persona per track (KIE: "Persona already exists for this music"). */
+  audio_id: string;
+  task_id: string;
+  name: string;
+  description: string;
+  /** engine PersonaFingerprint, JSON text. */
+  fingerprint: string;
   created_at: number;
 }
 

@@ -1,30 +1,33 @@
-/** What the worker needs to run a task, stored as JSON in `tasks.input`. */
-export interface ReplaceTaskInput {
-  kind: 'replace';
-  /** Blob holding the source audio (a track's MP3, an upload, or a fetched file). */
-  sourceBlob: string;
-  sourceName: string;
-  sourceDurationS: number;
-  startS: number;
-  endS: number;
-  prompt: string;
-  tags: string;
-  negativeTags: string;
-  title: string;
-  fullLyrics: string | undefined;
-}
+import type { AddInstrumentalTaskInput } from './kinds/add-instrumental.js';
+import type { AddVocalsTaskInput } from './kinds/add-vocals.js';
+import type { CoverImageTaskInput } from './kinds/cover-image.js';
+import type { ExtendTaskInput } from './kinds/extend.js';
+import type { GenerateTaskInput } from './kinds/generate.js';
+import type { MashupTaskInput } from './kinds/mashup.js';
+import type { ReplaceTaskInput } from './kinds/replace-section.js';
+import type { UploadCoverTaskInput } from './kinds/upload-cover.js';
+import type { UploadExtendTaskInput } from './kinds/upload-extend.js';
 
-export interface GenerateTaskInput {
-  kind: 'generate';
-  prompt: string;
-  style: string;
-  title: string;
-  negativeTags: string;
-  instrumental: boolean;
-  customMode: boolean;
-  durationS: number;
-}
+/** What the worker needs to run a task, stored as JSON in `tasks.input`; `kind` names its task kind. */
+export type TaskInput =
+  | GenerateTaskInput
+  | ReplaceTaskInput
+  | ExtendTaskInput
+  | UploadExtendTaskInput
+  | UploadCoverTaskInput
+  | AddInstrumentalTaskInput
+  | AddVocalsTaskInput
+  | MashupTaskInput
+  | CoverImageTaskInput;
 
-export type TaskInput = ReplaceTaskInput | GenerateTaskInput;
+export type { AddInstrumentalTaskInput } from './kinds/add-instrumental.js';
+export type { AddVocalsTaskInput } from './kinds/add-vocals.js';
+export type { CoverImageTaskInput } from './kinds/cover-image.js';
+export type { ExtendTaskInput } from './kinds/extend.js';
+export type { GenerateTaskInput } from './kinds/generate.js';
+export type { MashupTaskInput } from './kinds/mashup.js';
+export type { ReplaceTaskInput } from './kinds/replace-section.js';
+export type { UploadCoverTaskInput } from './kinds/upload-cover.js';
+export type { UploadExtendTaskInput } from './kinds/upload-extend.js';
 
 export const TERMINAL_STATUSES = ['SUCCESS', 'CREATE_TASK_FAILED', 'GENERATE_AUDIO_FAILED', 'CALLBACK_EXCEPTION', 'SENSITIVE_WORD_ERROR'] as const;

@@ -1,11 +1,12 @@
 import { refundTask } from '../accounts/index.js';
-import { type CallbackPayload, errorPayload, type FailureCode, oweCallback, successPayload, withJitter } from '../callbacks/index.js';
+import { type CallbackBody, type FailureCode, oweCallback, successPayload, withJitter } from '../callbacks/index.js';
+import type { SungLyrics } from '../engine/types.js';
 import { registerFile } from '../files/index.js';
 import { newAudioId } from '../ids.js';
 import { finishJob } from '../jobs/index.js';
 import type { Db, Executor, TaskStatus, TasksTable, Tx } from '../store/index.js';
 import { TERMINAL_STATUSES } from './inputs.js';
-import { toCallbackTrack, tracksOf } from './tracks.js';
+import { type TrackSource, toCallbackTrack, tracksOf } from './tracks.js';
 
 /**
  * State changes of a running task. Each is one transaction that moves the task,
@@ -39,6 +40,8 @@ export interface StoredTrack {
   title: string;
   tags: string;
   prompt: string;
+  /** What the track sings and when (engine SungLyrics). */
+  sung?: SungLyrics | null;
 }
 
 const isTerminal = (status: TaskStatus): boolean => (TERMINAL_STATUSES as readonly string[]).includes(status);
@@ -54,7 +57,7 @@ async function lockTask(tx: Executor, taskId: string, now: number): Promise<Task
 }
 
 /** Inserts the tracks not yet recorded (a re-run keeps the first recording and its audioId). */
-async function recordTracks(tx: Tx, task: TasksTable, tracks: StoredTrack[], context: LifecycleContext, now: number): Promise<void> {
+export async function recordTracks(tx: Tx, task: TasksTable, tracks: StoredTrack[], context: LifecycleContext, now: number): Promise<void> {
   const existing = new Set((await tracksOf(tx, task.id)).map((row) => row.idx));
   const expiresAt = now + context.generatedRetentionMs;
   for (const track of tracks) {
@@ -117,6 +120,7 @@ async function recordTracks(tx: Tx, task: TasksTable, tracks: StoredTrack[], con
         master_file: masterFile,
         applied_start_s: track.appliedRange?.startS ?? null,
         applied_end_s: track.appliedRange?.endS ?? null,
+        sung: track.sung ? JSON.stringify(track.sung) : null,
         created_at: now,
       })
       .execute();
@@ -133,7 +137,7 @@ async function setStatus(tx: Tx, taskId: string, from: readonly TaskStatus[], to
   return Number(result.numUpdatedRows) === 1;
 }
 
-async function owe(context: LifecycleContext, tx: Tx, task: TasksTable, payload: CallbackPayload, now: number): Promise<void> {
+async function owe(context: LifecycleContext, tx: Tx, task: TasksTable, payload: CallbackBody, now: number): Promise<void> {
   await oweCallback(tx, task, payload, now, withJitter(context.firstCallbackDelayMs));
 }
 
@@ -149,8 +153,8 @@ export async function recordTextStage(context: LifecycleContext, taskId: string,
   if (changed) context.onChange?.(taskId, 'TEXT_SUCCESS');
 }
 
-/** Generate's first track is stored (FIRST_SUCCESS). */
-export async function recordFirstStage(context: LifecycleContext, taskId: string, track: StoredTrack): Promise<void> {
+/** A song-making task's first track is stored (FIRST_SUCCESS). */
+export async function recordFirstStage(context: LifecycleContext, taskId: string, track: StoredTrack, source: TrackSource | null = null): Promise<void> {
   const now = Date.now();
   const changed = await context.db.transaction().execute(async (tx) => {
     const task = await lockTask(tx, taskId, now);
@@ -165,7 +169,7 @@ export async function recordFirstStage(context: LifecycleContext, taskId: string
       successPayload(
         'first',
         taskId,
-        rows.map((row) => toCallbackTrack(row, context.publicUrl)),
+        rows.map((row) => toCallbackTrack(row, context.publicUrl, source)),
       ),
       now,
     );
@@ -174,31 +178,35 @@ export async function recordFirstStage(context: LifecycleContext, taskId: string
   if (changed) context.onChange?.(taskId, 'FIRST_SUCCESS');
 }
 
-/** All tracks stored: SUCCESS, the complete callback owed, the job done. Returns false if already finished. */
-export async function completeTask(context: LifecycleContext, taskId: string, jobId: string, tracks: StoredTrack[]): Promise<boolean> {
+/**
+ * What a kind writes when its task succeeds, inside the completing transaction: its results
+ * (tracks, images …), and the body of the `complete` callback it owes.
+ */
+export type WriteOutcome = (tx: Tx, task: TasksTable, now: number) => Promise<CallbackBody>;
+
+/** The work is done: results written, SUCCESS, the complete callback owed, the job done. Returns false if already finished. */
+export async function completeTask(context: LifecycleContext, taskId: string, jobId: string, write: WriteOutcome): Promise<boolean> {
   const now = Date.now();
   const changed = await context.db.transaction().execute(async (tx) => {
     const task = await lockTask(tx, taskId, now);
     await finishJob(tx, jobId, now);
     if (isTerminal(task.status)) return false;
-    await recordTracks(tx, task, tracks, context, now);
+    const body = await write(tx, task, now);
     await setStatus(tx, taskId, ['PENDING', 'TEXT_SUCCESS', 'FIRST_SUCCESS'], 'SUCCESS', now, { finished_at: now });
-    const rows = await tracksOf(tx, taskId);
-    await owe(
-      context,
-      tx,
-      task,
-      successPayload(
-        'complete',
-        taskId,
-        rows.map((row) => toCallbackTrack(row, context.publicUrl)),
-      ),
-      now,
-    );
+    await owe(context, tx, task, body, now);
     return true;
   });
   if (changed) context.onChange?.(taskId, 'SUCCESS');
   return changed;
+}
+
+/** A finished task's results that no callback carries, written with its SUCCESS. */
+export async function writeResult(tx: Tx, taskId: string, result: unknown): Promise<void> {
+  await tx
+    .updateTable('tasks')
+    .set({ result: JSON.stringify(result) })
+    .where('id', '=', taskId)
+    .execute();
 }
 
 /**
@@ -211,6 +219,7 @@ export async function failTask(
   jobId: string | null,
   code: Exclude<FailureCode, 501>,
   message: string,
+  errorBody: (code: FailureCode, taskId: string, message: string) => CallbackBody,
 ): Promise<boolean> {
   const now = Date.now();
   const finalCode: FailureCode = context.refunds ? code : 501;
@@ -224,7 +233,7 @@ export async function failTask(
       error_message: message,
     });
     if (context.refunds) await refundTask(tx, task.account_id, taskId, task.price, now);
-    await owe(context, tx, task, errorPayload(finalCode, taskId, message), now);
+    await owe(context, tx, task, errorBody(finalCode, taskId, message), now);
     return true;
   });
   if (changed) context.onChange?.(taskId, 'GENERATE_AUDIO_FAILED');

@@ -5,14 +5,26 @@ import { newFileToken } from '../ids.js';
 import { download, type OutboundClient, OutboundError } from '../outbound/index.js';
 import type { BlobStore } from '../storage/index.js';
 import { prepare, type Runner, type Store } from '../store/index.js';
-import type { ReplaceSource } from './validate.js';
 
-/** Where a replace-section task's source audio lives, and how long it is. */
+/**
+ * Where a task's source audio comes from: a track of the caller's own finished task (by task
+ * and audio id, or by audio id alone as extend names it), or a URL (a file this service handed
+ * out, or one fetched through the outbound guard). `field` names the request field in messages.
+ */
+export type SourceRef =
+  | { mode: 'track'; taskId: string; audioId: string }
+  | { mode: 'audio'; audioId: string }
+  | { mode: 'url'; uploadUrl: string; field?: string };
+
+/** Where a task's source audio lives, and how long it is. */
 export interface ResolvedSource {
   blobKey: string;
   name: string;
   durationS: number;
+  /** The source track's audioId (record-info `parentMusicId`), empty for URLs. */
   parentMusicId: string;
+  /** The track's title, tags and prompt (what extend inherits), for track sources. */
+  track: { title: string; tags: string; prompt: string } | null;
   /** Bytes fetched from outside that must be stored (after validation, before the task commits). */
   fetched: Uint8Array | null;
 }
@@ -39,6 +51,9 @@ interface TrackFacts {
   name: string;
   durationS: number;
   expiresAt: number;
+  title: string;
+  tags: string;
+  prompt: string;
 }
 
 /**
@@ -58,9 +73,9 @@ async function lookUpTrack(reader: Runner, accountId: string, taskId: string, au
   const parent = (await parentStatus.execute<{ status: string }>(reader, { taskId, accountId })).rows[0];
   if (!parent) throw invalid('taskId', `no task ${taskId} for this account`);
   if (parent.status !== 'SUCCESS') throw invalid('taskId', `task ${taskId} has not succeeded (status ${parent.status})`);
-  const track = (await trackSource.execute<{ duration: number; title: string; blob_key: string; expires_at: number }>(reader, { taskId, audioId })).rows[0];
+  const track = (await trackSource.execute<TrackRow>(reader, { taskId, audioId })).rows[0];
   if (!track) throw invalid('audioId', `is not a track of task ${taskId}`);
-  const facts = { blobKey: track.blob_key, name: `${track.title}.mp3`, durationS: track.duration, expiresAt: Number(track.expires_at) };
+  const facts = factsOf(track);
   if (!known) {
     known = new Map();
     knownTracks.set(reader, known);
@@ -70,11 +85,48 @@ async function lookUpTrack(reader: Runner, accountId: string, taskId: string, au
   return facts;
 }
 
+interface TrackRow {
+  duration: number;
+  title: string;
+  tags: string;
+  prompt: string;
+  blob_key: string;
+  expires_at: number;
+}
+
+const factsOf = (track: TrackRow): TrackFacts => ({
+  blobKey: track.blob_key,
+  name: `${track.title}.mp3`,
+  durationS: track.duration,
+  expiresAt: Number(track.expires_at),
+  title: track.title,
+  tags: track.tags,
+  prompt: track.prompt,
+});
+
+/** A track named by its audioId alone (extend): it must belong to one of the caller's tasks that succeeded. */
+async function lookUpAudio(reader: Runner, accountId: string, audioId: string): Promise<TrackFacts> {
+  const row = (await trackByAudioId.execute<TrackRow & { status: string; task_id: string }>(reader, { audioId, accountId })).rows[0];
+  if (!row) throw invalid('audioId', `no track ${audioId} for this account`);
+  if (row.status !== 'SUCCESS') throw invalid('audioId', `the task of track ${audioId} has not succeeded (status ${row.status})`);
+  return factsOf(row);
+}
+
 /** Mode 1 (SPEC §2): a track of one of the caller's own finished tasks. */
-async function fromTrack(context: SourceContext, accountId: string, taskId: string, audioId: string): Promise<ResolvedSource> {
-  const track = await lookUpTrack(context.store.reader, accountId, taskId, audioId);
+async function fromTrack(context: SourceContext, accountId: string, ref: Extract<SourceRef, { mode: 'track' | 'audio' }>): Promise<ResolvedSource> {
+  const track =
+    ref.mode === 'track'
+      ? await lookUpTrack(context.store.reader, accountId, ref.taskId, ref.audioId)
+      : await lookUpAudio(context.store.reader, accountId, ref.audioId);
   if (track.expiresAt <= Date.now()) throw invalid('audioId', 'the track has expired and was deleted');
-  return { blobKey: track.blobKey, name: track.name, durationS: track.durationS, parentMusicId: audioId, fetched: null };
+  return {
+    blobKey: track.blobKey,
+    name: track.name,
+    durationS: track.durationS,
+    parentMusicId: ref.audioId,
+    track: { title: track.title, tags: track.tags, prompt: track.prompt },
+    fetched: null,
+  };
 }
 
 // Prepared: mode 1 is the common way to edit a song reprise made.
@@ -85,33 +137,43 @@ const trackSource = prepare<{ taskId: string; audioId: string }>((db, arg) =>
   db
     .selectFrom('tracks')
     .innerJoin('files', 'files.id', 'tracks.audio_file')
-    .select(['tracks.duration', 'tracks.title', 'files.blob_key', 'files.expires_at'])
+    .select(['tracks.duration', 'tracks.title', 'tracks.tags', 'tracks.prompt', 'files.blob_key', 'files.expires_at'])
     .where('tracks.task_id', '=', arg('taskId'))
     .where('tracks.id', '=', arg('audioId')),
 );
+const trackByAudioId = prepare<{ audioId: string; accountId: string }>((db, arg) =>
+  db
+    .selectFrom('tracks')
+    .innerJoin('tasks', 'tasks.id', 'tracks.task_id')
+    .innerJoin('files', 'files.id', 'tracks.audio_file')
+    .select(['tracks.duration', 'tracks.title', 'tracks.tags', 'tracks.prompt', 'files.blob_key', 'files.expires_at', 'tasks.status', 'tasks.id as task_id'])
+    .where('tracks.id', '=', arg('audioId'))
+    .where('tasks.account_id', '=', arg('accountId')),
+);
 
 /** Mode 2: a file this service handed out is read from storage, anything else is fetched through the guard. */
-async function fromUrl(context: SourceContext, uploadUrl: string): Promise<ResolvedSource> {
+async function fromUrl(context: SourceContext, uploadUrl: string, field: string): Promise<ResolvedSource> {
   const token = tokenFromOwnUrl(context.publicUrl, uploadUrl);
   if (token) {
     const file = await context.store.db.selectFrom('files').select(['blob_key', 'file_name', 'expires_at']).where('id', '=', token).executeTakeFirst();
-    if (!file || file.expires_at <= Date.now()) throw invalid('uploadUrl', 'no such file (it may have expired)');
+    if (!file || file.expires_at <= Date.now()) throw invalid(field, 'no such file (it may have expired)');
     const bytes = await context.blobs.get(file.blob_key);
-    return { blobKey: file.blob_key, name: file.file_name, durationS: durationOf(bytes, 'uploadUrl'), parentMusicId: '', fetched: null };
+    return { blobKey: file.blob_key, name: file.file_name, durationS: durationOf(bytes, field), parentMusicId: '', track: null, fetched: null };
   }
   let bytes: Uint8Array;
   try {
     bytes = await download(context.outbound, uploadUrl, { timeoutMs: 30_000, maxBytes: context.uploadMaxBytes });
   } catch (error) {
-    if (error instanceof OutboundError) throw invalid('uploadUrl', `could not be downloaded: ${error.message}`);
+    if (error instanceof OutboundError) throw invalid(field, `could not be downloaded: ${error.message}`);
     throw error;
   }
   const name = decodeURIComponent(new URL(uploadUrl).pathname.split('/').pop() || 'source');
-  return { blobKey: `sources/${newFileToken()}`, name, durationS: durationOf(bytes, 'uploadUrl'), parentMusicId: '', fetched: bytes };
+  return { blobKey: `sources/${newFileToken()}`, name, durationS: durationOf(bytes, field), parentMusicId: '', track: null, fetched: bytes };
 }
 
-export async function resolveSource(context: SourceContext, accountId: string, source: ReplaceSource): Promise<ResolvedSource> {
-  if (source.mode === 'track') return fromTrack(context, accountId, source.taskId, source.audioId);
-  if (source.uploadUrl.length > 2048) throw new ApiError(422, 'uploadUrl: must be at most 2048 characters');
-  return fromUrl(context, source.uploadUrl);
+export async function resolveSource(context: SourceContext, accountId: string, source: SourceRef): Promise<ResolvedSource> {
+  if (source.mode !== 'url') return fromTrack(context, accountId, source);
+  const field = source.field ?? 'uploadUrl';
+  if (source.uploadUrl.length > 2048) throw new ApiError(422, `${field}: must be at most 2048 characters`);
+  return fromUrl(context, source.uploadUrl, field);
 }

@@ -16,8 +16,8 @@ export interface NewTask {
   callbackUrl: string | undefined;
   model: string;
   price: number;
-  /** A source fetched from outside at submission: recorded with the task so retention deletes it. */
-  sourceFile?: NewFile;
+  /** Sources fetched from outside at submission: recorded with the task so retention deletes them. */
+  sourceFiles?: NewFile[];
 }
 
 export interface SubmitLimits {
@@ -136,13 +136,14 @@ async function writeBatch(tx: Runner, batch: ReadonlyArray<Pending>, now: number
       error_code: null,
       error_message: null,
       sheet: null,
+      result: null,
       created_at: now,
       updated_at: now,
       deadline_at: now + limits.taskTimeoutMs,
       finished_at: null,
     })),
   );
-  for (const { item } of accepted) if (item.task.sourceFile) await registerFile(tx, item.task.sourceFile, now);
+  for (const { item } of accepted) for (const file of item.task.sourceFiles ?? []) await registerFile(tx, file, now);
   await enqueueJobs(
     tx,
     'task',

@@ -29,9 +29,39 @@ export function toSunoTrack(row: TracksTable, publicUrl: string): SunoTrack {
   };
 }
 
-/** The same track as callbacks carry it (snake_case, SPEC §5.2). */
-export function toCallbackTrack(row: TracksTable, publicUrl: string): CallbackTrack {
+/**
+ * Where a track's source audio is, for the kinds whose callback items name it (upload-cover,
+ * upload-extend, add-vocals: `source_audio_url`, `source_stream_audio_url`, `source_image_url`).
+ */
+export interface TrackSource {
+  audioUrl: string;
+  streamUrl: string;
+}
+
+/** A callback item: the track, plus its source's URLs where the kind's body carries them. */
+export type CallbackItem = CallbackTrack & { source_audio_url?: string; source_stream_audio_url?: string; source_image_url?: string };
+
+/** The same track as callbacks carry it (snake_case, SPEC §5.2), in KIE's field order. */
+export function toCallbackTrack(row: TracksTable, publicUrl: string, source?: TrackSource | null): CallbackItem {
   const t = toSunoTrack(row, publicUrl);
+  if (source) {
+    // An upload has no picture of its own: its image is the cover drawn for the new track.
+    return {
+      id: t.id,
+      audio_url: t.audioUrl,
+      source_audio_url: source.audioUrl,
+      stream_audio_url: t.streamAudioUrl,
+      source_stream_audio_url: source.streamUrl,
+      image_url: t.imageUrl,
+      source_image_url: t.imageUrl,
+      prompt: t.prompt,
+      model_name: t.modelName,
+      title: t.title,
+      tags: t.tags,
+      createTime: t.createTime,
+      duration: t.duration,
+    };
+  }
   return {
     id: t.id,
     audio_url: t.audioUrl,

@@ -1,8 +1,8 @@
 import { invalid } from '../errors.js';
-import { asBody, optionalEnum, optionalHttpUrl, optionalString, optionalUnit, requiredBoolean, requiredSeconds, requiredString } from './fields.js';
+import { asBody, optionalHttpUrl, optionalString, requiredSeconds, requiredString } from './fields.js';
+import { type Knobs, knobs, limitsFor, type Model, model, requiredCallbackUrl, type SongText, songText } from './kinds/rules.js';
 
-export const MODELS = ['V3_5', 'V4', 'V4_5', 'V4_5PLUS', 'V4_5ALL', 'V5', 'V5_5', 'V6'] as const;
-export type Model = (typeof MODELS)[number];
+export { MODELS, type Model } from './kinds/rules.js';
 
 export type ReplaceSource = { mode: 'track'; taskId: string; audioId: string } | { mode: 'url'; uploadUrl: string; model: string | undefined };
 
@@ -72,58 +72,15 @@ export function checkSectionAgainstSource(request: Pick<ReplaceSectionRequest, '
   }
 }
 
-export interface GenerateRequest {
-  customMode: boolean;
-  instrumental: boolean;
+export interface GenerateRequest extends SongText, Knobs {
   model: Model;
-  prompt: string;
-  style: string;
-  title: string;
-  negativeTags: string;
-  vocalGender: 'm' | 'f' | undefined;
-  styleWeight: number | undefined;
-  weirdnessConstraint: number | undefined;
-  audioWeight: number | undefined;
-  callBackUrl: string | undefined;
+  callBackUrl: string;
 }
 
-/** KIE's per-model limits: the older models take shorter prompts, styles and titles. */
-function limitsFor(model: Model): { prompt: number; style: number; title: number } {
-  if (model === 'V3_5' || model === 'V4') return { prompt: 3000, style: 200, title: 80 };
-  return { prompt: 5000, style: 1000, title: model === 'V4_5ALL' ? 80 : 100 };
-}
-
-/** SPEC §3 `POST /api/v1/generate`. */
+/** SPEC §3 `POST /api/v1/generate`: KIE's rules (§3 of the catalogue: title at most 80 characters on every model). */
 export function parseGenerate(raw: unknown): GenerateRequest {
   const body = asBody(raw);
-  const customMode = requiredBoolean(body, 'customMode');
-  const instrumental = requiredBoolean(body, 'instrumental');
-  const model = optionalEnum(body, 'model', MODELS) ?? 'V4_5';
-  const limits = limitsFor(model);
-  let prompt: string;
-  let style = '';
-  let title = '';
-  if (customMode) {
-    style = requiredString(body, 'style', limits.style);
-    title = requiredString(body, 'title', limits.title);
-    prompt = instrumental ? (optionalString(body, 'prompt', limits.prompt) ?? '') : requiredString(body, 'prompt', limits.prompt);
-  } else {
-    prompt = requiredString(body, 'prompt', 500);
-    style = optionalString(body, 'style', limits.style) ?? '';
-    title = optionalString(body, 'title', limits.title) ?? '';
-  }
-  return {
-    customMode,
-    instrumental,
-    model,
-    prompt,
-    style,
-    title,
-    negativeTags: optionalString(body, 'negativeTags', 1000) ?? '',
-    vocalGender: optionalEnum(body, 'vocalGender', ['m', 'f'] as const),
-    styleWeight: optionalUnit(body, 'styleWeight'),
-    weirdnessConstraint: optionalUnit(body, 'weirdnessConstraint'),
-    audioWeight: optionalUnit(body, 'audioWeight'),
-    callBackUrl: optionalHttpUrl(body, 'callBackUrl'),
-  };
+  const callBackUrl = requiredCallbackUrl(body);
+  const chosen = model(body, 'V4_5');
+  return { ...songText(body, limitsFor(chosen), { titleMax: 80 }), ...knobs(body), model: chosen, callBackUrl };
 }

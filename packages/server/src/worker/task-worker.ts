@@ -1,26 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import { EngineError, type RenderedTrack, SourceAudioError } from '../engine/types.js';
+import { SourceAudioError } from '../engine/types.js';
 import { claimJob, finishJob, type Job, releaseJob, renewLease, requeueExpired } from '../jobs/index.js';
 import type { BlobStore } from '../storage/index.js';
 import type { Store } from '../store/index.js';
-import {
-  completeTask,
-  failTask,
-  type LifecycleContext,
-  masterBlobOf,
-  recordFirstStage,
-  recordTextStage,
-  type StoredTrack,
-  type TaskInput,
-  TERMINAL_STATUSES,
-} from '../tasks/index.js';
+import { completeTask, failTask, type KindRuntime, kindOf, type LifecycleContext, TERMINAL_STATUSES } from '../tasks/index.js';
 import type { RenderPool } from './render-pool.js';
 import type { EngineSpec } from './render-protocol.js';
 
 /**
- * Claims task jobs and runs them: render, store the files, then complete or fail
- * the task. `concurrency` slots claim independently; an idle slot sleeps until
+ * Claims task jobs and runs each by its kind (tasks/kinds): the kind renders and stores,
+ * then the task completes or fails. `concurrency` slots claim independently; an idle slot sleeps until
  * woken (a task was submitted here) or the poll interval passes (work from
  * another process, or a lapsed lease).
  */
@@ -57,7 +47,7 @@ class LeaseLost extends Error {
 }
 
 /** Same inputs, same seed: the procedural engine's output is then byte-identical. */
-const seedOf = (input: TaskInput): string => createHash('sha256').update(JSON.stringify(input)).digest('hex').slice(0, 16);
+const seedOf = (input: unknown): string => createHash('sha256').update(JSON.stringify(input)).digest('hex').slice(0, 16);
 
 export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
   const { store, blobs, pool, lifecycle, log } = options;
@@ -84,105 +74,17 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
       sleepers.push(done);
     });
 
-  async function storeTrack(taskId: string, idx: number, track: RenderedTrack, meta: { title: string; tags: string; prompt: string }): Promise<StoredTrack> {
-    const audioBlob = `tasks/${taskId}/${idx}.mp3`;
-    const imageBlob = `tasks/${taskId}/${idx}.jpeg`;
-    await blobs.put(audioBlob, track.mp3);
-    await blobs.put(imageBlob, track.cover);
-    let master: StoredTrack['master'] = null;
-    if (track.master) {
-      master = { blob: `tasks/${taskId}/${idx}.master.wav`, size: track.master.byteLength };
-      await blobs.put(master.blob, track.master);
-    }
-    return {
-      idx,
-      audioBlob,
-      audioSize: track.mp3.byteLength,
-      imageBlob,
-      imageSize: track.cover.byteLength,
-      master,
-      durationS: Math.round(track.durationS * 100) / 100,
-      appliedRange: track.appliedRange ?? null,
-      modelName: track.modelName,
-      ...meta,
-    };
-  }
-
-  /**
-   * The audio a replace-section task edits. Mode 1 (a track made here) edits the track's
-   * lossless master, so chains of edits add no coding loss and no shift; the MP3 is the
-   * fallback for tracks without one (or whose master is gone). Mode 2 edits the upload as is.
-   */
-  async function sourceBytes(input: Extract<TaskInput, { kind: 'replace' }>, parentTrackId: string): Promise<{ bytes: Uint8Array; name: string }> {
-    if (parentTrackId) {
-      const masterBlob = await masterBlobOf(store.db, parentTrackId);
-      if (masterBlob && (await blobs.size(masterBlob)) !== null) return { bytes: await blobs.get(masterBlob), name: input.sourceName };
-    }
-    const size = await blobs.size(input.sourceBlob);
-    if (size === null) throw new SourceAudioError('the source file is no longer available');
-    return { bytes: await blobs.get(input.sourceBlob), name: input.sourceName };
-  }
-
-  async function render(taskId: string, input: TaskInput, parentTrackId: string, signal: AbortSignal): Promise<StoredTrack[]> {
-    const seed = seedOf(input);
-    if (input.kind === 'replace') {
-      const [track] = await pool.run(
-        options.engine,
-        {
-          op: 'replaceSection',
-          input: {
-            source: await sourceBytes(input, parentTrackId),
-            startS: input.startS,
-            endS: input.endS,
-            prompt: input.prompt,
-            tags: input.tags,
-            negativeTags: input.negativeTags,
-            title: input.title,
-            fullLyrics: input.fullLyrics,
-            seed,
-          },
-        },
-        signal,
-      );
-      if (!track) throw new EngineError('the engine returned no track');
-      return [await storeTrack(taskId, 0, track, { title: input.title, tags: input.tags, prompt: input.prompt })];
-    }
-    const title = (i: number) => input.title || `${(input.style || input.prompt).slice(0, 60)}${i === 0 ? '' : ' (II)'}`;
-    const meta = (i: number) => ({ title: title(i), tags: input.style, prompt: input.prompt });
-    // The first song is stored when it is ready (FIRST_SUCCESS); it is not written again at the end.
-    const stored = new Map<number, StoredTrack>();
-    const tracks = await pool.run(
-      options.engine,
-      {
-        op: 'generate',
-        input: {
-          prompt: input.prompt,
-          style: input.style,
-          title: input.title,
-          negativeTags: input.negativeTags,
-          instrumental: input.instrumental,
-          lyrics: input.customMode && !input.instrumental ? input.prompt : undefined,
-          durationS: input.durationS,
-          seed,
-        },
-      },
-      signal,
-      async (progress) => {
-        if (progress.stage === 'text') await recordTextStage(lifecycle, taskId, progress.sheet);
-        else {
-          const first = await storeTrack(taskId, progress.index, progress.track, meta(progress.index));
-          stored.set(progress.index, first);
-          await recordFirstStage(lifecycle, taskId, first);
-        }
-      },
-    );
-    return Promise.all(tracks.map((track, i) => stored.get(i) ?? storeTrack(taskId, i, track, meta(i))));
-  }
+  const runtime: KindRuntime = {
+    store,
+    blobs,
+    lifecycle,
+    render: (operation, signal, onProgress) => pool.run(options.engine, operation, signal, onProgress),
+  };
 
   function failureOf(error: unknown): { code: 400 | 408 | 500 | 531; message: string } {
     if (error instanceof SourceAudioError) return { code: 400, message: error.message };
     if (error instanceof DeadlineAbort) return { code: 408, message: error.message };
-    if (error instanceof Error && error.name === 'EngineError') return { code: 531, message: error.message };
+    if (error instanceof Error && (error.name === 'EngineError' || error.name === 'UnsupportedOperation')) return { code: 531, message: error.message };
     return { code: 500, message: 'internal error while rendering' };
   }
 
@@ -194,13 +96,15 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
       await finishJob(store.db, job.id, Date.now());
       return;
     }
+    const kind = kindOf(task.input);
+    const fail = (code: 400 | 408 | 500 | 531, message: string) => failTask(lifecycle, taskId, job.id, code, message, kind.family.errorBody);
     if (job.attempts > maxAttempts) {
-      await failTask(lifecycle, taskId, job.id, 500, `the task was interrupted ${maxAttempts} times`);
+      await fail(500, `the task was interrupted ${maxAttempts} times`);
       return;
     }
     const remaining = task.deadline_at - Date.now();
     if (remaining <= 0) {
-      await failTask(lifecycle, taskId, job.id, 408, 'the task ran past its time limit');
+      await fail(408, 'the task ran past its time limit');
       return;
     }
     const controller = new AbortController();
@@ -218,10 +122,10 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
     );
     try {
       jobLog.info('task started');
-      // parent_music_id is the audioId of the edited track in mode 1, empty otherwise.
-      const tracks = await render(taskId, JSON.parse(task.input) as TaskInput, task.parent_music_id, controller.signal);
+      const input = JSON.parse(task.input) as never;
+      const write = await kind.run(runtime, { id: taskId, input, parentMusicId: task.parent_music_id, seed: seedOf(input) }, controller.signal);
       if (controller.signal.aborted) throw controller.signal.reason;
-      await completeTask(lifecycle, taskId, job.id, tracks);
+      await completeTask(lifecycle, taskId, job.id, write);
       jobLog.info('task succeeded');
     } catch (error) {
       const reason = controller.signal.aborted ? controller.signal.reason : error;
@@ -233,7 +137,7 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
       } else {
         const failure = failureOf(reason);
         jobLog.warn({ err: reason, code: failure.code }, 'task failed');
-        await failTask(lifecycle, taskId, job.id, failure.code, failure.message);
+        await fail(failure.code, failure.message);
       }
     } finally {
       clearTimeout(deadline);

@@ -367,7 +367,7 @@ describe.each(storeTargets())('File Upload API on $name', (target) => {
     const { data } = response.json();
     // Type by content: the part said .wav, the bytes are MP3.
     expect(data.mimeType).toBe('audio/mpeg');
-    expect(data.fileName).toMatch(/^[0-9a-f]{16}\.mp3$/);
+    expect(data.fileName).toMatch(/^\d{13}-[0-9a-f]{8}\.mp3$/);
     expect(data.filePath).toBe(`later/${data.fileName}`);
     expect((await download(data.downloadUrl)).rawPayload.equals(mp3)).toBe(true);
   });
@@ -681,7 +681,7 @@ describe.each(storeTargets())('File Upload API on $name', (target) => {
       expect(response.statusCode).toBe(200);
       const { data } = response.json();
       expect(data).toMatchObject({ fileSize: song.length, mimeType: 'audio/wav' });
-      expect(data.fileName).toMatch(/^[0-9a-f]{16}\.wav$/);
+      expect(data.fileName).toMatch(/^\d{13}-[0-9a-f]{8}\.wav$/);
       const served = await openApp.inject({ method: 'GET', url: data.downloadUrl.slice(TEST_PUBLIC_URL.length) });
       expect(served.rawPayload.equals(song)).toBe(true);
       expect(originRequests).toBeGreaterThan(0);

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createAccount } from '../../src/accounts/index.js';
 import { createLocalBlobStore } from '../../src/storage/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { completeTask, submitTask } from '../../src/tasks/index.js';
+import { completeTask, submitTask, writeTracks } from '../../src/tasks/index.js';
 import { freePort, kill, startServe } from '../helpers/process.js';
 import { storeTargets, tempDir } from '../helpers/stores.js';
 import { waitFor } from '../helpers/wait.js';
@@ -76,7 +76,7 @@ describe.each(storeTargets())('callbacks survive kill -9 on $name', (target) => 
           { rateLimit: { max: TASKS, windowMs: 1 }, taskTimeoutMs: 600_000 },
         );
         const job = await store.db.selectFrom('jobs').select('id').where('ref_id', '=', taskId).executeTakeFirstOrThrow();
-        await completeTask(context, taskId, job.id, [
+        await completeTask(context, taskId, job.id, writeTracks(context, [
           {
             idx: 0,
             audioBlob: 'fixture/a.mp3',
@@ -89,7 +89,7 @@ describe.each(storeTargets())('callbacks survive kill -9 on $name', (target) => 
             tags: 'x',
             prompt: 'p',
           },
-        ]);
+        ]));
       }
     })();
 

@@ -1,17 +1,24 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { probeAudio } from '../../src/audio/codecs/probe.js';
-import { encodeWav } from '../../src/audio/codecs/wav.js';
+import { decodeWav, encodeWav } from '../../src/audio/codecs/wav.js';
+import { rms } from '../../src/audio/mixing/splice.js';
+import { acestepSeed, modelFor, seedPair } from '../../src/engine/acestep.js';
 import {
   type AcestepOptions,
+  type AddVocalsInput,
+  type CoverInput,
   checkAcestep,
   checkEngine,
   createAcestepEngine,
   createEngine,
   EngineError,
+  type ExtendInput,
   type GenerateInput,
   type GenerateProgress,
   type ReplaceSectionInput,
+  runOperation,
   SourceAudioError,
+  UnsupportedOperation,
 } from '../../src/engine/index.js';
 import { tones } from '../audio/wav-fixtures.js';
 import { freePort } from '../helpers/process.js';
@@ -216,12 +223,19 @@ describe('acestep engine against a fake ACE-Step server', () => {
       batch_size: '2',
       audio_format: 'wav',
     });
+    // One seed per song: ACE-Step gives a single seed to the first song only.
+    const [a, b] = seedPair('gen-1');
+    expect(a).toBe(acestepSeed('gen-1'));
+    expect(b).not.toBe(a);
+    expect(fake.tasks[0]!.fields.seed).toBe(`${a},${b}`);
     expect(fake.tasks[0]!.file).toBeNull();
     expect(events.map((e) => e.stage)).toEqual(['text', 'first']);
     expect(events[0]!.stage === 'text' && events[0]!.sheet).toMatch(
       /^ACE-Step text2music task [0-9a-f-]+: 2 songs of 12 s\.\nCaption: synthwave\nLyrics: \[Instrumental\]$/,
     );
-    expect(events[1]).toMatchObject({ stage: 'first', index: 0, track: tracks[0] });
+    expect(events[1]).toMatchObject({ stage: 'first', index: 0 });
+    // The very track, not a copy (a deep comparison of megabytes of audio would crawl).
+    expect(events[1]!.stage === 'first' && events[1]!.track).toBe(tracks[0]);
     expect(tracks).toHaveLength(2);
     for (const track of tracks) expect(track.durationS).toBe(12);
     expect(Buffer.from(tracks[0]!.mp3).equals(Buffer.from(tracks[1]!.mp3))).toBe(false);
@@ -229,6 +243,262 @@ describe('acestep engine against a fake ACE-Step server', () => {
     await createAcestepEngine(options()).generate({ ...input, style: '', instrumental: false }, live(), async () => {});
     expect(fake.tasks[1]!.fields).toMatchObject({ prompt: 'neon lights', lyrics: '' });
     await expect(createAcestepEngine(options()).generate({ ...input, durationS: 5 }, live(), async () => {})).rejects.toThrow(/10 to 600 s/);
+  });
+
+  describe('the operations beyond replace-section and generate', () => {
+    const SOURCE_RATE = 44_100;
+    const sourcePcm = () => decodeWav(source);
+    const collect = () => {
+      const events: GenerateProgress[] = [];
+      return { events, onProgress: async (progress: GenerateProgress) => void events.push(progress) };
+    };
+    const extendInput = (overrides: Partial<ExtendInput> = {}): ExtendInput => ({
+      source: { bytes: source, name: 'song.wav' },
+      continueAtS: 12.5,
+      addS: 15,
+      prompt: 'la la la',
+      style: 'synthwave',
+      title: 'Longer',
+      negativeTags: 'metal',
+      instrumental: false,
+      lyrics: 'more words here',
+      vocalGender: 'f',
+      seed: 'ext-1',
+      ...overrides,
+    });
+
+    it('extends with a repaint past the end of the source cut at continueAt: the exact fields, and two songs', async () => {
+      const { events, onProgress } = collect();
+      const tracks = await createAcestepEngine(options()).extend!(extendInput(), live(), onProgress);
+      expect(fake.tasks).toHaveLength(1);
+      const [task] = fake.tasks;
+      const [a, b] = seedPair('ext-1');
+      expect(task!.fields).toEqual({
+        task_type: 'repaint',
+        prompt: 'synthwave, female vocals',
+        caption: 'synthwave, female vocals',
+        lyrics: 'more words here',
+        repainting_start: '12.5',
+        repainting_end: '27.5',
+        audio_duration: '27.5',
+        batch_size: '2',
+        audio_format: 'wav',
+        use_random_seed: 'false',
+        seed: `${a},${b}`,
+      });
+      // The upload is the source up to the join, sample for sample, so nothing after it conditions the continuation.
+      expect(task!.file).toMatchObject({ name: 'source.wav', type: 'audio/wav' });
+      const uploaded = decodeWav(task!.file!.bytes);
+      const join = Math.round(12.5 * SOURCE_RATE);
+      expect(uploaded.sampleRate).toBe(SOURCE_RATE);
+      expect(uploaded.channels[0]!.length).toBe(join);
+      expect(Array.from(uploaded.channels[0]!.subarray(0, 2000))).toEqual(Array.from(sourcePcm().channels[0]!.subarray(0, 2000)));
+      expect(uploaded.channels[0]![join - 1]).toBe(sourcePcm().channels[0]![join - 1]);
+
+      expect(events.map((e) => e.stage)).toEqual(['text', 'first']);
+      expect(events[0]!.stage === 'text' && events[0]!.sheet).toMatch(
+        /^ACE-Step repaint task [0-9a-f-]+: 2 continuations of 15 s from 12\.5 s of the source\.\nCaption: synthwave, female vocals\nLyrics: more words here$/,
+      );
+      expect(events[1]).toMatchObject({ stage: 'first', index: 0 });
+      // The very track, not a copy (a deep comparison of megabytes of audio would crawl).
+      expect(events[1]!.stage === 'first' && events[1]!.track).toBe(tracks[0]);
+      expect(tracks).toHaveLength(2);
+      for (const track of tracks) {
+        expect(track).toMatchObject({ durationS: 27.5, continuedAtS: 12.5, modelName: 'acestep-v15-turbo' });
+        expect(probeAudio(track.mp3)).toMatchObject({ format: 'mp3', sampleRate: SOURCE_RATE, channels: 2 });
+        // Before the join's crossfade the song is the source's own samples, not ACE-Step's rendering of them.
+        const master = decodeWav(track.master!);
+        expect(master.sampleRate).toBe(SOURCE_RATE);
+        expect(master.channels[0]!.length).toBe(Math.round(27.5 * SOURCE_RATE));
+        const kept = join - Math.round(0.1 * SOURCE_RATE);
+        const original = sourcePcm().channels[0]!.subarray(0, kept);
+        for (const channel of master.channels) expect(Buffer.from(channel.slice(0, kept).buffer).equals(Buffer.from(original.slice().buffer))).toBe(true);
+        // After the join it is ACE-Step's continuation (the fake's tone), not silence and not the source.
+        const after = master.channels[0]!.subarray(join + SOURCE_RATE, join + 2 * SOURCE_RATE);
+        expect(rms([after])).toBeGreaterThan(0.05);
+      }
+      const secondOf = (i: number) => decodeWav(tracks[i]!.master!).channels[0]!.subarray(join + SOURCE_RATE, join + 2 * SOURCE_RATE);
+      expect(Buffer.from(secondOf(0).slice().buffer).equals(Buffer.from(secondOf(1).slice().buffer))).toBe(false);
+    });
+
+    it('asks again for the second song when ACE-Step’s VRAM guard returns one, with that song’s own seed', async () => {
+      fake.behaviour.maxBatch = 1;
+      const tracks = await createAcestepEngine(options()).extend!(extendInput(), live(), async () => {});
+      const [a, b] = seedPair('ext-1');
+      expect(fake.tasks.map((task) => [task.fields.batch_size, task.fields.seed])).toEqual([
+        ['2', `${a},${b}`],
+        ['1', String(b)],
+      ]);
+      expect(Buffer.from(fake.tasks[1]!.file!.bytes).equals(Buffer.from(fake.tasks[0]!.file!.bytes))).toBe(true);
+      expect(tracks).toHaveLength(2);
+      expect(Buffer.from(tracks[0]!.mp3).equals(Buffer.from(tracks[1]!.mp3))).toBe(false);
+      // generate does the same.
+      fake.reset();
+      fake.behaviour.maxBatch = 1;
+      const songs = await createAcestepEngine(options()).generate(
+        { prompt: 'p', style: 'ambient', title: 'T', negativeTags: '', instrumental: true, durationS: 10, seed: 'g' },
+        live(),
+        async () => {},
+      );
+      expect(songs).toHaveLength(2);
+      expect(fake.tasks.map((task) => task.fields.batch_size)).toEqual(['2', '1']);
+    });
+
+    it('refuses an extend past the source’s end (400) or beyond ACE-Step’s 600 s (531) before sending anything', async () => {
+      const engine = createAcestepEngine(options());
+      await expect(engine.extend!(extendInput({ continueAtS: 21 }), live(), async () => {})).rejects.toThrow(SourceAudioError);
+      await expect(engine.extend!(extendInput({ addS: 590 }), live(), async () => {})).rejects.toThrow(/up to 600 s; 602\.50 s were asked/);
+      const bad = engine.extend!(extendInput({ source: { bytes: new TextEncoder().encode('no audio'), name: 'x.mp3' } }), live(), async () => {});
+      await expect(bad).rejects.toBeInstanceOf(SourceAudioError);
+      expect(fake.tasks).toHaveLength(0);
+      // Instrumental, non-custom: the prompt is the caption and there is nothing to sing.
+      await engine.extend!(extendInput({ style: '', instrumental: true, lyrics: undefined, vocalGender: undefined }), live(), async () => {});
+      expect(fake.tasks[0]!.fields).toMatchObject({ prompt: 'la la la', lyrics: '[Instrumental]' });
+    });
+
+    it('brings the continuation to the source’s level (ACE-Step peak-normalises what it returns)', async () => {
+      const quiet = encodeWav({ sampleRate: SOURCE_RATE, channels: tones(20, SOURCE_RATE, 1, 0.1) });
+      const [track] = await createAcestepEngine(options()).extend!(extendInput({ source: { bytes: quiet } }), live(), async () => {});
+      const master = decodeWav(track!.master!).channels[0]!;
+      const join = Math.round(12.5 * SOURCE_RATE);
+      const before = rms([master.subarray(join - 5 * SOURCE_RATE, join - SOURCE_RATE)]);
+      const after = rms([master.subarray(join + SOURCE_RATE, join + 5 * SOURCE_RATE)]);
+      // The fake's continuation is three times louder than this source; unmatched, the ratio would be ~3.
+      expect(after / before).toBeCloseTo(1, 1);
+    });
+
+    it('covers with ACE-Step’s cover task, the whole source uploaded and its length kept', async () => {
+      const input: CoverInput = {
+        source: { bytes: source, name: 'song.wav' },
+        prompt: 'sing it softly',
+        style: 'bossa nova',
+        title: 'Covered',
+        negativeTags: '',
+        instrumental: false,
+        persona: { tempoBpm: [118, 122], key: 'D minor', styleWords: ['nylon guitar'], voice: { gender: 'm', lowMidi: 48, highMidi: 67 } },
+        seed: 'cov-1',
+      };
+      const { events, onProgress } = collect();
+      const tracks = await createAcestepEngine(options()).cover!(input, live(), onProgress);
+      const [a, b] = seedPair('cov-1');
+      expect(fake.tasks).toHaveLength(1);
+      // A persona's style words and voice reach the caption; its tempo and key are the source's already.
+      expect(fake.tasks[0]!.fields).toEqual({
+        task_type: 'cover',
+        prompt: 'bossa nova, nylon guitar, male vocals',
+        caption: 'bossa nova, nylon guitar, male vocals',
+        lyrics: 'sing it softly',
+        audio_cover_strength: '1',
+        cover_noise_strength: '0',
+        audio_duration: '20',
+        batch_size: '2',
+        audio_format: 'wav',
+        use_random_seed: 'false',
+        seed: `${a},${b}`,
+      });
+      expect(Buffer.from(fake.tasks[0]!.file!.bytes).equals(Buffer.from(source))).toBe(true);
+      expect(events.map((e) => e.stage)).toEqual(['text', 'first']);
+      expect(tracks).toHaveLength(2);
+      for (const track of tracks) {
+        expect(track.durationS).toBe(20);
+        expect(probeAudio(track.mp3)).toMatchObject({ format: 'mp3', durationS: 20, sampleRate: 48_000 });
+      }
+    });
+
+    const vocalsInput = (overrides: Partial<AddVocalsInput> = {}): AddVocalsInput => ({
+      source: { bytes: source, name: 'backing.wav' },
+      prompt: 'hold on to the night',
+      style: 'soul',
+      title: 'With a voice',
+      negativeTags: '',
+      vocalGender: 'f',
+      seed: 'voc-1',
+      ...overrides,
+    });
+    const BASE = { name: 'acestep-v15-base', is_default: false, is_loaded: true, supported_task_types: ['text2music', 'lego', 'extract', 'complete'] };
+
+    it('refuses add-vocals when the server has no base model loaded: lego would run on turbo and make noise', async () => {
+      const engine = createAcestepEngine(options());
+      const refused = engine.addVocals!(vocalsInput(), live(), async () => {});
+      await expect(refused).rejects.toBeInstanceOf(UnsupportedOperation);
+      await expect(refused).rejects.toThrow(
+        `add-vocals needs ACE-Step's lego task, which only a base DiT model runs (e.g. acestep-v15-base); the server at ${fake.url} has none loaded`,
+      );
+      // On disk but not loaded: naming it would fall back to the default model.
+      fake.behaviour.models = [...fake.behaviour.models, { ...BASE, is_loaded: false }];
+      await expect(engine.addVocals!(vocalsInput(), live(), async () => {})).rejects.toBeInstanceOf(UnsupportedOperation);
+      expect(fake.tasks).toHaveLength(0);
+      // Older servers list loaded models without task types: the name tells.
+      expect(modelFor('lego', [{ name: 'acestep-v15-turbo', isDefault: true, loaded: true, taskTypes: null }])).toBeNull();
+      expect(
+        modelFor('lego', [
+          { name: 'acestep-v15-turbo', isDefault: true, loaded: true, taskTypes: null },
+          { name: 'acestep-v15-base', isDefault: false, loaded: true, taskTypes: null },
+        ]),
+      ).toBe('acestep-v15-base');
+    });
+
+    it('adds vocals with lego on the base model and mixes the vocal stem over the instrumental', async () => {
+      fake.behaviour.models = [...fake.behaviour.models, BASE];
+      const { events, onProgress } = collect();
+      // Quieter than the fake's stem, so that the level matching shows.
+      const backing = encodeWav({ sampleRate: SOURCE_RATE, channels: tones(20, SOURCE_RATE, 1, 0.1) });
+      const tracks = await createAcestepEngine(options()).addVocals!(vocalsInput({ source: { bytes: backing } }), live(), onProgress);
+      const [a, b] = seedPair('voc-1');
+      expect(fake.requests.filter((r) => r.path === '/v1/models')).toHaveLength(1);
+      expect(fake.tasks).toHaveLength(1);
+      expect(fake.tasks[0]!.fields).toEqual({
+        task_type: 'lego',
+        track_name: 'vocals',
+        prompt: 'soul, female vocals',
+        caption: 'soul, female vocals',
+        lyrics: 'hold on to the night',
+        global_caption: 'soul',
+        repainting_start: '0',
+        repainting_end: '-1',
+        audio_duration: '20',
+        model: 'acestep-v15-base',
+        inference_steps: '50',
+        thinking: 'false',
+        use_cot_caption: 'false',
+        use_cot_language: 'false',
+        batch_size: '2',
+        audio_format: 'wav',
+        use_random_seed: 'false',
+        seed: `${a},${b}`,
+      });
+      expect(Buffer.from(fake.tasks[0]!.file!.bytes).equals(Buffer.from(backing))).toBe(true);
+      expect(events.map((e) => e.stage)).toEqual(['text', 'first']);
+      expect(tracks).toHaveLength(2);
+      const original = decodeWav(backing).channels[0]!;
+      for (const track of tracks) {
+        expect(track.durationS).toBe(20);
+        const master = decodeWav(track.master!);
+        expect(master.sampleRate).toBe(SOURCE_RATE);
+        // The instrumental is all there, with the stem added at its level (RMS-matched).
+        const added = master.channels[0]!.map((value, i) => value - original[i]!);
+        expect(rms([added]) / rms([original])).toBeCloseTo(1, 1);
+      }
+    });
+
+    it('leaves add-instrumental and mashup out, and runOperation refuses them by name', async () => {
+      const engine = createAcestepEngine(options());
+      expect(engine.addInstrumental).toBeUndefined();
+      expect(engine.mashup).toBeUndefined();
+      const words = { prompt: '', style: 'rock', title: 'T', negativeTags: '' };
+      const mashup = runOperation(
+        engine,
+        { op: 'mashup', input: { ...words, instrumental: true, sources: [{ bytes: source }, { bytes: source }], seed: 's' } },
+        live(),
+        async () => {},
+      );
+      await expect(mashup).rejects.toBeInstanceOf(UnsupportedOperation);
+      await expect(mashup).rejects.toThrow('mashup is not supported by the acestep engine');
+      await expect(
+        runOperation(engine, { op: 'addInstrumental', input: { ...words, source: { bytes: source }, seed: 's' } }, live(), async () => {}),
+      ).rejects.toThrow('addInstrumental is not supported by the acestep engine');
+      expect(fake.requests).toHaveLength(0);
+    });
   });
 
   it('checks the server at start-up: fine, a warning when unreachable, an error for a wrong key or a server that is not ACE-Step', async () => {

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { probeAudio } from '../../src/audio/codecs/probe.js';
 import { encodeWav } from '../../src/audio/codecs/wav.js';
 
 /**
@@ -7,8 +8,11 @@ import { encodeWav } from '../../src/audio/codecs/wav.js';
  * documentation gives: `POST /release_task` (multipart or JSON) answering
  * `{data:{task_id,status,queue_position},code:200,error:null,…}`, `POST /query_result`
  * answering a list of `{task_id,status:0|1|2,result:"<JSON string of a list>"}`
- * and `GET /v1/audio?path=…` serving the file. Results are WAVs it makes itself.
- * Failures are switched on per test through `behaviour`.
+ * `GET /v1/audio?path=…` serving the file and `GET /v1/models` listing DiT models.
+ * Results are WAVs it makes itself, as long as the real server makes them: the
+ * uploaded source's length for the tasks that lock to it (a repaint or lego
+ * range past its end pads it), `audio_duration` otherwise. Failures and a GPU
+ * short of memory are switched on per test through `behaviour`.
  */
 
 export interface FakeBehaviour {
@@ -17,7 +21,7 @@ export interface FakeBehaviour {
   /** Polls answered with status 0 before the outcome. */
   pollsBeforeDone: number;
   /** Status code forced on one route (e.g. 500), with a FastAPI-style `{detail}` body. */
-  failRoute: { route: '/release_task' | '/query_result' | '/v1/audio'; status: number } | null;
+  failRoute: { route: '/release_task' | '/query_result' | '/v1/audio' | '/v1/models'; status: number } | null;
   /** A route that never answers (for request timeouts). */
   hangRoute: '/release_task' | '/query_result' | '/v1/audio' | null;
   /** Seconds added to the asked duration (ACE-Step pads to whole latent frames). */
@@ -28,6 +32,10 @@ export interface FakeBehaviour {
   resultBytes: Uint8Array | null;
   /** Result files named with an absolute URL instead of `/v1/audio?path=…`. */
   fileUrl: string | null;
+  /** The most songs one task returns: ACE-Step's VRAM guard lowers the batch and still succeeds. */
+  maxBatch: number | null;
+  /** What `GET /v1/models` lists (ACE-Step's field names). */
+  models: Array<{ name: string; is_default: boolean; is_loaded?: boolean; supported_task_types?: string[] }>;
 }
 
 export interface RecordedRequest {
@@ -66,15 +74,33 @@ const defaults = (): FakeBehaviour => ({
   resultSeconds: null,
   resultBytes: null,
   fileUrl: null,
+  maxBatch: null,
+  models: [{ name: 'acestep-v15-turbo', is_default: true, is_loaded: true, supported_task_types: ['text2music', 'repaint', 'cover', 'cover-nofsq'] }],
 });
+
+/** Task types whose output the real server locks to the uploaded source's length. */
+const LOCKED_TO_SOURCE = new Set(['cover', 'cover-nofsq', 'repaint', 'lego', 'extract']);
+
+/** Seconds of audio the real server would return for this task, before latent padding. */
+function resultLength(task: ReleasedTask): number {
+  const { fields, file } = task;
+  const type = fields.task_type ?? 'text2music';
+  if (file && LOCKED_TO_SOURCE.has(type)) {
+    const sourceS = probeAudio(file.bytes).durationS;
+    const end = Number(fields.repainting_end ?? -1);
+    // A repaint or lego range that ends past the source pads it with silence on the right.
+    return (type === 'repaint' || type === 'lego') && end > sourceS ? end : sourceS;
+  }
+  return Number(fields.audio_duration ?? fields.duration ?? 30);
+}
 
 const envelope = (data: unknown) => JSON.stringify({ data, code: 200, error: null, timestamp: Date.now(), extra: null });
 
-/** Stereo tone of `seconds`, a different pitch per result so the two songs of a batch differ. */
-function resultWav(seconds: number, index: number): Uint8Array {
+/** Stereo tone of `seconds` whose pitch follows the song's seed, so songs of other seeds differ. */
+function resultWav(seconds: number, seed: number): Uint8Array {
   const frames = Math.round(seconds * RATE);
   const left = new Float32Array(frames);
-  const frequency = 330 + 110 * index;
+  const frequency = 220 + (seed % 440);
   for (let i = 0; i < frames; i++) left[i] = 0.25 * Math.sin((2 * Math.PI * frequency * i) / RATE);
   return encodeWav({ sampleRate: RATE, channels: [left, Float32Array.from(left)] });
 }
@@ -163,11 +189,14 @@ export async function startFakeAcestep(apiKey: string | null = null): Promise<Fa
         if (behaviour.outcome === 'fail') {
           return { task_id: id, status: 2, result: JSON.stringify([{ file: '', wave: '', status: 2, create_time: created, error: 'CUDA out of memory' }]) };
         }
-        const seconds = behaviour.resultSeconds ?? Number(task.fields.audio_duration ?? task.fields.duration ?? 30) + behaviour.extraSeconds;
-        const count = Number(task.fields.batch_size ?? 2);
+        const seconds = behaviour.resultSeconds ?? resultLength(task) + behaviour.extraSeconds;
+        const count = Math.min(Number(task.fields.batch_size ?? 2), behaviour.maxBatch ?? Number.POSITIVE_INFINITY);
+        // One seed per song from a comma-separated list; songs past the list get their index (the real server draws one).
+        const seeds = (task.fields.seed ?? '').split(',').map((seed) => Number.parseInt(seed, 10));
         const items = Array.from({ length: count }, (_, index) => {
           const path = `api_audio/${id}-${index}.wav`;
-          files.set(path, behaviour.resultBytes ?? resultWav(seconds, index));
+          const seed = seeds[index] !== undefined && seeds[index]! >= 0 ? seeds[index]! : index;
+          files.set(path, behaviour.resultBytes ?? resultWav(seconds, seed));
           const file = behaviour.fileUrl ?? `/v1/audio?path=${encodeURIComponent(path)}`;
           return {
             file,
@@ -178,12 +207,17 @@ export async function startFakeAcestep(apiKey: string | null = null): Promise<Fa
             prompt: task.fields.prompt ?? '',
             lyrics: task.fields.lyrics ?? '',
             metas: { duration: seconds },
+            seed_value: String(seed),
             dit_model: 'acestep-v15-turbo',
           };
         });
         return { task_id: id, status: 1, progress_text: 'done', result: JSON.stringify(items) };
       });
       return send(200, envelope(data));
+    }
+    if (request.method === 'GET' && route === '/v1/models') {
+      const primary = behaviour.models.find((model) => model.is_default)?.name ?? null;
+      return send(200, envelope({ models: behaviour.models, default_model: primary, lm_models: [], loaded_lm_model: null, llm_initialized: false }));
     }
     if (request.method === 'GET' && route === '/v1/audio') {
       const bytes = files.get(url.searchParams.get('path') ?? '');

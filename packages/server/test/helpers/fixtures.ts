@@ -1,7 +1,7 @@
 import { registerFile } from '../../src/files/index.js';
 import { lifecycleContext } from '../../src/server.js';
 import type { Services } from '../../src/services.js';
-import { submitTask } from '../../src/tasks/index.js';
+import { submitTask, writeTracks } from '../../src/tasks/index.js';
 import { completeTask, type StoredTrack } from '../../src/tasks/lifecycle.js';
 import { sineWav } from './audio.js';
 import { TEST_PUBLIC_URL } from './services.js';
@@ -54,7 +54,8 @@ export async function finishedGenerateTask(services: Services, accountId: string
       prompt: 'p',
     });
   }
-  await completeTask(lifecycleContext(services), taskId, job.id, tracks);
+  const lifecycle = lifecycleContext(services);
+  await completeTask(lifecycle, taskId, job.id, writeTracks(lifecycle, tracks));
   const rows = await services.store.db.selectFrom('tracks').select('id').where('task_id', '=', taskId).orderBy('idx').execute();
   return { taskId, audioIds: rows.map((row) => row.id) };
 }

@@ -3,7 +3,7 @@ import { submitContext } from '../../src/api/tasks.js';
 import { decodeWav } from '../../src/audio/codecs/wav.js';
 import { lifecycleContext } from '../../src/server.js';
 import type { Services, TaskChange } from '../../src/services.js';
-import { getTaskRecord, submitGenerate, submitReplaceSection } from '../../src/tasks/index.js';
+import { findOwnTask, type TaskRecord, generateKind, musicFamily, replaceSectionKind, submitKind } from '../../src/tasks/index.js';
 import { createRenderPool, createTaskWorker, type RenderPool, type TaskWorker } from '../../src/worker/index.js';
 import { uploadedWav } from '../helpers/fixtures.js';
 import { silentLog } from '../helpers/log.js';
@@ -61,7 +61,7 @@ describe.each(storeTargets())('task worker on $name', (target) => {
   it('renders a replace-section task, stores its files and owes the complete callback', async () => {
     const uploadUrl = await uploadedWav(services, user.account.id, 30);
     const body = { uploadUrl, prompt: 'jazz piano', tags: 'Jazz', title: 'Jazzed', infillStartS: 8, infillEndS: 20, callBackUrl: 'https://example.com/cb' };
-    const taskId = await submitReplaceSection(submitContext(services), user.account, body, JSON.stringify(body));
+    const taskId = await submitKind(submitContext(services), replaceSectionKind, user.account, body, JSON.stringify(body));
     const task = await finished(taskId);
     expect(task.status).toBe('SUCCESS');
     const tracks = await services.store.db.selectFrom('tracks').selectAll().where('task_id', '=', taskId).execute();
@@ -71,7 +71,7 @@ describe.each(storeTargets())('task worker on $name', (target) => {
     // and shown by record-info as infillStartS/infillEndS [EXT]; the callback's track keeps KIE's fields only (below).
     expect(Math.abs(tracks[0]!.applied_start_s! - 8)).toBeLessThanOrEqual(0.5);
     expect(Math.abs(tracks[0]!.applied_end_s! - 20)).toBeLessThanOrEqual(0.5);
-    const record = await getTaskRecord(services.store.db, user.account.id, taskId, 'http://127.0.0.1:1');
+    const record = (await musicFamily.details(services.store.db, (await findOwnTask(services.store.db, user.account.id, taskId))!, 'http://127.0.0.1:1')) as TaskRecord;
     expect(record.response.sunoData[0]).toMatchObject({
       infillStartS: Math.round(tracks[0]!.applied_start_s! * 1000) / 1000,
       infillEndS: Math.round(tracks[0]!.applied_end_s! * 1000) / 1000,
@@ -102,7 +102,7 @@ describe.each(storeTargets())('task worker on $name', (target) => {
 
   it('passes a generate task through TEXT_SUCCESS and FIRST_SUCCESS to SUCCESS with two tracks', async () => {
     const body = { customMode: false, instrumental: true, prompt: 'energetic rock with guitar', callBackUrl: 'https://example.com/cb' };
-    const taskId = await submitGenerate(submitContext(services), user.account, body, JSON.stringify(body));
+    const taskId = await submitKind(submitContext(services), generateKind, user.account, body, JSON.stringify(body));
     const task = await finished(taskId);
     expect(task.status).toBe('SUCCESS');
     expect(task.sheet).toBeTruthy();
@@ -138,7 +138,7 @@ describe.each(storeTargets())('task worker on $name', (target) => {
 
   it('stores a lossless master with every track, and edits it (not the MP3) when a task names the track', async () => {
     const genBody = { customMode: false, instrumental: true, prompt: 'slow blues', callBackUrl: 'https://example.com/cb' };
-    const genId = await submitGenerate(submitContext(services), user.account, genBody, JSON.stringify(genBody));
+    const genId = await submitKind(submitContext(services), generateKind, user.account, genBody, JSON.stringify(genBody));
     expect((await finished(genId)).status).toBe('SUCCESS');
     const [parent] = await services.store.db.selectFrom('tracks').selectAll().where('task_id', '=', genId).orderBy('idx').execute();
     const audio = await services.store.db.selectFrom('files').select('expires_at').where('id', '=', parent!.audio_file).executeTakeFirstOrThrow();
@@ -151,7 +151,7 @@ describe.each(storeTargets())('task worker on $name', (target) => {
     expect(callbacks.every((c) => !c.payload.includes(parent!.master_file!))).toBe(true);
 
     const editBody = { taskId: genId, audioId: parent!.id, prompt: 'organ', tags: 'Blues', title: 'Edited', infillStartS: 3, infillEndS: 9 };
-    const editId = await submitReplaceSection(submitContext(services), user.account, editBody, JSON.stringify(editBody));
+    const editId = await submitKind(submitContext(services), replaceSectionKind, user.account, editBody, JSON.stringify(editBody));
     expect((await finished(editId)).status).toBe('SUCCESS');
     const [edited] = await services.store.db.selectFrom('tracks').selectAll().where('task_id', '=', editId).execute();
     const result = await masterOf(edited!.id);
@@ -162,7 +162,7 @@ describe.each(storeTargets())('task worker on $name', (target) => {
 
     // Without its master (gone from storage), the track is edited from its MP3 and the task still succeeds.
     await services.blobs.delete(original.row.blob_key);
-    const fallbackId = await submitReplaceSection(submitContext(services), user.account, editBody, JSON.stringify({ ...editBody, title: 'Again' }));
+    const fallbackId = await submitKind(submitContext(services), replaceSectionKind, user.account, editBody, JSON.stringify({ ...editBody, title: 'Again' }));
     expect((await finished(fallbackId)).status).toBe('SUCCESS');
     const [fallback] = await services.store.db.selectFrom('tracks').selectAll().where('task_id', '=', fallbackId).execute();
     expect(differingFrames(original.pcm.channels, (await masterOf(fallback!.id)).pcm.channels, keep)).toBeGreaterThan(44_100);
@@ -178,7 +178,7 @@ describe.each(storeTargets())('task worker on $name', (target) => {
     const body = { uploadUrl, prompt: 'x', tags: 'Jazz', title: 'Broken', infillStartS: 8, infillEndS: 20, callBackUrl: 'https://example.com/cb' };
     await worker.stop(5000);
     // The source turns to junk after it was accepted: decoding fails during processing.
-    const taskId = await submitReplaceSection(submitContext(services), user.account, body, JSON.stringify(body));
+    const taskId = await submitKind(submitContext(services), replaceSectionKind, user.account, body, JSON.stringify(body));
     await services.blobs.put(file.blob_key, Buffer.from('RIFF....WAVEjunk, not audio at all'));
     worker.start();
     worker.wake();
@@ -196,7 +196,7 @@ describe.each(storeTargets())('task worker on $name', (target) => {
   it('fails a task past its time limit with code 408, refunded', async () => {
     await worker.stop(5000);
     const body = { customMode: false, instrumental: true, prompt: 'calm ambient' };
-    const taskId = await submitGenerate(submitContext(services), user.account, body, JSON.stringify(body));
+    const taskId = await submitKind(submitContext(services), generateKind, user.account, body, JSON.stringify(body));
     await services.store.db
       .updateTable('tasks')
       .set({ deadline_at: Date.now() - 1 })

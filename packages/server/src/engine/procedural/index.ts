@@ -1,6 +1,9 @@
 import type { Engine } from '../types.js';
 import type { ProceduralContext } from './common.js';
+import { addInstrumental } from './add-instrumental.js';
+import { extend } from './extend.js';
 import { generate } from './generate.js';
+import { mashup } from './mashup.js';
 import { replaceSection } from './replace.js';
 
 /**
@@ -23,5 +26,8 @@ export function createProceduralEngine(options: ProceduralOptions = {}): Engine 
     name: 'procedural',
     replaceSection: (input, signal) => replaceSection(context, input, signal),
     generate: (input, signal, onProgress) => generate(context, input, signal, onProgress),
+    extend: (input, signal, onProgress) => extend(context, input, signal, onProgress),
+    mashup: (input, signal, onProgress) => mashup(context, input, signal, onProgress),
+    addInstrumental: (input, signal, onProgress) => addInstrumental(context, input, signal, onProgress),
   };
 }

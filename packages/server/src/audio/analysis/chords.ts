@@ -1,0 +1,227 @@
+import type { Pcm } from '../pcm.js';
+import { PITCH_NAMES } from './key.js';
+import { monoForAnalysis, type Spectrogram, stft } from './spectrum.js';
+
+/**
+ * A chord per bar, read from the audio on a bar grid the caller measured (the
+ * beat tracker's downbeats). Per bar, the chroma of the frames that lie inside
+ * it is summed and matched against chord templates: major and minor triads on
+ * every root and, optionally, dominant, minor and major sevenths. A template
+ * is not a bare set of pitch classes but the chord's notes with their first
+ * harmonics (each softer than the last), because the chroma of real or
+ * synthesised instruments counts overtones too: a minor chord's root puts a
+ * major third into the chroma through its fifth harmonic, which a binary
+ * template would hold against it.
+ */
+
+export type ChordQuality = 'major' | 'minor' | '7' | 'm7' | 'maj7';
+
+export interface BarGrid {
+  /** Start of every bar in seconds of the song; bar k spans [starts[k], starts[k + 1]). */
+  starts: readonly number[];
+  /** End of the last bar. */
+  endS: number;
+}
+
+export interface ChordReading {
+  /** Chord symbol in the arrangement's spelling (flats for black keys): "C", "Ebm", "G7", "Am7", "Fmaj7". */
+  symbol: string;
+  /** Pitch class of the root, 0 = C … 11 = B. */
+  root: number;
+  quality: ChordQuality;
+  /** Cosine between the bar's chroma and the winning template. */
+  score: number;
+  /** 0..1: how far the winner stands above the best chord with another root or third. */
+  confidence: number;
+}
+
+export interface ChordOptions {
+  /** Also consider 7, m7 and maj7 chords (default true). */
+  sevenths?: boolean;
+  /** The song's key: its diatonic chords win near-ties (a power chord, a bar of passing notes). */
+  key?: { pitchClass: number; mode: 'major' | 'minor' } | null;
+}
+
+/** Chroma STFT: ~370 ms windows (enough resolution at 100 Hz) every ~46 ms, so short bars still hold several whole frames. */
+const CHROMA_FFT = 4096;
+const CHROMA_HOP = 512;
+/** Harmonics per chord note in a template, and how much softer each is than the one below. */
+const HARMONICS = 6;
+const HARMONIC_DECAY = 0.4;
+/**
+ * A seventh chord must beat its own triad by this much (in cosine) to be
+ * named: a triad with a passing melody note on its seventh is still a triad.
+ */
+const SEVENTH_MARGIN = 0.05;
+/** Bonus (in cosine) of the key's diatonic chords. */
+const DIATONIC_BONUS = 0.02;
+/**
+ * Bar chroma is compressed (raised to this power after scaling to a maximum of
+ * 1): a bass line's strong root harmonics otherwise drown the third, which is
+ * what tells major from minor. Chosen on 20 rendered songs in ten styles (244
+ * bars): 0.5 read 98 %, 0.7 98–99 %, no compression 98 % but lost reggae's
+ * skanked chords under the bass.
+ */
+const CHROMA_POWER = 0.7;
+/** A bar this far (in dB) below the song's average level has no chord to read. */
+const SILENT_DB = -50;
+
+const INTERVALS: Record<ChordQuality, readonly number[]> = {
+  major: [0, 4, 7],
+  minor: [0, 3, 7],
+  '7': [0, 4, 7, 10],
+  m7: [0, 3, 7, 10],
+  maj7: [0, 4, 7, 11],
+};
+const SUFFIX: Record<ChordQuality, string> = { major: '', minor: 'm', '7': '7', m7: 'm7', maj7: 'maj7' };
+/** Whether the chord's third is major: what tells chords with the same root apart. */
+const MAJOR_THIRD: Record<ChordQuality, boolean> = { major: true, minor: false, '7': true, m7: false, maj7: true };
+const TRIADS: readonly ChordQuality[] = ['major', 'minor'];
+const SEVENTHS: readonly ChordQuality[] = ['7', 'm7', 'maj7'];
+
+/** Pitch classes above a note where its harmonics 1…HARMONICS land (octave, fifth, octave, major third, …). */
+const HARMONIC_CLASSES = Array.from({ length: HARMONICS }, (_, h) => Math.round(12 * Math.log2(h + 1)) % 12);
+
+interface Template {
+  root: number;
+  quality: ChordQuality;
+  /** Unit length. */
+  weights: Float64Array;
+}
+
+function template(root: number, quality: ChordQuality): Template {
+  const weights = new Float64Array(12);
+  for (const interval of INTERVALS[quality]) {
+    for (let h = 0; h < HARMONICS; h++) weights[(root + interval + HARMONIC_CLASSES[h]!) % 12]! += HARMONIC_DECAY ** h;
+  }
+  const norm = Math.hypot(...weights);
+  for (let c = 0; c < 12; c++) weights[c]! /= norm;
+  return { root, quality, weights };
+}
+
+const TEMPLATES: readonly Template[] = [...TRIADS, ...SEVENTHS].flatMap((quality) => Array.from({ length: 12 }, (_, root) => template(root, quality)));
+
+export const chordSymbol = (root: number, quality: ChordQuality): string => `${PITCH_NAMES[root]!}${SUFFIX[quality]}`;
+
+/** Roots and thirds of the key's diatonic triads (natural minor for minor keys). */
+function diatonic(key: { pitchClass: number; mode: 'major' | 'minor' }): Set<string> {
+  const steps = key.mode === 'major' ? [0, 2, 4, 5, 7, 9, 11] : [0, 2, 3, 5, 7, 8, 10];
+  const chords = new Set<string>();
+  steps.forEach((step, degree) => {
+    const third = (steps[(degree + 2) % 7]! - step + 12) % 12;
+    if (third === 3 || third === 4) chords.add(`${(key.pitchClass + step) % 12}:${third === 4}`);
+  });
+  return chords;
+}
+
+/**
+ * The chord a chroma vector sounds most like, or null for a silent one. A
+ * seventh is named only where it clearly beats the triad it contains, and the
+ * confidence is measured against the best chord with another root or third
+ * (a G7 against a G is not a rival reading).
+ */
+export function chordOfChroma(chroma: readonly number[], options: ChordOptions = {}): ChordReading | null {
+  const norm = Math.hypot(...chroma);
+  if (!(norm > 0)) return null;
+  const inKey = options.key ? diatonic(options.key) : null;
+  const sevenths = options.sevenths ?? true;
+  const scored = TEMPLATES.filter((t) => sevenths || TRIADS.includes(t.quality)).map((t) => {
+    let cosine = 0;
+    for (let c = 0; c < 12; c++) cosine += (chroma[c]! / norm) * t.weights[c]!;
+    const bonus = inKey?.has(`${t.root}:${MAJOR_THIRD[t.quality]}`) ? DIATONIC_BONUS : 0;
+    const margin = SEVENTHS.includes(t.quality) ? SEVENTH_MARGIN : 0;
+    return { template: t, cosine, score: cosine + bonus - margin };
+  });
+  scored.sort((a, b) => b.score - a.score);
+  const best = scored[0]!;
+  const sameChord = (t: Template) => t.root === best.template.root && MAJOR_THIRD[t.quality] === MAJOR_THIRD[best.template.quality];
+  const rival = scored.find((s) => !sameChord(s.template));
+  const gap = best.score - (rival?.score ?? 0);
+  const { root, quality } = best.template;
+  // A gap of 0.1 in cosine is a clear call.
+  return { symbol: chordSymbol(root, quality), root, quality, score: best.cosine, confidence: Math.max(0, Math.min(1, gap / 0.1)) };
+}
+
+/** Range of fundamentals and low harmonics that carry the harmony (the bass's fundamentals lie below). */
+const LOW_HZ = 100;
+const HIGH_HZ = 1000;
+
+/**
+ * Chroma per frame (12 values each) from the spectral peaks in the harmony's
+ * range, left at their magnitude: unlike the key's chromagram, whose frames
+ * are each scaled to a maximum of 1, a frame where the chords sound outweighs
+ * one where only a hi-hat or a rim click does. Off-beat chords (a reggae
+ * skank, funk scratches) sound in a few frames of the bar only.
+ */
+function rawChromagram(spectrogram: Spectrogram): Float32Array {
+  const { magnitudes, frames, bins, size, sampleRate } = spectrogram;
+  const classes = new Int8Array(bins).fill(-1);
+  for (let k = 1; k < bins; k++) {
+    const hz = (k * sampleRate) / size;
+    if (hz >= LOW_HZ && hz <= HIGH_HZ) classes[k] = ((Math.round(69 + 12 * Math.log2(hz / 440)) % 12) + 12) % 12;
+  }
+  const out = new Float32Array(frames * 12);
+  for (let f = 0; f < frames; f++) {
+    const row = f * bins;
+    for (let k = 1; k < bins - 1; k++) {
+      const m = magnitudes[row + k]!;
+      // Only spectral peaks count: the skirts of a strong partial would otherwise leak into its neighbours.
+      if (classes[k]! >= 0 && m >= magnitudes[row + k - 1]! && m >= magnitudes[row + k + 1]!) out[f * 12 + classes[k]!]! += m;
+    }
+  }
+  return out;
+}
+
+/** Per bar of the grid: its level in dB against the song's average, and its chroma (12 values, maximum 1; zeros for silence). */
+export interface BarFeatures {
+  levelDb: number[];
+  chroma: number[][];
+}
+
+/**
+ * Chroma and level of every bar. A chroma frame counts towards a bar by the
+ * square of the share of its window that lies inside the bar, so a frame
+ * astride a chord change adds little to either side.
+ */
+export function barFeatures(pcm: Pcm, grid: BarGrid): BarFeatures {
+  const { channels, sampleRate } = pcm;
+  const total = channels[0]?.length ?? 0;
+  const mono = monoForAnalysis(channels, sampleRate, 0, total);
+  const frames = rawChromagram(stft(mono, CHROMA_FFT, CHROMA_HOP));
+  const frameCount = frames.length / 12;
+  const windowS = CHROMA_FFT / mono.sampleRate;
+  const hopS = CHROMA_HOP / mono.sampleRate;
+  const levelDb: number[] = [];
+  const chroma: number[][] = [];
+  grid.starts.forEach((startS, bar) => {
+    const endS = grid.starts[bar + 1] ?? grid.endS;
+    // The analysis signal has unit RMS over the song: a bar's RMS on it is its level against the song's.
+    const from = Math.max(0, Math.round(startS * mono.sampleRate));
+    const to = Math.min(mono.samples.length, Math.round(endS * mono.sampleRate));
+    let energy = 0;
+    for (let i = from; i < to; i++) energy += mono.samples[i]! ** 2;
+    const db = to > from && energy > 0 ? 10 * Math.log10(energy / (to - from)) : Number.NEGATIVE_INFINITY;
+    levelDb.push(db);
+    const sum = new Array<number>(12).fill(0);
+    if (db > SILENT_DB) {
+      const first = Math.max(0, Math.floor((startS - windowS) / hopS));
+      const last = Math.min(frameCount - 1, Math.ceil(endS / hopS));
+      for (let f = first; f <= last; f++) {
+        const frameStart = f * hopS;
+        const overlap = Math.max(0, Math.min(endS, frameStart + windowS) - Math.max(startS, frameStart)) / windowS;
+        if (overlap <= 0) continue;
+        const weight = overlap * overlap;
+        for (let c = 0; c < 12; c++) sum[c]! += weight * frames[f * 12 + c]!;
+      }
+    }
+    const max = Math.max(...sum);
+    chroma.push(max > 0 ? sum.map((v) => (v / max) ** CHROMA_POWER) : sum);
+  });
+  return { levelDb, chroma };
+}
+
+/** The chord of every bar (null where the bar is silent), with the features they were read from. */
+export function readChords(pcm: Pcm, grid: BarGrid, options: ChordOptions = {}): { chords: (ChordReading | null)[]; features: BarFeatures } {
+  const features = barFeatures(pcm, grid);
+  return { chords: features.chroma.map((chroma) => chordOfChroma(chroma, options)), features };
+}

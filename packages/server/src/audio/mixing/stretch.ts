@@ -1,0 +1,245 @@
+import { resample } from './resample.js';
+
+/**
+ * Time-stretching without a change of pitch, and pitch-shifting without a change of length.
+ *
+ * Stretching is WSOLA (waveform-similarity overlap-add): Hann-windowed frames are laid down at a
+ * fixed output hop, and each frame is read from near where the stretch says it should come from,
+ * shifted (within a tolerance) to the position whose waveform best continues the frame before
+ * it. Frames therefore add in phase: a tone keeps its frequency, and the only artefacts are the
+ * small time jumps where material is repeated or skipped. A phase vocoder handles large ratios
+ * better, but smears every attack over its window; a mashup stretches by a few percent and needs
+ * its drums crisp, which is where WSOLA is at its best.
+ *
+ * Pitch-shifting stretches by the pitch factor and resamples back to the original length.
+ */
+
+/** Frame length: long enough to hold a couple of periods of a bass note, short enough not to echo drums. */
+const FRAME_S = 0.046;
+/** How far a frame may move from where the stretch puts it to find a matching waveform: a full period down to 50 Hz. */
+const TOLERANCE_S = 0.01;
+/** The similarity search runs on a mono mix decimated to about this rate, then is refined at full rate. */
+const SEARCH_RATE = 11_025;
+/** Largest denominator of the rational pitch factor (the resampler's number of filter phases). */
+const MAX_PITCH_DENOMINATOR = 1024;
+
+interface Layout {
+  /** Frame length (even) and output hop (half of it). */
+  frame: number;
+  hop: number;
+  tolerance: number;
+  /** Decimation factor of the search signal. */
+  decimation: number;
+}
+
+function layoutFor(sampleRate: number): Layout {
+  const half = Math.max(16, Math.round((FRAME_S * sampleRate) / 2));
+  return {
+    frame: 2 * half,
+    hop: half,
+    tolerance: Math.max(1, Math.round(TOLERANCE_S * sampleRate)),
+    decimation: Math.max(1, Math.round(sampleRate / SEARCH_RATE)),
+  };
+}
+
+/** Mono mix of the channels with `padding` zeros after the end, so that searches may read past it. */
+function monoPadded(channels: readonly Float32Array[], padding: number): Float32Array {
+  const length = channels[0]?.length ?? 0;
+  const mono = new Float32Array(length + padding);
+  const scale = 1 / Math.max(1, channels.length);
+  for (const channel of channels) for (let i = 0; i < length; i++) mono[i]! += channel[i]! * scale;
+  return mono;
+}
+
+/** Block averages of `factor` samples: a crude low-pass, enough to find where two waveforms line up. */
+function decimate(signal: Float32Array, factor: number): Float32Array {
+  if (factor === 1) return signal;
+  const out = new Float32Array(Math.ceil(signal.length / factor));
+  for (let j = 0; j < out.length; j++) {
+    let sum = 0;
+    const end = Math.min(signal.length, (j + 1) * factor);
+    for (let i = j * factor; i < end; i++) sum += signal[i]!;
+    out[j] = sum / factor;
+  }
+  return out;
+}
+
+/** Running sums of squares: the energy of any stretch in O(1). */
+function energyPrefix(signal: Float32Array): Float64Array {
+  const prefix = new Float64Array(signal.length + 1);
+  for (let i = 0; i < signal.length; i++) prefix[i + 1] = prefix[i]! + signal[i]! * signal[i]!;
+  return prefix;
+}
+
+/**
+ * Normalised similarity of `signal[target …]` and `signal[candidate …]` over `length` samples:
+ * the inner product divided by the candidate's energy, so that a loud stretch does not win just
+ * by being loud. The target's own energy is the same for every candidate and is left out.
+ */
+function similarity(signal: Float32Array, target: number, candidate: number, length: number, energy: number): number {
+  let dot = 0;
+  for (let n = 0; n < length; n++) dot += signal[target + n]! * signal[candidate + n]!;
+  return energy > 0 ? dot / Math.sqrt(energy) : 0;
+}
+
+/** `similarity` at full rate, with the candidate's energy summed on the way. */
+function fullScore(signal: Float32Array, target: number, candidate: number, length: number): number {
+  let dot = 0;
+  let energy = 0;
+  for (let n = 0; n < length; n++) {
+    const v = signal[candidate + n]!;
+    dot += signal[target + n]! * v;
+    energy += v * v;
+  }
+  return energy > 0 ? dot / Math.sqrt(energy) : 0;
+}
+
+/**
+ * Where frame k is read from, for every frame: near where the stretch puts it, at the offset that best
+ * continues the previous frame's natural continuation. Ties (silence) keep the nominal position,
+ * so an attack after a pause lands exactly where the stretch puts it.
+ */
+function framePositions(mono: Float32Array, inputLength: number, outputLength: number, ratio: number, layout: Layout): Int32Array {
+  const { frame, hop, tolerance, decimation } = layout;
+  const frames = Math.ceil(outputLength / hop) + 1;
+  const positions = new Int32Array(frames);
+  const coarse = decimate(mono, decimation);
+  const coarsePrefix = energyPrefix(coarse);
+  const coarseFrame = Math.max(1, Math.floor(frame / decimation));
+  const coarseLimit = coarse.length - coarseFrame;
+  const limit = mono.length - frame;
+  const lastStart = Math.max(0, inputLength - 1);
+  for (let k = 1; k < frames; k++) {
+    // Frame k's centre (output k × hop + hop) is taken from the input time that maps onto it, so
+    // an event inside a frame is off its stretched time by at most (ratio − 1) × half a frame.
+    const nominal = Math.min(lastStart, Math.max(0, Math.round(((k + 1) * hop) / ratio - hop)));
+    const target = Math.min(limit, positions[k - 1]! + hop);
+    const from = Math.max(0, nominal - tolerance);
+    const to = Math.min(limit, nominal + tolerance);
+    // Coarse search, nearest candidates first so that a tie keeps the one closest to nominal.
+    const coarseTarget = Math.min(coarseLimit, Math.round(target / decimation));
+    const centre = Math.round(nominal / decimation);
+    const reach = Math.ceil(tolerance / decimation);
+    let best = Math.min(Math.max(centre, Math.ceil(from / decimation)), Math.floor(to / decimation));
+    let bestScore = 0;
+    for (let step = 0; step <= 2 * reach; step++) {
+      const c = centre + (step % 2 === 0 ? step / 2 : -(step + 1) / 2);
+      if (c * decimation < from || c * decimation > to || c > coarseLimit) continue;
+      const score = similarity(coarse, coarseTarget, c, coarseFrame, coarsePrefix[c + coarseFrame]! - coarsePrefix[c]!);
+      if (score > bestScore) {
+        bestScore = score;
+        best = c;
+      }
+    }
+    // The natural continuation itself, where it is within reach: the decimated search is blind to
+    // content above its band (cymbals, clicks), which only the very same samples continue.
+    const continuation = target >= from && target <= to ? fullScore(mono, target, target, frame) : Number.NEGATIVE_INFINITY;
+    if (!(bestScore > 0) && !(continuation > 0)) {
+      positions[k] = nominal;
+      continue;
+    }
+    // Refine at full rate around the coarse winner.
+    let position = target;
+    let refined = continuation;
+    if (bestScore > 0) {
+      for (let c = Math.max(from, best * decimation - decimation); c <= Math.min(to, best * decimation + decimation); c++) {
+        const score = fullScore(mono, target, c, frame);
+        if (score > refined) {
+          refined = score;
+          position = c;
+        }
+      }
+    }
+    positions[k] = position;
+  }
+  return positions;
+}
+
+/** Periodic Hann window: two copies half a frame apart sum to exactly 1. */
+function hann(length: number): Float32Array {
+  const window = new Float32Array(length);
+  for (let n = 0; n < length; n++) window[n] = 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / length);
+  return window;
+}
+
+/**
+ * The channels played `ratio` times as long (ratio 1.25: 25 % longer, slower) at the same pitch.
+ * The output has exactly round(length × ratio) frames; every channel is cut at the same places,
+ * so the stereo image stays put.
+ */
+export function timeStretch(channels: readonly Float32Array[], sampleRate: number, ratio: number): Float32Array[] {
+  if (!(Number.isFinite(ratio) && ratio > 0)) throw new RangeError(`stretch ratio must be positive, got ${ratio}`);
+  const inputLength = channels[0]?.length ?? 0;
+  const outputLength = Math.round(inputLength * ratio);
+  if (ratio === 1 || inputLength === 0) return channels.map((channel) => Float32Array.from(channel));
+  const layout = layoutFor(sampleRate);
+  const { frame, hop, tolerance } = layout;
+  const padding = frame + 2 * tolerance + hop + layout.decimation;
+  const positions = framePositions(monoPadded(channels, padding), inputLength, outputLength, ratio, layout);
+  const window = hann(frame);
+  return channels.map((channel) => {
+    const out = new Float32Array(outputLength + frame);
+    for (let k = 0; k < positions.length && k * hop < outputLength; k++) {
+      const at = k * hop;
+      const from = positions[k]!;
+      const count = Math.min(frame, inputLength - from);
+      for (let n = 0; n < count; n++) {
+        // The first frame alone covers the first half-frame: it enters at full level, not faded in.
+        const w = k === 0 && n < hop ? 1 : window[n]!;
+        out[at + n]! += w * channel[from + n]!;
+      }
+    }
+    return out.slice(0, outputLength);
+  });
+}
+
+/** The fraction p/q (q ≤ maxDenominator) nearest to x. */
+export function rationalNear(x: number, maxDenominator = MAX_PITCH_DENOMINATOR): { p: number; q: number } {
+  let best = { p: Math.max(1, Math.round(x)), q: 1 };
+  let bestError = Math.abs(best.p - x);
+  for (let q = 2; q <= maxDenominator; q++) {
+    const p = Math.max(1, Math.round(x * q));
+    const error = Math.abs(p / q - x);
+    if (error < bestError - 1e-15) {
+      best = { p, q };
+      bestError = error;
+    }
+  }
+  return best;
+}
+
+/** `length` frames of the channel: cut, or padded with silence. */
+const fitLength = (channel: Float32Array, length: number): Float32Array => {
+  if (channel.length === length) return channel;
+  const out = new Float32Array(length);
+  out.set(channel.subarray(0, Math.min(length, channel.length)));
+  return out;
+};
+
+export interface StretchShift {
+  /** Output length ÷ input length (tempo is divided by it). */
+  ratio: number;
+  /** Pitch change in semitones (positive: up). */
+  semitones: number;
+}
+
+/**
+ * Stretch and pitch shift in one WSOLA pass: the material is stretched by ratio × pitch factor
+ * and then resampled by the pitch factor, which restores the length and moves every frequency.
+ * The pitch factor is taken as the nearest fraction with a small denominator (a few hundredths
+ * of a cent off at most), so the band-limited resampler needs few filter phases.
+ * Returns exactly round(length × ratio) frames.
+ */
+export function stretchAndShift(channels: readonly Float32Array[], sampleRate: number, change: StretchShift): Float32Array[] {
+  const inputLength = channels[0]?.length ?? 0;
+  const outputLength = Math.round(inputLength * change.ratio);
+  if (change.semitones === 0) return timeStretch(channels, sampleRate, change.ratio);
+  const { p, q } = rationalNear(2 ** (change.semitones / 12));
+  const stretched = timeStretch(channels, sampleRate, (change.ratio * p) / q);
+  return resample(stretched, p, q).map((channel) => fitLength(channel, outputLength));
+}
+
+/** The channels `semitones` higher (lower when negative), at the same length. */
+export function pitchShift(channels: readonly Float32Array[], sampleRate: number, semitones: number): Float32Array[] {
+  return stretchAndShift(channels, sampleRate, { ratio: 1, semitones });
+}

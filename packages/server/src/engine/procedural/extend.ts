@@ -1,0 +1,164 @@
+import {
+  analyse,
+  bandEnergies,
+  type ContinuationPlan,
+  continueMp3Frames,
+  correlation,
+  DEFAULT_CEILING,
+  type DecodedAudio,
+  describeContinuation,
+  fadeOutEnd,
+  fadeShapeFor,
+  floatWavChannels,
+  followedTempo,
+  limitTruePeak,
+  loudnessOfSpans,
+  matchLoudness,
+  matchTilt,
+  mp3BitrateAtLeast,
+  planContinuation,
+  readMp3Layout,
+  renderContinuation,
+  seamsAt,
+  snapJoin,
+  spliceInto,
+  truePeakDbtp,
+} from '../../audio/index.js';
+import { EngineError, type ExtendInput, type OnProgress, type PersonaFingerprint, type RenderedTrack, SourceAudioError } from '../types.js';
+import { decodeSource, finishTrack, MAX_SONG_S, type ProceduralContext } from './common.js';
+
+/** Source audio before the join analysed for tempo, beats and key: enough for a steady reading. */
+const ANALYSIS_BEFORE_S = 30;
+/** And after it: the beat tracker is unsure at a window's edge, and the source's next beats are still its grid. */
+const ANALYSIS_AFTER_S = 2;
+/** Source audio before the join whose loudness and tone colour the new music is matched to. */
+const CONTEXT_S = 6;
+/** The crossfade into the new music ends on the join's beat; short, so the beat itself is the new music's. */
+const JOIN_FADE_S = 0.12;
+/** The new music ends with a fade-out of this share of its length, no longer than the cap. */
+const FADE_OUT_SHARE = 0.25;
+const MAX_FADE_OUT_S = 4;
+/** How far past the join the limiter pass over the crossfade reaches, so its gain is back at 1 where it stops. */
+const LIMITER_MARGIN_S = 0.3;
+/** How far before the crossfade an MP3 source's own frames may end. */
+const JUNCTION_WINDOW_S = 0.7;
+
+/** The words that choose the style, a persona's measured style added to the asked one. */
+function textsOf(input: ExtendInput): string[] {
+  return [[input.style, ...personaWords(input.persona)].filter((word) => word.trim() !== '').join(', '), input.prompt, input.title];
+}
+
+/**
+ * A persona as words the style chooser reads. Its key and tempo are there for completeness: an
+ * extension keeps the source's own key and tempo, which override them.
+ */
+function personaWords(persona: PersonaFingerprint | undefined): string[] {
+  if (!persona) return [];
+  const [slow, fast] = persona.tempoBpm;
+  return [...persona.styleWords, persona.key ? `in ${persona.key}` : '', `${Math.round((slow + fast) / 2)} bpm`];
+}
+
+/** Where the new music goes in the song, in frames. */
+interface Layout {
+  /** The new music alone from here on, on a beat of the source. */
+  join: number;
+  /** Crossfade frames before the join: the output is the source's samples before `join - fade`. */
+  fade: number;
+  /** Length of the extended song. */
+  end: number;
+}
+
+/**
+ * The new music for one variant, at the source's loudness and tone: covers [join - fade, end)
+ * of the song, fading out at its end.
+ */
+function renderNew(plan: ContinuationPlan, source: DecodedAudio, layout: Layout): Float32Array[] {
+  const { sampleRate } = source;
+  const { join, fade, end } = layout;
+  const from = join - fade;
+  const fresh = renderContinuation(plan, { sampleRate, channels: source.channels.length, startFrame: from, frames: end - from });
+  const context = [[Math.max(0, join - Math.round(CONTEXT_S * sampleRate)), join] as const];
+  const alone = [fade, end - from] as const;
+  matchTilt(fresh, sampleRate, bandEnergies(source.channels, sampleRate, context), alone);
+  matchLoudness(fresh, sampleRate, loudnessOfSpans(source.channels, sampleRate, context), alone);
+  fadeOutEnd(fresh, Math.round(Math.min(MAX_FADE_OUT_S, FADE_OUT_SHARE * ((end - join) / sampleRate)) * sampleRate));
+  return fresh;
+}
+
+/**
+ * The extended song as samples: the source before the crossfade (its very samples), the
+ * crossfade, the new music. Laid out for the master (floatWavChannels), so it is written in place.
+ */
+function joined(source: DecodedAudio, fresh: readonly Float32Array[], layout: Layout): Float32Array[] {
+  const { sampleRate } = source;
+  const { join, fade, end } = layout;
+  const from = join - fade;
+  const song = floatWavChannels(source.channels.length, end);
+  for (const [c, channel] of song.entries()) channel.set(source.channels[c]!.subarray(0, join));
+  // Usually other music than the old (equal-power); a continuation that happens to correlate adds as amplitudes.
+  const shape = fadeShapeFor(correlation(source.channels, from, fresh, 0, fade));
+  spliceInto(song, fresh, seamsAt(end, join, end, { in: [from, join], out: [end, end] }, { in: shape }));
+  // Two signals each under the ceiling can sum above it; in the fade the ceiling is no lower than the source's own peak there.
+  const sourcePeak = fade > 0 ? 10 ** (truePeakDbtp(source.channels, sampleRate, from, join) / 20) : 0;
+  const ceiling = (frame: number) => (frame < join ? Math.max(DEFAULT_CEILING, sourcePeak) : DEFAULT_CEILING);
+  limitTruePeak(song, { sampleRate, from, to: Math.min(end, join + Math.round(LIMITER_MARGIN_S * sampleRate)), ceiling });
+  return song;
+}
+
+/** An MP3 source keeps its own frames before the join where it can (see codecs/mp3-continue.ts); null where not. */
+async function keepingSourceFrames(bytes: Uint8Array, source: DecodedAudio, song: readonly Float32Array[], changedFrom: number): Promise<Uint8Array | null> {
+  if (source.format !== 'mp3') return null;
+  const layout = readMp3Layout(bytes);
+  if (!layout) return null;
+  const window = Math.round(JUNCTION_WINDOW_S * source.sampleRate);
+  return (await continueMp3Frames({ source: bytes, layout, edited: song, changedFrom, window }))?.mp3 ?? null;
+}
+
+/**
+ * Extend (and upload-extend): the source up to a beat at or just before `continueAtS`, then
+ * `addS` seconds of new bars in its tempo, beat grid, key and mode, in the style the words ask
+ * for, at the loudness of the source's last seconds, ending in a fade-out. Two variants.
+ */
+export async function extend(context: ProceduralContext, input: ExtendInput, signal: AbortSignal, onProgress: OnProgress): Promise<RenderedTrack[]> {
+  signal.throwIfAborted();
+  if (!(Number.isFinite(input.addS) && input.addS > 0)) throw new EngineError(`the extension must be longer than 0 s, got ${input.addS}`);
+  const source = await decodeSource(input.source.bytes, input.source.name);
+  if (source.channels.length > 2) throw new SourceAudioError(`the source audio has ${source.channels.length} channels; mono or stereo is needed`);
+  const { sampleRate } = source;
+  const durationS = source.channels[0]!.length / sampleRate;
+  const { continueAtS } = input;
+  if (!(Number.isFinite(continueAtS) && continueAtS > 0 && continueAtS < durationS)) {
+    throw new EngineError(`continueAt must lie inside the ${durationS.toFixed(2)} s of source audio, got ${continueAtS}`);
+  }
+  if (continueAtS + input.addS > MAX_SONG_S) throw new EngineError(`an extended song may last at most ${MAX_SONG_S} s`);
+
+  // The source's tempo, beat grid and key before the join; the join moves back onto its beats.
+  const analysis = analyse(source, { fromS: Math.max(0, continueAtS - ANALYSIS_BEFORE_S), toS: Math.min(durationS, continueAtS + ANALYSIS_AFTER_S) });
+  const fadeS = Math.min(JOIN_FADE_S, context.fadeS);
+  const joinS = snapJoin(continueAtS, followedTempo(analysis), { minS: fadeS }).atS;
+  const join = Math.max(1, Math.round(joinS * sampleRate));
+  const layout: Layout = { join, fade: Math.min(join, Math.round(fadeS * sampleRate)), end: join + Math.round(input.addS * sampleRate) };
+  signal.throwIfAborted();
+
+  const texts = textsOf(input);
+  const plans = [0, 1].map((variant) =>
+    planContinuation({ seed: input.seed, texts, negative: input.negativeTags, variant, analysis, joinS: join / sampleRate, endS: layout.end / sampleRate }),
+  );
+  const lyrics = input.instrumental ? undefined : input.lyrics;
+  await onProgress({ stage: 'text', sheet: describeContinuation(plans, { title: input.title || undefined, lyrics }) });
+
+  const bitrate = source.bitrateKbps === null ? 192 : mp3BitrateAtLeast(source.bitrateKbps);
+  const tracks: RenderedTrack[] = [];
+  for (const [index, plan] of plans.entries()) {
+    signal.throwIfAborted();
+    const song = joined(source, renderNew(plan, source, layout), layout);
+    signal.throwIfAborted();
+    const mp3 = await keepingSourceFrames(input.source.bytes, source, song, layout.join - layout.fade);
+    signal.throwIfAborted();
+    const meta = { title: input.title, tags: input.style, variant: String(index) };
+    const track = await finishTrack(context, { sampleRate, channels: song }, meta, signal, { bitrate, mp3 });
+    tracks.push({ ...track, continuedAtS: join / sampleRate });
+    if (index === 0) await onProgress({ stage: 'first', track: tracks[0]!, index });
+  }
+  return tracks;
+}

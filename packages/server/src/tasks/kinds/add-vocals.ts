@@ -1,0 +1,110 @@
+import { Type } from '@sinclair/typebox';
+import { invalid } from '../../errors.js';
+import { type Body, optionalHttpUrl, requiredString } from '../fields.js';
+import { resolveSource } from '../source.js';
+import { ADD_LAYER_MODELS } from './add-instrumental.js';
+import type { TaskKind } from './kind.js';
+import { musicFamily, runSongs, type StoredSource, sourceAudio, trackSourceOf } from './music.js';
+import { checkUploadLength, type Knobs, knobs, type Model, model, requiredCallbackUrl } from './rules.js';
+import { songCallback, url, weights } from './schema.js';
+
+/** `POST /api/v1/generate/add-vocals` (kie-catalogue §8): a sung line over an uploaded instrumental. */
+export interface AddVocalsTaskInput {
+  kind: 'add-vocals';
+  source: StoredSource;
+  prompt: string;
+  style: string;
+  title: string;
+  negativeTags: string;
+  vocalGender?: 'm' | 'f';
+}
+
+export interface AddVocalsRequest extends Knobs {
+  uploadUrl: string;
+  prompt: string;
+  title: string;
+  style: string;
+  model: Model;
+  callBackUrl: string;
+}
+
+export function parseAddVocals(body: Body): AddVocalsRequest {
+  const callBackUrl = requiredCallbackUrl(body);
+  const uploadUrl = optionalHttpUrl(body, 'uploadUrl');
+  if (!uploadUrl) throw invalid('uploadUrl', 'is required');
+  const prompt = requiredString(body, 'prompt', 5000);
+  const title = requiredString(body, 'title', 100);
+  const style = requiredString(body, 'style', 1000);
+  const rest = knobs(body);
+  if (body.negativeTags === undefined || body.negativeTags === null) throw invalid('negativeTags', 'is required (it may be empty)');
+  return { uploadUrl, prompt, title, style, model: model(body, 'V4_5PLUS', ADD_LAYER_MODELS), callBackUrl, ...rest };
+}
+
+const AddVocalsBody = Type.Object(
+  {
+    uploadUrl: url('The instrumental to sing over (MP3 or WAV)'),
+    prompt: Type.String({ description: 'What is sung: lyrics, with section tags such as [Verse] if you like' }),
+    title: Type.String(),
+    style: Type.String({ description: 'Style of the vocal (note: `style`, where add-instrumental says `tags`)' }),
+    negativeTags: Type.String({ description: 'Styles to avoid; required, may be empty' }),
+    model: Type.Optional(Type.String({ enum: [...ADD_LAYER_MODELS] })),
+    vocalGender: weights.vocalGender,
+    styleWeight: weights.styleWeight,
+    weirdnessConstraint: weights.weirdnessConstraint,
+    audioWeight: weights.audioWeight,
+    callBackUrl: songCallback,
+  },
+  { additionalProperties: true },
+);
+
+export const addVocalsKind: TaskKind<AddVocalsTaskInput> = {
+  name: 'add-vocals',
+  type: 'ADD_VOCALS',
+  operationType: 'add_vocals',
+  price: 'addVocals',
+  route: { path: '/api/v1/generate/add-vocals', summary: 'Sing over an uploaded instrumental', body: AddVocalsBody },
+  market: 'ai-music-api/add-vocals',
+  family: musicFamily,
+  async admit(context, accountId, body) {
+    const request = parseAddVocals(body);
+    const source = await resolveSource(context, accountId, { mode: 'url', uploadUrl: request.uploadUrl });
+    checkUploadLength('uploadUrl', source.durationS);
+    return {
+      input: {
+        kind: 'add-vocals',
+        source: { blob: source.blobKey, name: source.name, durationS: source.durationS, trackId: null, url: request.uploadUrl },
+        prompt: request.prompt,
+        style: request.style,
+        title: request.title,
+        negativeTags: request.negativeTags,
+        ...(request.vocalGender ? { vocalGender: request.vocalGender } : {}),
+      },
+      parentMusicId: '',
+      model: request.model,
+      callbackUrl: request.callBackUrl,
+      fetched: source.fetched ? [source] : [],
+    };
+  },
+  async run(runtime, task, signal) {
+    const { input } = task;
+    return runSongs(
+      runtime,
+      task,
+      {
+        op: 'addVocals',
+        input: {
+          source: await sourceAudio(runtime, input.source),
+          prompt: input.prompt,
+          style: input.style,
+          title: input.title,
+          negativeTags: input.negativeTags,
+          ...(input.vocalGender ? { vocalGender: input.vocalGender } : {}),
+          seed: task.seed,
+        },
+      },
+      { title: () => input.title, tags: input.style, prompt: input.prompt },
+      signal,
+      trackSourceOf(runtime.lifecycle.publicUrl, input.source),
+    );
+  },
+};

@@ -1,0 +1,76 @@
+import type { TSchema } from '@sinclair/typebox';
+import type { CallbackBody, FailureCode } from '../../callbacks/index.js';
+import type { PriceName } from '../../config.js';
+import type { OnProgress, Operation, RenderedTrack } from '../../engine/types.js';
+import type { BlobStore } from '../../storage/index.js';
+import type { Executor, Store, TasksTable, TaskType } from '../../store/index.js';
+import type { Body } from '../fields.js';
+import type { LifecycleContext, WriteOutcome } from '../lifecycle.js';
+import type { SubmitContext } from '../service.js';
+import type { ResolvedSource } from '../source.js';
+
+/**
+ * A task kind is the unit of the catalogue (ARCHITECTURE "growing to the whole Suno family"):
+ * its route and schema, the rules that admit a request, its price, how it runs, which callback
+ * body it owes and how its details read. The API registers routes from the list of kinds, the
+ * worker runs a task by its kind, and the dispatcher sends whatever body the kind built.
+ */
+export interface TaskKind<Input = unknown> {
+  /** Registry key and `kind` recorded in the task's input. */
+  readonly name: string;
+  /** record-info `type` and `operationType`. */
+  readonly type: TaskType;
+  readonly operationType: string;
+  readonly price: PriceName;
+  /** KIE's dedicated route (the older API generation), documented by `body`. */
+  readonly route: { path: string; summary: string; body: TSchema };
+  /** KIE's Market model id (`POST /api/v1/jobs/createTask`), e.g. "ai-music-api/extend". */
+  readonly market: string;
+  readonly family: Family;
+  /**
+   * Checks the request and looks up what it names. Throws an ApiError (KIE envelope, precise
+   * `msg`) before anything is stored; what it fetched is stored only once the task is accepted.
+   */
+  admit(context: SubmitContext, accountId: string, body: Body): Promise<Admitted<Input>>;
+  /** Does the work and says what to write when it succeeded. Errors fail the task (SPEC §4). */
+  run(runtime: KindRuntime, task: RunningTask<Input>, signal: AbortSignal): Promise<WriteOutcome>;
+}
+
+export interface Admitted<Input> {
+  input: Input;
+  parentMusicId: string;
+  model: string;
+  callbackUrl: string | undefined;
+  /** Sources fetched from outside: put in the blob store and registered with the task. */
+  fetched: ResolvedSource[];
+}
+
+/** What a running kind may use: the engine through the render pool, storage, and the task's state changes. */
+export interface KindRuntime {
+  store: Store;
+  blobs: BlobStore;
+  /** Runs an engine operation off the main thread (the worker's render pool and configured engine). */
+  render(operation: Operation, signal: AbortSignal, onProgress?: OnProgress): Promise<RenderedTrack[]>;
+  lifecycle: LifecycleContext;
+}
+
+export interface RunningTask<Input> {
+  id: string;
+  input: Input;
+  parentMusicId: string;
+  /** Same inputs, same seed: the procedural engine's output is then byte-identical. */
+  seed: string;
+}
+
+/**
+ * What kinds of one family share: the callback body on failure, and the views of a task —
+ * the family's own `record-info` and its `resultJson` for `GET /api/v1/jobs/recordInfo`.
+ */
+export interface Family {
+  readonly name: string;
+  /** The family's dedicated details route. */
+  readonly detailsPath: string;
+  errorBody(code: FailureCode, taskId: string, message: string): CallbackBody;
+  details(db: Executor, task: TasksTable, publicUrl: string): Promise<unknown>;
+  resultJson(db: Executor, task: TasksTable, publicUrl: string): Promise<unknown>;
+}

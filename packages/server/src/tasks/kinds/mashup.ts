@@ -1,0 +1,149 @@
+import { createHash } from 'node:crypto';
+import { Type } from '@sinclair/typebox';
+import { invalid } from '../../errors.js';
+import type { BlobStore } from '../../storage/index.js';
+import { type Body, optionalBoolean } from '../fields.js';
+import { type ResolvedSource, resolveSource } from '../source.js';
+import { defaultTitle } from './generate.js';
+import type { TaskKind } from './kind.js';
+import { musicFamily, runSongs, type StoredSource, sourceAudio } from './music.js';
+import { checkUploadLength, type Knobs, knobs, limitsFor, MODELS, type Model, model, NON_CUSTOM_PROMPT_MAX, requiredCallbackUrl, songText } from './rules.js';
+import { songCallback, url, weights } from './schema.js';
+
+/** `POST /api/v1/generate/mashup` (kie-catalogue §9): two songs on one tempo and key, woven bar by bar. */
+export interface MashupTaskInput {
+  kind: 'mashup';
+  sources: [StoredSource, StoredSource];
+  prompt: string;
+  style: string;
+  title: string;
+  negativeTags: string;
+  instrumental: boolean;
+  customMode: boolean;
+}
+
+export interface MashupRequest extends Knobs {
+  uploadUrlList: [string, string];
+  customMode: boolean;
+  instrumental: boolean;
+  prompt: string;
+  style: string;
+  title: string;
+  model: Model;
+  callBackUrl: string;
+}
+
+function checkUrl(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value === '') throw invalid(field, 'must be an http:// or https:// URL');
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw invalid(field, 'must be an absolute http:// or https:// URL');
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw invalid(field, 'must use http:// or https://');
+  if (parsed.username || parsed.password) throw invalid(field, 'must not contain a user name or password');
+  if (value.length > 2048) throw invalid(field, 'must be at most 2048 characters');
+  return value;
+}
+
+export function parseMashup(body: Body): MashupRequest {
+  const callBackUrl = requiredCallbackUrl(body);
+  const list = body.uploadUrlList;
+  if (list === undefined || list === null) throw invalid('uploadUrlList', 'is required: a list of exactly 2 song URLs');
+  if (!Array.isArray(list) || list.length !== 2) throw invalid('uploadUrlList', 'must be a list of exactly 2 song URLs');
+  const uploadUrlList: [string, string] = [checkUrl(list[0], 'uploadUrlList[0]'), checkUrl(list[1], 'uploadUrlList[1]')];
+  if (uploadUrlList[0] === uploadUrlList[1]) throw invalid('uploadUrlList', 'the two songs must differ (both URLs are the same)');
+  const chosen = model(body, 'V4_5');
+  const instrumental = optionalBoolean(body, 'instrumental') ?? false;
+  // KIE: title at most 80 characters on every model, as for generate.
+  const text = songText(body, limitsFor(chosen), { titleMax: 80, instrumental });
+  return { uploadUrlList, model: chosen, callBackUrl, ...text, ...knobs(body) };
+}
+
+const MashupBody = Type.Object(
+  {
+    uploadUrlList: Type.Array(url('A song (MP3 or WAV)'), { minItems: 2, maxItems: 2, description: 'Exactly two different songs' }),
+    customMode: Type.Boolean(),
+    instrumental: Type.Optional(Type.Boolean()),
+    model: Type.Optional(Type.String({ enum: [...MODELS] })),
+    prompt: Type.Optional(Type.String({ description: `Non-custom mode: a description (≤ ${NON_CUSTOM_PROMPT_MAX})` })),
+    style: Type.Optional(Type.String({ description: 'Required in custom mode' })),
+    title: Type.Optional(Type.String({ maxLength: 80, description: 'Required in custom mode' })),
+    ...weights,
+    callBackUrl: songCallback,
+  },
+  { additionalProperties: true },
+);
+
+/** Two URLs may still name one song (a copy uploaded twice): the bytes decide. */
+async function contentHash(blobs: BlobStore, source: ResolvedSource): Promise<string> {
+  const bytes = source.fetched ?? (await blobs.get(source.blobKey));
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+const stored = (source: ResolvedSource, url: string): StoredSource => ({
+  blob: source.blobKey,
+  name: source.name,
+  durationS: source.durationS,
+  trackId: null,
+  url,
+});
+
+export const mashupKind: TaskKind<MashupTaskInput> = {
+  name: 'mashup',
+  type: 'MASHUP',
+  operationType: 'mashup',
+  price: 'mashup',
+  route: { path: '/api/v1/generate/mashup', summary: 'Mash two songs up on one tempo and key', body: MashupBody },
+  market: 'ai-music-api/mashup',
+  family: musicFamily,
+  async admit(context, accountId, body) {
+    const request = parseMashup(body);
+    const [a, b] = request.uploadUrlList;
+    const first = await resolveSource(context, accountId, { mode: 'url', uploadUrl: a, field: 'uploadUrlList[0]' });
+    const second = await resolveSource(context, accountId, { mode: 'url', uploadUrl: b, field: 'uploadUrlList[1]' });
+    checkUploadLength('uploadUrlList[0]', first.durationS);
+    checkUploadLength('uploadUrlList[1]', second.durationS);
+    if ((await contentHash(context.blobs, first)) === (await contentHash(context.blobs, second))) {
+      throw invalid('uploadUrlList', 'the two songs must differ (both files hold the same audio)');
+    }
+    return {
+      input: {
+        kind: 'mashup',
+        sources: [stored(first, a), stored(second, b)],
+        prompt: request.prompt,
+        style: request.style,
+        title: request.title,
+        negativeTags: request.negativeTags,
+        instrumental: request.instrumental,
+        customMode: request.customMode,
+      },
+      parentMusicId: '',
+      model: request.model,
+      callbackUrl: request.callBackUrl,
+      fetched: [first, second].filter((source) => source.fetched !== null),
+    };
+  },
+  async run(runtime, task, signal) {
+    const { input } = task;
+    return runSongs(
+      runtime,
+      task,
+      {
+        op: 'mashup',
+        input: {
+          sources: [await sourceAudio(runtime, input.sources[0]), await sourceAudio(runtime, input.sources[1])],
+          prompt: input.prompt,
+          style: input.style,
+          title: input.title,
+          negativeTags: input.negativeTags,
+          instrumental: input.instrumental,
+          seed: task.seed,
+        },
+      },
+      { title: defaultTitle(input), tags: input.style, prompt: input.prompt },
+      signal,
+    );
+  },
+};

@@ -1,0 +1,167 @@
+import { errorPayload, successPayload } from '../../callbacks/index.js';
+import type { Operation, RenderedTrack, SourceAudio } from '../../engine/types.js';
+import { SourceAudioError } from '../../engine/types.js';
+import { fileUrls, tokenFromOwnUrl } from '../../files/index.js';
+import type { TasksTable } from '../../store/index.js';
+import { type LifecycleContext, recordFirstStage, recordTextStage, recordTracks, type StoredTrack, type WriteOutcome } from '../lifecycle.js';
+import { masterBlobOf, type TrackSource, toCallbackTrack, toSunoTrack, tracksOf } from '../tracks.js';
+import { callbackSummary } from '../view.js';
+import type { Family, KindRuntime, RunningTask } from './kind.js';
+
+/**
+ * The music family (KIE: generate, extend, upload-*, add-*, mashup, replace-section): tasks
+ * that make tracks, report `text` → `first` → `complete` (or `error`) with the body of SPEC
+ * §5.2, and read through `GET /api/v1/generate/record-info`.
+ */
+
+/** A source as a task's input keeps it: the blob, and the track it came from (whose lossless master is edited instead). */
+export interface StoredSource {
+  blob: string;
+  name: string;
+  durationS: number;
+  /** The audioId of a reprise track, or null for uploads. */
+  trackId: string | null;
+  /** The URL the request named (callback items' `source_audio_url`), empty for tracks. */
+  url: string;
+}
+
+/** How the tracks of a task are titled and tagged. */
+export interface TrackMeta {
+  title: (index: number) => string;
+  tags: string;
+  prompt: string;
+}
+
+export const musicFamily: Family = {
+  name: 'music',
+  detailsPath: '/api/v1/generate/record-info',
+  errorBody: errorPayload,
+  async details(db, task, publicUrl) {
+    const tracks = await tracksOf(db, task.id);
+    return {
+      taskId: task.id,
+      parentMusicId: task.parent_music_id,
+      param: task.param,
+      response: { taskId: task.id, sunoData: tracks.map((row) => toSunoTrack(row, publicUrl)) },
+      status: task.status,
+      type: task.type,
+      operationType: operationTypeOf(task),
+      errorCode: task.error_code,
+      errorMessage: task.error_message,
+      callback: await callbackSummary(db, task.id, task.callback_url !== null),
+    };
+  },
+  async resultJson(db, task, publicUrl) {
+    const tracks = await tracksOf(db, task.id);
+    // KIE's Market form for Suno tasks is undocumented here; clients read either key, so both are given.
+    return { sunoData: tracks.map((row) => toSunoTrack(row, publicUrl)), data: tracks.map((row) => toCallbackTrack(row, publicUrl)) };
+  },
+};
+
+/** record-info `operationType`: the kind's, recorded in the task's input. */
+function operationTypeOf(task: TasksTable): string {
+  return OPERATION_TYPES[task.type] ?? task.type.toLowerCase();
+}
+const OPERATION_TYPES: Record<string, string> = {
+  GENERATE: 'generate',
+  REPLACE_SECTION: 'replace_section',
+  EXTEND: 'extend',
+  UPLOAD_EXTEND: 'upload_extend',
+  UPLOAD_COVER: 'upload_cover',
+  ADD_INSTRUMENTAL: 'add_instrumental',
+  ADD_VOCALS: 'add_vocals',
+  MASHUP: 'mashup',
+};
+
+/**
+ * The audio of a source. A reprise track is read from its lossless master, so chains of
+ * edits add no coding loss and no shift; the MP3 is the fallback (tracks without a master,
+ * or whose master is gone). Anything else is read as stored.
+ */
+export async function sourceAudio(runtime: KindRuntime, source: StoredSource): Promise<SourceAudio> {
+  if (source.trackId) {
+    const master = await masterBlobOf(runtime.store.db, source.trackId);
+    if (master && (await runtime.blobs.size(master)) !== null) return { bytes: await runtime.blobs.get(master), name: source.name };
+  }
+  if ((await runtime.blobs.size(source.blob)) === null) throw new SourceAudioError(`the source file "${source.name}" is no longer available`);
+  return { bytes: await runtime.blobs.get(source.blob), name: source.name };
+}
+
+/** The source URLs callback items carry for kinds that name them: the file as the request named it. */
+export function trackSourceOf(publicUrl: string, source: StoredSource): TrackSource {
+  const token = tokenFromOwnUrl(publicUrl, source.url);
+  return { audioUrl: source.url, streamUrl: token ? fileUrls(publicUrl, token).stream : source.url };
+}
+
+async function storeTrack(runtime: KindRuntime, taskId: string, idx: number, track: RenderedTrack, meta: TrackMeta): Promise<StoredTrack> {
+  const { blobs } = runtime;
+  const audioBlob = `tasks/${taskId}/${idx}.mp3`;
+  const imageBlob = `tasks/${taskId}/${idx}.jpeg`;
+  await blobs.put(audioBlob, track.mp3);
+  await blobs.put(imageBlob, track.cover);
+  let master: StoredTrack['master'] = null;
+  if (track.master) {
+    master = { blob: `tasks/${taskId}/${idx}.master.wav`, size: track.master.byteLength };
+    await blobs.put(master.blob, track.master);
+  }
+  return {
+    idx,
+    audioBlob,
+    audioSize: track.mp3.byteLength,
+    imageBlob,
+    imageSize: track.cover.byteLength,
+    master,
+    durationS: Math.round(track.durationS * 100) / 100,
+    appliedRange: track.appliedRange ?? null,
+    modelName: track.modelName,
+    title: meta.title(idx),
+    tags: meta.tags,
+    prompt: track.sung?.text ?? meta.prompt,
+    sung: track.sung ?? null,
+  };
+}
+
+/**
+ * Runs a song-making operation: its text stage (the sheet) and first track are recorded as
+ * they arrive (TEXT_SUCCESS, FIRST_SUCCESS, each with its callback), every track is stored, and
+ * the returned writer records the rest with the `complete` callback.
+ */
+export async function runSongs(
+  runtime: KindRuntime,
+  task: RunningTask<unknown>,
+  operation: Operation,
+  meta: TrackMeta,
+  signal: AbortSignal,
+  source: TrackSource | null = null,
+): Promise<WriteOutcome> {
+  const { lifecycle } = runtime;
+  // The first song is stored when it is ready (FIRST_SUCCESS); it is not written again at the end.
+  const stored = new Map<number, StoredTrack>();
+  const tracks = await runtime.render(operation, signal, async (progress) => {
+    if (progress.stage === 'text') await recordTextStage(lifecycle, task.id, progress.sheet);
+    else {
+      const first = await storeTrack(runtime, task.id, progress.index, progress.track, meta);
+      stored.set(progress.index, first);
+      await recordFirstStage(lifecycle, task.id, first, source);
+    }
+  });
+  if (tracks.length === 0) throw new Error('the engine returned no track');
+  const all = await Promise.all(tracks.map((track, i) => stored.get(i) ?? storeTrack(runtime, task.id, i, track, meta)));
+  return writeTracks(lifecycle, all, source);
+}
+
+/** The music family's success: the tracks recorded (those not yet), and the `complete` body carrying all of them. */
+export function writeTracks(lifecycle: LifecycleContext, tracks: StoredTrack[], source: TrackSource | null = null): WriteOutcome {
+  return async (tx, row, now) => {
+    await recordTracks(tx, row, tracks, lifecycle, now);
+    const rows = await tracksOf(tx, row.id);
+    return successPayload(
+      'complete',
+      row.id,
+      rows.map((r) => toCallbackTrack(r, lifecycle.publicUrl, source)),
+    );
+  };
+}
+
+/** Whether a task row belongs to this family (another family's task reads as unknown on this family's route). */
+export const isMusicTask = (task: TasksTable): boolean => task.type in OPERATION_TYPES;

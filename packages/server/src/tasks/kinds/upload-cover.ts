@@ -1,0 +1,126 @@
+import { Type } from '@sinclair/typebox';
+import type { PersonaFingerprint } from '../../engine/types.js';
+import { invalid } from '../../errors.js';
+import { type Body, optionalHttpUrl } from '../fields.js';
+import { resolveSource } from '../source.js';
+import { defaultTitle } from './generate.js';
+import type { TaskKind } from './kind.js';
+import { musicFamily, runSongs, type StoredSource, sourceAudio, trackSourceOf } from './music.js';
+import {
+  checkUploadLength,
+  type Knobs,
+  knobs,
+  limitsFor,
+  MODELS,
+  type Model,
+  model,
+  persona,
+  requiredCallbackUrl,
+  type SongText,
+  songText,
+  styleWithPersona,
+} from './rules.js';
+import { songCallback, url, weights } from './schema.js';
+
+/** `POST /api/v1/generate/upload-cover` (kie-catalogue §5): an uploaded song re-arranged in another style. */
+export interface UploadCoverTaskInput {
+  kind: 'upload-cover';
+  source: StoredSource;
+  prompt: string;
+  style: string;
+  title: string;
+  negativeTags: string;
+  instrumental: boolean;
+  customMode: boolean;
+  vocalGender?: 'm' | 'f';
+  persona?: PersonaFingerprint;
+}
+
+export interface UploadCoverRequest extends SongText, Knobs {
+  uploadUrl: string;
+  model: Model;
+  callBackUrl: string;
+}
+
+export function parseUploadCover(body: Body): UploadCoverRequest {
+  const callBackUrl = requiredCallbackUrl(body);
+  const uploadUrl = optionalHttpUrl(body, 'uploadUrl');
+  if (!uploadUrl) throw invalid('uploadUrl', 'is required');
+  const chosen = model(body, 'V4_5');
+  return { uploadUrl, model: chosen, callBackUrl, ...songText(body, limitsFor(chosen)), ...knobs(body) };
+}
+
+const UploadCoverBody = Type.Object(
+  {
+    uploadUrl: url('The song to cover (MP3 or WAV, at most 8 minutes), e.g. a File Upload API downloadUrl'),
+    customMode: Type.Boolean(),
+    instrumental: Type.Boolean(),
+    model: Type.Optional(Type.String({ enum: [...MODELS] })),
+    prompt: Type.Optional(Type.String({ description: 'Non-custom: a description (≤ 500); custom with vocals: the lyrics' })),
+    style: Type.Optional(Type.String({ description: 'Required in custom mode' })),
+    title: Type.Optional(Type.String({ description: 'Required in custom mode' })),
+    personaId: Type.Optional(Type.String()),
+    ...weights,
+    callBackUrl: songCallback,
+  },
+  { additionalProperties: true },
+);
+
+export const uploadCoverKind: TaskKind<UploadCoverTaskInput> = {
+  name: 'upload-cover',
+  type: 'UPLOAD_COVER',
+  operationType: 'upload_cover',
+  price: 'uploadCover',
+  route: { path: '/api/v1/generate/upload-cover', summary: 'Upload a song and cover it in another style', body: UploadCoverBody },
+  market: 'ai-music-api/upload-and-cover-audio',
+  family: musicFamily,
+  async admit(context, accountId, body) {
+    const request = parseUploadCover(body);
+    const fingerprint = await persona(context.store.db, accountId, body, request.customMode);
+    const source = await resolveSource(context, accountId, { mode: 'url', uploadUrl: request.uploadUrl });
+    checkUploadLength('uploadUrl', source.durationS);
+    return {
+      input: {
+        kind: 'upload-cover',
+        source: { blob: source.blobKey, name: source.name, durationS: source.durationS, trackId: null, url: request.uploadUrl },
+        prompt: request.prompt,
+        style: styleWithPersona(request.style, fingerprint),
+        title: request.title,
+        negativeTags: request.negativeTags,
+        instrumental: request.instrumental,
+        customMode: request.customMode,
+        ...(request.vocalGender ? { vocalGender: request.vocalGender } : {}),
+        ...(fingerprint ? { persona: fingerprint } : {}),
+      },
+      parentMusicId: '',
+      model: request.model,
+      callbackUrl: request.callBackUrl,
+      fetched: source.fetched ? [source] : [],
+    };
+  },
+  async run(runtime, task, signal) {
+    const { input } = task;
+    return runSongs(
+      runtime,
+      task,
+      {
+        op: 'cover',
+        input: {
+          source: await sourceAudio(runtime, input.source),
+          prompt: input.prompt,
+          style: input.style,
+          title: input.title,
+          negativeTags: input.negativeTags,
+          instrumental: input.instrumental,
+          ...(input.customMode && !input.instrumental ? { lyrics: input.prompt } : {}),
+          ...(input.vocalGender ? { vocalGender: input.vocalGender } : {}),
+          ...(input.persona ? { persona: input.persona } : {}),
+          seed: task.seed,
+        },
+      },
+      { title: defaultTitle(input), tags: input.style, prompt: input.prompt },
+      signal,
+      trackSourceOf(runtime.lifecycle.publicUrl, input.source),
+    );
+  },
+};
