@@ -9,6 +9,7 @@ import { registerErrorHandling, registerJsonParser } from './errors.js';
 import { registerFileRoutes } from './files.js';
 import { registerMetrics } from './metrics.js';
 import { registerOpsRoutes } from './ops.js';
+import { registerSyncRoutes } from './sync.js';
 import { registerTaskRoutes } from './tasks.js';
 import { registerUploadRoutes } from './uploads.js';
 
@@ -48,6 +49,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(async (api) => {
     api.addHook('onRequest', authenticate(services));
     registerTaskRoutes(api, services);
+    registerSyncRoutes(api, services);
     registerCreditRoutes(api, services);
     registerUploadRoutes(api, services);
     registerCallbackRoutes(api, services);

@@ -16,8 +16,9 @@ export function httpStatusFor(code: number, mirror: boolean): number {
  * Every failure leaves as the KIE envelope (SPEC §1). Internal details are logged, never sent.
  */
 export function registerErrorHandling(app: FastifyInstance, mirror: boolean): void {
+  // Serialised by hand: a refusal leaves with HTTP 200 like a success, and must not be shaped by the route's success schema.
   const send = (reply: FastifyReply, code: number, msg: string, status = httpStatusFor(code, mirror), data: unknown = null) =>
-    reply.code(status).send({ code, msg, data });
+    reply.code(status).type('application/json; charset=utf-8').serializer(JSON.stringify).send({ code, msg, data });
   app.setErrorHandler((error: FastifyError | ApiError | Error, request, reply) => {
     if (error instanceof ApiError) return send(reply, error.code, error.message, error.httpStatus, error.data);
     const fastifyError = error as FastifyError;

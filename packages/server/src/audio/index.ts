@@ -83,6 +83,7 @@ export {
   type Section,
   type SheetOptions,
 } from './synthesis/arrangement.js';
+export { boostStyle } from './synthesis/boost.js';
 export {
   type ContinuationPlan,
   type ContinuationRequest,

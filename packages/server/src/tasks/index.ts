@@ -1,9 +1,9 @@
 export * from './inputs.js';
-export type { Family, KindRuntime, RunningTask, TaskKind } from './kinds/kind.js';
 export { generateKind } from './kinds/generate.js';
+export type { Family, KindRuntime, RunningTask, TaskKind } from './kinds/kind.js';
 export { musicFamily, type StoredSource, writeTracks } from './kinds/music.js';
-export { replaceSectionKind } from './kinds/replace-section.js';
 export { FAMILIES, KINDS, kindByMarketModel, kindOf } from './kinds/registry.js';
+export { replaceSectionKind } from './kinds/replace-section.js';
 export * from './lifecycle.js';
 export * from './market.js';
 export * from './service.js';

@@ -1,11 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpStatusFor } from '../../src/api/errors.js';
 import type { Services } from '../../src/services.js';
 import { finishedGenerateTask, uploadedWav } from '../helpers/fixtures.js';
 import { closeServices, createTestAccount, createTestApp, createTestServices, type TestAccount } from '../helpers/services.js';
 import { storeTargets } from '../helpers/stores.js';
 
 const section = { prompt: 'jazz piano', tags: 'Jazz', title: 'New', infillStartS: 12, infillEndS: 24, callBackUrl: 'https://example.com/cb' };
+/** A generate body; no dispatcher runs in these tests, so the callback is never contacted. */
+const song = { customMode: false, instrumental: true, prompt: 'calm', callBackUrl: 'https://example.com/cb' };
 
 describe.each(storeTargets())('task API on $name', (target) => {
   let services: Services;
@@ -49,7 +52,7 @@ describe.each(storeTargets())('task API on $name', (target) => {
       payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
     });
     expect(response.json()).toEqual({ code, msg, data: null });
-    expect(response.statusCode).toBe(code);
+    expect(response.statusCode).toBe(httpStatusFor(code, false));
     expect(await snapshot(who.account.id)).toEqual(before);
   }
 
@@ -109,8 +112,9 @@ describe.each(storeTargets())('task API on $name', (target) => {
     });
 
     const foreign = await app.inject({ method: 'GET', url: `/api/v1/generate/record-info?taskId=${data.taskId}`, headers: bob.auth });
-    expect(foreign.statusCode).toBe(404);
-    expect(foreign.json()).toEqual({ code: 404, msg: `taskId: no task ${data.taskId} for this account`, data: null });
+    // Another account's task reads as unknown, in KIE's recorded words.
+    expect(foreign.statusCode).toBe(200);
+    expect(foreign.json()).toEqual({ code: 200, msg: 'success', data: null });
   });
 
   it('accepts mode 1 on a track of a finished task and records parentMusicId', async () => {
@@ -171,8 +175,9 @@ describe.each(storeTargets())('task API on $name', (target) => {
       method: 'POST',
       url: '/api/v1/generate',
       headers: alice.auth,
-      payload: { customMode: false, instrumental: true, prompt: 'calm' },
+      payload: song,
     });
+    expect(pending.json().code).toBe(200);
     const taskId = pending.json().data.taskId;
     await expectRefusal({ ...section, taskId, audioId: 'x' }, 422, `taskId: task ${taskId} has not succeeded (status PENDING)`);
   });
@@ -194,16 +199,33 @@ describe.each(storeTargets())('task API on $name', (target) => {
   });
 
   it('validates generate and record-info input', async () => {
+    const before = await snapshot(alice.account.id);
     const bad = await app.inject({
       method: 'POST',
       url: '/api/v1/generate',
       headers: alice.auth,
-      payload: { customMode: true, instrumental: false, style: 'rock' },
+      payload: { customMode: true, instrumental: false, style: 'rock', callBackUrl: 'https://example.com/cb' },
     });
+    expect(bad.statusCode).toBe(httpStatusFor(422, false));
     expect(bad.json()).toEqual({ code: 422, msg: 'title: is required', data: null });
+    const noCallback = await app.inject({
+      method: 'POST',
+      url: '/api/v1/generate',
+      headers: alice.auth,
+      payload: { customMode: true, instrumental: true, style: 'rock', title: 'Song' },
+    });
+    expect(noCallback.statusCode).toBe(200);
+    expect(noCallback.json()).toEqual({ code: 422, msg: 'Please enter callBackUrl.', data: null });
+    expect(await snapshot(alice.account.id)).toEqual(before);
     const missing = await app.inject({ method: 'GET', url: '/api/v1/generate/record-info', headers: alice.auth });
+    expect(missing.statusCode).toBe(httpStatusFor(422, false));
     expect(missing.json()).toEqual({ code: 422, msg: 'taskId: is required as a query parameter', data: null });
+    const none = await app.inject({ method: 'GET', url: `/api/v1/generate/record-info?taskId=${'f'.repeat(32)}`, headers: alice.auth });
+    expect(none.statusCode).toBe(200);
+    expect(none.json()).toEqual({ code: 200, msg: 'success', data: null });
+    // An unknown route is a transport matter: a real HTTP 404.
     const unknown = await app.inject({ method: 'GET', url: '/api/v1/nothing', headers: alice.auth });
+    expect(unknown.statusCode).toBe(404);
     expect(unknown.json()).toEqual({ code: 404, msg: 'Not found: GET /api/v1/nothing', data: null });
   });
 
@@ -214,8 +236,9 @@ describe.each(storeTargets())('task API on $name', (target) => {
         method: 'POST',
         url: '/api/v1/generate',
         headers: alice.auth,
-        payload: { customMode: false, instrumental: true, prompt: 'x' },
+        payload: { ...song, prompt: 'x' },
       });
+      expect(response.statusCode).toBe(httpStatusFor(455, false));
       expect(response.json()).toEqual({ code: 455, msg: 'Service is under maintenance (shutting down): please retry shortly', data: null });
       expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
     } finally {
@@ -241,19 +264,46 @@ describe('rate limit through the API', () => {
     const app = await createTestApp(services);
     const user = await createTestAccount(services, 100);
     const codes: number[] = [];
+    const statuses: number[] = [];
     for (let i = 0; i < 4; i++) {
       const response = await app.inject({
         method: 'POST',
         url: '/api/v1/generate',
         headers: user.auth,
-        payload: { customMode: false, instrumental: true, prompt: 'x' },
+        payload: { ...song, prompt: 'x' },
       });
       codes.push(response.json().code);
+      statuses.push(response.statusCode);
     }
     expect(codes).toEqual([200, 200, 429, 429]);
+    // KIE documents 429 as an HTTP status: it keeps it.
+    expect(statuses).toEqual([200, 200, 429, 429]);
     const tasks = await services.store.db.selectFrom('tasks').select('id').execute();
     expect(tasks).toHaveLength(2);
     await app.close();
     await closeServices(services);
+  });
+});
+
+describe('HTTP status mirroring (REPRISE_HTTP_STATUS_MIRRORS_CODE)', () => {
+  it('answers a 422 with HTTP 422 when the setting is on', async () => {
+    const [target] = storeTargets();
+    const services = await createTestServices(target!, { REPRISE_HTTP_STATUS_MIRRORS_CODE: 'true' });
+    const app = await createTestApp(services);
+    try {
+      const user = await createTestAccount(services, 100);
+      const response = await app.inject({
+        method: 'POST',
+        url: '/api/v1/generate',
+        headers: user.auth,
+        payload: { customMode: true, instrumental: false, style: 'rock', callBackUrl: 'https://example.com/cb' },
+      });
+      expect(response.json()).toEqual({ code: 422, msg: 'title: is required', data: null });
+      expect(response.statusCode).toBe(422);
+      expect(await services.store.db.selectFrom('tasks').select('id').execute()).toHaveLength(0);
+    } finally {
+      await app.close();
+      await closeServices(services);
+    }
   });
 });

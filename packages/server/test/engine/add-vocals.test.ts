@@ -130,11 +130,6 @@ describe('procedural engine: add-vocals', () => {
     }
     // Each phrase starts on a downbeat of the 120 BPM grid (2 s bars), give or take the beat tracker's error.
     const starts = [0, 7, 13, 21].map((i) => sung.words[i]!.startS);
-    console.info(
-      'phrase starts',
-      sung.words.map((w) => `${w.word}@${w.startS.toFixed(2)}`).join(' '),
-      events[0]!.stage === 'text' && events[0]!.sheet.split('\n')[0],
-    );
     for (const s of starts) expect(Math.abs(s / 2 - Math.round(s / 2)) * 2, `${s}`).toBeLessThan(0.06);
     // The voice is what was added: its pitch, frame by frame, in D major's scale.
     const voice = out[0]!.map((v, i) => v - source[0]![i]!);

@@ -110,25 +110,43 @@ describe('parseReplaceSection', () => {
 });
 
 describe('parseGenerate', () => {
+  const cb = { callBackUrl: 'https://example.com/cb' };
+
   it('accepts non-custom and custom requests', () => {
-    expect(parseGenerate({ customMode: false, instrumental: true, prompt: 'calm piano', model: 'V4' }).model).toBe('V4');
-    const custom = parseGenerate({ customMode: true, instrumental: false, prompt: '[Verse] la la', style: 'rock', title: 'Song', model: 'V5' });
+    const plain = parseGenerate({ customMode: false, instrumental: true, prompt: 'calm piano', model: 'V4', ...cb });
+    expect(plain.model).toBe('V4');
+    expect(plain.callBackUrl).toBe('https://example.com/cb');
+    const custom = parseGenerate({ customMode: true, instrumental: false, prompt: '[Verse] la la', style: 'rock', title: 'Song', model: 'V5', ...cb });
     expect(custom.style).toBe('rock');
-    expect(parseGenerate({ customMode: true, instrumental: true, style: 'rock', title: 'Song' }).prompt).toBe('');
+    expect(parseGenerate({ customMode: true, instrumental: true, style: 'rock', title: 'Song', ...cb }).prompt).toBe('');
+    expect(parseGenerate({ customMode: true, instrumental: true, style: 'rock', title: 'x'.repeat(80), model: 'V5', ...cb }).title).toHaveLength(80);
+  });
+
+  it('refuses a request without callBackUrl in KIE\'s words', () => {
+    expect(rejection(() => parseGenerate({ customMode: false, instrumental: true, prompt: 'calm piano' }))).toEqual({
+      code: 422,
+      msg: 'Please enter callBackUrl.',
+    });
+    expect(rejection(() => parseGenerate({ customMode: false, instrumental: true, prompt: 'calm piano', callBackUrl: null }))).toEqual({
+      code: 422,
+      msg: 'Please enter callBackUrl.',
+    });
   });
 
   it.each([
-    [{ instrumental: true, prompt: 'x' }, 'customMode: is required'],
-    [{ customMode: 'yes', instrumental: true, prompt: 'x' }, 'customMode: must be true or false'],
-    [{ customMode: false, instrumental: true }, 'prompt: is required'],
-    [{ customMode: false, instrumental: true, prompt: 'x'.repeat(501) }, 'prompt: must be at most 500 characters'],
-    [{ customMode: true, instrumental: true, title: 'T' }, 'style: is required'],
-    [{ customMode: true, instrumental: true, style: 'rock' }, 'title: is required'],
-    [{ customMode: true, instrumental: false, style: 'rock', title: 'T' }, 'prompt: is required'],
-    [{ customMode: true, instrumental: true, style: 'x'.repeat(201), title: 'T', model: 'V4' }, 'style: must be at most 200 characters'],
-    [{ customMode: false, instrumental: true, prompt: 'x', model: 'V9' }, 'model: must be one of V3_5, V4, V4_5, V4_5PLUS, V4_5ALL, V5, V5_5, V6'],
-    [{ customMode: false, instrumental: true, prompt: 'x', vocalGender: 'x' }, 'vocalGender: must be one of m, f'],
-    [{ customMode: false, instrumental: true, prompt: 'x', styleWeight: 2 }, 'styleWeight: must be between 0 and 1'],
+    [{ instrumental: true, prompt: 'x', ...cb }, 'customMode: is required'],
+    [{ customMode: 'yes', instrumental: true, prompt: 'x', ...cb }, 'customMode: must be true or false'],
+    [{ customMode: false, instrumental: true, ...cb }, 'prompt: is required'],
+    [{ customMode: false, instrumental: true, prompt: 'x'.repeat(501), ...cb }, 'prompt: must be at most 500 characters'],
+    [{ customMode: true, instrumental: true, title: 'T', ...cb }, 'style: is required'],
+    [{ customMode: true, instrumental: true, style: 'rock', ...cb }, 'title: is required'],
+    [{ customMode: true, instrumental: false, style: 'rock', title: 'T', ...cb }, 'prompt: is required'],
+    [{ customMode: true, instrumental: true, style: 'x'.repeat(201), title: 'T', model: 'V4', ...cb }, 'style: must be at most 200 characters'],
+    [{ customMode: true, instrumental: true, style: 'rock', title: 'x'.repeat(81), model: 'V5', ...cb }, 'title: must be at most 80 characters'],
+    [{ customMode: false, instrumental: true, prompt: 'x', model: 'V9', ...cb }, 'model: must be one of V3_5, V4, V4_5, V4_5PLUS, V4_5ALL, V5, V5_5, V6'],
+    [{ customMode: false, instrumental: true, prompt: 'x', vocalGender: 'x', ...cb }, 'vocalGender: must be one of m, f'],
+    [{ customMode: false, instrumental: true, prompt: 'x', styleWeight: 2, ...cb }, 'styleWeight: must be between 0 and 1'],
+    [{ customMode: false, instrumental: true, prompt: 'x', callBackUrl: 'ftp://example.com/x' }, 'callBackUrl: must use http:// or https://'],
   ])('refuses %# with a precise message', (body, msg) => {
     expect(rejection(() => parseGenerate(body))).toEqual({ code: 422, msg });
   });

@@ -195,7 +195,7 @@ describe.each(storeTargets())('task worker on $name', (target) => {
 
   it('fails a task past its time limit with code 408, refunded', async () => {
     await worker.stop(5000);
-    const body = { customMode: false, instrumental: true, prompt: 'calm ambient' };
+    const body = { customMode: false, instrumental: true, prompt: 'calm ambient', callBackUrl: 'https://example.com/cb' };
     const taskId = await submitKind(submitContext(services), generateKind, user.account, body, JSON.stringify(body));
     await services.store.db
       .updateTable('tasks')
@@ -207,6 +207,12 @@ describe.each(storeTargets())('task worker on $name', (target) => {
     expect(task.error_code).toBe(408);
     expect(task.error_message).toBe('the task ran past its time limit');
     expect((await ledgerOf(taskId)).map((row) => row.kind)).toEqual(['debit', 'refund']);
-    expect(await callbacksOf(taskId)).toEqual([]);
+    // No dispatcher runs here: the error callback is only queued, with the 408 outcome.
+    const callbacks = await callbacksOf(taskId);
+    expect(callbacks.map((c) => c.stage)).toEqual(['error']);
+    expect(JSON.parse(callbacks[0]!.payload)).toMatchObject({
+      code: 408,
+      data: { callbackType: 'error', task_id: taskId, error: 'the task ran past its time limit' },
+    });
   });
 });

@@ -53,7 +53,7 @@ const lyricLines = (lyrics: string) => [
 const clock = (seconds: number) => `${Math.floor(seconds / 60)}:${String(Math.floor(seconds % 60)).padStart(2, '0')}`;
 
 /** The instruments of a plan, in words. */
-export function instrumentNames(arrangement: Arrangement): string[] {
+export function instrumentNames(arrangement: Pick<Arrangement, 'style'>): string[] {
   const { style } = arrangement;
   return [
     ...style.harmony.map((part) => `${HARMONY_NAMES[part.voice]} (${part.comp})`),

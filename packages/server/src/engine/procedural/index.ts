@@ -1,6 +1,7 @@
 import type { Engine } from '../types.js';
-import type { ProceduralContext } from './common.js';
 import { addInstrumental } from './add-instrumental.js';
+import { addVocals } from './add-vocals.js';
+import type { ProceduralContext } from './common.js';
 import { extend } from './extend.js';
 import { generate } from './generate.js';
 import { mashup } from './mashup.js';
@@ -29,5 +30,6 @@ export function createProceduralEngine(options: ProceduralOptions = {}): Engine 
     extend: (input, signal, onProgress) => extend(context, input, signal, onProgress),
     mashup: (input, signal, onProgress) => mashup(context, input, signal, onProgress),
     addInstrumental: (input, signal, onProgress) => addInstrumental(context, input, signal, onProgress),
+    addVocals: (input, signal, onProgress) => addVocals(context, input, signal, onProgress),
   };
 }

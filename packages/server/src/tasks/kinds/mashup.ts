@@ -56,9 +56,10 @@ export function parseMashup(body: Body): MashupRequest {
   if (uploadUrlList[0] === uploadUrlList[1]) throw invalid('uploadUrlList', 'the two songs must differ (both URLs are the same)');
   const chosen = model(body, 'V4_5');
   const instrumental = optionalBoolean(body, 'instrumental') ?? false;
-  // KIE: title at most 80 characters on every model, as for generate.
-  const text = songText(body, limitsFor(chosen), { titleMax: 80, instrumental });
-  return { uploadUrlList, model: chosen, callBackUrl, ...text, ...knobs(body) };
+  // KIE: title at most 80 characters on every model, as for generate. The prompt is optional in
+  // custom mode (KIE requires only the songs, the mode and the model): the songs bring their own words.
+  const text = songText(body, limitsFor(chosen), { titleMax: 80, instrumental: true });
+  return { uploadUrlList, model: chosen, callBackUrl, ...text, instrumental, ...knobs(body) };
 }
 
 const MashupBody = Type.Object(

@@ -1,0 +1,63 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../services.js';
+import { boostStyleRequest } from '../tasks/boost.js';
+import { createPersona, PERSONA_MAX_S, PERSONA_MIN_S } from '../tasks/persona.js';
+import { accountOf } from './auth.js';
+import { ok } from './envelope.js';
+
+const envelope = (data: ReturnType<typeof Type.Object>) => Type.Object({ code: Type.Integer(), msg: Type.String(), data });
+
+/** The synchronous Suno routes: answered in the request, no task to poll, no callback. */
+export function registerSyncRoutes(app: FastifyInstance, services: Services): void {
+  app.post(
+    '/api/v1/generate/generate-persona',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'Make a persona from a stretch of one of your tracks (synchronous)',
+        body: Type.Object(
+          {
+            taskId: Type.String(),
+            audioId: Type.String(),
+            name: Type.String(),
+            description: Type.String(),
+            vocalStart: Type.Optional(Type.Number({ default: 0 })),
+            vocalEnd: Type.Optional(Type.Number({ default: 30, description: `vocalEnd - vocalStart: ${PERSONA_MIN_S}–${PERSONA_MAX_S} s` })),
+            style: Type.Optional(Type.String()),
+          },
+          { additionalProperties: true },
+        ),
+        response: { 200: envelope(Type.Object({ personaId: Type.String(), name: Type.String(), description: Type.String() })) },
+      },
+    },
+    async (request) => ok(await createPersona({ db: services.store.db, blobs: services.blobs }, accountOf(request).id, request.body)),
+  );
+
+  app.post(
+    '/api/v1/style/generate',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'Boost a style description (synchronous)',
+        body: Type.Object({ content: Type.String({ description: 'A style, e.g. "Pop, Mysterious"' }) }, { additionalProperties: true }),
+        response: {
+          200: envelope(
+            Type.Object({
+              taskId: Type.String(),
+              param: Type.String(),
+              result: Type.String(),
+              creditsConsumed: Type.Number(),
+              creditsRemaining: Type.Number(),
+              successFlag: Type.String(),
+              errorCode: Type.Null(),
+              errorMsg: Type.Null(),
+              createTime: Type.Integer({ description: 'epoch ms' }),
+            }),
+          ),
+        },
+      },
+    },
+    async (request) => ok(await boostStyleRequest(services.store, accountOf(request).id, services.config.prices.boostStyle, request.body)),
+  );
+}
