@@ -1,10 +1,12 @@
-// bench/engine: one replace-section of a 3-minute 44.1 kHz stereo MP3, end to end in-process
+// bench/engine: each engine operation on a 3-minute 44.1 kHz stereo MP3, end to end in-process
 // (decode, analyse, render, splice, encode, cover, master), as a ratio to ffmpeg decoding and
-// re-encoding the same file in the same run. Both run on one core (taskset, ffmpeg -threads 1,
+// re-encoding the same source file(s) in the same run. One row per operation: replace-section,
+// extend, cover, add-instrumental, add-vocals, mashup (whose baseline is both songs). Both run on one core (taskset, ffmpeg -threads 1,
 // one libuv and libvips thread for reprise). Also: the real-time factor and the peak RSS of the
 // process that runs the job.
 //
-//   npm run build && node bench/engine.mjs            (BENCH_RUNS, default 3 timed runs of each)
+//   npm run build && node bench/engine.mjs            (BENCH_RUNS, default 3 timed runs of each;
+//                                                       BENCH_OPS, default all, e.g. BENCH_OPS=replaceSection,extend)
 //
 // ffmpeg is a dependency of this benchmark only: installed from Debian here when missing.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -42,38 +44,43 @@ function ensureFfmpeg() {
   }
 }
 
+/**
+ * Each operation's request on the bench songs: `a` is the 3-minute song, `b` a second one (mashup).
+ * Every operation asks for what a typical task asks: a 30 s section, a 60 s extension, a whole song.
+ */
+const OPERATIONS = {
+  replaceSection: (a) => ({ source: a, ...SECTION, prompt: 'a new bridge', tags: 'jazz piano', negativeTags: '', title: 'Bench' }),
+  extend: (a) => ({ source: a, continueAtS: 120, addS: 60, prompt: '', style: 'folk', title: 'Bench', negativeTags: '', instrumental: true }),
+  cover: (a) => ({ source: a, prompt: '', style: 'jazz', title: 'Bench', negativeTags: '', instrumental: true }),
+  addInstrumental: (a) => ({ source: a, prompt: '', style: 'soul, organ', title: 'Bench', negativeTags: '' }),
+  addVocals: (a) => ({ source: a, prompt: '[Verse]\nLights along the water\nCalling me back home\n[Chorus]\nHold on, hold on', style: 'soul', title: 'Bench', negativeTags: '' }),
+  mashup: (a, b) => ({ sources: [a, b], prompt: '', style: 'electronic', title: 'Bench', negativeTags: '', instrumental: true }),
+};
+const opNames = (process.env.BENCH_OPS ?? Object.keys(OPERATIONS).join(',')).split(',');
+
 /** The job itself, in a child process of its own so its peak RSS is the job's alone. */
-async function job(input, timed) {
-  const { createProceduralEngine } = await import(engineModule);
-  const bytes = new Uint8Array(fs.readFileSync(input));
+async function job(op, inputs, timed) {
+  const { createProceduralEngine, runOperation } = await import(engineModule);
+  const [a, b] = inputs.map((input) => ({ bytes: new Uint8Array(fs.readFileSync(input)), name: path.basename(input) }));
   const engine = createProceduralEngine();
   // What the process holds before any work: Node, reprise's modules, the source bytes.
   const idleRssMb = process.memoryUsage().rss / 1e6;
-  const request = (seed) => ({
-    source: { bytes, name: 'bench.mp3' },
-    ...SECTION,
-    prompt: 'a new bridge',
-    tags: 'jazz piano',
-    negativeTags: '',
-    title: 'Bench',
-    seed,
-  });
   const times = [];
-  let track;
+  let tracks;
   // The first run is cold (JIT, WebAssembly compilation); a render thread of the service is long-lived, so the warm runs are what a task costs.
   for (let i = 0; i <= timed; i++) {
     const started = performance.now();
-    track = await engine.replaceSection(request(`bench-${i}`), new AbortController().signal);
+    tracks = await runOperation(engine, { op, input: { ...OPERATIONS[op](a, b), seed: `bench-${i}` } }, new AbortController().signal, async () => {});
     times.push((performance.now() - started) / 1000);
   }
-  const out = path.join(path.dirname(input), 'reprise-out.mp3');
-  fs.writeFileSync(out, track.mp3);
+  const [track] = tracks;
   console.log(
     JSON.stringify({
       coldS: times[0],
       warmS: times.slice(1),
       maxRssMb: process.resourceUsage().maxRSS / 1024,
       idleRssMb,
+      tracks: tracks.length,
       durationS: track.durationS,
       appliedRange: track.appliedRange,
       mp3Bytes: track.mp3.byteLength,
@@ -140,8 +147,8 @@ function timeFfmpeg(input, dir) {
   return (performance.now() - started) / 1000;
 }
 
-function runJob(input, timed) {
-  const [command, args] = oneCore(process.execPath, [new URL(import.meta.url).pathname, '--job', input, String(timed)]);
+function runJob(op, inputs, timed) {
+  const [command, args] = oneCore(process.execPath, [new URL(import.meta.url).pathname, '--job', op, inputs.join(','), String(timed)]);
   const output = execFileSync(command, args, { env: { ...process.env, UV_THREADPOOL_SIZE: '1', VIPS_CONCURRENCY: '1' }, encoding: 'utf8' });
   return JSON.parse(output.trim().split('\n').at(-1));
 }
@@ -161,34 +168,49 @@ async function main() {
   );
   console.log(`${version}; Node ${process.version}; ${hasCommand('taskset') ? 'pinned to core 0' : 'not pinned (no taskset)'}`);
 
-  // ffmpeg before and after the job, so a change of load during the run shows as spread rather than bias.
-  const ffmpeg = [];
-  for (let i = 0; i < runs; i++) ffmpeg.push(timeFfmpeg(input, dir));
-  const result = runJob(input, runs);
-  for (let i = 0; i < runs; i++) ffmpeg.push(timeFfmpeg(input, dir));
-  // The peak RSS of one job alone, in a fresh process (the timed child's would add up several jobs' garbage).
-  const single = runJob(input, 0);
+  const second = path.join(dir, 'second.mp3');
+  const otherPlan = a.planArrangement({ seed: 'bench-engine-b', texts: ['rock', 'guitar'], form: 'song', durationS: 150 });
+  fs.writeFileSync(second, await a.encodeMp3({ sampleRate: RATE, channels: a.renderSong(otherPlan, RATE, 2, 150) }, { bitrate: 192 }));
 
-  const reprise = median(result.warmS);
-  const baseline = median(ffmpeg);
-  console.log(`ffmpeg decode + encode (192k, 1 thread): median ${baseline.toFixed(3)} s of ${ffmpeg.map((t) => t.toFixed(2)).join(', ')}`);
-  console.log(
-    `reprise replace-section: median ${reprise.toFixed(3)} s of ${result.warmS.map((t) => t.toFixed(2)).join(', ')} (cold first run ${result.coldS.toFixed(2)} s)`,
-  );
-  console.log(
-    `applied range ${result.appliedRange.startS.toFixed(3)}–${result.appliedRange.endS.toFixed(3)} s; output ${result.durationS} s, ${(result.mp3Bytes / 1e6).toFixed(2)} MB`,
-  );
-  console.log(`ratio to ffmpeg: ${(reprise / baseline).toFixed(2)}× (goal ≤ 2.0×)`);
-  console.log(`real-time factor: ${(SONG_S / reprise).toFixed(1)}× (goal ≥ 60×)`);
-  console.log(
-    `peak RSS of a process running one job: ${single.maxRssMb.toFixed(1)} MB (goal ≤ 250 MB), of which ${single.idleRssMb.toFixed(1)} MB before the job; after ${runs + 1} jobs: ${result.maxRssMb.toFixed(1)} MB`,
-  );
+  const rows = [];
+  for (const op of opNames) {
+    const inputs = op === 'mashup' ? [input, second] : [input];
+    // ffmpeg before and after the job, so a change of load during the run shows as spread rather than bias.
+    const ffmpeg = [];
+    const baselineRun = () => inputs.reduce((sum, file) => sum + timeFfmpeg(file, dir), 0);
+    for (let i = 0; i < runs; i++) ffmpeg.push(baselineRun());
+    const result = runJob(op, inputs, runs);
+    for (let i = 0; i < runs; i++) ffmpeg.push(baselineRun());
+    // The peak RSS of one job alone, in a fresh process (the timed child's would add up several jobs' garbage).
+    const single = runJob(op, inputs, 0);
+    const reprise = median(result.warmS);
+    const baseline = median(ffmpeg);
+    rows.push({ op, reprise, baseline, result, single });
+    console.log(`\n${op}: ${result.tracks} track(s) of ${result.durationS.toFixed(1)} s`);
+    console.log(`  ffmpeg decode + encode of the source(s) (192k, 1 thread): median ${baseline.toFixed(3)} s of ${ffmpeg.map((t) => t.toFixed(2)).join(', ')}`);
+    console.log(`  reprise: median ${reprise.toFixed(3)} s of ${result.warmS.map((t) => t.toFixed(2)).join(', ')} (cold first run ${result.coldS.toFixed(2)} s)`);
+    if (result.appliedRange) console.log(`  applied range ${result.appliedRange.startS.toFixed(3)}–${result.appliedRange.endS.toFixed(3)} s`);
+    console.log(`  ratio to ffmpeg: ${(reprise / baseline).toFixed(2)}× (goal ≤ 2.0×)`);
+    // Seconds of music made per second of work: every track the operation returns counts.
+    console.log(`  real-time factor: ${((result.durationS * result.tracks) / reprise).toFixed(1)}× (goal ≥ 20×)`);
+    console.log(
+      `  peak RSS of a process running one job: ${single.maxRssMb.toFixed(1)} MB (goal ≤ 250 MB), of which ${single.idleRssMb.toFixed(1)} MB before the job; after ${runs + 1} jobs: ${result.maxRssMb.toFixed(1)} MB`,
+    );
+  }
+  console.log('\n| operation | tracks × s | ratio to ffmpeg | real-time factor | peak RSS, one job |');
+  console.log('|---|---|---|---|---|');
+  for (const { op, reprise, baseline, result, single } of rows) {
+    console.log(
+      `| ${op} | ${result.tracks} × ${result.durationS.toFixed(1)} | ${(reprise / baseline).toFixed(2)}× | ${((result.durationS * result.tracks) / reprise).toFixed(1)}× | ${single.maxRssMb.toFixed(0)} MB |`,
+    );
+  }
+  if (!opNames.includes('replaceSection')) return;
   console.log('stages, each alone (warm):');
   const [command, args] = oneCore(process.execPath, [new URL(import.meta.url).pathname, '--stages', input]);
   execFileSync(command, args, { stdio: 'inherit', env: { ...process.env, UV_THREADPOOL_SIZE: '1', VIPS_CONCURRENCY: '1' } });
 }
 
 const mode = process.argv[2];
-if (mode === '--job') await job(process.argv[3], Number(process.argv[4]));
+if (mode === '--job') await job(process.argv[3], process.argv[4].split(','), Number(process.argv[5]));
 else if (mode === '--stages') await stages(process.argv[3]);
 else await main();

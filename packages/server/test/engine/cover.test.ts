@@ -1,7 +1,7 @@
 import { Chord, Note } from 'tonal';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { analyse } from '../../src/audio/analysis/index.js';
 import { barFeatures, readChords } from '../../src/audio/analysis/chords.js';
+import { analyse } from '../../src/audio/analysis/index.js';
 import { decodeAudio } from '../../src/audio/codecs/decode.js';
 import { encodeWav } from '../../src/audio/codecs/wav.js';
 import type { Pcm } from '../../src/audio/pcm.js';
@@ -103,7 +103,9 @@ describe('procedural engine: cover', () => {
     expect(sheet).toContain(`1: | ${firstBars} |`);
     expect(sheet).toContain('algorithmic re-arrangement');
     expect(sheet).toContain('jazz');
-    expect(progress[1]).toMatchObject({ stage: 'first', index: 0, track: tracks[0] });
+    const first = progress[1]!;
+    // Identity, not deep equality: a deep comparison of megabytes of audio takes minutes.
+    expect(first.stage === 'first' && first.index === 0 && first.track === tracks[0]).toBe(true);
   });
 
   it("keeps the source's tempo within 2 %", () => {
@@ -116,7 +118,9 @@ describe('procedural engine: cover', () => {
   it("keeps the source's chords bar by bar, far closer than a cover of another progression", () => {
     const kept = takes.map((take) => chordAgreement(source, take));
     const moved = chordAgreement(source, otherTake);
-    console.log(`per-bar chroma correlation with the source: takes ${kept.map((r) => r.toFixed(2)).join(', ')}; cover of another progression ${moved.toFixed(2)}`);
+    console.log(
+      `per-bar chroma correlation with the source: takes ${kept.map((r) => r.toFixed(2)).join(', ')}; cover of another progression ${moved.toFixed(2)}`,
+    );
     for (const r of kept) {
       expect(r).toBeGreaterThan(0.6);
       expect(r - moved).toBeGreaterThan(0.3);

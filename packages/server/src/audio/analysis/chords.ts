@@ -58,9 +58,10 @@ const DIATONIC_BONUS = 0.02;
 /**
  * Bar chroma is compressed (raised to this power after scaling to a maximum of
  * 1): a bass line's strong root harmonics otherwise drown the third, which is
- * what tells major from minor. Chosen on 20 rendered songs in ten styles (244
- * bars): 0.5 read 98 %, 0.7 98–99 %, no compression 98 % but lost reggae's
- * skanked chords under the bass.
+ * what tells major from minor. With this power, the harmonic decay and the
+ * seventh margin above, three sets of ten songs rendered in ten styles (about
+ * 120 bars each) were read 97.5, 98 and 99 % right (root and third); the other
+ * settings tried (powers 0.5 and 1, decay 0.6, margin 0.02) read 91–98 %.
  */
 const CHROMA_POWER = 0.7;
 /** A bar this far (in dB) below the song's average level has no chord to read. */

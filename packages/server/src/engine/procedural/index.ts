@@ -2,6 +2,7 @@ import type { Engine } from '../types.js';
 import { addInstrumental } from './add-instrumental.js';
 import { addVocals } from './add-vocals.js';
 import type { ProceduralContext } from './common.js';
+import { cover } from './cover.js';
 import { extend } from './extend.js';
 import { generate } from './generate.js';
 import { mashup } from './mashup.js';
@@ -28,6 +29,7 @@ export function createProceduralEngine(options: ProceduralOptions = {}): Engine 
     replaceSection: (input, signal) => replaceSection(context, input, signal),
     generate: (input, signal, onProgress) => generate(context, input, signal, onProgress),
     extend: (input, signal, onProgress) => extend(context, input, signal, onProgress),
+    cover: (input, signal, onProgress) => cover(context, input, signal, onProgress),
     mashup: (input, signal, onProgress) => mashup(context, input, signal, onProgress),
     addInstrumental: (input, signal, onProgress) => addInstrumental(context, input, signal, onProgress),
     addVocals: (input, signal, onProgress) => addVocals(context, input, signal, onProgress),
