@@ -70,11 +70,12 @@ export function registerTaskRoutes(app: FastifyInstance, services: Services): vo
     },
     async (request) => {
       refuseWhileDraining(services);
+      const market = parseMarket(request.body);
       try {
-        const market = parseMarket(request.body);
         const taskId = await submitKind(context, market.kind, accountOf(request), market.body, rawBodyOf(request));
         return ok({ taskId, recordId: taskId });
       } catch (error) {
+        // The kind's rules name camelCase fields; this client wrote them in `input`, in snake case.
         throw inMarketTerms(error);
       }
     },

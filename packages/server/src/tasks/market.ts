@@ -47,18 +47,11 @@ export function inMarketTerms(error: unknown): unknown {
   return new ApiError(error.code, `${field}: ${error.message.slice(match[0].length)}`, error.httpStatus, error.data);
 }
 
-/** Keys sorted, as KIE's `param` shows the input (recorded). */
-function sorted(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sorted);
-  if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(
-    Object.keys(value)
-      .sort()
-      .map((key) => [key, sorted((value as Record<string, unknown>)[key])]),
-  );
-}
-
-/** `param` as KIE's recordInfo shows it: `{"input":"<the input, keys sorted, as JSON>","model":…}`. */
+/**
+ * `param` as KIE's recordInfo shows it (recorded): `{"input":"<the input as JSON text>","model":…}`.
+ * A task made through a dedicated route shows its body with snake_case names, less the callback
+ * URL, which a Market request carries outside `input`.
+ */
 function marketParam(task: TasksTable, kind: TaskKind<never>): string {
   let request: Body = {};
   try {
@@ -67,8 +60,14 @@ function marketParam(task: TasksTable, kind: TaskKind<never>): string {
     // A task created with a body that is not an object has no input to show.
   }
   const fromMarket = typeof request.model === 'string' && request.model === kind.market;
-  const input = fromMarket ? (request.input ?? {}) : Object.fromEntries(Object.entries(request).map(([key, value]) => [snake(key), value]));
-  return JSON.stringify({ input: JSON.stringify(sorted(input)), model: kind.market });
+  const input = fromMarket
+    ? (request.input ?? {})
+    : Object.fromEntries(
+        Object.entries(request)
+          .filter(([key]) => key !== 'callBackUrl')
+          .map(([key, value]) => [snake(key), value]),
+      );
+  return JSON.stringify({ input: JSON.stringify(input), model: kind.market });
 }
 
 type MarketState = 'waiting' | 'queuing' | 'generating' | 'success' | 'fail';

@@ -386,7 +386,8 @@ export function chooseStyle(texts: readonly string[], negative = '', options: Ch
   style = withoutRemoved(style, removal, genre);
   if (removal.said.length) reasons.push(`removed: ${removal.said.join(', ')}`);
   const vocals = TRAIT_WORDS.vocals.filter((w) => find(all, w) !== null);
-  if (vocals.length) reasons.push('vocals asked for: this engine plays instrumentals and does not sing');
+  // The arrangement is the band's; whether a song is sung is the request's `instrumental`, not its style words.
+  if (vocals.length) reasons.push(`vocal words (${vocals.join(', ')}) noted: singing follows the request's instrumental flag`);
 
   return {
     genre: genre.name,

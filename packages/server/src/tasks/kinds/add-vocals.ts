@@ -4,7 +4,7 @@ import { type Body, optionalHttpUrl, requiredString } from '../fields.js';
 import { resolveSource } from '../source.js';
 import { ADD_LAYER_MODELS } from './add-instrumental.js';
 import type { TaskKind } from './kind.js';
-import { musicFamily, runSongs, type StoredSource, sourceAudio, trackSourceOf } from './music.js';
+import { musicFamily, runSongs, type StoredSource, sourceAudio } from './music.js';
 import { checkUploadLength, type Knobs, knobs, type Model, model, requiredCallbackUrl } from './rules.js';
 import { songCallback, url, weights } from './schema.js';
 
@@ -104,7 +104,6 @@ export const addVocalsKind: TaskKind<AddVocalsTaskInput> = {
       },
       { title: () => input.title, tags: input.style, prompt: input.prompt },
       signal,
-      trackSourceOf(runtime.lifecycle.publicUrl, input.source),
     );
   },
 };

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { AudioFormatError, decodeAudio, renderCover } from '../../audio/index.js';
-import { FAILURE_MSG, type FailureCode } from '../../callbacks/index.js';
+import type { FailureCode } from '../../callbacks/index.js';
 import { SourceAudioError } from '../../engine/types.js';
 import { ApiError, invalid } from '../../errors.js';
 import { fileUrls, registerFile } from '../../files/index.js';
@@ -54,7 +54,8 @@ function imagesOf(task: TasksTable, publicUrl: string): string[] | null {
 export const coverImageFamily: Family = {
   name: 'cover-image',
   detailsPath: '/api/v1/suno/cover/record-info',
-  errorBody: (code: FailureCode, taskId: string, message: string) => ({ code, msg: `${FAILURE_MSG[code]}: ${message}`, data: { taskId, images: null } }),
+  // Cover images are free: the failure says what failed, not that credits came back.
+  errorBody: (code: FailureCode, taskId: string, message: string) => ({ code, msg: message, data: { taskId, images: null } }),
   async details(db, task, publicUrl) {
     const job = await db.selectFrom('jobs').select('state').where('ref_id', '=', task.id).executeTakeFirst();
     const input = JSON.parse(task.input) as CoverImageTaskInput;

@@ -53,8 +53,9 @@ export const musicFamily: Family = {
   },
   async resultJson(db, task, publicUrl) {
     const tracks = await tracksOf(db, task.id);
+    const source = namedSource(JSON.parse(task.input) as { kind: string; source?: StoredSource }, publicUrl);
     // KIE's Market form for Suno tasks is undocumented here; clients read either key, so both are given.
-    return { sunoData: tracks.map((row) => toSunoTrack(row, publicUrl)), data: tracks.map((row) => toCallbackTrack(row, publicUrl)) };
+    return { sunoData: tracks.map((row) => toSunoTrack(row, publicUrl)), data: tracks.map((row) => toCallbackTrack(row, publicUrl, source)) };
   },
 };
 
@@ -87,8 +88,16 @@ export async function sourceAudio(runtime: KindRuntime, source: StoredSource): P
   return { bytes: await runtime.blobs.get(source.blob), name: source.name };
 }
 
+/** The kinds whose callback items name their source (kie-catalogue §11): upload-cover, upload-extend, add-vocals. */
+const KINDS_NAMING_SOURCE = new Set(['upload-cover', 'upload-extend', 'add-vocals']);
+
+/** A task's source URLs, where its kind's items carry them. */
+function namedSource(input: { kind: string; source?: StoredSource }, publicUrl: string): TrackSource | null {
+  return KINDS_NAMING_SOURCE.has(input.kind) && input.source ? trackSourceOf(publicUrl, input.source) : null;
+}
+
 /** The source URLs callback items carry for kinds that name them: the file as the request named it. */
-export function trackSourceOf(publicUrl: string, source: StoredSource): TrackSource {
+function trackSourceOf(publicUrl: string, source: StoredSource): TrackSource {
   const token = tokenFromOwnUrl(publicUrl, source.url);
   return { audioUrl: source.url, streamUrl: token ? fileUrls(publicUrl, token).stream : source.url };
 }
@@ -132,9 +141,9 @@ export async function runSongs(
   operation: Operation,
   meta: TrackMeta,
   signal: AbortSignal,
-  source: TrackSource | null = null,
 ): Promise<WriteOutcome> {
   const { lifecycle } = runtime;
+  const source = namedSource(task.input as { kind: string; source?: StoredSource }, lifecycle.publicUrl);
   // The first song is stored when it is ready (FIRST_SUCCESS); it is not written again at the end.
   const stored = new Map<number, StoredTrack>();
   const tracks = await runtime.render(operation, signal, async (progress) => {

@@ -5,7 +5,7 @@ import { type Body, optionalHttpUrl } from '../fields.js';
 import { resolveSource } from '../source.js';
 import { defaultTitle } from './generate.js';
 import type { TaskKind } from './kind.js';
-import { musicFamily, runSongs, type StoredSource, sourceAudio, trackSourceOf } from './music.js';
+import { musicFamily, runSongs, type StoredSource, sourceAudio } from './music.js';
 import {
   checkUploadLength,
   type Knobs,
@@ -120,7 +120,6 @@ export const uploadCoverKind: TaskKind<UploadCoverTaskInput> = {
       },
       { title: defaultTitle(input), tags: input.style, prompt: input.prompt },
       signal,
-      trackSourceOf(runtime.lifecycle.publicUrl, input.source),
     );
   },
 };

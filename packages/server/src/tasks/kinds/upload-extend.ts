@@ -4,7 +4,7 @@ import { invalid } from '../../errors.js';
 import { type Body, optionalHttpUrl, optionalString, requiredBoolean, requiredString } from '../fields.js';
 import { resolveSource } from '../source.js';
 import type { TaskKind } from './kind.js';
-import { musicFamily, runSongs, type StoredSource, sourceAudio, trackSourceOf } from './music.js';
+import { musicFamily, runSongs, type StoredSource, sourceAudio } from './music.js';
 import {
   checkContinueAt,
   checkUploadLength,
@@ -140,7 +140,6 @@ export const uploadExtendKind: TaskKind<UploadExtendTaskInput> = {
       },
       { title: () => input.title || input.source.name.replace(/\.[a-z0-9]+$/i, ''), tags: input.style, prompt: input.prompt },
       signal,
-      trackSourceOf(runtime.lifecycle.publicUrl, input.source),
     );
   },
 };
