@@ -52,8 +52,8 @@ export interface Config {
 
 /**
  * Default prices in credits, one per priced operation. KIE charges about 12 credits for a
- * song-making task, 5 for replace-section, nothing for cover images (or personas, which have no
- * price here), 0.4 for a style boost; reprise's credits are whole numbers.
+ * song-making task, 5 for replace-section, nothing for cover images and personas, 0.4 for a
+ * style boost; reprise's credits are whole numbers.
  */
 export const DEFAULT_PRICES = {
   generate: 10,
@@ -65,6 +65,7 @@ export const DEFAULT_PRICES = {
   addVocals: 10,
   mashup: 10,
   coverImage: 0,
+  persona: 0,
   boostStyle: 0,
 } as const;
 export type PriceName = keyof typeof DEFAULT_PRICES;

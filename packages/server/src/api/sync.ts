@@ -31,7 +31,14 @@ export function registerSyncRoutes(app: FastifyInstance, services: Services): vo
         response: { 200: envelope(Type.Object({ personaId: Type.String(), name: Type.String(), description: Type.String() })) },
       },
     },
-    async (request) => ok(await createPersona({ db: services.store.db, blobs: services.blobs }, accountOf(request).id, request.body)),
+    async (request) =>
+      ok(
+        await createPersona(
+          { db: services.store.db, blobs: services.blobs, store: services.store, price: services.config.prices.persona },
+          accountOf(request).id,
+          request.body,
+        ),
+      ),
   );
 
   app.post(

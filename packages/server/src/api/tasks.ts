@@ -48,6 +48,7 @@ export function registerTaskRoutes(app: FastifyInstance, services: Services): vo
   const publicUrl = services.config.publicUrl;
 
   for (const kind of KINDS) {
+    if (!kind.route) continue;
     app.post(
       kind.route.path,
       { schema: { tags: ['tasks'], summary: kind.route.summary, body: kind.route.body, response: { 200: TaskIdResponse } } },
@@ -89,6 +90,7 @@ export function registerTaskRoutes(app: FastifyInstance, services: Services): vo
   };
 
   for (const family of FAMILIES) {
+    if (!family.detailsPath) continue;
     app.get(
       family.detailsPath,
       {

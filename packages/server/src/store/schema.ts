@@ -68,7 +68,9 @@ export type TaskType =
   | 'ADD_INSTRUMENTAL'
   | 'ADD_VOCALS'
   | 'MASHUP'
-  | 'COVER_IMAGE';
+  | 'COVER_IMAGE'
+  | 'BOOST_STYLE'
+  | 'PERSONA';
 
 export interface TasksTable {
   id: string;

@@ -1,8 +1,8 @@
-import { balanceOf, debitTasks, lockedBalance } from '../accounts/index.js';
+import { balanceOf } from '../accounts/index.js';
 import { boostStyle } from '../audio/index.js';
-import { ApiError } from '../errors.js';
 import { newTaskId } from '../ids.js';
 import type { Store } from '../store/index.js';
+import { chargeNow } from './charge.js';
 import { asBody, requiredString } from './fields.js';
 
 /**
@@ -24,18 +24,14 @@ export interface BoostAnswer {
 
 export const BOOST_CONTENT_MAX = 1000;
 
+export const parseBoost = (raw: unknown): string => requiredString(asBody(raw), 'content', BOOST_CONTENT_MAX);
+
 export async function boostStyleRequest(store: Store, accountId: string, price: number, raw: unknown): Promise<BoostAnswer> {
-  const content = requiredString(asBody(raw), 'content', BOOST_CONTENT_MAX);
+  const content = parseBoost(raw);
   const result = boostStyle(content);
   const taskId = newTaskId();
   const now = Date.now();
-  if (price > 0) {
-    const charged = await store.transaction(async (tx) => {
-      if (((await lockedBalance(tx, accountId)) ?? 0) < price) return false;
-      return debitTasks(tx, accountId, [{ taskId, amount: price }], now);
-    });
-    if (!charged) throw new ApiError(402, `Insufficient credits: a style boost costs ${price}`);
-  }
+  await chargeNow(store, accountId, price, taskId, 'a style boost');
   return {
     taskId,
     param: content,

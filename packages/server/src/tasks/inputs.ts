@@ -3,6 +3,7 @@ import type { AddVocalsTaskInput } from './kinds/add-vocals.js';
 import type { CoverImageTaskInput } from './kinds/cover-image.js';
 import type { ExtendTaskInput } from './kinds/extend.js';
 import type { GenerateTaskInput } from './kinds/generate.js';
+import type { BoostTaskInput, PersonaTaskInput } from './kinds/market-only.js';
 import type { MashupTaskInput } from './kinds/mashup.js';
 import type { ReplaceTaskInput } from './kinds/replace-section.js';
 import type { UploadCoverTaskInput } from './kinds/upload-cover.js';
@@ -18,7 +19,9 @@ export type TaskInput =
   | AddInstrumentalTaskInput
   | AddVocalsTaskInput
   | MashupTaskInput
-  | CoverImageTaskInput;
+  | CoverImageTaskInput
+  | BoostTaskInput
+  | PersonaTaskInput;
 
 export type { AddInstrumentalTaskInput } from './kinds/add-instrumental.js';
 export type { AddVocalsTaskInput } from './kinds/add-vocals.js';

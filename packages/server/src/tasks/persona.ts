@@ -3,7 +3,8 @@ import type { PersonaFingerprint } from '../engine/types.js';
 import { ApiError, invalid } from '../errors.js';
 import { newTaskId } from '../ids.js';
 import type { BlobStore } from '../storage/index.js';
-import type { Db } from '../store/index.js';
+import type { Db, Store } from '../store/index.js';
+import { chargeNow } from './charge.js';
 import { asBody, type Body, optionalString, requiredString } from './fields.js';
 import { masterBlobOf } from './tracks.js';
 
@@ -62,34 +63,46 @@ export interface PersonaContext {
   blobs: BlobStore;
 }
 
-export async function createPersona(
-  context: PersonaContext,
-  accountId: string,
-  raw: unknown,
-): Promise<{ personaId: string; name: string; description: string }> {
+/** A persona request that passed every rule: the track it measures, found. */
+export interface AdmittedPersona extends PersonaRequest {
+  trackId: string;
+}
+
+/** Every rule, checked before anything is written: the task, the track, the window, one persona per track. */
+export async function admitPersona(db: Db, accountId: string, raw: unknown): Promise<AdmittedPersona> {
   const request = parsePersona(raw);
-  const { db, blobs } = context;
-  const task = await db
-    .selectFrom('tasks')
-    .select(['status', 'model', 'input'])
-    .where('id', '=', request.taskId)
-    .where('account_id', '=', accountId)
-    .executeTakeFirst();
+  const task = await db.selectFrom('tasks').select(['status', 'model']).where('id', '=', request.taskId).where('account_id', '=', accountId).executeTakeFirst();
   if (!task) throw new ApiError(422, 'Record does not exist');
   if (task.status !== 'SUCCESS') throw invalid('taskId', `task ${request.taskId} has not succeeded (status ${task.status})`);
   if (task.model === 'V3_5') throw invalid('taskId', 'personas cannot be made from V3_5 tracks');
   const track = await db
     .selectFrom('tracks')
-    .innerJoin('files', 'files.id', 'tracks.audio_file')
-    .select(['tracks.id', 'tracks.tags', 'tracks.duration', 'tracks.sung', 'files.blob_key'])
-    .where('tracks.task_id', '=', request.taskId)
-    .where('tracks.id', '=', request.audioId)
+    .select(['id', 'duration'])
+    .where('task_id', '=', request.taskId)
+    .where('id', '=', request.audioId)
     .executeTakeFirst();
   if (!track) throw invalid('audioId', `is not a track of task ${request.taskId}`);
   if (request.vocalEnd > track.duration + 0.005) throw invalid('vocalEnd', `must not exceed the track's duration (${track.duration} s)`);
-  const taken = await db.selectFrom('personas').select('id').where('audio_id', '=', request.audioId).executeTakeFirst();
-  if (taken) throw new ApiError(409, 'Persona already exists for this music');
+  if (await personaOf(db, request.audioId)) throw new ApiError(409, 'Persona already exists for this music');
+  return { ...request, trackId: track.id };
+}
 
+const personaOf = async (db: Db, audioId: string) => db.selectFrom('personas').select('id').where('audio_id', '=', audioId).executeTakeFirst();
+
+/** Measures the track's window and stores the persona; a track taken meanwhile is a 409. */
+export async function makePersona(
+  context: PersonaContext,
+  accountId: string,
+  request: AdmittedPersona,
+): Promise<{ personaId: string; name: string; description: string }> {
+  const { db, blobs } = context;
+  const track = await db
+    .selectFrom('tracks')
+    .innerJoin('files', 'files.id', 'tracks.audio_file')
+    .innerJoin('tasks', 'tasks.id', 'tracks.task_id')
+    .select(['tracks.id', 'tracks.tags', 'tracks.sung', 'files.blob_key', 'tasks.input'])
+    .where('tracks.id', '=', request.trackId)
+    .executeTakeFirstOrThrow();
   const master = await masterBlobOf(db, track.id);
   const blob = master && (await blobs.size(master)) !== null ? master : track.blob_key;
   if ((await blobs.size(blob)) === null) throw invalid('audioId', 'the track has expired and was deleted');
@@ -101,7 +114,7 @@ export async function createPersona(
     throw error;
   }
   const analysis = analyse(pcm, { fromS: request.vocalStart, toS: request.vocalEnd });
-  const gender = (JSON.parse(task.input) as { vocalGender?: 'm' | 'f' }).vocalGender;
+  const gender = (JSON.parse(track.input) as { vocalGender?: 'm' | 'f' }).vocalGender;
   const fingerprint: PersonaFingerprint = {
     tempoBpm: analysis.tempo ? [Math.round(analysis.tempo.bpm * (1 - TEMPO_SPREAD)), Math.round(analysis.tempo.bpm * (1 + TEMPO_SPREAD))] : [90, 120],
     key: analysis.key && analysis.key.confidence >= KEY_CONFIDENCE ? `${analysis.key.tonic} ${analysis.key.mode}` : null,
@@ -129,9 +142,19 @@ export async function createPersona(
       .execute();
   } catch (error) {
     // Two requests for one track at once: the unique audio_id lets one through.
-    const again = await db.selectFrom('personas').select('id').where('audio_id', '=', request.audioId).executeTakeFirst();
-    if (again) throw new ApiError(409, 'Persona already exists for this music');
+    if (await personaOf(db, request.audioId)) throw new ApiError(409, 'Persona already exists for this music');
     throw error;
   }
   return { personaId, name: request.name, description: request.description };
+}
+
+/** The dedicated route: admitted, charged (free by default, as on KIE), made, in the request. */
+export async function createPersona(
+  context: PersonaContext & { store: Store; price: number },
+  accountId: string,
+  raw: unknown,
+): Promise<{ personaId: string; name: string; description: string }> {
+  const request = await admitPersona(context.db, accountId, raw);
+  await chargeNow(context.store, accountId, context.price, `persona:${request.audioId}`, 'a persona');
+  return makePersona(context, accountId, request);
 }

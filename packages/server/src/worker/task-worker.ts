@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { SourceAudioError } from '../engine/types.js';
+import { ApiError } from '../errors.js';
 import { claimJob, finishJob, type Job, releaseJob, renewLease, requeueExpired } from '../jobs/index.js';
 import type { BlobStore } from '../storage/index.js';
 import type { Store } from '../store/index.js';
@@ -83,6 +84,8 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
 
   function failureOf(error: unknown): { code: 400 | 408 | 500 | 531; message: string } {
     if (error instanceof SourceAudioError) return { code: 400, message: error.message };
+    // A rule that only the work could check (a persona taken meanwhile): the request's fault, said as it was.
+    if (error instanceof ApiError) return { code: 400, message: error.message };
     if (error instanceof DeadlineAbort) return { code: 408, message: error.message };
     if (error instanceof Error && (error.name === 'EngineError' || error.name === 'UnsupportedOperation')) return { code: 531, message: error.message };
     return { code: 500, message: 'internal error while rendering' };

@@ -11,7 +11,20 @@ describe('loadConfig', () => {
     expect(config.callbackScheduleMs).toEqual([0, 5000, 25000]);
     expect(config.callbackTimeoutMs).toBe(10_000);
     expect(config.rateLimit).toEqual({ max: 20, windowMs: 10_000 });
-    expect(config.prices).toEqual({ generate: 10, replaceSection: 5 });
+    // docs/configuration.md, "Prices": one per task kind.
+    expect(config.prices).toEqual({
+      generate: 10,
+      replaceSection: 5,
+      extend: 10,
+      uploadExtend: 10,
+      uploadCover: 10,
+      addInstrumental: 10,
+      addVocals: 10,
+      mashup: 10,
+      coverImage: 0,
+      boostStyle: 0,
+      persona: 0,
+    });
     expect(config.outboundAllow).toEqual([]);
   });
 

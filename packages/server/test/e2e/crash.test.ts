@@ -41,7 +41,8 @@ describe.each(storeTargets())('crash recovery on $name', (target) => {
     };
 
     let server = await startServe(env, port);
-    const parent = await post('/api/v1/generate', { customMode: false, instrumental: true, prompt: 'warm jazz piano' });
+    // Loopback is closed to outbound requests here (no REPRISE_OUTBOUND_ALLOW): callbacks are owed, never sent.
+    const parent = await post('/api/v1/generate', { customMode: false, instrumental: true, prompt: 'warm jazz piano', callBackUrl: 'http://127.0.0.1:9/cb' });
     await waitFor(async () => ((await statusOf(parent)) === 'SUCCESS' ? true : undefined), 60_000, 'the parent task');
     const audioId = (await store.db.selectFrom('tracks').select('id').where('task_id', '=', parent).where('idx', '=', 0).executeTakeFirstOrThrow()).id;
 

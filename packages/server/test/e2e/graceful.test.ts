@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { httpStatusFor } from '../../src/api/errors.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { freePort, kill, runCli, startServe } from '../helpers/process.js';
 import { storeTargets, tempDir } from '../helpers/stores.js';
@@ -34,11 +35,13 @@ describe.each(storeTargets())('graceful shutdown on $name', (target) => {
       fetch(`${base}/api/v1/generate`, {
         method: 'POST',
         headers,
-        body: JSON.stringify({ customMode: false, instrumental: true, prompt: 'long ambient piece' }),
+        // Loopback is closed to outbound requests here (no REPRISE_OUTBOUND_ALLOW): the callback is never sent.
+        body: JSON.stringify({ customMode: false, instrumental: true, prompt: 'long ambient piece', callBackUrl: 'http://127.0.0.1:9/cb' }),
       });
 
     let server = await startServe(env, port);
-    const { data } = (await (await generate()).json()) as { data: { taskId: string } };
+    const { code, data } = (await (await generate()).json()) as { code: number; data: { taskId: string } };
+    expect(code).toBe(200);
     await waitFor(
       async () =>
         (await store.db.selectFrom('jobs').select('state').where('ref_id', '=', data.taskId).executeTakeFirstOrThrow()).state === 'running' ? true : undefined,
@@ -53,13 +56,14 @@ describe.each(storeTargets())('graceful shutdown on $name', (target) => {
       async () => {
         const response = await generate().catch(() => null);
         const body = response ? ((await response.json()) as { code: number; msg: string }) : undefined;
-        return body?.code === 455 ? body : undefined;
+        return body?.code === 455 ? { status: response?.status, body } : undefined;
       },
       5_000,
       'a 455 while draining',
       20,
     );
-    expect(refused).toEqual({ code: 455, msg: 'Service is under maintenance (shutting down): please retry shortly', data: null });
+    expect(refused.body).toEqual({ code: 455, msg: 'Service is under maintenance (shutting down): please retry shortly', data: null });
+    expect(refused.status).toBe(httpStatusFor(455, false));
     expect(await exited).toBe(0);
 
     const job = await store.db.selectFrom('jobs').select(['state', 'locked_by', 'last_error']).where('ref_id', '=', data.taskId).executeTakeFirstOrThrow();

@@ -271,7 +271,7 @@ describe.each(storeTargets())('the Suno music family on $name', (target) => {
     const form = new FormData();
     form.append('file', new Blob([sineWav(20, 44_100, 2)], { type: 'audio/wav' }), 'tone.wav');
     form.append('uploadPath', 'songs');
-    const upload = await (await fetch(`${base}/api/file-stream-upload`, { method: 'POST', headers: auth(), body: form })).json();
+    const upload: Json = await (await fetch(`${base}/api/file-stream-upload`, { method: 'POST', headers: auth(), body: form })).json();
     const extendId = await submit('/api/v1/generate/upload-extend', {
       uploadUrl: upload.data.downloadUrl,
       defaultParamFlag: true,
@@ -366,6 +366,40 @@ describe.each(storeTargets())('the Suno music family on $name', (target) => {
     expect(boost).toMatchObject({ code: 200, msg: 'success', data: { param: 'Pop, Mysterious', successFlag: '成功', errorCode: null, errorMsg: null } });
     expect(boost.data.result).toMatch(/pop/i);
     expect(boost.data.taskId).toMatch(/^[0-9a-f]{32}$/);
+
+    // The Market form makes tasks of both, read through jobs/recordInfo.
+    const marketState = (taskId: string): Promise<Json> =>
+      waitFor(
+        async () => {
+          const { data } = await get(`/api/v1/jobs/recordInfo?taskId=${taskId}`);
+          return data?.state === 'success' || data?.state === 'fail' ? data : undefined;
+        },
+        30_000,
+        `market task ${taskId}`,
+      );
+    const boosted = await post('/api/v1/jobs/createTask', { model: 'ai-music-api/boost-music-style', input: { content: 'Pop, Mysterious' } });
+    const boostRecord = await marketState(boosted.data.taskId);
+    expect(boostRecord).toMatchObject({ model: 'ai-music-api/boost-music-style', state: 'success' });
+    expect(JSON.parse(boostRecord.resultJson).resultObject).toEqual({ param: 'Pop, Mysterious', result: boost.data.result });
+
+    const other = song.data.response.sunoData[1];
+    const made = await post('/api/v1/jobs/createTask', {
+      model: 'ai-music-api/generate-persona',
+      callBackUrl: receiverUrl,
+      input: { task_id: song.taskId, audio_id: other.id, name: 'Second', description: 'the other take', vocal_end: 10 },
+    });
+    const personaRecord = await marketState(made.data.taskId);
+    expect(personaRecord.state).toBe('success');
+    expect(JSON.parse(personaRecord.resultJson).resultObject).toMatchObject({ name: 'Second', description: 'the other take' });
+    const [callback] = await callbacksFor(made.data.taskId, 1);
+    expect(verified(callback!, made.data.taskId)).toMatchObject({ code: 200, msg: 'success', data: { taskId: made.data.taskId, state: 'success' } });
+    // A second persona of the same track is refused before any task exists, named as the Market client wrote it.
+    expect(
+      await post('/api/v1/jobs/createTask', {
+        model: 'ai-music-api/generate-persona',
+        input: { task_id: song.taskId, audio_id: other.id, name: 'Again', description: 'x', vocal_end: 10 },
+      }),
+    ).toEqual({ code: 409, msg: 'Persona already exists for this music', data: null });
   });
 
   it('answers unknown tasks as api.kie.ai does', async () => {

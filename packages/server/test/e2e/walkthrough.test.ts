@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpStatusFor } from '../../src/api/errors.js';
 import { sineWav } from '../helpers/audio.js';
 import { freePort, kill, runCli, startServe } from '../helpers/process.js';
 import { storeTargets, tempDir } from '../helpers/stores.js';
@@ -209,7 +210,8 @@ describe.each(storeTargets())('README walk-through on $name', (target) => {
     expect(again[3]!.body).toBe(again[2]!.body);
 
     const foreign = await fetch(`${base}/api/v1/tasks/${'0'.repeat(32)}/callbacks`, { headers: auth() });
-    expect(foreign.status).toBe(404);
+    expect(foreign.status).toBe(httpStatusFor(404, false));
+    expect(await foreign.json()).toEqual({ code: 404, msg: `taskId: no task ${'0'.repeat(32)} for this account`, data: null });
   });
 
   it('keeps a task SUCCESS when its callback cannot be delivered, and says why', async () => {

@@ -29,7 +29,10 @@ const KNOB_KEYS = ['negativeTags', 'vocalGender', ...WEIGHTS] as const;
 
 /** The parsers as the server calls them: the Body parsers behind `asBody` (tasks/service.ts submitKind). */
 const PARSERS = {
-  generate: { parse: (raw: unknown) => parseGenerate(raw), keys: ['callBackUrl', 'customMode', 'instrumental', 'model', 'prompt', 'style', 'title', 'personaId', ...KNOB_KEYS] },
+  generate: {
+    parse: (raw: unknown) => parseGenerate(raw),
+    keys: ['callBackUrl', 'customMode', 'instrumental', 'model', 'prompt', 'style', 'title', 'personaId', ...KNOB_KEYS],
+  },
   extend: {
     parse: (raw: unknown) => parseExtend(asBody(raw)),
     keys: ['callBackUrl', 'defaultParamFlag', 'audioId', 'model', 'prompt', 'style', 'title', 'continueAt', 'personaId', ...KNOB_KEYS],
@@ -84,10 +87,12 @@ function expectAcceptedOrNamed(fn: () => unknown, keys: readonly string[], sente
 // --- arbitraries ---------------------------------------------------------------------------
 
 /** One code point (no surrogate halves), astral ones included: limits count characters, not UTF-16 units. */
-const codePoint = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom(' ', 'a', 'Z', '9', 'é', '中', '𝄞', '🎵', '\n') },
-  { weight: 1, arbitrary: fc.integer({ min: 0x21, max: 0x2ffff }).filter((c) => c < 0xd800 || c > 0xdfff) },
-).map((c) => (typeof c === 'number' ? String.fromCodePoint(c) : c));
+const codePoint = fc
+  .oneof(
+    { weight: 3, arbitrary: fc.constantFrom(' ', 'a', 'Z', '9', 'é', '中', '𝄞', '🎵', '\n') },
+    { weight: 1, arbitrary: fc.integer({ min: 0x21, max: 0x2ffff }).filter((c) => c < 0xd800 || c > 0xdfff) },
+  )
+  .map((c) => (typeof c === 'number' ? String.fromCodePoint(c) : c));
 const chars = (s: string) => [...s].length;
 const text = (max: number) => fc.string({ unit: codePoint, maxLength: Math.min(max, 64) });
 /** What `requiredString` accepts: not blank. */
@@ -174,27 +179,36 @@ describe('every parser of the new routes, on arbitrary input', () => {
 
 // --- 2. valid bodies are accepted as sent ---------------------------------------------------
 
+interface SongSent {
+  customMode: boolean;
+  instrumental: boolean;
+  prompt?: string | undefined;
+  style?: string | undefined;
+  title?: string | undefined;
+}
+
 /** A song text as `songText` reads it (rules.ts): custom mode needs style and title, and the lyrics unless instrumental. */
-function songTextArb(limits: { prompt: number; style: number; title: number }, titleMax: number, instrumental: boolean | undefined) {
-  return fc.record({ customMode: fc.boolean(), instrumental: instrumental === undefined ? fc.boolean() : fc.constant(instrumental) }).chain(({ customMode, instrumental }) =>
-    customMode
-      ? fc.record({
-          customMode: fc.constant(true),
-          instrumental: fc.constant(instrumental),
-          style: filled(limits.style),
-          title: filled(titleMax),
-          prompt: instrumental ? optional(text(limits.prompt)) : filled(limits.prompt),
-        })
-      : fc.record({
-          customMode: fc.constant(false),
-          instrumental: fc.constant(instrumental),
-          prompt: filled(NON_CUSTOM_PROMPT_MAX),
-          style: optional(text(limits.style)),
-          title: optional(text(titleMax)),
-        }),
+function songTextArb(limits: { prompt: number; style: number; title: number }, titleMax: number, instrumental: boolean | undefined): fc.Arbitrary<SongSent> {
+  return fc.record({ customMode: fc.boolean(), instrumental: instrumental === undefined ? fc.boolean() : fc.constant(instrumental) }).chain(
+    ({ customMode, instrumental }): fc.Arbitrary<SongSent> =>
+      customMode
+        ? fc.record({
+            customMode: fc.constant(true),
+            instrumental: fc.constant(instrumental),
+            style: filled(limits.style),
+            title: filled(titleMax),
+            prompt: instrumental ? optional(text(limits.prompt)) : filled(limits.prompt),
+          })
+        : fc.record({
+            customMode: fc.constant(false),
+            instrumental: fc.constant(instrumental),
+            prompt: filled(NON_CUSTOM_PROMPT_MAX),
+            style: optional(text(limits.style)),
+            title: optional(text(titleMax)),
+          }),
   );
 }
-const songTextOf = (sent: { customMode: boolean; instrumental: boolean; prompt?: string; style?: string; title?: string }) => ({
+const songTextOf = (sent: SongSent) => ({
   customMode: sent.customMode,
   instrumental: sent.instrumental,
   prompt: sent.prompt ?? '',
@@ -259,7 +273,16 @@ describe('valid bodies are accepted and read back as sent', () => {
           const prompt = defaultParamFlag && instrumental && dropPrompt ? undefined : words.prompt;
           const body = { uploadUrl, defaultParamFlag, instrumental, continueAt, ...words, prompt, ...knobs, model: m, callBackUrl };
           const text = defaultParamFlag ? { prompt: prompt ?? '', style: words.style, title: words.title } : { prompt: words.prompt, style: '', title: '' };
-          expect(parseUploadExtend(body)).toEqual({ uploadUrl, defaultParamFlag, instrumental, continueAt, model: m ?? 'V4_5', callBackUrl, ...text, ...knobsOf(knobs) });
+          expect(parseUploadExtend(body)).toEqual({
+            uploadUrl,
+            defaultParamFlag,
+            instrumental,
+            continueAt,
+            model: m ?? 'V4_5',
+            callBackUrl,
+            ...text,
+            ...knobsOf(knobs),
+          });
         },
       ),
       { numRuns: 300 },
@@ -284,10 +307,19 @@ describe('valid bodies are accepted and read back as sent', () => {
 
   it('add-instrumental (tags, negativeTags required but may be empty, model V4_5PLUS by default)', () => {
     fc.assert(
-      fc.property(sentModel(ADD_LAYER_MODELS), httpUrl, filled(100), filled(1000), text(1000), knobsArb, httpUrl, (m, uploadUrl, title, tags, negativeTags, knobs, callBackUrl) => {
-        const body = { uploadUrl, title, tags, ...knobs, negativeTags, model: m, callBackUrl };
-        expect(parseAddInstrumental(body)).toEqual({ uploadUrl, title, tags, model: m ?? 'V4_5PLUS', callBackUrl, ...knobsOf({ ...knobs, negativeTags }) });
-      }),
+      fc.property(
+        sentModel(ADD_LAYER_MODELS),
+        httpUrl,
+        filled(100),
+        filled(1000),
+        text(1000),
+        knobsArb,
+        httpUrl,
+        (m, uploadUrl, title, tags, negativeTags, knobs, callBackUrl) => {
+          const body = { uploadUrl, title, tags, ...knobs, negativeTags, model: m, callBackUrl };
+          expect(parseAddInstrumental(body)).toEqual({ uploadUrl, title, tags, model: m ?? 'V4_5PLUS', callBackUrl, ...knobsOf({ ...knobs, negativeTags }) });
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -305,7 +337,15 @@ describe('valid bodies are accepted and read back as sent', () => {
         httpUrl,
         (m, uploadUrl, prompt, title, style, negativeTags, knobs, callBackUrl) => {
           const body = { uploadUrl, prompt, title, style, ...knobs, negativeTags, model: m, callBackUrl };
-          expect(parseAddVocals(body)).toEqual({ uploadUrl, prompt, title, style, model: m ?? 'V4_5PLUS', callBackUrl, ...knobsOf({ ...knobs, negativeTags }) });
+          expect(parseAddVocals(body)).toEqual({
+            uploadUrl,
+            prompt,
+            title,
+            style,
+            model: m ?? 'V4_5PLUS',
+            callBackUrl,
+            ...knobsOf({ ...knobs, negativeTags }),
+          });
         },
       ),
       { numRuns: 300 },
@@ -317,7 +357,8 @@ describe('valid bodies are accepted and read back as sent', () => {
       fc.property(
         sentModel(MODELS).chain((m) =>
           optional(fc.boolean()).chain((instrumental) =>
-            fc.tuple(fc.constant(m), fc.constant(instrumental), songTextArb(limitsFor(m ?? 'V4_5'), 80, instrumental ?? false)),
+            // The prompt is optional on mashup in custom mode too (KIE requires only the songs, the mode and the model).
+            fc.tuple(fc.constant(m), fc.constant(instrumental), songTextArb(limitsFor(m ?? 'V4_5'), 80, true)),
           ),
         ),
         fc.uniqueArray(httpUrl, { minLength: 2, maxLength: 2 }),
@@ -326,7 +367,13 @@ describe('valid bodies are accepted and read back as sent', () => {
         ([m, instrumental, song], urls, knobs, callBackUrl) => {
           // `instrumental` is optional on mashup (false when left out).
           const body = { uploadUrlList: urls, ...song, instrumental, ...knobs, model: m, callBackUrl };
-          expect(parseMashup(body)).toEqual({ uploadUrlList: urls, model: m ?? 'V4_5', callBackUrl, ...songTextOf(song), ...knobsOf(knobs) });
+          expect(parseMashup(body)).toEqual({
+            uploadUrlList: urls,
+            model: m ?? 'V4_5',
+            callBackUrl,
+            ...songTextOf({ ...song, instrumental: instrumental ?? false }),
+            ...knobsOf(knobs),
+          });
         },
       ),
       { numRuns: 300 },
@@ -423,7 +470,8 @@ function limitCases(): LimitCase[] {
   return cases;
 }
 
-const describeCase = (c: LimitCase) => `${c.route}${c.model ? ` ${c.model}` : ''}${c.base.customMode === false ? ' non-custom' : ''}${c.base.defaultParamFlag === false ? ' flag=false' : ''} ${c.field} ≤ ${c.max}`;
+const describeCase = (c: LimitCase) =>
+  `${c.route}${c.model ? ` ${c.model}` : ''}${c.base.customMode === false ? ' non-custom' : ''}${c.base.defaultParamFlag === false ? ' flag=false' : ''} ${c.field} ≤ ${c.max}`;
 
 describe('limits per route and model: the limit is accepted, one character more is refused naming the field', () => {
   it.each(limitCases().map((c) => [describeCase(c), c] as const))('%s', (_, c) => {
@@ -439,7 +487,15 @@ describe('ranges and enums', () => {
   const base: Record<ParserName, Body> = {
     generate: { callBackUrl: CB, customMode: false, instrumental: true, prompt: 'p' },
     extend: { callBackUrl: CB, defaultParamFlag: true, audioId: 'a', continueAt: 5, style: 's', title: 't' },
-    uploadExtend: { callBackUrl: CB, uploadUrl: 'https://example.com/a.mp3', defaultParamFlag: true, instrumental: true, continueAt: 5, style: 's', title: 't' },
+    uploadExtend: {
+      callBackUrl: CB,
+      uploadUrl: 'https://example.com/a.mp3',
+      defaultParamFlag: true,
+      instrumental: true,
+      continueAt: 5,
+      style: 's',
+      title: 't',
+    },
     uploadCover: { callBackUrl: CB, uploadUrl: 'https://example.com/a.mp3', customMode: false, instrumental: true, prompt: 'p' },
     addInstrumental: { callBackUrl: CB, uploadUrl: 'https://example.com/a.mp3', title: 't', tags: 'g', negativeTags: '' },
     addVocals: { callBackUrl: CB, uploadUrl: 'https://example.com/a.mp3', prompt: 'p', title: 't', style: 's', negativeTags: '' },
@@ -457,7 +513,7 @@ describe('ranges and enums', () => {
     fc.assert(
       fc.property(fc.constantFrom(...WEIGHTS), fc.double({ noNaN: true, noDefaultInfinity: true }), (field, value) => {
         const body = { ...base[name], [field]: value };
-        if (value >= 0 && value <= 1) expect((PARSERS[name].parse(body) as Record<string, unknown>)[field]).toBe(value);
+        if (value >= 0 && value <= 1) expect((PARSERS[name].parse(body) as unknown as Record<string, unknown>)[field]).toBe(value);
         else expect(refusal(() => PARSERS[name].parse(body))).toEqual({ code: 422, msg: `${field}: must be between 0 and 1` });
       }),
       { numRuns: 200 },
@@ -505,7 +561,10 @@ describe('ranges and enums', () => {
   });
 
   it('extend: continueAt is required with defaultParamFlag true and must be a number', () => {
-    expect(refusal(() => parseExtend({ ...base.extend, continueAt: undefined }))).toEqual({ code: 422, msg: 'continueAt: is required when defaultParamFlag is true' });
+    expect(refusal(() => parseExtend({ ...base.extend, continueAt: undefined }))).toEqual({
+      code: 422,
+      msg: 'continueAt: is required when defaultParamFlag is true',
+    });
     expect(refusal(() => parseExtend({ ...base.extend, continueAt: '5' }))).toEqual({ code: 422, msg: 'continueAt: must be a number of seconds' });
     expect(parseExtend({ ...base.extend, defaultParamFlag: false, continueAt: 'ignored' }).continueAt).toBeUndefined();
   });
@@ -515,7 +574,8 @@ describe('ranges and enums', () => {
       fc.property(fc.array(httpUrl, { maxLength: 5 }), (list) => {
         const body = { ...base.mashup, uploadUrlList: list };
         if (list.length !== 2) expect(refusal(() => parseMashup(body))).toEqual({ code: 422, msg: 'uploadUrlList: must be a list of exactly 2 song URLs' });
-        else if (list[0] === list[1]) expect(refusal(() => parseMashup(body))).toEqual({ code: 422, msg: 'uploadUrlList: the two songs must differ (both URLs are the same)' });
+        else if (list[0] === list[1])
+          expect(refusal(() => parseMashup(body))).toEqual({ code: 422, msg: 'uploadUrlList: the two songs must differ (both URLs are the same)' });
         else expect(parseMashup(body).uploadUrlList).toEqual(list);
       }),
       { numRuns: 200 },
@@ -561,7 +621,10 @@ describe('ranges and enums', () => {
     for (const name of ['addInstrumental', 'addVocals'] as const) {
       expect(PARSERS[name].parse({ ...base[name], negativeTags: '' })).toMatchObject({ negativeTags: '' });
       for (const absent of [undefined, null]) {
-        expect(refusal(() => PARSERS[name].parse({ ...base[name], negativeTags: absent }))).toEqual({ code: 422, msg: 'negativeTags: is required (it may be empty)' });
+        expect(refusal(() => PARSERS[name].parse({ ...base[name], negativeTags: absent }))).toEqual({
+          code: 422,
+          msg: 'negativeTags: is required (it may be empty)',
+        });
       }
       expect(refusal(() => PARSERS[name].parse({ ...base[name], negativeTags: 3 }))).toEqual({ code: 422, msg: 'negativeTags: must be a string' });
     }
@@ -573,10 +636,13 @@ describe('ranges and enums', () => {
 const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const camelKey = fc.stringMatching(/^[a-z][a-z0-9]{0,6}([A-Z][a-z0-9]{0,5}){0,3}$/);
 
-/** The dedicated route's parser of each kind, to check a Market request all the way through. */
+/**
+ * The pure parser of each kind, to check a Market request all the way through without a store.
+ * Kinds missing here (e.g. a Market-only kind whose rules need lookups) are left to refusals.test.ts.
+ */
 const KIND_PARSERS: Record<string, (body: Body) => unknown> = {
   generate: parseGenerate,
-  'replace-section': parseReplaceSection,
+  replace: parseReplaceSection,
   extend: parseExtend,
   'upload-extend': parseUploadExtend,
   'upload-cover': parseUploadCover,
@@ -584,22 +650,36 @@ const KIND_PARSERS: Record<string, (body: Body) => unknown> = {
   'add-vocals': parseAddVocals,
   mashup: parseMashup,
   'cover-image': parseCoverImage,
+  persona: parsePersona,
 };
+const PARSED_KINDS = KINDS.filter((kind) => kind.name in KIND_PARSERS);
 
 describe('parseMarket and inMarketTerms', () => {
-  it('every kind has a Market model id and a parser here', () => {
+  it('every kind has a Market model id that parseMarket resolves to it', () => {
     for (const kind of KINDS) {
-      expect(kind.market).toMatch(/^ai-music-api\/[a-z0-9-]+$/);
-      expect(KIND_PARSERS[kind.name]).toBeTypeOf('function');
+      expect(kind.market).toMatch(/^ai-music-api\/[a-zA-Z0-9-]+$/);
       expect(parseMarket({ model: kind.market, input: {} }).kind).toBe(kind);
     }
+    // The song-making kinds and cover images are all checked by the pipeline property below.
+    expect(PARSED_KINDS.map((kind) => kind.name)).toEqual(
+      expect.arrayContaining(['generate', 'replace', 'extend', 'upload-extend', 'upload-cover', 'add-instrumental', 'add-vocals', 'mashup', 'cover-image']),
+    );
   });
 
   it('maps snake_case input keys to the camelCase body, with callBackUrl from the top level', () => {
     const { body } = parseMarket({
       model: 'ai-music-api/mashup',
       callBackUrl: CB,
-      input: { custom_mode: true, upload_url_list: ['a', 'b'], infill_start_s: 12.5, negative_tags: '', vocal_gender: 'f', style_weight: 0.5, model: 'V5', audio_id: 'x' },
+      input: {
+        custom_mode: true,
+        upload_url_list: ['a', 'b'],
+        infill_start_s: 12.5,
+        negative_tags: '',
+        vocal_gender: 'f',
+        style_weight: 0.5,
+        model: 'V5',
+        audio_id: 'x',
+      },
     });
     expect(body).toEqual({
       customMode: true,
@@ -672,7 +752,9 @@ describe('parseMarket and inMarketTerms', () => {
     expect(rename(invalid('customMode', 'is required')).message).toBe('input.custom_mode: is required');
     expect(rename(invalid('uploadUrlList[1]', 'must use http:// or https://')).message).toBe('input.upload_url_list[1]: must use http:// or https://');
     expect(rename(invalid('infillStartS', 'must be at least 0')).message).toBe('input.infill_start_s: must be at least 0');
-    expect(rename(invalid('continueAt', 'must be less than the source duration (40 s)')).message).toBe('input.continue_at: must be less than the source duration (40 s)');
+    expect(rename(invalid('continueAt', 'must be less than the source duration (40 s)')).message).toBe(
+      'input.continue_at: must be less than the source duration (40 s)',
+    );
     for (const kept of [
       new ApiError(422, CALLBACK_SENTENCE),
       new ApiError(422, 'Record does not exist'),
@@ -714,7 +796,7 @@ describe('parseMarket and inMarketTerms', () => {
     snakeKeys.push('task_id', 'audio_id', 'infill_start_s', 'infill_end_s', 'full_lyrics', 'tags');
     fc.assert(
       fc.property(
-        fc.constantFrom(...KINDS),
+        fc.constantFrom(...PARSED_KINDS),
         fc.oneof(httpUrl, anyJson, fc.constant(undefined)),
         fc.record(Object.fromEntries(snakeKeys.map((key) => [key, fc.oneof(plausible, anyJson)])), { requiredKeys: [] }),
         (kind, callBackUrl, input) => {

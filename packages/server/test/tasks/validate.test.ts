@@ -122,7 +122,7 @@ describe('parseGenerate', () => {
     expect(parseGenerate({ customMode: true, instrumental: true, style: 'rock', title: 'x'.repeat(80), model: 'V5', ...cb }).title).toHaveLength(80);
   });
 
-  it('refuses a request without callBackUrl in KIE\'s words', () => {
+  it("refuses a request without callBackUrl in KIE's words", () => {
     expect(rejection(() => parseGenerate({ customMode: false, instrumental: true, prompt: 'calm piano' }))).toEqual({
       code: 422,
       msg: 'Please enter callBackUrl.',

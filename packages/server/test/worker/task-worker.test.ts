@@ -3,7 +3,7 @@ import { submitContext } from '../../src/api/tasks.js';
 import { decodeWav } from '../../src/audio/codecs/wav.js';
 import { lifecycleContext } from '../../src/server.js';
 import type { Services, TaskChange } from '../../src/services.js';
-import { findOwnTask, type TaskRecord, generateKind, musicFamily, replaceSectionKind, submitKind } from '../../src/tasks/index.js';
+import { findOwnTask, generateKind, musicFamily, replaceSectionKind, submitKind, type TaskRecord } from '../../src/tasks/index.js';
 import { createRenderPool, createTaskWorker, type RenderPool, type TaskWorker } from '../../src/worker/index.js';
 import { uploadedWav } from '../helpers/fixtures.js';
 import { silentLog } from '../helpers/log.js';
@@ -71,7 +71,11 @@ describe.each(storeTargets())('task worker on $name', (target) => {
     // and shown by record-info as infillStartS/infillEndS [EXT]; the callback's track keeps KIE's fields only (below).
     expect(Math.abs(tracks[0]!.applied_start_s! - 8)).toBeLessThanOrEqual(0.5);
     expect(Math.abs(tracks[0]!.applied_end_s! - 20)).toBeLessThanOrEqual(0.5);
-    const record = (await musicFamily.details(services.store.db, (await findOwnTask(services.store.db, user.account.id, taskId))!, 'http://127.0.0.1:1')) as TaskRecord;
+    const record = (await musicFamily.details(
+      services.store.db,
+      (await findOwnTask(services.store.db, user.account.id, taskId))!,
+      'http://127.0.0.1:1',
+    )) as TaskRecord;
     expect(record.response.sunoData[0]).toMatchObject({
       infillStartS: Math.round(tracks[0]!.applied_start_s! * 1000) / 1000,
       infillEndS: Math.round(tracks[0]!.applied_end_s! * 1000) / 1000,

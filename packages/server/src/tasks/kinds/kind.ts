@@ -22,8 +22,12 @@ export interface TaskKind<Input = unknown> {
   readonly type: TaskType;
   readonly operationType: string;
   readonly price: PriceName;
-  /** KIE's dedicated route (the older API generation), documented by `body`. */
-  readonly route: { path: string; summary: string; body: TSchema };
+  /**
+   * KIE's dedicated route (the older API generation), documented by `body`. Absent where the
+   * dedicated route answers at once without a task (boost style, persona: api/sync.ts), so only
+   * the Market form makes a task of it.
+   */
+  readonly route?: { path: string; summary: string; body: TSchema };
   /** KIE's Market model id (`POST /api/v1/jobs/createTask`), e.g. "ai-music-api/extend". */
   readonly market: string;
   readonly family: Family;
@@ -68,8 +72,8 @@ export interface RunningTask<Input> {
  */
 export interface Family {
   readonly name: string;
-  /** The family's dedicated details route. */
-  readonly detailsPath: string;
+  /** The family's dedicated details route; absent for kinds read only through `jobs/recordInfo`. */
+  readonly detailsPath?: string;
   errorBody(code: FailureCode, taskId: string, message: string): CallbackBody;
   details(db: Executor, task: TasksTable, publicUrl: string): Promise<unknown>;
   resultJson(db: Executor, task: TasksTable, publicUrl: string): Promise<unknown>;

@@ -4,6 +4,7 @@ import { coverImageKind } from './cover-image.js';
 import { extendKind } from './extend.js';
 import { generateKind } from './generate.js';
 import type { Family, TaskKind } from './kind.js';
+import { boostStyleKind, personaKind } from './market-only.js';
 import { mashupKind } from './mashup.js';
 import { replaceSectionKind } from './replace-section.js';
 import { uploadCoverKind } from './upload-cover.js';
@@ -25,6 +26,8 @@ export const KINDS: readonly TaskKind<never>[] = [
   addVocalsKind,
   mashupKind,
   coverImageKind,
+  boostStyleKind,
+  personaKind,
 ] as unknown as readonly TaskKind<never>[];
 
 const byName = new Map(KINDS.map((kind) => [kind.name, kind]));

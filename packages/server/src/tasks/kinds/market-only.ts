@@ -1,0 +1,83 @@
+import { boostStyle } from '../../audio/index.js';
+import { parseBoost } from '../boost.js';
+import { writeResult } from '../lifecycle.js';
+import { type AdmittedPersona, admitPersona, makePersona } from '../persona.js';
+import type { Family, TaskKind } from './kind.js';
+
+/**
+ * Boost style and persona answer at once on their dedicated routes (api/sync.ts). KIE's Market
+ * form makes tasks of them too (`ai-music-api/boost-music-style`, `ai-music-api/generate-persona`):
+ * these kinds run the same work as a task, read through `jobs/recordInfo` only.
+ */
+
+/** Market tasks of other KIE models carry this callback body; its Suno form is not documented (kie-catalogue §25.1). */
+export const marketFamily: Family = {
+  name: 'market',
+  errorBody: (code, taskId, message) => ({ code, msg: message, data: { taskId, state: 'fail', resultJson: '', failCode: String(code), failMsg: message } }),
+  async details(_db, task) {
+    return task.result === null ? null : JSON.parse(task.result);
+  },
+  async resultJson(_db, task) {
+    // KIE's Market form shows text results as `resultObject`.
+    return { resultObject: task.result === null ? null : JSON.parse(task.result) };
+  },
+};
+
+const completeBody = (taskId: string, result: unknown) => ({
+  code: 200,
+  msg: 'success',
+  data: { taskId, state: 'success', resultJson: JSON.stringify({ resultObject: result }), failCode: null, failMsg: null },
+});
+
+export interface BoostTaskInput {
+  kind: 'boost-style';
+  content: string;
+}
+
+export const boostStyleKind: TaskKind<BoostTaskInput> = {
+  name: 'boost-style',
+  type: 'BOOST_STYLE',
+  operationType: 'boost_style',
+  price: 'boostStyle',
+  market: 'ai-music-api/boost-music-style',
+  family: marketFamily,
+  async admit(_context, _accountId, body) {
+    // KIE: the callback URL is optional here.
+    const callbackUrl = typeof body.callBackUrl === 'string' && body.callBackUrl !== '' ? body.callBackUrl : undefined;
+    return { input: { kind: 'boost-style', content: parseBoost(body) }, parentMusicId: '', model: '', callbackUrl, fetched: [] };
+  },
+  async run(_runtime, task) {
+    const result = { param: task.input.content, result: boostStyle(task.input.content) };
+    return async (tx) => {
+      await writeResult(tx, task.id, result);
+      return completeBody(task.id, result);
+    };
+  },
+};
+
+export interface PersonaTaskInput {
+  kind: 'persona';
+  request: AdmittedPersona;
+}
+
+export const personaKind: TaskKind<PersonaTaskInput> = {
+  name: 'persona',
+  type: 'PERSONA',
+  operationType: 'generate_persona',
+  price: 'persona',
+  market: 'ai-music-api/generate-persona',
+  family: marketFamily,
+  async admit(context, accountId, body) {
+    const request = await admitPersona(context.store.db, accountId, body);
+    const callbackUrl = typeof body.callBackUrl === 'string' && body.callBackUrl !== '' ? body.callBackUrl : undefined;
+    return { input: { kind: 'persona', request }, parentMusicId: request.audioId, model: '', callbackUrl, fetched: [] };
+  },
+  async run(runtime, task) {
+    const row = await runtime.store.db.selectFrom('tasks').select('account_id').where('id', '=', task.id).executeTakeFirstOrThrow();
+    const persona = await makePersona({ db: runtime.store.db, blobs: runtime.blobs }, row.account_id, task.input.request);
+    return async (tx) => {
+      await writeResult(tx, task.id, persona);
+      return completeBody(task.id, persona);
+    };
+  },
+};
