@@ -5,7 +5,7 @@ import type { Services } from '../services.js';
 import { FAMILIES, type Family, findOwnTask, inMarketTerms, KINDS, kindOf, marketRecord, parseMarket, type SubmitContext, submitKind } from '../tasks/index.js';
 import { accountOf } from './auth.js';
 import { ok } from './envelope.js';
-import { CoverRecordResponse, MarketRecordResponse, MarketTaskResponse, RecordInfoResponse, TaskIdResponse } from './schemas.js';
+import { detailsResponse, MarketRecordResponse, MarketTaskResponse, TaskIdResponse } from './schemas.js';
 
 export function submitContext(services: Services): SubmitContext {
   return {
@@ -33,10 +33,6 @@ function taskIdQuery(request: FastifyRequest): string {
 }
 
 const TaskIdQuery = Type.Object({ taskId: Type.String({ description: 'The taskId returned at submission' }) });
-const DETAILS_SCHEMAS: Record<string, typeof RecordInfoResponse | typeof CoverRecordResponse> = {
-  music: RecordInfoResponse,
-  'cover-image': CoverRecordResponse,
-};
 
 /**
  * Every task kind's route (both KIE API generations) and every family's details route, from
@@ -94,7 +90,12 @@ export function registerTaskRoutes(app: FastifyInstance, services: Services): vo
     app.get(
       family.detailsPath,
       {
-        schema: { tags: ['tasks'], summary: `Get a ${family.name} task (polling)`, querystring: TaskIdQuery, response: { 200: DETAILS_SCHEMAS[family.name] } },
+        schema: {
+          tags: ['tasks'],
+          summary: `Get a ${family.name} task (polling)`,
+          querystring: TaskIdQuery,
+          response: { 200: detailsResponse(family.detailsSchema) },
+        },
       },
       async (request) => ok(await detailsOf(family, accountOf(request).id, taskIdQuery(request))),
     );

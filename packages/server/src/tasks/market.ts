@@ -29,8 +29,8 @@ export function parseMarket(raw: unknown): MarketRequest {
   if (!kind) throw invalid('model', `"${model}" is not a model this service runs (the version, such as "V5", goes in input.model)`);
   const input = body.input ?? {};
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw invalid('input', 'must be a JSON object');
-  const translated: Body = {};
-  for (const [key, value] of Object.entries(input)) translated[camel(key)] = value;
+  // fromEntries defines own properties: an input key "__proto__" stays a key, never a prototype.
+  const translated: Body = Object.fromEntries(Object.entries(input).map(([key, value]) => [camel(key), value]));
   if (body.callBackUrl !== undefined) translated.callBackUrl = body.callBackUrl;
   return { kind, body: translated };
 }

@@ -77,11 +77,13 @@ export async function admitPersona(db: Db, accountId: string, raw: unknown): Pro
   if (task.model === 'V3_5') throw invalid('taskId', 'personas cannot be made from V3_5 tracks');
   const track = await db
     .selectFrom('tracks')
-    .select(['id', 'duration'])
-    .where('task_id', '=', request.taskId)
-    .where('id', '=', request.audioId)
+    .innerJoin('files', 'files.id', 'tracks.audio_file')
+    .select(['tracks.id', 'tracks.duration', 'files.expires_at'])
+    .where('tracks.task_id', '=', request.taskId)
+    .where('tracks.id', '=', request.audioId)
     .executeTakeFirst();
   if (!track) throw invalid('audioId', `is not a track of task ${request.taskId}`);
+  if (Number(track.expires_at) <= Date.now()) throw invalid('audioId', 'the track has expired and was deleted');
   if (request.vocalEnd > track.duration + 0.005) throw invalid('vocalEnd', `must not exceed the track's duration (${track.duration} s)`);
   if (await personaOf(db, request.audioId)) throw new ApiError(409, 'Persona already exists for this music');
   return { ...request, trackId: track.id };

@@ -35,6 +35,7 @@ export async function submitKind<Input>(context: SubmitContext, kind: TaskKind<I
         callbackUrl: admitted.callbackUrl,
         model: admitted.model,
         price: context.config.prices[kind.price],
+        ...(kind.onePerParent ? { onePerParent: kind.onePerParent } : {}),
         sourceFiles: fetched.map(({ source, bytes }) => ({
           accountId: account.id,
           kind: 'source' as const,

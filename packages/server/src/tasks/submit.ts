@@ -18,6 +18,11 @@ export interface NewTask {
   price: number;
   /** Sources fetched from outside at submission: recorded with the task so retention deletes them. */
   sourceFiles?: NewFile[];
+  /**
+   * At most one live task of this type per parent and account (one cover per music task): checked
+   * inside the transaction that writes the task, so two requests at once cannot both pass.
+   */
+  onePerParent?: (existingTaskId: string) => ApiError;
 }
 
 export interface SubmitLimits {
@@ -47,7 +52,17 @@ async function admit(tx: Runner, accountId: string, items: ReadonlyArray<Pending
   const countLimit = Math.max(...items.map((item) => item.limits.rateLimit.max));
   const recentByWindow = new Map<number, number>();
   const outcomes: Outcome[] = [];
+  /** Parents taken by a task accepted earlier in this batch, per type. */
+  const takenInBatch = new Map<string, string>();
   for (const { task, limits } of items) {
+    if (task.onePerParent) {
+      const key = `${task.type} ${task.parentMusicId}`;
+      const existing = takenInBatch.get(key) ?? (await liveChild(tx, accountId, task.type, task.parentMusicId));
+      if (existing) {
+        outcomes.push({ error: task.onePerParent(existing) });
+        continue;
+      }
+    }
     if (balance < task.price) {
       outcomes.push({ error: new ApiError(402, `Insufficient credits: this task costs ${task.price}`) });
       continue;
@@ -66,10 +81,28 @@ async function admit(tx: Runner, accountId: string, items: ReadonlyArray<Pending
     }
     balance -= task.price;
     recentByWindow.set(windowMs, recent + 1);
-    outcomes.push({ taskId: newTaskId() });
+    const taskId = newTaskId();
+    if (task.onePerParent) takenInBatch.set(`${task.type} ${task.parentMusicId}`, taskId);
+    outcomes.push({ taskId });
   }
   return outcomes;
 }
+
+/** A task of this type on this parent that has not failed (a failed one may be tried again). */
+async function liveChild(tx: Runner, accountId: string, type: TaskType, parent: string): Promise<string | undefined> {
+  const { rows } = await liveChildQuery.execute<{ id: string }>(tx, { accountId, type, parent });
+  return rows[0]?.id;
+}
+const liveChildQuery = prepare<{ accountId: string; type: string; parent: string }>((db, arg) =>
+  db
+    .selectFrom('tasks')
+    .select('id')
+    .where('account_id', '=', arg('accountId'))
+    .where('type', '=', arg('type') as never)
+    .where('parent_music_id', '=', arg('parent'))
+    .where('status', 'not in', ['GENERATE_AUDIO_FAILED', 'CREATE_TASK_FAILED'])
+    .limit(1),
+);
 
 const countRecent = prepare<{ accountId: string; since: number; max: number }>((db, arg) =>
   db

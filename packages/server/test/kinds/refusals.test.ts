@@ -26,6 +26,7 @@ const UNKNOWN_TASK = 'f'.repeat(32);
 const UNKNOWN_AUDIO = 'e231c8a0-0000-4000-8000-00008cadc7dc';
 const MODELS_MSG = 'model: must be one of V3_5, V4, V4_5, V4_5PLUS, V4_5ALL, V5, V5_5, V6';
 const LAYER_MODELS_MSG = 'model: must be one of V4_5PLUS, V5, V5_5';
+const VOCALS_MODELS_MSG = 'model: must be one of V4_5PLUS, V5';
 
 /** Everything the cases refer to, made once per store before the tables run. */
 interface Fixtures {
@@ -542,7 +543,8 @@ describe.each(storeTargets())('refusals of the new routes on $name', (target) =>
       { name: 'tags instead of style', body: () => ({ ...good(), style: undefined, tags: 'soul' }), msg: 'style: is required' },
       { name: 'style 1001', body: () => ({ ...good(), style: 'x'.repeat(1001) }), msg: 'style: must be at most 1000 characters' },
       { name: 'no negativeTags', body: () => ({ ...good(), negativeTags: null }), msg: 'negativeTags: is required (it may be empty)' },
-      { name: 'model V4', body: () => ({ ...good(), model: 'V4' }), msg: LAYER_MODELS_MSG },
+      { name: 'model V4', body: () => ({ ...good(), model: 'V4' }), msg: VOCALS_MODELS_MSG },
+      { name: 'model V5_5 (add-instrumental only)', body: () => ({ ...good(), model: 'V5_5' }), msg: VOCALS_MODELS_MSG },
       { name: 'vocalGender 1', body: () => ({ ...good(), vocalGender: 1 }), msg: 'vocalGender: must be one of m, f' },
       { name: 'audioWeight -1', body: () => ({ ...good(), audioWeight: -1 }), msg: 'audioWeight: must be between 0 and 1' },
       {
@@ -696,14 +698,12 @@ describe.each(storeTargets())('refusals of the new routes on $name', (target) =>
       await expectRefusal(url, { taskId: f.parent.taskId, callBackUrl: CB }, 422, 'Record does not exist', null, bob);
     });
 
-    // BUG (src/tasks/kinds/cover-image.ts admit, the `existing` lookup): "one cover per music
-    // task" is a read before the write with nothing unique behind it, so two requests whose
-    // checks both run before either task is written both pass and both create a cover task
-    // (persona has a unique index for its one-per-track rule; cover images have none). To make
+    // "One cover per music task" is checked inside the transaction that writes the task, so two
+    // requests whose admissions both ran before either task was written cannot both pass. To make
     // the interleaving certain rather than lucky, the test holds the submission transaction until
-    // both requests have been admitted (or 2 s have passed, so that a fix that serialises the
-    // check cannot deadlock here). Expected: one 200, one 400 naming the first; one cover task.
-    it.fails('keeps one cover per music task when two requests arrive together', async () => {
+    // both requests have been admitted (or 2 s have passed). Expected: one 200, one 400 naming
+    // the first; one cover task.
+    it('keeps one cover per music task when two requests arrive together', async () => {
       const parent = await finishedGenerateTask(services, alice.account.id, 30);
       const originalAdmit = coverImageKind.admit;
       const originalTransaction = services.store.transaction;
@@ -848,12 +848,9 @@ describe.each(storeTargets())('refusals of the new routes on $name', (target) =>
       );
     });
 
-    // BUG (src/tasks/persona.ts createPersona, ~lines 80-95): the track's file expiry is not
-    // checked, only whether its blob is still there, so between expiry and the retention sweep a
-    // persona is made from a track that extend (src/tasks/source.ts fromTrack) already refuses with
-    // `audioId: the track has expired and was deleted` (SPEC §1: expired files are deleted).
-    // Expected: the same 422 here.
-    it.fails('refuses a track whose files have expired, as extend does', async () => {
+    // Between a track's expiry and the retention sweep its blob is still there: a persona is
+    // refused all the same, as extend refuses it (SPEC §1: expired files are deleted).
+    it('refuses a track whose files have expired, as extend does', async () => {
       await expectRefusal(
         url,
         { taskId: f.expired.taskId, audioId: f.expired.audioIds[0], name: 'Late', description: 'd', vocalStart: 0, vocalEnd: 10 },
@@ -978,7 +975,7 @@ describe.each(storeTargets())('refusals of the new routes on $name', (target) =>
       {
         name: 'add-vocals: model V4',
         body: () => market('ai-music-api/add-vocals', { upload_url: f.wav20, prompt: 'p', title: 't', style: 's', negative_tags: '', model: 'V4' }),
-        msg: `input.${LAYER_MODELS_MSG}`,
+        msg: `input.${VOCALS_MODELS_MSG}`,
       },
       {
         name: 'mashup: 1 URL',

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiError, invalid } from '../../src/errors.js';
 import { asBody, type Body } from '../../src/tasks/fields.js';
 import { ADD_LAYER_MODELS, parseAddInstrumental } from '../../src/tasks/kinds/add-instrumental.js';
-import { parseAddVocals } from '../../src/tasks/kinds/add-vocals.js';
+import { ADD_VOCALS_MODELS, parseAddVocals } from '../../src/tasks/kinds/add-vocals.js';
 import { parseCoverImage } from '../../src/tasks/kinds/cover-image.js';
 import { parseExtend } from '../../src/tasks/kinds/extend.js';
 import { parseMashup } from '../../src/tasks/kinds/mashup.js';
@@ -327,7 +327,7 @@ describe('valid bodies are accepted and read back as sent', () => {
   it('add-vocals (style, negativeTags required but may be empty, model V4_5PLUS by default)', () => {
     fc.assert(
       fc.property(
-        sentModel(ADD_LAYER_MODELS),
+        sentModel(ADD_VOCALS_MODELS),
         httpUrl,
         filled(5000),
         filled(100),
@@ -536,7 +536,7 @@ describe('ranges and enums', () => {
   });
 
   it.each(songRoutes)('%s: model is one of the route’s models', (name) => {
-    const models: readonly string[] = name === 'addInstrumental' || name === 'addVocals' ? ADD_LAYER_MODELS : MODELS;
+    const models: readonly string[] = name === 'addInstrumental' ? ADD_LAYER_MODELS : name === 'addVocals' ? ADD_VOCALS_MODELS : MODELS;
     fc.assert(
       fc.property(fc.oneof(fc.constantFrom(...MODELS, 'V3', 'v5', 'V6_MINI', 'chirp-v4-5', ''), fc.string(), fc.integer()), (value) => {
         const body = { ...base[name], model: value };

@@ -2,7 +2,6 @@ import { Type } from '@sinclair/typebox';
 import { invalid } from '../../errors.js';
 import { type Body, optionalHttpUrl, requiredString } from '../fields.js';
 import { resolveSource } from '../source.js';
-import { ADD_LAYER_MODELS } from './add-instrumental.js';
 import type { TaskKind } from './kind.js';
 import { musicFamily, runSongs, type StoredSource, sourceAudio } from './music.js';
 import { checkUploadLength, type Knobs, knobs, type Model, model, requiredCallbackUrl } from './rules.js';
@@ -18,6 +17,9 @@ export interface AddVocalsTaskInput {
   negativeTags: string;
   vocalGender?: 'm' | 'f';
 }
+
+/** KIE's add-vocals models (kie-catalogue §8): add-instrumental also takes V5_5. */
+export const ADD_VOCALS_MODELS = ['V4_5PLUS', 'V5'] as const satisfies readonly Model[];
 
 export interface AddVocalsRequest extends Knobs {
   uploadUrl: string;
@@ -37,7 +39,7 @@ export function parseAddVocals(body: Body): AddVocalsRequest {
   const style = requiredString(body, 'style', 1000);
   const rest = knobs(body);
   if (body.negativeTags === undefined || body.negativeTags === null) throw invalid('negativeTags', 'is required (it may be empty)');
-  return { uploadUrl, prompt, title, style, model: model(body, 'V4_5PLUS', ADD_LAYER_MODELS), callBackUrl, ...rest };
+  return { uploadUrl, prompt, title, style, model: model(body, 'V4_5PLUS', ADD_VOCALS_MODELS), callBackUrl, ...rest };
 }
 
 const AddVocalsBody = Type.Object(
@@ -47,7 +49,7 @@ const AddVocalsBody = Type.Object(
     title: Type.String(),
     style: Type.String({ description: 'Style of the vocal (note: `style`, where add-instrumental says `tags`)' }),
     negativeTags: Type.String({ description: 'Styles to avoid; required, may be empty' }),
-    model: Type.Optional(Type.String({ enum: [...ADD_LAYER_MODELS] })),
+    model: Type.Optional(Type.String({ enum: [...ADD_VOCALS_MODELS] })),
     vocalGender: weights.vocalGender,
     styleWeight: weights.styleWeight,
     weirdnessConstraint: weights.weirdnessConstraint,

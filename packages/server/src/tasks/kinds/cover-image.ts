@@ -51,9 +51,26 @@ function imagesOf(task: TasksTable, publicUrl: string): string[] | null {
   return (JSON.parse(task.result) as CoverResult).images.map((token) => fileUrls(publicUrl, token).image);
 }
 
+/** cover record-info `data`: the schema of `coverImageFamily.details`. */
+const CoverRecord = Type.Object(
+  {
+    taskId: Type.String(),
+    parentTaskId: Type.String(),
+    callbackUrl: Type.Union([Type.String(), Type.Null()]),
+    completeTime: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    response: Type.Object({ images: Type.Union([Type.Array(Type.String()), Type.Null()]) }),
+    successFlag: Type.Integer({ description: '0 pending, 1 success, 2 generating, 3 failed' }),
+    createTime: Type.String({ format: 'date-time' }),
+    errorCode: Type.Union([Type.Integer(), Type.Null()]),
+    errorMessage: Type.Union([Type.String(), Type.Null()]),
+  },
+  { additionalProperties: true },
+);
+
 export const coverImageFamily: Family = {
   name: 'cover-image',
   detailsPath: '/api/v1/suno/cover/record-info',
+  detailsSchema: CoverRecord,
   // Cover images are free: the failure says what failed, not that credits came back.
   errorBody: (code: FailureCode, taskId: string, message: string) => ({ code, msg: message, data: { taskId, images: null } }),
   async details(db, task, publicUrl) {
@@ -90,6 +107,8 @@ export const coverImageKind: TaskKind<CoverImageTaskInput> = {
   route: { path: '/api/v1/suno/cover/generate', summary: 'Draw two cover images for a music task', body: CoverImageBody },
   market: 'ai-music-api/cover-generate',
   family: coverImageFamily,
+  // KIE keeps one cover per music task and answers a second request with the first one's id.
+  onePerParent: (existing) => new ApiError(400, 'Cover record already exists', undefined, { taskId: existing }),
   async admit(context, accountId, body) {
     const request = parseCoverImage(body);
     const db = context.store.db;
@@ -102,15 +121,6 @@ export const coverImageKind: TaskKind<CoverImageTaskInput> = {
     // KIE's words for an id it does not know (recorded on its tool routes).
     if (!parent || parent.type === 'COVER_IMAGE') throw new ApiError(422, 'Record does not exist');
     if (parent.status !== 'SUCCESS') throw invalid('taskId', `task ${request.taskId} has not succeeded (status ${parent.status})`);
-    // KIE keeps one cover per music task and answers a second request with the first one's id.
-    const existing = await db
-      .selectFrom('tasks')
-      .select('id')
-      .where('account_id', '=', accountId)
-      .where('type', '=', 'COVER_IMAGE')
-      .where('parent_music_id', '=', request.taskId)
-      .executeTakeFirst();
-    if (existing) throw new ApiError(400, 'Cover record already exists', undefined, { taskId: existing.id });
     return {
       input: { kind: 'cover-image', parentTaskId: request.taskId },
       parentMusicId: request.taskId,

@@ -2,6 +2,7 @@ import type { TSchema } from '@sinclair/typebox';
 import type { CallbackBody, FailureCode } from '../../callbacks/index.js';
 import type { PriceName } from '../../config.js';
 import type { OnProgress, Operation, RenderedTrack } from '../../engine/types.js';
+import type { ApiError } from '../../errors.js';
 import type { BlobStore } from '../../storage/index.js';
 import type { Executor, Store, TasksTable, TaskType } from '../../store/index.js';
 import type { Body } from '../fields.js';
@@ -31,6 +32,8 @@ export interface TaskKind<Input = unknown> {
   /** KIE's Market model id (`POST /api/v1/jobs/createTask`), e.g. "ai-music-api/extend". */
   readonly market: string;
   readonly family: Family;
+  /** At most one live task of this kind per parent: the refusal to give when one exists (cover images, personas). */
+  readonly onePerParent?: (existingTaskId: string) => ApiError;
   /**
    * Checks the request and looks up what it names. Throws an ApiError (KIE envelope, precise
    * `msg`) before anything is stored; what it fetched is stored only once the task is accepted.
@@ -74,6 +77,8 @@ export interface Family {
   readonly name: string;
   /** The family's dedicated details route; absent for kinds read only through `jobs/recordInfo`. */
   readonly detailsPath?: string;
+  /** What `details` answers (OpenAPI and serialisation of the details route). */
+  readonly detailsSchema?: TSchema;
   errorBody(code: FailureCode, taskId: string, message: string): CallbackBody;
   details(db: Executor, task: TasksTable, publicUrl: string): Promise<unknown>;
   resultJson(db: Executor, task: TasksTable, publicUrl: string): Promise<unknown>;

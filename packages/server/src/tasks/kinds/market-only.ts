@@ -1,4 +1,5 @@
 import { boostStyle } from '../../audio/index.js';
+import { ApiError } from '../../errors.js';
 import { parseBoost } from '../boost.js';
 import { writeResult } from '../lifecycle.js';
 import { type AdmittedPersona, admitPersona, makePersona } from '../persona.js';
@@ -67,6 +68,8 @@ export const personaKind: TaskKind<PersonaTaskInput> = {
   price: 'persona',
   market: 'ai-music-api/generate-persona',
   family: marketFamily,
+  // One persona per track: a second request while the first is still a task is refused as one made already.
+  onePerParent: () => new ApiError(409, 'Persona already exists for this music'),
   async admit(context, accountId, body) {
     const request = await admitPersona(context.store.db, accountId, body);
     const callbackUrl = typeof body.callBackUrl === 'string' && body.callBackUrl !== '' ? body.callBackUrl : undefined;

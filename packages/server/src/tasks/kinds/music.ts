@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox';
 import { errorPayload, successPayload } from '../../callbacks/index.js';
 import type { Operation, RenderedTrack, SourceAudio } from '../../engine/types.js';
 import { SourceAudioError } from '../../engine/types.js';
@@ -32,9 +33,61 @@ export interface TrackMeta {
   prompt: string;
 }
 
+const SunoTrackSchema = Type.Object({
+  id: Type.String({ description: 'audioId' }),
+  audioUrl: Type.String(),
+  streamAudioUrl: Type.String(),
+  imageUrl: Type.String(),
+  prompt: Type.String(),
+  modelName: Type.String(),
+  title: Type.String(),
+  tags: Type.String(),
+  createTime: Type.String(),
+  duration: Type.Number(),
+  infillStartS: Type.Optional(Type.Number({ description: 'reprise extension, replace-section tracks: where the replaced range actually starts, seconds' })),
+  infillEndS: Type.Optional(Type.Number({ description: 'reprise extension, replace-section tracks: where the replaced range actually ends, seconds' })),
+});
+
+/** record-info `data` of a music task: the schema of `musicFamily.details` (OpenAPI, serialisation). */
+const MusicRecord = Type.Object(
+  {
+    taskId: Type.String(),
+    parentMusicId: Type.String(),
+    param: Type.String({ description: 'The request body as received' }),
+    response: Type.Object({ taskId: Type.String(), sunoData: Type.Array(SunoTrackSchema) }),
+    status: Type.String({
+      enum: [
+        'PENDING',
+        'TEXT_SUCCESS',
+        'FIRST_SUCCESS',
+        'SUCCESS',
+        'CREATE_TASK_FAILED',
+        'GENERATE_AUDIO_FAILED',
+        'CALLBACK_EXCEPTION',
+        'SENSITIVE_WORD_ERROR',
+      ],
+    }),
+    type: Type.String({ enum: ['GENERATE', 'REPLACE_SECTION', 'EXTEND', 'UPLOAD_EXTEND', 'UPLOAD_COVER', 'ADD_INSTRUMENTAL', 'ADD_VOCALS', 'MASHUP'] }),
+    operationType: Type.String({
+      enum: ['generate', 'replace_section', 'extend', 'upload_extend', 'upload_cover', 'add_instrumental', 'add_vocals', 'mashup'],
+    }),
+    errorCode: Type.Union([Type.Integer(), Type.Null()]),
+    errorMessage: Type.Union([Type.String(), Type.Null()]),
+    callback: Type.Object(
+      {
+        status: Type.String({ enum: ['pending', 'delivered', 'failed', 'none'] }),
+        attempts: Type.Integer(),
+        lastError: Type.Union([Type.String(), Type.Null()]),
+      },
+      { description: 'reprise extension: how delivery of the callbacks is going' },
+    ),
+  },
+  { additionalProperties: true },
+);
 export const musicFamily: Family = {
   name: 'music',
   detailsPath: '/api/v1/generate/record-info',
+  detailsSchema: MusicRecord,
   errorBody: errorPayload,
   async details(db, task, publicUrl) {
     const tracks = await tracksOf(db, task.id);
