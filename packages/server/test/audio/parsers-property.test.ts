@@ -192,6 +192,16 @@ describe('MP3 frame and tag parser properties', () => {
     );
   });
 
+  it('reads a Xing frame count of 0 as no count, not as an empty file (a counterexample the property above found)', async () => {
+    const bytes = mono.slice();
+    const header = readFrameHeader(bytes, 0)!;
+    // The frame count follows "Xing"/"Info" and its 4 flag bytes.
+    new DataView(bytes.buffer).setUint32(header.sideInfoEnd + 8, 0, false);
+    expect(readXingTag(bytes, 0, header)?.frames).toBeNull();
+    const pcm = await decodeMp3(bytes);
+    expect(pcm.channels[0]!.length).toBe((await decodeMp3(mono)).channels[0]!.length);
+  });
+
   it('decodeAudio refuses arbitrary bytes with AudioFormatError only', async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 3000 }), async (bytes) => onlyFormatErrorsAsync(() => decodeAudio(bytes))),

@@ -157,11 +157,11 @@ describe('instrument words', () => {
     expect(chooseStyle(['strings']).genre).toBe('classical');
   });
 
-  it('reads a tempo and a key from the words, and records a request for vocals it cannot sing', () => {
+  it('reads a tempo and a key from the words, and notes vocal words without letting them choose the band', () => {
     const choice = chooseStyle(['funk', 'in F# minor at 100 bpm, female vocals']);
     expect(choice).toMatchObject({ bpm: 100, tonic: 'F#', mode: 'minor' });
     expect(choice.matched.vocals.length).toBeGreaterThan(0);
-    expect(choice.reasons.join(' ')).toContain('does not sing');
+    expect(choice.reasons.join(' ')).toContain('singing follows the request');
   });
 });
 

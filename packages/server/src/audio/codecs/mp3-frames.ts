@@ -128,7 +128,8 @@ export function readXingTag(bytes: Uint8Array, at: number, header: FrameHeader):
     let frames: number | null = null;
     if (flags & 1) {
       if (p + 4 > bytes.length) return null;
-      frames = view.getUint32(p, false);
+      // A count of 0 in a file that has frames is damage, not a count: read as "the tag does not say".
+      frames = view.getUint32(p, false) || null;
       p += 4;
     }
     if (flags & 2) p += 4;
@@ -145,7 +146,7 @@ export function readXingTag(bytes: Uint8Array, at: number, header: FrameHeader):
     return { frames, delay: null, padding: null };
   }
   const vbri = at + 4 + 32; // VBRI sits at a fixed offset whatever the channel mode
-  if (text(vbri) === 'VBRI' && vbri + 18 <= bytes.length) return { frames: view.getUint32(vbri + 14, false), delay: null, padding: null };
+  if (text(vbri) === 'VBRI' && vbri + 18 <= bytes.length) return { frames: view.getUint32(vbri + 14, false) || null, delay: null, padding: null };
   return null;
 }
 
