@@ -11,6 +11,7 @@ import { silentLog } from '../helpers/log.js';
 import { closeServices, createTestServices } from '../helpers/services.js';
 import { storeTargets } from '../helpers/stores.js';
 import { waitFor } from '../helpers/wait.js';
+import { httpServer } from '../outbound/servers.js';
 
 /** A task of the account's owing one callback to `url`. */
 async function oweOne(services: Services, accountId: string, url: string): Promise<{ taskId: string; callbackId: string }> {
@@ -206,8 +207,9 @@ describe.each(storeTargets())('callback dispatcher on $name', (target) => {
   it('refuses a private destination before connecting, as a failed attempt', async () => {
     const strict = await createTestServices(target, {});
     const account = await createAccount(strict.store.db, { name: 'strict', credits: 10, webhookKey: false });
-    const before = receiver.connections();
-    const { callbackId } = await oweOne(strict, account.accountId, `${base}/ok`);
+    // A listener of this test's own: the shared receiver may still see late connections of the tests before.
+    const listener = await httpServer((_request, response) => response.end('ok'));
+    const { callbackId } = await oweOne(strict, account.accountId, `http://127.0.0.1:${listener.port}/ok`);
     const strictDispatcher = createDispatcher({ store: strict.store, outbound: strict.outbound, scheduleMs: [0], timeoutMs: 500, pollMs: 50, log: silentLog });
     strictDispatcher.start();
     const row = await waitFor(
@@ -222,7 +224,8 @@ describe.each(storeTargets())('callback dispatcher on $name', (target) => {
     await closeServices(strict);
     expect(row.status).toBe('failed');
     expect(row.last_error).toMatch(/^refused: /);
-    expect(receiver.connections()).toBe(before);
+    expect(listener.connections()).toBe(0);
+    await listener.close();
   });
 });
 
