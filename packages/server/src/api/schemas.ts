@@ -9,8 +9,6 @@ import { type TSchema, Type } from '@sinclair/typebox';
 const envelope = <T extends TSchema>(data: T, description: string) =>
   Type.Object({ code: Type.Integer({ examples: [200] }), msg: Type.String({ examples: ['success'] }), data }, { description });
 
-const url = (description: string) => Type.String({ format: 'uri', description });
-
 export const TaskIdResponse = envelope(Type.Object({ taskId: Type.String() }), 'The task was accepted');
 export const CreditResponse = envelope(Type.Number({ description: 'Remaining credits' }), 'Remaining credits');
 

@@ -1,10 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import { invalid } from '../../errors.js';
 import { type Body, optionalHttpUrl, requiredString } from '../fields.js';
-import { resolveSource } from '../source.js';
 import type { TaskKind } from './kind.js';
-import { musicFamily, runSongs, type StoredSource, sourceAudio } from './music.js';
-import { checkUploadLength, type Knobs, knobs, type Model, model, requiredCallbackUrl } from './rules.js';
+import { admitUpload, musicFamily, runSongs, type StoredSource, sourceAudio } from './music.js';
+import { type Knobs, knobs, type Model, model, requiredCallbackUrl } from './rules.js';
 import { songCallback, url, weights } from './schema.js';
 
 /** `POST /api/v1/generate/add-instrumental` (kie-catalogue §7): an accompaniment under an uploaded vocal. */
@@ -63,12 +62,11 @@ export const addInstrumentalKind: TaskKind<AddInstrumentalTaskInput> = {
   family: musicFamily,
   async admit(context, accountId, body) {
     const request = parseAddInstrumental(body);
-    const source = await resolveSource(context, accountId, { mode: 'url', uploadUrl: request.uploadUrl });
-    checkUploadLength('uploadUrl', source.durationS);
+    const upload = await admitUpload(context, accountId, request.uploadUrl);
     return {
       input: {
         kind: 'add-instrumental',
-        source: { blob: source.blobKey, name: source.name, durationS: source.durationS, trackId: null, url: request.uploadUrl },
+        source: upload.source,
         tags: request.tags,
         title: request.title,
         negativeTags: request.negativeTags,
@@ -76,7 +74,7 @@ export const addInstrumentalKind: TaskKind<AddInstrumentalTaskInput> = {
       parentMusicId: '',
       model: request.model,
       callbackUrl: request.callBackUrl,
-      fetched: source.fetched ? [source] : [],
+      fetched: upload.fetched,
     };
   },
   async run(runtime, task, signal) {

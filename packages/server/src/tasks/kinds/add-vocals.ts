@@ -1,10 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import { invalid } from '../../errors.js';
 import { type Body, optionalHttpUrl, requiredString } from '../fields.js';
-import { resolveSource } from '../source.js';
 import type { TaskKind } from './kind.js';
-import { musicFamily, runSongs, type StoredSource, sourceAudio } from './music.js';
-import { checkUploadLength, type Knobs, knobs, type Model, model, requiredCallbackUrl } from './rules.js';
+import { admitUpload, musicFamily, runSongs, type StoredSource, sourceAudio, wordsOf } from './music.js';
+import { type Knobs, knobs, type Model, model, requiredCallbackUrl } from './rules.js';
 import { songCallback, url, weights } from './schema.js';
 
 /** `POST /api/v1/generate/add-vocals` (kie-catalogue §8): a sung line over an uploaded instrumental. */
@@ -69,12 +68,11 @@ export const addVocalsKind: TaskKind<AddVocalsTaskInput> = {
   family: musicFamily,
   async admit(context, accountId, body) {
     const request = parseAddVocals(body);
-    const source = await resolveSource(context, accountId, { mode: 'url', uploadUrl: request.uploadUrl });
-    checkUploadLength('uploadUrl', source.durationS);
+    const upload = await admitUpload(context, accountId, request.uploadUrl);
     return {
       input: {
         kind: 'add-vocals',
-        source: { blob: source.blobKey, name: source.name, durationS: source.durationS, trackId: null, url: request.uploadUrl },
+        source: upload.source,
         prompt: request.prompt,
         style: request.style,
         title: request.title,
@@ -84,7 +82,7 @@ export const addVocalsKind: TaskKind<AddVocalsTaskInput> = {
       parentMusicId: '',
       model: request.model,
       callbackUrl: request.callBackUrl,
-      fetched: source.fetched ? [source] : [],
+      fetched: upload.fetched,
     };
   },
   async run(runtime, task, signal) {
@@ -96,10 +94,7 @@ export const addVocalsKind: TaskKind<AddVocalsTaskInput> = {
         op: 'addVocals',
         input: {
           source: await sourceAudio(runtime, input.source),
-          prompt: input.prompt,
-          style: input.style,
-          title: input.title,
-          negativeTags: input.negativeTags,
+          ...wordsOf(input),
           ...(input.vocalGender ? { vocalGender: input.vocalGender } : {}),
           seed: task.seed,
         },

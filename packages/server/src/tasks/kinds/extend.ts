@@ -4,9 +4,9 @@ import { invalid } from '../../errors.js';
 import { type Body, optionalString, requiredBoolean, requiredString } from '../fields.js';
 import { resolveSource } from '../source.js';
 import type { TaskKind } from './kind.js';
-import { musicFamily, runSongs, type StoredSource, sourceAudio } from './music.js';
+import { musicFamily, runSongs, type StoredSource, sourceAudio, wordsOf } from './music.js';
 import { checkContinueAt, type Knobs, knobs, limitsFor, MODELS, type Model, model, persona, requiredCallbackUrl, seconds, styleWithPersona } from './rules.js';
-import { songCallback, url, weights } from './schema.js';
+import { songCallback, weights } from './schema.js';
 
 /**
  * `POST /api/v1/generate/extend` (kie-catalogue §4): a reprise track continued from
@@ -123,10 +123,8 @@ export const extendKind: TaskKind<ExtendTaskInput> = {
           source: await sourceAudio(runtime, input.source),
           continueAtS: input.continueAtS,
           addS: input.addS,
-          prompt: input.prompt,
-          style: input.style,
-          title: input.title,
-          negativeTags: input.negativeTags,
+          ...wordsOf(input),
+          // Extend continues the band; it does not sing yet.
           instrumental: true,
           ...(input.persona ? { persona: input.persona } : {}),
           seed: task.seed,

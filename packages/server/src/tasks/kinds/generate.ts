@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { PersonaFingerprint } from '../../engine/types.js';
 import { parseGenerate } from '../validate.js';
 import type { TaskKind } from './kind.js';
-import { musicFamily, runSongs } from './music.js';
+import { musicFamily, runSongs, vocalsOf, wordsOf } from './music.js';
 import { MODELS, persona, styleWithPersona } from './rules.js';
 import { url } from './schema.js';
 
@@ -81,14 +81,8 @@ export const generateKind: TaskKind<GenerateTaskInput> = {
       {
         op: 'generate',
         input: {
-          prompt: input.prompt,
-          style: input.style,
-          title: input.title,
-          negativeTags: input.negativeTags,
-          instrumental: input.instrumental,
-          // Custom mode sings the prompt as written; otherwise the engine writes its own lyrics.
-          ...(input.customMode && !input.instrumental ? { lyrics: input.prompt } : {}),
-          ...(input.vocalGender ? { vocalGender: input.vocalGender } : {}),
+          ...wordsOf(input),
+          ...vocalsOf(input),
           ...(input.persona ? { persona: input.persona } : {}),
           durationS: input.durationS,
           seed: task.seed,

@@ -3,11 +3,11 @@ import { Type } from '@sinclair/typebox';
 import { invalid } from '../../errors.js';
 import type { BlobStore } from '../../storage/index.js';
 import { type Body, optionalBoolean } from '../fields.js';
-import { type ResolvedSource, resolveSource } from '../source.js';
+import type { ResolvedSource } from '../source.js';
 import { defaultTitle } from './generate.js';
 import type { TaskKind } from './kind.js';
-import { musicFamily, runSongs, type StoredSource, sourceAudio } from './music.js';
-import { checkUploadLength, type Knobs, knobs, limitsFor, MODELS, type Model, model, NON_CUSTOM_PROMPT_MAX, requiredCallbackUrl, songText } from './rules.js';
+import { admitUpload, musicFamily, runSongs, type StoredSource, sourceAudio, wordsOf } from './music.js';
+import { type Knobs, knobs, limitsFor, MODELS, type Model, model, NON_CUSTOM_PROMPT_MAX, requiredCallbackUrl, songText } from './rules.js';
 import { songCallback, url, weights } from './schema.js';
 
 /** `POST /api/v1/generate/mashup` (kie-catalogue §9): two songs on one tempo and key, woven bar by bar. */
@@ -78,18 +78,10 @@ const MashupBody = Type.Object(
 );
 
 /** Two URLs may still name one song (a copy uploaded twice): the bytes decide. */
-async function contentHash(blobs: BlobStore, source: ResolvedSource): Promise<string> {
-  const bytes = source.fetched ?? (await blobs.get(source.blobKey));
+async function contentHash(blobs: BlobStore, upload: { source: StoredSource; fetched: ResolvedSource[] }): Promise<string> {
+  const bytes = upload.fetched[0]?.fetched ?? (await blobs.get(upload.source.blob));
   return createHash('sha256').update(bytes).digest('hex');
 }
-
-const stored = (source: ResolvedSource, url: string): StoredSource => ({
-  blob: source.blobKey,
-  name: source.name,
-  durationS: source.durationS,
-  trackId: null,
-  url,
-});
 
 export const mashupKind: TaskKind<MashupTaskInput> = {
   name: 'mashup',
@@ -102,17 +94,15 @@ export const mashupKind: TaskKind<MashupTaskInput> = {
   async admit(context, accountId, body) {
     const request = parseMashup(body);
     const [a, b] = request.uploadUrlList;
-    const first = await resolveSource(context, accountId, { mode: 'url', uploadUrl: a, field: 'uploadUrlList[0]' });
-    const second = await resolveSource(context, accountId, { mode: 'url', uploadUrl: b, field: 'uploadUrlList[1]' });
-    checkUploadLength('uploadUrlList[0]', first.durationS);
-    checkUploadLength('uploadUrlList[1]', second.durationS);
+    const first = await admitUpload(context, accountId, a, 'uploadUrlList[0]');
+    const second = await admitUpload(context, accountId, b, 'uploadUrlList[1]');
     if ((await contentHash(context.blobs, first)) === (await contentHash(context.blobs, second))) {
       throw invalid('uploadUrlList', 'the two songs must differ (both files hold the same audio)');
     }
     return {
       input: {
         kind: 'mashup',
-        sources: [stored(first, a), stored(second, b)],
+        sources: [first.source, second.source],
         prompt: request.prompt,
         style: request.style,
         title: request.title,
@@ -123,7 +113,7 @@ export const mashupKind: TaskKind<MashupTaskInput> = {
       parentMusicId: '',
       model: request.model,
       callbackUrl: request.callBackUrl,
-      fetched: [first, second].filter((source) => source.fetched !== null),
+      fetched: [...first.fetched, ...second.fetched],
     };
   },
   async run(runtime, task, signal) {
@@ -135,10 +125,7 @@ export const mashupKind: TaskKind<MashupTaskInput> = {
         op: 'mashup',
         input: {
           sources: [await sourceAudio(runtime, input.sources[0]), await sourceAudio(runtime, input.sources[1])],
-          prompt: input.prompt,
-          style: input.style,
-          title: input.title,
-          negativeTags: input.negativeTags,
+          ...wordsOf(input),
           instrumental: input.instrumental,
           seed: task.seed,
         },

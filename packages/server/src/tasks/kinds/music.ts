@@ -5,9 +5,12 @@ import { SourceAudioError } from '../../engine/types.js';
 import { fileUrls, tokenFromOwnUrl } from '../../files/index.js';
 import type { TasksTable } from '../../store/index.js';
 import { type LifecycleContext, recordFirstStage, recordTextStage, recordTracks, type StoredTrack, type WriteOutcome } from '../lifecycle.js';
+import type { SubmitContext } from '../service.js';
+import { type ResolvedSource, resolveSource } from '../source.js';
 import { masterBlobOf, type TrackSource, toCallbackTrack, toSunoTrack, tracksOf } from '../tracks.js';
 import { callbackSummary } from '../view.js';
 import type { Family, KindRuntime, RunningTask } from './kind.js';
+import { checkUploadLength } from './rules.js';
 
 /**
  * The music family (KIE: generate, extend, upload-*, add-*, mashup, replace-section): tasks
@@ -24,6 +27,40 @@ export interface StoredSource {
   trackId: string | null;
   /** The URL the request named (callback items' `source_audio_url`), empty for tracks. */
   url: string;
+}
+
+/** What the words of a stored request give every song-making operation (engine SongWords). */
+export const wordsOf = (input: { prompt: string; style: string; title: string; negativeTags: string }) => ({
+  prompt: input.prompt,
+  style: input.style,
+  title: input.title,
+  negativeTags: input.negativeTags,
+});
+
+/** Custom mode sings the prompt as written; otherwise the engine writes its own lyrics (engine Vocals). */
+export const vocalsOf = (input: { instrumental: boolean; customMode: boolean; prompt: string; vocalGender?: 'm' | 'f' }) => ({
+  instrumental: input.instrumental,
+  ...(input.customMode && !input.instrumental ? { lyrics: input.prompt } : {}),
+  ...(input.vocalGender ? { vocalGender: input.vocalGender } : {}),
+});
+
+/**
+ * A song named by URL (upload-*, add-*, mashup): a file this service handed out, or one fetched
+ * through the guard; at most 8 minutes; kept as the task's source. `fetched` is what the task
+ * must store if it is accepted.
+ */
+export async function admitUpload(
+  context: SubmitContext,
+  accountId: string,
+  url: string,
+  field = 'uploadUrl',
+): Promise<{ source: StoredSource; fetched: ResolvedSource[] }> {
+  const resolved = await resolveSource(context, accountId, { mode: 'url', uploadUrl: url, field });
+  checkUploadLength(field, resolved.durationS);
+  return {
+    source: { blob: resolved.blobKey, name: resolved.name, durationS: resolved.durationS, trackId: null, url },
+    fetched: resolved.fetched ? [resolved] : [],
+  };
 }
 
 /** How the tracks of a task are titled and tagged. */

@@ -2,24 +2,10 @@ import { Type } from '@sinclair/typebox';
 import type { PersonaFingerprint } from '../../engine/types.js';
 import { invalid } from '../../errors.js';
 import { type Body, optionalHttpUrl } from '../fields.js';
-import { resolveSource } from '../source.js';
 import { defaultTitle } from './generate.js';
 import type { TaskKind } from './kind.js';
-import { musicFamily, runSongs, type StoredSource, sourceAudio } from './music.js';
-import {
-  checkUploadLength,
-  type Knobs,
-  knobs,
-  limitsFor,
-  MODELS,
-  type Model,
-  model,
-  persona,
-  requiredCallbackUrl,
-  type SongText,
-  songText,
-  styleWithPersona,
-} from './rules.js';
+import { admitUpload, musicFamily, runSongs, type StoredSource, sourceAudio, vocalsOf, wordsOf } from './music.js';
+import { type Knobs, knobs, limitsFor, MODELS, type Model, model, persona, requiredCallbackUrl, type SongText, songText, styleWithPersona } from './rules.js';
 import { songCallback, url, weights } from './schema.js';
 
 /** `POST /api/v1/generate/upload-cover` (kie-catalogue §5): an uploaded song re-arranged in another style. */
@@ -77,12 +63,11 @@ export const uploadCoverKind: TaskKind<UploadCoverTaskInput> = {
   async admit(context, accountId, body) {
     const request = parseUploadCover(body);
     const fingerprint = await persona(context.store.db, accountId, body, request.customMode);
-    const source = await resolveSource(context, accountId, { mode: 'url', uploadUrl: request.uploadUrl });
-    checkUploadLength('uploadUrl', source.durationS);
+    const upload = await admitUpload(context, accountId, request.uploadUrl);
     return {
       input: {
         kind: 'upload-cover',
-        source: { blob: source.blobKey, name: source.name, durationS: source.durationS, trackId: null, url: request.uploadUrl },
+        source: upload.source,
         prompt: request.prompt,
         style: styleWithPersona(request.style, fingerprint),
         title: request.title,
@@ -95,7 +80,7 @@ export const uploadCoverKind: TaskKind<UploadCoverTaskInput> = {
       parentMusicId: '',
       model: request.model,
       callbackUrl: request.callBackUrl,
-      fetched: source.fetched ? [source] : [],
+      fetched: upload.fetched,
     };
   },
   async run(runtime, task, signal) {
@@ -107,13 +92,8 @@ export const uploadCoverKind: TaskKind<UploadCoverTaskInput> = {
         op: 'cover',
         input: {
           source: await sourceAudio(runtime, input.source),
-          prompt: input.prompt,
-          style: input.style,
-          title: input.title,
-          negativeTags: input.negativeTags,
-          instrumental: input.instrumental,
-          ...(input.customMode && !input.instrumental ? { lyrics: input.prompt } : {}),
-          ...(input.vocalGender ? { vocalGender: input.vocalGender } : {}),
+          ...wordsOf(input),
+          ...vocalsOf(input),
           ...(input.persona ? { persona: input.persona } : {}),
           seed: task.seed,
         },

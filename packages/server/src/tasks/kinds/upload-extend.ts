@@ -2,23 +2,9 @@ import { Type } from '@sinclair/typebox';
 import type { PersonaFingerprint } from '../../engine/types.js';
 import { invalid } from '../../errors.js';
 import { type Body, optionalHttpUrl, optionalString, requiredBoolean, requiredString } from '../fields.js';
-import { resolveSource } from '../source.js';
 import type { TaskKind } from './kind.js';
-import { musicFamily, runSongs, type StoredSource, sourceAudio } from './music.js';
-import {
-  checkContinueAt,
-  checkUploadLength,
-  type Knobs,
-  knobs,
-  limitsFor,
-  MODELS,
-  type Model,
-  model,
-  persona,
-  requiredCallbackUrl,
-  seconds,
-  styleWithPersona,
-} from './rules.js';
+import { admitUpload, musicFamily, runSongs, type StoredSource, sourceAudio, wordsOf } from './music.js';
+import { checkContinueAt, type Knobs, knobs, limitsFor, MODELS, type Model, model, persona, requiredCallbackUrl, seconds, styleWithPersona } from './rules.js';
 import { songCallback, url, weights } from './schema.js';
 
 /** `POST /api/v1/generate/upload-extend` (kie-catalogue §6): an uploaded song continued from `continueAt`. */
@@ -85,6 +71,9 @@ const UploadExtendBody = Type.Object(
   { additionalProperties: true },
 );
 
+/** An upload without a title is named after its file. */
+const titleOf = (input: UploadExtendTaskInput) => input.title || input.source.name.replace(/\.[a-z0-9]+$/i, '');
+
 export const uploadExtendKind: TaskKind<UploadExtendTaskInput> = {
   name: 'upload-extend',
   type: 'UPLOAD_EXTEND',
@@ -96,13 +85,12 @@ export const uploadExtendKind: TaskKind<UploadExtendTaskInput> = {
   async admit(context, accountId, body) {
     const request = parseUploadExtend(body);
     const fingerprint = request.defaultParamFlag ? await persona(context.store.db, accountId, body, true) : undefined;
-    const source = await resolveSource(context, accountId, { mode: 'url', uploadUrl: request.uploadUrl });
-    checkUploadLength('uploadUrl', source.durationS);
-    checkContinueAt(request.continueAt, source.durationS);
+    const upload = await admitUpload(context, accountId, request.uploadUrl);
+    checkContinueAt(request.continueAt, upload.source.durationS);
     return {
       input: {
         kind: 'upload-extend',
-        source: { blob: source.blobKey, name: source.name, durationS: source.durationS, trackId: null, url: request.uploadUrl },
+        source: upload.source,
         continueAtS: request.continueAt,
         addS: context.config.extendDurationS,
         prompt: request.prompt,
@@ -115,7 +103,7 @@ export const uploadExtendKind: TaskKind<UploadExtendTaskInput> = {
       parentMusicId: '',
       model: request.model,
       callbackUrl: request.callBackUrl,
-      fetched: source.fetched ? [source] : [],
+      fetched: upload.fetched,
     };
   },
   async run(runtime, task, signal) {
@@ -129,16 +117,14 @@ export const uploadExtendKind: TaskKind<UploadExtendTaskInput> = {
           source: await sourceAudio(runtime, input.source),
           continueAtS: input.continueAtS,
           addS: input.addS,
-          prompt: input.prompt,
-          style: input.style,
-          title: input.title || input.source.name.replace(/\.[a-z0-9]+$/i, ''),
-          negativeTags: input.negativeTags,
+          ...wordsOf({ ...input, title: titleOf(input) }),
+          // Extend continues the band; it does not sing yet.
           instrumental: true,
           ...(input.persona ? { persona: input.persona } : {}),
           seed: task.seed,
         },
       },
-      { title: () => input.title || input.source.name.replace(/\.[a-z0-9]+$/i, ''), tags: input.style, prompt: input.prompt },
+      { title: () => titleOf(input), tags: input.style, prompt: input.prompt },
       signal,
     );
   },
