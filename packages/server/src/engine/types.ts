@@ -96,7 +96,8 @@ export interface Vocals {
 
 /**
  * A persona (`personaId`): what was measured on the track it was made from, applied to new songs.
- * Plain data so it can be stored as JSON and sent to a render thread.
+ * Its words (style, key, tempo) reach every engine already added to the request's `style`; an
+ * engine uses the rest (the voice). Plain data so it can be stored as JSON and sent to a render thread.
  */
 export interface PersonaFingerprint {
   /** Tempo range in BPM the new song stays within (the source's tempo ± a little). */

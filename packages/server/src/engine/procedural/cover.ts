@@ -235,8 +235,8 @@ export async function cover(context: ProceduralContext, input: CoverInput, signa
   const source = await decodeSource(input.source.bytes, input.source.name);
   const durationS = (source.channels[0]?.length ?? 0) / source.sampleRate;
   if (durationS > MAX_SONG_S) throw new EngineError(`the source is ${durationS.toFixed(0)} s long; a cover is at most ${MAX_SONG_S} s`);
-  const persona = input.persona?.styleWords.length ? [input.persona.styleWords.join(', ')] : [];
-  const texts = [input.style, input.prompt, input.title, ...persona];
+  // A persona's words are already in the style (tasks/kinds/rules.ts styleWithPersona).
+  const texts = [input.style, input.prompt, input.title];
   const [slow, fast] = chooseStyle(texts, input.negativeTags).style.tempo;
   const reading = readSource(source, Math.round((slow + fast) / 2));
   const sourceLufs = measureLoudness(source.channels, source.sampleRate).integratedLufs;

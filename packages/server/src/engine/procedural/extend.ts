@@ -24,7 +24,7 @@ import {
   spliceInto,
   truePeakDbtp,
 } from '../../audio/index.js';
-import { EngineError, type ExtendInput, type OnProgress, type PersonaFingerprint, type RenderedTrack, SourceAudioError } from '../types.js';
+import { EngineError, type ExtendInput, type OnProgress, type RenderedTrack, SourceAudioError } from '../types.js';
 import { decodeSource, finishTrack, MAX_SONG_S, type ProceduralContext } from './common.js';
 
 /** Source audio before the join analysed for tempo, beats and key: enough for a steady reading. */
@@ -43,19 +43,9 @@ const LIMITER_MARGIN_S = 0.3;
 /** How far before the crossfade an MP3 source's own frames may end. */
 const JUNCTION_WINDOW_S = 0.7;
 
-/** The words that choose the style, a persona's measured style added to the asked one. */
+/** The words that choose the style (a persona's words are already in the style: tasks/kinds/rules.ts). */
 function textsOf(input: ExtendInput): string[] {
-  return [[input.style, ...personaWords(input.persona)].filter((word) => word.trim() !== '').join(', '), input.prompt, input.title];
-}
-
-/**
- * A persona as words the style chooser reads. Its key and tempo are there for completeness: an
- * extension keeps the source's own key and tempo, which override them.
- */
-function personaWords(persona: PersonaFingerprint | undefined): string[] {
-  if (!persona) return [];
-  const [slow, fast] = persona.tempoBpm;
-  return [...persona.styleWords, persona.key ? `in ${persona.key}` : '', `${Math.round((slow + fast) / 2)} bpm`];
+  return [input.style, input.prompt, input.title];
 }
 
 /** Where the new music goes in the song, in frames. */
