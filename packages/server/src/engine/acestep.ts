@@ -133,13 +133,13 @@ export interface SongText {
  * KIE's words as ACE-Step reads them. Custom mode (a style was given) makes the style the
  * caption and the prompt the lyrics; otherwise the prompt is the caption. Lyrics given as such
  * are sung as given, and instrumental songs get `[Instrumental]`, which ACE-Step's own
- * instrumental check recognises. A voice (the request's `vocalGender`, else the persona's) and a
- * persona's style words are added to the caption, which is where ACE-Step reads such things.
+ * instrumental check recognises. A voice (the request's `vocalGender`, else the persona's) is
+ * added to the caption, which is where ACE-Step reads such things; a persona's style words are in
+ * the style already (tasks/kinds/rules.ts).
  */
 export function songText(words: SongWords, vocals: Vocals, persona?: PersonaFingerprint): SongText {
   const custom = words.style.trim() !== '';
   const parts = [custom ? words.style.trim() : words.prompt.trim()];
-  if (persona) parts.push(...persona.styleWords);
   const gender = vocals.instrumental ? undefined : (vocals.vocalGender ?? persona?.voice?.gender);
   if (gender) parts.push(gender === 'f' ? 'female vocals' : 'male vocals');
   const caption = parts.filter((part) => part !== '').join(', ');

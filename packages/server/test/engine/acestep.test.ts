@@ -371,7 +371,8 @@ describe('acestep engine against a fake ACE-Step server', () => {
       const input: CoverInput = {
         source: { bytes: source, name: 'song.wav' },
         prompt: 'sing it softly',
-        style: 'bossa nova',
+        // The kind has added the persona's words to the style by the time an engine sees it.
+        style: 'bossa nova, nylon guitar',
         title: 'Covered',
         negativeTags: '',
         instrumental: false,
@@ -382,7 +383,7 @@ describe('acestep engine against a fake ACE-Step server', () => {
       const tracks = await createAcestepEngine(options()).cover!(input, live(), onProgress);
       const [a, b] = seedPair('cov-1');
       expect(fake.tasks).toHaveLength(1);
-      // A persona's style words and voice reach the caption; its tempo and key are the source's already.
+      // The style (with the persona's words) and the persona's voice reach the caption; tempo and key are the source's already.
       expect(fake.tasks[0]!.fields).toEqual({
         task_type: 'cover',
         prompt: 'bossa nova, nylon guitar, male vocals',
