@@ -402,6 +402,46 @@ describe.each(storeTargets())('the Suno music family on $name', (target) => {
     ).toEqual({ code: 409, msg: 'Persona already exists for this music', data: null });
   });
 
+  it('runs every music kind through jobs/createTask, readable through both details routes', async () => {
+    const [a, b] = song.data.response.sunoData;
+    const inputs: Record<string, Json> = {
+      'ai-music-api/generate': { custom_mode: true, instrumental: true, model: 'V5', style: 'ambient', title: 'Market song' },
+      'ai-music-api/replace-section': {
+        task_id: song.taskId,
+        audio_id: a.id,
+        prompt: 'strings',
+        tags: 'classical',
+        title: 'Edit',
+        infill_start_s: 2,
+        infill_end_s: 8,
+      },
+      'ai-music-api/extend': { default_param_flag: true, audio_id: b.id, continue_at: 6, style: 'rock', title: 'Further', model: 'V5' },
+      'ai-music-api/upload-and-extend-audio': {
+        upload_url: a.audioUrl,
+        default_param_flag: true,
+        instrumental: true,
+        continue_at: 7,
+        style: 'funk',
+        title: 'Up',
+        model: 'V5',
+      },
+      'ai-music-api/upload-and-cover-audio': { upload_url: b.audioUrl, custom_mode: true, instrumental: true, style: 'reggae', title: 'Dub', model: 'V5' },
+      'ai-music-api/add-instrumental': { upload_url: a.audioUrl, title: 'Under', tags: 'jazz', negative_tags: '' },
+      'ai-music-api/add-vocals': { upload_url: b.audioUrl, prompt: 'Over the hill we go', title: 'Over', style: 'pop', negative_tags: '' },
+    };
+    for (const [model, input] of Object.entries(inputs)) {
+      const created = await post('/api/v1/jobs/createTask', { model, callBackUrl: receiverUrl, input });
+      expect(created, model).toMatchObject({ code: 200, msg: 'success' });
+      const taskId = created.data.taskId as string;
+      const data = await finished(taskId);
+      expect(data.status, `${model}: ${data.errorMessage}`).toBe('SUCCESS');
+      const callbacks = await callbacksFor(taskId, model === 'ai-music-api/replace-section' ? 1 : 3);
+      for (const callback of callbacks) verified(callback, taskId);
+      expect(JSON.parse(callbacks.at(-1)!.body).data.callbackType).toBe('complete');
+      await checkMarketView(taskId, model, data);
+    }
+  });
+
   it('answers unknown tasks as api.kie.ai does', async () => {
     const unknown = '0'.repeat(32);
     expect(await get(`/api/v1/generate/record-info?taskId=${unknown}`)).toEqual({ code: 200, msg: 'success', data: null });
