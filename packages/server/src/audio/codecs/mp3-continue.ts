@@ -1,5 +1,5 @@
 import { concat, decodeRawFrames, encodeMp3Frames, MP3_BITRATES } from './mp3.js';
-import { buildInfoFrame, DECODER_DELAY, type FrameHeader, LAME_ENCODER_DELAY, type Mp3Layout, mainDataBegin, readFrameHeader } from './mp3-frames.js';
+import { buildInfoFrame, DECODER_DELAY, type Frame, framesOf, LAME_ENCODER_DELAY, type Mp3Layout, reservoirBefore } from './mp3-frames.js';
 
 /**
  * An MP3 whose end is new (extend): the source's own frames up to a junction shortly before
@@ -15,13 +15,6 @@ import { buildInfoFrame, DECODER_DELAY, type FrameHeader, LAME_ENCODER_DELAY, ty
  * Only CBR MPEG-1 files of 192 kbps or more with a LAME-style tag (known delay) qualify; for
  * anything else the result is null and the caller encodes the whole song.
  */
-
-interface Frame {
-  at: number;
-  header: FrameHeader;
-  /** main_data_begin of this frame. */
-  borrows: number;
-}
 
 export interface FrameContinuationRequest {
   source: Uint8Array;
@@ -45,30 +38,6 @@ const WARM_UP_FRAMES = 4;
 const LATE_FRAMES = 3;
 /** Frames decoded before the junction when the result is checked (a decoder remembers about one frame). */
 const CHECK_FRAMES = 8;
-
-function framesOf(bytes: Uint8Array, first: number, count: number, like: FrameHeader): Frame[] | null {
-  const frames: Frame[] = [];
-  let at = first;
-  for (let k = 0; k < count; k++) {
-    const header = readFrameHeader(bytes, at);
-    if (header?.version !== 1 || header.bitrateKbps !== like.bitrateKbps || header.sampleRate !== like.sampleRate || at + header.length > bytes.length) {
-      return null;
-    }
-    frames.push({ at, header, borrows: mainDataBegin(bytes, at, header) });
-    at += header.length;
-  }
-  return frames;
-}
-
-/** File offsets of the last `count` payload bytes before frame `before`'s payload, in order; null if the stream has fewer. */
-function tailBefore(frames: readonly Frame[], before: number, count: number): number[] | null {
-  const offsets: number[] = [];
-  for (let k = before - 1; k >= 0 && offsets.length < count; k--) {
-    const { at, header } = frames[k]!;
-    for (let p = at + header.length - 1; p >= at + header.sideInfoEnd && offsets.length < count; p--) offsets.push(p);
-  }
-  return offsets.length === count ? offsets.reverse() : null;
-}
 
 /** The edited song from `offset` on (zeros before its start), as views where it can be. */
 function encoderInput(edited: readonly Float32Array[], offset: number): Float32Array[] {
@@ -103,7 +72,7 @@ async function junction(
   if (!fresh) return null;
   for (let k = aMax; k >= aMin; k--) {
     const j = k - base;
-    if (j >= 1 && j < fresh.length && fresh[j]!.borrows <= frames[k]!.borrows && tailBefore(frames, k, fresh[j]!.borrows)) {
+    if (j >= 1 && j < fresh.length && fresh[j]!.borrows <= frames[k]!.borrows && reservoirBefore(frames, k, fresh[j]!.borrows)) {
       return { a: k, base, encoded: encoded.audio, fresh };
     }
   }
@@ -152,8 +121,8 @@ export async function continueMp3Frames(request: FrameContinuationRequest): Prom
   if (!out) return null;
 
   // The first new frame's borrowed bytes go into the free tail of the kept frames before it.
-  const lent = tailBefore(fresh, ja, fresh[ja]!.borrows);
-  const into = tailBefore(out, a, fresh[ja]!.borrows);
+  const lent = reservoirBefore(fresh, ja, fresh[ja]!.borrows);
+  const into = reservoirBefore(out, a, fresh[ja]!.borrows);
   if (!lent || !into) return null;
   lent.forEach((from, i) => {
     audio[into[i]!] = encoded[from]!;

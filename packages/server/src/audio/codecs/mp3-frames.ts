@@ -285,3 +285,36 @@ export function buildInfoFrame(audio: Uint8Array, first: FrameHeader, frames: nu
   view.setUint16(p, crc16(frame.subarray(0, p)), false);
   return frame;
 }
+
+/** A Layer III frame of a stream: where it is, its header, and how far back its main data begins (the bit reservoir). */
+export interface Frame {
+  at: number;
+  header: FrameHeader;
+  /** main_data_begin of this frame. */
+  borrows: number;
+}
+
+/** The `count` frames from `first` on, all of one MPEG-1 layout like `like`; null where the stream is not that. */
+export function framesOf(bytes: Uint8Array, first: number, count: number, like: FrameHeader): Frame[] | null {
+  const frames: Frame[] = [];
+  let at = first;
+  for (let k = 0; k < count; k++) {
+    const header = readFrameHeader(bytes, at);
+    if (header?.version !== 1 || header.bitrateKbps !== like.bitrateKbps || header.sampleRate !== like.sampleRate || at + header.length > bytes.length) {
+      return null;
+    }
+    frames.push({ at, header, borrows: mainDataBegin(bytes, at, header) });
+    at += header.length;
+  }
+  return frames;
+}
+
+/** File offsets of the last `count` payload bytes before frame `before`'s payload, in order; null if the stream has fewer. */
+export function reservoirBefore(frames: readonly Frame[], before: number, count: number): number[] | null {
+  const offsets: number[] = [];
+  for (let k = before - 1; k >= 0 && offsets.length < count; k--) {
+    const { at, header } = frames[k]!;
+    for (let p = at + header.length - 1; p >= at + header.sideInfoEnd && offsets.length < count; p--) offsets.push(p);
+  }
+  return offsets.length === count ? offsets.reverse() : null;
+}

@@ -1,5 +1,5 @@
 import { concat, concatSamples, decodeRawFrames, encodeMp3Frames, MP3_BITRATES } from './mp3.js';
-import { buildInfoFrame, DECODER_DELAY, type FrameHeader, LAME_ENCODER_DELAY, type Mp3Layout, mainDataBegin, readFrameHeader } from './mp3-frames.js';
+import { buildInfoFrame, DECODER_DELAY, type Frame, framesOf, LAME_ENCODER_DELAY, type Mp3Layout, reservoirBefore } from './mp3-frames.js';
 
 /**
  * Replacing part of an MP3 without re-encoding the rest: the source's own frames are kept
@@ -25,13 +25,6 @@ import { buildInfoFrame, DECODER_DELAY, type FrameHeader, LAME_ENCODER_DELAY, ty
  * whole song.
  */
 
-interface Frame {
-  at: number;
-  header: FrameHeader;
-  /** main_data_begin of this frame. */
-  borrows: number;
-}
-
 export interface FrameSpliceRequest {
   source: Uint8Array;
   layout: Mp3Layout;
@@ -53,30 +46,6 @@ export interface FrameSplice {
 
 /** Frames a new run starts before its first kept frame, so the encoder's analysis and reservoir have settled. */
 const WARM_UP_FRAMES = 4;
-
-function framesOf(bytes: Uint8Array, first: number, count: number, like: FrameHeader): Frame[] | null {
-  const frames: Frame[] = [];
-  let at = first;
-  for (let k = 0; k < count; k++) {
-    const header = readFrameHeader(bytes, at);
-    if (header?.version !== 1 || header.bitrateKbps !== like.bitrateKbps || header.sampleRate !== like.sampleRate || at + header.length > bytes.length) {
-      return null;
-    }
-    frames.push({ at, header, borrows: mainDataBegin(bytes, at, header) });
-    at += header.length;
-  }
-  return frames;
-}
-
-/** File offsets of the last `count` payload bytes before frame `before`'s payload, in order; null if the stream has fewer. */
-function reservoirBefore(frames: readonly Frame[], before: number, count: number): number[] | null {
-  const offsets: number[] = [];
-  for (let k = before - 1; k >= 0 && offsets.length < count; k--) {
-    const { at, header } = frames[k]!;
-    for (let p = at + header.length - 1; p >= at + header.sideInfoEnd && offsets.length < count; p--) offsets.push(p);
-  }
-  return offsets.length === count ? offsets.reverse() : null;
-}
 
 /** The source frames [0, a), new frames [ja, jb), source frames [b, n): where they cut, with what they exchange. */
 interface Cut {
