@@ -44,29 +44,15 @@ export type CallbackItem = CallbackTrack & { source_audio_url?: string; source_s
 /** The same track as callbacks carry it (snake_case, SPEC §5.2), in KIE's field order. */
 export function toCallbackTrack(row: TracksTable, publicUrl: string, source?: TrackSource | null): CallbackItem {
   const t = toSunoTrack(row, publicUrl);
-  if (source) {
-    // An upload has no picture of its own: its image is the cover drawn for the new track.
-    return {
-      id: t.id,
-      audio_url: t.audioUrl,
-      source_audio_url: source.audioUrl,
-      stream_audio_url: t.streamAudioUrl,
-      source_stream_audio_url: source.streamUrl,
-      image_url: t.imageUrl,
-      source_image_url: t.imageUrl,
-      prompt: t.prompt,
-      model_name: t.modelName,
-      title: t.title,
-      tags: t.tags,
-      createTime: t.createTime,
-      duration: t.duration,
-    };
-  }
+  // KIE's order puts each source URL after its own; an upload has no picture, so its image is the new track's cover.
   return {
     id: t.id,
     audio_url: t.audioUrl,
+    ...(source ? { source_audio_url: source.audioUrl } : {}),
     stream_audio_url: t.streamAudioUrl,
+    ...(source ? { source_stream_audio_url: source.streamUrl } : {}),
     image_url: t.imageUrl,
+    ...(source ? { source_image_url: t.imageUrl } : {}),
     prompt: t.prompt,
     model_name: t.modelName,
     title: t.title,

@@ -1,7 +1,7 @@
 import { Chord, Key, Note } from 'tonal';
 import type { Analysis, TempoAnalysis } from '../analysis/index.js';
 import { type Arrangement, planArrangement, type Section } from './arrangement.js';
-import { gridTimeline, smoothBeats } from './fit.js';
+import { gridTimeline, MIN_KEY_CONFIDENCE, MIN_TEMPO_CONFIDENCE, smoothBeats } from './fit.js';
 import { describeArrangement } from './sheet.js';
 import type { Mode } from './style.js';
 import { type BeatTimeline, renderWindow } from './synth.js';
@@ -14,9 +14,6 @@ import { type BeatTimeline, renderWindow } from './synth.js';
  * there is nothing left to follow.
  */
 
-/** Below these confidences a reading is not followed (as for a replaced section). */
-const MIN_TEMPO_CONFIDENCE = 0.15;
-const MIN_KEY_CONFIDENCE = 0;
 /** The pickup: the bar the join falls in, played by the new piece up to its first downbeat. */
 const PICKUP_BARS = 1;
 /** A join this close before a downbeat counts as on it (the grid is smoothed to well under this). */

@@ -11,10 +11,10 @@ import { type BeatTimeline, renderWindow } from './synth.js';
  * falls back to its own choice rather than following a wrong reading.
  */
 
-/** Below these confidences a reading is not followed. */
-const MIN_TEMPO_CONFIDENCE = 0.15;
+/** Below these confidences a reading is not followed (a replaced section, a continuation). */
+export const MIN_TEMPO_CONFIDENCE = 0.15;
 /** Any key reading is followed: a doubtful reading is still far likelier right than a key drawn at random. */
-const MIN_KEY_CONFIDENCE = 0;
+export const MIN_KEY_CONFIDENCE = 0;
 /** Beats on each side used to smooth the beat grid (the tracker's frame jitter is ~±6 ms). */
 const SMOOTHING_BEATS = 4;
 
