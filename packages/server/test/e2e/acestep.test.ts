@@ -98,6 +98,70 @@ describe('reprise serve with the acestep engine', () => {
     expect(probeAudio(mp3)).toMatchObject({ format: 'mp3', durationS: 30 });
   });
 
+  it('extends through ACE-Step, and fails a mashup cleanly as not supported, refunded', async () => {
+    const auth = { authorization: `Bearer ${apiKey}` };
+    const post = async (path: string, body: unknown) =>
+      (await (
+        await fetch(`${base}${path}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      ).json()) as {
+        code: number;
+        data: { taskId: string };
+      };
+    const settled = (taskId: string) =>
+      waitFor(
+        async () => {
+          const response = await fetch(`${base}/api/v1/generate/record-info?taskId=${taskId}`, { headers: auth });
+          const record = ((await response.json()) as { data: TaskRecord & { errorCode: number | null; errorMessage: string | null } }).data;
+          return ['SUCCESS', 'GENERATE_AUDIO_FAILED'].includes(record.status) ? record : undefined;
+        },
+        60_000,
+        `task ${taskId}`,
+        100,
+      );
+    const balance = async () => ((await (await fetch(`${base}/api/v1/chat/credit`, { headers: auth })).json()) as { data: number }).data;
+    const upload = async (seconds: number, frequency: number) => {
+      const form = new FormData();
+      form.append('file', new Blob([sineWav(seconds, 44_100, 2, frequency)], { type: 'audio/wav' }), `tone-${frequency}.wav`);
+      form.append('uploadPath', 'songs');
+      return (
+        (await (await fetch(`${base}/api/file-stream-upload`, { method: 'POST', headers: auth, body: form })).json()) as { data: { downloadUrl: string } }
+      ).data.downloadUrl;
+    };
+    const first = await upload(20, 440);
+    const second = await upload(20, 330);
+    const tasksBefore = fake.tasks.length;
+
+    const extended = await post('/api/v1/generate/upload-extend', {
+      uploadUrl: first,
+      defaultParamFlag: true,
+      instrumental: true,
+      continueAt: 10,
+      style: 'ambient',
+      title: 'Longer',
+      callBackUrl: 'http://127.0.0.1:9/cb',
+    });
+    expect(extended.code).toBe(200);
+    const extendRecord = await settled(extended.data.taskId);
+    expect(extendRecord.status).toBe('SUCCESS');
+    expect(fake.tasks[tasksBefore]!.fields).toMatchObject({ task_type: 'repaint', repainting_start: '10' });
+
+    const before = await balance();
+    const mashed = await post('/api/v1/generate/mashup', {
+      uploadUrlList: [first, second],
+      customMode: true,
+      style: 'electronic',
+      title: 'Both',
+      callBackUrl: 'http://127.0.0.1:9/cb',
+    });
+    expect(mashed.code).toBe(200);
+    expect(await balance()).toBe(before - 10);
+    const mashRecord = await settled(mashed.data.taskId);
+    expect(mashRecord).toMatchObject({ status: 'GENERATE_AUDIO_FAILED', errorCode: 531, errorMessage: 'mashup is not supported by the acestep engine' });
+    expect(await balance()).toBe(before);
+    // Nothing was sent to ACE-Step for it.
+    expect(fake.tasks.length).toBe(tasksBefore + 1);
+  });
+
   it('refuses to start with a key the ACE-Step server rejects, naming ACESTEP_API_KEY', async () => {
     const result = await runCli(['serve'], { ...env, ACESTEP_API_KEY: 'wrong', PORT: String(await freePort()) });
     expect(result.code).not.toBe(0);
