@@ -11,7 +11,7 @@ import { createDispatcher } from '../packages/server/dist/callbacks/dispatcher.j
 import { oweCallback, successPayload } from '../packages/server/dist/callbacks/index.js';
 import { loadConfig } from '../packages/server/dist/config.js';
 import { createServices, lifecycleContext } from '../packages/server/dist/server.js';
-import { completeTask, submitTask } from '../packages/server/dist/tasks/index.js';
+import { completeTask, submitTask, writeTracks } from '../packages/server/dist/tasks/index.js';
 import { startChild, stopChild, tempDir } from './lib.mjs';
 
 const COUNT = Number(process.env.BENCH_CALLBACKS ?? 10_000);
@@ -194,20 +194,25 @@ async function run(label, env) {
     const taskId = await newTask();
     const job = await services.store.db.selectFrom('jobs').select('id').where('ref_id', '=', taskId).executeTakeFirstOrThrow();
     const completedAt = Date.now();
-    await completeTask(context, taskId, job.id, [
-      {
-        idx: 0,
-        audioBlob: 'bench/a.mp3',
-        audioSize: 8,
-        imageBlob: 'bench/a.mp3',
-        imageSize: 8,
-        durationS: 1,
-        modelName: 'm',
-        title: 't',
-        tags: 'x',
-        prompt: 'p',
-      },
-    ]);
+    await completeTask(
+      context,
+      taskId,
+      job.id,
+      writeTracks(context, [
+        {
+          idx: 0,
+          audioBlob: 'bench/a.mp3',
+          audioSize: 8,
+          imageBlob: 'bench/a.mp3',
+          imageSize: 8,
+          durationS: 1,
+          modelName: 'm',
+          title: 't',
+          tags: 'x',
+          prompt: 'p',
+        },
+      ]),
+    );
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, 2));
       const arrived = (await stats()).arrivals[taskId];

@@ -53,7 +53,13 @@ const OPERATIONS = {
   extend: (a) => ({ source: a, continueAtS: 120, addS: 60, prompt: '', style: 'folk', title: 'Bench', negativeTags: '', instrumental: true }),
   cover: (a) => ({ source: a, prompt: '', style: 'jazz', title: 'Bench', negativeTags: '', instrumental: true }),
   addInstrumental: (a) => ({ source: a, prompt: '', style: 'soul, organ', title: 'Bench', negativeTags: '' }),
-  addVocals: (a) => ({ source: a, prompt: '[Verse]\nLights along the water\nCalling me back home\n[Chorus]\nHold on, hold on', style: 'soul', title: 'Bench', negativeTags: '' }),
+  addVocals: (a) => ({
+    source: a,
+    prompt: '[Verse]\nLights along the water\nCalling me back home\n[Chorus]\nHold on, hold on',
+    style: 'soul',
+    title: 'Bench',
+    negativeTags: '',
+  }),
   mashup: (a, b) => ({ sources: [a, b], prompt: '', style: 'electronic', title: 'Bench', negativeTags: '', instrumental: true }),
 };
 const opNames = (process.env.BENCH_OPS ?? Object.keys(OPERATIONS).join(',')).split(',');
@@ -188,7 +194,9 @@ async function main() {
     rows.push({ op, reprise, baseline, result, single });
     console.log(`\n${op}: ${result.tracks} track(s) of ${result.durationS.toFixed(1)} s`);
     console.log(`  ffmpeg decode + encode of the source(s) (192k, 1 thread): median ${baseline.toFixed(3)} s of ${ffmpeg.map((t) => t.toFixed(2)).join(', ')}`);
-    console.log(`  reprise: median ${reprise.toFixed(3)} s of ${result.warmS.map((t) => t.toFixed(2)).join(', ')} (cold first run ${result.coldS.toFixed(2)} s)`);
+    console.log(
+      `  reprise: median ${reprise.toFixed(3)} s of ${result.warmS.map((t) => t.toFixed(2)).join(', ')} (cold first run ${result.coldS.toFixed(2)} s)`,
+    );
     if (result.appliedRange) console.log(`  applied range ${result.appliedRange.startS.toFixed(3)}–${result.appliedRange.endS.toFixed(3)} s`);
     console.log(`  ratio to ffmpeg: ${(reprise / baseline).toFixed(2)}× (goal ≤ 2.0×)`);
     // Seconds of music made per second of work: every track the operation returns counts.

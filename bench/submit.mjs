@@ -3,8 +3,9 @@
 // in the same run, on SQLite and (when BENCH_DATABASE_URL or TEST_DATABASE_URL is set) PostgreSQL.
 // Also: idle RSS of `reprise serve`. The server's CPU time per request is printed beside each
 // figure: unlike requests per second, other load on the machine hardly changes it.
-import { setTimeout as sleep } from 'node:timers/promises';
+
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { cli, cpuMicros, root, rssMb, runCannon, startChild, stopChild, tempDir } from './lib.mjs';
 
@@ -31,7 +32,16 @@ async function bareTarget() {
 async function repriseTarget(env) {
   const { child, port, line } = await startChild([path.join(root, 'bench/reprise-api-server.mjs')], env);
   const fixture = JSON.parse(await line((l) => l.startsWith('{')));
-  const body = JSON.stringify({ taskId: fixture.taskId, audioId: fixture.audioId, prompt: 'jazz piano', tags: 'Jazz', title: 'Bench', infillStartS: 12, infillEndS: 24, callBackUrl: 'https://example.com/cb' });
+  const body = JSON.stringify({
+    taskId: fixture.taskId,
+    audioId: fixture.audioId,
+    prompt: 'jazz piano',
+    tags: 'Jazz',
+    title: 'Bench',
+    infillStartS: 12,
+    infillEndS: 24,
+    callBackUrl: 'https://example.com/cb',
+  });
   return {
     child,
     options: {
@@ -69,10 +79,12 @@ async function compare(label, env) {
   await stopChild(baseline.child);
   await stopChild(reprise.child);
   const ratios = repriseRounds.map((r, i) => r.rate / ((bareRounds[i].rate + bareRounds[i + 1].rate) / 2));
-  const cpuRatios = repriseRounds.map((r, i) => ((bareRounds[i].cpuPerRequest + bareRounds[i + 1].cpuPerRequest) / 2) / r.cpuPerRequest);
+  const cpuRatios = repriseRounds.map((r, i) => (bareRounds[i].cpuPerRequest + bareRounds[i + 1].cpuPerRequest) / 2 / r.cpuPerRequest);
   const fmt = (rows, key, digits = 0) => rows.map((r) => r[key].toFixed(digits)).join(' ');
   console.log(`bare Fastify rounds: ${fmt(bareRounds, 'rate')} req/s; server CPU ${fmt(bareRounds, 'cpuPerRequest')} µs/request`);
-  console.log(`${label} rounds: ${fmt(repriseRounds, 'rate')} accepted/s; server CPU ${fmt(repriseRounds, 'cpuPerRequest')} µs/accepted; p99 ${fmt(repriseRounds, 'p99')} ms`);
+  console.log(
+    `${label} rounds: ${fmt(repriseRounds, 'rate')} accepted/s; server CPU ${fmt(repriseRounds, 'cpuPerRequest')} µs/accepted; p99 ${fmt(repriseRounds, 'p99')} ms`,
+  );
   console.log(`${label}: per-round ratios ${ratios.map((r) => r.toFixed(3)).join(' ')}; server-CPU ratios ${cpuRatios.map((r) => r.toFixed(3)).join(' ')}`);
   return { ratio: median(ratios), cpuRatio: median(cpuRatios) };
 }
@@ -85,12 +97,15 @@ async function freshPgSchema(url) {
   await client.end();
   const withPath = new URL(url);
   withPath.searchParams.set('options', `-c search_path=${schema}`);
-  return { url: withPath.toString(), drop: async () => {
-    const c = new pg.Client({ connectionString: url });
-    await c.connect();
-    await c.query(`drop schema ${schema} cascade`);
-    await c.end();
-  } };
+  return {
+    url: withPath.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      await c.query(`drop schema ${schema} cascade`);
+      await c.end();
+    },
+  };
 }
 
 async function idleRss() {
@@ -104,14 +119,21 @@ async function idleRss() {
   return rss;
 }
 
-const sqlite = await compare('reprise on SQLite', { DATABASE_URL: `sqlite:${path.join(tempDir('sqlite'), 'bench.sqlite')}`, REPRISE_DATA_DIR: tempDir('data') });
-console.log(`RATIO sqlite submit/bare = ${sqlite.ratio.toFixed(3)} (median of ${rounds} rounds; goal >= 0.35); server CPU per request, bare/reprise = ${sqlite.cpuRatio.toFixed(3)}`);
+const sqlite = await compare('reprise on SQLite', {
+  DATABASE_URL: `sqlite:${path.join(tempDir('sqlite'), 'bench.sqlite')}`,
+  REPRISE_DATA_DIR: tempDir('data'),
+});
+console.log(
+  `RATIO sqlite submit/bare = ${sqlite.ratio.toFixed(3)} (median of ${rounds} rounds; goal >= 0.35); server CPU per request, bare/reprise = ${sqlite.cpuRatio.toFixed(3)}`,
+);
 const pgUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
 if (pgUrl) {
   const schema = await freshPgSchema(pgUrl);
   const postgres = await compare('reprise on PostgreSQL', { DATABASE_URL: schema.url, REPRISE_DATA_DIR: tempDir('data') });
   await schema.drop();
-  console.log(`RATIO postgres submit/bare = ${postgres.ratio.toFixed(3)} (median of ${rounds} rounds); server CPU per request, bare/reprise = ${postgres.cpuRatio.toFixed(3)}`);
+  console.log(
+    `RATIO postgres submit/bare = ${postgres.ratio.toFixed(3)} (median of ${rounds} rounds); server CPU per request, bare/reprise = ${postgres.cpuRatio.toFixed(3)}`,
+  );
 } else {
   console.log('PostgreSQL skipped: set BENCH_DATABASE_URL=postgres://… to measure it');
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './api/app.js';
 import { createDispatcher, type Dispatcher } from './callbacks/dispatcher.js';
 import type { Config } from './config.js';
-import { checkEngine, type EngineSpec } from './engine/index.js';
+import { checkEngine, type EngineSpec } from './engine/spec.js';
 import { startRetentionSweeper } from './files/index.js';
 import { createOutboundClient } from './outbound/index.js';
 import { createEvents, type Services, type TaskChange } from './services.js';

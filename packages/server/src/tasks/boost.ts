@@ -1,5 +1,4 @@
 import { balanceOf } from '../accounts/index.js';
-import { boostStyle } from '../audio/index.js';
 import { newTaskId } from '../ids.js';
 import type { Store } from '../store/index.js';
 import { chargeNow } from './charge.js';
@@ -8,6 +7,8 @@ import { asBody, requiredString } from './fields.js';
 /**
  * Boost Music Style (KIE `POST /api/v1/style/generate`, synchronous): the style words
  * expanded from the genre table (audio/synthesis/boost.ts), answered in KIE's recorded shape.
+ * The audio library is loaded when first needed, so a serving process that never boosts, makes
+ * personas or draws covers does not hold it (idle RSS).
  */
 export interface BoostAnswer {
   taskId: string;
@@ -28,7 +29,7 @@ export const parseBoost = (raw: unknown): string => requiredString(asBody(raw), 
 
 export async function boostStyleRequest(store: Store, accountId: string, price: number, raw: unknown): Promise<BoostAnswer> {
   const content = parseBoost(raw);
-  const result = boostStyle(content);
+  const result = (await import('../audio/synthesis/boost.js')).boostStyle(content);
   const taskId = newTaskId();
   const now = Date.now();
   await chargeNow(store, accountId, price, taskId, 'a style boost');

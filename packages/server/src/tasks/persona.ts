@@ -1,4 +1,3 @@
-import { AudioFormatError, analyse, decodeAudio, VOCAL_RANGES } from '../audio/index.js';
 import type { PersonaFingerprint } from '../engine/types.js';
 import { ApiError, invalid } from '../errors.js';
 import { newTaskId } from '../ids.js';
@@ -108,6 +107,8 @@ export async function makePersona(
   const master = await masterBlobOf(db, track.id);
   const blob = master && (await blobs.size(master)) !== null ? master : track.blob_key;
   if ((await blobs.size(blob)) === null) throw invalid('audioId', 'the track has expired and was deleted');
+  // Loaded here, not with the module: the serving process holds the audio library only once it needs it.
+  const { AudioFormatError, analyse, decodeAudio, VOCAL_RANGES } = await import('../audio/index.js');
   let pcm: Awaited<ReturnType<typeof decodeAudio>>;
   try {
     pcm = await decodeAudio(await blobs.get(blob));

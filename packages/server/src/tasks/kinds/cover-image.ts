@@ -1,5 +1,4 @@
 import { Type } from '@sinclair/typebox';
-import { AudioFormatError, decodeAudio, renderCover } from '../../audio/index.js';
 import type { FailureCode } from '../../callbacks/index.js';
 import { SourceAudioError } from '../../engine/types.js';
 import { ApiError, invalid } from '../../errors.js';
@@ -137,6 +136,8 @@ export const coverImageKind: TaskKind<CoverImageTaskInput> = {
     const audioFile = await store.db.selectFrom('files').select('blob_key').where('id', '=', track.audio_file).executeTakeFirst();
     const blob = master && (await blobs.size(master)) !== null ? master : audioFile?.blob_key;
     if (!blob || (await blobs.size(blob)) === null) throw new SourceAudioError('the track’s audio is no longer available');
+    // Loaded here, not with the module: the serving process holds the audio library only once it needs it.
+    const { AudioFormatError, decodeAudio, renderCover } = await import('../../audio/index.js');
     let channels: Float32Array[];
     try {
       channels = (await decodeAudio(await blobs.get(blob))).channels;

@@ -1,4 +1,3 @@
-import { boostStyle } from '../../audio/index.js';
 import { ApiError } from '../../errors.js';
 import { parseBoost } from '../boost.js';
 import { writeResult } from '../lifecycle.js';
@@ -48,6 +47,7 @@ export const boostStyleKind: TaskKind<BoostTaskInput> = {
     return { input: { kind: 'boost-style', content: parseBoost(body) }, parentMusicId: '', model: '', callbackUrl, fetched: [] };
   },
   async run(_runtime, task) {
+    const { boostStyle } = await import('../../audio/synthesis/boost.js');
     const result = { param: task.input.content, result: boostStyle(task.input.content) };
     return async (tx) => {
       await writeResult(tx, task.id, result);

@@ -1,0 +1,49 @@
+import type { AcestepCheck, AcestepOptions } from './acestep.js';
+
+/**
+ * The engine as configuration names it, and its start-up check: what the serving process needs
+ * without loading any engine. The engines (and the audio library under them) load in the render
+ * threads, and here only when the check needs them.
+ */
+export type EngineName = 'procedural' | 'acestep';
+
+export interface EngineOptions {
+  /** Reported as `model_name`. */
+  modelName?: string;
+  /** Base URL of an ACE-Step 1.5 API server (for `acestep`). */
+  acestepUrl?: string | null;
+  acestepApiKey?: string | null;
+  /** Longest one ACE-Step task may take, from submission to downloaded result. */
+  acestepTimeoutMs?: number;
+  /** Pause between two polls of ACE-Step's `/query_result`. */
+  acestepPollMs?: number;
+  /** Limit for one HTTP exchange with ACE-Step. */
+  acestepRequestTimeoutMs?: number;
+}
+
+/** What the worker passes: the engine's name and its settings in one object. */
+export interface EngineSpec extends EngineOptions {
+  name: EngineName;
+}
+
+export function acestepOptions(spec: EngineSpec): AcestepOptions {
+  if (!spec.acestepUrl) throw new Error('the acestep engine needs ACESTEP_URL');
+  return {
+    url: spec.acestepUrl,
+    apiKey: spec.acestepApiKey ?? null,
+    ...(spec.acestepTimeoutMs !== undefined ? { timeoutMs: spec.acestepTimeoutMs } : {}),
+    ...(spec.acestepPollMs !== undefined ? { pollMs: spec.acestepPollMs } : {}),
+    ...(spec.acestepRequestTimeoutMs !== undefined ? { requestTimeoutMs: spec.acestepRequestTimeoutMs } : {}),
+    ...(spec.modelName ? { modelName: spec.modelName } : {}),
+  };
+}
+
+/**
+ * Start-up check of the engine's outside dependencies: `null` when it has
+ * none, otherwise what to log. Throws when the configuration cannot work.
+ */
+export async function checkEngine(spec: EngineSpec): Promise<AcestepCheck | null> {
+  if (spec.name !== 'acestep') return null;
+  const { checkAcestep } = await import('./acestep.js');
+  return checkAcestep(acestepOptions(spec));
+}
