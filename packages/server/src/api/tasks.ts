@@ -81,8 +81,9 @@ export function registerTaskRoutes(app: FastifyInstance, services: Services): vo
   /** A family's details show only its own kinds: anything else reads as unknown, as on KIE's separate tables. */
   const detailsOf = async (family: Family, accountId: string, taskId: string) => {
     const task = await findOwnTask(db, accountId, taskId);
-    if (!task || kindOf(task.input).family !== family) return null;
-    return family.details(db, task, publicUrl);
+    const kind = task ? kindOf(task.input) : null;
+    if (!task || !kind || kind.family !== family) return null;
+    return family.details(db, task, publicUrl, kind);
   };
 
   for (const family of FAMILIES) {

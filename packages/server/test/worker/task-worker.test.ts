@@ -75,6 +75,7 @@ describe.each(storeTargets())('task worker on $name', (target) => {
       services.store.db,
       (await findOwnTask(services.store.db, user.account.id, taskId))!,
       'http://127.0.0.1:1',
+      replaceSectionKind,
     )) as TaskRecord;
     expect(record.response.sunoData[0]).toMatchObject({
       infillStartS: Math.round(tracks[0]!.applied_start_s! * 1000) / 1000,

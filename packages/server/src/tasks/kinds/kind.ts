@@ -80,6 +80,7 @@ export interface Family {
   /** What `details` answers (OpenAPI and serialisation of the details route). */
   readonly detailsSchema?: TSchema;
   errorBody(code: FailureCode, taskId: string, message: string): CallbackBody;
-  details(db: Executor, task: TasksTable, publicUrl: string): Promise<unknown>;
+  /** The family's details view of a task of `kind` (one of its own kinds). */
+  details(db: Executor, task: TasksTable, publicUrl: string, kind: Pick<TaskKind<never>, 'operationType' | 'type'>): Promise<unknown>;
   resultJson(db: Executor, task: TasksTable, publicUrl: string): Promise<unknown>;
 }

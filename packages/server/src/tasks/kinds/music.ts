@@ -126,7 +126,7 @@ export const musicFamily: Family = {
   detailsPath: '/api/v1/generate/record-info',
   detailsSchema: MusicRecord,
   errorBody: errorPayload,
-  async details(db, task, publicUrl) {
+  async details(db, task, publicUrl, kind) {
     const tracks = await tracksOf(db, task.id);
     return {
       taskId: task.id,
@@ -135,7 +135,7 @@ export const musicFamily: Family = {
       response: { taskId: task.id, sunoData: tracks.map((row) => toSunoTrack(row, publicUrl)) },
       status: task.status,
       type: task.type,
-      operationType: operationTypeOf(task),
+      operationType: kind.operationType,
       errorCode: task.error_code,
       errorMessage: task.error_message,
       callback: await callbackSummary(db, task.id, task.callback_url !== null),
@@ -147,21 +147,6 @@ export const musicFamily: Family = {
     // KIE's Market form for Suno tasks is undocumented here; clients read either key, so both are given.
     return { sunoData: tracks.map((row) => toSunoTrack(row, publicUrl)), data: tracks.map((row) => toCallbackTrack(row, publicUrl, source)) };
   },
-};
-
-/** record-info `operationType`: the kind's, recorded in the task's input. */
-function operationTypeOf(task: TasksTable): string {
-  return OPERATION_TYPES[task.type] ?? task.type.toLowerCase();
-}
-const OPERATION_TYPES: Record<string, string> = {
-  GENERATE: 'generate',
-  REPLACE_SECTION: 'replace_section',
-  EXTEND: 'extend',
-  UPLOAD_EXTEND: 'upload_extend',
-  UPLOAD_COVER: 'upload_cover',
-  ADD_INSTRUMENTAL: 'add_instrumental',
-  ADD_VOCALS: 'add_vocals',
-  MASHUP: 'mashup',
 };
 
 /**
@@ -261,6 +246,3 @@ export function writeTracks(lifecycle: LifecycleContext, tracks: StoredTrack[], 
     );
   };
 }
-
-/** Whether a task row belongs to this family (another family's task reads as unknown on this family's route). */
-export const isMusicTask = (task: TasksTable): boolean => task.type in OPERATION_TYPES;
