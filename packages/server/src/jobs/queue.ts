@@ -126,3 +126,9 @@ export async function countDue(db: Executor, queue: JobQueue, now: number): Prom
     .executeTakeFirstOrThrow();
   return { count: Number(row.count), oldestRunAt: row.oldest === null ? null : Number(row.oldest) };
 }
+
+/** Whether the task's job is being run now (claimed), which details views report as "generating". */
+export async function jobRunning(db: Executor, refId: string): Promise<boolean> {
+  const job = await db.selectFrom('jobs').select('state').where('ref_id', '=', refId).executeTakeFirst();
+  return job?.state === 'running';
+}

@@ -1,4 +1,4 @@
-import type { TaskStatus } from '@reprise/sdk';
+import type { TaskType as MusicTaskType, TaskStatus } from '@reprise/sdk';
 import type { Generated } from 'kysely';
 
 /**
@@ -58,19 +58,8 @@ export interface LedgerTable {
 // Status values are the wire contract's, defined once in the SDK.
 export type { TaskStatus };
 
-/** record-info `type` of every task kind (tasks/kinds). */
-export type TaskType =
-  | 'GENERATE'
-  | 'REPLACE_SECTION'
-  | 'EXTEND'
-  | 'UPLOAD_EXTEND'
-  | 'UPLOAD_COVER'
-  | 'ADD_INSTRUMENTAL'
-  | 'ADD_VOCALS'
-  | 'MASHUP'
-  | 'COVER_IMAGE'
-  | 'BOOST_STYLE'
-  | 'PERSONA';
+/** Every task kind's `type` (tasks/kinds): the music family's, as the SDK defines them, and the kinds read elsewhere. */
+export type TaskType = MusicTaskType | 'COVER_IMAGE' | 'BOOST_STYLE' | 'PERSONA';
 
 export interface TasksTable {
   id: string;

@@ -80,6 +80,18 @@ export function requiredSeconds(body: Body, field: string): number {
 export function optionalHttpUrl(body: Body, field: string): string | undefined {
   const value = optionalString(body, field, 2048);
   if (value === undefined || value === '') return undefined;
+  return checkHttpUrl(value, field);
+}
+
+/** `optionalHttpUrl` for a field that must be there. */
+export function requiredHttpUrl(body: Body, field: string): string {
+  const value = optionalHttpUrl(body, field);
+  if (value === undefined) throw invalid(field, 'is required');
+  return value;
+}
+
+/** The form of an http(s) URL: absolute, http or https, no user name or password. */
+export function checkHttpUrl(value: string, field: string): string {
   let url: URL;
   try {
     url = new URL(value);

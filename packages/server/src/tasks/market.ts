@@ -1,4 +1,5 @@
 import { ApiError, invalid } from '../errors.js';
+import { jobRunning } from '../jobs/index.js';
 import type { Executor, TasksTable } from '../store/index.js';
 import { asBody, type Body } from './fields.js';
 import type { TaskKind } from './kinds/kind.js';
@@ -72,9 +73,9 @@ function marketParam(task: TasksTable, kind: TaskKind<never>): string {
 
 type MarketState = 'waiting' | 'queuing' | 'generating' | 'success' | 'fail';
 
-function stateOf(task: TasksTable, jobState: string | undefined): MarketState {
+function stateOf(task: TasksTable, running: boolean): MarketState {
   if (task.status === 'SUCCESS') return 'success';
-  if (task.status === 'PENDING') return jobState === 'running' ? 'generating' : 'waiting';
+  if (task.status === 'PENDING') return running ? 'generating' : 'waiting';
   if (task.status === 'TEXT_SUCCESS' || task.status === 'FIRST_SUCCESS') return 'generating';
   return 'fail';
 }
@@ -82,8 +83,7 @@ function stateOf(task: TasksTable, jobState: string | undefined): MarketState {
 /** `GET /api/v1/jobs/recordInfo` `data` for any task, whichever route created it. */
 export async function marketRecord(db: Executor, task: TasksTable, publicUrl: string): Promise<Record<string, unknown>> {
   const kind = kindOf(task.input);
-  const job = await db.selectFrom('jobs').select('state').where('ref_id', '=', task.id).executeTakeFirst();
-  const state = stateOf(task, job?.state);
+  const state = stateOf(task, await jobRunning(db, task.id));
   return {
     taskId: task.id,
     model: kind.market,

@@ -2,8 +2,6 @@ import { invalid } from '../errors.js';
 import { asBody, optionalHttpUrl, optionalString, requiredSeconds, requiredString } from './fields.js';
 import { type Knobs, knobs, limitsFor, type Model, model, requiredCallbackUrl, type SongText, songText } from './kinds/rules.js';
 
-export { MODELS, type Model } from './kinds/rules.js';
-
 export type ReplaceSource = { mode: 'track'; taskId: string; audioId: string } | { mode: 'url'; uploadUrl: string; model: string | undefined };
 
 export interface ReplaceSectionRequest {

@@ -99,7 +99,8 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
       await finishJob(store.db, job.id, Date.now());
       return;
     }
-    const kind = kindOf(task.input);
+    const input = JSON.parse(task.input) as { kind: string };
+    const kind = kindOf(input);
     const fail = (code: 400 | 408 | 500 | 531, message: string) => failTask(lifecycle, taskId, job.id, code, message, kind.family.errorBody);
     if (job.attempts > maxAttempts) {
       await fail(500, `the task was interrupted ${maxAttempts} times`);
@@ -125,8 +126,7 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
     );
     try {
       jobLog.info('task started');
-      const input = JSON.parse(task.input) as never;
-      const write = await kind.run(runtime, { id: taskId, input, parentMusicId: task.parent_music_id, seed: seedOf(input) }, controller.signal);
+      const write = await kind.run(runtime, { id: taskId, input: input as never, parentMusicId: task.parent_music_id, seed: seedOf(input) }, controller.signal);
       if (controller.signal.aborted) throw controller.signal.reason;
       await completeTask(lifecycle, taskId, job.id, write);
       jobLog.info('task succeeded');

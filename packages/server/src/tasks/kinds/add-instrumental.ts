@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { invalid } from '../../errors.js';
-import { type Body, optionalHttpUrl, requiredString } from '../fields.js';
+import { type Body, requiredHttpUrl, requiredString } from '../fields.js';
 import type { TaskKind } from './kind.js';
 import { admitUpload, musicFamily, runSongs, type StoredSource, sourceAudio } from './music.js';
 import { type Knobs, knobs, type Model, model, requiredCallbackUrl } from './rules.js';
@@ -27,8 +27,7 @@ export interface AddInstrumentalRequest extends Knobs {
 
 export function parseAddInstrumental(body: Body): AddInstrumentalRequest {
   const callBackUrl = requiredCallbackUrl(body);
-  const uploadUrl = optionalHttpUrl(body, 'uploadUrl');
-  if (!uploadUrl) throw invalid('uploadUrl', 'is required');
+  const uploadUrl = requiredHttpUrl(body, 'uploadUrl');
   const title = requiredString(body, 'title', 100);
   const tags = requiredString(body, 'tags', 1000);
   const rest = knobs(body);

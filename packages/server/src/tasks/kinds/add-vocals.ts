@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { invalid } from '../../errors.js';
-import { type Body, optionalHttpUrl, requiredString } from '../fields.js';
+import { type Body, requiredHttpUrl, requiredString } from '../fields.js';
 import type { TaskKind } from './kind.js';
 import { admitUpload, musicFamily, runSongs, type StoredSource, sourceAudio, wordsOf } from './music.js';
 import { type Knobs, knobs, type Model, model, requiredCallbackUrl } from './rules.js';
@@ -31,8 +31,7 @@ export interface AddVocalsRequest extends Knobs {
 
 export function parseAddVocals(body: Body): AddVocalsRequest {
   const callBackUrl = requiredCallbackUrl(body);
-  const uploadUrl = optionalHttpUrl(body, 'uploadUrl');
-  if (!uploadUrl) throw invalid('uploadUrl', 'is required');
+  const uploadUrl = requiredHttpUrl(body, 'uploadUrl');
   const prompt = requiredString(body, 'prompt', 5000);
   const title = requiredString(body, 'title', 100);
   const style = requiredString(body, 'style', 1000);

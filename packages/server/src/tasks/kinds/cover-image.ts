@@ -3,6 +3,7 @@ import type { FailureCode } from '../../callbacks/index.js';
 import { SourceAudioError } from '../../engine/types.js';
 import { ApiError, invalid } from '../../errors.js';
 import { fileUrls, registerFile } from '../../files/index.js';
+import { jobRunning } from '../../jobs/index.js';
 import type { TasksTable } from '../../store/index.js';
 import { type Body, requiredString } from '../fields.js';
 import { writeResult } from '../lifecycle.js';
@@ -73,7 +74,6 @@ export const coverImageFamily: Family = {
   // Cover images are free: the failure says what failed, not that credits came back.
   errorBody: (code: FailureCode, taskId: string, message: string) => ({ code, msg: message, data: { taskId, images: null } }),
   async details(db, task, publicUrl) {
-    const job = await db.selectFrom('jobs').select('state').where('ref_id', '=', task.id).executeTakeFirst();
     const input = JSON.parse(task.input) as CoverImageTaskInput;
     const failed = task.error_code !== null;
     return {
@@ -82,7 +82,7 @@ export const coverImageFamily: Family = {
       callbackUrl: task.callback_url,
       completeTime: iso(task.finished_at),
       response: { images: imagesOf(task, publicUrl) },
-      successFlag: successFlag(task, job?.state === 'running'),
+      successFlag: successFlag(task, await jobRunning(db, task.id)),
       createTime: iso(task.created_at),
       errorCode: failed ? task.error_code : task.status === 'SUCCESS' ? 200 : null,
       errorMessage: failed ? task.error_message : task.status === 'SUCCESS' ? '' : null,

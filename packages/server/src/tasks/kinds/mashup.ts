@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import { invalid } from '../../errors.js';
 import type { BlobStore } from '../../storage/index.js';
-import { type Body, optionalBoolean } from '../fields.js';
+import { type Body, checkHttpUrl, optionalBoolean } from '../fields.js';
 import type { ResolvedSource } from '../source.js';
 import { defaultTitle } from './generate.js';
 import type { TaskKind } from './kind.js';
@@ -33,16 +33,10 @@ export interface MashupRequest extends Knobs {
   callBackUrl: string;
 }
 
+/** One entry of `uploadUrlList`: a non-empty http(s) URL of at most 2048 characters. */
 function checkUrl(value: unknown, field: string): string {
   if (typeof value !== 'string' || value === '') throw invalid(field, 'must be an http:// or https:// URL');
-  let parsed: URL;
-  try {
-    parsed = new URL(value);
-  } catch {
-    throw invalid(field, 'must be an absolute http:// or https:// URL');
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw invalid(field, 'must use http:// or https://');
-  if (parsed.username || parsed.password) throw invalid(field, 'must not contain a user name or password');
+  checkHttpUrl(value, field);
   if (value.length > 2048) throw invalid(field, 'must be at most 2048 characters');
   return value;
 }

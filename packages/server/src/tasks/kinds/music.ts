@@ -3,7 +3,6 @@ import { errorPayload, successPayload } from '../../callbacks/index.js';
 import type { Operation, RenderedTrack, SourceAudio } from '../../engine/types.js';
 import { SourceAudioError } from '../../engine/types.js';
 import { fileUrls, tokenFromOwnUrl } from '../../files/index.js';
-import type { TasksTable } from '../../store/index.js';
 import { type LifecycleContext, recordFirstStage, recordTextStage, recordTracks, type StoredTrack, type WriteOutcome } from '../lifecycle.js';
 import type { SubmitContext } from '../service.js';
 import { type ResolvedSource, resolveSource } from '../source.js';

@@ -1,7 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { PersonaFingerprint } from '../../engine/types.js';
-import { invalid } from '../../errors.js';
-import { type Body, optionalHttpUrl } from '../fields.js';
+import { type Body, requiredHttpUrl } from '../fields.js';
 import { defaultTitle } from './generate.js';
 import type { TaskKind } from './kind.js';
 import { admitUpload, musicFamily, runSongs, type StoredSource, sourceAudio, vocalsOf, wordsOf } from './music.js';
@@ -30,8 +29,7 @@ export interface UploadCoverRequest extends SongText, Knobs {
 
 export function parseUploadCover(body: Body): UploadCoverRequest {
   const callBackUrl = requiredCallbackUrl(body);
-  const uploadUrl = optionalHttpUrl(body, 'uploadUrl');
-  if (!uploadUrl) throw invalid('uploadUrl', 'is required');
+  const uploadUrl = requiredHttpUrl(body, 'uploadUrl');
   const chosen = model(body, 'V4_5');
   return { uploadUrl, model: chosen, callBackUrl, ...songText(body, limitsFor(chosen)), ...knobs(body) };
 }

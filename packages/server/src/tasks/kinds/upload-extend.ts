@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { PersonaFingerprint } from '../../engine/types.js';
 import { invalid } from '../../errors.js';
-import { type Body, optionalHttpUrl, optionalString, requiredBoolean, requiredString } from '../fields.js';
+import { type Body, optionalString, requiredBoolean, requiredHttpUrl, requiredString } from '../fields.js';
 import type { TaskKind } from './kind.js';
 import { admitUpload, musicFamily, runSongs, type StoredSource, sourceAudio, wordsOf } from './music.js';
 import { checkContinueAt, type Knobs, knobs, limitsFor, MODELS, type Model, model, persona, requiredCallbackUrl, seconds, styleWithPersona } from './rules.js';
@@ -35,8 +35,7 @@ export interface UploadExtendRequest extends Knobs {
 
 export function parseUploadExtend(body: Body): UploadExtendRequest {
   const callBackUrl = requiredCallbackUrl(body);
-  const uploadUrl = optionalHttpUrl(body, 'uploadUrl');
-  if (!uploadUrl) throw invalid('uploadUrl', 'is required');
+  const uploadUrl = requiredHttpUrl(body, 'uploadUrl');
   const defaultParamFlag = requiredBoolean(body, 'defaultParamFlag');
   const instrumental = requiredBoolean(body, 'instrumental');
   const continueAt = seconds(body, 'continueAt');
