@@ -1,19 +1,13 @@
 import type { ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpStatusFor } from '../../src/api/errors.js';
 import { sineWav } from '../helpers/audio.js';
-import { freePort, kill, runCli, startServe } from '../helpers/process.js';
+import { freePort, kill } from '../helpers/process.js';
+import { type Received, type Receiver, serveWithAccount, startReceiver } from '../helpers/serve.js';
 import { storeTargets, tempDir } from '../helpers/stores.js';
 import { waitFor } from '../helpers/wait.js';
-
-interface Received {
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
 
 /**
  * The README's walk-through against a real `reprise serve`: upload → replace-section
@@ -25,38 +19,28 @@ describe.each(storeTargets())('README walk-through on $name', (target) => {
   let base: string;
   let apiKey: string;
   let secret: string;
+  let receiver: Receiver;
   let receiverUrl: string;
-  const received: Received[] = [];
-  const receiver = http.createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk) => (body += chunk));
-    request.on('end', () => {
-      received.push({ headers: request.headers, body });
-      response.end('{"status":"received"}');
-    });
-  });
+  let received: Received[];
 
   beforeAll(async () => {
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/callback`;
-    const env = {
-      REPRISE_DATA_DIR: tempDir('walk'),
-      DATABASE_URL: await target.fresh(),
-      REPRISE_OUTBOUND_ALLOW: '127.0.0.0/8',
-      REPRISE_GENERATE_DURATION_S: '30',
-      REPRISE_CALLBACK_SCHEDULE: '0,0.2',
-      LOG_LEVEL: 'error',
-    };
-    const created = await runCli(['accounts', 'create', '--name', 'me', '--credits', '100', '--webhook-key'], env);
-    expect(created.code).toBe(0);
-    ({ apiKey, webhookHmacKey: secret } = JSON.parse(created.stdout));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    server = await startServe(env, port);
+    receiver = await startReceiver('{"status":"received"}');
+    ({ url: receiverUrl, received } = receiver);
+    ({ server, base, apiKey, secret } = await serveWithAccount(
+      {
+        REPRISE_DATA_DIR: tempDir('walk'),
+        DATABASE_URL: await target.fresh(),
+        REPRISE_OUTBOUND_ALLOW: '127.0.0.0/8',
+        REPRISE_GENERATE_DURATION_S: '30',
+        REPRISE_CALLBACK_SCHEDULE: '0,0.2',
+        LOG_LEVEL: 'error',
+      },
+      100,
+    ));
   });
   afterAll(async () => {
     await kill(server, 'SIGTERM');
-    await new Promise((resolve) => receiver.close(resolve));
+    await receiver.close();
   });
 
   const auth = () => ({ authorization: `Bearer ${apiKey}` });
