@@ -1,9 +1,12 @@
-// bench/engine: each engine operation on a 3-minute 44.1 kHz stereo MP3, end to end in-process
-// (decode, analyse, render, splice, encode, cover, master), as a ratio to ffmpeg decoding and
-// re-encoding the same source file(s) in the same run. One row per operation: replace-section,
-// extend, cover, add-instrumental, add-vocals, mashup (whose baseline is both songs). Both run on one core (taskset, ffmpeg -threads 1,
-// one libuv and libvips thread for reprise). Also: the real-time factor and the peak RSS of the
-// process that runs the job.
+// bench/engine: each engine operation on a 3-minute 44.1 kHz stereo MP3, end to end as the
+// service runs it (the worker's render pool: decode, analyse, render, splice, encode, cover,
+// master on a render thread, each track handed over when finished). One row per operation:
+// replace-section, extend, cover, add-instrumental, add-vocals, mashup. Two baselines from the
+// same run: ffmpeg on the same audio (decoding the source(s) and encoding every track the
+// operation made, which is the goal's) and ffmpeg transcoding the source(s) once (the older
+// figure: for operations that make two songs it holds half the encoding they must do). Both run
+// on one core (taskset, ffmpeg -threads 1, one libuv and libvips thread for reprise). Also: the
+// real-time factor and the peak RSS of the process that runs the job.
 //
 //   npm run build && node bench/engine.mjs            (BENCH_RUNS, default 3 timed runs of each;
 //                                                       BENCH_OPS, default all, e.g. BENCH_OPS=replaceSection,extend)
@@ -23,7 +26,7 @@ const RATE = 44_100;
 const SECTION = { startS: 75.3, endS: 105.3 };
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const audio = path.join(root, 'packages/server/dist/audio/index.js');
-const engineModule = path.join(root, 'packages/server/dist/engine/index.js');
+const renderPoolModule = path.join(root, 'packages/server/dist/worker/render-pool.js');
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const hasCommand = (name) => spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
@@ -64,32 +67,48 @@ const OPERATIONS = {
 };
 const opNames = (process.env.BENCH_OPS ?? Object.keys(OPERATIONS).join(',')).split(',');
 
-/** The job itself, in a child process of its own so its peak RSS is the job's alone. */
-async function job(op, inputs, timed) {
-  const { createProceduralEngine, runOperation } = await import(engineModule);
+/**
+ * The job itself, in a child process of its own so its peak RSS is the job's alone. It runs as
+ * the service runs it: through the worker's render pool (one render thread), each track handed
+ * to the main thread when it is finished and dropped there once "stored" — the first run, which
+ * is not timed, writes each track's master into `outDir` for the baseline.
+ */
+async function job(op, inputs, timed, outDir) {
+  const { createRenderPool } = await import(renderPoolModule);
   const [a, b] = inputs.map((input) => ({ bytes: new Uint8Array(fs.readFileSync(input)), name: path.basename(input) }));
-  const engine = createProceduralEngine();
   // What the process holds before any work: Node, reprise's modules, the source bytes.
   const idleRssMb = process.memoryUsage().rss / 1e6;
+  const pool = createRenderPool();
   const times = [];
-  let tracks;
+  let made = null;
   // The first run is cold (JIT, WebAssembly compilation); a render thread of the service is long-lived, so the warm runs are what a task costs.
   for (let i = 0; i <= timed; i++) {
+    const outputs = [];
+    const keep = (track, index) => {
+      outputs.push({ durationS: track.durationS, appliedRange: track.appliedRange, mp3Bytes: track.mp3.byteLength });
+      if (i === 0 && outDir && track.master) fs.writeFileSync(path.join(outDir, `${op}-${index}.wav`), track.master);
+    };
     const started = performance.now();
-    tracks = await runOperation(engine, { op, input: { ...OPERATIONS[op](a, b), seed: `bench-${i}` } }, new AbortController().signal, async () => {});
+    const rest = await pool.run({ name: 'procedural' }, { op, input: { ...OPERATIONS[op](a, b), seed: `bench-${i}` } }, new AbortController().signal, async (progress) => {
+      if (progress.stage === 'first') keep(progress.track, progress.index);
+    });
+    rest.forEach((track, index) => track && keep(track, index));
     times.push((performance.now() - started) / 1000);
+    made = outputs;
   }
-  const [track] = tracks;
+  await pool.close();
+  const [track] = made;
   console.log(
     JSON.stringify({
       coldS: times[0],
       warmS: times.slice(1),
       maxRssMb: process.resourceUsage().maxRSS / 1024,
       idleRssMb,
-      tracks: tracks.length,
+      tracks: made.length,
       durationS: track.durationS,
+      totalS: made.reduce((sum, t) => sum + t.durationS, 0),
       appliedRange: track.appliedRange,
-      mp3Bytes: track.mp3.byteLength,
+      mp3Bytes: track.mp3Bytes,
     }),
   );
 }
@@ -129,32 +148,28 @@ async function stages(input) {
   await lap('cover', () => a.renderCover({ title: 'Bench', tags: 'jazz piano', channels: source.channels }));
 }
 
-function timeFfmpeg(input, dir) {
-  const out = path.join(dir, 'ffmpeg-out.mp3');
-  const [command, args] = oneCore('ffmpeg', [
-    '-nostdin',
-    '-y',
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-threads',
-    '1',
-    '-i',
-    input,
-    '-c:a',
-    'libmp3lame',
-    '-b:a',
-    '192k',
-    out,
-  ]);
+/** ffmpeg on one core: `input` decoded, and encoded to MP3 at 192 kbps unless `decodeOnly`. Seconds. */
+function timeFfmpeg(input, dir, { decodeOnly = false } = {}) {
+  const output = decodeOnly ? ['-f', 'null', '-'] : ['-c:a', 'libmp3lame', '-b:a', '192k', path.join(dir, 'ffmpeg-out.mp3')];
+  const [command, args] = oneCore('ffmpeg', ['-nostdin', '-y', '-hide_banner', '-loglevel', 'error', '-threads', '1', '-i', input, ...output]);
   const started = performance.now();
   const result = spawnSync(command, args, { stdio: 'inherit' });
   if (result.status !== 0) throw new Error('ffmpeg failed');
   return (performance.now() - started) / 1000;
 }
 
-function runJob(op, inputs, timed) {
-  const [command, args] = oneCore(process.execPath, [new URL(import.meta.url).pathname, '--job', op, inputs.join(','), String(timed)]);
+/**
+ * The codec work of the same audio in and out: ffmpeg decoding every source and encoding every
+ * track the operation made (from its lossless master, whose reading costs next to nothing).
+ */
+function timeSameAudio(inputs, outputs, dir) {
+  return (
+    inputs.reduce((sum, file) => sum + timeFfmpeg(file, dir, { decodeOnly: true }), 0) + outputs.reduce((sum, file) => sum + timeFfmpeg(file, dir), 0)
+  );
+}
+
+function runJob(op, inputs, timed, outDir = '') {
+  const [command, args] = oneCore(process.execPath, [new URL(import.meta.url).pathname, '--job', op, inputs.join(','), String(timed), outDir]);
   const output = execFileSync(command, args, { env: { ...process.env, UV_THREADPOOL_SIZE: '1', VIPS_CONCURRENCY: '1' }, encoding: 'utf8' });
   return JSON.parse(output.trim().split('\n').at(-1));
 }
@@ -182,34 +197,39 @@ async function main() {
   for (const op of opNames) {
     const inputs = op === 'mashup' ? [input, second] : [input];
     // ffmpeg before and after the job, so a change of load during the run shows as spread rather than bias.
-    const ffmpeg = [];
-    const baselineRun = () => inputs.reduce((sum, file) => sum + timeFfmpeg(file, dir), 0);
-    for (let i = 0; i < runs; i++) ffmpeg.push(baselineRun());
-    const result = runJob(op, inputs, runs);
-    for (let i = 0; i < runs; i++) ffmpeg.push(baselineRun());
+    const transcode = [];
+    const sameAudio = [];
+    const transcodeRun = () => inputs.reduce((sum, file) => sum + timeFfmpeg(file, dir), 0);
+    for (let i = 0; i < runs; i++) transcode.push(transcodeRun());
+    const result = runJob(op, inputs, runs, dir);
+    const outputs = Array.from({ length: result.tracks }, (_, index) => path.join(dir, `${op}-${index}.wav`));
+    for (let i = 0; i < runs; i++) transcode.push(transcodeRun());
+    for (let i = 0; i < runs; i++) sameAudio.push(timeSameAudio(inputs, outputs, dir));
+    for (const file of outputs) fs.rmSync(file);
     // The peak RSS of one job alone, in a fresh process (the timed child's would add up several jobs' garbage).
     const single = runJob(op, inputs, 0);
     const reprise = median(result.warmS);
-    const baseline = median(ffmpeg);
-    rows.push({ op, reprise, baseline, result, single });
-    console.log(`\n${op}: ${result.tracks} track(s) of ${result.durationS.toFixed(1)} s`);
-    console.log(`  ffmpeg decode + encode of the source(s) (192k, 1 thread): median ${baseline.toFixed(3)} s of ${ffmpeg.map((t) => t.toFixed(2)).join(', ')}`);
+    const row = { op, reprise, transcode: median(transcode), same: median(sameAudio), result, single };
+    rows.push(row);
+    console.log(`\n${op}: ${result.tracks} track(s), ${result.totalS.toFixed(1)} s of music`);
+    console.log(`  ffmpeg transcoding the source(s) (decode + encode at 192k, 1 thread): median ${row.transcode.toFixed(3)} s of ${transcode.map((t) => t.toFixed(2)).join(', ')}`);
+    console.log(`  ffmpeg on the same audio (decode the source(s), encode every track made): median ${row.same.toFixed(3)} s of ${sameAudio.map((t) => t.toFixed(2)).join(', ')}`);
     console.log(
       `  reprise: median ${reprise.toFixed(3)} s of ${result.warmS.map((t) => t.toFixed(2)).join(', ')} (cold first run ${result.coldS.toFixed(2)} s)`,
     );
     if (result.appliedRange) console.log(`  applied range ${result.appliedRange.startS.toFixed(3)}–${result.appliedRange.endS.toFixed(3)} s`);
-    console.log(`  ratio to ffmpeg: ${(reprise / baseline).toFixed(2)}× (goal ≤ 2.0×)`);
+    console.log(`  ratio to ffmpeg on the same audio: ${(reprise / row.same).toFixed(2)}× (goal ≤ 2.0×); to transcoding the source(s): ${(reprise / row.transcode).toFixed(2)}×`);
     // Seconds of music made per second of work: every track the operation returns counts.
-    console.log(`  real-time factor: ${((result.durationS * result.tracks) / reprise).toFixed(1)}× (goal ≥ 20×)`);
+    console.log(`  real-time factor: ${(result.totalS / reprise).toFixed(1)}× (goal ≥ 20×)`);
     console.log(
       `  peak RSS of a process running one job: ${single.maxRssMb.toFixed(1)} MB (goal ≤ 250 MB), of which ${single.idleRssMb.toFixed(1)} MB before the job; after ${runs + 1} jobs: ${result.maxRssMb.toFixed(1)} MB`,
     );
   }
-  console.log('\n| operation | tracks × s | ratio to ffmpeg | real-time factor | peak RSS, one job |');
-  console.log('|---|---|---|---|---|');
-  for (const { op, reprise, baseline, result, single } of rows) {
+  console.log('\n| operation | tracks, s of music | ÷ ffmpeg, same audio | ÷ ffmpeg, transcoding the source(s) | real-time factor | peak RSS, one job |');
+  console.log('|---|---|---|---|---|---|');
+  for (const { op, reprise, transcode, same, result, single } of rows) {
     console.log(
-      `| ${op} | ${result.tracks} × ${result.durationS.toFixed(1)} | ${(reprise / baseline).toFixed(2)}× | ${((result.durationS * result.tracks) / reprise).toFixed(1)}× | ${single.maxRssMb.toFixed(0)} MB |`,
+      `| ${op} | ${result.tracks}, ${result.totalS.toFixed(1)} | ${(reprise / same).toFixed(2)}× | ${(reprise / transcode).toFixed(2)}× | ${(result.totalS / reprise).toFixed(1)}× | ${single.maxRssMb.toFixed(0)} MB |`,
     );
   }
   if (!opNames.includes('replaceSection')) return;
@@ -219,6 +239,6 @@ async function main() {
 }
 
 const mode = process.argv[2];
-if (mode === '--job') await job(process.argv[3], process.argv[4].split(','), Number(process.argv[5]));
+if (mode === '--job') await job(process.argv[3], process.argv[4].split(','), Number(process.argv[5]), process.argv[6]);
 else if (mode === '--stages') await stages(process.argv[3]);
 else await main();

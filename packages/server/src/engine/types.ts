@@ -43,6 +43,13 @@ export interface RenderedTrack {
   continuedAtS?: number;
 }
 
+/**
+ * Every track of an operation, in order; null where the track was already handed over at
+ * `first` (the thread gives each track away once, so that it does not hold a finished song's
+ * samples while it renders the next).
+ */
+export type RenderedTracks = (RenderedTrack | null)[];
+
 /** One sung word (or syllable group) and when it sounds, in seconds of the track. */
 export interface SungWord {
   word: string;

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { EngineError, type OnProgress, type Operation, type RenderedTrack, SourceAudioError, UnsupportedOperation } from '../engine/types.js';
+import { EngineError, type OnProgress, type Operation, type RenderedTracks, SourceAudioError, UnsupportedOperation } from '../engine/types.js';
 import { threadScript } from '../thread-script.js';
 import type { EngineSpec, RenderMessage } from './render-protocol.js';
 
@@ -9,8 +9,12 @@ import type { EngineSpec, RenderMessage } from './render-protocol.js';
  * way to stop CPU-bound work) and a fresh one takes its place on demand.
  */
 export interface RenderPool {
-  /** Runs one engine operation on an idle thread; `onProgress` sees its stages in order, all settled before it resolves. */
-  run(engine: EngineSpec, operation: Operation, signal: AbortSignal, onProgress?: OnProgress): Promise<RenderedTrack[]>;
+  /**
+   * Runs one engine operation on an idle thread; `onProgress` sees its stages in order, all
+   * settled before it resolves. The track handed to `first` is not sent again: it is null in
+   * the result.
+   */
+  run(engine: EngineSpec, operation: Operation, signal: AbortSignal, onProgress?: OnProgress): Promise<RenderedTracks>;
   close(): Promise<void>;
 }
 
@@ -42,11 +46,11 @@ export function createRenderPool(): RenderPool {
     void worker.terminate();
   };
 
-  function run(engine: EngineSpec, operation: Operation, signal: AbortSignal, onProgress: OnProgress = async () => {}): Promise<RenderedTrack[]> {
+  function run(engine: EngineSpec, operation: Operation, signal: AbortSignal, onProgress: OnProgress = async () => {}): Promise<RenderedTracks> {
     if (closed) return Promise.reject(new Error('render pool is closed'));
     if (signal.aborted) return Promise.reject(signal.reason);
     const worker = take();
-    return new Promise<RenderedTrack[]>((resolve, reject) => {
+    return new Promise<RenderedTracks>((resolve, reject) => {
       // Progress handlers write to the database; keep them in order and finish them before resolving.
       let progressChain = Promise.resolve();
       const cleanup = (): void => {

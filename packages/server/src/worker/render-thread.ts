@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { createEngine } from '../engine/index.js';
-import { type Engine, runOperation } from '../engine/types.js';
+import { type Engine, type RenderedTrack, runOperation } from '../engine/types.js';
 import type { EngineSpec, RenderMessage, RenderRequest } from './render-protocol.js';
 
 /**
@@ -18,20 +18,43 @@ function engineFor(spec: EngineSpec): Engine {
   return engine.engine;
 }
 
-// Messages are copied, not transferred: a track's bytes may be a view into a
-// shared pool buffer, and a few MB of copying is nothing next to rendering.
-function send(message: RenderMessage): void {
-  port.postMessage(message);
+/** Below this a track's bytes are copied: small views may share a buffer (Node's Buffer pool) with other data. */
+const TRANSFER_FROM_BYTES = 1 << 20;
+
+/**
+ * The buffers of a track that move to the main thread instead of being copied: a song's
+ * master is tens of MB, and the engine is done with a track once it hands it over.
+ */
+function movable(track: RenderedTrack): ArrayBuffer[] {
+  const buffers = [track.mp3, track.master, track.cover].flatMap((bytes) =>
+    bytes && bytes.buffer instanceof ArrayBuffer && bytes.buffer.byteLength >= TRANSFER_FROM_BYTES ? [bytes.buffer] : [],
+  );
+  return [...new Set(buffers)];
+}
+
+function send(message: RenderMessage, tracks: readonly (RenderedTrack | null)[] = []): void {
+  const transfer = tracks.flatMap((track) => (track ? movable(track) : []));
+  try {
+    port.postMessage(message, transfer);
+  } catch {
+    // A buffer that cannot move (a WebAssembly memory, say) is copied with the rest.
+    port.postMessage(message);
+  }
 }
 
 port.on('message', async (request: RenderRequest) => {
   const signal = new AbortController().signal;
   try {
+    const handedOver = new Set<number>();
     const tracks = await runOperation(engineFor(request.engine), request.operation, signal, async (progress) => {
       if (progress.stage === 'text') send({ type: 'text', sheet: progress.sheet });
-      else send({ type: 'first', index: progress.index, track: progress.track });
+      else {
+        send({ type: 'first', index: progress.index, track: progress.track }, [progress.track]);
+        handedOver.add(progress.index);
+      }
     });
-    send({ type: 'done', tracks });
+    const rest = tracks.map((track, index) => (handedOver.has(index) ? null : track));
+    send({ type: 'done', tracks: rest }, rest);
   } catch (error) {
     const failure = error instanceof Error ? error : new Error(String(error));
     send({ type: 'error', errorName: failure.name, message: failure.message });

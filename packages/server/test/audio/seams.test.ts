@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { TempoAnalysis } from '../../src/audio/analysis/index.js';
 import { truePeakDbtp } from '../../src/audio/analysis/loudness.js';
-import { DEFAULT_CEILING, limitTruePeak, slidingMin } from '../../src/audio/mixing/limiter.js';
+import { DEFAULT_CEILING, limitTruePeak } from '../../src/audio/mixing/limiter.js';
 import { bandEnergies, loudnessOfSpans, matchTilt, tiltMatchGain } from '../../src/audio/mixing/match.js';
 import { correlation, fadeShapeFor, quietCrossfades, snapToBeats } from '../../src/audio/mixing/seams.js';
 import { planSeams, seamsAt, splice } from '../../src/audio/mixing/splice.js';
@@ -173,17 +173,34 @@ describe('quietCrossfades', () => {
 });
 
 describe('limitTruePeak', () => {
-  it('finds the minimum over each window', () => {
-    const values = Float32Array.from([5, 3, 8, 1, 9, 4, 7, 2, 6]);
-    const naive = (i: number, before: number, after: number) => Math.min(...values.slice(Math.max(0, i - before), i + after + 1));
-    for (const [before, after] of [
-      [0, 0],
-      [1, 1],
-      [2, 3],
-      [4, 4],
-    ] as const) {
-      expect(Array.from(slidingMin(values, before, after))).toEqual(Array.from(values, (_, i) => naive(i, before, after)));
-    }
+  it('streams the same gain as the whole-range formula: held over ±lookahead, released, averaged', () => {
+    // The limiter written out over whole arrays, one pass: what the streaming pass must equal.
+    const onePass = (channels: Float32Array[], lookahead: number, decay: number): Float32Array[] => {
+      const n = channels[0]!.length;
+      const peaks = Float64Array.from({ length: n }, (_, i) => 10 ** (truePeakDbtp(channels, RATE, i, i + 1) / 20));
+      const reduction = Array.from(peaks, (peak) => (peak > DEFAULT_CEILING ? 1 - (DEFAULT_CEILING / peak) * 0.9999 : 0));
+      const held = reduction.map((_, i) => Math.max(...reduction.slice(Math.max(0, i - lookahead), i + lookahead + 1)));
+      for (let i = 1; i < n; i++) held[i] = Math.max(held[i]!, held[i - 1]! * decay);
+      const gains = held.map((_, i) => {
+        const window = held.slice(Math.max(0, i - lookahead), Math.min(n, i + lookahead + 1));
+        return 1 - window.reduce((a, b) => a + b, 0) / window.length;
+      });
+      return channels.map((c) => c.map((v, i) => v * gains[i]!));
+    };
+    const signals = fc.record({ frames: fc.integer({ min: 100, max: 600 }), gain: fc.double({ min: 0.8, max: 1.6, noNaN: true }), seed: fc.integer({ min: 1, max: 100 }) });
+    let compared = 0;
+    fc.assert(
+      fc.property(signals, ({ frames, gain, seed }) => {
+        const channels = [0, 1].map((c) => Float32Array.from({ length: frames }, (_, n) => gain * Math.sin(n * 0.07 * (1 + c) + seed) * Math.cos(n * 0.011 * seed)));
+        const expected = onePass(channels, 16, Math.exp(-1 / (0.06 * RATE)));
+        const result = limitTruePeak(channels, { sampleRate: RATE });
+        if (result.passes !== 1) return true;
+        compared++;
+        return channels.every((c, k) => c.every((v, i) => Math.abs(v - expected[k]![i]!) < 1e-5));
+      }),
+      { numRuns: 60 },
+    );
+    expect(compared).toBeGreaterThan(10);
   });
 
   it('holds any signal under the ceiling, touches nothing outside its range and nothing that is already under', () => {

@@ -13,6 +13,13 @@ import { interpolationPhases, TRUE_PEAK_HALF } from '../analysis/loudness.js';
  * smoothing never lets a peak through. The gain changes slowly against the
  * interpolator's ±12 samples, which leaves a sliver of overshoot; the peaks
  * are measured again after each pass, and passes repeat until none is left.
+ *
+ * A pass streams: it measures a block of peaks a little ahead of where it
+ * applies gain, so it holds a few hundred frames of state whatever the song's
+ * length, and the samples it measures are never ones it has already changed.
+ * A later pass measures only where the one before changed something (the
+ * changed frames and the interpolator's reach around them): everywhere else the
+ * peaks were under the ceiling and their samples are as they were.
  */
 
 export interface LimiterOptions {
@@ -56,39 +63,6 @@ const SHORT_FIRST = TRUE_PEAK_HALF - SHORT_HALF;
 const SHORT_PHASES = asPhases(PHASES.map((taps) => taps.slice(SHORT_FIRST, SHORT_FIRST + 2 * SHORT_HALF)));
 const TAIL_GAIN = Math.max(...PHASES.map((taps, p) => sumOfMagnitudes(taps) - sumOfMagnitudes(SHORT_PHASES[p]!)));
 
-/**
- * Minimum of `values` over [i − before, i + after] for each i (van Herk / Gil-Werman:
- * block-wise prefix and suffix minima, three passes whatever the window).
- */
-export function slidingMin(values: Float32Array, before: number, after: number): Float32Array {
-  const n = values.length;
-  const width = before + after + 1;
-  const prefix = new Float32Array(n);
-  const suffix = new Float32Array(n);
-  for (let block = 0; block < n; block += width) {
-    const end = Math.min(n, block + width);
-    prefix[block] = values[block]!;
-    for (let i = block + 1; i < end; i++) prefix[i] = Math.min(prefix[i - 1]!, values[i]!);
-    suffix[end - 1] = values[end - 1]!;
-    for (let i = end - 2; i >= block; i--) suffix[i] = Math.min(suffix[i + 1]!, values[i]!);
-  }
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const lo = i - before;
-    const hi = i + after;
-    // A whole window spans at most two blocks: the suffix of the first and the prefix of the second.
-    // Windows cut short by the ends are few and done directly.
-    out[i] = lo >= 0 && hi < n ? Math.min(suffix[lo]!, prefix[hi]!) : minOf(values, Math.max(0, lo), Math.min(n - 1, hi));
-  }
-  return out;
-}
-
-function minOf(values: Float32Array, lo: number, hi: number): number {
-  let m = values[lo]!;
-  for (let i = lo + 1; i <= hi; i++) if (values[i]! < m) m = values[i]!;
-  return m;
-}
-
 /** The largest magnitude of the three points that `phases` interpolate from the samples at `first` onwards (all inside the channel). */
 function phasesPeak(channel: Float32Array, first: number, [t0, t1, t2]: Phases): number {
   let a0 = 0;
@@ -122,44 +96,206 @@ function interpolatedPeakAtEdge(channel: Float32Array, n: number): number {
   return peak;
 }
 
-/** Frames per block of the quick test in `framePeaks`. */
+/** Frames per block of the quick test in `measureBlock`. */
 const BLOCK = 32;
+/** A gain this close to 1 is 1: the release tail stops here instead of crawling on for seconds. */
+const NEGLIGIBLE = 1e-7;
+
+/** A stretch of frames [start, end). */
+type Span = readonly [number, number];
+
+/** What every pass of one limiting shares. */
+interface Setting {
+  from: number;
+  to: number;
+  ceilingOf: (frame: number) => number;
+  /** Frames each way over which a peak's gain is held and smoothed. */
+  lookahead: number;
+  /** How much of the gain reduction is left after one frame of release. */
+  decay: number;
+}
 
 /**
- * True peak per frame of [from, to): the sample or the highest interpolated point after it,
- * over all channels. Block by block, the largest sample the block's interpolators can see
- * decides first whether any point between samples could reach the ceiling at all; in
- * most of a song none can, and the samples are the peaks.
+ * True peak per frame of [x0, x1) into `peaks` (from index 0): the sample or the highest
+ * interpolated point after it, over all channels. The largest sample the block's
+ * interpolators can see decides first whether any point between samples could reach the
+ * ceiling at all; in most of a song none can, and then no frame is measured (false: no
+ * peak of the block is over, and `peaks` is left as it was).
  */
-function framePeaks(channels: readonly Float32Array[], from: number, to: number, ceilingOf: (frame: number) => number): Float32Array {
-  const peaks = new Float32Array(to - from);
-  const ceilings = new Float32Array(to - from);
-  for (let n = from; n < to; n++) ceilings[n - from] = ceilingOf(n);
-  for (const channel of channels) {
+function measureBlock(channels: readonly Float32Array[], x0: number, x1: number, ceilings: Float32Array, peaks: Float32Array): boolean {
+  let ceiling = Number.POSITIVE_INFINITY;
+  for (let n = x0; n < x1; n++) ceiling = Math.min(ceiling, ceilings[n - x0]!);
+  const largest = channels.map((channel) => {
+    let value = 0;
+    for (let i = Math.max(0, x0 - (TRUE_PEAK_HALF - 1)); i < Math.min(channel.length, x1 + TRUE_PEAK_HALF); i++) value = Math.max(value, Math.abs(channel[i]!));
+    return value;
+  });
+  if (largest.every((value) => value * INTERPOLATION_GAIN <= ceiling)) return false;
+  peaks.fill(0, 0, x1 - x0);
+  for (const [c, channel] of channels.entries()) {
     const length = channel.length;
-    for (let block = from; block < to; block += BLOCK) {
-      const end = Math.min(to, block + BLOCK);
-      let largest = 0;
-      for (let i = Math.max(0, block - (TRUE_PEAK_HALF - 1)); i < Math.min(length, end + TRUE_PEAK_HALF); i++)
-        largest = Math.max(largest, Math.abs(channel[i]!));
-      let ceiling = Number.POSITIVE_INFINITY;
-      for (let n = block; n < end; n++) ceiling = Math.min(ceiling, ceilings[n - from]!);
-      const quick = largest * INTERPOLATION_GAIN <= ceiling;
-      for (let n = block; n < end; n++) {
-        let peak = Math.abs(channel[n]!);
-        if (!quick) {
-          if (n < TRUE_PEAK_HALF - 1 || n + TRUE_PEAK_HALF >= length) peak = Math.max(peak, interpolatedPeakAtEdge(channel, n));
-          else {
-            // Under the ceiling for certain: the estimate is then as good as the exact value (neither needs gain).
-            const estimate = Math.max(peak, estimatedPeak(channel, n));
-            peak = estimate + TAIL_GAIN * largest > ceilings[n - from]! ? Math.max(peak, interpolatedPeak(channel, n)) : estimate;
-          }
+    const near = largest[c]!;
+    const quick = near * INTERPOLATION_GAIN <= ceiling;
+    for (let n = x0; n < x1; n++) {
+      let peak = Math.abs(channel[n]!);
+      if (!quick) {
+        if (n < TRUE_PEAK_HALF - 1 || n + TRUE_PEAK_HALF >= length) peak = Math.max(peak, interpolatedPeakAtEdge(channel, n));
+        else {
+          // Under the ceiling for certain: the estimate is then as good as the exact value (neither needs gain).
+          const estimate = Math.max(peak, estimatedPeak(channel, n));
+          peak = estimate + TAIL_GAIN * near > ceilings[n - x0]! ? Math.max(peak, interpolatedPeak(channel, n)) : estimate;
         }
-        if (peak > peaks[n - from]!) peaks[n - from] = peak;
+      }
+      if (peak > peaks[n - x0]!) peaks[n - x0] = peak;
+    }
+  }
+  return true;
+}
+
+/** Frames a pass handles at once: its state is a few chunks long whatever the song's length. */
+const CHUNK = 4096;
+
+/**
+ * Reductions (1 − the gain a frame's peak needs; 0 where it is under) of [x0, x1) into
+ * `out` from index `at`: measured inside the span, 0 outside it.
+ */
+function measureReductions(channels: readonly Float32Array[], x0: number, x1: number, [m0, m1]: Span, ceilingOf: (frame: number) => number, out: Float32Array, at: number): boolean {
+  out.fill(0, at, at + (x1 - x0));
+  const peaks = new Float32Array(BLOCK);
+  const ceilings = new Float32Array(BLOCK);
+  let over = false;
+  for (let b0 = Math.max(x0, m0); b0 < Math.min(x1, m1); b0 += BLOCK) {
+    const b1 = Math.min(x1, m1, b0 + BLOCK);
+    for (let x = b0; x < b1; x++) ceilings[x - b0] = ceilingOf(x);
+    if (!measureBlock(channels, b0, b1, ceilings, peaks)) continue;
+    for (let x = b0; x < b1; x++) {
+      const peak = peaks[x - b0]!;
+      const limit = ceilings[x - b0]!;
+      // A hair under the ceiling, so a pass that lands exactly on it is not followed by another.
+      if (peak > limit) {
+        out[at + x - x0] = 1 - (limit / peak) * 0.9999;
+        over = true;
       }
     }
   }
-  return peaks;
+  return over;
+}
+
+/**
+ * One pass over the peaks of `span`: the gain each over-ceiling peak needs (as a reduction,
+ * 1 − gain), held over ±L frames by a running maximum, released at `decay` per frame, and
+ * smoothed by a moving average over ±L, applied in place. Chunk by chunk: the reductions
+ * are measured 2L frames ahead of the chunk whose gain is applied (so the samples measured
+ * are never ones this pass changed), the released reductions L frames ahead. Adds each run
+ * of changed frames to `changed`.
+ */
+function limitSpan(channels: readonly Float32Array[], span: Span, setting: Setting, changed: Span[]): { over: boolean; deepest: number } {
+  const { from, to, ceilingOf, lookahead: L, decay } = setting;
+  const start = Math.max(from, span[0] - 2 * L);
+  // reductions[i] is frame eBase + i, for [g0 − L, g1 + 2L); released[i] is frame g0 − L + i, for [g0 − L, g1 + L).
+  let reductions = new Float32Array(CHUNK + 3 * L);
+  let nextReductions = new Float32Array(CHUNK + 3 * L);
+  let released = new Float32Array(CHUNK + 2 * L);
+  let nextReleased = new Float32Array(CHUNK + 2 * L);
+  // The running maximum's frames, their reductions decreasing from the front.
+  const queue = new Int32Array(CHUNK + 4 * L + 2);
+  let head = 0;
+  let tail = 0;
+  let over = measureReductions(channels, start, Math.min(to, start + 2 * L), span, ceilingOf, reductions, L);
+  let eBase = start - L;
+  let previous = 0;
+  let deepest = 1;
+  let run: [number, number] | null = null;
+
+  /** Held and released reductions of [p, q) into `released` (frame g0 − L at index 0). */
+  const release = (p: number, q: number, g0: number): void => {
+    for (let b = p; b < q; b++) {
+      let d = 0;
+      const entering = b + L;
+      if (entering < to) {
+        const value = reductions[entering - eBase]!;
+        if (value > 0) {
+          while (tail > head && reductions[queue[tail - 1]! - eBase]! <= value) tail--;
+          queue[tail++] = entering;
+        }
+      }
+      // Before `start` the reductions only enter the running maximum (nothing is held there).
+      if (b >= start && b < to) {
+        while (tail > head && queue[head]! < b - L) head++;
+        const held = tail > head ? reductions[queue[head]! - eBase]! : 0;
+        d = previous * decay;
+        if (held > d) d = held;
+        if (d < NEGLIGIBLE) d = 0;
+      }
+      previous = d;
+      released[b - (g0 - L)] = d;
+    }
+  };
+  release(start - L, Math.min(to, start + L), start);
+
+  for (let g0 = start; g0 < to; g0 += CHUNK) {
+    const g1 = Math.min(to, g0 + CHUNK);
+    const fresh = measureReductions(channels, Math.min(to, g0 + 2 * L), Math.min(to, g1 + 2 * L), span, ceilingOf, reductions, Math.min(to, g0 + 2 * L) - eBase);
+    over ||= fresh;
+    // With nothing held, nothing released and nothing new over, the chunk releases nothing.
+    if (fresh || tail > head || previous > 0) release(Math.min(to, g0 + L), Math.min(to, g1 + L), g0);
+    else released.fill(0, 2 * L);
+    // Frames past the range release nothing.
+    released.fill(0, Math.max(0, Math.min(to, g1 + L) - (g0 - L)));
+    // Gain over the chunk: one minus the mean released reduction over ±L (the window cut at the range's ends).
+    let sum = 0;
+    for (let b = Math.max(from, g0 - L); b < Math.min(to, g0 + L); b++) sum += released[b - (g0 - L)]!;
+    let any = false;
+    for (let b = 0; b < g1 - g0 + 2 * L && !any; b++) any = released[b]! > 0;
+    if (any) {
+      for (let t = g0; t < g1; t++) {
+        if (t + L < to) sum += released[t + L - (g0 - L)]!;
+        const lo = Math.max(from, t - L);
+        const hi = Math.min(to, t + L + 1);
+        if (sum > 0) {
+          const gain = 1 - sum / (hi - lo);
+          for (const channel of channels) channel[t]! *= gain;
+          if (gain < deepest) deepest = gain;
+          if (run && run[1] === t) run[1] = t + 1;
+          else {
+            if (run) changed.push(run);
+            run = [t, t + 1];
+          }
+        }
+        if (t - L >= lo) sum -= released[t - L - (g0 - L)]!;
+        // Rounding must not leave a gain where nothing is released.
+        if (sum < NEGLIGIBLE / 2) sum = 0;
+      }
+    }
+    // Past the span, with nothing held and nothing released ahead, every gain from here on is 1.
+    let pending = tail > head || previous > 0;
+    for (let b = g1 - g0; b < g1 - g0 + 2 * L && !pending; b++) pending = released[b]! > 0;
+    if (g1 + 2 * L >= span[1] && !pending) break;
+    // The next chunk's state: the last 3L reductions and 2L released reductions move to the front.
+    nextReductions.set(reductions.subarray(g1 - L - eBase, g1 + 2 * L - eBase));
+    [reductions, nextReductions] = [nextReductions, reductions];
+    // The queue's frames stay valid (they are absolute); only the base moves.
+    eBase = g1 - L;
+    queue.copyWithin(0, head, tail);
+    tail -= head;
+    head = 0;
+    nextReleased.set(released.subarray(g1 - g0, g1 - g0 + 2 * L));
+    [released, nextReleased] = [nextReleased, released];
+  }
+  if (run) changed.push(run);
+  return { over, deepest };
+}
+
+/** Spans grown by `margin` each way within [from, to), overlapping ones merged. */
+function widened(spans: readonly Span[], margin: number, from: number, to: number): Span[] {
+  const merged: [number, number][] = [];
+  for (const [s, e] of [...spans].sort((x, y) => x[0] - y[0])) {
+    const span: [number, number] = [Math.max(from, s - margin), Math.min(to, e + margin)];
+    const last = merged.at(-1);
+    if (last && span[0] <= last[1]) last[1] = Math.max(last[1], span[1]);
+    else merged.push(span);
+  }
+  return merged;
 }
 
 /** Limits [from, to) of `channels` in place so that no true peak there exceeds the ceiling. */
@@ -169,38 +305,25 @@ export function limitTruePeak(channels: Float32Array[], options: LimiterOptions)
   const to = Math.min(total, options.to ?? total);
   const ceiling = options.ceiling ?? DEFAULT_CEILING;
   const ceilingOf = typeof ceiling === 'number' ? () => ceiling : ceiling;
-  const lookahead = Math.max(1, Math.round((options.lookaheadS ?? 0.002) * options.sampleRate));
-  const recovery = 1 - Math.exp(-1 / ((options.releaseS ?? 0.06) * options.sampleRate));
-  const n = to - from;
+  // At least half the interpolator's reach: a pass must measure past the frames it changes.
+  const lookahead = Math.max(TRUE_PEAK_HALF / 2, Math.round((options.lookaheadS ?? 0.002) * options.sampleRate));
+  const decay = Math.exp(-1 / ((options.releaseS ?? 0.06) * options.sampleRate));
+  const setting: Setting = { from, to, ceilingOf, lookahead, decay };
+  let spans: Span[] = to > from ? [[from, to]] : [];
   let deepest = 1;
   let passes = 0;
-  while (n > 0 && passes < MAX_PASSES) {
-    const peaks = framePeaks(channels, from, to, ceilingOf);
-    const needed = new Float32Array(n);
+  while (spans.length > 0 && passes < MAX_PASSES) {
+    const changed: Span[] = [];
     let over = false;
-    for (let i = 0; i < n; i++) {
-      const limit = ceilingOf(from + i);
-      const peak = peaks[i]!;
-      // A hair under the ceiling, so a pass that lands exactly on it is not followed by another.
-      needed[i] = peak > limit ? (limit / peak) * 0.9999 : 1;
-      if (peak > limit) over = true;
+    for (const span of spans) {
+      const pass = limitSpan(channels, span, setting, changed);
+      over ||= pass.over;
+      deepest = Math.min(deepest, pass.deepest);
     }
     if (!over) break;
     passes++;
-    const held = slidingMin(needed, lookahead, lookahead);
-    // Release: the gain may rise only slowly after a peak (forward pass; it never rises above what is held).
-    for (let i = 1; i < n; i++) held[i] = Math.min(held[i]!, held[i - 1]! + (1 - held[i - 1]!) * recovery);
-    // Moving average over the same ±lookahead: each term is at most the gain the frame in the middle needs.
-    const sums = new Float64Array(n + 1);
-    for (let i = 0; i < n; i++) sums[i + 1] = sums[i]! + held[i]!;
-    const gains = held;
-    for (let i = 0; i < n; i++) {
-      const lo = Math.max(0, i - lookahead);
-      const hi = Math.min(n, i + lookahead + 1);
-      gains[i] = Math.min(1, (sums[hi]! - sums[lo]!) / (hi - lo));
-      if (gains[i]! < deepest) deepest = gains[i]!;
-    }
-    for (const channel of channels) for (let i = 0; i < n; i++) channel[from + i]! *= gains[i]!;
+    // Only where samples changed, or an interpolator reads changed samples, can a peak be new.
+    spans = widened(changed, TRUE_PEAK_HALF, from, to);
   }
   // The passes converge on all but rare, heavily over signals: the gain changes within the
   // interpolator's span can leave a new peak between samples a hundredth of a dB over. What is
@@ -208,12 +331,22 @@ export function limitTruePeak(channels: Float32Array[], options: LimiterOptions)
   // interpolator reads only samples of the range (near its ends, samples outside count too, and
   // no gain inside can bring those under).
   if (passes === MAX_PASSES) {
-    const peaks = framePeaks(channels, from, to, ceilingOf);
     let uniform = 1;
-    for (let i = TRUE_PEAK_HALF - 1; i < n - TRUE_PEAK_HALF; i++) uniform = Math.min(uniform, ceilingOf(from + i) / peaks[i]!);
+    const peaks = new Float32Array(BLOCK);
+    const ceilings = new Float32Array(BLOCK);
+    const inner0 = from + TRUE_PEAK_HALF - 1;
+    const inner1 = to - TRUE_PEAK_HALF;
+    for (const [s, e] of spans) {
+      for (let x0 = Math.max(s, inner0); x0 < Math.min(e, inner1); x0 += BLOCK) {
+        const x1 = Math.min(e, inner1, x0 + BLOCK);
+        for (let x = x0; x < x1; x++) ceilings[x - x0] = ceilingOf(x);
+        if (!measureBlock(channels, x0, x1, ceilings, peaks)) continue;
+        for (let x = x0; x < x1; x++) uniform = Math.min(uniform, ceilings[x - x0]! / peaks[x - x0]!);
+      }
+    }
     if (uniform < 1) {
       uniform *= 0.9999;
-      for (const channel of channels) for (let i = 0; i < n; i++) channel[from + i]! *= uniform;
+      for (const channel of channels) for (let i = from; i < to; i++) channel[i]! *= uniform;
       deepest *= uniform;
     }
   }

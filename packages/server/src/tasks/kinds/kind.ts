@@ -1,7 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { CallbackBody, FailureCode } from '../../callbacks/index.js';
 import type { PriceName } from '../../config.js';
-import type { OnProgress, Operation, RenderedTrack } from '../../engine/types.js';
+import type { OnProgress, Operation, RenderedTracks } from '../../engine/types.js';
 import type { ApiError } from '../../errors.js';
 import type { BlobStore } from '../../storage/index.js';
 import type { Executor, Store, TasksTable, TaskType } from '../../store/index.js';
@@ -56,8 +56,11 @@ export interface Admitted<Input> {
 export interface KindRuntime {
   store: Store;
   blobs: BlobStore;
-  /** Runs an engine operation off the main thread (the worker's render pool and configured engine). */
-  render(operation: Operation, signal: AbortSignal, onProgress?: OnProgress): Promise<RenderedTrack[]>;
+  /**
+   * Runs an engine operation off the main thread (the worker's render pool and configured
+   * engine). Each track comes once: the one handed to `first` is null in the result.
+   */
+  render(operation: Operation, signal: AbortSignal, onProgress?: OnProgress): Promise<RenderedTracks>;
   lifecycle: LifecycleContext;
 }
 

@@ -229,7 +229,14 @@ export async function runSongs(
     }
   });
   if (tracks.length === 0) throw new Error('the engine returned no track');
-  const all = await Promise.all(tracks.map((track, i) => stored.get(i) ?? storeTrack(runtime, task.id, i, track, meta)));
+  const all = await Promise.all(
+    tracks.map((track, i) => {
+      const done = stored.get(i);
+      if (done) return done;
+      if (!track) throw new Error(`track ${i} was handed over but never stored`);
+      return storeTrack(runtime, task.id, i, track, meta);
+    }),
+  );
   return writeTracks(lifecycle, all, source);
 }
 
