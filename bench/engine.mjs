@@ -27,6 +27,7 @@ const SECTION = { startS: 75.3, endS: 105.3 };
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const audio = path.join(root, 'packages/server/dist/audio/index.js');
 const renderPoolModule = path.join(root, 'packages/server/dist/worker/render-pool.js');
+const memoryModule = path.join(root, 'packages/server/dist/memory.js');
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const hasCommand = (name) => spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
@@ -75,6 +76,7 @@ const opNames = (process.env.BENCH_OPS ?? Object.keys(OPERATIONS).join(',')).spl
  */
 async function job(op, inputs, timed, outDir) {
   const { createRenderPool } = await import(renderPoolModule);
+  const { releaseNow } = await import(memoryModule);
   const [a, b] = inputs.map((input) => ({ bytes: new Uint8Array(fs.readFileSync(input)), name: path.basename(input) }));
   // What the process holds before any work: Node, reprise's modules, the source bytes.
   const idleRssMb = process.memoryUsage().rss / 1e6;
@@ -87,12 +89,19 @@ async function job(op, inputs, timed, outDir) {
     const keep = (track, index) => {
       outputs.push({ durationS: track.durationS, appliedRange: track.appliedRange, mp3Bytes: track.mp3.byteLength });
       if (i === 0 && outDir && track.master) fs.writeFileSync(path.join(outDir, `${op}-${index}.wav`), track.master);
+      // As the service does once a track is stored (tasks/kinds/music.ts).
+      if (track.master) releaseNow(track.master);
     };
     const started = performance.now();
-    const rest = await pool.run({ name: 'procedural' }, { op, input: { ...OPERATIONS[op](a, b), seed: `bench-${i}` } }, new AbortController().signal, async (progress) => {
-      if (progress.stage === 'first') keep(progress.track, progress.index);
-    });
-    rest.forEach((track, index) => track && keep(track, index));
+    const rest = await pool.run(
+      { name: 'procedural' },
+      { op, input: { ...OPERATIONS[op](a, b), seed: `bench-${i}` } },
+      new AbortController().signal,
+      async (progress) => {
+        if (progress.stage === 'first') keep(progress.track, progress.index);
+      },
+    );
+    for (const [index, track] of rest.entries()) if (track) keep(track, index);
     times.push((performance.now() - started) / 1000);
     made = outputs;
   }
@@ -163,9 +172,7 @@ function timeFfmpeg(input, dir, { decodeOnly = false } = {}) {
  * track the operation made (from its lossless master, whose reading costs next to nothing).
  */
 function timeSameAudio(inputs, outputs, dir) {
-  return (
-    inputs.reduce((sum, file) => sum + timeFfmpeg(file, dir, { decodeOnly: true }), 0) + outputs.reduce((sum, file) => sum + timeFfmpeg(file, dir), 0)
-  );
+  return inputs.reduce((sum, file) => sum + timeFfmpeg(file, dir, { decodeOnly: true }), 0) + outputs.reduce((sum, file) => sum + timeFfmpeg(file, dir), 0);
 }
 
 function runJob(op, inputs, timed, outDir = '') {
@@ -212,13 +219,19 @@ async function main() {
     const row = { op, reprise, transcode: median(transcode), same: median(sameAudio), result, single };
     rows.push(row);
     console.log(`\n${op}: ${result.tracks} track(s), ${result.totalS.toFixed(1)} s of music`);
-    console.log(`  ffmpeg transcoding the source(s) (decode + encode at 192k, 1 thread): median ${row.transcode.toFixed(3)} s of ${transcode.map((t) => t.toFixed(2)).join(', ')}`);
-    console.log(`  ffmpeg on the same audio (decode the source(s), encode every track made): median ${row.same.toFixed(3)} s of ${sameAudio.map((t) => t.toFixed(2)).join(', ')}`);
+    console.log(
+      `  ffmpeg transcoding the source(s) (decode + encode at 192k, 1 thread): median ${row.transcode.toFixed(3)} s of ${transcode.map((t) => t.toFixed(2)).join(', ')}`,
+    );
+    console.log(
+      `  ffmpeg on the same audio (decode the source(s), encode every track made): median ${row.same.toFixed(3)} s of ${sameAudio.map((t) => t.toFixed(2)).join(', ')}`,
+    );
     console.log(
       `  reprise: median ${reprise.toFixed(3)} s of ${result.warmS.map((t) => t.toFixed(2)).join(', ')} (cold first run ${result.coldS.toFixed(2)} s)`,
     );
     if (result.appliedRange) console.log(`  applied range ${result.appliedRange.startS.toFixed(3)}–${result.appliedRange.endS.toFixed(3)} s`);
-    console.log(`  ratio to ffmpeg on the same audio: ${(reprise / row.same).toFixed(2)}× (goal ≤ 2.0×); to transcoding the source(s): ${(reprise / row.transcode).toFixed(2)}×`);
+    console.log(
+      `  ratio to ffmpeg on the same audio: ${(reprise / row.same).toFixed(2)}× (goal ≤ 2.0×); to transcoding the source(s): ${(reprise / row.transcode).toFixed(2)}×`,
+    );
     // Seconds of music made per second of work: every track the operation returns counts.
     console.log(`  real-time factor: ${(result.totalS / reprise).toFixed(1)}× (goal ≥ 20×)`);
     console.log(

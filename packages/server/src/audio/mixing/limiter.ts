@@ -159,7 +159,15 @@ const CHUNK = 4096;
  * Reductions (1 − the gain a frame's peak needs; 0 where it is under) of [x0, x1) into
  * `out` from index `at`: measured inside the span, 0 outside it.
  */
-function measureReductions(channels: readonly Float32Array[], x0: number, x1: number, [m0, m1]: Span, ceilingOf: (frame: number) => number, out: Float32Array, at: number): boolean {
+function measureReductions(
+  channels: readonly Float32Array[],
+  x0: number,
+  x1: number,
+  [m0, m1]: Span,
+  ceilingOf: (frame: number) => number,
+  out: Float32Array,
+  at: number,
+): boolean {
   out.fill(0, at, at + (x1 - x0));
   const peaks = new Float32Array(BLOCK);
   const ceilings = new Float32Array(BLOCK);
@@ -235,7 +243,15 @@ function limitSpan(channels: readonly Float32Array[], span: Span, setting: Setti
 
   for (let g0 = start; g0 < to; g0 += CHUNK) {
     const g1 = Math.min(to, g0 + CHUNK);
-    const fresh = measureReductions(channels, Math.min(to, g0 + 2 * L), Math.min(to, g1 + 2 * L), span, ceilingOf, reductions, Math.min(to, g0 + 2 * L) - eBase);
+    const fresh = measureReductions(
+      channels,
+      Math.min(to, g0 + 2 * L),
+      Math.min(to, g1 + 2 * L),
+      span,
+      ceilingOf,
+      reductions,
+      Math.min(to, g0 + 2 * L) - eBase,
+    );
     over ||= fresh;
     // With nothing held, nothing released and nothing new over, the chunk releases nothing.
     if (fresh || tail > head || previous > 0) release(Math.min(to, g0 + L), Math.min(to, g1 + L), g0);

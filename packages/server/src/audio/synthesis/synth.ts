@@ -1,4 +1,5 @@
 import { Chord, Note, Scale } from 'tonal';
+import { floatWavChannels } from '../codecs/wav.js';
 import { randomFor } from '../prng.js';
 import { type Arrangement, barAt, barSeconds, type Section } from './arrangement.js';
 import type { BassVoice, Comp, HarmonyPart, HarmonyVoice, LeadVoice } from './style.js';
@@ -322,8 +323,8 @@ function addNote(left: Float32Array, right: Float32Array, scratch: Float32Array,
 /** The raw stereo mix of a window (unclipped, unnormalised). */
 function mix(arrangement: Arrangement, window: RenderWindow): [Float32Array, Float32Array] {
   const { sampleRate, startFrame, frames, timeline } = window;
-  const left = new Float32Array(frames);
-  const right = new Float32Array(frames);
+  // Laid out as a float WAV's samples, so a whole song rendered here becomes its master in place (codecs/wav.ts).
+  const [left, right] = floatWavChannels(2, frames) as [Float32Array, Float32Array];
   const barS = barSeconds(arrangement);
   const stepS = barS / 16;
   const kit = drumKit(sampleRate, randomFor(arrangement.seed, 'drums'));

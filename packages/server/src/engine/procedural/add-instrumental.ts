@@ -356,15 +356,14 @@ export async function addInstrumental(
   if (Number.isFinite(voiceLoudness) && Number.isFinite(bandLoudness)) applyGain(band, 10 ** ((voiceLoudness - BELOW_VOICE_DB - bandLoudness) / 20));
   signal.throwIfAborted();
 
-  // The vocal at unity, the band under it; the limiter only acts where the sum would pass the ceiling.
-  const mixed = vocal.map((channel, c) => {
-    const out = new Float32Array(total);
-    const accompaniment = band[c]!;
-    for (let i = 0; i < total; i++) out[i] = channel[i]! + accompaniment[i]!;
-    return out;
-  });
-  limitTruePeak(mixed, { sampleRate });
-  const track = await finishTrack(context, { sampleRate, channels: mixed }, { title: input.title, tags: input.style }, signal);
+  // The vocal at unity, the band under it, summed in the band's memory (laid out for the master);
+  // the limiter only acts where the sum would pass the ceiling.
+  for (const [c, channel] of band.entries()) {
+    const voice = vocal[c]!;
+    for (let i = 0; i < total; i++) channel[i]! += voice[i]!;
+  }
+  limitTruePeak(band, { sampleRate });
+  const track = await finishTrack(context, { sampleRate, channels: band }, { title: input.title, tags: input.style }, signal);
   await onProgress({ stage: 'first', track, index: 0 });
   return [track];
 }

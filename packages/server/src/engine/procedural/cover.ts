@@ -229,17 +229,21 @@ function renderTake(plan: Arrangement, reading: Reading, sourceLufs: number): Fl
   return channels;
 }
 
-/** Upload-cover: two takes of the source's song in the asked style, reported as `text` (what was read) and `first`. */
-export async function cover(context: ProceduralContext, input: CoverInput, signal: AbortSignal, onProgress: OnProgress): Promise<RenderedTrack[]> {
-  signal.throwIfAborted();
+/** Everything a cover keeps of the upload. Its samples are dropped when this returns, before any take is rendered. */
+async function readUpload(input: CoverInput, fallbackBpm: number): Promise<{ reading: Reading; sourceLufs: number }> {
   const source = await decodeSource(input.source.bytes, input.source.name);
   const durationS = (source.channels[0]?.length ?? 0) / source.sampleRate;
   if (durationS > MAX_SONG_S) throw new EngineError(`the source is ${durationS.toFixed(0)} s long; a cover is at most ${MAX_SONG_S} s`);
+  return { reading: readSource(source, fallbackBpm), sourceLufs: measureLoudness(source.channels, source.sampleRate).integratedLufs };
+}
+
+/** Upload-cover: two takes of the source's song in the asked style, reported as `text` (what was read) and `first`. */
+export async function cover(context: ProceduralContext, input: CoverInput, signal: AbortSignal, onProgress: OnProgress): Promise<RenderedTrack[]> {
+  signal.throwIfAborted();
   // A persona's words are already in the style (tasks/kinds/rules.ts styleWithPersona).
   const texts = [input.style, input.prompt, input.title];
   const [slow, fast] = chooseStyle(texts, input.negativeTags).style.tempo;
-  const reading = readSource(source, Math.round((slow + fast) / 2));
-  const sourceLufs = measureLoudness(source.channels, source.sampleRate).integratedLufs;
+  const { reading, sourceLufs } = await readUpload(input, Math.round((slow + fast) / 2));
   signal.throwIfAborted();
   const plans = [0, 1].map((variant) => coverPlan(reading, input.seed, texts, input.negativeTags, variant));
   await onProgress({ stage: 'text', sheet: describeCover(reading, plans, input.title) });

@@ -3,6 +3,7 @@ import {
   analyse,
   applyGain,
   type DecodedAudio,
+  floatWavChannels,
   integratedLoudness,
   limitTruePeak,
   PITCH_NAMES,
@@ -214,7 +215,8 @@ function layOnGrid(
 function mixPhrases(a: readonly Float32Array[], b: readonly Float32Array[], bounds: readonly number[], parts: readonly Part[], fade: number): Float32Array[] {
   const length = bounds[bounds.length - 1]!;
   const gains = (part: Part): [number, number] => (part === 'A' ? [1, 0] : part === 'B' ? [0, 1] : [BOTH_GAIN, BOTH_GAIN]);
-  const out = a.map(() => new Float32Array(length));
+  // Laid out as a float WAV's samples: the mix becomes the track's master in place.
+  const out = floatWavChannels(a.length, length);
   for (let k = 0; k < parts.length; k++) {
     const [ga, gb] = gains(parts[k]!);
     const [pa, pb] = k > 0 ? gains(parts[k - 1]!) : [ga, gb];
@@ -269,31 +271,33 @@ function describePlan(plan: Plan, barsPerPhrase: number, weaves: readonly Part[]
 export async function mashup(context: ProceduralContext, input: MashupInput, signal: AbortSignal, onProgress: OnProgress): Promise<RenderedTrack[]> {
   signal.throwIfAborted();
   const [sourceA, sourceB] = input.sources;
-  const decodedA = await decodeSource(sourceA.bytes, sourceA.name);
-  const decodedB = await decodeSource(sourceB.bytes, sourceB.name);
   const rate = SONG_RATE;
+  // Each song's samples are replaced as they change (stretched, shifted, laid on the grid):
+  // a superseded version is not held while the next is made.
   // The second song may be stretched up to a third longer, and loops if it is still shorter.
-  const a = prepare(decodedA, rate, MAX_MASHUP_S);
-  const b = prepare(decodedB, rate, MAX_MASHUP_S * 1.5);
+  let a = prepare(await decodeSource(sourceA.bytes, sourceA.name), rate, MAX_MASHUP_S);
+  let b = prepare(await decodeSource(sourceB.bytes, sourceB.name), rate, MAX_MASHUP_S * 1.5);
   signal.throwIfAborted();
   const analysisA = analyse({ sampleRate: rate, channels: a });
   const analysisB = analyse({ sampleRate: rate, channels: b });
   const plan = planMashup(analysisA, analysisB, [a[0]!.length / rate, b[0]!.length / rate]);
   signal.throwIfAborted();
 
-  const stretchedA = plan.a.ratio === 1 ? a : timeStretch(a, rate, plan.a.ratio);
-  const changedB = plan.b.ratio === 1 && plan.b.semitones === 0 ? b : stretchAndShift(b, rate, { ratio: plan.b.ratio, semitones: plan.b.semitones });
+  if (plan.a.ratio !== 1) a = timeStretch(a, rate, plan.a.ratio);
+  if (plan.b.ratio !== 1 || plan.b.semitones !== 0) b = stretchAndShift(b, rate, { ratio: plan.b.ratio, semitones: plan.b.semitones });
   signal.throwIfAborted();
-  const length = Math.min(stretchedA[0]!.length, Math.round(MAX_MASHUP_S * rate));
+  const length = Math.min(a[0]!.length, Math.round(MAX_MASHUP_S * rate));
   const seconds = length / rate;
   const downbeatsA = downbeatsOf(analysisA, plan.a, plan.bpm, seconds);
-  const downbeatsB = downbeatsOf(analysisB, plan.b, plan.bpm, changedB[0]!.length / rate);
+  const downbeatsB = downbeatsOf(analysisB, plan.b, plan.bpm, b[0]!.length / rate);
   const barsInSong = downbeatsA.filter((t) => t >= 0 && t < seconds).length;
   const barsPerPhrase = barsInSong >= 24 ? 8 : 4;
   const { bounds, firstBars } = phraseBounds(downbeatsA, barsPerPhrase, rate, length);
   const fade = Math.round(FADE_S * rate);
-  const laidB = layOnGrid(changedB, downbeatsB, downbeatsA, { bounds, firstBars }, rate, fade);
-  const songA = stretchedA.map((channel) => channel.subarray(0, length));
+  const laidB = layOnGrid(b, downbeatsB, downbeatsA, { bounds, firstBars }, rate, fade);
+  b = [];
+  const songA = a.map((channel) => channel.subarray(0, length));
+  a = [];
 
   // The second song at the first one's loudness, so a phrase change is a change of song, not of level.
   const loudA = integratedLoudness(songA, rate);

@@ -3,6 +3,7 @@ import { errorPayload, successPayload } from '../../callbacks/index.js';
 import type { Operation, RenderedTrack, SourceAudio } from '../../engine/types.js';
 import { SourceAudioError } from '../../engine/types.js';
 import { fileUrls, tokenFromOwnUrl } from '../../files/index.js';
+import { releaseNow } from '../../memory.js';
 import { type LifecycleContext, recordFirstStage, recordTextStage, recordTracks, type StoredTrack, type WriteOutcome } from '../lifecycle.js';
 import type { SubmitContext } from '../service.js';
 import { type ResolvedSource, resolveSource } from '../source.js';
@@ -186,6 +187,8 @@ async function storeTrack(runtime: KindRuntime, taskId: string, idx: number, tra
   if (track.master) {
     master = { blob: `tasks/${taskId}/${idx}.master.wav`, size: track.master.byteLength };
     await blobs.put(master.blob, track.master);
+    // Stored: its memory goes back now, not while the engine renders the next song.
+    releaseNow(track.master);
   }
   return {
     idx,
