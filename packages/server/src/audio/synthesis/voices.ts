@@ -86,6 +86,9 @@ export const TAIL_S = {
   sub: 0.3,
 } as const;
 
+/** Below this a decaying part of a voice is silence (−100 dB): it is no longer computed. */
+const INAUDIBLE = 1e-5;
+
 /** FM electric piano: a decaying modulation index gives the bright attack and mellow body of a tine piano. */
 export const epiano: Voice = (out, sampleRate, note) => {
   const w = note.freq / sampleRate; // cycles per sample
@@ -99,7 +102,10 @@ export const epiano: Voice = (out, sampleRate, note) => {
   let tine = 0.18;
   let phase = 0;
   let tinePhase = 0;
-  for (let i = 0; i < out.length; i++) {
+  let i = 0;
+  // The tine and the modulation die away within a second or so; a long note's rest is a plain
+  // decaying sine, computed as one (the parts left out are under −100 dB).
+  for (; i < out.length && tine > INAUDIBLE; i++) {
     // index ≤ 0.45 cycles, so the modulated phase stays within one wrap.
     out[i] = body * unit(wrap(phase + index * mod * unit(phase))) + tine * unit(tinePhase);
     phase = wrap(phase + w);
@@ -108,6 +114,17 @@ export const epiano: Voice = (out, sampleRate, note) => {
     body *= bodyDecay;
     mod *= modDecay;
     tine *= tineDecay;
+  }
+  for (; i < out.length && TAU * index * mod > INAUDIBLE; i++) {
+    out[i] = body * unit(wrap(phase + index * mod * unit(phase)));
+    phase = wrap(phase + w);
+    body *= bodyDecay;
+    mod *= modDecay;
+  }
+  for (; i < out.length; i++) {
+    out[i] = body * unit(phase);
+    phase = wrap(phase + w);
+    body *= bodyDecay;
   }
   shape(out, sampleRate, note.gateS, 0.003, TAIL_S.epiano);
 };
