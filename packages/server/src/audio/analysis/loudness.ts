@@ -99,46 +99,28 @@ function stepEnergies(
   const [sb0, sb1, sb2, sa1, sa2] = [s.b0, s.b1, s.b2, s.a1, s.a2];
   const [hb0, hb1, hb2, ha1, ha2] = [h.b0, h.b1, h.b2, h.a1, h.a2];
   const warmFrom = Math.max(0, from - Math.round(WARM_UP_S * sampleRate));
-  const measured = channels.flatMap((channel, c) => ((weights[c] ?? 1) === 0 ? [] : [{ channel, weight: weights[c] ?? 1 }]));
-  // Two channels per pass: each filter is a chain of dependent steps, and two independent
-  // chains in one loop run in about the time of one. An odd channel out pairs with silence.
-  const silent = new Float32Array(0);
-  for (let pair = 0; pair < measured.length; pair += 2) {
-    const left = measured[pair]!;
-    const right = measured[pair + 1] ?? { channel: silent, weight: 0 };
-    const a = left.channel;
-    const b = right.channel.length > 0 ? right.channel : a;
+  for (const [c, channel] of channels.entries()) {
+    const weight = weights[c] ?? 1;
+    if (weight === 0) continue;
     // Direct form I, two stages, in double precision; the warm-up's output is not counted.
-    let [ax1, ax2, ay1, ay2, az1, az2] = [0, 0, 0, 0, 0, 0];
-    let [bx1, bx2, by1, by2, bz1, bz2] = [0, 0, 0, 0, 0, 0];
+    let [x1, x2, y1, y2, z1, z2] = [0, 0, 0, 0, 0, 0];
     let start = warmFrom;
     for (let step = -1; step < steps; step++) {
       const end = step < 0 ? from : bounds[step + 1]!;
-      let sumA = 0;
-      let sumB = 0;
+      let sum = 0;
       for (let i = start; i < end; i++) {
-        const xa = a[i]!;
-        const xb = b[i]!;
-        const ya = sb0 * xa + sb1 * ax1 + sb2 * ax2 - sa1 * ay1 - sa2 * ay2;
-        const yb = sb0 * xb + sb1 * bx1 + sb2 * bx2 - sa1 * by1 - sa2 * by2;
-        ax2 = ax1;
-        ax1 = xa;
-        bx2 = bx1;
-        bx1 = xb;
-        const za = hb0 * ya + hb1 * ay1 + hb2 * ay2 - ha1 * az1 - ha2 * az2;
-        const zb = hb0 * yb + hb1 * by1 + hb2 * by2 - ha1 * bz1 - ha2 * bz2;
-        ay2 = ay1;
-        ay1 = ya;
-        by2 = by1;
-        by1 = yb;
-        az2 = az1;
-        az1 = za;
-        bz2 = bz1;
-        bz1 = zb;
-        sumA += za * za;
-        sumB += zb * zb;
+        const x = channel[i]!;
+        const y = sb0 * x + sb1 * x1 + sb2 * x2 - sa1 * y1 - sa2 * y2;
+        x2 = x1;
+        x1 = x;
+        const z = hb0 * y + hb1 * y1 + hb2 * y2 - ha1 * z1 - ha2 * z2;
+        y2 = y1;
+        y1 = y;
+        z2 = z1;
+        z1 = z;
+        sum += z * z;
       }
-      if (step >= 0) energy[step]! += left.weight * sumA + right.weight * sumB;
+      if (step >= 0) energy[step]! += weight * sum;
       start = end;
     }
   }
