@@ -5,7 +5,15 @@ export { type FastifyInstanceLike, type FastifyReplyLike, type FastifyRequestLik
 export { readRawBody, toNodeListener } from './callbacks/adapters/node.js';
 export { toWebHandler, type WebHandlerOptions } from './callbacks/adapters/web.js';
 export { type DedupeStore, MemoryDedupeStore } from './callbacks/dedupe.js';
-export type { CallbackEvent, CoverImageCallbackEvent, ErrorCallbackEvent, ReceivedCallbackEvent, SuccessCallbackEvent } from './callbacks/events.js';
+export type {
+  CallbackEvent,
+  CoverImageCallbackEvent,
+  ErrorCallbackEvent,
+  LyricsCallbackEvent,
+  ReceivedCallbackEvent,
+  SuccessCallbackEvent,
+  WavCallbackEvent,
+} from './callbacks/events.js';
 export { type CallbackHandler, type CallbackHandlerOptions, type CallbackRequest, type CallbackResponse, createCallbackHandler } from './callbacks/handler.js';
 export {
   type CallbackFamily,
@@ -14,7 +22,9 @@ export {
   parseCallbackPayload,
   parseCallbackTrack,
   parseCoverImagePayload,
+  parseLyricsPayload,
   parseMarketResult,
+  parseWavPayload,
   toSunoTrack,
 } from './callbacks/payload.js';
 export { Client, type ClientOptions, type FileData, type UploadTarget } from './client/client.js';

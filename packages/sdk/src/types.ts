@@ -265,6 +265,103 @@ export interface CoverImageRecord {
   errorMessage: string | null;
 }
 
+// ---------------------------------------------------------------------------
+// Lyrics (`POST /api/v1/lyrics`): words for a prompt, no music.
+
+/** `POST /api/v1/lyrics`. */
+export interface LyricsRequest {
+  /** What the song is about; at most 200 characters. */
+  prompt: string;
+  callBackUrl: string;
+}
+
+/** `status` of a lyrics task (a string, as on record-info, with this family's own failure name). */
+export type LyricsStatus = 'PENDING' | 'SUCCESS' | 'CREATE_TASK_FAILED' | 'GENERATE_LYRICS_FAILED' | 'CALLBACK_EXCEPTION' | 'SENSITIVE_WORD_ERROR';
+
+/** One variation of a lyrics task, as record-info shows it (camelCase `errorMessage`). */
+export interface LyricsItem {
+  /** The lyrics, sections tagged `[Verse]`, `[Chorus]` … */
+  text: string;
+  title: string;
+  status: 'complete' | 'failed';
+  errorMessage: string;
+}
+
+/** `GET /api/v1/lyrics/record-info` → `data`. */
+export interface LyricsRecord {
+  taskId: string;
+  /** The request body as a JSON string. */
+  param: string;
+  /**
+   * The variations. KIE's schema names the list `data` and its current page example
+   * `lyricsData`; reprise sends both, and the client fills `data` from either.
+   */
+  response: { taskId: string; data: LyricsItem[]; lyricsData?: LyricsItem[] };
+  status: LyricsStatus;
+  type: 'LYRICS';
+  errorCode: number | null;
+  errorMessage: string | null;
+}
+
+// ---------------------------------------------------------------------------
+// Timestamped lyrics (`POST /api/v1/generate/get-timestamped-lyrics`, answered at once).
+
+/** `POST /api/v1/generate/get-timestamped-lyrics`: a track of a music task that succeeded. */
+export interface TimestampedLyricsRequest {
+  taskId: string;
+  audioId: string;
+}
+
+/** One word with its time, in seconds of the track. */
+export interface AlignedWord {
+  /** The word; the first of a section starts with its tag (`"[Verse]\nWaggin'"`). */
+  word: string;
+  success: boolean;
+  startS: number;
+  endS: number;
+  palign: number;
+}
+
+/** The answer's `data`. An instrumental has no `alignedWords`. */
+export interface TimestampedLyrics {
+  alignedWords: AlignedWord[];
+  /** The track's waveform for display, each point 0–1. */
+  waveformData: number[];
+  /** The alignment's character error rate (0 on reprise: the times are the renderer's own). */
+  hootCer: number;
+  isStreamed: boolean;
+}
+
+// ---------------------------------------------------------------------------
+// WAV conversion (`POST /api/v1/wav/generate`).
+
+/** `POST /api/v1/wav/generate`: one WAV per track (a second request is refused with code 409). */
+export interface WavRequest {
+  taskId: string;
+  audioId: string;
+  callBackUrl: string;
+}
+
+/** `successFlag` of a WAV task: a string on this family's record-info. */
+export type WavStatus = 'PENDING' | 'SUCCESS' | 'CREATE_TASK_FAILED' | 'GENERATE_WAV_FAILED' | 'CALLBACK_EXCEPTION';
+
+/** `GET /api/v1/wav/record-info` → `data`. Times are `YYYY-MM-DD HH:MM:SS`. */
+export interface WavRecord {
+  taskId: string;
+  /** The audioId converted. */
+  musicId: string;
+  /** Note the lower-case b, as KIE spells it here. */
+  callbackUrl: string | null;
+  musicIndex: number;
+  completeTime: string | null;
+  /** `audioWavUrl` is null until the task succeeds. */
+  response: { audioWavUrl: string | null };
+  successFlag: WavStatus;
+  createTime: string;
+  errorCode: number | null;
+  errorMessage: string | null;
+}
+
 interface ReplaceSectionCommon {
   prompt: string;
   tags: string;
@@ -403,6 +500,9 @@ export interface MarketInputs {
   };
   'ai-music-api/boost-music-style': { content: string };
   'ai-music-api/cover-generate': { task_id: string };
+  'ai-music-api/generate-lyrics': { prompt: string };
+  'ai-music-api/timeStamped-lyrics': { task_id: string; audio_id: string };
+  'ai-music-api/convert-to-wav-format': { task_id: string; audio_id: string };
   'ai-music-api/generate-persona': {
     task_id: string;
     audio_id: string;
@@ -543,4 +643,32 @@ export interface CoverImageCallbackPayload {
   code: number;
   msg: string;
   data: { taskId: string; images: string[] | null };
+}
+
+/** One variation in a lyrics callback (snake_case `error_message`, unlike record-info). */
+export interface LyricsCallbackItem {
+  text: string;
+  title: string;
+  status: 'complete' | 'failed';
+  error_message: string;
+}
+
+/**
+ * The lyrics family's body (`POST /api/v1/lyrics`): one callback per task, its task id under
+ * `data.task_id`. On failure `callbackType` is `error` and the item is `failed`, saying why.
+ */
+export interface LyricsCallbackPayload {
+  code: number;
+  msg: string;
+  data: { callbackType: 'complete' | 'error'; task_id: string; data: LyricsCallbackItem[] };
+}
+
+/**
+ * The WAV family's body (`POST /api/v1/wav/generate`): camelCase `audioWavUrl`, snake_case
+ * `data.task_id`. On failure `audioWavUrl` is null and `msg` says why.
+ */
+export interface WavCallbackPayload {
+  code: number;
+  msg: string;
+  data: { audioWavUrl: string | null; task_id: string };
 }

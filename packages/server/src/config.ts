@@ -53,7 +53,8 @@ export interface Config {
 /**
  * Default prices in credits, one per priced operation. KIE charges about 12 credits for a
  * song-making task, 5 for replace-section, nothing for cover images and personas, 0.4 for a
- * style boost; reprise's credits are whole numbers.
+ * style boost and 0.4–0.5 for lyrics, a WAV or timestamped lyrics; reprise's credits are whole
+ * numbers, so those three cost the smallest whole price and stay paid operations as on KIE.
  */
 export const DEFAULT_PRICES = {
   generate: 10,
@@ -67,6 +68,9 @@ export const DEFAULT_PRICES = {
   coverImage: 0,
   persona: 0,
   boostStyle: 0,
+  lyrics: 1,
+  wav: 1,
+  timestampedLyrics: 1,
 } as const;
 export type PriceName = keyof typeof DEFAULT_PRICES;
 export type Prices = Record<PriceName, number>;

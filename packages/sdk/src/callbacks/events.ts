@@ -1,4 +1,12 @@
-import type { CoverImageCallbackPayload, ErrorCallbackPayload, SuccessCallbackPayload, SunoTrack } from '../types.js';
+import type {
+  CoverImageCallbackPayload,
+  ErrorCallbackPayload,
+  LyricsCallbackPayload,
+  LyricsItem,
+  SuccessCallbackPayload,
+  SunoTrack,
+  WavCallbackPayload,
+} from '../types.js';
 
 /** What a verified, validated callback hands to your code. */
 interface CallbackEventBase {
@@ -50,7 +58,35 @@ export interface CoverImageCallbackEvent extends CallbackEventBase {
   payload: CoverImageCallbackPayload;
 }
 
+/** A lyrics task finished, either way: `stage` says which. */
+export interface LyricsCallbackEvent extends CallbackEventBase {
+  family: 'lyrics';
+  /** `complete` when the body's code is 200 and its type is not `error`, else `error`. */
+  stage: 'complete' | 'error';
+  code: number;
+  msg: string;
+  /** The variations, in record-info's camelCase; a failure's item is `failed` with its `errorMessage`. */
+  lyrics: LyricsItem[];
+  /** Why it failed (the failed item's message, else `msg`); null on success. */
+  error: string | null;
+  payload: LyricsCallbackPayload;
+}
+
+/** A WAV task finished, either way: `stage` says which. */
+export interface WavCallbackEvent extends CallbackEventBase {
+  family: 'wav';
+  /** `complete` when the body's code is 200 and it carries a URL, else `error`. */
+  stage: 'complete' | 'error';
+  code: number;
+  msg: string;
+  /** The WAV's URL; null on failure. */
+  audioWavUrl: string | null;
+  /** The failure's `msg`; null on success. */
+  error: string | null;
+  payload: WavCallbackPayload;
+}
+
 /** Any callback a receiver accepts. */
-export type ReceivedCallbackEvent = CallbackEvent | CoverImageCallbackEvent;
+export type ReceivedCallbackEvent = CallbackEvent | CoverImageCallbackEvent | LyricsCallbackEvent | WavCallbackEvent;
 
 export const isFinalEvent = (event: CallbackEvent): boolean => event.stage === 'complete' || event.stage === 'error';

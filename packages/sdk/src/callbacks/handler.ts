@@ -7,10 +7,18 @@ import { verifyKieSignature } from '../webhooks/kie.js';
 import { verifyStandardWebhook } from '../webhooks/standard.js';
 import { checkTolerance } from '../webhooks/timestamp.js';
 import { type DedupeStore, MemoryDedupeStore } from './dedupe.js';
-import type { CallbackEvent, CoverImageCallbackEvent, ErrorCallbackEvent, ReceivedCallbackEvent, SuccessCallbackEvent } from './events.js';
+import type {
+  CallbackEvent,
+  CoverImageCallbackEvent,
+  ErrorCallbackEvent,
+  LyricsCallbackEvent,
+  ReceivedCallbackEvent,
+  SuccessCallbackEvent,
+  WavCallbackEvent,
+} from './events.js';
 import { isFinalEvent } from './events.js';
 import { CallbackHub } from './hub.js';
-import { callbackFamilyOf, parseCallbackPayload, parseCoverImagePayload, toSunoTrack } from './payload.js';
+import { callbackFamilyOf, parseCallbackPayload, parseCoverImagePayload, parseLyricsPayload, parseWavPayload, toSunoTrack } from './payload.js';
 
 type Handler<E> = (event: E) => void | Promise<void>;
 
@@ -41,6 +49,10 @@ export interface CallbackHandlerOptions {
   onError?: Handler<ErrorCallbackEvent>;
   /** Runs once per cover-image task (`POST /api/v1/suno/cover/generate`), success or failure: see `event.stage`. */
   onCoverImage?: Handler<CoverImageCallbackEvent>;
+  /** Runs once per lyrics task (`POST /api/v1/lyrics`), success or failure: see `event.stage`. */
+  onLyrics?: Handler<LyricsCallbackEvent>;
+  /** Runs once per WAV task (`POST /api/v1/wav/generate`), success or failure: see `event.stage`. */
+  onWav?: Handler<WavCallbackEvent>;
   /**
    * Your handler threw or rejected. The sender already has its 200, so this is
    * where to log or queue a retry; the callback is forgotten by the dedupe store
@@ -113,12 +125,53 @@ function toCoverImageEvent(body: unknown, meta: EventMeta): CoverImageCallbackEv
   };
 }
 
+function toLyricsEvent(body: unknown, meta: EventMeta): LyricsCallbackEvent {
+  const payload = parseLyricsPayload(body);
+  const failed = payload.data.callbackType === 'error';
+  const lyrics = payload.data.data.map((item) => ({ text: item.text, title: item.title, status: item.status, errorMessage: item.error_message }));
+  return {
+    ...meta,
+    family: 'lyrics',
+    taskId: payload.data.task_id,
+    stage: failed ? 'error' : 'complete',
+    code: payload.code,
+    msg: payload.msg,
+    lyrics,
+    error: failed ? (lyrics.find((item) => item.errorMessage !== '')?.errorMessage ?? payload.msg) : null,
+    payload,
+  };
+}
+
+function toWavEvent(body: unknown, meta: EventMeta): WavCallbackEvent {
+  const payload = parseWavPayload(body);
+  const succeeded = payload.code === 200 && payload.data.audioWavUrl !== null;
+  return {
+    ...meta,
+    family: 'wav',
+    taskId: payload.data.task_id,
+    stage: succeeded ? 'complete' : 'error',
+    code: payload.code,
+    msg: payload.msg,
+    audioWavUrl: payload.data.audioWavUrl,
+    error: succeeded ? null : payload.msg,
+    payload,
+  };
+}
+
 /**
  * The body → the event of its family. Under the KIE scheme `signedTaskId` is
  * the id the signature covered; the event must name that task and no other.
  */
 function toEvent(body: unknown, meta: EventMeta, signedTaskId: string | null = null): ReceivedCallbackEvent {
-  const event = callbackFamilyOf(body) === 'cover_image' ? toCoverImageEvent(body, meta) : toMusicEvent(body, meta);
+  const family = callbackFamilyOf(body);
+  const event =
+    family === 'cover_image'
+      ? toCoverImageEvent(body, meta)
+      : family === 'lyrics'
+        ? toLyricsEvent(body, meta)
+        : family === 'wav'
+          ? toWavEvent(body, meta)
+          : toMusicEvent(body, meta);
   if (signedTaskId !== null && event.taskId !== signedTaskId) throw new WebhookVerificationError('invalid_payload', 'the task id read is not the one signed');
   return event;
 }
@@ -192,6 +245,8 @@ export function createCallbackHandler(options: CallbackHandlerOptions): Callback
   async function run(event: ReceivedCallbackEvent, keys: readonly string[]): Promise<void> {
     try {
       if (event.family === 'cover_image') await options.onCoverImage?.(event);
+      else if (event.family === 'lyrics') await options.onLyrics?.(event);
+      else if (event.family === 'wav') await options.onWav?.(event);
       else if (event.stage === 'error') await options.onError?.(event);
       else if (event.stage === 'complete') await options.onComplete?.(event);
       else await options.onProgress?.(event);

@@ -4,10 +4,13 @@ import type {
   CallbackTrack,
   CoverImageCallbackPayload,
   ErrorCallbackPayload,
+  LyricsCallbackItem,
+  LyricsCallbackPayload,
   MarketResult,
   MarketTaskRecord,
   SuccessCallbackPayload,
   SunoTrack,
+  WavCallbackPayload,
 } from '../types.js';
 import { findTaskId } from '../webhooks/task-id.js';
 
@@ -94,17 +97,73 @@ export function parseCoverImagePayload(value: unknown): CoverImageCallbackPayloa
   return { code, msg: typeof msg === 'string' ? msg : '', data: { taskId, images: images as string[] | null } };
 }
 
-/** The callback families a receiver understands. */
-export type CallbackFamily = 'music' | 'cover_image';
+/** One lyrics variation of a callback; a missing string reads as "". */
+function lyricsItem(value: unknown, path: string): LyricsCallbackItem {
+  if (!isObject(value)) throw new CallbackPayloadError(path, 'must be an object');
+  const status = value.status ?? 'complete';
+  if (status !== 'complete' && status !== 'failed') throw new CallbackPayloadError(`${path}.status`, 'must be complete or failed');
+  return { text: text(value, 'text', path), title: text(value, 'title', path), status, error_message: text(value, 'error_message', path) };
+}
 
 /**
- * Which family a body belongs to, from where it keeps its task id: the
- * cover-image body is the one with `data.taskId`; anything else is read (and,
- * if need be, refused) as a music-track body.
+ * A lyrics callback body (`{code, msg, data: {callbackType, task_id, data: [{text, title, status,
+ * error_message}]}}`) → its typed form. A code other than 200 or `callbackType: "error"` is a
+ * failure; `data.data: null` (the failure body other services send) reads as no variations.
+ */
+export function parseLyricsPayload(value: unknown): LyricsCallbackPayload {
+  if (!isObject(value)) throw new CallbackPayloadError('(body)', 'must be a JSON object');
+  const { code, msg, data } = value;
+  if (typeof code !== 'number' || !Number.isInteger(code)) throw new CallbackPayloadError('code', 'must be an integer');
+  if (msg !== undefined && msg !== null && typeof msg !== 'string') throw new CallbackPayloadError('msg', 'must be a string');
+  if (!isObject(data)) throw new CallbackPayloadError('data', 'must be an object');
+  const taskId = data.task_id;
+  if (typeof taskId !== 'string' || taskId === '') throw new CallbackPayloadError('data.task_id', 'must be a non-empty string');
+  const type = data.callbackType ?? 'complete';
+  if (type !== 'complete' && type !== 'error') throw new CallbackPayloadError('data.callbackType', 'must be complete or error');
+  const list = data.data ?? [];
+  if (!Array.isArray(list)) throw new CallbackPayloadError('data.data', 'must be an array of lyrics');
+  const items = list.map((item, index) => lyricsItem(item, `data.data[${index}]`));
+  return { code, msg: typeof msg === 'string' ? msg : '', data: { callbackType: code === 200 ? type : 'error', task_id: taskId, data: items } };
+}
+
+/**
+ * A WAV callback body (`{code, msg, data: {audioWavUrl, task_id}}`) → its typed form. The
+ * snake_case `audio_wav_url` one of KIE's pages shows is read too; `audioWavUrl` is null on failure.
+ */
+export function parseWavPayload(value: unknown): WavCallbackPayload {
+  if (!isObject(value)) throw new CallbackPayloadError('(body)', 'must be a JSON object');
+  const { code, msg, data } = value;
+  if (typeof code !== 'number' || !Number.isInteger(code)) throw new CallbackPayloadError('code', 'must be an integer');
+  if (msg !== undefined && msg !== null && typeof msg !== 'string') throw new CallbackPayloadError('msg', 'must be a string');
+  if (!isObject(data)) throw new CallbackPayloadError('data', 'must be an object');
+  const taskId = data.task_id;
+  if (typeof taskId !== 'string' || taskId === '') throw new CallbackPayloadError('data.task_id', 'must be a non-empty string');
+  const key = 'audioWavUrl' in data ? 'audioWavUrl' : 'audio_wav_url';
+  const url = data[key] ?? null;
+  if (url !== null && typeof url !== 'string') throw new CallbackPayloadError(`data.${key}`, 'must be a URL or null');
+  return { code, msg: typeof msg === 'string' ? msg : '', data: { audioWavUrl: url === '' ? null : url, task_id: taskId } };
+}
+
+/** The callback families a receiver understands. */
+export type CallbackFamily = 'music' | 'cover_image' | 'lyrics' | 'wav';
+
+/** A lyrics body's items carry `text` where a music body's tracks carry `id`. */
+const isLyricsList = (list: unknown): boolean =>
+  Array.isArray(list) && list.length > 0 && list.every((item) => isObject(item) && 'text' in item && !('id' in item));
+
+/**
+ * Which family a body belongs to, from where it keeps its task id and what its items hold: the
+ * cover-image body is the one with `data.taskId`; a `data.task_id` body whose items are lyrics
+ * (`text`, no `id`) is a lyrics body, one with an `audioWavUrl` a WAV body; anything else is read (and, if need be, refused) as a
+ * music-track body.
  */
 export function callbackFamilyOf(value: unknown): CallbackFamily {
   const found = findTaskId(value);
-  return found.taskId !== null && found.key === 'data.taskId' ? 'cover_image' : 'music';
+  if (found.taskId !== null && found.key === 'data.taskId') return 'cover_image';
+  const data = isObject(value) && isObject(value.data) ? value.data : {};
+  if (found.taskId !== null && found.key === 'data.task_id' && isLyricsList(data.data)) return 'lyrics';
+  if (found.taskId !== null && found.key === 'data.task_id' && ('audioWavUrl' in data || 'audio_wav_url' in data)) return 'wav';
+  return 'music';
 }
 
 /** Callback (snake_case) → record-info (camelCase) track. */

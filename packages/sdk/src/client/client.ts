@@ -10,6 +10,9 @@ import type {
   ExtendRequest,
   GeneratePersonaRequest,
   GenerateRequest,
+  LyricsItem,
+  LyricsRecord,
+  LyricsRequest,
   MarketSubmittedTask,
   MarketTaskRecord,
   MarketTaskRequest,
@@ -22,9 +25,13 @@ import type {
   TaskEvent,
   TaskRecord,
   TaskStatus,
+  TimestampedLyrics,
+  TimestampedLyricsRequest,
   UploadCoverRequest,
   UploadExtendRequest,
   UploadedFile,
+  WavRecord,
+  WavRequest,
 } from '../types.js';
 import { SseParser } from './sse.js';
 import { callApi, type RequestOptions, type TransportConfig } from './transport.js';
@@ -116,6 +123,41 @@ function coverImageRecordOf(data: unknown, taskId: string): CoverImageRecord {
   const response = record.response as { images?: unknown } | null | undefined;
   const images = Array.isArray(response?.images) ? response.images.filter((url): url is string => typeof url === 'string') : [];
   return { ...(record as unknown as CoverImageRecord), successFlag: flag, response: { images } };
+}
+
+/** KIE names the variations `data` in its schema and `lyricsData` in its page example, and sends `response: null` while running. */
+function lyricsRecordOf(data: unknown, taskId: string): LyricsRecord {
+  const record = found(data, 'lyrics record-info', taskId);
+  if (typeof record.status !== 'string') throw new RepriseError(502, 'lyrics record-info: data.status is missing', 200, data);
+  const response = record.response as { taskId?: unknown; data?: unknown; lyricsData?: unknown } | null | undefined;
+  const list = Array.isArray(response?.data) ? response.data : Array.isArray(response?.lyricsData) ? response.lyricsData : [];
+  const items = (list as LyricsItem[]).filter((item) => typeof item === 'object' && item !== null && typeof item.text === 'string');
+  const id = typeof response?.taskId === 'string' ? response.taskId : String(record.taskId);
+  return { ...(record as unknown as LyricsRecord), response: { taskId: id, data: items } };
+}
+
+const WAV_FLAGS = new Set(['PENDING', 'SUCCESS', 'CREATE_TASK_FAILED', 'GENERATE_WAV_FAILED', 'CALLBACK_EXCEPTION']);
+
+/** KIE sends `response: null` until the WAV exists; callers always get `response.audioWavUrl` (null until then). */
+function wavRecordOf(data: unknown, taskId: string): WavRecord {
+  const record = found(data, 'wav record-info', taskId);
+  if (typeof record.successFlag !== 'string' || !WAV_FLAGS.has(record.successFlag))
+    throw new RepriseError(
+      502,
+      'wav record-info: data.successFlag is not PENDING, SUCCESS, CREATE_TASK_FAILED, GENERATE_WAV_FAILED or CALLBACK_EXCEPTION',
+      200,
+      data,
+    );
+  const response = record.response as { audioWavUrl?: unknown } | null | undefined;
+  const audioWavUrl = typeof response?.audioWavUrl === 'string' && response.audioWavUrl !== '' ? response.audioWavUrl : null;
+  return { ...(record as unknown as WavRecord), musicIndex: Number(record.musicIndex), response: { audioWavUrl } };
+}
+
+/** The timestamped words are what a caller iterates over: check that they are a list. */
+function timestampedLyricsOf(data: unknown): TimestampedLyrics {
+  const value = object(data, 'get-timestamped-lyrics');
+  if (!Array.isArray(value.alignedWords)) throw new RepriseError(502, 'get-timestamped-lyrics: data.alignedWords is missing', 200, data);
+  return { ...(value as unknown as TimestampedLyrics), waveformData: Array.isArray(value.waveformData) ? (value.waveformData as number[]) : [] };
 }
 
 const MARKET_STATES = new Set(['waiting', 'queuing', 'generating', 'success', 'fail']);
@@ -274,6 +316,37 @@ export class Client {
   /** `GET /api/v1/suno/cover/record-info`: the cover-image task; an unknown one rejects with code 404. */
   async getCoverImageTask(taskId: string, options?: RequestOptions): Promise<CoverImageRecord> {
     return coverImageRecordOf(await this.#get(`/api/v1/suno/cover/record-info?taskId=${encodeURIComponent(taskId)}`, options), taskId);
+  }
+
+  /** `POST /api/v1/lyrics`: two variations of lyrics for `prompt` (≤ 200 characters); one callback with `data.data[{text, title}]`. */
+  async generateLyrics(request: LyricsRequest, options?: RequestOptions): Promise<SubmittedTask> {
+    return taskIdOf(await this.#send('/api/v1/lyrics', request, options));
+  }
+
+  /** `GET /api/v1/lyrics/record-info`: the lyrics task (`status`, `response.data`); an unknown one rejects with code 404. */
+  async getLyricsTask(taskId: string, options?: RequestOptions): Promise<LyricsRecord> {
+    return lyricsRecordOf(await this.#get(`/api/v1/lyrics/record-info?taskId=${encodeURIComponent(taskId)}`, options), taskId);
+  }
+
+  /**
+   * `POST /api/v1/generate/get-timestamped-lyrics`: the words of track `audioId` with their times
+   * and its waveform, answered at once (and charged). An instrumental has no words.
+   */
+  async getTimestampedLyrics(request: TimestampedLyricsRequest, options?: RequestOptions): Promise<TimestampedLyrics> {
+    return timestampedLyricsOf(await this.#send('/api/v1/generate/get-timestamped-lyrics', request, options));
+  }
+
+  /**
+   * `POST /api/v1/wav/generate`: a WAV of track `audioId`; the callback has `data.audioWavUrl`.
+   * One per track: a second request is refused with code 409 and the first task's id in the error's `data`.
+   */
+  async convertToWav(request: WavRequest, options?: RequestOptions): Promise<SubmittedTask> {
+    return taskIdOf(await this.#send('/api/v1/wav/generate', request, options));
+  }
+
+  /** `GET /api/v1/wav/record-info`: the WAV task (`successFlag`, `response.audioWavUrl`); an unknown one rejects with code 404. */
+  async getWavTask(taskId: string, options?: RequestOptions): Promise<WavRecord> {
+    return wavRecordOf(await this.#get(`/api/v1/wav/record-info?taskId=${encodeURIComponent(taskId)}`, options), taskId);
   }
 
   /**

@@ -118,6 +118,8 @@ const unicodeBody = JSON.stringify({
 const UPLOAD_COVER_TASK_ID = '7245a04838ef2ae104971e7e164a5e0b';
 const COVER_IMAGE_TASK_ID = '21aee3c3c2a01fa5e030b3799fa4dd56';
 const MIDI_TASK_ID = '5c79be8e0c2a4d1fb0a1e6f3d2c4b9a7';
+const LYRICS_TASK_ID = 'e5d2b14c95a93b325215f4490867d8c6';
+const WAV_TASK_ID = '988e0c2ad1f04b7e9a3c5d6f7e8ac8d3';
 /** Upload-cover (and upload-extend, add-vocals): music tracks plus the uploaded source's URLs; id at data.task_id. */
 const sourcedBody = JSON.stringify({
   code: 200,
@@ -156,6 +158,21 @@ const coverImageBody = JSON.stringify({
   msg: 'success',
   data: { taskId: COVER_IMAGE_TASK_ID, images: ['https://music.example/files/Cv1a.png', 'https://music.example/files/Cv1b.png'] },
 });
+/** Lyrics: text items instead of tracks; the id is data.task_id. */
+const lyricsBody = JSON.stringify({
+  code: 200,
+  msg: 'All generated successfully.',
+  data: {
+    callbackType: 'complete',
+    task_id: LYRICS_TASK_ID,
+    data: [
+      { text: '[Verse]\nMorning in the coffee light', title: 'Coffee Light', status: 'complete', error_message: '' },
+      { text: '[Verse]\nFollow morning to the day', title: 'To the Day', status: 'complete', error_message: '' },
+    ],
+  },
+});
+/** WAV: one URL, camelCase, beside a snake_case data.task_id. */
+const wavBody = JSON.stringify({ code: 200, msg: 'success', data: { audioWavUrl: 'https://music.example/files/Wv1.wav', task_id: WAV_TASK_ID } });
 /** MIDI: the id is at the top level. */
 const topLevelBody = JSON.stringify({ task_id: MIDI_TASK_ID, code: 200, msg: 'success', data: { state: 'complete', instruments: [] } });
 
@@ -762,6 +779,14 @@ export function buildVectors(): VectorFile {
     'data.task_id',
   );
   kieFamily('kie-cover-image', 'A cover-image callback: the id is camelCase data.taskId.', coverImageBody, COVER_IMAGE_TASK_ID, 'data.taskId');
+  kieFamily(
+    'kie-lyrics',
+    'A lyrics callback (items {text, title, status, error_message}): the id is data.task_id.',
+    lyricsBody,
+    LYRICS_TASK_ID,
+    'data.task_id',
+  );
+  kieFamily('kie-wav', 'A WAV callback ({audioWavUrl, task_id}): the id is data.task_id.', wavBody, WAV_TASK_ID, 'data.task_id');
   kieFamily('kie-top-level-task-id', 'A MIDI-style callback: the id is task_id at the top level.', topLevelBody, MIDI_TASK_ID, 'task_id');
   const kieCover = signKieWebhook({ secret: SECRET, taskId: COVER_IMAGE_TASK_ID, timestamp: NOW });
   add({

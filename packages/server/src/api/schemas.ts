@@ -23,7 +23,9 @@ export const MarketRecordResponse = envelope(
       model: Type.String(),
       state: Type.String({ enum: ['waiting', 'queuing', 'generating', 'success', 'fail'] }),
       param: Type.String({ description: '{"input": "<input as JSON, keys sorted>", "model": …}' }),
-      resultJson: Type.String({ description: 'JSON text: music tasks {"sunoData":[…],"data":[…]}, images {"resultUrls":[…]}; "" until success' }),
+      resultJson: Type.String({
+        description: 'JSON text: music tasks {"sunoData":[…],"data":[…]}, images and WAV {"resultUrls":[…]}, text results {"resultObject":…}; "" until success',
+      }),
       failCode: Type.Union([Type.String(), Type.Null()]),
       failMsg: Type.Union([Type.String(), Type.Null()]),
       costTime: Type.Union([Type.Integer({ description: 'seconds' }), Type.Null()]),

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.js';
 import { boostStyleRequest } from '../tasks/boost.js';
 import { createPersona, PERSONA_MAX_S, PERSONA_MIN_S } from '../tasks/persona.js';
+import { timestampedLyricsRequest, WAVEFORM_POINTS } from '../tasks/timestamped-lyrics.js';
 import { accountOf } from './auth.js';
 import { ok } from './envelope.js';
 
@@ -66,5 +67,45 @@ export function registerSyncRoutes(app: FastifyInstance, services: Services): vo
       },
     },
     async (request) => ok(await boostStyleRequest(services.store, accountOf(request).id, services.config.prices.boostStyle, request.body)),
+  );
+
+  app.post(
+    '/api/v1/generate/get-timestamped-lyrics',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'The words of one of your tracks with their times, and its waveform (synchronous)',
+        body: Type.Object({ taskId: Type.String(), audioId: Type.String() }, { additionalProperties: true }),
+        response: {
+          200: envelope(
+            Type.Object({
+              alignedWords: Type.Array(
+                Type.Object({
+                  word: Type.String({ description: 'The word; the first of a section starts with its tag ("[Verse]\\n…"), the first of a line with "\\n"' }),
+                  success: Type.Boolean(),
+                  startS: Type.Number(),
+                  endS: Type.Number(),
+                  palign: Type.Integer(),
+                }),
+                { description: 'Empty for an instrumental' },
+              ),
+              waveformData: Type.Array(Type.Number({ minimum: 0, maximum: 1 }), {
+                description: `${WAVEFORM_POINTS} peaks of the track's audio, 1 = its loudest`,
+              }),
+              hootCer: Type.Number(),
+              isStreamed: Type.Boolean(),
+            }),
+          ),
+        },
+      },
+    },
+    async (request) =>
+      ok(
+        await timestampedLyricsRequest(
+          { store: services.store, blobs: services.blobs, price: services.config.prices.timestampedLyrics },
+          accountOf(request).id,
+          request.body,
+        ),
+      ),
   );
 }

@@ -31,9 +31,11 @@ export {
   type TempoAnalysis,
   truePeakDbtp,
 } from './analysis/index.js';
+export { waveformPeaks } from './analysis/peaks.js';
 export { type CoverInput, coverSvg, renderCover, waveformLevels } from './art/cover.js';
 export { type DecodedAudio, decodeAudio } from './codecs/decode.js';
 export { AudioFormatError } from './codecs/errors.js';
+export { type FloatWav, toFloatWav } from './codecs/float-wav.js';
 export { type DecodedMp3, decodeMp3, encodeMp3, MP3_BITRATES, type Mp3Bitrate, type Mp3Options, mp3BitrateAtLeast, mp3SampleRate } from './codecs/mp3.js';
 export { continueMp3Frames, type FrameContinuation, type FrameContinuationRequest } from './codecs/mp3-continue.js';
 export { type Mp3Layout, readMp3Layout } from './codecs/mp3-frames.js';

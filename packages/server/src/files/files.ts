@@ -40,6 +40,7 @@ export const fileUrls = (publicUrl: string, token: string) => ({
   audio: `${publicUrl}/files/${token}.mp3`,
   stream: `${publicUrl}/files/${token}/stream`,
   image: `${publicUrl}/files/${token}.jpeg`,
+  wav: `${publicUrl}/files/${token}.wav`,
   named: (fileName: string) => `${publicUrl}/files/${token}/${encodeURIComponent(fileName)}`,
 });
 

@@ -24,6 +24,9 @@ describe('loadConfig', () => {
       coverImage: 0,
       boostStyle: 0,
       persona: 0,
+      lyrics: 1,
+      wav: 1,
+      timestampedLyrics: 1,
     });
     expect(config.outboundAllow).toEqual([]);
   });

@@ -269,6 +269,7 @@ const STOPWORDS = new Set(
     'i me my we our you your he she they them his her their song songs music track tune style genre vocal vocals vocalist sung sing singing ' +
     'lyrics lyric beat beats bpm tempo feel feeling like some very really just make write create give want please mood vibe vibes type kind ' +
     'male female man woman voice instrumental slow fast upbeat chill soft hard loud quiet big small new old good great nice all more most ' +
+    'short long little tiny quick brief simple ' +
     'not no but or so if then than also who what when where why how which there here have has had do does did can could would should will ' +
     'through across beneath around under while until during after before without within between against toward towards'
   ).split(' '),
@@ -381,6 +382,20 @@ export function writeLyrics(prompt: string, seed: string, sections: readonly Lyr
   const rhymeOrder = [...new Set([...ownRhymes, ...theme.rhymes, ...RHYMES.keys()])];
   let nextImage = 0;
   let nextRhyme = 0;
+  /**
+   * The next image in turn that the line can hold: not the line's end (that would sing the same
+   * word twice), and short enough that the shortest shape, "X and R", stays within the line's
+   * syllables (a twelve-syllable word cannot be sung in a nine-syllable line). If none fits, the
+   * next one anyway.
+   */
+  const nextImageFor = (group: readonly string[], end: string, target: number): string => {
+    for (let tries = 0; tries < images.length; tries++) {
+      const image = images[nextImage++ % images.length]!;
+      if (group.includes(image) && images.length > 1) continue;
+      if (syllableCount(image) + syllableCount(end) + 1 <= target) return image;
+    }
+    return images[nextImage++ % images.length]!;
+  };
   const written = new Map<string, string[]>();
   const used = new Set<string>();
   const out: string[] = [];
@@ -400,9 +415,7 @@ export function writeLyrics(prompt: string, seed: string, sections: readonly Lyr
         const second = ends.find((end) => end !== first)!;
         for (const [k, end] of [first, second].entries()) {
           if (i + k >= section.lines) break;
-          // An image that is also the line's end would sing the same word twice.
-          let image = images[nextImage++ % images.length]!;
-          if (group.includes(image) && images.length > 1) image = images[nextImage++ % images.length]!;
+          const image = nextImageFor(group, end, section.syllables);
           lines.push(buildLine(chooseTemplate(random, image, end, section.syllables, used), image, end, section.syllables));
         }
       }
@@ -411,4 +424,66 @@ export function writeLyrics(prompt: string, seed: string, sections: readonly Lyr
     out.push(`[${label}]`, ...lines, '');
   });
   return out.join('\n').trim();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Whole lyric sheets (the lyrics route): a song's words with a title, no music attached.
+
+/** A sheet of lyrics as KIE's lyrics route answers one: the tagged text and a title for it. */
+export interface LyricSheet {
+  text: string;
+  title: string;
+}
+
+const VERSE: LyricPlanSection = { kind: 'verse', lines: 4, syllables: 9 };
+const PRE_CHORUS: LyricPlanSection = { kind: 'prechorus', lines: 2, syllables: 8 };
+const CHORUS: LyricPlanSection = { kind: 'chorus', lines: 4, syllables: 8 };
+const BRIDGE: LyricPlanSection = { kind: 'bridge', lines: 2, syllables: 7 };
+
+/**
+ * The forms sheets are written in, one per variation: the plain verse–chorus song, and the same
+ * with a pre-chorus before each chorus. Both end on the chorus after a bridge, as most songs do.
+ */
+export const SHEET_FORMS: readonly (readonly LyricPlanSection[])[] = [
+  [VERSE, CHORUS, VERSE, CHORUS, BRIDGE, CHORUS],
+  [VERSE, PRE_CHORUS, CHORUS, VERSE, PRE_CHORUS, CHORUS, BRIDGE, CHORUS],
+];
+
+/** Words a title keeps in lower case unless they open or close it ("Fire in the Night"). */
+const MINOR_WORDS = new Set(['a', 'an', 'the', 'and', 'or', 'of', 'in', 'on', 'at', 'to', 'by', 'for', 'from', 'into', 'like', 'with']);
+/** Longest title, in words; a longer hook line is cut to its last `TITLE_TAIL` words, where the rhyme is. */
+const TITLE_WORDS = 7;
+const TITLE_TAIL = 4;
+
+function titleCase(words: readonly string[]): string {
+  return words
+    .map((word, i) => {
+      const minor = i > 0 && i < words.length - 1 && MINOR_WORDS.has(lettersOf(word));
+      return minor ? word.toLowerCase() : word.replace(/\p{L}/u, (first) => first.toUpperCase());
+    })
+    .join(' ');
+}
+
+/**
+ * A sheet's title: its hook, the first line of the first chorus, without the filler the writer
+ * padded it with ("oh, …") and cut to its last words when long; a sheet without a chorus is named
+ * after its first line. Punctuation inside the line stays; at its ends it goes.
+ */
+export function titleOf(text: string): string {
+  const sections = parseLyrics(text);
+  const hook = (sections.find((section) => section.kind === 'chorus') ?? sections[0])?.lines[0];
+  if (!hook) return '';
+  let words = hook.words.map((word) => word.text);
+  while (words.length > 1 && FILLERS.includes(lettersOf(words[0]!))) words = words.slice(1);
+  if (words.length > TITLE_WORDS) words = words.slice(-TITLE_TAIL);
+  return titleCase(words).replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '');
+}
+
+/**
+ * A lyric sheet for a prompt: `writeLyrics` in one of `SHEET_FORMS`, titled by its hook. Same
+ * prompt, seed and form, same sheet.
+ */
+export function writeLyricSheet(prompt: string, seed: string, form: readonly LyricPlanSection[] = SHEET_FORMS[0]!): LyricSheet {
+  const text = writeLyrics(prompt, seed, form);
+  return { text, title: titleOf(text) };
 }

@@ -1,13 +1,16 @@
 import { ApiError } from '../../errors.js';
 import { parseBoost } from '../boost.js';
+import { optionalHttpUrl } from '../fields.js';
 import { writeResult } from '../lifecycle.js';
 import { type AdmittedPersona, admitPersona, makePersona } from '../persona.js';
+import { admitTimestampedLyrics, timestampedLyricsOf } from '../timestamped-lyrics.js';
 import type { Family, TaskKind } from './kind.js';
 
 /**
- * Boost style and persona answer at once on their dedicated routes (api/sync.ts). KIE's Market
- * form makes tasks of them too (`ai-music-api/boost-music-style`, `ai-music-api/generate-persona`):
- * these kinds run the same work as a task, read through `jobs/recordInfo` only.
+ * Boost style, persona and timestamped lyrics answer at once on their dedicated routes
+ * (api/sync.ts). KIE's Market form makes tasks of them too (`ai-music-api/boost-music-style`,
+ * `ai-music-api/generate-persona`, `ai-music-api/timeStamped-lyrics`): these kinds run the same
+ * work as a task, read through `jobs/recordInfo` only.
  */
 
 /** Market tasks of other KIE models carry this callback body; its Suno form is not documented (kie-catalogue §25.1). */
@@ -81,6 +84,45 @@ export const personaKind: TaskKind<PersonaTaskInput> = {
     return async (tx) => {
       await writeResult(tx, task.id, persona);
       return completeBody(task.id, persona);
+    };
+  },
+};
+
+export interface TimestampedLyricsTaskInput {
+  kind: 'timestamped-lyrics';
+  taskId: string;
+  audioId: string;
+}
+
+export const timestampedLyricsKind: TaskKind<TimestampedLyricsTaskInput> = {
+  name: 'timestamped-lyrics',
+  type: 'TIMESTAMPED_LYRICS',
+  operationType: 'timestamped_lyrics',
+  price: 'timestampedLyrics',
+  // KIE's registry spells it so (kie-catalogue §13).
+  market: 'ai-music-api/timeStamped-lyrics',
+  family: marketFamily,
+  async admit(context, accountId, body) {
+    // KIE's registry does not require a callback here; one that is given must be a URL reprise can call.
+    const callbackUrl = optionalHttpUrl(body, 'callBackUrl');
+    const admitted = await admitTimestampedLyrics(context.store.db, accountId, body);
+    return {
+      input: { kind: 'timestamped-lyrics', taskId: admitted.taskId, audioId: admitted.audioId },
+      parentMusicId: admitted.audioId,
+      model: '',
+      callbackUrl,
+      fetched: [],
+    };
+  },
+  async run(runtime, task) {
+    const db = runtime.store.db;
+    const row = await db.selectFrom('tasks').select('account_id').where('id', '=', task.id).executeTakeFirstOrThrow();
+    // Looked up again: the track may have expired since the task was accepted (then the task fails, refunded, saying so).
+    const admitted = await admitTimestampedLyrics(db, row.account_id, { taskId: task.input.taskId, audioId: task.input.audioId });
+    const result = await timestampedLyricsOf({ db, blobs: runtime.blobs }, admitted);
+    return async (tx) => {
+      await writeResult(tx, task.id, result);
+      return completeBody(task.id, result);
     };
   },
 };

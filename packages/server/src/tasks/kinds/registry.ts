@@ -4,11 +4,13 @@ import { coverImageKind } from './cover-image.js';
 import { extendKind } from './extend.js';
 import { generateKind } from './generate.js';
 import type { Family, TaskKind } from './kind.js';
-import { boostStyleKind, personaKind } from './market-only.js';
+import { lyricsKind } from './lyrics.js';
+import { boostStyleKind, personaKind, timestampedLyricsKind } from './market-only.js';
 import { mashupKind } from './mashup.js';
 import { replaceSectionKind } from './replace-section.js';
 import { uploadCoverKind } from './upload-cover.js';
 import { uploadExtendKind } from './upload-extend.js';
+import { wavKind } from './wav.js';
 
 /**
  * Every task kind reprise serves. The API registers a route per kind (and its Market model
@@ -28,6 +30,9 @@ export const KINDS: readonly TaskKind<never>[] = [
   coverImageKind,
   boostStyleKind,
   personaKind,
+  lyricsKind,
+  timestampedLyricsKind,
+  wavKind,
 ] as unknown as readonly TaskKind<never>[];
 
 const byName = new Map(KINDS.map((kind) => [kind.name, kind]));

@@ -1,0 +1,174 @@
+import { Type } from '@sinclair/typebox';
+import { FAILURE_MSG, type FailureCode } from '../../callbacks/index.js';
+import { EngineError, SourceAudioError } from '../../engine/types.js';
+import { ApiError } from '../../errors.js';
+import { fileUrls, registerFile } from '../../files/index.js';
+import { formatCreateTime } from '../../ids.js';
+import type { TasksTable } from '../../store/index.js';
+import type { Body } from '../fields.js';
+import { writeResult } from '../lifecycle.js';
+import { findFinishedTrack, parseTrackRef, readTrackAudio, type TrackRef } from '../track-ref.js';
+import type { Family, TaskKind } from './kind.js';
+import { requiredCallbackUrl } from './rules.js';
+import { url } from './schema.js';
+
+/**
+ * `POST /api/v1/wav/generate` (kie-catalogue §18): a WAV of one of the caller's tracks. A track
+ * reprise rendered has a lossless master (32-bit float, the very samples the MP3 was encoded
+ * from): its WAV carries those samples bit for bit. A track without one gets its MP3 decoded, the
+ * encoder's delay and padding removed. Either way the file is 32-bit float, the one encoding
+ * that changes no sample (audio/codecs/float-wav.ts). A family of its own: string
+ * `successFlag`, "YYYY-MM-DD HH:MM:SS" times, and a callback `{code, msg, data: {audioWavUrl,
+ * task_id}}` signed over `data.task_id`.
+ */
+export interface WavTaskInput {
+  kind: 'wav';
+  taskId: string;
+  audioId: string;
+  /** The track's place in its task (record-info `musicIndex`). */
+  musicIndex: number;
+}
+
+/** What a finished WAV task keeps: the file's token. */
+interface WavResult {
+  file: string;
+}
+
+const WavBody = Type.Object(
+  {
+    taskId: Type.String({ description: 'A music task of yours that succeeded' }),
+    audioId: Type.String({ description: 'One of its tracks' }),
+    callBackUrl: url('Required: receives `{code, msg, data: {audioWavUrl, task_id}}`, signed over data.task_id'),
+  },
+  { additionalProperties: true },
+);
+
+export function parseWav(body: Body): TrackRef & { callBackUrl: string } {
+  const callBackUrl = requiredCallbackUrl(body);
+  return { ...parseTrackRef(body), callBackUrl };
+}
+
+const wavUrlOf = (task: TasksTable, publicUrl: string): string | null =>
+  task.result ? fileUrls(publicUrl, (JSON.parse(task.result) as WavResult).file).wav : null;
+
+/** KIE's status of a WAV task, a string (§1.5); a running task is still PENDING there. */
+function successFlag(task: TasksTable): string {
+  if (task.status === 'SUCCESS') return 'SUCCESS';
+  if (task.status === 'GENERATE_AUDIO_FAILED') return 'GENERATE_WAV_FAILED';
+  return task.status === 'PENDING' ? 'PENDING' : task.status;
+}
+
+/** wav record-info `data`: the schema of `wavFamily.details`. */
+const WavRecord = Type.Object(
+  {
+    taskId: Type.String(),
+    musicId: Type.String({ description: 'The audioId converted' }),
+    callbackUrl: Type.Union([Type.String(), Type.Null()]),
+    musicIndex: Type.Integer({ description: 'The track’s place in its task: 0 or 1' }),
+    completeTime: Type.Union([Type.String({ description: 'YYYY-MM-DD HH:MM:SS, UTC' }), Type.Null()]),
+    response: Type.Object({ audioWavUrl: Type.Union([Type.String(), Type.Null()]) }),
+    successFlag: Type.String({ enum: ['PENDING', 'SUCCESS', 'CREATE_TASK_FAILED', 'GENERATE_WAV_FAILED', 'CALLBACK_EXCEPTION'] }),
+    createTime: Type.String({ description: 'YYYY-MM-DD HH:MM:SS, UTC' }),
+    errorCode: Type.Union([Type.Integer(), Type.Null()]),
+    errorMessage: Type.Union([Type.String(), Type.Null()]),
+  },
+  { additionalProperties: true },
+);
+
+export const wavFamily: Family = {
+  name: 'wav',
+  detailsPath: '/api/v1/wav/record-info',
+  detailsSchema: WavRecord,
+  // KIE's WAV body has no field for a reason: it goes in `msg`, after what the code means.
+  errorBody: (code: FailureCode, taskId: string, message: string) => ({
+    code,
+    msg: `${FAILURE_MSG[code]}: ${message}`,
+    data: { audioWavUrl: null, task_id: taskId },
+  }),
+  async details(_db, task, publicUrl) {
+    const input = JSON.parse(task.input) as WavTaskInput;
+    return {
+      taskId: task.id,
+      musicId: input.audioId,
+      callbackUrl: task.callback_url,
+      musicIndex: input.musicIndex,
+      completeTime: task.finished_at === null ? null : formatCreateTime(task.finished_at),
+      response: { audioWavUrl: wavUrlOf(task, publicUrl) },
+      successFlag: successFlag(task),
+      createTime: formatCreateTime(task.created_at),
+      errorCode: task.error_code,
+      errorMessage: task.error_message,
+    };
+  },
+  async resultJson(_db, task, publicUrl) {
+    const wav = wavUrlOf(task, publicUrl);
+    return { resultUrls: wav ? [wav] : [] };
+  },
+};
+
+export const wavKind: TaskKind<WavTaskInput> = {
+  name: 'wav',
+  type: 'WAV',
+  operationType: 'convert_to_wav',
+  price: 'wav',
+  route: { path: '/api/v1/wav/generate', summary: 'Convert a track to WAV (its lossless master where it has one)', body: WavBody },
+  market: 'ai-music-api/convert-to-wav-format',
+  family: wavFamily,
+  // KIE keeps one WAV per track; the refusal names the task that has it (kie-catalogue §18.2).
+  onePerParent: (existing) => new ApiError(409, 'WAV record already exists', undefined, { taskId: existing }),
+  async admit(context, accountId, body) {
+    const request = parseWav(body);
+    const found = await findFinishedTrack(context.store.db, accountId, request);
+    return {
+      input: { kind: 'wav', taskId: request.taskId, audioId: request.audioId, musicIndex: found.track.idx },
+      parentMusicId: request.audioId,
+      model: '',
+      callbackUrl: request.callBackUrl,
+      fetched: [],
+    };
+  },
+  async run(runtime, task, signal) {
+    const { store, blobs, lifecycle } = runtime;
+    const track = await store.db
+      .selectFrom('tracks')
+      .innerJoin('files', 'files.id', 'tracks.audio_file')
+      .select(['tracks.id', 'tracks.title', 'files.blob_key'])
+      .where('tracks.id', '=', task.input.audioId)
+      .executeTakeFirst();
+    const audio = track ? await readTrackAudio({ db: store.db, blobs }, track.id, track.blob_key) : null;
+    if (!track || !audio) throw new SourceAudioError('the track’s audio is no longer available');
+    // Loaded here, not with the module: the serving process holds the audio library only once it needs it.
+    const { toFloatWav } = await import('../../audio/index.js');
+    let wav: Uint8Array;
+    try {
+      ({ wav } = await toFloatWav(audio.bytes));
+    } catch (error) {
+      throw new EngineError(`converting the track’s ${audio.from === 'master' ? 'lossless master' : 'MP3'} to WAV failed: ${(error as Error).message}`);
+    }
+    signal.throwIfAborted();
+    // Written whole or not at all (the blob store writes aside and renames); registered only when the task succeeds.
+    const key = `tasks/${task.id}/${task.input.audioId}.wav`;
+    await blobs.put(key, wav);
+    if (signal.aborted) {
+      await blobs.delete(key);
+      signal.throwIfAborted();
+    }
+    return async (tx, row, now) => {
+      const token = await registerFile(
+        tx,
+        {
+          accountId: row.account_id,
+          kind: 'audio',
+          blobKey: key,
+          contentType: 'audio/wav',
+          size: wav.byteLength,
+          fileName: `${track.title}.wav`,
+          expiresAt: now + lifecycle.generatedRetentionMs,
+        },
+        now,
+      );
+      await writeResult(tx, task.id, { file: token } satisfies WavResult);
+      return { code: 200, msg: 'success', data: { audioWavUrl: fileUrls(lifecycle.publicUrl, token).wav, task_id: task.id } };
+    };
+  },
+};
