@@ -5,7 +5,7 @@ import { truePeakDbtp } from '../../src/audio/analysis/loudness.js';
 import { DEFAULT_CEILING, limitTruePeak } from '../../src/audio/mixing/limiter.js';
 import { bandEnergies, loudnessOfSpans, matchTilt, tiltMatchGain } from '../../src/audio/mixing/match.js';
 import { correlation, fadeShapeFor, quietCrossfades, snapToBeats } from '../../src/audio/mixing/seams.js';
-import { planSeams, seamsAt, splice } from '../../src/audio/mixing/splice.js';
+import { planSeams, splice } from '../../src/audio/mixing/splice.js';
 import { tones } from './wav-fixtures.js';
 
 const RATE = 8000;
