@@ -187,11 +187,17 @@ describe('limitTruePeak', () => {
       });
       return channels.map((c) => c.map((v, i) => v * gains[i]!));
     };
-    const signals = fc.record({ frames: fc.integer({ min: 100, max: 600 }), gain: fc.double({ min: 0.8, max: 1.6, noNaN: true }), seed: fc.integer({ min: 1, max: 100 }) });
+    const signals = fc.record({
+      frames: fc.integer({ min: 100, max: 600 }),
+      gain: fc.double({ min: 0.8, max: 1.6, noNaN: true }),
+      seed: fc.integer({ min: 1, max: 100 }),
+    });
     let compared = 0;
     fc.assert(
       fc.property(signals, ({ frames, gain, seed }) => {
-        const channels = [0, 1].map((c) => Float32Array.from({ length: frames }, (_, n) => gain * Math.sin(n * 0.07 * (1 + c) + seed) * Math.cos(n * 0.011 * seed)));
+        const channels = [0, 1].map((c) =>
+          Float32Array.from({ length: frames }, (_, n) => gain * Math.sin(n * 0.07 * (1 + c) + seed) * Math.cos(n * 0.011 * seed)),
+        );
         const expected = onePass(channels, 16, Math.exp(-1 / (0.06 * RATE)));
         const result = limitTruePeak(channels, { sampleRate: RATE });
         if (result.passes !== 1) return true;
