@@ -672,3 +672,13 @@ export interface WavCallbackPayload {
   msg: string;
   data: { audioWavUrl: string | null; task_id: string };
 }
+
+/**
+ * The callback of a task made in the Market form whose kind has no body of its own (persona,
+ * Boost Music Style, timestamped lyrics): the Market record's own fields, signed over `data.taskId`.
+ */
+export interface MarketCallbackPayload {
+  code: number;
+  msg: string;
+  data: { taskId: string; state: 'success' | 'fail'; resultJson: string; failCode: string | null; failMsg: string | null };
+}

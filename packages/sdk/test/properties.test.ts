@@ -2,7 +2,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   CallbackPayloadError,
+  callbackFamilyOf,
   parseCallbackPayload,
+  parseCoverImagePayload,
+  parseLyricsPayload,
+  parseMarketCallbackPayload,
+  parseWavPayload,
   signKieWebhook,
   signStandardWebhook,
   verifyKieSignature,
@@ -152,6 +157,44 @@ describe('property: verifiers never crash', () => {
         } catch (error) {
           if (!(error instanceof CallbackPayloadError)) throw error;
         }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe('property: the other families’ parsers', () => {
+  it('parseMarketCallbackPayload, parseCoverImagePayload, parseLyricsPayload, parseWavPayload: any JSON → a typed payload or a CallbackPayloadError', () => {
+    const dataish = fc.record(
+      {
+        taskId: fc.oneof(fc.stringMatching(/^[0-9a-f]{1,32}$/), fc.integer(), fc.constant('')),
+        task_id: fc.oneof(fc.stringMatching(/^[0-9a-f]{1,32}$/), fc.integer()),
+        state: fc.oneof(fc.constantFrom('success', 'fail'), fc.string()),
+        resultJson: fc.oneof(fc.string(), fc.jsonValue()),
+        failCode: fc.oneof(fc.string(), fc.constant(null), fc.integer()),
+        failMsg: fc.oneof(fc.string(), fc.constant(null), fc.integer()),
+        images: fc.oneof(fc.array(fc.string()), fc.constant(null), fc.jsonValue()),
+        audioWavUrl: fc.oneof(fc.string(), fc.constant(null), fc.integer()),
+        data: fc.oneof(fc.array(fc.dictionary(fc.constantFrom('text', 'title', 'status', 'error_message'), fc.jsonValue())), fc.jsonValue()),
+      },
+      { requiredKeys: [] },
+    );
+    const bodyish = fc.record(
+      { code: fc.oneof(fc.constant(200), fc.integer(), fc.string()), msg: fc.oneof(fc.string(), fc.constant(null)), data: dataish },
+      { requiredKeys: [] },
+    );
+    const parsers = [parseMarketCallbackPayload, parseCoverImagePayload, parseLyricsPayload, parseWavPayload];
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue(), bodyish), (value) => {
+        for (const parse of parsers) {
+          try {
+            parse(value);
+          } catch (error) {
+            if (!(error instanceof CallbackPayloadError)) throw error;
+          }
+        }
+        // Every body is read as some family, never a crash.
+        expect(['music', 'cover_image', 'lyrics', 'wav', 'market']).toContain(callbackFamilyOf(value));
       }),
       { numRuns: 1000 },
     );

@@ -6,6 +6,7 @@ import {
   callbackFamilyOf,
   createCallbackHandler,
   type LyricsCallbackEvent,
+  type MarketCallbackEvent,
   type MarketTaskRequest,
   parseLyricsPayload,
   parseWavPayload,
@@ -45,6 +46,16 @@ const wavBody = (taskId: string, url: string | null = 'https://x/a.wav') =>
     msg: url ? 'success' : 'Generation failed, credits refunded: it broke',
     data: { audioWavUrl: url, task_id: taskId },
   });
+
+const alignedResult = { alignedWords: [], waveformData: [0, 1], hootCer: 0, isStreamed: false };
+const marketBody = (taskId: string) =>
+  JSON.stringify({
+    code: 200,
+    msg: 'success',
+    data: { taskId, state: 'success', resultJson: JSON.stringify({ resultObject: alignedResult }), failCode: null, failMsg: null },
+  });
+const marketFailure = (taskId: string) =>
+  JSON.stringify({ code: 531, msg: 'the track is gone', data: { taskId, state: 'fail', resultJson: '', failCode: '531', failMsg: 'the track is gone' } });
 
 describe('Client: the audio tools', () => {
   it('posts lyrics, WAV and timestamped-lyrics requests as they are, and reads their answers', async () => {
@@ -169,6 +180,8 @@ describe('the tools’ callback bodies', () => {
     expect(callbackFamilyOf(JSON.parse(lyricsFailure(TASK)))).toBe('lyrics');
     expect(callbackFamilyOf(JSON.parse(wavBody(TASK)))).toBe('wav');
     expect(callbackFamilyOf(JSON.parse(wavBody(TASK, null)))).toBe('wav');
+    expect(callbackFamilyOf(JSON.parse(marketBody(TASK)))).toBe('market');
+    expect(callbackFamilyOf(JSON.parse(marketFailure(TASK)))).toBe('market');
     expect(callbackFamilyOf(JSON.parse(completeBody(TASK)))).toBe('music');
     expect(callbackFamilyOf(JSON.parse(errorBody(TASK)))).toBe('music');
   });
@@ -176,6 +189,31 @@ describe('the tools’ callback bodies', () => {
 
 describe('the receiver: lyrics and WAV callbacks reach their own handlers', () => {
   const now = () => Math.floor(Date.now() / 1000);
+
+  it.each(['standard', 'kie'] as const)('under the %s scheme, a Market-form body (persona, boost, timestamped lyrics) reaches onMarket', async (scheme) => {
+    const market: MarketCallbackEvent[] = [];
+    const covers: unknown[] = [];
+    const handler = createCallbackHandler({
+      secret: SECRET,
+      scheme,
+      onMarket: (event) => void market.push(event),
+      onCoverImage: (event) => void covers.push(event),
+    });
+    for (const [taskId, body] of [
+      [`m1${scheme}`, marketBody(`m1${scheme}`)],
+      [`m2${scheme}`, marketFailure(`m2${scheme}`)],
+    ] as const) {
+      const headers = scheme === 'kie' ? signKieWebhook({ secret: SECRET, taskId, timestamp: now() }) : signed(body, { taskId });
+      const response = await handler.handle({ headers, body });
+      expect(response.outcome, response.error?.message).toBe('accepted');
+      await response.process();
+    }
+    expect(covers).toEqual([]);
+    expect(market).toMatchObject([
+      { family: 'market', taskId: `m1${scheme}`, stage: 'complete', code: 200, result: { resultObject: alignedResult }, error: null, scheme },
+      { family: 'market', taskId: `m2${scheme}`, stage: 'error', code: 531, result: null, error: 'the track is gone' },
+    ]);
+  });
 
   it.each(['standard', 'kie'] as const)('under the %s scheme, success and failure', async (scheme) => {
     const lyrics: LyricsCallbackEvent[] = [];

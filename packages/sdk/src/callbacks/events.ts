@@ -3,6 +3,7 @@ import type {
   ErrorCallbackPayload,
   LyricsCallbackPayload,
   LyricsItem,
+  MarketCallbackPayload,
   SuccessCallbackPayload,
   SunoTrack,
   WavCallbackPayload,
@@ -87,6 +88,20 @@ export interface WavCallbackEvent extends CallbackEventBase {
 }
 
 /** Any callback a receiver accepts. */
-export type ReceivedCallbackEvent = CallbackEvent | CoverImageCallbackEvent | LyricsCallbackEvent | WavCallbackEvent;
+export type ReceivedCallbackEvent = CallbackEvent | CoverImageCallbackEvent | LyricsCallbackEvent | WavCallbackEvent | MarketCallbackEvent;
 
 export const isFinalEvent = (event: CallbackEvent): boolean => event.stage === 'complete' || event.stage === 'error';
+
+/** A task made in the Market form whose kind has no callback body of its own (persona, Boost Music Style, timestamped lyrics) finished. */
+export interface MarketCallbackEvent extends CallbackEventBase {
+  family: 'market';
+  /** `complete` when the record's state is `success`, else `error`. */
+  stage: 'complete' | 'error';
+  code: number;
+  msg: string;
+  /** `resultJson` parsed: for these kinds `{resultObject: …}`, the answer the dedicated route gives; null on failure. */
+  result: unknown;
+  /** The record's `failMsg` (else `msg`); null on success. */
+  error: string | null;
+  payload: MarketCallbackPayload;
+}

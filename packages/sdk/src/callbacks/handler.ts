@@ -12,13 +12,22 @@ import type {
   CoverImageCallbackEvent,
   ErrorCallbackEvent,
   LyricsCallbackEvent,
+  MarketCallbackEvent,
   ReceivedCallbackEvent,
   SuccessCallbackEvent,
   WavCallbackEvent,
 } from './events.js';
 import { isFinalEvent } from './events.js';
 import { CallbackHub } from './hub.js';
-import { callbackFamilyOf, parseCallbackPayload, parseCoverImagePayload, parseLyricsPayload, parseWavPayload, toSunoTrack } from './payload.js';
+import {
+  callbackFamilyOf,
+  parseCallbackPayload,
+  parseCoverImagePayload,
+  parseLyricsPayload,
+  parseMarketCallbackPayload,
+  parseWavPayload,
+  toSunoTrack,
+} from './payload.js';
 
 type Handler<E> = (event: E) => void | Promise<void>;
 
@@ -53,6 +62,8 @@ export interface CallbackHandlerOptions {
   onLyrics?: Handler<LyricsCallbackEvent>;
   /** Runs once per WAV task (`POST /api/v1/wav/generate`), success or failure: see `event.stage`. */
   onWav?: Handler<WavCallbackEvent>;
+  /** Market-form tasks without a body of their own (persona, Boost Music Style, timestamped lyrics). */
+  onMarket?: Handler<MarketCallbackEvent>;
   /**
    * Your handler threw or rejected. The sender already has its 200, so this is
    * where to log or queue a retry; the callback is forgotten by the dedupe store
@@ -158,6 +169,22 @@ function toWavEvent(body: unknown, meta: EventMeta): WavCallbackEvent {
   };
 }
 
+function toMarketEvent(body: unknown, meta: EventMeta): MarketCallbackEvent {
+  const payload = parseMarketCallbackPayload(body);
+  const succeeded = payload.data.state === 'success';
+  return {
+    ...meta,
+    family: 'market',
+    taskId: payload.data.taskId,
+    stage: succeeded ? 'complete' : 'error',
+    code: payload.code,
+    msg: payload.msg,
+    result: succeeded && payload.data.resultJson !== '' ? (JSON.parse(payload.data.resultJson) as unknown) : null,
+    error: succeeded ? null : (payload.data.failMsg ?? payload.msg),
+    payload,
+  };
+}
+
 /**
  * The body → the event of its family. Under the KIE scheme `signedTaskId` is
  * the id the signature covered; the event must name that task and no other.
@@ -167,11 +194,13 @@ function toEvent(body: unknown, meta: EventMeta, signedTaskId: string | null = n
   const event =
     family === 'cover_image'
       ? toCoverImageEvent(body, meta)
-      : family === 'lyrics'
-        ? toLyricsEvent(body, meta)
-        : family === 'wav'
-          ? toWavEvent(body, meta)
-          : toMusicEvent(body, meta);
+      : family === 'market'
+        ? toMarketEvent(body, meta)
+        : family === 'lyrics'
+          ? toLyricsEvent(body, meta)
+          : family === 'wav'
+            ? toWavEvent(body, meta)
+            : toMusicEvent(body, meta);
   if (signedTaskId !== null && event.taskId !== signedTaskId) throw new WebhookVerificationError('invalid_payload', 'the task id read is not the one signed');
   return event;
 }
@@ -247,6 +276,7 @@ export function createCallbackHandler(options: CallbackHandlerOptions): Callback
       if (event.family === 'cover_image') await options.onCoverImage?.(event);
       else if (event.family === 'lyrics') await options.onLyrics?.(event);
       else if (event.family === 'wav') await options.onWav?.(event);
+      else if (event.family === 'market') await options.onMarket?.(event);
       else if (event.stage === 'error') await options.onError?.(event);
       else if (event.stage === 'complete') await options.onComplete?.(event);
       else await options.onProgress?.(event);

@@ -6,6 +6,7 @@ import type {
   ErrorCallbackPayload,
   LyricsCallbackItem,
   LyricsCallbackPayload,
+  MarketCallbackPayload,
   MarketResult,
   MarketTaskRecord,
   SuccessCallbackPayload,
@@ -144,23 +145,51 @@ export function parseWavPayload(value: unknown): WavCallbackPayload {
   return { code, msg: typeof msg === 'string' ? msg : '', data: { audioWavUrl: url === '' ? null : url, task_id: taskId } };
 }
 
+/**
+ * A Market-form callback body (`{code, msg, data: {taskId, state, resultJson, failCode,
+ * failMsg}}`) → its typed form. `resultJson` stays a string, as the Market record keeps it.
+ */
+export function parseMarketCallbackPayload(value: unknown): MarketCallbackPayload {
+  if (!isObject(value)) throw new CallbackPayloadError('(body)', 'must be a JSON object');
+  const { code, msg, data } = value;
+  if (typeof code !== 'number' || !Number.isInteger(code)) throw new CallbackPayloadError('code', 'must be an integer');
+  if (msg !== undefined && msg !== null && typeof msg !== 'string') throw new CallbackPayloadError('msg', 'must be a string');
+  if (!isObject(data)) throw new CallbackPayloadError('data', 'must be an object');
+  const taskId = data.taskId;
+  if (typeof taskId !== 'string' || taskId === '') throw new CallbackPayloadError('data.taskId', 'must be a non-empty string');
+  if (data.state !== 'success' && data.state !== 'fail') throw new CallbackPayloadError('data.state', 'must be success or fail');
+  const resultJson = data.resultJson ?? '';
+  if (typeof resultJson !== 'string') throw new CallbackPayloadError('data.resultJson', 'must be a string');
+  const optionalText = (key: 'failCode' | 'failMsg'): string | null => {
+    const field = data[key] ?? null;
+    if (field !== null && typeof field !== 'string') throw new CallbackPayloadError(`data.${key}`, 'must be a string or null');
+    return field;
+  };
+  return {
+    code,
+    msg: typeof msg === 'string' ? msg : '',
+    data: { taskId, state: data.state, resultJson, failCode: optionalText('failCode'), failMsg: optionalText('failMsg') },
+  };
+}
+
 /** The callback families a receiver understands. */
-export type CallbackFamily = 'music' | 'cover_image' | 'lyrics' | 'wav';
+export type CallbackFamily = 'music' | 'cover_image' | 'lyrics' | 'wav' | 'market';
 
 /** A lyrics body's items carry `text` where a music body's tracks carry `id`. */
 const isLyricsList = (list: unknown): boolean =>
   Array.isArray(list) && list.length > 0 && list.every((item) => isObject(item) && 'text' in item && !('id' in item));
 
 /**
- * Which family a body belongs to, from where it keeps its task id and what its items hold: the
- * cover-image body is the one with `data.taskId`; a `data.task_id` body whose items are lyrics
+ * Which family a body belongs to, from where it keeps its task id and what its items hold: of the
+ * bodies with `data.taskId`, a Market record's (`state`, `resultJson`) is a Market body and the
+ * rest cover-image bodies; a `data.task_id` body whose items are lyrics
  * (`text`, no `id`) is a lyrics body, one with an `audioWavUrl` a WAV body; anything else is read (and, if need be, refused) as a
  * music-track body.
  */
 export function callbackFamilyOf(value: unknown): CallbackFamily {
   const found = findTaskId(value);
-  if (found.taskId !== null && found.key === 'data.taskId') return 'cover_image';
   const data = isObject(value) && isObject(value.data) ? value.data : {};
+  if (found.taskId !== null && found.key === 'data.taskId') return 'state' in data && 'resultJson' in data ? 'market' : 'cover_image';
   if (found.taskId !== null && found.key === 'data.task_id' && isLyricsList(data.data)) return 'lyrics';
   if (found.taskId !== null && found.key === 'data.task_id' && ('audioWavUrl' in data || 'audio_wav_url' in data)) return 'wav';
   return 'music';
