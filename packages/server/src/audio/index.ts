@@ -74,6 +74,11 @@ export {
 export { pitchShift, rationalNear, type StretchShift, stretchAndShift, timeStretch } from './mixing/stretch.js';
 export { type ChannelAllocator, durationOf, frameCount, type Pcm } from './pcm.js';
 export { hashString, mulberry32, randomFor } from './prng.js';
+export { matchAudio } from './separation/compare.js';
+export { type EstimatedStemName, type EstimateMode, estimateStems, type StemEstimate } from './separation/estimate.js';
+export { heldRatio, multiplyInto, stageGain } from './separation/gain.js';
+export { energy, sdr, sumOf } from './separation/quality.js';
+export { arrangementParts, finishSong, mixParts, type SynthPart, softClipChannels, songFinish } from './separation/synth-parts.js';
 export {
   type Arrangement,
   type ArrangementRequest,
@@ -145,6 +150,9 @@ export {
   VOWEL_FORMANTS,
   type VoiceOptions,
 } from './synthesis/singing.js';
+export type { BassVoice, HarmonyVoice, LeadVoice } from './synthesis/style.js';
 export { chooseStyle, STYLES, type Style } from './synthesis/style.js';
 export type { BeatTimeline } from './synthesis/synth.js';
 export { type RenderWindow, renderSong, renderWindow } from './synthesis/synth.js';
+export { MusicVideoError, type MusicVideoStage } from './video/errors.js';
+export { MUSIC_VIDEO_DEFAULTS, type MusicVideo, type MusicVideoInput, type MusicVideoOptions, renderMusicVideo } from './video/music-video.js';

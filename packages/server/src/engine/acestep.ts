@@ -39,6 +39,7 @@ import {
   type PersonaFingerprint,
   type RenderedTrack,
   type ReplaceSectionInput,
+  type SeparatedStems,
   type SongWords,
   type SourceAudio,
   SourceAudioError,
@@ -601,6 +602,15 @@ export function createAcestepEngine(options: AcestepOptions): Engine {
         const stem = fitLength(await decodeResult(file), probed.durationS);
         return finishPcm(mixStem(source, stem), file.modelName, { title: input.title, tags: input.style, variant: String(index) }, signal);
       });
+    },
+
+    async separate(): Promise<SeparatedStems> {
+      // ACE-Step's `extract` task regenerates one named track with the base DiT model: a new
+      // rendering of that instrument, not a separation, so its stems would not add up to the
+      // track, and each stem would be a GPU task of its own. Refused rather than passed off.
+      throw new UnsupportedOperation(
+        "stem separation is not supported by the acestep engine: ACE-Step's extract task re-synthesises a track rather than separating it",
+      );
     },
   };
 }

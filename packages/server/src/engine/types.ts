@@ -159,6 +159,83 @@ export interface MashupInput extends SongWords, Vocals {
   seed: string;
 }
 
+/**
+ * KIE's stem names for `split_stem` (its callback's keys without `_url`), in its order. A
+ * `separate_vocal` gives `vocal` and `instrumental`. `other` is reprise's own: what a
+ * signal-processing separation could not tell apart (the harmony and melody instruments
+ * together), which KIE has no field for.
+ */
+export const SPLIT_STEM_NAMES = [
+  'vocal',
+  'backing_vocals',
+  'drums',
+  'bass',
+  'guitar',
+  'keyboard',
+  'percussion',
+  'strings',
+  'synth',
+  'fx',
+  'brass',
+  'woodwinds',
+] as const;
+export type SplitStemName = (typeof SPLIT_STEM_NAMES)[number];
+export type StemName = SplitStemName | 'instrumental' | 'other';
+
+/** KIE's `type`: two stems (vocal, instrumental) or up to twelve instrument stems. */
+export type SeparationType = 'separate_vocal' | 'split_stem';
+
+/**
+ * Stem separation of one track. Where reprise made the track (`origin`), the stems are rendered
+ * again from its own plan, part by part, and sum to its master; otherwise (or where the track
+ * holds audio a user uploaded, or no longer renders the same) they are estimated from the audio.
+ */
+export interface SeparateInput {
+  type: SeparationType;
+  /** The track: its lossless master (float WAV) where the service kept one, else its MP3. */
+  audio: SourceAudio;
+  /**
+   * How the track was made, when a task of this service made it: the operation exactly as the
+   * engine received it (the parent task's input and seed) and which of its tracks this is.
+   */
+  origin?: { operation: Operation; trackIndex: number };
+}
+
+/** One stem, ready to be stored and served. */
+export interface RenderedStem {
+  name: StemName;
+  /** MP3 bytes (the stem's `*_url`). */
+  mp3: Uint8Array;
+  /** The same audio losslessly: a 32-bit float WAV of exactly the samples the MP3 was encoded from. */
+  master: Uint8Array;
+  durationS: number;
+  /**
+   * True where the stem is exactly what its instruments contributed to the track (re-rendered
+   * from the track's plan, or a known part of it); false where it is a signal-processing estimate.
+   */
+  exact: boolean;
+}
+
+export interface SeparatedStems {
+  /**
+   * The stems that hold sound, in KIE's order (`instrumental` after `vocal`, `other` last); null
+   * where the stem was already handed over at `onStem`.
+   */
+  stems: (RenderedStem | null)[];
+  /**
+   * The names the type offers that have no stem: instruments the track does not play, and for an
+   * estimate those it cannot tell apart. KIE reports them as null.
+   */
+  absent: StemName[];
+  /** How the stems were made, in plain words, for the task's record. */
+  method: string;
+  /** Name reported as `model_name`. */
+  modelName: string;
+}
+
+/** Each stem as soon as it is finished, so a caller can store it and let it go. */
+export type OnStem = (stem: RenderedStem, index: number) => Promise<void>;
+
 /** Progress reported by song-making operations so the task can pass TEXT_SUCCESS and FIRST_SUCCESS. */
 export type GenerateProgress = { stage: 'text'; sheet: string } | { stage: 'first'; track: RenderedTrack; index: number };
 export type OnProgress = (progress: GenerateProgress) => Promise<void>;
@@ -176,9 +253,25 @@ export interface OperationInputs {
   addInstrumental: AddInstrumentalInput;
   addVocals: AddVocalsInput;
   mashup: MashupInput;
+  separate: SeparateInput;
+}
+/** What each operation returns: songs give tracks, separation gives stems. */
+export interface OperationResults {
+  replaceSection: RenderedTrack[];
+  generate: RenderedTrack[];
+  extend: RenderedTrack[];
+  cover: RenderedTrack[];
+  addInstrumental: RenderedTrack[];
+  addVocals: RenderedTrack[];
+  mashup: RenderedTrack[];
+  separate: SeparatedStems;
 }
 export type OperationName = keyof OperationInputs;
-export type Operation = { [K in OperationName]: { op: K; input: OperationInputs[K] } }[OperationName];
+/** Any operation with its input. */
+export type EngineOperation = { [K in OperationName]: { op: K; input: OperationInputs[K] } }[OperationName];
+/** The operations that make songs (all but `separate`): each returns tracks and reports `OnProgress`. */
+export type Operation = Exclude<EngineOperation, { op: 'separate' }>;
+export type SeparateOperation = Extract<EngineOperation, { op: 'separate' }>;
 
 export interface Engine {
   readonly name: string;
@@ -190,16 +283,30 @@ export interface Engine {
   addInstrumental?(input: AddInstrumentalInput, signal: AbortSignal, onProgress: OnProgress): Promise<RenderedTrack[]>;
   addVocals?(input: AddVocalsInput, signal: AbortSignal, onProgress: OnProgress): Promise<RenderedTrack[]>;
   mashup?(input: MashupInput, signal: AbortSignal, onProgress: OnProgress): Promise<RenderedTrack[]>;
+  /** Cuts a track into stems, handing each to `onStem` when it is finished. */
+  separate?(input: SeparateInput, signal: AbortSignal, onStem: OnStem): Promise<SeparatedStems>;
 }
 
 /** Runs one operation on an engine; an operation the engine does not offer is refused, typed. */
-export async function runOperation(engine: Engine, operation: Operation, signal: AbortSignal, onProgress: OnProgress): Promise<RenderedTrack[]> {
+export function runOperation(engine: Engine, operation: Operation, signal: AbortSignal, onProgress: OnProgress): Promise<RenderedTrack[]>;
+export function runOperation(engine: Engine, operation: SeparateOperation, signal: AbortSignal, onStem: OnStem): Promise<SeparatedStems>;
+export async function runOperation(
+  engine: Engine,
+  operation: EngineOperation,
+  signal: AbortSignal,
+  report: OnProgress | OnStem,
+): Promise<RenderedTrack[] | SeparatedStems> {
   switch (operation.op) {
     case 'replaceSection':
       return [await engine.replaceSection(operation.input, signal)];
     case 'generate':
-      return engine.generate(operation.input, signal, onProgress);
+      return engine.generate(operation.input, signal, report as OnProgress);
+    case 'separate': {
+      if (!engine.separate) throw new UnsupportedOperation(`separate is not supported by the ${engine.name} engine`);
+      return engine.separate(operation.input, signal, report as OnStem);
+    }
     default: {
+      const onProgress = report as OnProgress;
       const method = engine[operation.op] as ((input: unknown, signal: AbortSignal, onProgress: OnProgress) => Promise<RenderedTrack[]>) | undefined;
       if (!method) throw new UnsupportedOperation(`${operation.op} is not supported by the ${engine.name} engine`);
       return method.call(engine, operation.input, signal, onProgress);

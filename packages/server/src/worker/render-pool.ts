@@ -1,5 +1,16 @@
 import { Worker } from 'node:worker_threads';
-import { EngineError, type OnProgress, type Operation, type RenderedTracks, SourceAudioError, UnsupportedOperation } from '../engine/types.js';
+import {
+  EngineError,
+  type EngineOperation,
+  type OnProgress,
+  type OnStem,
+  type Operation,
+  type RenderedTracks,
+  type SeparatedStems,
+  type SeparateInput,
+  SourceAudioError,
+  UnsupportedOperation,
+} from '../engine/types.js';
 import { threadScript } from '../thread-script.js';
 import type { EngineSpec, RenderMessage } from './render-protocol.js';
 
@@ -15,8 +26,16 @@ export interface RenderPool {
    * the result.
    */
   run(engine: EngineSpec, operation: Operation, signal: AbortSignal, onProgress?: OnProgress): Promise<RenderedTracks>;
+  /**
+   * Cuts a track into stems on an idle thread; `onStem` sees each stem as it is finished, all
+   * settled before it resolves. A stem handed to `onStem` is not sent again: it is null in the result.
+   */
+  separate(engine: EngineSpec, input: SeparateInput, signal: AbortSignal, onStem?: OnStem): Promise<SeparatedStems>;
   close(): Promise<void>;
 }
+
+type Progress = Extract<RenderMessage, { type: 'text' | 'first' | 'stem' }>;
+type Outcome = Extract<RenderMessage, { type: 'done' | 'separated' }>;
 
 function rebuildError(message: Extract<RenderMessage, { type: 'error' }>): Error {
   if (message.errorName === 'SourceAudioError') return new SourceAudioError(message.message);
@@ -46,26 +65,26 @@ export function createRenderPool(): RenderPool {
     void worker.terminate();
   };
 
-  function run(engine: EngineSpec, operation: Operation, signal: AbortSignal, onProgress: OnProgress = async () => {}): Promise<RenderedTracks> {
+  /** One operation on an idle thread: its progress messages in order, then its outcome. */
+  function dispatch(engine: EngineSpec, operation: EngineOperation, signal: AbortSignal, onMessage: (message: Progress) => Promise<void>): Promise<Outcome> {
     if (closed) return Promise.reject(new Error('render pool is closed'));
     if (signal.aborted) return Promise.reject(signal.reason);
     const worker = take();
-    return new Promise<RenderedTracks>((resolve, reject) => {
+    return new Promise<Outcome>((resolve, reject) => {
       // Progress handlers write to the database; keep them in order and finish them before resolving.
       let progressChain = Promise.resolve();
       const cleanup = (): void => {
-        worker.off('message', onMessage);
+        worker.off('message', onThreadMessage);
         worker.off('error', onError);
         worker.off('exit', onExit);
         signal.removeEventListener('abort', onAbort);
       };
-      const onMessage = (message: RenderMessage): void => {
-        if (message.type === 'text') progressChain = progressChain.then(() => onProgress({ stage: 'text', sheet: message.sheet }));
-        else if (message.type === 'first') progressChain = progressChain.then(() => onProgress({ stage: 'first', track: message.track, index: message.index }));
+      const onThreadMessage = (message: RenderMessage): void => {
+        if (message.type === 'text' || message.type === 'first' || message.type === 'stem') progressChain = progressChain.then(() => onMessage(message));
         else {
           cleanup();
           idle.push(worker);
-          const outcome = message.type === 'done' ? message.tracks : rebuildError(message);
+          const outcome = message.type === 'error' ? rebuildError(message) : message;
           progressChain.then(
             () => (outcome instanceof Error ? reject(outcome) : resolve(outcome)),
             (error: unknown) => reject(error),
@@ -87,7 +106,7 @@ export function createRenderPool(): RenderPool {
         discard(worker);
         reject(signal.reason);
       };
-      worker.on('message', onMessage);
+      worker.on('message', onThreadMessage);
       worker.on('error', onError);
       worker.on('exit', onExit);
       signal.addEventListener('abort', onAbort, { once: true });
@@ -95,8 +114,26 @@ export function createRenderPool(): RenderPool {
     });
   }
 
+  async function run(engine: EngineSpec, operation: Operation, signal: AbortSignal, onProgress: OnProgress = async () => {}): Promise<RenderedTracks> {
+    const outcome = await dispatch(engine, operation, signal, async (message) => {
+      if (message.type === 'text') await onProgress({ stage: 'text', sheet: message.sheet });
+      else if (message.type === 'first') await onProgress({ stage: 'first', track: message.track, index: message.index });
+    });
+    if (outcome.type !== 'done') throw new EngineError(`render thread answered a song operation with "${outcome.type}"`);
+    return outcome.tracks;
+  }
+
+  async function separate(engine: EngineSpec, input: SeparateInput, signal: AbortSignal, onStem: OnStem = async () => {}): Promise<SeparatedStems> {
+    const outcome = await dispatch(engine, { op: 'separate', input }, signal, async (message) => {
+      if (message.type === 'stem') await onStem(message.stem, message.index);
+    });
+    if (outcome.type !== 'separated') throw new EngineError(`render thread answered a separation with "${outcome.type}"`);
+    return outcome.result;
+  }
+
   return {
     run,
+    separate,
     async close() {
       closed = true;
       await Promise.all([...all].map((worker) => worker.terminate()));

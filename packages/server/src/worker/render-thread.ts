@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { createEngine } from '../engine/index.js';
-import { type Engine, type RenderedTrack, runOperation } from '../engine/types.js';
+import { type Engine, type Operation, type RenderedStem, type RenderedTrack, runOperation, type SeparateOperation } from '../engine/types.js';
 import type { EngineSpec, RenderMessage, RenderRequest } from './render-protocol.js';
 
 /**
@@ -25,15 +25,15 @@ const TRANSFER_FROM_BYTES = 1 << 20;
  * The buffers of a track that move to the main thread instead of being copied: a song's
  * master is tens of MB, and the engine is done with a track once it hands it over.
  */
-function movable(track: RenderedTrack): ArrayBuffer[] {
-  const buffers = [track.mp3, track.master, track.cover].flatMap((bytes) =>
+function movable(item: RenderedTrack | RenderedStem): ArrayBuffer[] {
+  const buffers = [item.mp3, item.master, 'cover' in item ? item.cover : undefined].flatMap((bytes) =>
     bytes && bytes.buffer instanceof ArrayBuffer && bytes.buffer.byteLength >= TRANSFER_FROM_BYTES ? [bytes.buffer] : [],
   );
   return [...new Set(buffers)];
 }
 
-function send(message: RenderMessage, tracks: readonly (RenderedTrack | null)[] = []): void {
-  const transfer = tracks.flatMap((track) => (track ? movable(track) : []));
+function send(message: RenderMessage, items: readonly (RenderedTrack | RenderedStem | null)[] = []): void {
+  const transfer = items.flatMap((item) => (item ? movable(item) : []));
   try {
     port.postMessage(message, transfer);
   } catch {
@@ -42,19 +42,36 @@ function send(message: RenderMessage, tracks: readonly (RenderedTrack | null)[] 
   }
 }
 
+async function renderSongs(engine: Engine, operation: Operation, signal: AbortSignal): Promise<void> {
+  const handedOver = new Set<number>();
+  const tracks = await runOperation(engine, operation, signal, async (progress) => {
+    if (progress.stage === 'text') send({ type: 'text', sheet: progress.sheet });
+    else {
+      send({ type: 'first', index: progress.index, track: progress.track }, [progress.track]);
+      handedOver.add(progress.index);
+    }
+  });
+  const rest = tracks.map((track, index) => (handedOver.has(index) ? null : track));
+  send({ type: 'done', tracks: rest }, rest);
+}
+
+/** Each stem leaves as soon as it is finished: a thread holding every stem of a song at once would hold several songs. */
+async function separate(engine: Engine, operation: SeparateOperation, signal: AbortSignal): Promise<void> {
+  const handedOver = new Set<number>();
+  const result = await runOperation(engine, operation, signal, async (stem, index) => {
+    send({ type: 'stem', stem, index }, [stem]);
+    handedOver.add(index);
+  });
+  const stems = result.stems.map((stem, index) => (handedOver.has(index) ? null : stem));
+  send({ type: 'separated', result: { ...result, stems } }, stems);
+}
+
 port.on('message', async (request: RenderRequest) => {
   const signal = new AbortController().signal;
   try {
-    const handedOver = new Set<number>();
-    const tracks = await runOperation(engineFor(request.engine), request.operation, signal, async (progress) => {
-      if (progress.stage === 'text') send({ type: 'text', sheet: progress.sheet });
-      else {
-        send({ type: 'first', index: progress.index, track: progress.track }, [progress.track]);
-        handedOver.add(progress.index);
-      }
-    });
-    const rest = tracks.map((track, index) => (handedOver.has(index) ? null : track));
-    send({ type: 'done', tracks: rest }, rest);
+    const engine = engineFor(request.engine);
+    if (request.operation.op === 'separate') await separate(engine, request.operation, signal);
+    else await renderSongs(engine, request.operation, signal);
   } catch (error) {
     const failure = error instanceof Error ? error : new Error(String(error));
     send({ type: 'error', errorName: failure.name, message: failure.message });

@@ -32,7 +32,27 @@ import {
  * like the same stretch of the whole piece, and repeated sections repeat.
  */
 
+/**
+ * Which instrument of an arrangement a note or drum hit belongs to: its role and its voice.
+ * Stem separation renders the parts apart (`mixParts`) and names them by this.
+ */
+export type SynthPart = `harmony:${HarmonyVoice}` | `lead:${LeadVoice}` | `bass:${BassVoice}` | `drums:${keyof DrumKit}`;
+
+/** Every part: what a whole mix plays. */
+const EVERY_PART = (_part: SynthPart) => true;
+
+/** The parts an arrangement's style calls for (each sounds where its sections' energy lets it play). */
+export function arrangementParts(arrangement: Pick<Arrangement, 'style'>): SynthPart[] {
+  const { style } = arrangement;
+  const parts: SynthPart[] = [...new Set(style.harmony.map((part) => `harmony:${part.voice}` as const))];
+  if (style.bass) parts.push(`bass:${style.bass}`);
+  if (style.lead) parts.push(`lead:${style.lead}`);
+  if (style.drums) parts.push('drums:kick', 'drums:snare', 'drums:hat', ...(style.drums.perc ? (['drums:perc'] as const) : []));
+  return parts;
+}
+
 interface NoteEvent {
+  part: SynthPart;
   voice: Voice;
   tailS: number;
   /** Start in 16th-note steps from the bar's start (fractional for strums). */
@@ -174,6 +194,7 @@ function rhythmOf(arrangement: Arrangement, part: HarmonyPart, bar: BarContext):
 function chordEvents(arrangement: Arrangement, part: HarmonyPart, index: number, symbol: string, bar: BarContext): NoteEvent[] {
   const { energy } = bar.section;
   const { voice, tailS, gain: level } = HARMONY_INSTRUMENTS[part.voice];
+  const label: SynthPart = `harmony:${part.voice}`;
   const tones = part.voice === 'power' ? [rootOf(symbol, 40), rootOf(symbol, 40) + 7, rootOf(symbol, 40) + 12] : voicing(symbol, index === 0 ? 55 : 60);
   const events: NoteEvent[] = [];
   const dynamics = 1 + 0.4 * arrangement.lift;
@@ -188,7 +209,7 @@ function chordEvents(arrangement: Arrangement, part: HarmonyPart, index: number,
       // Broken chord: up through the voicing and an octave above.
       const ladder = [...tones, ...tones.map((t) => t + 12)];
       const midi = ladder[hit % ladder.length]!;
-      events.push({ voice, tailS, step, steps, midi, velocity, gain: gain * 1.3, pan: side + (hit % 2 ? 0.25 : -0.25) });
+      events.push({ part: label, voice, tailS, step, steps, midi, velocity, gain: gain * 1.3, pan: side + (hit % 2 ? 0.25 : -0.25) });
       return;
     }
     const accent = step === 0 ? 1 : 0.8;
@@ -198,7 +219,7 @@ function chordEvents(arrangement: Arrangement, part: HarmonyPart, index: number,
       // A strum reaches the strings a few milliseconds apart (here, a fraction of a step).
       const spread = part.comp === 'strum' ? i * 0.06 : 0;
       const pan = side + (i / Math.max(1, tones.length - 1) - 0.5) * 0.6;
-      events.push({ voice, tailS, step: step + spread, steps, midi, velocity: velocity * accent, gain: gain * level, pan });
+      events.push({ part: label, voice, tailS, step: step + spread, steps, midi, velocity: velocity * accent, gain: gain * level, pan });
     });
   });
   return events;
@@ -212,6 +233,7 @@ function bassEvents(arrangement: Arrangement, symbol: string, energy: number): N
   const per = full ? style.bassNotesPerBar : Math.max(1, style.bassNotesPerBar / 2);
   const length = 16 / per;
   const { voice, tailS, gain } = BASS_INSTRUMENTS[style.bass];
+  const part: SynthPart = `bass:${style.bass}`;
   // An upright walks through the chord tones; the others hold the root with fifths and octaves in between.
   const walk = style.bass === 'upright' ? voicing(symbol, root) : null;
   return Array.from({ length: per }, (_, i) => {
@@ -219,7 +241,7 @@ function bassEvents(arrangement: Arrangement, symbol: string, energy: number): N
       walk && per >= 4 ? (walk[i % walk.length] ?? root) : i === 0 || per <= 2 ? root : i % 4 === 2 ? root + 7 : i % 2 === 1 && per === 8 ? root + 12 : root;
     // Eighth-note lines are lighter off the beat, like a picking hand.
     const offBeat = per === 8 && i % 2 === 1;
-    return { voice, tailS, step: i * length, steps: length * 0.9, midi, velocity: 0.8, gain: offBeat ? gain * 0.75 : gain, pan: 0 };
+    return { part, voice, tailS, step: i * length, steps: length * 0.9, midi, velocity: 0.8, gain: offBeat ? gain * 0.75 : gain, pan: 0 };
   });
 }
 
@@ -227,6 +249,7 @@ function bassEvents(arrangement: Arrangement, symbol: string, energy: number): N
 function leadEvents(arrangement: Arrangement, symbol: string, sectionName: string, barInSection: number): NoteEvent[] {
   if (!arrangement.style.lead) return [];
   const { voice, tailS, gain, low } = LEAD_INSTRUMENTS[arrangement.style.lead];
+  const part: SynthPart = `lead:${arrangement.style.lead}`;
   const random = randomFor(arrangement.seed, 'lead', sectionName, barInSection % 4);
   const scale = Scale.get(`${arrangement.tonic} ${arrangement.mode} pentatonic`).notes.map((n) => Note.chroma(n));
   const pitches: number[] = [];
@@ -246,7 +269,7 @@ function leadEvents(arrangement: Arrangement, symbol: string, sectionName: strin
       if (nearby !== undefined) midi = nearby;
     }
     const steps = random() < 0.3 ? 4 : 2;
-    events.push({ voice, tailS, step, steps, midi, velocity: 0.7, gain, pan: 0.15 });
+    events.push({ part, voice, tailS, step, steps, midi, velocity: 0.7, gain, pan: 0.15 });
   }
   return events;
 }
@@ -320,8 +343,13 @@ function addNote(left: Float32Array, right: Float32Array, scratch: Float32Array,
   }
 }
 
-/** The raw stereo mix of a window (unclipped, unnormalised). */
-function mix(arrangement: Arrangement, window: RenderWindow): [Float32Array, Float32Array] {
+/**
+ * The raw stereo mix of a window (unclipped, unnormalised), of the parts `keep` accepts. Every
+ * part is drawn from the same generators whether or not the others play (a note's randomness
+ * comes from its bar and its place among the bar's events), so parts mixed apart sum to the
+ * whole mix, up to the rounding of the order they are added in.
+ */
+function mix(arrangement: Arrangement, window: RenderWindow, keep: (part: SynthPart) => boolean = EVERY_PART): [Float32Array, Float32Array] {
   const { sampleRate, startFrame, frames, timeline } = window;
   // Laid out as a float WAV's samples, so a whole song rendered here becomes its master in place (codecs/wav.ts).
   const [left, right] = floatWavChannels(2, frames) as [Float32Array, Float32Array];
@@ -352,6 +380,7 @@ function mix(arrangement: Arrangement, window: RenderWindow): [Float32Array, Flo
       ...(section.energy >= arrangement.style.leadFrom && !context.final ? leadEvents(arrangement, symbol, section.name, barInSection) : []),
     ];
     events.forEach((event, n) => {
+      if (!keep(event.part)) return;
       const offset = at(bar, event.step);
       const gateS = event.steps * stepS;
       const samples = Math.ceil((gateS + event.tailS) * sampleRate);
@@ -363,6 +392,7 @@ function mix(arrangement: Arrangement, window: RenderWindow): [Float32Array, Flo
       addNote(left, right, out, offset, samples, event.gain, event.pan);
     });
     for (const hit of context.final ? [] : drumHits(arrangement, section)) {
+      if (!keep(`drums:${hit.sample}`)) continue;
       const sample = kit[hit.sample];
       addNote(left, right, sample, at(bar, hit.step), sample.length, hit.gain, hit.pan);
     }
@@ -387,10 +417,24 @@ const toChannels = (stereo: [Float32Array, Float32Array], count: number): Float3
   return [mono];
 };
 
+/**
+ * The raw stereo mix of a window with only the parts `keep` accepts, at the scale of the whole
+ * mix (unclipped, unnormalised): what `renderWindow` and `renderSong` start from, so parts mixed
+ * apart and put through the same gains sum to the finished piece.
+ */
+export function mixParts(arrangement: Arrangement, window: Omit<RenderWindow, 'channels'>, keep: (part: SynthPart) => boolean): [Float32Array, Float32Array] {
+  return mix(arrangement, { ...window, channels: 2 }, keep);
+}
+
+/** The soft clip `renderWindow` applies to its mix, in place. */
+export function softClipChannels(channels: readonly Float32Array[]): void {
+  for (const channel of channels) softClip(channel);
+}
+
 /** A stretch of the piece at a fixed level, for splicing (the splice matches its loudness to the context). */
 export function renderWindow(arrangement: Arrangement, window: RenderWindow): Float32Array[] {
   const channels = toChannels(mix(arrangement, window), window.channels);
-  for (const channel of channels) softClip(channel);
+  softClipChannels(channels);
   return channels;
 }
 
@@ -400,17 +444,42 @@ const TARGET_RMS = 0.16; // about −16 dBFS: full but with headroom
 export function renderSong(arrangement: Arrangement, sampleRate: number, channels: number, durationS: number): Float32Array[] {
   const frames = Math.round(durationS * sampleRate);
   const out = toChannels(mix(arrangement, { sampleRate, channels: 2, startFrame: 0, frames }), channels);
+  finishSong(out, sampleRate, durationS);
+  return out;
+}
+
+/**
+ * What makes the raw mix of a whole piece (`durationS` long) a finished song, in place: brought
+ * to the target RMS, soft-clipped, with a short fade-in and a fade-out over the last seconds.
+ */
+export function finishSong(out: readonly Float32Array[], sampleRate: number, durationS: number): void {
+  const finish = songFinish(out, sampleRate, durationS);
+  const frames = Math.round(durationS * sampleRate);
+  for (const channel of out) for (let i = 0; i < frames; i++) channel[i] = finish(channel[i]!, i);
+}
+
+/**
+ * `finishSong` one sample at a time: what the raw sample `x` at frame `i` of a piece whose raw
+ * mix is `raw` becomes in the finished song, to the bit (every step rounded to a float as the
+ * song's channels round it). Stem separation uses it to tell each sample's gain without
+ * holding the finished song beside the raw mix.
+ */
+export function songFinish(raw: readonly Float32Array[], sampleRate: number, durationS: number): (x: number, i: number) => number {
+  const frames = Math.round(durationS * sampleRate);
   let sum = 0;
-  for (const channel of out) for (let i = 0; i < frames; i++) sum += channel[i]! * channel[i]!;
-  const rms = Math.sqrt(sum / Math.max(1, out.length * frames));
+  for (const channel of raw) for (let i = 0; i < frames; i++) sum += channel[i]! * channel[i]!;
+  const rms = Math.sqrt(sum / Math.max(1, raw.length * frames));
   const gain = rms > 0 ? Math.min(4, TARGET_RMS / rms) : 1;
   const fadeIn = Math.min(frames, Math.round(0.005 * sampleRate));
   const fadeOut = Math.min(frames, Math.round(Math.min(3, durationS * 0.1) * sampleRate));
-  for (const channel of out) {
-    for (let i = 0; i < frames; i++) channel[i]! *= gain;
-    softClip(channel);
-    for (let i = 0; i < fadeIn; i++) channel[i]! *= i / fadeIn;
-    for (let i = 0; i < fadeOut; i++) channel[frames - 1 - i]! *= Math.sin(((i / fadeOut) * Math.PI) / 2) ** 2;
-  }
-  return out;
+  const round = Math.fround;
+  return (x, i) => {
+    let v = round(x * gain);
+    const magnitude = Math.abs(v);
+    if (magnitude > 0.5) v = round(Math.sign(v) * (0.5 + 0.5 * Math.tanh((magnitude - 0.5) / 0.5)));
+    if (i < fadeIn) v = round(v * (i / fadeIn));
+    const fromEnd = frames - 1 - i;
+    if (fromEnd < fadeOut) v = round(v * Math.sin(((fromEnd / fadeOut) * Math.PI) / 2) ** 2);
+    return v;
+  };
 }

@@ -1,7 +1,9 @@
 import {
   addVoice,
   analyse,
+  type DecodedAudio,
   type Gender,
+  heldRatio,
   limitTruePeak,
   parseLyrics,
   type RecordingVocal,
@@ -12,6 +14,7 @@ import {
 } from '../../audio/index.js';
 import { type AddVocalsInput, EngineError, type OnProgress, type RenderedTrack } from '../types.js';
 import { decodeSource, finishTrack, type ProceduralContext } from './common.js';
+import { copyChannels, type TrackTrace } from './trace.js';
 
 /**
  * Where it sings, the voice's RMS against the instrumental's (whole-track) RMS: a little under it,
@@ -33,10 +36,8 @@ function readingOf(vocal: RecordingVocal): string {
  * its key and on its chords. The instrumental is kept as it is and the voice added over it, then
  * the sum is held under −1 dBTP; one track of the source's length.
  */
-export async function addVocals(context: ProceduralContext, input: AddVocalsInput, signal: AbortSignal, onProgress: OnProgress): Promise<RenderedTrack[]> {
-  signal.throwIfAborted();
-  const pcm = await decodeSource(input.source.bytes, input.source.name);
-  signal.throwIfAborted();
+/** What is sung over the upload, and by whom: read from the upload and the words, the same at every call. */
+function sungOver(input: AddVocalsInput, pcm: DecodedAudio): { vocal: RecordingVocal; gender: Gender; given: boolean } {
   const analysis = analyse(pcm);
   const gender: Gender = input.vocalGender ?? (randomFor(input.seed, 'singer')() < 0.5 ? 'm' : 'f');
   // A prompt without words to sing still gets a vocal: lyrics written from the title and style.
@@ -52,6 +53,69 @@ export async function addVocals(context: ProceduralContext, input: AddVocalsInpu
     const seconds = (pcm.channels[0]!.length / pcm.sampleRate).toFixed(2);
     throw new EngineError(`the instrumental (${seconds} s) is too short for a sung phrase`);
   }
+  return { vocal, gender, given };
+}
+
+const voiceSeed = (input: AddVocalsInput) => `${input.seed}:voice`;
+
+/**
+ * An add-vocals track told back for stems (trace.ts): the upload read and sung over again, the
+ * voice added to a copy of it and the copy limited as the track was. The voice is synthesised,
+ * so the vocal is exact; the rest is the upload itself as the limiter left it (its own
+ * instruments can only be estimated). Holds the upload, the master and the voice.
+ */
+export async function traceAddVocals(input: AddVocalsInput): Promise<TrackTrace> {
+  const upload = await decodeSource(input.source.bytes, input.source.name);
+  const { sampleRate } = upload;
+  const { vocal, gender } = sungOver(input, upload);
+  const frames = upload.channels[0]!.length;
+  let voice: Float32Array | null = renderVoice(vocal.notes, { sampleRate, frames, gender, seed: voiceSeed(input) });
+  const master = copyChannels(upload.channels);
+  const voiceGain = addVoice(master, voice, VOICE_TO_INSTRUMENTAL);
+  limitTruePeak(master, { sampleRate });
+  /** The voice as heard (the limiter's gain on it) into the upload's memory, the upload as heard into the master's. */
+  const readOut = () => {
+    const sung = voice;
+    if (!sung) throw new Error('a trace is read out once');
+    voice = null;
+    for (const [c, channel] of upload.channels.entries()) {
+      const heard = master[c]!;
+      const limiter = heldRatio();
+      for (let i = 0; i < frames; i++) {
+        const voiced = sung[i]! * voiceGain;
+        // addVoice's own sum, rounded as it rounded it; the limiter's gain is the track over it.
+        const gain = limiter(heard[i]!, Math.fround(channel[i]! + voiced));
+        channel[i] = voiced * gain;
+        heard[i]! -= channel[i]!;
+      }
+    }
+    return { vocal: upload.channels, instrumental: master };
+  };
+  return {
+    sampleRate,
+    master,
+    vocalAndRest: () => {
+      const { vocal: heardVoice, instrumental } = readOut();
+      return { vocal: heardVoice, rest: instrumental };
+    },
+    split: () => {
+      const { vocal: heardVoice, instrumental } = readOut();
+      return {
+        band: null,
+        layers: [
+          { role: 'vocal', channels: heardVoice },
+          { role: 'instrumental', channels: instrumental },
+        ],
+      };
+    },
+  };
+}
+
+export async function addVocals(context: ProceduralContext, input: AddVocalsInput, signal: AbortSignal, onProgress: OnProgress): Promise<RenderedTrack[]> {
+  signal.throwIfAborted();
+  const pcm = await decodeSource(input.source.bytes, input.source.name);
+  signal.throwIfAborted();
+  const { vocal, gender, given } = sungOver(input, pcm);
   const sheet = [
     readingOf(vocal),
     [`Lyrics (${given ? 'as given' : 'written from the title and style'}, sung):`, ...vocal.text.split('\n').map((line) => `  ${line}`)].join('\n'),
@@ -60,7 +124,7 @@ export async function addVocals(context: ProceduralContext, input: AddVocalsInpu
   ].join('\n\n');
   await onProgress({ stage: 'text', sheet });
   const frames = pcm.channels[0]!.length;
-  const voice = renderVoice(vocal.notes, { sampleRate: pcm.sampleRate, frames, gender, seed: `${input.seed}:voice` });
+  const voice = renderVoice(vocal.notes, { sampleRate: pcm.sampleRate, frames, gender, seed: voiceSeed(input) });
   signal.throwIfAborted();
   addVoice(pcm.channels, voice, VOICE_TO_INSTRUMENTAL);
   limitTruePeak(pcm.channels, { sampleRate: pcm.sampleRate });

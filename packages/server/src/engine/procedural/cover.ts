@@ -3,6 +3,7 @@ import {
   type Arrangement,
   analyse,
   applyGain,
+  arrangementParts,
   type BarGrid,
   type BeatTimeline,
   type ChordReading,
@@ -14,15 +15,19 @@ import {
   instrumentNames,
   limitTruePeak,
   measureLoudness,
+  mixParts,
   type Pcm,
   readChords,
   renderWindow,
   type Section,
   type Style,
+  type SynthPart,
   smoothBeats,
+  softClipChannels,
 } from '../../audio/index.js';
 import { type CoverInput, EngineError, type OnProgress, type RenderedTrack } from '../types.js';
 import { decodeSource, finishTrack, MAX_SONG_S, type ProceduralContext, SONG_RATE } from './common.js';
+import { bandTrace, copyChannels, type TrackTrace } from './trace.js';
 
 /**
  * Upload-cover: the source's beat grid, its chord in every bar and its form
@@ -215,6 +220,13 @@ function describeCover(reading: Reading, plans: readonly Arrangement[], title: s
 function renderTake(plan: Arrangement, reading: Reading, sourceLufs: number): Float32Array[] {
   const frames = Math.round(reading.durationS * SONG_RATE);
   const channels = renderWindow(plan, { sampleRate: SONG_RATE, channels: 2, startFrame: 0, frames, timeline: reading.timeline });
+  levelTake(channels, sourceLufs);
+  return channels;
+}
+
+/** What follows the synthesiser's soft clip on a take, in place: the source's loudness, the limiter, the fades at the ends. */
+function levelTake(channels: Float32Array[], sourceLufs: number): void {
+  const frames = channels[0]!.length;
   const own = measureLoudness(channels, SONG_RATE).integratedLufs;
   const [quietest, loudest] = LOUDNESS_RANGE_LUFS;
   const target = Number.isFinite(sourceLufs) ? Math.min(loudest, Math.max(quietest, sourceLufs)) : quietest;
@@ -226,7 +238,34 @@ function renderTake(plan: Arrangement, reading: Reading, sourceLufs: number): Fl
     for (let i = 0; i < edge; i++) channel[i]! *= i / edge;
     for (let i = 0; i < final; i++) channel[frames - 1 - i]! *= i / final;
   }
-  return channels;
+}
+
+/** The two takes' plans and what they need of the upload: one reading serves both. */
+async function coverPlans(input: CoverInput): Promise<{ reading: Reading; sourceLufs: number; plans: Arrangement[] }> {
+  // A persona's words are already in the style (tasks/kinds/rules.ts styleWithPersona).
+  const texts = [input.style, input.prompt, input.title];
+  const [slow, fast] = chooseStyle(texts, input.negativeTags).style.tempo;
+  const { reading, sourceLufs } = await readUpload(input, Math.round((slow + fast) / 2));
+  const plans = [0, 1].map((variant) => coverPlan(reading, input.seed, texts, input.negativeTags, variant));
+  return { reading, sourceLufs, plans };
+}
+
+/**
+ * Take `index` of a cover told back for exact stems (trace.ts): the upload read again, the take's
+ * band mixed raw and then taken through the take's stages (soft clip, loudness, limiter, fades),
+ * whose gain on every sample is kept. A cover holds no audio of the upload, only what was read from it.
+ */
+export async function traceCover(input: CoverInput, index: number): Promise<TrackTrace> {
+  const { reading, sourceLufs, plans } = await coverPlans(input);
+  const plan = plans[index];
+  if (!plan) throw new EngineError(`a cover makes 2 takes; there is no take ${index}`);
+  const window = { sampleRate: SONG_RATE, startFrame: 0, frames: Math.round(reading.durationS * SONG_RATE), timeline: reading.timeline };
+  const render = (keep: (part: SynthPart) => boolean) => mixParts(plan, window, keep);
+  const raw = render(() => true);
+  const master = copyChannels(raw);
+  softClipChannels(master);
+  levelTake(master, sourceLufs);
+  return bandTrace(SONG_RATE, raw, master, { parts: arrangementParts(plan), render });
 }
 
 /** Everything a cover keeps of the upload. Its samples are dropped when this returns, before any take is rendered. */
@@ -240,12 +279,8 @@ async function readUpload(input: CoverInput, fallbackBpm: number): Promise<{ rea
 /** Upload-cover: two takes of the source's song in the asked style, reported as `text` (what was read) and `first`. */
 export async function cover(context: ProceduralContext, input: CoverInput, signal: AbortSignal, onProgress: OnProgress): Promise<RenderedTrack[]> {
   signal.throwIfAborted();
-  // A persona's words are already in the style (tasks/kinds/rules.ts styleWithPersona).
-  const texts = [input.style, input.prompt, input.title];
-  const [slow, fast] = chooseStyle(texts, input.negativeTags).style.tempo;
-  const { reading, sourceLufs } = await readUpload(input, Math.round((slow + fast) / 2));
+  const { reading, sourceLufs, plans } = await coverPlans(input);
   signal.throwIfAborted();
-  const plans = [0, 1].map((variant) => coverPlan(reading, input.seed, texts, input.negativeTags, variant));
   await onProgress({ stage: 'text', sheet: describeCover(reading, plans, input.title) });
   const tracks: RenderedTrack[] = [];
   for (const [index, plan] of plans.entries()) {

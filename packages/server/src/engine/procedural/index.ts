@@ -7,6 +7,7 @@ import { extend } from './extend.js';
 import { generate } from './generate.js';
 import { mashup } from './mashup.js';
 import { replaceSection } from './replace.js';
+import { separate } from './separate.js';
 
 /**
  * The CPU engine: algorithmic arrangements chosen from the words of the request
@@ -33,5 +34,6 @@ export function createProceduralEngine(options: ProceduralOptions = {}): Engine 
     mashup: (input, signal, onProgress) => mashup(context, input, signal, onProgress),
     addInstrumental: (input, signal, onProgress) => addInstrumental(context, input, signal, onProgress),
     addVocals: (input, signal, onProgress) => addVocals(context, input, signal, onProgress),
+    separate: (input, signal, onStem) => separate(context, input, signal, onStem),
   };
 }
