@@ -11,6 +11,7 @@ export type {
   ErrorCallbackEvent,
   LyricsCallbackEvent,
   MarketCallbackEvent,
+  MusicVideoCallbackEvent,
   ReceivedCallbackEvent,
   SuccessCallbackEvent,
   WavCallbackEvent,
@@ -26,6 +27,7 @@ export {
   parseLyricsPayload,
   parseMarketCallbackPayload,
   parseMarketResult,
+  parseMusicVideoPayload,
   parseWavPayload,
   toSunoTrack,
 } from './callbacks/payload.js';

@@ -362,6 +362,39 @@ export interface WavRecord {
   errorMessage: string | null;
 }
 
+// ---------------------------------------------------------------------------
+// Music video (`POST /api/v1/mp4/generate`).
+
+/** `POST /api/v1/mp4/generate`: a music video of track `audioId`. */
+export interface MusicVideoRequest {
+  taskId: string;
+  audioId: string;
+  callBackUrl: string;
+  /** Signed on the cover, at most 50 characters. */
+  author?: string;
+  /** A watermark at the bottom, at most 50 characters. */
+  domainName?: string;
+}
+
+/** `successFlag` of a music-video task: a string on this family's record-info. */
+export type MusicVideoStatus = 'PENDING' | 'SUCCESS' | 'CREATE_TASK_FAILED' | 'GENERATE_MP4_FAILED' | 'CALLBACK_EXCEPTION';
+
+/** `GET /api/v1/mp4/record-info` → `data`. Times are `YYYY-MM-DD HH:MM:SS`. */
+export interface MusicVideoRecord {
+  taskId: string;
+  /** The audioId the video is of. */
+  musicId: string;
+  callbackUrl: string | null;
+  musicIndex: number;
+  completeTime: string | null;
+  /** `videoUrl` is null until the task succeeds. */
+  response: { videoUrl: string | null };
+  successFlag: MusicVideoStatus;
+  createTime: string;
+  errorCode: number | null;
+  errorMessage: string | null;
+}
+
 interface ReplaceSectionCommon {
   prompt: string;
   tags: string;
@@ -503,6 +536,7 @@ export interface MarketInputs {
   'ai-music-api/generate-lyrics': { prompt: string };
   'ai-music-api/timeStamped-lyrics': { task_id: string; audio_id: string };
   'ai-music-api/convert-to-wav-format': { task_id: string; audio_id: string };
+  'ai-music-api/create-music-video': { task_id: string; audio_id: string; author?: string; domain_name?: string };
   'ai-music-api/generate-persona': {
     task_id: string;
     audio_id: string;
@@ -671,6 +705,13 @@ export interface WavCallbackPayload {
   code: number;
   msg: string;
   data: { audioWavUrl: string | null; task_id: string };
+}
+
+/** The music-video family's body (`POST /api/v1/mp4/generate`): `video_url` is null on failure and `msg` says why. */
+export interface MusicVideoCallbackPayload {
+  code: number;
+  msg: string;
+  data: { task_id: string; video_url: string | null };
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   parseCoverImagePayload,
   parseLyricsPayload,
   parseMarketCallbackPayload,
+  parseMusicVideoPayload,
   parseWavPayload,
   signKieWebhook,
   signStandardWebhook,
@@ -164,7 +165,7 @@ describe('property: verifiers never crash', () => {
 });
 
 describe('property: the other families’ parsers', () => {
-  it('parseMarketCallbackPayload, parseCoverImagePayload, parseLyricsPayload, parseWavPayload: any JSON → a typed payload or a CallbackPayloadError', () => {
+  it('parseMarketCallbackPayload, parseCoverImagePayload, parseLyricsPayload, parseWavPayload, parseMusicVideoPayload: any JSON → a typed payload or a CallbackPayloadError', () => {
     const dataish = fc.record(
       {
         taskId: fc.oneof(fc.stringMatching(/^[0-9a-f]{1,32}$/), fc.integer(), fc.constant('')),
@@ -175,6 +176,7 @@ describe('property: the other families’ parsers', () => {
         failMsg: fc.oneof(fc.string(), fc.constant(null), fc.integer()),
         images: fc.oneof(fc.array(fc.string()), fc.constant(null), fc.jsonValue()),
         audioWavUrl: fc.oneof(fc.string(), fc.constant(null), fc.integer()),
+        video_url: fc.oneof(fc.string(), fc.constant(null), fc.integer()),
         data: fc.oneof(fc.array(fc.dictionary(fc.constantFrom('text', 'title', 'status', 'error_message'), fc.jsonValue())), fc.jsonValue()),
       },
       { requiredKeys: [] },
@@ -183,7 +185,7 @@ describe('property: the other families’ parsers', () => {
       { code: fc.oneof(fc.constant(200), fc.integer(), fc.string()), msg: fc.oneof(fc.string(), fc.constant(null)), data: dataish },
       { requiredKeys: [] },
     );
-    const parsers = [parseMarketCallbackPayload, parseCoverImagePayload, parseLyricsPayload, parseWavPayload];
+    const parsers = [parseMarketCallbackPayload, parseCoverImagePayload, parseLyricsPayload, parseWavPayload, parseMusicVideoPayload];
     fc.assert(
       fc.property(fc.oneof(fc.jsonValue(), bodyish), (value) => {
         for (const parse of parsers) {
@@ -194,7 +196,7 @@ describe('property: the other families’ parsers', () => {
           }
         }
         // Every body is read as some family, never a crash.
-        expect(['music', 'cover_image', 'lyrics', 'wav', 'market']).toContain(callbackFamilyOf(value));
+        expect(['music', 'cover_image', 'lyrics', 'wav', 'market', 'music_video']).toContain(callbackFamilyOf(value));
       }),
       { numRuns: 1000 },
     );

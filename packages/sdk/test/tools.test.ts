@@ -8,6 +8,7 @@ import {
   type LyricsCallbackEvent,
   type MarketCallbackEvent,
   type MarketTaskRequest,
+  type MusicVideoCallbackEvent,
   parseLyricsPayload,
   parseWavPayload,
   RepriseError,
@@ -47,6 +48,12 @@ const wavBody = (taskId: string, url: string | null = 'https://x/a.wav') =>
     data: { audioWavUrl: url, task_id: taskId },
   });
 
+const videoBody = (taskId: string, url: string | null = 'https://x/v.mp4') =>
+  JSON.stringify({
+    code: url ? 200 : 531,
+    msg: url ? 'MP4 generated successfully.' : 'Generation failed, credits refunded: it broke',
+    data: { task_id: taskId, video_url: url },
+  });
 const alignedResult = { alignedWords: [], waveformData: [0, 1], hootCer: 0, isStreamed: false };
 const marketBody = (taskId: string) =>
   JSON.stringify({
@@ -181,6 +188,8 @@ describe('the tools’ callback bodies', () => {
     expect(callbackFamilyOf(JSON.parse(wavBody(TASK)))).toBe('wav');
     expect(callbackFamilyOf(JSON.parse(wavBody(TASK, null)))).toBe('wav');
     expect(callbackFamilyOf(JSON.parse(marketBody(TASK)))).toBe('market');
+    expect(callbackFamilyOf(JSON.parse(videoBody(TASK)))).toBe('music_video');
+    expect(callbackFamilyOf(JSON.parse(videoBody(TASK, null)))).toBe('music_video');
     expect(callbackFamilyOf(JSON.parse(marketFailure(TASK)))).toBe('market');
     expect(callbackFamilyOf(JSON.parse(completeBody(TASK)))).toBe('music');
     expect(callbackFamilyOf(JSON.parse(errorBody(TASK)))).toBe('music');
@@ -189,6 +198,31 @@ describe('the tools’ callback bodies', () => {
 
 describe('the receiver: lyrics and WAV callbacks reach their own handlers', () => {
   const now = () => Math.floor(Date.now() / 1000);
+
+  it.each(['standard', 'kie'] as const)('under the %s scheme, a music-video body reaches onMusicVideo, success and failure', async (scheme) => {
+    const videos: MusicVideoCallbackEvent[] = [];
+    const music: CallbackEvent[] = [];
+    const handler = createCallbackHandler({
+      secret: SECRET,
+      scheme,
+      onMusicVideo: (event) => void videos.push(event),
+      onComplete: (event) => void music.push(event),
+    });
+    for (const [taskId, body] of [
+      [`v1${scheme}`, videoBody(`v1${scheme}`)],
+      [`v2${scheme}`, videoBody(`v2${scheme}`, null)],
+    ] as const) {
+      const headers = scheme === 'kie' ? signKieWebhook({ secret: SECRET, taskId, timestamp: now() }) : signed(body, { taskId });
+      const response = await handler.handle({ headers, body });
+      expect(response.outcome, response.error?.message).toBe('accepted');
+      await response.process();
+    }
+    expect(music).toEqual([]);
+    expect(videos).toMatchObject([
+      { family: 'music_video', taskId: `v1${scheme}`, stage: 'complete', code: 200, videoUrl: 'https://x/v.mp4', error: null },
+      { family: 'music_video', taskId: `v2${scheme}`, stage: 'error', code: 531, videoUrl: null, error: 'Generation failed, credits refunded: it broke' },
+    ]);
+  });
 
   it.each(['standard', 'kie'] as const)('under the %s scheme, a Market-form body (persona, boost, timestamped lyrics) reaches onMarket', async (scheme) => {
     const market: MarketCallbackEvent[] = [];

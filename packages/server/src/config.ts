@@ -54,7 +54,8 @@ export interface Config {
  * Default prices in credits, one per priced operation. KIE charges about 12 credits for a
  * song-making task, 5 for replace-section, nothing for cover images and personas, 0.4 for a
  * style boost and 0.4–0.5 for lyrics, a WAV or timestamped lyrics; reprise's credits are whole
- * numbers, so those three cost the smallest whole price and stay paid operations as on KIE.
+ * numbers, so those three cost the smallest whole price and stay paid operations as on KIE. A
+ * music video is about a cent on KIE: 2 credits.
  */
 export const DEFAULT_PRICES = {
   generate: 10,
@@ -71,6 +72,7 @@ export const DEFAULT_PRICES = {
   lyrics: 1,
   wav: 1,
   timestampedLyrics: 1,
+  musicVideo: 2,
 } as const;
 export type PriceName = keyof typeof DEFAULT_PRICES;
 export type Prices = Record<PriceName, number>;

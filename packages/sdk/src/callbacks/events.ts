@@ -4,6 +4,7 @@ import type {
   LyricsCallbackPayload,
   LyricsItem,
   MarketCallbackPayload,
+  MusicVideoCallbackPayload,
   SuccessCallbackPayload,
   SunoTrack,
   WavCallbackPayload,
@@ -88,7 +89,13 @@ export interface WavCallbackEvent extends CallbackEventBase {
 }
 
 /** Any callback a receiver accepts. */
-export type ReceivedCallbackEvent = CallbackEvent | CoverImageCallbackEvent | LyricsCallbackEvent | WavCallbackEvent | MarketCallbackEvent;
+export type ReceivedCallbackEvent =
+  | CallbackEvent
+  | CoverImageCallbackEvent
+  | LyricsCallbackEvent
+  | WavCallbackEvent
+  | MarketCallbackEvent
+  | MusicVideoCallbackEvent;
 
 export const isFinalEvent = (event: CallbackEvent): boolean => event.stage === 'complete' || event.stage === 'error';
 
@@ -104,4 +111,17 @@ export interface MarketCallbackEvent extends CallbackEventBase {
   /** The record's `failMsg` (else `msg`); null on success. */
   error: string | null;
   payload: MarketCallbackPayload;
+}
+
+/** A music-video task finished, either way: `stage` says which. */
+export interface MusicVideoCallbackEvent extends CallbackEventBase {
+  family: 'music_video';
+  /** `complete` when the body's code is 200 and it carries a URL, else `error`. */
+  stage: 'complete' | 'error';
+  code: number;
+  msg: string;
+  videoUrl: string | null;
+  /** The failure's `msg`; null on success. */
+  error: string | null;
+  payload: MusicVideoCallbackPayload;
 }

@@ -13,6 +13,7 @@ import type {
   ErrorCallbackEvent,
   LyricsCallbackEvent,
   MarketCallbackEvent,
+  MusicVideoCallbackEvent,
   ReceivedCallbackEvent,
   SuccessCallbackEvent,
   WavCallbackEvent,
@@ -20,11 +21,13 @@ import type {
 import { isFinalEvent } from './events.js';
 import { CallbackHub } from './hub.js';
 import {
+  type CallbackFamily,
   callbackFamilyOf,
   parseCallbackPayload,
   parseCoverImagePayload,
   parseLyricsPayload,
   parseMarketCallbackPayload,
+  parseMusicVideoPayload,
   parseWavPayload,
   toSunoTrack,
 } from './payload.js';
@@ -64,6 +67,8 @@ export interface CallbackHandlerOptions {
   onWav?: Handler<WavCallbackEvent>;
   /** Market-form tasks without a body of their own (persona, Boost Music Style, timestamped lyrics). */
   onMarket?: Handler<MarketCallbackEvent>;
+  /** Music videos (`POST /api/v1/mp4/generate`). */
+  onMusicVideo?: Handler<MusicVideoCallbackEvent>;
   /**
    * Your handler threw or rejected. The sender already has its 200, so this is
    * where to log or queue a retry; the callback is forgotten by the dedupe store
@@ -169,6 +174,22 @@ function toWavEvent(body: unknown, meta: EventMeta): WavCallbackEvent {
   };
 }
 
+function toMusicVideoEvent(body: unknown, meta: EventMeta): MusicVideoCallbackEvent {
+  const payload = parseMusicVideoPayload(body);
+  const succeeded = payload.code === 200 && payload.data.video_url !== null;
+  return {
+    ...meta,
+    family: 'music_video',
+    taskId: payload.data.task_id,
+    stage: succeeded ? 'complete' : 'error',
+    code: payload.code,
+    msg: payload.msg,
+    videoUrl: payload.data.video_url,
+    error: succeeded ? null : payload.msg,
+    payload,
+  };
+}
+
 function toMarketEvent(body: unknown, meta: EventMeta): MarketCallbackEvent {
   const payload = parseMarketCallbackPayload(body);
   const succeeded = payload.data.state === 'success';
@@ -185,22 +206,22 @@ function toMarketEvent(body: unknown, meta: EventMeta): MarketCallbackEvent {
   };
 }
 
+/** Each family's reader of a verified body. */
+const READERS: Record<CallbackFamily, (body: unknown, meta: EventMeta) => ReceivedCallbackEvent> = {
+  music: toMusicEvent,
+  cover_image: toCoverImageEvent,
+  lyrics: toLyricsEvent,
+  wav: toWavEvent,
+  market: toMarketEvent,
+  music_video: toMusicVideoEvent,
+};
+
 /**
  * The body → the event of its family. Under the KIE scheme `signedTaskId` is
  * the id the signature covered; the event must name that task and no other.
  */
 function toEvent(body: unknown, meta: EventMeta, signedTaskId: string | null = null): ReceivedCallbackEvent {
-  const family = callbackFamilyOf(body);
-  const event =
-    family === 'cover_image'
-      ? toCoverImageEvent(body, meta)
-      : family === 'market'
-        ? toMarketEvent(body, meta)
-        : family === 'lyrics'
-          ? toLyricsEvent(body, meta)
-          : family === 'wav'
-            ? toWavEvent(body, meta)
-            : toMusicEvent(body, meta);
+  const event = READERS[callbackFamilyOf(body)](body, meta);
   if (signedTaskId !== null && event.taskId !== signedTaskId) throw new WebhookVerificationError('invalid_payload', 'the task id read is not the one signed');
   return event;
 }
@@ -277,6 +298,7 @@ export function createCallbackHandler(options: CallbackHandlerOptions): Callback
       else if (event.family === 'lyrics') await options.onLyrics?.(event);
       else if (event.family === 'wav') await options.onWav?.(event);
       else if (event.family === 'market') await options.onMarket?.(event);
+      else if (event.family === 'music_video') await options.onMusicVideo?.(event);
       else if (event.stage === 'error') await options.onError?.(event);
       else if (event.stage === 'complete') await options.onComplete?.(event);
       else await options.onProgress?.(event);

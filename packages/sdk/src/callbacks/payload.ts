@@ -9,6 +9,7 @@ import type {
   MarketCallbackPayload,
   MarketResult,
   MarketTaskRecord,
+  MusicVideoCallbackPayload,
   SuccessCallbackPayload,
   SunoTrack,
   WavCallbackPayload,
@@ -172,8 +173,22 @@ export function parseMarketCallbackPayload(value: unknown): MarketCallbackPayloa
   };
 }
 
+/** A music-video callback body (`{code, msg, data: {task_id, video_url}}`) → its typed form; `video_url` is null on failure. */
+export function parseMusicVideoPayload(value: unknown): MusicVideoCallbackPayload {
+  if (!isObject(value)) throw new CallbackPayloadError('(body)', 'must be a JSON object');
+  const { code, msg, data } = value;
+  if (typeof code !== 'number' || !Number.isInteger(code)) throw new CallbackPayloadError('code', 'must be an integer');
+  if (msg !== undefined && msg !== null && typeof msg !== 'string') throw new CallbackPayloadError('msg', 'must be a string');
+  if (!isObject(data)) throw new CallbackPayloadError('data', 'must be an object');
+  const taskId = data.task_id;
+  if (typeof taskId !== 'string' || taskId === '') throw new CallbackPayloadError('data.task_id', 'must be a non-empty string');
+  const url = data.video_url ?? null;
+  if (url !== null && typeof url !== 'string') throw new CallbackPayloadError('data.video_url', 'must be a URL or null');
+  return { code, msg: typeof msg === 'string' ? msg : '', data: { task_id: taskId, video_url: url === '' ? null : url } };
+}
+
 /** The callback families a receiver understands. */
-export type CallbackFamily = 'music' | 'cover_image' | 'lyrics' | 'wav' | 'market';
+export type CallbackFamily = 'music' | 'cover_image' | 'lyrics' | 'wav' | 'market' | 'music_video';
 
 /** A lyrics body's items carry `text` where a music body's tracks carry `id`. */
 const isLyricsList = (list: unknown): boolean =>
@@ -183,7 +198,7 @@ const isLyricsList = (list: unknown): boolean =>
  * Which family a body belongs to, from where it keeps its task id and what its items hold: of the
  * bodies with `data.taskId`, a Market record's (`state`, `resultJson`) is a Market body and the
  * rest cover-image bodies; a `data.task_id` body whose items are lyrics
- * (`text`, no `id`) is a lyrics body, one with an `audioWavUrl` a WAV body; anything else is read (and, if need be, refused) as a
+ * (`text`, no `id`) is a lyrics body, one with an `audioWavUrl` a WAV body, one with a `video_url` a music-video body; anything else is read (and, if need be, refused) as a
  * music-track body.
  */
 export function callbackFamilyOf(value: unknown): CallbackFamily {
@@ -192,6 +207,7 @@ export function callbackFamilyOf(value: unknown): CallbackFamily {
   if (found.taskId !== null && found.key === 'data.taskId') return 'state' in data && 'resultJson' in data ? 'market' : 'cover_image';
   if (found.taskId !== null && found.key === 'data.task_id' && isLyricsList(data.data)) return 'lyrics';
   if (found.taskId !== null && found.key === 'data.task_id' && ('audioWavUrl' in data || 'audio_wav_url' in data)) return 'wav';
+  if (found.taskId !== null && found.key === 'data.task_id' && 'video_url' in data) return 'music_video';
   return 'music';
 }
 

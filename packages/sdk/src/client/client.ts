@@ -17,6 +17,8 @@ import type {
   MarketTaskRecord,
   MarketTaskRequest,
   MashupRequest,
+  MusicVideoRecord,
+  MusicVideoRequest,
   Persona,
   ReplaceSectionRequest,
   StyleBoost,
@@ -151,6 +153,22 @@ function wavRecordOf(data: unknown, taskId: string): WavRecord {
   const response = record.response as { audioWavUrl?: unknown } | null | undefined;
   const audioWavUrl = typeof response?.audioWavUrl === 'string' && response.audioWavUrl !== '' ? response.audioWavUrl : null;
   return { ...(record as unknown as WavRecord), musicIndex: Number(record.musicIndex), response: { audioWavUrl } };
+}
+
+const MUSIC_VIDEO_FLAGS = new Set(['PENDING', 'SUCCESS', 'CREATE_TASK_FAILED', 'GENERATE_MP4_FAILED', 'CALLBACK_EXCEPTION']);
+
+function musicVideoRecordOf(data: unknown, taskId: string): MusicVideoRecord {
+  const record = found(data, 'mp4 record-info', taskId);
+  if (typeof record.successFlag !== 'string' || !MUSIC_VIDEO_FLAGS.has(record.successFlag))
+    throw new RepriseError(
+      502,
+      'mp4 record-info: data.successFlag is not PENDING, SUCCESS, CREATE_TASK_FAILED, GENERATE_MP4_FAILED or CALLBACK_EXCEPTION',
+      200,
+      data,
+    );
+  const response = record.response as { videoUrl?: unknown } | null | undefined;
+  const videoUrl = typeof response?.videoUrl === 'string' && response.videoUrl !== '' ? response.videoUrl : null;
+  return { ...(record as unknown as MusicVideoRecord), musicIndex: Number(record.musicIndex), response: { videoUrl } };
 }
 
 /** The timestamped words are what a caller iterates over: check that they are a list. */
@@ -347,6 +365,16 @@ export class Client {
   /** `GET /api/v1/wav/record-info`: the WAV task (`successFlag`, `response.audioWavUrl`); an unknown one rejects with code 404. */
   async getWavTask(taskId: string, options?: RequestOptions): Promise<WavRecord> {
     return wavRecordOf(await this.#get(`/api/v1/wav/record-info?taskId=${encodeURIComponent(taskId)}`, options), taskId);
+  }
+
+  /** `POST /api/v1/mp4/generate`: a music video of track `audioId` (cover, title, `author`, `domainName`, a spectrum moving with the music); the callback has `data.video_url`. */
+  async createMusicVideo(request: MusicVideoRequest, options?: RequestOptions): Promise<SubmittedTask> {
+    return taskIdOf(await this.#send('/api/v1/mp4/generate', request, options));
+  }
+
+  /** `GET /api/v1/mp4/record-info`: the video task (`successFlag`, `response.videoUrl`); an unknown one rejects with code 404. */
+  async getMusicVideoTask(taskId: string, options?: RequestOptions): Promise<MusicVideoRecord> {
+    return musicVideoRecordOf(await this.#get(`/api/v1/mp4/record-info?taskId=${encodeURIComponent(taskId)}`, options), taskId);
   }
 
   /**

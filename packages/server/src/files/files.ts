@@ -41,6 +41,7 @@ export const fileUrls = (publicUrl: string, token: string) => ({
   stream: `${publicUrl}/files/${token}/stream`,
   image: `${publicUrl}/files/${token}.jpeg`,
   wav: `${publicUrl}/files/${token}.wav`,
+  video: `${publicUrl}/files/${token}.mp4`,
   named: (fileName: string) => `${publicUrl}/files/${token}/${encodeURIComponent(fileName)}`,
 });
 

@@ -59,7 +59,7 @@ export interface LedgerTable {
 export type { TaskStatus };
 
 /** Every task kind's `type` (tasks/kinds): the music family's, as the SDK defines them, and the kinds read elsewhere. */
-export type TaskType = MusicTaskType | 'COVER_IMAGE' | 'BOOST_STYLE' | 'PERSONA' | 'LYRICS' | 'WAV' | 'TIMESTAMPED_LYRICS';
+export type TaskType = MusicTaskType | 'COVER_IMAGE' | 'BOOST_STYLE' | 'PERSONA' | 'LYRICS' | 'WAV' | 'TIMESTAMPED_LYRICS' | 'MUSIC_VIDEO';
 
 export interface TasksTable {
   id: string;
@@ -122,7 +122,7 @@ export interface PersonasTable {
 }
 
 /** `master`: a track's lossless master, read by later edits of the track; its token is never published. */
-export type FileKind = 'audio' | 'image' | 'upload' | 'source' | 'master';
+export type FileKind = 'audio' | 'image' | 'upload' | 'source' | 'master' | 'video';
 
 export interface FilesTable {
   /** Unguessable token used in the file's URL. */

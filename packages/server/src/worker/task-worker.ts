@@ -8,6 +8,7 @@ import type { Store } from '../store/index.js';
 import { completeTask, failTask, type KindRuntime, kindOf, type LifecycleContext, TERMINAL_STATUSES } from '../tasks/index.js';
 import type { RenderPool } from './render-pool.js';
 import type { EngineSpec } from './render-protocol.js';
+import { renderVideoOffThread } from './video.js';
 
 /**
  * Claims task jobs and runs each by its kind (tasks/kinds): the kind renders and stores,
@@ -80,6 +81,7 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
     blobs,
     lifecycle,
     render: (operation, signal, onProgress) => pool.run(options.engine, operation, signal, onProgress),
+    renderVideo: renderVideoOffThread,
   };
 
   function failureOf(error: unknown): { code: 400 | 408 | 500 | 531; message: string } {

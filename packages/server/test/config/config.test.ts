@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       lyrics: 1,
       wav: 1,
       timestampedLyrics: 1,
+      musicVideo: 2,
     });
     expect(config.outboundAllow).toEqual([]);
   });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/errors.js';
 import { asBody, type Body } from '../../src/tasks/fields.js';
 import { LYRICS_PROMPT_MAX, parseLyricsRequest } from '../../src/tasks/kinds/lyrics.js';
+import { parseMusicVideo } from '../../src/tasks/kinds/music-video.js';
 import { KINDS } from '../../src/tasks/kinds/registry.js';
 import { parseWav } from '../../src/tasks/kinds/wav.js';
 import { inMarketTerms, parseMarket } from '../../src/tasks/market.js';
@@ -32,6 +33,12 @@ const PARSERS = {
     parse: (raw: unknown) => parseWav(asBody(raw)),
     keys: ['callBackUrl', 'taskId', 'audioId'],
     market: 'ai-music-api/convert-to-wav-format',
+    callback: true,
+  },
+  musicVideo: {
+    parse: (raw: unknown) => parseMusicVideo(asBody(raw)),
+    keys: ['callBackUrl', 'taskId', 'audioId', 'author', 'domainName'],
+    market: 'ai-music-api/create-music-video',
     callback: true,
   },
 } satisfies Record<string, { parse: (raw: unknown) => unknown; keys: string[]; market: string; callback: boolean }>;
@@ -211,6 +218,27 @@ describe('timestamped lyrics and WAV: a track is named by taskId and audioId, ea
       { numRuns: 40 },
     );
     expect(refusal(() => parseWav({ callBackUrl: CB }))).toEqual({ code: 422, msg: 'taskId: is required' });
+    expect(refusal(() => parseMusicVideo({ callBackUrl: CB, taskId: 't' }))).toEqual({ code: 422, msg: 'audioId: is required' });
+  });
+
+  it('music video: author and domainName are optional text of at most 50 characters, taken as given', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('author', 'domainName'), fc.string({ maxLength: 50 }), (field, text) => {
+        const parsed = parseMusicVideo({ taskId: 't', audioId: 'a', callBackUrl: CB, [field]: text });
+        expect(parsed[field as 'author' | 'domainName']).toBe(text);
+      }),
+      { numRuns: 200 },
+    );
+    fc.assert(
+      fc.property(fc.constantFrom('author', 'domainName'), fc.string({ minLength: 51, maxLength: 200 }), (field, long) => {
+        expect(refusal(() => parseMusicVideo({ taskId: 't', audioId: 'a', callBackUrl: CB, [field]: long }))).toEqual({
+          code: 422,
+          msg: `${field}: must be at most 50 characters`,
+        });
+      }),
+      { numRuns: 100 },
+    );
+    expect(parseMusicVideo({ taskId: 't', audioId: 'a', callBackUrl: CB })).toMatchObject({ author: '', domainName: '' });
     expect(refusal(() => parseTimestampedLyrics({ taskId: 't' }))).toEqual({ code: 422, msg: 'audioId: is required' });
   });
 

@@ -1,4 +1,5 @@
 import type { TSchema } from '@sinclair/typebox';
+import type { MusicVideo, MusicVideoInput } from '../../audio/video/music-video.js';
 import type { CallbackBody, FailureCode } from '../../callbacks/index.js';
 import type { PriceName } from '../../config.js';
 import type { OnProgress, Operation, RenderedTracks } from '../../engine/types.js';
@@ -61,6 +62,8 @@ export interface KindRuntime {
    * engine). Each track comes once: the one handed to `first` is null in the result.
    */
   render(operation: Operation, signal: AbortSignal, onProgress?: OnProgress): Promise<RenderedTracks>;
+  /** Makes a track's music video off the main thread (audio/video; the same whatever the engine). */
+  renderVideo(input: MusicVideoInput, signal: AbortSignal): Promise<MusicVideo>;
   lifecycle: LifecycleContext;
 }
 
