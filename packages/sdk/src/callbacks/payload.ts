@@ -38,6 +38,16 @@ const STRING_FIELDS = ['audio_url', 'stream_audio_url', 'image_url', 'prompt', '
 /** Present only on tracks made from an upload; kept absent (not "") elsewhere so a receiver can tell. */
 const SOURCE_FIELDS = ['source_audio_url', 'source_stream_audio_url', 'source_image_url'] as const;
 
+/** Every family's body is `{code, msg, data: {…}}`: the integer code, the message ("" when absent) and the data object. */
+function envelopeOf(value: unknown): { code: number; msg: string; data: Record<string, unknown> } {
+  if (!isObject(value)) throw new CallbackPayloadError('(body)', 'must be a JSON object');
+  const { code, msg, data } = value;
+  if (typeof code !== 'number' || !Number.isInteger(code)) throw new CallbackPayloadError('code', 'must be an integer');
+  if (msg !== undefined && msg !== null && typeof msg !== 'string') throw new CallbackPayloadError('msg', 'must be a string');
+  if (!isObject(data)) throw new CallbackPayloadError('data', 'must be an object');
+  return { code, msg: typeof msg === 'string' ? msg : '', data };
+}
+
 /** One snake_case track (callbacks, and Market `resultJson.data[]`). */
 export function parseCallbackTrack(value: unknown, path: string): CallbackTrack {
   if (!isObject(value)) throw new CallbackPayloadError(path, 'must be an object');
@@ -58,36 +68,27 @@ export function parseCallbackTrack(value: unknown, path: string): CallbackTrack 
  * (`data.error` as a string, or `data.data: null` with the reason in `msg`).
  */
 export function parseCallbackPayload(value: unknown): CallbackPayload {
-  if (!isObject(value)) throw new CallbackPayloadError('(body)', 'must be a JSON object');
-  const { code, msg, data } = value;
-  if (typeof code !== 'number' || !Number.isInteger(code)) throw new CallbackPayloadError('code', 'must be an integer');
-  if (msg !== undefined && msg !== null && typeof msg !== 'string') throw new CallbackPayloadError('msg', 'must be a string');
-  if (!isObject(data)) throw new CallbackPayloadError('data', 'must be an object');
+  const { code, msg, data } = envelopeOf(value);
   const taskId = data.task_id;
   if (typeof taskId !== 'string' || taskId === '') throw new CallbackPayloadError('data.task_id', 'must be a non-empty string');
   const type = data.callbackType;
   if (type !== 'text' && type !== 'first' && type !== 'complete' && type !== 'error') {
     throw new CallbackPayloadError('data.callbackType', 'must be one of text, first, complete, error');
   }
-  const message = typeof msg === 'string' ? msg : '';
   if (type === 'error' || code !== 200) {
-    const error = data.error ?? message;
+    const error = data.error ?? msg;
     if (typeof error !== 'string') throw new CallbackPayloadError('data.error', 'must be a string');
-    return { code, msg: message, data: { callbackType: 'error', task_id: taskId, error } } satisfies ErrorCallbackPayload;
+    return { code, msg, data: { callbackType: 'error', task_id: taskId, error } } satisfies ErrorCallbackPayload;
   }
   const list = data.data ?? [];
   if (!Array.isArray(list)) throw new CallbackPayloadError('data.data', 'must be an array of tracks');
   const tracks = list.map((item, index) => parseCallbackTrack(item, `data.data[${index}]`));
-  return { code: 200, msg: message, data: { callbackType: type, task_id: taskId, data: tracks } } satisfies SuccessCallbackPayload;
+  return { code: 200, msg, data: { callbackType: type, task_id: taskId, data: tracks } } satisfies SuccessCallbackPayload;
 }
 
 /** A cover-image callback body (`{code, msg, data: {taskId, images}}`) → its typed form. `images` is null on failure. */
 export function parseCoverImagePayload(value: unknown): CoverImageCallbackPayload {
-  if (!isObject(value)) throw new CallbackPayloadError('(body)', 'must be a JSON object');
-  const { code, msg, data } = value;
-  if (typeof code !== 'number' || !Number.isInteger(code)) throw new CallbackPayloadError('code', 'must be an integer');
-  if (msg !== undefined && msg !== null && typeof msg !== 'string') throw new CallbackPayloadError('msg', 'must be a string');
-  if (!isObject(data)) throw new CallbackPayloadError('data', 'must be an object');
+  const { code, msg, data } = envelopeOf(value);
   const taskId = data.taskId;
   if (typeof taskId !== 'string' || taskId === '') throw new CallbackPayloadError('data.taskId', 'must be a non-empty string');
   // Required as a key (null allowed): other families also say `data.taskId`, and one of theirs must not pass for a failed cover.
@@ -96,7 +97,7 @@ export function parseCoverImagePayload(value: unknown): CoverImageCallbackPayloa
   if (images !== null && (!Array.isArray(images) || !images.every((url) => typeof url === 'string'))) {
     throw new CallbackPayloadError('data.images', 'must be an array of URLs or null');
   }
-  return { code, msg: typeof msg === 'string' ? msg : '', data: { taskId, images: images as string[] | null } };
+  return { code, msg, data: { taskId, images: images as string[] | null } };
 }
 
 /** One lyrics variation of a callback; a missing string reads as "". */
@@ -113,11 +114,7 @@ function lyricsItem(value: unknown, path: string): LyricsCallbackItem {
  * failure; `data.data: null` (the failure body other services send) reads as no variations.
  */
 export function parseLyricsPayload(value: unknown): LyricsCallbackPayload {
-  if (!isObject(value)) throw new CallbackPayloadError('(body)', 'must be a JSON object');
-  const { code, msg, data } = value;
-  if (typeof code !== 'number' || !Number.isInteger(code)) throw new CallbackPayloadError('code', 'must be an integer');
-  if (msg !== undefined && msg !== null && typeof msg !== 'string') throw new CallbackPayloadError('msg', 'must be a string');
-  if (!isObject(data)) throw new CallbackPayloadError('data', 'must be an object');
+  const { code, msg, data } = envelopeOf(value);
   const taskId = data.task_id;
   if (typeof taskId !== 'string' || taskId === '') throw new CallbackPayloadError('data.task_id', 'must be a non-empty string');
   const type = data.callbackType ?? 'complete';
@@ -125,7 +122,7 @@ export function parseLyricsPayload(value: unknown): LyricsCallbackPayload {
   const list = data.data ?? [];
   if (!Array.isArray(list)) throw new CallbackPayloadError('data.data', 'must be an array of lyrics');
   const items = list.map((item, index) => lyricsItem(item, `data.data[${index}]`));
-  return { code, msg: typeof msg === 'string' ? msg : '', data: { callbackType: code === 200 ? type : 'error', task_id: taskId, data: items } };
+  return { code, msg, data: { callbackType: code === 200 ? type : 'error', task_id: taskId, data: items } };
 }
 
 /**
@@ -133,17 +130,13 @@ export function parseLyricsPayload(value: unknown): LyricsCallbackPayload {
  * snake_case `audio_wav_url` one of KIE's pages shows is read too; `audioWavUrl` is null on failure.
  */
 export function parseWavPayload(value: unknown): WavCallbackPayload {
-  if (!isObject(value)) throw new CallbackPayloadError('(body)', 'must be a JSON object');
-  const { code, msg, data } = value;
-  if (typeof code !== 'number' || !Number.isInteger(code)) throw new CallbackPayloadError('code', 'must be an integer');
-  if (msg !== undefined && msg !== null && typeof msg !== 'string') throw new CallbackPayloadError('msg', 'must be a string');
-  if (!isObject(data)) throw new CallbackPayloadError('data', 'must be an object');
+  const { code, msg, data } = envelopeOf(value);
   const taskId = data.task_id;
   if (typeof taskId !== 'string' || taskId === '') throw new CallbackPayloadError('data.task_id', 'must be a non-empty string');
   const key = 'audioWavUrl' in data ? 'audioWavUrl' : 'audio_wav_url';
   const url = data[key] ?? null;
   if (url !== null && typeof url !== 'string') throw new CallbackPayloadError(`data.${key}`, 'must be a URL or null');
-  return { code, msg: typeof msg === 'string' ? msg : '', data: { audioWavUrl: url === '' ? null : url, task_id: taskId } };
+  return { code, msg, data: { audioWavUrl: url === '' ? null : url, task_id: taskId } };
 }
 
 /**
@@ -151,11 +144,7 @@ export function parseWavPayload(value: unknown): WavCallbackPayload {
  * failMsg}}`) → its typed form. `resultJson` stays a string, as the Market record keeps it.
  */
 export function parseMarketCallbackPayload(value: unknown): MarketCallbackPayload {
-  if (!isObject(value)) throw new CallbackPayloadError('(body)', 'must be a JSON object');
-  const { code, msg, data } = value;
-  if (typeof code !== 'number' || !Number.isInteger(code)) throw new CallbackPayloadError('code', 'must be an integer');
-  if (msg !== undefined && msg !== null && typeof msg !== 'string') throw new CallbackPayloadError('msg', 'must be a string');
-  if (!isObject(data)) throw new CallbackPayloadError('data', 'must be an object');
+  const { code, msg, data } = envelopeOf(value);
   const taskId = data.taskId;
   if (typeof taskId !== 'string' || taskId === '') throw new CallbackPayloadError('data.taskId', 'must be a non-empty string');
   if (data.state !== 'success' && data.state !== 'fail') throw new CallbackPayloadError('data.state', 'must be success or fail');
@@ -168,23 +157,19 @@ export function parseMarketCallbackPayload(value: unknown): MarketCallbackPayloa
   };
   return {
     code,
-    msg: typeof msg === 'string' ? msg : '',
+    msg,
     data: { taskId, state: data.state, resultJson, failCode: optionalText('failCode'), failMsg: optionalText('failMsg') },
   };
 }
 
 /** A music-video callback body (`{code, msg, data: {task_id, video_url}}`) → its typed form; `video_url` is null on failure. */
 export function parseMusicVideoPayload(value: unknown): MusicVideoCallbackPayload {
-  if (!isObject(value)) throw new CallbackPayloadError('(body)', 'must be a JSON object');
-  const { code, msg, data } = value;
-  if (typeof code !== 'number' || !Number.isInteger(code)) throw new CallbackPayloadError('code', 'must be an integer');
-  if (msg !== undefined && msg !== null && typeof msg !== 'string') throw new CallbackPayloadError('msg', 'must be a string');
-  if (!isObject(data)) throw new CallbackPayloadError('data', 'must be an object');
+  const { code, msg, data } = envelopeOf(value);
   const taskId = data.task_id;
   if (typeof taskId !== 'string' || taskId === '') throw new CallbackPayloadError('data.task_id', 'must be a non-empty string');
   const url = data.video_url ?? null;
   if (url !== null && typeof url !== 'string') throw new CallbackPayloadError('data.video_url', 'must be a URL or null');
-  return { code, msg: typeof msg === 'string' ? msg : '', data: { task_id: taskId, video_url: url === '' ? null : url } };
+  return { code, msg, data: { task_id: taskId, video_url: url === '' ? null : url } };
 }
 
 /** The callback families a receiver understands. */
