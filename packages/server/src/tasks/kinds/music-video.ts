@@ -1,11 +1,10 @@
 import { Type } from '@sinclair/typebox';
 import { FAILURE_MSG, type FailureCode } from '../../callbacks/index.js';
 import { SourceAudioError } from '../../engine/types.js';
-import { fileUrls, registerFile } from '../../files/index.js';
-import { formatCreateTime } from '../../ids.js';
+import { fileUrls } from '../../files/index.js';
 import type { TasksTable } from '../../store/index.js';
 import { type Body, optionalString } from '../fields.js';
-import { writeResult } from '../lifecycle.js';
+import { putTaskFile, registerTaskFile, trackFileRecord, trackFileRecordSchema, trackFileToken } from '../track-file.js';
 import { findFinishedTrack, parseTrackRef, readTrackAudio, type TrackRef } from '../track-ref.js';
 import type { Family, TaskKind } from './kind.js';
 import { requiredCallbackUrl } from './rules.js';
@@ -32,11 +31,6 @@ export interface MusicVideoTaskInput {
 /** KIE: `author` and `domainName` at most 50 characters each. */
 export const MUSIC_VIDEO_TEXT_MAX = 50;
 
-/** What a finished video task keeps: the file's token. */
-interface MusicVideoResult {
-  file: string;
-}
-
 const MusicVideoBody = Type.Object(
   {
     taskId: Type.String({ description: 'A music task of yours that succeeded' }),
@@ -58,54 +52,24 @@ export function parseMusicVideo(body: Body): TrackRef & { callBackUrl: string; a
   };
 }
 
-const videoUrlOf = (task: TasksTable, publicUrl: string): string | null =>
-  task.result ? fileUrls(publicUrl, (JSON.parse(task.result) as MusicVideoResult).file).video : null;
+const videoUrlOf = (task: TasksTable, publicUrl: string): string | null => {
+  const token = trackFileToken(task);
+  return token ? fileUrls(publicUrl, token).video : null;
+};
 
-/** KIE's status of a video task, a string (§1.5); a running task is still PENDING there. */
-function successFlag(task: TasksTable): string {
-  return task.status === 'GENERATE_AUDIO_FAILED' ? 'GENERATE_MP4_FAILED' : task.status;
-}
-
-/** mp4 record-info `data`: the schema of `musicVideoFamily.details`. */
-const MusicVideoRecord = Type.Object(
-  {
-    taskId: Type.String(),
-    musicId: Type.String({ description: 'The audioId the video is of' }),
-    callbackUrl: Type.Union([Type.String(), Type.Null()]),
-    musicIndex: Type.Integer({ description: 'The track’s place in its task: 0 or 1' }),
-    completeTime: Type.Union([Type.String({ description: 'YYYY-MM-DD HH:MM:SS, UTC' }), Type.Null()]),
-    response: Type.Object({ videoUrl: Type.Union([Type.String(), Type.Null()]) }),
-    successFlag: Type.String({ enum: ['PENDING', 'SUCCESS', 'CREATE_TASK_FAILED', 'GENERATE_MP4_FAILED', 'CALLBACK_EXCEPTION'] }),
-    createTime: Type.String({ description: 'YYYY-MM-DD HH:MM:SS, UTC' }),
-    errorCode: Type.Union([Type.Integer(), Type.Null()]),
-    errorMessage: Type.Union([Type.String(), Type.Null()]),
-  },
-  { additionalProperties: true },
-);
+const MUSIC_VIDEO_STATUSES = ['PENDING', 'SUCCESS', 'CREATE_TASK_FAILED', 'GENERATE_MP4_FAILED', 'CALLBACK_EXCEPTION'];
 
 export const musicVideoFamily: Family = {
   name: 'music-video',
   detailsPath: '/api/v1/mp4/record-info',
-  detailsSchema: MusicVideoRecord,
+  detailsSchema: trackFileRecordSchema(Type.Object({ videoUrl: Type.Union([Type.String(), Type.Null()]) }), MUSIC_VIDEO_STATUSES),
   errorBody: (code: FailureCode, taskId: string, message: string) => ({
     code,
     msg: `${FAILURE_MSG[code]}: ${message}`,
     data: { task_id: taskId, video_url: null },
   }),
   async details(_db, task, publicUrl) {
-    const input = JSON.parse(task.input) as MusicVideoTaskInput;
-    return {
-      taskId: task.id,
-      musicId: input.audioId,
-      callbackUrl: task.callback_url,
-      musicIndex: input.musicIndex,
-      completeTime: task.finished_at === null ? null : formatCreateTime(task.finished_at),
-      response: { videoUrl: videoUrlOf(task, publicUrl) },
-      successFlag: successFlag(task),
-      createTime: formatCreateTime(task.created_at),
-      errorCode: task.error_code,
-      errorMessage: task.error_message,
-    };
+    return trackFileRecord(task, JSON.parse(task.input) as MusicVideoTaskInput, { videoUrl: videoUrlOf(task, publicUrl) }, 'GENERATE_MP4_FAILED');
   },
   async resultJson(_db, task, publicUrl) {
     const video = videoUrlOf(task, publicUrl);
@@ -158,28 +122,18 @@ export const musicVideoKind: TaskKind<MusicVideoTaskInput> = {
     const cover = (await blobs.size(track.imageBlob)) === null ? undefined : await blobs.get(track.imageBlob);
     const { author, domainName } = task.input;
     const video = await runtime.renderVideo({ audio: audio.bytes, cover, title: track.title, tags: track.tags, author, domainName }, signal);
-    // Written whole or not at all (the blob store writes aside and renames); registered only when the task succeeds.
+    // Written whole or not at all; registered only when the task succeeds.
     const key = `tasks/${task.id}/${task.input.audioId}.mp4`;
-    await blobs.put(key, video.mp4);
-    if (signal.aborted) {
-      await blobs.delete(key);
-      signal.throwIfAborted();
-    }
+    await putTaskFile(blobs, key, video.mp4, signal);
     return async (tx, row, now) => {
-      const token = await registerFile(
-        tx,
-        {
-          accountId: row.account_id,
-          kind: 'video',
-          blobKey: key,
-          contentType: 'video/mp4',
-          size: video.mp4.byteLength,
-          fileName: `${track.title || 'music video'}.mp4`,
-          expiresAt: now + lifecycle.generatedRetentionMs,
-        },
-        now,
-      );
-      await writeResult(tx, task.id, { file: token } satisfies MusicVideoResult);
+      const file = {
+        kind: 'video',
+        blobKey: key,
+        contentType: 'video/mp4',
+        size: video.mp4.byteLength,
+        fileName: `${track.title || 'music video'}.mp4`,
+      } as const;
+      const token = await registerTaskFile(tx, row, now, lifecycle, file);
       return { code: 200, msg: 'MP4 generated successfully.', data: { task_id: task.id, video_url: fileUrls(lifecycle.publicUrl, token).video } };
     };
   },

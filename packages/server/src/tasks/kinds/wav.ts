@@ -2,11 +2,10 @@ import { Type } from '@sinclair/typebox';
 import { FAILURE_MSG, type FailureCode } from '../../callbacks/index.js';
 import { EngineError, SourceAudioError } from '../../engine/types.js';
 import { ApiError } from '../../errors.js';
-import { fileUrls, registerFile } from '../../files/index.js';
-import { formatCreateTime } from '../../ids.js';
+import { fileUrls } from '../../files/index.js';
 import type { TasksTable } from '../../store/index.js';
 import type { Body } from '../fields.js';
-import { writeResult } from '../lifecycle.js';
+import { putTaskFile, registerTaskFile, trackFileRecord, trackFileRecordSchema, trackFileToken } from '../track-file.js';
 import { findFinishedTrack, parseTrackRef, readTrackAudio, type TrackRef } from '../track-ref.js';
 import type { Family, TaskKind } from './kind.js';
 import { requiredCallbackUrl } from './rules.js';
@@ -29,11 +28,6 @@ export interface WavTaskInput {
   musicIndex: number;
 }
 
-/** What a finished WAV task keeps: the file's token. */
-interface WavResult {
-  file: string;
-}
-
 const WavBody = Type.Object(
   {
     taskId: Type.String({ description: 'A music task of yours that succeeded' }),
@@ -48,37 +42,17 @@ export function parseWav(body: Body): TrackRef & { callBackUrl: string } {
   return { ...parseTrackRef(body), callBackUrl };
 }
 
-const wavUrlOf = (task: TasksTable, publicUrl: string): string | null =>
-  task.result ? fileUrls(publicUrl, (JSON.parse(task.result) as WavResult).file).wav : null;
+const wavUrlOf = (task: TasksTable, publicUrl: string): string | null => {
+  const token = trackFileToken(task);
+  return token ? fileUrls(publicUrl, token).wav : null;
+};
 
-/** KIE's status of a WAV task, a string (§1.5); a running task is still PENDING there. */
-function successFlag(task: TasksTable): string {
-  if (task.status === 'SUCCESS') return 'SUCCESS';
-  if (task.status === 'GENERATE_AUDIO_FAILED') return 'GENERATE_WAV_FAILED';
-  return task.status === 'PENDING' ? 'PENDING' : task.status;
-}
-
-/** wav record-info `data`: the schema of `wavFamily.details`. */
-const WavRecord = Type.Object(
-  {
-    taskId: Type.String(),
-    musicId: Type.String({ description: 'The audioId converted' }),
-    callbackUrl: Type.Union([Type.String(), Type.Null()]),
-    musicIndex: Type.Integer({ description: 'The track’s place in its task: 0 or 1' }),
-    completeTime: Type.Union([Type.String({ description: 'YYYY-MM-DD HH:MM:SS, UTC' }), Type.Null()]),
-    response: Type.Object({ audioWavUrl: Type.Union([Type.String(), Type.Null()]) }),
-    successFlag: Type.String({ enum: ['PENDING', 'SUCCESS', 'CREATE_TASK_FAILED', 'GENERATE_WAV_FAILED', 'CALLBACK_EXCEPTION'] }),
-    createTime: Type.String({ description: 'YYYY-MM-DD HH:MM:SS, UTC' }),
-    errorCode: Type.Union([Type.Integer(), Type.Null()]),
-    errorMessage: Type.Union([Type.String(), Type.Null()]),
-  },
-  { additionalProperties: true },
-);
+const WAV_STATUSES = ['PENDING', 'SUCCESS', 'CREATE_TASK_FAILED', 'GENERATE_WAV_FAILED', 'CALLBACK_EXCEPTION'];
 
 export const wavFamily: Family = {
   name: 'wav',
   detailsPath: '/api/v1/wav/record-info',
-  detailsSchema: WavRecord,
+  detailsSchema: trackFileRecordSchema(Type.Object({ audioWavUrl: Type.Union([Type.String(), Type.Null()]) }), WAV_STATUSES),
   // KIE's WAV body has no field for a reason: it goes in `msg`, after what the code means.
   errorBody: (code: FailureCode, taskId: string, message: string) => ({
     code,
@@ -86,19 +60,7 @@ export const wavFamily: Family = {
     data: { audioWavUrl: null, task_id: taskId },
   }),
   async details(_db, task, publicUrl) {
-    const input = JSON.parse(task.input) as WavTaskInput;
-    return {
-      taskId: task.id,
-      musicId: input.audioId,
-      callbackUrl: task.callback_url,
-      musicIndex: input.musicIndex,
-      completeTime: task.finished_at === null ? null : formatCreateTime(task.finished_at),
-      response: { audioWavUrl: wavUrlOf(task, publicUrl) },
-      successFlag: successFlag(task),
-      createTime: formatCreateTime(task.created_at),
-      errorCode: task.error_code,
-      errorMessage: task.error_message,
-    };
+    return trackFileRecord(task, JSON.parse(task.input) as WavTaskInput, { audioWavUrl: wavUrlOf(task, publicUrl) }, 'GENERATE_WAV_FAILED');
   },
   async resultJson(_db, task, publicUrl) {
     const wav = wavUrlOf(task, publicUrl);
@@ -146,28 +108,12 @@ export const wavKind: TaskKind<WavTaskInput> = {
       throw new EngineError(`converting the track’s ${audio.from === 'master' ? 'lossless master' : 'MP3'} to WAV failed: ${(error as Error).message}`);
     }
     signal.throwIfAborted();
-    // Written whole or not at all (the blob store writes aside and renames); registered only when the task succeeds.
+    // Written whole or not at all; registered only when the task succeeds.
     const key = `tasks/${task.id}/${task.input.audioId}.wav`;
-    await blobs.put(key, wav);
-    if (signal.aborted) {
-      await blobs.delete(key);
-      signal.throwIfAborted();
-    }
+    await putTaskFile(blobs, key, wav, signal);
     return async (tx, row, now) => {
-      const token = await registerFile(
-        tx,
-        {
-          accountId: row.account_id,
-          kind: 'audio',
-          blobKey: key,
-          contentType: 'audio/wav',
-          size: wav.byteLength,
-          fileName: `${track.title}.wav`,
-          expiresAt: now + lifecycle.generatedRetentionMs,
-        },
-        now,
-      );
-      await writeResult(tx, task.id, { file: token } satisfies WavResult);
+      const file = { kind: 'audio', blobKey: key, contentType: 'audio/wav', size: wav.byteLength, fileName: `${track.title}.wav` } as const;
+      const token = await registerTaskFile(tx, row, now, lifecycle, file);
       return { code: 200, msg: 'success', data: { audioWavUrl: fileUrls(lifecycle.publicUrl, token).wav, task_id: task.id } };
     };
   },
