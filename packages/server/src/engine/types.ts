@@ -255,17 +255,6 @@ export interface OperationInputs {
   mashup: MashupInput;
   separate: SeparateInput;
 }
-/** What each operation returns: songs give tracks, separation gives stems. */
-export interface OperationResults {
-  replaceSection: RenderedTrack[];
-  generate: RenderedTrack[];
-  extend: RenderedTrack[];
-  cover: RenderedTrack[];
-  addInstrumental: RenderedTrack[];
-  addVocals: RenderedTrack[];
-  mashup: RenderedTrack[];
-  separate: SeparatedStems;
-}
 export type OperationName = keyof OperationInputs;
 /** Any operation with its input. */
 export type EngineOperation = { [K in OperationName]: { op: K; input: OperationInputs[K] } }[OperationName];
