@@ -69,6 +69,15 @@ const OPERATIONS = {
 const opNames = (process.env.BENCH_OPS ?? Object.keys(OPERATIONS).join(',')).split(',');
 
 /**
+ * This process's own peak RSS (VmHWM). Not `resourceUsage().maxRSS`: across exec, Linux keeps in it
+ * the high-water mark of the process that spawned this one, here the bench with its songs.
+ */
+function ownPeakRssMb() {
+  const line = fs.readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+  return line ? Number(line.replace(/\D+/g, '')) / 1024 : process.resourceUsage().maxRSS / 1024;
+}
+
+/**
  * The job itself, in a child process of its own so its peak RSS is the job's alone. It runs as
  * the service runs it: through the worker's render pool (one render thread), each track handed
  * to the main thread when it is finished and dropped there once "stored" — the first run, which
@@ -111,7 +120,7 @@ async function job(op, inputs, timed, outDir) {
     JSON.stringify({
       coldS: times[0],
       warmS: times.slice(1),
-      maxRssMb: process.resourceUsage().maxRSS / 1024,
+      maxRssMb: ownPeakRssMb(),
       idleRssMb,
       tracks: made.length,
       durationS: track.durationS,
