@@ -73,7 +73,10 @@ const opNames = (process.env.BENCH_OPS ?? Object.keys(OPERATIONS).join(',')).spl
  * the high-water mark of the process that spawned this one, here the bench with its songs.
  */
 function ownPeakRssMb() {
-  const line = fs.readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+  const line = fs
+    .readFileSync('/proc/self/status', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmHWM:'));
   return line ? Number(line.replace(/\D+/g, '')) / 1024 : process.resourceUsage().maxRSS / 1024;
 }
 
