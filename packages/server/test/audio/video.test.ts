@@ -330,6 +330,19 @@ describe('music video: inputs and failures', () => {
     });
   });
 
+  it('makes other sizes and rates, at the H.264 level they need, and a track shorter than a frame', async () => {
+    const small = await renderMusicVideo({ audio: pcm, title: 'Small' }, { size: 320, fps: 15 });
+    expect(small).toMatchObject({ width: 320, height: 320, fps: 15, frames: Math.ceil(2.5 * 15) });
+    // 20×20 macroblocks at 15 fps: more than level 1.2 holds per frame, so level 2.1.
+    expect(small.videoCodec).toBe('avc1.42C015');
+    const back = await readBack(small.mp4);
+    expect(back.packets).toHaveLength(Math.ceil(2.5 * 15));
+    expect(Math.abs(back.duration - 2.5)).toBeLessThan(0.1);
+    const blip = await renderMusicVideo({ audio: { sampleRate: RATE, channels: [new Float32Array(441).fill(0.1)] }, title: 'Blip' });
+    expect(blip.frames).toBe(1);
+    expect((await readBack(blip.mp4)).packets).toHaveLength(1);
+  });
+
   it('refuses sizes and frame rates it does not make', async () => {
     await expect(renderMusicVideo({ audio: pcm, title: 'x' }, { size: 650 })).rejects.toBeInstanceOf(RangeError);
     await expect(renderMusicVideo({ audio: pcm, title: 'x' }, { fps: 120 })).rejects.toBeInstanceOf(RangeError);

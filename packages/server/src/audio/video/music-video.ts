@@ -121,16 +121,16 @@ export async function renderMusicVideo(input: MusicVideoInput, options: MusicVid
   const audio = await during('input', 'reading the audio', () => trackAudio(input.audio), signal);
   const durationS = audio.frames / audio.sampleRate;
   const frames = Math.max(1, Math.ceil(durationS * fps - 1e-9));
+  // The sound first, whole (see mux.ts): its encoder's thread is gone before the picture's work starts.
+  const bitrate = audio.channelCount === 1 ? MUSIC_VIDEO_DEFAULTS.aacMono : MUSIC_VIDEO_DEFAULTS.aacStereo;
+  const aac = await encodeAac(audio, bitrate, signal, (done) => onProgress?.(AUDIO_SHARE * done));
+
   const layout = videoLayout(size, MUSIC_VIDEO_DEFAULTS.bars);
   const cover = input.cover ?? new TextEncoder().encode(coverSvg({ title: input.title, tags: input.tags ?? '', channels: [envelope(audio)] }));
   const backdrop = await during('picture', 'drawing the backdrop', () => drawBackdrop(cover, input, layout), signal);
   const bars = await during('picture', 'analysing the spectrum', () => barFrames(audio, { fps, frames, bars: layout.bars.count }), signal);
   const painter = framePainter(backdrop, layout, bars, frames);
   const level = avcLevel(size, size, fps);
-  // The sound before the picture, whole (see mux.ts): its encoder's thread is gone before the H.264 encoder starts.
-  const bitrate = audio.channelCount === 1 ? MUSIC_VIDEO_DEFAULTS.aacMono : MUSIC_VIDEO_DEFAULTS.aacStereo;
-  const aac = await encodeAac(audio, bitrate, signal, (done) => onProgress?.(AUDIO_SHARE * done));
-
   const muxer = await during(
     'mux',
     'starting the MP4',

@@ -14,8 +14,9 @@ import type { TrackAudio } from './track-audio.js';
  * garbage late (tens of MB for a 3-minute song) and is gone once the sound is done, so its memory
  * and the picture's are never needed at the same time; the packets it leaves are 4–5 MB.
  *
- * AAC and not the track's MP3 frames: MP3 in MP4 plays in current browsers, but AAC is what every
- * player, phone and upload site takes, and from the lossless master it is a single lossy step.
+ * AAC and not the track's MP3 frames (which would cost no encoding): Chromium plays MP3 in MP4,
+ * but Firefox's `canPlayType` answers "" for it, AAC is what every player, phone and upload site
+ * takes, and from the lossless master it is a single lossy step.
  */
 
 export interface MuxRequest {
@@ -92,9 +93,10 @@ export interface AacTrack {
 const AAC_FRAME = 1024;
 
 /**
- * The whole track encoded to AAC-LC at `bitrate` bits per second. The encoder feeds a throwaway
- * output that keeps nothing; each packet is copied out as it comes. `onProgress` is told the
- * fraction done once per second of sound.
+ * The whole track encoded to AAC-LC at `bitrate` bits per second. The encoder must feed an
+ * output: a throwaway one that discards what it is given, fragmented so that it keeps no table
+ * of every packet either. Each packet is copied out as it comes. `onProgress` is told the fraction
+ * done once per second of sound.
  */
 export async function encodeAac(audio: TrackAudio, bitrate: number, signal?: AbortSignal, onProgress?: (fraction: number) => void): Promise<AacTrack> {
   const mb = await media();
@@ -124,7 +126,7 @@ export async function encodeAac(audio: TrackAudio, bitrate: number, signal?: Abo
     durations[count] = duration;
     count++;
   };
-  const output = new mb.Output({ format: new mb.Mp4OutputFormat({ fastStart: false }), target: new mb.NullTarget() });
+  const output = new mb.Output({ format: new mb.Mp4OutputFormat({ fastStart: 'fragmented' }), target: new mb.NullTarget() });
   const source = new mb.AudioSampleSource({
     codec: 'aac',
     quality: new mb.Quality({ bitrate }),
