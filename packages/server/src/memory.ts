@@ -1,7 +1,16 @@
 import { MessageChannel } from 'node:worker_threads';
 
-/** Below this a buffer is left to the collector: small views may share a buffer (Node's Buffer pool) with live data. */
-const RELEASE_FROM_BYTES = 1 << 20;
+/** Below this a buffer may be shared with live data (Node's Buffer pool): it is copied or left to the collector. */
+const OWNED_FROM_BYTES = 1 << 20;
+
+/**
+ * The buffer behind a view when it is large enough to be the view's own (never a pool slab),
+ * and so may be moved to another thread or released: null for small or shared buffers.
+ */
+export function ownedBuffer(bytes: Uint8Array): ArrayBuffer | null {
+  const { buffer } = bytes;
+  return buffer instanceof ArrayBuffer && buffer.byteLength >= OWNED_FROM_BYTES ? buffer : null;
+}
 
 /**
  * Hands a large buffer's memory back on the next turn of the event loop instead of at the
@@ -10,8 +19,8 @@ const RELEASE_FROM_BYTES = 1 << 20;
  * dropped message frees it. The caller must hold no other view of it: it is detached here.
  */
 export function releaseNow(bytes: Uint8Array): void {
-  const { buffer } = bytes;
-  if (!(buffer instanceof ArrayBuffer) || buffer.byteLength < RELEASE_FROM_BYTES) return;
+  const buffer = ownedBuffer(bytes);
+  if (!buffer) return;
   const { port1, port2 } = new MessageChannel();
   port1.postMessage(null, [buffer]);
   port1.close();

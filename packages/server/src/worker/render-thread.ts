@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { createEngine } from '../engine/index.js';
 import { type Engine, type Operation, type RenderedStem, type RenderedTrack, runOperation, type SeparateOperation } from '../engine/types.js';
+import { ownedBuffer } from '../memory.js';
 import type { EngineSpec, RenderMessage, RenderRequest } from './render-protocol.js';
 
 /**
@@ -18,17 +19,15 @@ function engineFor(spec: EngineSpec): Engine {
   return engine.engine;
 }
 
-/** Below this a track's bytes are copied: small views may share a buffer (Node's Buffer pool) with other data. */
-const TRANSFER_FROM_BYTES = 1 << 20;
-
 /**
  * The buffers of a track that move to the main thread instead of being copied: a song's
  * master is tens of MB, and the engine is done with a track once it hands it over.
  */
 function movable(item: RenderedTrack | RenderedStem): ArrayBuffer[] {
-  const buffers = [item.mp3, item.master, 'cover' in item ? item.cover : undefined].flatMap((bytes) =>
-    bytes && bytes.buffer instanceof ArrayBuffer && bytes.buffer.byteLength >= TRANSFER_FROM_BYTES ? [bytes.buffer] : [],
-  );
+  const buffers = [item.mp3, item.master, 'cover' in item ? item.cover : undefined].flatMap((bytes) => {
+    const owned = bytes ? ownedBuffer(bytes) : null;
+    return owned ? [owned] : [];
+  });
   return [...new Set(buffers)];
 }
 
