@@ -55,7 +55,8 @@ export interface Config {
  * song-making task, 5 for replace-section, nothing for cover images and personas, 0.4 for a
  * style boost and 0.4–0.5 for lyrics, a WAV or timestamped lyrics; reprise's credits are whole
  * numbers, so those three cost the smallest whole price and stay paid operations as on KIE. A
- * music video is about a cent on KIE: 2 credits.
+ * music video is about a cent on KIE: 2 credits. Stems cost what KIE's separation page says:
+ * 10 credits for vocal and instrumental, 50 for up to twelve instrument stems.
  */
 export const DEFAULT_PRICES = {
   generate: 10,
@@ -73,6 +74,8 @@ export const DEFAULT_PRICES = {
   wav: 1,
   timestampedLyrics: 1,
   musicVideo: 2,
+  separateVocal: 10,
+  splitStem: 50,
 } as const;
 export type PriceName = keyof typeof DEFAULT_PRICES;
 export type Prices = Record<PriceName, number>;

@@ -1,6 +1,6 @@
 export * from './inputs.js';
 export { generateKind } from './kinds/generate.js';
-export type { Family, KindRuntime, RunningTask, TaskKind } from './kinds/kind.js';
+export { type Family, type KindRuntime, type RunningTask, seedOf, type TaskKind } from './kinds/kind.js';
 export { musicFamily, type StoredSource, writeTracks } from './kinds/music.js';
 export { FAMILIES, KINDS, kindByMarketModel, kindOf } from './kinds/registry.js';
 export { replaceSectionKind } from './kinds/replace-section.js';

@@ -6,9 +6,11 @@ import type { GenerateTaskInput } from './kinds/generate.js';
 import type { LyricsTaskInput } from './kinds/lyrics.js';
 import type { BoostTaskInput, PersonaTaskInput, TimestampedLyricsTaskInput } from './kinds/market-only.js';
 import type { MashupTaskInput } from './kinds/mashup.js';
+import type { MusicVideoTaskInput } from './kinds/music-video.js';
 import type { ReplaceTaskInput } from './kinds/replace-section.js';
 import type { UploadCoverTaskInput } from './kinds/upload-cover.js';
 import type { UploadExtendTaskInput } from './kinds/upload-extend.js';
+import type { VocalRemovalTaskInput } from './kinds/vocal-removal.js';
 import type { WavTaskInput } from './kinds/wav.js';
 
 /** What the worker needs to run a task, stored as JSON in `tasks.input`; `kind` names its task kind. */
@@ -26,7 +28,9 @@ export type TaskInput =
   | PersonaTaskInput
   | LyricsTaskInput
   | TimestampedLyricsTaskInput
-  | WavTaskInput;
+  | WavTaskInput
+  | MusicVideoTaskInput
+  | VocalRemovalTaskInput;
 
 export type { AddInstrumentalTaskInput } from './kinds/add-instrumental.js';
 export type { AddVocalsTaskInput } from './kinds/add-vocals.js';
@@ -38,6 +42,7 @@ export type { MashupTaskInput } from './kinds/mashup.js';
 export type { ReplaceTaskInput } from './kinds/replace-section.js';
 export type { UploadCoverTaskInput } from './kinds/upload-cover.js';
 export type { UploadExtendTaskInput } from './kinds/upload-extend.js';
+export type { VocalRemovalTaskInput } from './kinds/vocal-removal.js';
 export type { WavTaskInput } from './kinds/wav.js';
 
 export const TERMINAL_STATUSES = ['SUCCESS', 'CREATE_TASK_FAILED', 'GENERATE_AUDIO_FAILED', 'CALLBACK_EXCEPTION', 'SENSITIVE_WORD_ERROR'] as const;

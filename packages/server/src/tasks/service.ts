@@ -34,7 +34,7 @@ export async function submitKind<Input>(context: SubmitContext, kind: TaskKind<I
         parentMusicId: admitted.parentMusicId,
         callbackUrl: admitted.callbackUrl,
         model: admitted.model,
-        price: context.config.prices[kind.price],
+        price: context.config.prices[admitted.price ?? kind.price],
         ...(kind.onePerParent ? { onePerParent: kind.onePerParent } : {}),
         sourceFiles: fetched.map(({ source, bytes }) => ({
           accountId: account.id,

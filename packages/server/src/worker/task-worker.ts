@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { SourceAudioError } from '../engine/types.js';
 import { ApiError } from '../errors.js';
 import { claimJob, finishJob, type Job, releaseJob, renewLease, requeueExpired } from '../jobs/index.js';
 import type { BlobStore } from '../storage/index.js';
 import type { Store } from '../store/index.js';
-import { completeTask, failTask, type KindRuntime, kindOf, type LifecycleContext, TERMINAL_STATUSES } from '../tasks/index.js';
+import { completeTask, failTask, type KindRuntime, kindOf, type LifecycleContext, seedOf, TERMINAL_STATUSES } from '../tasks/index.js';
 import type { RenderPool } from './render-pool.js';
 import type { EngineSpec } from './render-protocol.js';
 import { renderVideoOffThread } from './video.js';
@@ -48,9 +47,6 @@ class LeaseLost extends Error {
   override readonly name = 'LeaseLost';
 }
 
-/** Same inputs, same seed: the procedural engine's output is then byte-identical. */
-const seedOf = (input: unknown): string => createHash('sha256').update(JSON.stringify(input)).digest('hex').slice(0, 16);
-
 export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
   const { store, blobs, pool, lifecycle, log } = options;
   const owner = `worker-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
@@ -81,6 +77,7 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
     blobs,
     lifecycle,
     render: (operation, signal, onProgress) => pool.run(options.engine, operation, signal, onProgress),
+    separate: (input, signal, onStem) => pool.separate(options.engine, input, signal, onStem),
     renderVideo: renderVideoOffThread,
   };
 

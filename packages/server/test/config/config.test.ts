@@ -28,6 +28,8 @@ describe('loadConfig', () => {
       wav: 1,
       timestampedLyrics: 1,
       musicVideo: 2,
+      separateVocal: 10,
+      splitStem: 50,
     });
     expect(config.outboundAllow).toEqual([]);
   });

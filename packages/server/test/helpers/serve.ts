@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'vitest';
 import { freePort, runCli, startServe } from './process.js';
+import { waitFor } from './wait.js';
 
 /** One callback as a receiver got it. */
 export interface Received {
@@ -50,4 +51,53 @@ export async function serveWithAccount(env: Record<string, string>, credits: num
   const { apiKey, webhookHmacKey } = JSON.parse(created.stdout) as { apiKey: string; webhookHmacKey: string };
   const port = await freePort();
   return { server: await startServe(env, port), base: `http://127.0.0.1:${port}`, apiKey, secret: webhookHmacKey };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field by the tests
+export type Json = any;
+
+/** What the end-to-end tests do against a served account: requests, credit, and waiting for details and callbacks. */
+export interface ApiSession {
+  /** POSTs JSON and expects HTTP 200 (KIE answers refusals with 200 too); the envelope is returned. */
+  post(route: string, body: unknown): Promise<Json>;
+  get(route: string): Promise<Json>;
+  credit(): Promise<number>;
+  /** POSTs a task and expects it accepted: its taskId. */
+  submit(route: string, body: unknown): Promise<string>;
+  /** Polls a details route until `done` says the data is final. */
+  details(route: string, taskId: string, done: (data: Json) => boolean): Promise<Json>;
+  /** The first callback whose body names the task (at `data.task_id`, or elsewhere with `idOf`). */
+  callbackOf(taskId: string, idOf?: (body: Json) => unknown): Promise<Received>;
+}
+
+export function apiSession(base: string, apiKey: string, received: Received[], timeoutMs = 120_000): ApiSession {
+  const auth = () => ({ authorization: `Bearer ${apiKey}` });
+  const post = async (route: string, body: unknown): Promise<Json> => {
+    const response = await fetch(`${base}${route}`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(response.status).toBe(200);
+    return response.json();
+  };
+  const get = async (route: string): Promise<Json> => (await fetch(`${base}${route}`, { headers: auth() })).json();
+  return {
+    post,
+    get,
+    credit: async () => (await get('/api/v1/chat/credit')).data,
+    async submit(route, body) {
+      const answer = await post(route, body);
+      expect(answer).toMatchObject({ code: 200, msg: 'success' });
+      return answer.data.taskId;
+    },
+    details: (route, taskId, done) =>
+      waitFor(
+        async () => {
+          const { data } = await get(`${route}?taskId=${taskId}`);
+          return data && done(data) ? data : undefined;
+        },
+        timeoutMs,
+        `${route} of ${taskId}`,
+        200,
+      ),
+    callbackOf: (taskId, idOf = (body) => body?.data?.task_id) =>
+      waitFor(async () => received.find((r) => idOf(JSON.parse(r.body)) === taskId), timeoutMs, `the callback of ${taskId}`),
+  };
 }

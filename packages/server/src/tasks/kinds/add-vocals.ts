@@ -1,7 +1,8 @@
+import type { Operation } from '../../engine/types.js';
 import { Type } from '@sinclair/typebox';
 import { invalid } from '../../errors.js';
 import { type Body, requiredHttpUrl, requiredString } from '../fields.js';
-import type { TaskKind } from './kind.js';
+import type { KindRuntime, RunningTask, TaskKind } from './kind.js';
 import { admitUpload, musicFamily, runSongs, type StoredSource, sourceAudio, wordsOf } from './music.js';
 import { type Knobs, knobs, type Model, model, requiredCallbackUrl } from './rules.js';
 import { songCallback, url, weights } from './schema.js';
@@ -57,6 +58,20 @@ const AddVocalsBody = Type.Object(
   { additionalProperties: true },
 );
 
+/** The engine operation of a task of this kind (run, and told back for exact stems and notes). */
+async function operationOf(runtime: KindRuntime, task: RunningTask<AddVocalsTaskInput>): Promise<Operation> {
+  const { input } = task;
+  return {
+    op: 'addVocals',
+    input: {
+      source: await sourceAudio(runtime, input.source),
+      ...wordsOf(input),
+      ...(input.vocalGender ? { vocalGender: input.vocalGender } : {}),
+      seed: task.seed,
+    },
+  };
+}
+
 export const addVocalsKind: TaskKind<AddVocalsTaskInput> = {
   name: 'add-vocals',
   type: 'ADD_VOCALS',
@@ -84,22 +99,9 @@ export const addVocalsKind: TaskKind<AddVocalsTaskInput> = {
       fetched: upload.fetched,
     };
   },
+  operation: operationOf,
   async run(runtime, task, signal) {
     const { input } = task;
-    return runSongs(
-      runtime,
-      task,
-      {
-        op: 'addVocals',
-        input: {
-          source: await sourceAudio(runtime, input.source),
-          ...wordsOf(input),
-          ...(input.vocalGender ? { vocalGender: input.vocalGender } : {}),
-          seed: task.seed,
-        },
-      },
-      { title: () => input.title, tags: input.style, prompt: input.prompt },
-      signal,
-    );
+    return runSongs(runtime, task, await operationOf(runtime, task), { title: () => input.title, tags: input.style, prompt: input.prompt }, signal);
   },
 };

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
-import type { PersonaFingerprint } from '../../engine/types.js';
+import type { Operation, PersonaFingerprint } from '../../engine/types.js';
 import { parseGenerate } from '../validate.js';
-import type { TaskKind } from './kind.js';
+import type { KindRuntime, RunningTask, TaskKind } from './kind.js';
 import { musicFamily, runSongs, vocalsOf, wordsOf } from './music.js';
 import { MODELS, persona, styleWithPersona } from './rules.js';
 import { url } from './schema.js';
@@ -43,6 +43,21 @@ const GenerateBody = Type.Object(
   { additionalProperties: true },
 );
 
+/** The engine operation of a task of this kind (run, and told back for exact stems and notes). */
+async function operationOf(_runtime: KindRuntime, task: RunningTask<GenerateTaskInput>): Promise<Operation> {
+  const { input } = task;
+  return {
+    op: 'generate',
+    input: {
+      ...wordsOf(input),
+      ...vocalsOf(input),
+      ...(input.persona ? { persona: input.persona } : {}),
+      durationS: input.durationS,
+      seed: task.seed,
+    },
+  };
+}
+
 export const generateKind: TaskKind<GenerateTaskInput> = {
   name: 'generate',
   type: 'GENERATE',
@@ -73,23 +88,9 @@ export const generateKind: TaskKind<GenerateTaskInput> = {
       fetched: [],
     };
   },
-  run(runtime, task, signal) {
+  operation: operationOf,
+  async run(runtime, task, signal) {
     const { input } = task;
-    return runSongs(
-      runtime,
-      task,
-      {
-        op: 'generate',
-        input: {
-          ...wordsOf(input),
-          ...vocalsOf(input),
-          ...(input.persona ? { persona: input.persona } : {}),
-          durationS: input.durationS,
-          seed: task.seed,
-        },
-      },
-      { title: defaultTitle(input), tags: input.style, prompt: input.prompt },
-      signal,
-    );
+    return runSongs(runtime, task, await operationOf(runtime, task), { title: defaultTitle(input), tags: input.style, prompt: input.prompt }, signal);
   },
 };

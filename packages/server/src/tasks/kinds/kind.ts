@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import type { TSchema } from '@sinclair/typebox';
 import type { MusicVideo, MusicVideoInput } from '../../audio/video/music-video.js';
 import type { CallbackBody, FailureCode } from '../../callbacks/index.js';
 import type { PriceName } from '../../config.js';
-import type { OnProgress, Operation, RenderedTracks } from '../../engine/types.js';
+import type { OnProgress, OnStem, Operation, RenderedTracks, SeparatedStems, SeparateInput } from '../../engine/types.js';
 import type { ApiError } from '../../errors.js';
 import type { BlobStore } from '../../storage/index.js';
 import type { Executor, Store, TasksTable, TaskType } from '../../store/index.js';
@@ -42,7 +43,17 @@ export interface TaskKind<Input = unknown> {
   admit(context: SubmitContext, accountId: string, body: Body): Promise<Admitted<Input>>;
   /** Does the work and says what to write when it succeeded. Errors fail the task (SPEC §4). */
   run(runtime: KindRuntime, task: RunningTask<Input>, signal: AbortSignal): Promise<WriteOutcome>;
+  /**
+   * The engine operation a song-making task ran, built again from its stored input and seed:
+   * the same object the engine received. Only kinds whose tracks an engine can render again from
+   * the operation alone have it (their stems and notes are then exact); the others' tracks hold
+   * audio a user uploaded, whose parts can only be estimated.
+   */
+  operation?(runtime: KindRuntime, task: RunningTask<Input>): Promise<Operation>;
 }
+
+/** Same inputs, same seed: the procedural engine's output is then byte-identical. */
+export const seedOf = (input: unknown): string => createHash('sha256').update(JSON.stringify(input)).digest('hex').slice(0, 16);
 
 export interface Admitted<Input> {
   input: Input;
@@ -51,6 +62,8 @@ export interface Admitted<Input> {
   callbackUrl: string | undefined;
   /** Sources fetched from outside: put in the blob store and registered with the task. */
   fetched: ResolvedSource[];
+  /** Where the price depends on the request (a separation's type): the price to charge instead of the kind's. */
+  price?: PriceName;
 }
 
 /** What a running kind may use: the engine through the render pool, storage, and the task's state changes. */
@@ -62,6 +75,8 @@ export interface KindRuntime {
    * engine). Each track comes once: the one handed to `first` is null in the result.
    */
   render(operation: Operation, signal: AbortSignal, onProgress?: OnProgress): Promise<RenderedTracks>;
+  /** Cuts a track into stems off the main thread; each stem goes to `onStem` when finished (null in the result). */
+  separate(input: SeparateInput, signal: AbortSignal, onStem: OnStem): Promise<SeparatedStems>;
   /** Makes a track's music video off the main thread (audio/video; the same whatever the engine). */
   renderVideo(input: MusicVideoInput, signal: AbortSignal): Promise<MusicVideo>;
   lifecycle: LifecycleContext;

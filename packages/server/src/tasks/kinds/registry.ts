@@ -11,6 +11,7 @@ import { musicVideoKind } from './music-video.js';
 import { replaceSectionKind } from './replace-section.js';
 import { uploadCoverKind } from './upload-cover.js';
 import { uploadExtendKind } from './upload-extend.js';
+import { vocalRemovalKind } from './vocal-removal.js';
 import { wavKind } from './wav.js';
 
 /**
@@ -35,6 +36,7 @@ export const KINDS: readonly TaskKind<never>[] = [
   timestampedLyricsKind,
   wavKind,
   musicVideoKind,
+  vocalRemovalKind,
 ] as unknown as readonly TaskKind<never>[];
 
 const byName = new Map(KINDS.map((kind) => [kind.name, kind]));

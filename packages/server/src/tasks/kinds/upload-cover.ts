@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox';
-import type { PersonaFingerprint } from '../../engine/types.js';
+import type { Operation, PersonaFingerprint } from '../../engine/types.js';
 import { type Body, requiredHttpUrl } from '../fields.js';
 import { defaultTitle } from './generate.js';
-import type { TaskKind } from './kind.js';
+import type { KindRuntime, RunningTask, TaskKind } from './kind.js';
 import { admitUpload, musicFamily, runSongs, type StoredSource, sourceAudio, vocalsOf, wordsOf } from './music.js';
 import { type Knobs, knobs, limitsFor, MODELS, type Model, model, persona, requiredCallbackUrl, type SongText, songText, styleWithPersona } from './rules.js';
 import { songCallback, url, weights } from './schema.js';
@@ -50,6 +50,21 @@ const UploadCoverBody = Type.Object(
   { additionalProperties: true },
 );
 
+/** The engine operation of a task of this kind (run, and told back for exact stems and notes). */
+async function operationOf(runtime: KindRuntime, task: RunningTask<UploadCoverTaskInput>): Promise<Operation> {
+  const { input } = task;
+  return {
+    op: 'cover',
+    input: {
+      source: await sourceAudio(runtime, input.source),
+      ...wordsOf(input),
+      ...vocalsOf(input),
+      ...(input.persona ? { persona: input.persona } : {}),
+      seed: task.seed,
+    },
+  };
+}
+
 export const uploadCoverKind: TaskKind<UploadCoverTaskInput> = {
   name: 'upload-cover',
   type: 'UPLOAD_COVER',
@@ -81,23 +96,9 @@ export const uploadCoverKind: TaskKind<UploadCoverTaskInput> = {
       fetched: upload.fetched,
     };
   },
+  operation: operationOf,
   async run(runtime, task, signal) {
     const { input } = task;
-    return runSongs(
-      runtime,
-      task,
-      {
-        op: 'cover',
-        input: {
-          source: await sourceAudio(runtime, input.source),
-          ...wordsOf(input),
-          ...vocalsOf(input),
-          ...(input.persona ? { persona: input.persona } : {}),
-          seed: task.seed,
-        },
-      },
-      { title: defaultTitle(input), tags: input.style, prompt: input.prompt },
-      signal,
-    );
+    return runSongs(runtime, task, await operationOf(runtime, task), { title: defaultTitle(input), tags: input.style, prompt: input.prompt }, signal);
   },
 };

@@ -1,0 +1,260 @@
+import type { ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeAudio } from '../../src/audio/index.js';
+import { SPLIT_STEM_NAMES } from '../../src/engine/types.js';
+import { kill } from '../helpers/process.js';
+import { type ApiSession, apiSession, type Json, type Receiver, serveWithAccount, startReceiver } from '../helpers/serve.js';
+import { snrDb } from '../helpers/signal.js';
+import { storeTargets, tempDir } from '../helpers/stores.js';
+
+/** record-info `data` keys of a separation, in KIE's order, then reprise's extension. */
+const DETAILS_KEYS = [
+  'taskId',
+  'musicId',
+  'callbackUrl',
+  'musicIndex',
+  'completeTime',
+  'response',
+  'successFlag',
+  'createTime',
+  'errorCode',
+  'errorMessage',
+  'separation',
+];
+/** The details' `response` keys: KIE's (its `pianoUrl` included), then reprise's `otherUrl`. */
+const RESPONSE_KEYS = [
+  'id',
+  'originUrl',
+  'originData',
+  'instrumentalUrl',
+  'vocalUrl',
+  'backingVocalsUrl',
+  'drumsUrl',
+  'bassUrl',
+  'guitarUrl',
+  'pianoUrl',
+  'keyboardUrl',
+  'percussionUrl',
+  'stringsUrl',
+  'synthUrl',
+  'fxUrl',
+  'brassUrl',
+  'woodwindsUrl',
+  'otherUrl',
+];
+const STEM_URL = /\/files\/[A-Za-z0-9_-]{32}\/[0-9a-f-]{36}_[A-Za-z%0-9]+\.mp3$/;
+
+/**
+ * KIE's "Vocal & Instrument Stem Separation" (issue 13 item 4) against a real `reprise serve`, on
+ * every store: a rendered track → `POST /api/v1/vocal-removal/generate` → the signed callback key
+ * by key (kie-catalogue §19.1) → the details route and the Market one → stems that download,
+ * decode, and add up to the track.
+ */
+describe.each(storeTargets())('stem separation on $name', (target) => {
+  let server: ChildProcess;
+  let api: ApiSession;
+  let secret: string;
+  let receiver: Receiver;
+  let dataDir: string;
+  let sung: { taskId: string; id: string; second: string };
+
+  beforeAll(async () => {
+    receiver = await startReceiver('ok');
+    dataDir = tempDir('stems');
+    const served = await serveWithAccount(
+      {
+        REPRISE_DATA_DIR: dataDir,
+        DATABASE_URL: await target.fresh(),
+        REPRISE_OUTBOUND_ALLOW: '127.0.0.0/8',
+        REPRISE_GENERATE_DURATION_S: '10',
+        REPRISE_CALLBACK_SCHEDULE: '0,0.2',
+        REPRISE_RATE_LIMIT: '1000/10s',
+        REPRISE_PRICE_SEPARATE_VOCAL: '4',
+        REPRISE_PRICE_SPLIT_STEM: '7',
+        LOG_LEVEL: 'error',
+      },
+      1000,
+    );
+    ({ server, secret } = served);
+    api = apiSession(served.base, served.apiKey, receiver.received);
+    const taskId = await api.submit('/api/v1/generate', {
+      model: 'V5',
+      customMode: true,
+      instrumental: false,
+      style: 'pop',
+      title: 'Stems',
+      prompt: '[Verse]\nmorning light on the water\nwe sing along the shore',
+      callBackUrl: receiver.url,
+    });
+    const data = await api.details('/api/v1/generate/record-info', taskId, (d) => d.status === 'SUCCESS' || d.status === 'GENERATE_AUDIO_FAILED');
+    expect(data.status).toBe('SUCCESS');
+    sung = { taskId, id: data.response.sunoData[0].id, second: data.response.sunoData[1].id };
+  }, 120_000);
+  afterAll(async () => {
+    await kill(server, 'SIGTERM');
+    await receiver.close();
+  });
+
+  /** The callback of a separation, its signatures checked; its body. */
+  async function signedCallback(taskId: string): Promise<Json> {
+    const callback = await api.callbackOf(taskId);
+    const timestamp = callback.headers['x-webhook-timestamp'] as string;
+    expect(callback.headers['x-webhook-signature']).toBe(createHmac('sha256', secret).update(`${taskId}.${timestamp}`).digest('base64'));
+    return new Webhook(secret).verify(callback.body, callback.headers as Record<string, string>);
+  }
+
+  async function decoded(url: string): Promise<Float32Array[]> {
+    const response = await fetch(url);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('audio/mpeg');
+    return (await decodeAudio(new Uint8Array(await response.arrayBuffer()))).channels;
+  }
+
+  /** The sum of the stems against the track's lossless master, in dB SNR. */
+  async function sumAgainstMaster(urls: string[], trackTaskId: string, index: number): Promise<number> {
+    const master = (await decodeAudio(fs.readFileSync(path.join(dataDir, 'blobs', 'tasks', trackTaskId, `${index}.master.wav`)))).channels;
+    const sum = master.map((channel) => new Float32Array(channel.length));
+    for (const url of urls) {
+      const stem = await decoded(url);
+      expect(stem[0]!.length).toBe(master[0]!.length);
+      for (const [c, channel] of sum.entries()) {
+        const source = stem[Math.min(c, stem.length - 1)]!;
+        for (let i = 0; i < channel.length; i++) channel[i]! += source[i]!;
+      }
+    }
+    return snrDb(master, sum, [[0, master[0]!.length]]);
+  }
+
+  it('separate_vocal of a sung song: exact vocal and instrumental, signed callback in KIE’s keys, details, Market view, charged', async () => {
+    const before = await api.credit();
+    const taskId = await api.submit('/api/v1/vocal-removal/generate', { taskId: sung.taskId, audioId: sung.id, callBackUrl: receiver.url });
+    expect(await api.credit()).toBe(before - 4);
+
+    const body = await signedCallback(taskId);
+    expect(Object.keys(body)).toEqual(['code', 'msg', 'data']);
+    expect(body).toMatchObject({ code: 200, msg: 'vocal separation generated successfully.', data: { task_id: taskId } });
+    const info = body.data.vocal_separation_info;
+    expect(Object.keys(info)).toEqual(['instrumental_url', 'origin_url', 'vocal_url']);
+    expect(info).toEqual({ instrumental_url: expect.stringMatching(STEM_URL), origin_url: '', vocal_url: expect.stringMatching(STEM_URL) });
+    expect(info.vocal_url).toMatch(/_Vocals\.mp3$/);
+    expect(info.instrumental_url).toMatch(/_Instrumental\.mp3$/);
+
+    const data = await api.details('/api/v1/vocal-removal/record-info', taskId, (d) => d.successFlag !== 'PENDING');
+    expect(Object.keys(data)).toEqual(DETAILS_KEYS);
+    expect(Object.keys(data.response)).toEqual(RESPONSE_KEYS);
+    expect(data).toMatchObject({
+      taskId,
+      musicId: sung.id,
+      callbackUrl: receiver.url,
+      musicIndex: 0,
+      successFlag: 'SUCCESS',
+      errorCode: null,
+      errorMessage: null,
+      separation: { exact: true, method: expect.stringMatching(/^Exact/) },
+    });
+    expect(typeof data.createTime).toBe('number');
+    expect(data.completeTime).toBeGreaterThanOrEqual(data.createTime);
+    expect(data.response).toMatchObject({ id: null, originUrl: null, instrumentalUrl: info.instrumental_url, vocalUrl: info.vocal_url, drumsUrl: null, pianoUrl: null });
+    expect(data.response.originData.map((d: Json) => d.stem_type_group_name)).toEqual(['Vocals', 'Instrumental']);
+    for (const stem of data.response.originData) {
+      expect(Object.keys(stem)).toEqual(['duration', 'audio_url', 'stem_type_group_name', 'id']);
+      expect(stem.audio_url).toContain(stem.id);
+      expect(stem.duration).toBe(10);
+    }
+
+    const market = (await api.get(`/api/v1/jobs/recordInfo?taskId=${taskId}`)).data;
+    expect(market).toMatchObject({ taskId, model: 'ai-music-api/separate-vocals', state: 'success' });
+    expect(JSON.parse(market.resultJson)).toEqual({ resultUrls: data.response.originData.map((d: Json) => d.audio_url), vocal_separation_info: info });
+
+    // Exact stems: MP3s of parts that add up to the master, each coded once (reprise's MP3s measure 16–30 dB against their master).
+    expect(await sumAgainstMaster([info.vocal_url, info.instrumental_url], sung.taskId, 0)).toBeGreaterThan(15);
+    const range = await fetch(info.vocal_url, { headers: { range: 'bytes=0-99' } });
+    expect(range.status).toBe(206);
+  }, 180_000);
+
+  it('split_stem through the Market form: every KIE key, exact instrument stems that add up to the track', async () => {
+    const before = await api.credit();
+    const created = await api.post('/api/v1/jobs/createTask', {
+      model: 'ai-music-api/separate-vocals',
+      callBackUrl: receiver.url,
+      input: { task_id: sung.taskId, audio_id: sung.id, type: 'split_stem' },
+    });
+    expect(created).toMatchObject({ code: 200, msg: 'success' });
+    const taskId = created.data.taskId as string;
+    expect(await api.credit()).toBe(before - 7);
+    const body = await signedCallback(taskId);
+    const info = body.data.vocal_separation_info;
+    expect(Object.keys(info)).toEqual(['origin_url', ...SPLIT_STEM_NAMES.map((name) => `${name}_url`)]);
+    const made = Object.entries(info).filter(([key, value]) => key !== 'origin_url' && value !== null);
+    expect(made.map(([key]) => key)).toEqual(expect.arrayContaining(['vocal_url', 'drums_url', 'bass_url']));
+    // Nothing of reprise's is a backing vocal or an effect.
+    expect(info).toMatchObject({ backing_vocals_url: null, fx_url: null });
+    expect(await sumAgainstMaster(made.map(([, value]) => value as string), sung.taskId, 0)).toBeGreaterThan(15);
+    const data = await api.details('/api/v1/vocal-removal/record-info', taskId, (d) => d.successFlag !== 'PENDING');
+    expect(data.response).toMatchObject({ instrumentalUrl: null, vocalUrl: info.vocal_url, drumsUrl: info.drums_url });
+    expect(data.response.originData).toHaveLength(made.length);
+    expect(data.separation.exact).toBe(true);
+  }, 180_000);
+
+  it('estimates the stems of a track holding other audio, and says so (an extend continues uploaded or earlier audio)', async () => {
+    const extended = await api.submit('/api/v1/generate/extend', {
+      defaultParamFlag: false,
+      audioId: sung.id,
+      model: 'V5',
+      callBackUrl: receiver.url,
+    });
+    const song = await api.details('/api/v1/generate/record-info', extended, (d) => d.status === 'SUCCESS' || d.status === 'GENERATE_AUDIO_FAILED');
+    expect(song.status).toBe('SUCCESS');
+    const taskId = await api.submit('/api/v1/vocal-removal/generate', {
+      taskId: extended,
+      audioId: song.response.sunoData[0].id,
+      type: 'split_stem',
+      callBackUrl: receiver.url,
+    });
+    const body = await signedCallback(taskId);
+    const info = body.data.vocal_separation_info;
+    // An estimate tells drums, bass and the voice apart; the rest is reprise's `other`, after KIE's keys.
+    expect(Object.keys(info).at(-1)).toBe('other_url');
+    expect(info).toMatchObject({ drums_url: expect.stringMatching(STEM_URL), other_url: expect.stringMatching(/_Other\.mp3$/), keyboard_url: null });
+    const data = await api.details('/api/v1/vocal-removal/record-info', taskId, (d) => d.successFlag !== 'PENDING');
+    expect(data.separation).toEqual({ exact: false, method: expect.stringMatching(/^Estimated by signal processing, because it was made by extend/) });
+    expect(data.response.otherUrl).toBe(info.other_url);
+  }, 180_000);
+
+  it('fails a task whose track’s audio is gone with a signed error callback, refunded, leaving no file', async () => {
+    for (const name of ['1.mp3', '1.master.wav']) fs.rmSync(path.join(dataDir, 'blobs', 'tasks', sung.taskId, name));
+    const before = await api.credit();
+    const taskId = await api.submit('/api/v1/vocal-removal/generate', { taskId: sung.taskId, audioId: sung.second, callBackUrl: receiver.url });
+    const body = await signedCallback(taskId);
+    expect(body).toEqual({
+      code: 400,
+      msg: expect.stringContaining('the track’s audio is no longer available'),
+      data: { task_id: taskId, vocal_separation_info: null },
+    });
+    const data = await api.details('/api/v1/vocal-removal/record-info', taskId, (d) => d.successFlag !== 'PENDING');
+    expect(data).toMatchObject({ successFlag: 'GENERATE_AUDIO_FAILED', errorCode: 400, separation: null, response: { originData: [], vocalUrl: null } });
+    expect(await api.credit()).toBe(before);
+    expect(fs.existsSync(path.join(dataDir, 'blobs', 'tasks', taskId))).toBe(false);
+  }, 120_000);
+
+  it('refuses unknown tracks, an unknown type and a named stem before anything is stored or charged', async () => {
+    const before = await api.credit();
+    const refused = (body: Record<string, unknown>) =>
+      api.post('/api/v1/vocal-removal/generate', { taskId: sung.taskId, audioId: sung.id, callBackUrl: receiver.url, ...body });
+    expect(await refused({ taskId: '0'.repeat(32) })).toEqual({ code: 422, msg: 'Record does not exist', data: null });
+    expect(await refused({ audioId: 'nope' })).toMatchObject({ code: 422, msg: `audioId: is not a track of task ${sung.taskId}` });
+    expect(await refused({ type: 'split_stem_advanced' })).toMatchObject({ code: 422, msg: 'type: must be one of separate_vocal, split_stem' });
+    expect(await refused({ callBackUrl: undefined })).toMatchObject({ code: 422, msg: 'Please enter callBackUrl.' });
+    const market = await api.post('/api/v1/jobs/createTask', {
+      model: 'ai-music-api/separate-vocals',
+      callBackUrl: receiver.url,
+      input: { task_id: sung.taskId, audio_id: sung.id, stem_name: 'drums' },
+    });
+    expect(market).toMatchObject({ code: 422, msg: expect.stringMatching(/^input\.stem_name: extracting one named stem \(split_stem_advanced\) is not offered/) });
+    expect(await api.credit()).toBe(before);
+  });
+});
