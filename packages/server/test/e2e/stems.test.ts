@@ -158,7 +158,14 @@ describe.each(storeTargets())('stem separation on $name', (target) => {
     });
     expect(typeof data.createTime).toBe('number');
     expect(data.completeTime).toBeGreaterThanOrEqual(data.createTime);
-    expect(data.response).toMatchObject({ id: null, originUrl: null, instrumentalUrl: info.instrumental_url, vocalUrl: info.vocal_url, drumsUrl: null, pianoUrl: null });
+    expect(data.response).toMatchObject({
+      id: null,
+      originUrl: null,
+      instrumentalUrl: info.instrumental_url,
+      vocalUrl: info.vocal_url,
+      drumsUrl: null,
+      pianoUrl: null,
+    });
     expect(data.response.originData.map((d: Json) => d.stem_type_group_name)).toEqual(['Vocals', 'Instrumental']);
     for (const stem of data.response.originData) {
       expect(Object.keys(stem)).toEqual(['duration', 'audio_url', 'stem_type_group_name', 'id']);
@@ -193,7 +200,13 @@ describe.each(storeTargets())('stem separation on $name', (target) => {
     expect(made.map(([key]) => key)).toEqual(expect.arrayContaining(['vocal_url', 'drums_url', 'bass_url']));
     // Nothing of reprise's is a backing vocal or an effect.
     expect(info).toMatchObject({ backing_vocals_url: null, fx_url: null });
-    expect(await sumAgainstMaster(made.map(([, value]) => value as string), sung.taskId, 0)).toBeGreaterThan(15);
+    expect(
+      await sumAgainstMaster(
+        made.map(([, value]) => value as string),
+        sung.taskId,
+        0,
+      ),
+    ).toBeGreaterThan(15);
     const data = await api.details('/api/v1/vocal-removal/record-info', taskId, (d) => d.successFlag !== 'PENDING');
     expect(data.response).toMatchObject({ instrumentalUrl: null, vocalUrl: info.vocal_url, drumsUrl: info.drums_url });
     expect(data.response.originData).toHaveLength(made.length);
@@ -254,7 +267,10 @@ describe.each(storeTargets())('stem separation on $name', (target) => {
       callBackUrl: receiver.url,
       input: { task_id: sung.taskId, audio_id: sung.id, stem_name: 'drums' },
     });
-    expect(market).toMatchObject({ code: 422, msg: expect.stringMatching(/^input\.stem_name: extracting one named stem \(split_stem_advanced\) is not offered/) });
+    expect(market).toMatchObject({
+      code: 422,
+      msg: expect.stringMatching(/^input\.stem_name: extracting one named stem \(split_stem_advanced\) is not offered/),
+    });
     expect(await api.credit()).toBe(before);
   });
 });

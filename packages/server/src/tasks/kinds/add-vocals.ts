@@ -1,5 +1,5 @@
-import type { Operation } from '../../engine/types.js';
 import { Type } from '@sinclair/typebox';
+import type { Operation } from '../../engine/types.js';
 import { invalid } from '../../errors.js';
 import { type Body, requiredHttpUrl, requiredString } from '../fields.js';
 import type { KindRuntime, RunningTask, TaskKind } from './kind.js';

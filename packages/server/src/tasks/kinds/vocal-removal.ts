@@ -1,18 +1,18 @@
 import { Type } from '@sinclair/typebox';
 import { FAILURE_MSG, type FailureCode } from '../../callbacks/index.js';
-import type { Operation, RenderedStem, SeparationType, StemName } from '../../engine/types.js';
+import type { RenderedStem, SeparationType, StemName } from '../../engine/types.js';
 import { SourceAudioError, SPLIT_STEM_NAMES } from '../../engine/types.js';
 import { invalid } from '../../errors.js';
 import { fileUrls, registerFile } from '../../files/index.js';
 import { newAudioId } from '../../ids.js';
 import { releaseNow } from '../../memory.js';
 import type { BlobStore } from '../../storage/index.js';
-import type { Executor, TasksTable } from '../../store/index.js';
+import type { TasksTable } from '../../store/index.js';
 import { type Body, optionalEnum } from '../fields.js';
 import { writeResult } from '../lifecycle.js';
+import { trackOrigin } from '../track-origin.js';
 import { findFinishedTrack, parseTrackRef, readTrackAudio, type TrackRef } from '../track-ref.js';
-import { type Family, type KindRuntime, seedOf, type TaskKind } from './kind.js';
-import { kindOf } from './registry.js';
+import type { Family, TaskKind } from './kind.js';
 import { requiredCallbackUrl } from './rules.js';
 import { url } from './schema.js';
 
@@ -169,7 +169,9 @@ const VocalRemovalRecord = Type.Object(
         ...Object.fromEntries(
           DETAILS_STEMS.map((name) => [
             `${camel(name)}Url`,
-            name === 'other' ? Type.Union([Type.String(), Type.Null()], { description: 'reprise extension: what an estimate could not tell apart' }) : nullableUrl,
+            name === 'other'
+              ? Type.Union([Type.String(), Type.Null()], { description: 'reprise extension: what an estimate could not tell apart' })
+              : nullableUrl,
           ]),
         ),
       },
@@ -221,26 +223,6 @@ export const vocalRemovalFamily: Family = {
     };
   },
 };
-
-/**
- * How the track was made, for exact stems: its task's operation built again (the same input and
- * seed the engine had) and its place in that task. None where the kind's tracks hold uploaded
- * audio, or where a source the operation needs is gone (the stems are then estimated).
- */
-async function originOf(runtime: KindRuntime, db: Executor, trackTaskId: string, trackIndex: number): Promise<{ operation: Operation; trackIndex: number } | undefined> {
-  const parent = await db.selectFrom('tasks').select(['input', 'parent_music_id']).where('id', '=', trackTaskId).executeTakeFirst();
-  if (!parent) return undefined;
-  const input = JSON.parse(parent.input) as { kind: string };
-  const kind = kindOf(input);
-  if (!kind.operation) return undefined;
-  try {
-    const operation = await kind.operation(runtime, { id: trackTaskId, input: input as never, parentMusicId: parent.parent_music_id, seed: seedOf(input) });
-    return { operation, trackIndex };
-  } catch (error) {
-    if (error instanceof SourceAudioError) return undefined;
-    throw error;
-  }
-}
 
 /** The stems' MP3s as they arrive, each stored at once; all of them deleted if the task does not succeed. */
 class StemFiles {
@@ -299,7 +281,8 @@ export const vocalRemovalKind: TaskKind<VocalRemovalTaskInput> = {
       .where('tracks.id', '=', audioId)
       .executeTakeFirst();
     if (!track) throw new SourceAudioError('the track is no longer available');
-    const origin = await originOf(runtime, store.db, trackTaskId, musicIndex);
+    const made = await trackOrigin(runtime, trackTaskId, musicIndex);
+    const origin = typeof made === 'string' ? undefined : made;
     // With a recipe the audio is only checked against it: the MP3 does, and is 15× smaller than the master.
     const audio =
       origin && (await blobs.size(track.blob_key)) !== null
@@ -309,8 +292,10 @@ export const vocalRemovalKind: TaskKind<VocalRemovalTaskInput> = {
     const files = new StemFiles(blobs, task.id);
     let method: string;
     try {
-      const separated = await runtime.separate({ type, audio: { bytes: audio.bytes, name: `track ${audioId}` }, ...(origin ? { origin } : {}) }, signal, (stem) =>
-        files.add(stem),
+      const separated = await runtime.separate(
+        { type, audio: { bytes: audio.bytes, name: `track ${audioId}` }, ...(origin ? { origin } : {}) },
+        signal,
+        (stem) => files.add(stem),
       );
       for (const stem of separated.stems) if (stem) await files.add(stem);
       method = separated.method;
