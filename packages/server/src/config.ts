@@ -56,7 +56,7 @@ export interface Config {
  * style boost and 0.4–0.5 for lyrics, a WAV or timestamped lyrics; reprise's credits are whole
  * numbers, so those three cost the smallest whole price and stay paid operations as on KIE. A
  * music video is about a cent on KIE: 2 credits. Stems cost what KIE's separation page says:
- * 10 credits for vocal and instrumental, 50 for up to twelve instrument stems.
+ * 10 credits for vocal and instrumental, 50 for up to twelve instrument stems; MIDI is free.
  */
 export const DEFAULT_PRICES = {
   generate: 10,
@@ -76,6 +76,7 @@ export const DEFAULT_PRICES = {
   musicVideo: 2,
   separateVocal: 10,
   splitStem: 50,
+  midi: 0,
 } as const;
 export type PriceName = keyof typeof DEFAULT_PRICES;
 export type Prices = Record<PriceName, number>;

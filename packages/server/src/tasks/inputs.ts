@@ -6,6 +6,7 @@ import type { GenerateTaskInput } from './kinds/generate.js';
 import type { LyricsTaskInput } from './kinds/lyrics.js';
 import type { BoostTaskInput, PersonaTaskInput, TimestampedLyricsTaskInput } from './kinds/market-only.js';
 import type { MashupTaskInput } from './kinds/mashup.js';
+import type { MidiTaskInput } from './kinds/midi.js';
 import type { MusicVideoTaskInput } from './kinds/music-video.js';
 import type { ReplaceTaskInput } from './kinds/replace-section.js';
 import type { UploadCoverTaskInput } from './kinds/upload-cover.js';
@@ -30,7 +31,8 @@ export type TaskInput =
   | TimestampedLyricsTaskInput
   | WavTaskInput
   | MusicVideoTaskInput
-  | VocalRemovalTaskInput;
+  | VocalRemovalTaskInput
+  | MidiTaskInput;
 
 export type { AddInstrumentalTaskInput } from './kinds/add-instrumental.js';
 export type { AddVocalsTaskInput } from './kinds/add-vocals.js';
@@ -39,6 +41,7 @@ export type { ExtendTaskInput } from './kinds/extend.js';
 export type { GenerateTaskInput } from './kinds/generate.js';
 export type { LyricsTaskInput } from './kinds/lyrics.js';
 export type { MashupTaskInput } from './kinds/mashup.js';
+export type { MidiTaskInput } from './kinds/midi.js';
 export type { ReplaceTaskInput } from './kinds/replace-section.js';
 export type { UploadCoverTaskInput } from './kinds/upload-cover.js';
 export type { UploadExtendTaskInput } from './kinds/upload-extend.js';

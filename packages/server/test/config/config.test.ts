@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       musicVideo: 2,
       separateVocal: 10,
       splitStem: 50,
+      midi: 0,
     });
     expect(config.outboundAllow).toEqual([]);
   });

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeAudio } from '../../src/audio/index.js';
+import { decodeAudio, readMidiFile } from '../../src/audio/index.js';
 import { SPLIT_STEM_NAMES } from '../../src/engine/types.js';
 import { kill } from '../helpers/process.js';
 import { type ApiSession, apiSession, type Json, type Receiver, serveWithAccount, startReceiver } from '../helpers/serve.js';
@@ -48,8 +48,23 @@ const RESPONSE_KEYS = [
 ];
 const STEM_URL = /\/files\/[A-Za-z0-9_-]{32}\/[0-9a-f-]{36}_[A-Za-z%0-9]+\.mp3$/;
 
+const MIDI_DETAILS_KEYS = [
+  'taskId',
+  'recordTaskId',
+  'audioId',
+  'callbackUrl',
+  'completeTime',
+  'createTime',
+  'midiData',
+  'successFlag',
+  'errorCode',
+  'errorMessage',
+  'midiUrl',
+  'transcription',
+];
+
 /**
- * KIE's "Vocal & Instrument Stem Separation" (issue 13 item 4) against a real `reprise serve`, on
+ * KIE's "Vocal & Instrument Stem Separation" and "Generate MIDI from Audio" (issue 13 items 4, 5) against a real `reprise serve`, on
  * every store: a rendered track → `POST /api/v1/vocal-removal/generate` → the signed callback key
  * by key (kie-catalogue §19.1) → the details route and the Market one → stems that download,
  * decode, and add up to the track.
@@ -61,6 +76,8 @@ describe.each(storeTargets())('stem separation on $name', (target) => {
   let receiver: Receiver;
   let dataDir: string;
   let sung: { taskId: string; id: string; second: string };
+  /** The separations made by the tests, for MIDI: the exact split_stem of the sung song, the estimated one of the extend. */
+  const separations: { exact?: string; estimated?: string } = {};
 
   beforeAll(async () => {
     receiver = await startReceiver('ok');
@@ -192,6 +209,7 @@ describe.each(storeTargets())('stem separation on $name', (target) => {
     });
     expect(created).toMatchObject({ code: 200, msg: 'success' });
     const taskId = created.data.taskId as string;
+    separations.exact = taskId;
     expect(await api.credit()).toBe(before - 7);
     const body = await signedCallback(taskId);
     const info = body.data.vocal_separation_info;
@@ -228,6 +246,7 @@ describe.each(storeTargets())('stem separation on $name', (target) => {
       type: 'split_stem',
       callBackUrl: receiver.url,
     });
+    separations.estimated = taskId;
     const body = await signedCallback(taskId);
     const info = body.data.vocal_separation_info;
     // An estimate tells drums, bass and the voice apart; the rest is reprise's `other`, after KIE's keys.
@@ -237,6 +256,112 @@ describe.each(storeTargets())('stem separation on $name', (target) => {
     expect(data.separation).toEqual({ exact: false, method: expect.stringMatching(/^Estimated by signal processing, because it was made by extend/) });
     expect(data.response.otherUrl).toBe(info.other_url);
   }, 180_000);
+
+  /** A MIDI callback (its task id at the top, as KIE's English docs show), signatures checked. */
+  async function signedMidiCallback(taskId: string): Promise<Json> {
+    const callback = await api.callbackOf(taskId, (body) => body?.task_id);
+    const timestamp = callback.headers['x-webhook-timestamp'] as string;
+    expect(callback.headers['x-webhook-signature']).toBe(createHmac('sha256', secret).update(`${taskId}.${timestamp}`).digest('base64'));
+    return new Webhook(secret).verify(callback.body, callback.headers as Record<string, string>);
+  }
+
+  it('MIDI of an exact separation: the recipe’s notes per instrument, KIE’s keys, a .mid that reads back the same, free', async () => {
+    expect(separations.exact).toBeDefined();
+    const before = await api.credit();
+    const taskId = await api.submit('/api/v1/midi/generate', { taskId: separations.exact, callBackUrl: receiver.url });
+    const body = await signedMidiCallback(taskId);
+    expect(Object.keys(body)).toEqual(['task_id', 'code', 'msg', 'data']);
+    expect(body).toMatchObject({ task_id: taskId, code: 200, msg: 'success', data: { state: 'complete' } });
+    expect(Object.keys(body.data)).toEqual(['state', 'instruments', 'midi_url']);
+    const { instruments } = body.data;
+    const names = instruments.map((instrument: Json) => instrument.name);
+    expect(names).toContain('Drums');
+    for (const instrument of instruments) {
+      expect(Object.keys(instrument)).toEqual(['name', 'notes']);
+      expect(instrument.notes.length).toBeGreaterThan(0);
+      for (const note of instrument.notes) {
+        expect(Object.keys(note)).toEqual(['pitch', 'start', 'end', 'velocity']);
+        // KIE's examples write the times as strings of seconds.
+        expect(typeof note.start).toBe('string');
+        expect(Number(note.start)).toBeGreaterThanOrEqual(0);
+        expect(Number(note.end)).toBeGreaterThan(Number(note.start));
+        expect(Number(note.end)).toBeLessThanOrEqual(10 + 1e-6);
+        expect(Number.isInteger(note.pitch) && note.pitch >= 0 && note.pitch <= 127).toBe(true);
+        expect(note.velocity).toBeGreaterThan(0);
+        expect(note.velocity).toBeLessThanOrEqual(1);
+      }
+    }
+    expect(await api.credit()).toBe(before);
+
+    const data = await api.details('/api/v1/midi/record-info', taskId, (d) => d.successFlag !== 0);
+    expect(Object.keys(data)).toEqual(MIDI_DETAILS_KEYS);
+    expect(data).toMatchObject({
+      taskId,
+      recordTaskId: -1,
+      audioId: null,
+      callbackUrl: receiver.url,
+      successFlag: 1,
+      errorCode: null,
+      errorMessage: null,
+      midiUrl: body.data.midi_url,
+      transcription: { exact: true },
+    });
+    expect(data.midiData).toEqual({ state: 'complete', instruments });
+    expect(typeof data.createTime).toBe('number');
+
+    const response = await fetch(body.data.midi_url);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('audio/midi');
+    const file = readMidiFile(new Uint8Array(await response.arrayBuffer()));
+    const tracks = file.tracks.filter((track) => track.notes.length > 0);
+    expect(tracks.map((track) => track.name)).toEqual(names);
+    for (const [i, track] of tracks.entries()) {
+      expect(track.notes.length).toBe(instruments[i].notes.length);
+      for (const [n, note] of track.notes.entries()) {
+        expect(note.pitch).toBe(instruments[i].notes[n].pitch);
+        expect(Math.abs(note.start - Number(instruments[i].notes[n].start))).toBeLessThan(0.001);
+      }
+    }
+    expect(tracks.find((track) => track.name === 'Drums')?.channel).toBe(9);
+
+    const market = (await api.get(`/api/v1/jobs/recordInfo?taskId=${taskId}`)).data;
+    expect(market).toMatchObject({ taskId, model: 'ai-music-api/generate-midi-from-audio', state: 'success' });
+    expect(JSON.parse(market.resultJson)).toEqual({ resultUrls: [body.data.midi_url], resultObject: data.midiData });
+  }, 180_000);
+
+  it('MIDI of one estimated stem, through the Market form: notes heard in the stem’s audio, said to be estimated', async () => {
+    expect(separations.estimated).toBeDefined();
+    const separation = await api.details('/api/v1/vocal-removal/record-info', separations.estimated!, (d) => d.successFlag !== 'PENDING');
+    const bass = separation.response.originData.find((stem: Json) => stem.stem_type_group_name === 'Bass');
+    expect(bass).toBeDefined();
+    const created = await api.post('/api/v1/jobs/createTask', {
+      model: 'ai-music-api/generate-midi-from-audio',
+      callBackUrl: receiver.url,
+      input: { task_id: separations.estimated, audio_id: bass.id },
+    });
+    expect(created).toMatchObject({ code: 200, msg: 'success' });
+    const taskId = created.data.taskId as string;
+    const body = await signedMidiCallback(taskId);
+    expect(body).toMatchObject({ code: 200, data: { state: 'complete' } });
+    const data = await api.details('/api/v1/midi/record-info', taskId, (d) => d.successFlag !== 0);
+    expect(data).toMatchObject({ successFlag: 1, audioId: bass.id, transcription: { exact: false } });
+    // A bass line has notes, low ones.
+    const notes = data.midiData.instruments.flatMap((instrument: Json) => instrument.notes);
+    expect(notes.length).toBeGreaterThan(0);
+    expect(Math.max(...notes.map((note: Json) => note.pitch))).toBeLessThan(72);
+  }, 180_000);
+
+  it('refuses MIDI of what is not a finished separation of the caller’s, charging and storing nothing', async () => {
+    const refused = (body: Record<string, unknown>) => api.post('/api/v1/midi/generate', { taskId: separations.exact, callBackUrl: receiver.url, ...body });
+    // KIE's recorded answer for an id that is no separation; a music task is none either.
+    expect(await refused({ taskId: 'apicity-test-bogus-vocal-removal-task-id' })).toEqual({ code: 422, msg: 'Record does not exist', data: null });
+    expect(await refused({ taskId: sung.taskId })).toEqual({ code: 422, msg: 'Record does not exist', data: null });
+    expect(await refused({ audioId: 'nope' })).toMatchObject({
+      code: 422,
+      msg: `audioId: is not a stem of separation ${separations.exact} (its originData ids)`,
+    });
+    expect(await refused({ callBackUrl: undefined })).toMatchObject({ code: 422, msg: 'Please enter callBackUrl.' });
+  });
 
   it('fails a task whose track’s audio is gone with a signed error callback, refunded, leaving no file', async () => {
     for (const name of ['1.mp3', '1.master.wav']) fs.rmSync(path.join(dataDir, 'blobs', 'tasks', sung.taskId, name));

@@ -3,7 +3,7 @@ import type { TSchema } from '@sinclair/typebox';
 import type { MusicVideo, MusicVideoInput } from '../../audio/video/music-video.js';
 import type { CallbackBody, FailureCode } from '../../callbacks/index.js';
 import type { PriceName } from '../../config.js';
-import type { OnProgress, OnStem, Operation, RenderedTracks, SeparatedStems, SeparateInput } from '../../engine/types.js';
+import type { OnProgress, OnStem, Operation, RenderedTracks, SeparatedStems, SeparateInput, TranscribedMidi, TranscribeInput } from '../../engine/types.js';
 import type { ApiError } from '../../errors.js';
 import type { BlobStore } from '../../storage/index.js';
 import type { Executor, Store, TasksTable, TaskType } from '../../store/index.js';
@@ -77,6 +77,8 @@ export interface KindRuntime {
   render(operation: Operation, signal: AbortSignal, onProgress?: OnProgress): Promise<RenderedTracks>;
   /** Cuts a track into stems off the main thread; each stem goes to `onStem` when finished (null in the result). */
   separate(input: SeparateInput, signal: AbortSignal, onStem: OnStem): Promise<SeparatedStems>;
+  /** The notes of stems, per instrument, off the main thread. */
+  transcribe(input: TranscribeInput, signal: AbortSignal): Promise<TranscribedMidi>;
   /** Makes a track's music video off the main thread (audio/video; the same whatever the engine). */
   renderVideo(input: MusicVideoInput, signal: AbortSignal): Promise<MusicVideo>;
   lifecycle: LifecycleContext;

@@ -7,6 +7,7 @@ import type { Family, TaskKind } from './kind.js';
 import { lyricsKind } from './lyrics.js';
 import { boostStyleKind, personaKind, timestampedLyricsKind } from './market-only.js';
 import { mashupKind } from './mashup.js';
+import { midiKind } from './midi.js';
 import { musicVideoKind } from './music-video.js';
 import { replaceSectionKind } from './replace-section.js';
 import { uploadCoverKind } from './upload-cover.js';
@@ -37,6 +38,7 @@ export const KINDS: readonly TaskKind<never>[] = [
   wavKind,
   musicVideoKind,
   vocalRemovalKind,
+  midiKind,
 ] as unknown as readonly TaskKind<never>[];
 
 const byName = new Map(KINDS.map((kind) => [kind.name, kind]));
