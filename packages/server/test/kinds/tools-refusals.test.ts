@@ -1,11 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpStatusFor } from '../../src/api/errors.js';
 import { DEFAULT_PRICES } from '../../src/config.js';
+import { registerFile } from '../../src/files/index.js';
+import { lifecycleContext } from '../../src/server.js';
 import type { Services } from '../../src/services.js';
-import { submitTask } from '../../src/tasks/index.js';
+import { completeTask, submitTask, writeResult } from '../../src/tasks/index.js';
 import { LYRICS_PROMPT_MAX } from '../../src/tasks/kinds/lyrics.js';
+import type { SeparationResult } from '../../src/tasks/kinds/vocal-removal.js';
 import { WAVEFORM_POINTS } from '../../src/tasks/timestamped-lyrics.js';
+import { sineWav } from '../helpers/audio.js';
 import { finishedGenerateTask } from '../helpers/fixtures.js';
 import { closeServices, createTestAccount, createTestApp, createTestServices, type TestAccount } from '../helpers/services.js';
 import { storeTargets } from '../helpers/stores.js';
@@ -42,6 +47,42 @@ interface Fixtures {
   lyrics: string;
   /** A finished task of the account without credits. */
   brokeTracks: Tracks;
+  /** Alice's finished separation (two stems), Bob's, and Alice's whose stems expired. */
+  separation: { taskId: string; stemIds: string[] };
+  foreignSeparation: { taskId: string; stemIds: string[] };
+  expiredSeparation: { taskId: string; stemIds: string[] };
+}
+
+/** A finished separate_vocal of `track` whose two stems are registered files (a WAV stands in for each MP3). */
+async function finishedSeparation(services: Services, accountId: string, track: Tracks, expiresAt = Date.now() + 86_400_000) {
+  const taskId = await submitTask(
+    services.store,
+    {
+      accountId,
+      type: 'VOCAL_REMOVAL',
+      param: '{}',
+      input: { kind: 'vocal-removal', type: 'separate_vocal', taskId: track.taskId, audioId: track.audioIds[0]!, musicIndex: 0 },
+      parentMusicId: track.audioIds[0]!,
+      callbackUrl: undefined,
+      model: '',
+      price: 0,
+    },
+    { rateLimit: { max: 1000, windowMs: 1 }, taskTimeoutMs: 60_000 },
+  );
+  const job = await services.store.db.selectFrom('jobs').select('id').where('ref_id', '=', taskId).executeTakeFirstOrThrow();
+  const stemIds = [randomUUID(), randomUUID()];
+  await completeTask(lifecycleContext(services), taskId, job.id, async (tx, row, now) => {
+    const stems: SeparationResult['stems'] = [];
+    for (const [i, name] of (['vocal', 'instrumental'] as const).entries()) {
+      const blobKey = `tasks/${taskId}/${stemIds[i]}.mp3`;
+      await services.blobs.put(blobKey, sineWav(1, 8000, 1));
+      const file = await registerFile(tx, { accountId, kind: 'audio', blobKey, contentType: 'audio/mpeg', size: 1, fileName: 'x.mp3', expiresAt }, now);
+      stems.push({ id: stemIds[i]!, name, file, durationS: 1, exact: false });
+    }
+    await writeResult(tx, row.id, { stems, method: 'test' } satisfies SeparationResult);
+    return { code: 200, msg: 'ok', data: { task_id: row.id } };
+  });
+  return { taskId, stemIds };
 }
 
 describe.each(storeTargets())('refusals of the audio tools on $name', (target) => {
@@ -92,6 +133,9 @@ describe.each(storeTargets())('refusals of the audio tools on $name', (target) =
       .set({ input: JSON.stringify(sung) })
       .where('id', '=', f.untimed.taskId)
       .execute();
+    f.separation = await finishedSeparation(services, alice.account.id, f.parent);
+    f.foreignSeparation = await finishedSeparation(services, bob.account.id, f.foreign);
+    f.expiredSeparation = await finishedSeparation(services, alice.account.id, f.parent, Date.now() - 1000);
     const lyrics = await post('/api/v1/lyrics', { prompt: 'coffee', callBackUrl: CB });
     f.lyrics = lyrics.json().data.taskId;
   });
@@ -182,6 +226,10 @@ describe.each(storeTargets())('refusals of the audio tools on $name', (target) =
         '/api/v1/generate/get-timestamped-lyrics',
         '/api/v1/wav/generate',
         '/api/v1/wav/record-info',
+        '/api/v1/vocal-removal/generate',
+        '/api/v1/vocal-removal/record-info',
+        '/api/v1/midi/generate',
+        '/api/v1/midi/record-info',
       ]),
     );
   });
@@ -381,6 +429,103 @@ describe.each(storeTargets())('refusals of the audio tools on $name', (target) =
       await expectRefusal(create, market(model, { task_id: f.spare.taskId, audio_id: f.spare.audioIds[0] }), 409, 'WAV record already exists', {
         taskId: first,
       });
+    });
+  });
+
+  // --- stems ---------------------------------------------------------------------------------
+
+  describe('POST /api/v1/vocal-removal/generate', () => {
+    const url = '/api/v1/vocal-removal/generate';
+    const good = () => ({ taskId: f.spare.taskId, audioId: f.spare.audioIds[1], callBackUrl: CB });
+    const cases: Case[] = [
+      ...shape(),
+      { name: 'no callBackUrl', body: () => ({ ...good(), callBackUrl: undefined }), msg: 'Please enter callBackUrl.' },
+      ...trackCases(() => ({ ...good(), taskId: f.parent.taskId, audioId: f.parent.audioIds[0] })),
+      { name: 'an unknown type', body: () => ({ ...good(), type: 'split_stem_advanced' }), msg: 'type: must be one of separate_vocal, split_stem' },
+      { name: 'a type that is no string', body: () => ({ ...good(), type: 2 }), msg: 'type: must be one of separate_vocal, split_stem' },
+      {
+        name: 'one named stem',
+        body: () => ({ ...good(), stemName: 'drums' }),
+        msg: 'stemName: extracting one named stem (split_stem_advanced) is not offered; use type separate_vocal or split_stem',
+      },
+    ];
+    it.each(table(cases))('%s', run(url));
+
+    it('refuses with too few credits (402), nothing stored', async () => {
+      await expectRefusal(
+        url,
+        { taskId: f.brokeTracks.taskId, audioId: f.brokeTracks.audioIds[0], callBackUrl: CB },
+        402,
+        `Insufficient credits: this task costs ${DEFAULT_PRICES.separateVocal}`,
+        null,
+        broke,
+      );
+    });
+
+    it('charges by type, and again for the same track (KIE keeps no cache); the Market form names fields as written', async () => {
+      await expectAccepted(url, good(), DEFAULT_PRICES.separateVocal);
+      await expectAccepted(url, good(), DEFAULT_PRICES.separateVocal);
+      await expectAccepted(url, { ...good(), type: 'split_stem' }, DEFAULT_PRICES.splitStem);
+      const create = '/api/v1/jobs/createTask';
+      const model = 'ai-music-api/separate-vocals';
+      await expectRefusal(create, market(model, { audio_id: f.spare.audioIds[1] }), 422, 'input.task_id: is required');
+      await expectRefusal(
+        create,
+        market(model, { task_id: f.spare.taskId, audio_id: f.spare.audioIds[1], type: 'x' }),
+        422,
+        'input.type: must be one of separate_vocal, split_stem',
+      );
+      await expectRefusal(
+        create,
+        market(model, { task_id: f.spare.taskId, audio_id: f.spare.audioIds[1], stem_name: 'bass' }),
+        422,
+        'input.stem_name: extracting one named stem (split_stem_advanced) is not offered; use type separate_vocal or split_stem',
+      );
+      await expectAccepted(create, market(model, { task_id: f.spare.taskId, audio_id: f.spare.audioIds[1], type: 'split_stem' }), DEFAULT_PRICES.splitStem);
+    });
+  });
+
+  // --- MIDI ----------------------------------------------------------------------------------
+
+  describe('POST /api/v1/midi/generate', () => {
+    const url = '/api/v1/midi/generate';
+    const good = () => ({ taskId: f.separation.taskId, callBackUrl: CB });
+    const cases: Case[] = [
+      ...shape(),
+      { name: 'no callBackUrl', body: () => ({ ...good(), callBackUrl: undefined }), msg: 'Please enter callBackUrl.' },
+      { name: 'no taskId', body: () => ({ ...good(), taskId: undefined }), msg: 'taskId: is required' },
+      { name: 'taskId of 65 characters', body: () => ({ ...good(), taskId: 'a'.repeat(65) }), msg: 'taskId: must be at most 64 characters' },
+      { name: 'KIE’s recorded bogus id', body: () => ({ ...good(), taskId: 'apicity-test-bogus-vocal-removal-task-id' }), msg: 'Record does not exist' },
+      { name: 'a music task, not a separation', body: () => ({ ...good(), taskId: f.parent.taskId }), msg: 'Record does not exist' },
+      { name: 'another account’s separation', body: () => ({ ...good(), taskId: f.foreignSeparation.taskId }), msg: 'Record does not exist' },
+      {
+        name: 'a stem of another separation',
+        body: () => ({ ...good(), audioId: f.foreignSeparation.stemIds[0] }),
+        msg: () => `audioId: is not a stem of separation ${f.separation.taskId} (its originData ids)`,
+      },
+      { name: 'audioId a number', body: () => ({ ...good(), audioId: 3 }), msg: 'audioId: must be a string' },
+      { name: 'expired stems', body: () => ({ ...good(), taskId: f.expiredSeparation.taskId }), msg: 'taskId: the stems have expired and were deleted' },
+      {
+        name: 'an expired stem',
+        body: () => ({ ...good(), taskId: f.expiredSeparation.taskId, audioId: f.expiredSeparation.stemIds[1] }),
+        msg: 'audioId: the stems have expired and were deleted',
+      },
+    ];
+    it.each(table(cases))('%s', run(url));
+
+    it('refuses a separation that has not finished, naming its status', async () => {
+      const pending = await expectAccepted(
+        '/api/v1/vocal-removal/generate',
+        { taskId: f.parent.taskId, audioId: f.parent.audioIds[1], callBackUrl: CB },
+        DEFAULT_PRICES.separateVocal,
+      );
+      await expectRefusal(url, { ...good(), taskId: pending }, 422, `taskId: separation ${pending} has not succeeded (status PENDING)`);
+    });
+
+    it('accepts all stems or one, free as on KIE, through both forms', async () => {
+      await expectAccepted(url, good(), DEFAULT_PRICES.midi);
+      await expectAccepted(url, { ...good(), audioId: f.separation.stemIds[1] }, DEFAULT_PRICES.midi);
+      await expectAccepted('/api/v1/jobs/createTask', market('ai-music-api/generate-midi-from-audio', { task_id: f.separation.taskId }), DEFAULT_PRICES.midi);
     });
   });
 });

@@ -3,8 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/errors.js';
 import { asBody, type Body } from '../../src/tasks/fields.js';
 import { LYRICS_PROMPT_MAX, parseLyricsRequest } from '../../src/tasks/kinds/lyrics.js';
+import { parseMidi } from '../../src/tasks/kinds/midi.js';
 import { parseMusicVideo } from '../../src/tasks/kinds/music-video.js';
 import { KINDS } from '../../src/tasks/kinds/registry.js';
+import { parseVocalRemoval } from '../../src/tasks/kinds/vocal-removal.js';
 import { parseWav } from '../../src/tasks/kinds/wav.js';
 import { inMarketTerms, parseMarket } from '../../src/tasks/market.js';
 import { parseTimestampedLyrics } from '../../src/tasks/timestamped-lyrics.js';
@@ -39,6 +41,18 @@ const PARSERS = {
     parse: (raw: unknown) => parseMusicVideo(asBody(raw)),
     keys: ['callBackUrl', 'taskId', 'audioId', 'author', 'domainName'],
     market: 'ai-music-api/create-music-video',
+    callback: true,
+  },
+  vocalRemoval: {
+    parse: (raw: unknown) => parseVocalRemoval(asBody(raw)),
+    keys: ['callBackUrl', 'taskId', 'audioId', 'type', 'stemName'],
+    market: 'ai-music-api/separate-vocals',
+    callback: true,
+  },
+  midi: {
+    parse: (raw: unknown) => parseMidi(asBody(raw)),
+    keys: ['callBackUrl', 'taskId', 'audioId'],
+    market: 'ai-music-api/generate-midi-from-audio',
     callback: true,
   },
 } satisfies Record<string, { parse: (raw: unknown) => unknown; keys: string[]; market: string; callback: boolean }>;
@@ -249,6 +263,58 @@ describe('timestamped lyrics and WAV: a track is named by taskId and audioId, ea
       }),
       { numRuns: 100 },
     );
+  });
+});
+
+describe('stems and MIDI: the separation type, a named stem, an optional stem id', () => {
+  const id = filled(64);
+  it('a track and an optional type are read back as sent; the type defaults to separate_vocal', () => {
+    fc.assert(
+      fc.property(id, id, httpUrl, fc.constantFrom(undefined, null, 'separate_vocal', 'split_stem'), (taskId, audioId, callBackUrl, type) => {
+        expect(parseVocalRemoval({ taskId, audioId, callBackUrl, type })).toEqual({ taskId, audioId, callBackUrl, type: type ?? 'separate_vocal' });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('any other type is refused naming the two it may be; any named stem is refused as not offered', () => {
+    fc.assert(
+      fc.property(
+        anyJson.filter((value) => value !== null && value !== 'separate_vocal' && value !== 'split_stem'),
+        (type) => {
+          expect(refusal(() => parseVocalRemoval({ taskId: 't', audioId: 'a', callBackUrl: CB, type }))).toEqual({
+            code: 422,
+            msg: 'type: must be one of separate_vocal, split_stem',
+          });
+        },
+      ),
+      { numRuns: 200 },
+    );
+    fc.assert(
+      fc.property(
+        anyJson.filter((value) => value !== null),
+        (stemName) => {
+          expect(refusal(() => parseVocalRemoval({ taskId: 't', audioId: 'a', callBackUrl: CB, stemName })).msg).toMatch(
+            /^stemName: extracting one named stem \(split_stem_advanced\) is not offered/,
+          );
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('MIDI: a separation id and an optional stem id (null when absent) are read back as sent', () => {
+    fc.assert(
+      fc.property(id, fc.option(id, { nil: undefined }), httpUrl, (taskId, audioId, callBackUrl) => {
+        expect(parseMidi({ taskId, audioId, callBackUrl })).toEqual({ taskId, audioId: audioId ?? null, callBackUrl });
+      }),
+      { numRuns: 300 },
+    );
+    expect(refusal(() => parseMidi({ callBackUrl: CB }))).toEqual({ code: 422, msg: 'taskId: is required' });
+    expect(refusal(() => parseMidi({ callBackUrl: CB, taskId: 't', audioId: 'x'.repeat(65) }))).toEqual({
+      code: 422,
+      msg: 'audioId: must be at most 64 characters',
+    });
   });
 });
 

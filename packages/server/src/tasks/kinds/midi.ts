@@ -92,7 +92,7 @@ async function findSeparation(db: Executor, accountId: string, taskId: string, a
     .where('account_id', '=', accountId)
     .executeTakeFirst();
   // KIE's recorded answer for an id that names no separation.
-  if (!task || task.type !== 'VOCAL_REMOVAL') throw new ApiError(422, 'Record does not exist');
+  if (task?.type !== 'VOCAL_REMOVAL') throw new ApiError(422, 'Record does not exist');
   if (task.status !== 'SUCCESS' || !task.result) throw invalid('taskId', `separation ${taskId} has not succeeded (status ${task.status})`);
   const { stems } = JSON.parse(task.result) as SeparationResult;
   const chosen = audioId === null ? stems : stems.filter((stem) => stem.id === audioId);
