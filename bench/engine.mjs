@@ -11,42 +11,20 @@
 //   npm run build && node bench/engine.mjs            (BENCH_RUNS, default 3 timed runs of each;
 //                                                       BENCH_OPS, default all, e.g. BENCH_OPS=replaceSection,extend)
 //
-// ffmpeg is a dependency of this benchmark only: installed from Debian here when missing.
-import { execFileSync, spawnSync } from 'node:child_process';
+// ffmpeg is a dependency of this benchmark only: installed from Debian here when missing (jobs.mjs).
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-
-// The job runs in a child process of this script, which must then hold only Node, reprise and the
-// job: lib.mjs brings autocannon along (for the HTTP benchmarks), so only the parent loads it.
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+import { dist, ensureFfmpeg, median, ONE_THREAD_ENV, oneCore, peakRssMb, pinnedWords, timeFfmpeg as ffmpegRun } from './jobs.mjs';
 
 const SONG_S = 180;
 const RATE = 44_100;
 /** A 30 s section in the middle of the song: a typical request (the rules allow 6–60 s). */
 const SECTION = { startS: 75.3, endS: 105.3 };
 const runs = Number(process.env.BENCH_RUNS ?? 3);
-const audio = path.join(root, 'packages/server/dist/audio/index.js');
-const renderPoolModule = path.join(root, 'packages/server/dist/worker/render-pool.js');
-const memoryModule = path.join(root, 'packages/server/dist/memory.js');
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const hasCommand = (name) => spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
-/** The command pinned to the first core, where `taskset` exists. */
-const oneCore = (command, args) => (hasCommand('taskset') ? ['taskset', ['-c', '0', command, ...args]] : [command, args]);
-
-function ensureFfmpeg() {
-  if (hasCommand('ffmpeg')) return;
-  console.log('ffmpeg is missing: installing it from Debian (apt-get install -y ffmpeg)');
-  const install = () =>
-    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'ffmpeg'], {
-      stdio: 'inherit',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-  if (install().status !== 0) {
-    spawnSync('apt-get', ['update'], { stdio: 'inherit' });
-    if (install().status !== 0) throw new Error('could not install ffmpeg');
-  }
-}
+const audio = dist('audio/index.js');
+const renderPoolModule = dist('worker/render-pool.js');
+const memoryModule = dist('memory.js');
 
 /**
  * Each operation's request on the bench songs: `a` is the 3-minute song, `b` a second one (mashup).
@@ -67,18 +45,6 @@ const OPERATIONS = {
   mashup: (a, b) => ({ sources: [a, b], prompt: '', style: 'electronic', title: 'Bench', negativeTags: '', instrumental: true }),
 };
 const opNames = (process.env.BENCH_OPS ?? Object.keys(OPERATIONS).join(',')).split(',');
-
-/**
- * This process's own peak RSS (VmHWM). Not `resourceUsage().maxRSS`: across exec, Linux keeps in it
- * the high-water mark of the process that spawned this one, here the bench with its songs.
- */
-function ownPeakRssMb() {
-  const line = fs
-    .readFileSync('/proc/self/status', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('VmHWM:'));
-  return line ? Number(line.replace(/\D+/g, '')) / 1024 : process.resourceUsage().maxRSS / 1024;
-}
 
 /**
  * The job itself, in a child process of its own so its peak RSS is the job's alone. It runs as
@@ -123,7 +89,7 @@ async function job(op, inputs, timed, outDir) {
     JSON.stringify({
       coldS: times[0],
       warmS: times.slice(1),
-      maxRssMb: ownPeakRssMb(),
+      maxRssMb: peakRssMb(),
       idleRssMb,
       tracks: made.length,
       durationS: track.durationS,
@@ -170,14 +136,8 @@ async function stages(input) {
 }
 
 /** ffmpeg on one core: `input` decoded, and encoded to MP3 at 192 kbps unless `decodeOnly`. Seconds. */
-function timeFfmpeg(input, dir, { decodeOnly = false } = {}) {
-  const output = decodeOnly ? ['-f', 'null', '-'] : ['-c:a', 'libmp3lame', '-b:a', '192k', path.join(dir, 'ffmpeg-out.mp3')];
-  const [command, args] = oneCore('ffmpeg', ['-nostdin', '-y', '-hide_banner', '-loglevel', 'error', '-threads', '1', '-i', input, ...output]);
-  const started = performance.now();
-  const result = spawnSync(command, args, { stdio: 'inherit' });
-  if (result.status !== 0) throw new Error('ffmpeg failed');
-  return (performance.now() - started) / 1000;
-}
+const timeFfmpeg = (input, dir, { decodeOnly = false } = {}) =>
+  ffmpegRun(input, decodeOnly ? ['-f', 'null', '-'] : ['-c:a', 'libmp3lame', '-b:a', '192k', path.join(dir, 'ffmpeg-out.mp3')]);
 
 /**
  * The codec work of the same audio in and out: ffmpeg decoding every source and encoding every
@@ -189,7 +149,7 @@ function timeSameAudio(inputs, outputs, dir) {
 
 function runJob(op, inputs, timed, outDir = '') {
   const [command, args] = oneCore(process.execPath, [new URL(import.meta.url).pathname, '--job', op, inputs.join(','), String(timed), outDir]);
-  const output = execFileSync(command, args, { env: { ...process.env, UV_THREADPOOL_SIZE: '1', VIPS_CONCURRENCY: '1' }, encoding: 'utf8' });
+  const output = execFileSync(command, args, { env: ONE_THREAD_ENV, encoding: 'utf8' });
   return JSON.parse(output.trim().split('\n').at(-1));
 }
 
@@ -206,7 +166,7 @@ async function main() {
   console.log(
     `song: ${SONG_S} s, ${RATE} Hz stereo MP3 at 192 kbps (${(fs.statSync(input).size / 1e6).toFixed(2)} MB); section ${SECTION.startS}–${SECTION.endS} s`,
   );
-  console.log(`${version}; Node ${process.version}; ${hasCommand('taskset') ? 'pinned to core 0' : 'not pinned (no taskset)'}`);
+  console.log(`${version}; Node ${process.version}; ${pinnedWords()}`);
 
   const second = path.join(dir, 'second.mp3');
   const otherPlan = a.planArrangement({ seed: 'bench-engine-b', texts: ['rock', 'guitar'], form: 'song', durationS: 150 });
@@ -260,7 +220,7 @@ async function main() {
   if (!opNames.includes('replaceSection')) return;
   console.log('stages, each alone (warm):');
   const [command, args] = oneCore(process.execPath, [new URL(import.meta.url).pathname, '--stages', input]);
-  execFileSync(command, args, { stdio: 'inherit', env: { ...process.env, UV_THREADPOOL_SIZE: '1', VIPS_CONCURRENCY: '1' } });
+  execFileSync(command, args, { stdio: 'inherit', env: ONE_THREAD_ENV });
 }
 
 const mode = process.argv[2];

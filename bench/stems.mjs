@@ -12,12 +12,11 @@
 //
 //   npm run build && node bench/stems.mjs      (BENCH_RUNS, default 3 timed runs of each;
 //                                                BENCH_CASES, default all, e.g. BENCH_CASES=0,2)
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { dist, median, ONE_THREAD_ENV, oneCore, peakRssMb, pinnedWords } from './jobs.mjs';
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const dist = (file) => path.join(root, 'packages/server/dist', file);
 const SONG_S = 180;
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 
@@ -42,28 +41,6 @@ const CASES = [
   { name: 'separate_vocal, estimated, from the MP3', type: 'separate_vocal', recipe: false, audio: 'mp3' },
   { name: 'split_stem, estimated, from the MP3', type: 'split_stem', recipe: false, audio: 'mp3' },
 ];
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const hasCommand = (name) => spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
-const oneCore = (command, args) => (hasCommand('taskset') ? ['taskset', ['-c', '0', command, ...args]] : [command, args]);
-
-/**
- * The process's peak RSS in MB: the high-water mark of its own memory (Linux's VmHWM). getrusage's
- * maxRSS is not used: across exec it keeps the high-water mark of the process that spawned it (this
- * script, which rendered the song), and would report the parent's peak instead of the job's.
- */
-function peakRssMb() {
-  try {
-    const line = fs
-      .readFileSync('/proc/self/status', 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('VmHWM:'));
-    if (line) return Number(line.split(/\s+/)[1]) / 1024;
-  } catch {
-    // Not Linux: getrusage's figure, with the caveat above.
-  }
-  return process.resourceUsage().maxRSS / 1024;
-}
 
 /** One case in a process of its own (so its peak RSS is the job's): `timed` warm runs after a cold one. */
 async function job(caseIndex, dir, timed, outDir) {
@@ -108,7 +85,7 @@ async function job(caseIndex, dir, timed, outDir) {
 
 function runJob(caseIndex, dir, timed, outDir = '') {
   const [command, args] = oneCore(process.execPath, [new URL(import.meta.url).pathname, '--job', String(caseIndex), dir, String(timed), outDir]);
-  const output = execFileSync(command, args, { env: { ...process.env, UV_THREADPOOL_SIZE: '1' }, encoding: 'utf8', maxBuffer: 1 << 24 });
+  const output = execFileSync(command, args, { env: ONE_THREAD_ENV, encoding: 'utf8', maxBuffer: 1 << 24 });
   return JSON.parse(output.trim().split('\n').at(-1));
 }
 
@@ -131,7 +108,7 @@ async function main() {
   fs.writeFileSync(path.join(dir, 'track.wav'), track.master);
   fs.writeFileSync(path.join(dir, 'track.mp3'), track.mp3);
   console.log(
-    `track: ${SONG_S} s, 44.1 kHz stereo, sung ("${RECIPE.input.style}"); Node ${process.version}; ${hasCommand('taskset') ? 'pinned to core 0' : 'not pinned (no taskset)'}`,
+    `track: ${SONG_S} s, 44.1 kHz stereo, sung ("${RECIPE.input.style}"); Node ${process.version}; ${pinnedWords()}`,
   );
   const rows = [];
   const chosen = (process.env.BENCH_CASES ?? CASES.map((_, index) => index).join(',')).split(',').map(Number);

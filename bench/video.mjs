@@ -18,21 +18,14 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { dist, hasCommand, median, ONE_THREAD_ENV, oneCore, peakRssMb, pinnedWords } from './jobs.mjs';
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const audioModule = path.join(root, 'packages/server/dist/audio/index.js');
+const audioModule = dist('audio/index.js');
 
 const SONG_S = 180;
 const RATE = 44_100;
 const TITLE = 'Lights Along the Water';
 const runs = Number(process.env.BENCH_RUNS ?? 3);
-const cpu = process.env.BENCH_CPU ?? '0';
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const hasCommand = (name) => spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
-/** The command pinned to one core, where `taskset` exists. */
-const oneCore = (command, args) => (hasCommand('taskset') ? ['taskset', ['-c', cpu, command, ...args]] : [command, args]);
-const ONE_THREAD_ENV = { ...process.env, UV_THREADPOOL_SIZE: '1', VIPS_CONCURRENCY: '1' };
 
 /**
  * The job, in a child process of its own so that its peak RSS is the job's alone: the audio file
@@ -58,7 +51,7 @@ async function job(audioFile, coverFile, timed, outFile) {
     JSON.stringify({
       coldS: times[0],
       warmS: times.slice(1),
-      maxRssMb: process.resourceUsage().maxRSS / 1024,
+      maxRssMb: peakRssMb(),
       idleRssMb,
       durationS: made.durationS,
       bytes: made.mp4.byteLength,
@@ -128,7 +121,7 @@ async function main() {
     `song: ${SONG_S} s, ${RATE} Hz stereo; master ${(fs.statSync(master).size / 1e6).toFixed(1)} MB (32-bit float WAV), MP3 ${(fs.statSync(mp3).size / 1e6).toFixed(2)} MB (192 kbps)`,
   );
   console.log(
-    `Node ${process.version}; ${os.cpus()[0]?.model ?? 'unknown CPU'}; ${hasCommand('taskset') ? `pinned to core ${cpu}` : 'not pinned (no taskset)'}; ${ffmpeg ? execFileSync('ffmpeg', ['-hide_banner', '-version'], { encoding: 'utf8' }).split('\n')[0] : 'ffmpeg not on PATH: no baseline'}`,
+    `Node ${process.version}; ${os.cpus()[0]?.model ?? 'unknown CPU'}; ${pinnedWords()}; ${ffmpeg ? execFileSync('ffmpeg', ['-hide_banner', '-version'], { encoding: 'utf8' }).split('\n')[0] : 'ffmpeg not on PATH: no baseline'}`,
   );
 
   const rows = [];

@@ -11,9 +11,11 @@ export type {
   ErrorCallbackEvent,
   LyricsCallbackEvent,
   MarketCallbackEvent,
+  MidiCallbackEvent,
   MusicVideoCallbackEvent,
   ReceivedCallbackEvent,
   SuccessCallbackEvent,
+  VocalSeparationCallbackEvent,
   WavCallbackEvent,
 } from './callbacks/events.js';
 export { type CallbackHandler, type CallbackHandlerOptions, type CallbackRequest, type CallbackResponse, createCallbackHandler } from './callbacks/handler.js';
@@ -27,7 +29,9 @@ export {
   parseLyricsPayload,
   parseMarketCallbackPayload,
   parseMarketResult,
+  parseMidiPayload,
   parseMusicVideoPayload,
+  parseVocalSeparationPayload,
   parseWavPayload,
   toSunoTrack,
 } from './callbacks/payload.js';

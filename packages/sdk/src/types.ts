@@ -395,6 +395,136 @@ export interface MusicVideoRecord {
   errorMessage: string | null;
 }
 
+// ---------------------------------------------------------------------------
+// Stem separation (`POST /api/v1/vocal-removal/generate`).
+
+/** `separate_vocal` (default): vocals and instrumental; `split_stem`: up to twelve instrument stems. */
+export type VocalSeparationType = 'separate_vocal' | 'split_stem';
+
+/** `POST /api/v1/vocal-removal/generate`: the stems of track `audioId`. Each request is charged, even for the same track. */
+export interface SeparateVocalsRequest {
+  taskId: string;
+  audioId: string;
+  /** Default `separate_vocal`. */
+  type?: VocalSeparationType;
+  callBackUrl: string;
+}
+
+/** `successFlag` of a separation task: a string on this family's record-info. */
+export type VocalSeparationStatus = 'PENDING' | 'SUCCESS' | 'CREATE_TASK_FAILED' | 'GENERATE_AUDIO_FAILED' | 'CALLBACK_EXCEPTION';
+
+/** One stem file of a separation (note the snake_case inside the camelCase record). Its `id` is the `audioId` MIDI takes. */
+export interface SeparatedStemFile {
+  id: string;
+  audio_url: string;
+  /** E.g. `Vocals`, `Drums`. */
+  stem_type_group_name: string;
+  duration: number;
+}
+
+/** record-info's `response`: every stem URL is null until the task succeeds, and null for stems the mode or the track has none of. */
+export interface VocalSeparationResponse {
+  /** KIE sends null. */
+  id: string | null;
+  originUrl: string | null;
+  originData: SeparatedStemFile[];
+  /** `separate_vocal` only. */
+  instrumentalUrl: string | null;
+  vocalUrl: string | null;
+  backingVocalsUrl: string | null;
+  drumsUrl: string | null;
+  bassUrl: string | null;
+  guitarUrl: string | null;
+  pianoUrl: string | null;
+  keyboardUrl: string | null;
+  percussionUrl: string | null;
+  stringsUrl: string | null;
+  synthUrl: string | null;
+  fxUrl: string | null;
+  brassUrl: string | null;
+  woodwindsUrl: string | null;
+  /** [reprise extension] What no other stem took; absent on KIE.AI. */
+  otherUrl?: string | null;
+}
+
+/**
+ * `GET /api/v1/vocal-removal/record-info` → `data`. KIE's examples give the times as epoch
+ * milliseconds on this route and as `YYYY-MM-DD HH:MM:SS` elsewhere, so both are typed.
+ */
+export interface VocalSeparationRecord {
+  taskId: string;
+  /** The audioId separated. */
+  musicId: string;
+  callbackUrl: string | null;
+  musicIndex: number;
+  completeTime: number | string | null;
+  /** KIE sends `response: null` while the task runs; the client fills in nulls and an empty `originData`. */
+  response: VocalSeparationResponse;
+  successFlag: VocalSeparationStatus;
+  createTime: number | string;
+  errorCode: number | null;
+  errorMessage: string | null;
+  /** [reprise extension] How the stems were made: `exact` when they sum back to the track. Absent on KIE.AI. */
+  separation?: { exact: boolean; method: string } | null;
+}
+
+// ---------------------------------------------------------------------------
+// MIDI (`POST /api/v1/midi/generate`).
+
+/** `POST /api/v1/midi/generate`: MIDI notes of a finished separation task's stems. */
+export interface GenerateMidiRequest {
+  /** A separation task that succeeded, not a music task. */
+  taskId: string;
+  /** One stem (an `originData[].id` of the separation); omit it for every stem. */
+  audioId?: string;
+  callBackUrl: string;
+}
+
+/** One note. Times are seconds of the track; KIE sends them as numeric strings and the SDK reads them as numbers. */
+export interface MidiNote {
+  /** 0–127. */
+  pitch: number;
+  start: number;
+  end: number;
+  /** 0–1. */
+  velocity: number;
+}
+
+export interface MidiInstrument {
+  /** E.g. `Drums`. */
+  name: string;
+  notes: MidiNote[];
+}
+
+/** The transcription. `state` is `complete` when it succeeded, the only value KIE documents; the SDK reads any other as a failure. */
+export interface MidiData {
+  state: string;
+  instruments: MidiInstrument[];
+}
+
+/** `successFlag` of a MIDI task, an integer: 0 pending, 1 success, 2 create-task failed, 3 MIDI failed. */
+export type MidiFlag = 0 | 1 | 2 | 3;
+
+/** `GET /api/v1/midi/record-info` → `data`. Times are epoch milliseconds. */
+export interface MidiRecord {
+  taskId: string;
+  /** KIE's example shows -1. */
+  recordTaskId: number;
+  /** The stem asked for; null when every stem was. */
+  audioId: string | null;
+  callbackUrl: string | null;
+  completeTime: number | null;
+  createTime: number;
+  /** Null until the task succeeds (and may stay empty after a `split_stem` separation). */
+  midiData: MidiData | null;
+  successFlag: MidiFlag;
+  /** A string on this route, unlike the others. */
+  errorCode: string | null;
+  errorMessage: string | null;
+  /** [reprise extension] A downloadable `.mid` of the notes; absent on KIE.AI. */
+  midiUrl?: string;
+}
+
 interface ReplaceSectionCommon {
   prompt: string;
   tags: string;
@@ -712,6 +842,73 @@ export interface MusicVideoCallbackPayload {
   code: number;
   msg: string;
   data: { task_id: string; video_url: string | null };
+}
+
+/** The URL keys of a separation callback's info object: `separate_vocal` and `split_stem` keys, `piano_url` (record-info has it), and reprise's `other_url`. */
+export type VocalSeparationUrlKey =
+  | 'origin_url'
+  | 'instrumental_url'
+  | 'vocal_url'
+  | 'backing_vocals_url'
+  | 'drums_url'
+  | 'bass_url'
+  | 'guitar_url'
+  | 'piano_url'
+  | 'keyboard_url'
+  | 'percussion_url'
+  | 'strings_url'
+  | 'synth_url'
+  | 'fx_url'
+  | 'brass_url'
+  | 'woodwinds_url'
+  | 'other_url';
+
+/** A separation event's stem names: the callback's URL keys in camelCase, without `_url`. */
+export type SeparatedStem =
+  | 'vocal'
+  | 'instrumental'
+  | 'backingVocals'
+  | 'drums'
+  | 'bass'
+  | 'guitar'
+  | 'piano'
+  | 'keyboard'
+  | 'percussion'
+  | 'strings'
+  | 'synth'
+  | 'fx'
+  | 'brass'
+  | 'woodwinds'
+  | 'other';
+
+/** Only the stems the body named; a URL is null for a stem the track has none of. */
+export type SeparatedStems = { [K in SeparatedStem]?: string | null };
+
+/** Only the keys the body had; a URL is null for a stem the track has none of. */
+export type VocalSeparationInfo = { [K in VocalSeparationUrlKey]?: string | null };
+
+/**
+ * The separation family's body (`POST /api/v1/vocal-removal/generate`). KIE's English page names
+ * the object `vocal_separation_info`, its Chinese page and sunoapi.org `vocal_removal_info`:
+ * parsing reads either and gives it under the first name. It is null on failure.
+ */
+export interface VocalSeparationCallbackPayload {
+  code: number;
+  msg: string;
+  data: { task_id: string; vocal_separation_info: VocalSeparationInfo | null };
+}
+
+/**
+ * The MIDI family's body (`POST /api/v1/midi/generate`). KIE's English page puts `task_id` at the
+ * top, its Chinese page `taskId` inside `data`; parsing gives it at the top either way, with the
+ * note times as numbers. `data` is null when a failure sent none.
+ */
+export interface MidiCallbackPayload {
+  code: number;
+  msg: string;
+  task_id: string;
+  /** `midi_url`: [reprise extension] a downloadable `.mid`. */
+  data: (MidiData & { midi_url?: string }) | null;
 }
 
 /**

@@ -7,7 +7,9 @@ import {
   parseCoverImagePayload,
   parseLyricsPayload,
   parseMarketCallbackPayload,
+  parseMidiPayload,
   parseMusicVideoPayload,
+  parseVocalSeparationPayload,
   parseWavPayload,
   signKieWebhook,
   signStandardWebhook,
@@ -164,8 +166,26 @@ describe('property: verifiers never crash', () => {
   });
 });
 
+/** Separation URLs as senders write them: URLs, nulls, "" and the wrong types. */
+const separationInfoish = fc.dictionary(
+  fc.constantFrom('origin_url', 'instrumental_url', 'vocal_url', 'drums_url', 'other_url', 'piano_url', 'x_url'),
+  fc.oneof(fc.webUrl(), fc.constant(null), fc.constant(''), fc.jsonValue()),
+);
+/** MIDI notes with numbers, numeric strings and junk where the numbers go. */
+const noteValue = fc.oneof(fc.double(), fc.double().map(String), fc.string(), fc.constant(null));
+const instrumentish = fc.record(
+  {
+    name: fc.oneof(fc.string(), fc.integer()),
+    notes: fc.oneof(
+      fc.array(fc.record({ pitch: noteValue, start: noteValue, end: noteValue, velocity: noteValue }, { requiredKeys: [] }), { maxLength: 3 }),
+      fc.jsonValue(),
+    ),
+  },
+  { requiredKeys: [] },
+);
+
 describe('property: the other families’ parsers', () => {
-  it('parseMarketCallbackPayload, parseCoverImagePayload, parseLyricsPayload, parseWavPayload, parseMusicVideoPayload: any JSON → a typed payload or a CallbackPayloadError', () => {
+  it('parseMarketCallbackPayload, parseCoverImagePayload, parseLyricsPayload, parseWavPayload, parseMusicVideoPayload, parseVocalSeparationPayload, parseMidiPayload: any JSON → a typed payload or a CallbackPayloadError', () => {
     const dataish = fc.record(
       {
         taskId: fc.oneof(fc.stringMatching(/^[0-9a-f]{1,32}$/), fc.integer(), fc.constant('')),
@@ -177,15 +197,32 @@ describe('property: the other families’ parsers', () => {
         images: fc.oneof(fc.array(fc.string()), fc.constant(null), fc.jsonValue()),
         audioWavUrl: fc.oneof(fc.string(), fc.constant(null), fc.integer()),
         video_url: fc.oneof(fc.string(), fc.constant(null), fc.integer()),
+        vocal_separation_info: fc.oneof(separationInfoish, fc.constant(null), fc.jsonValue()),
+        vocal_removal_info: fc.oneof(separationInfoish, fc.constant(null), fc.jsonValue()),
+        instruments: fc.oneof(fc.array(instrumentish, { maxLength: 3 }), fc.jsonValue()),
+        midi_url: fc.oneof(fc.string(), fc.constant(null), fc.integer()),
         data: fc.oneof(fc.array(fc.dictionary(fc.constantFrom('text', 'title', 'status', 'error_message'), fc.jsonValue())), fc.jsonValue()),
       },
       { requiredKeys: [] },
     );
     const bodyish = fc.record(
-      { code: fc.oneof(fc.constant(200), fc.integer(), fc.string()), msg: fc.oneof(fc.string(), fc.constant(null)), data: dataish },
+      {
+        code: fc.oneof(fc.constant(200), fc.integer(), fc.string()),
+        msg: fc.oneof(fc.string(), fc.constant(null)),
+        task_id: fc.oneof(fc.stringMatching(/^[0-9a-f]{1,32}$/), fc.integer(), fc.constant('')),
+        data: fc.oneof(dataish, fc.constant(null)),
+      },
       { requiredKeys: [] },
     );
-    const parsers = [parseMarketCallbackPayload, parseCoverImagePayload, parseLyricsPayload, parseWavPayload, parseMusicVideoPayload];
+    const parsers = [
+      parseMarketCallbackPayload,
+      parseCoverImagePayload,
+      parseLyricsPayload,
+      parseWavPayload,
+      parseMusicVideoPayload,
+      parseVocalSeparationPayload,
+      parseMidiPayload,
+    ];
     fc.assert(
       fc.property(fc.oneof(fc.jsonValue(), bodyish), (value) => {
         for (const parse of parsers) {
@@ -196,7 +233,7 @@ describe('property: the other families’ parsers', () => {
           }
         }
         // Every body is read as some family, never a crash.
-        expect(['music', 'cover_image', 'lyrics', 'wav', 'market', 'music_video']).toContain(callbackFamilyOf(value));
+        expect(['music', 'cover_image', 'lyrics', 'wav', 'market', 'music_video', 'vocal_separation', 'midi']).toContain(callbackFamilyOf(value));
       }),
       { numRuns: 1000 },
     );
@@ -243,6 +280,51 @@ describe('property: signatures', () => {
           expect(() => verifyKieSignature(bodyOf(`${taskId}x`), h, secret, { now: timestamp * 1000 })).toThrow(WebhookVerificationError);
         },
       ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('property: valid separation and MIDI bodies read back', () => {
+  const taskId = fc.stringMatching(/^[0-9a-f]{32}$/);
+  const code = fc.constantFrom(200, 400, 500);
+  const urlKeys = ['origin_url', 'instrumental_url', 'vocal_url', 'backing_vocals_url', 'drums_url', 'bass_url', 'other_url'] as const;
+
+  it('a separation body under either object name: its URLs, nulls and task id come back as sent, its family is vocal_separation', () => {
+    const info = fc.subarray([...urlKeys]).chain((keys) => fc.tuple(...keys.map((key) => fc.tuple(fc.constant(key), fc.option(fc.webUrl())))));
+    fc.assert(
+      fc.property(taskId, code, fc.string(), fc.constantFrom('vocal_separation_info', 'vocal_removal_info'), fc.option(info), (id, c, msg, name, entries) => {
+        const sent = entries === null ? null : Object.fromEntries(entries);
+        const body = { code: c, msg, data: { task_id: id, [name]: sent } };
+        expect(parseVocalSeparationPayload(body)).toEqual({ code: c, msg, data: { task_id: id, vocal_separation_info: sent } });
+        expect(callbackFamilyOf(body)).toBe('vocal_separation');
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a MIDI body with its id at the top or in data: the notes come back as numbers, whether sent as numbers or numeric strings', () => {
+    // `+ 0` turns -0 into 0: "-0" and -0 are the same time, and toEqual tells them apart.
+    const time = fc.double({ min: 0, max: 600, noNaN: true }).map((value) => value + 0);
+    const note = fc.record({
+      pitch: fc.integer({ min: 0, max: 127 }),
+      start: time,
+      end: time,
+      velocity: fc.double({ min: 0, max: 1, noNaN: true }).map((v) => v + 0),
+    });
+    const instrument = fc.record({ name: fc.string(), notes: fc.array(note, { maxLength: 4 }) });
+    const asWire = (value: number, asText: boolean): number | string => (asText ? String(value) : value);
+    fc.assert(
+      fc.property(taskId, code, fc.array(instrument, { maxLength: 3 }), fc.boolean(), fc.boolean(), (id, c, instruments, atTop, asText) => {
+        const wire = instruments.map((item) => ({
+          name: item.name,
+          notes: item.notes.map((n) => ({ ...n, start: asWire(n.start, asText), end: asWire(n.end, asText) })),
+        }));
+        const data = { state: 'complete', instruments: wire };
+        const body = atTop ? { task_id: id, code: c, msg: 'success', data } : { code: c, msg: 'success', data: { taskId: id, ...data } };
+        expect(parseMidiPayload(body)).toEqual({ code: c, msg: 'success', task_id: id, data: { state: 'complete', instruments } });
+        expect(callbackFamilyOf(body)).toBe('midi');
+      }),
       { numRuns: 300 },
     );
   });

@@ -4,9 +4,13 @@ import type {
   LyricsCallbackPayload,
   LyricsItem,
   MarketCallbackPayload,
+  MidiCallbackPayload,
+  MidiInstrument,
   MusicVideoCallbackPayload,
+  SeparatedStems,
   SuccessCallbackPayload,
   SunoTrack,
+  VocalSeparationCallbackPayload,
   WavCallbackPayload,
 } from '../types.js';
 
@@ -95,7 +99,9 @@ export type ReceivedCallbackEvent =
   | LyricsCallbackEvent
   | WavCallbackEvent
   | MarketCallbackEvent
-  | MusicVideoCallbackEvent;
+  | MusicVideoCallbackEvent
+  | VocalSeparationCallbackEvent
+  | MidiCallbackEvent;
 
 export const isFinalEvent = (event: CallbackEvent): boolean => event.stage === 'complete' || event.stage === 'error';
 
@@ -124,4 +130,36 @@ export interface MusicVideoCallbackEvent extends CallbackEventBase {
   /** The failure's `msg`; null on success. */
   error: string | null;
   payload: MusicVideoCallbackPayload;
+}
+
+/** A stem-separation task finished, either way: `stage` says which. */
+export interface VocalSeparationCallbackEvent extends CallbackEventBase {
+  family: 'vocal_separation';
+  /** `complete` when the body's code is 200 and it carries the info object, else `error`. */
+  stage: 'complete' | 'error';
+  code: number;
+  msg: string;
+  /** The track separated; null on failure (and when the body gives it as ""). */
+  originUrl: string | null;
+  /** The stems the body named, e.g. `{ vocal, instrumental }` for `separate_vocal`; empty on failure. */
+  stems: SeparatedStems;
+  /** The failure's `msg`; null on success. */
+  error: string | null;
+  payload: VocalSeparationCallbackPayload;
+}
+
+/** A MIDI task finished, either way: `stage` says which. */
+export interface MidiCallbackEvent extends CallbackEventBase {
+  family: 'midi';
+  /** `complete` when the body's code is 200 and its data's state is `complete` (or absent), else `error`. */
+  stage: 'complete' | 'error';
+  code: number;
+  msg: string;
+  /** The notes per instrument, times in seconds as numbers; empty on failure. */
+  instruments: MidiInstrument[];
+  /** [reprise extension] A downloadable `.mid`; null on KIE.AI and on failure. */
+  midiUrl: string | null;
+  /** The failure's `msg`; null on success. */
+  error: string | null;
+  payload: MidiCallbackPayload;
 }

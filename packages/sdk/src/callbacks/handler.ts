@@ -1,5 +1,5 @@
 import { CallbackPayloadError, WebhookVerificationError } from '../errors.js';
-import type { CallbackPayload, ErrorCallbackPayload } from '../types.js';
+import type { CallbackPayload, ErrorCallbackPayload, SeparatedStem, SeparatedStems, VocalSeparationInfo } from '../types.js';
 import type { HeadersLike } from '../webhooks/headers.js';
 import { headerValues } from '../webhooks/headers.js';
 import { WebhookKeyring } from '../webhooks/keys.js';
@@ -13,9 +13,11 @@ import type {
   ErrorCallbackEvent,
   LyricsCallbackEvent,
   MarketCallbackEvent,
+  MidiCallbackEvent,
   MusicVideoCallbackEvent,
   ReceivedCallbackEvent,
   SuccessCallbackEvent,
+  VocalSeparationCallbackEvent,
   WavCallbackEvent,
 } from './events.js';
 import { isFinalEvent } from './events.js';
@@ -27,8 +29,11 @@ import {
   parseCoverImagePayload,
   parseLyricsPayload,
   parseMarketCallbackPayload,
+  parseMidiPayload,
   parseMusicVideoPayload,
+  parseVocalSeparationPayload,
   parseWavPayload,
+  SEPARATION_STEMS,
   toSunoTrack,
 } from './payload.js';
 
@@ -69,6 +74,10 @@ export interface CallbackHandlerOptions {
   onMarket?: Handler<MarketCallbackEvent>;
   /** Music videos (`POST /api/v1/mp4/generate`). */
   onMusicVideo?: Handler<MusicVideoCallbackEvent>;
+  /** Runs once per stem-separation task (`POST /api/v1/vocal-removal/generate`), success or failure: see `event.stage`. */
+  onVocalSeparation?: Handler<VocalSeparationCallbackEvent>;
+  /** Runs once per MIDI task (`POST /api/v1/midi/generate`), success or failure: see `event.stage`. */
+  onMidi?: Handler<MidiCallbackEvent>;
   /**
    * Your handler threw or rejected. The sender already has its 200, so this is
    * where to log or queue a retry; the callback is forgotten by the dedupe store
@@ -190,6 +199,51 @@ function toMusicVideoEvent(body: unknown, meta: EventMeta): MusicVideoCallbackEv
   };
 }
 
+/** The info object's stem URLs under the event's camelCase names, only those the body named. */
+function stemsOf(info: VocalSeparationInfo): SeparatedStems {
+  const stems: SeparatedStems = {};
+  for (const [stem, key] of Object.entries(SEPARATION_STEMS) as Array<[SeparatedStem, keyof VocalSeparationInfo]>) {
+    if (key in info) stems[stem] = info[key] ?? null;
+  }
+  return stems;
+}
+
+function toVocalSeparationEvent(body: unknown, meta: EventMeta): VocalSeparationCallbackEvent {
+  const payload = parseVocalSeparationPayload(body);
+  const info = payload.data.vocal_separation_info;
+  const succeeded = payload.code === 200 && info !== null;
+  return {
+    ...meta,
+    family: 'vocal_separation',
+    taskId: payload.data.task_id,
+    stage: succeeded ? 'complete' : 'error',
+    code: payload.code,
+    msg: payload.msg,
+    originUrl: info?.origin_url ?? null,
+    stems: succeeded ? stemsOf(info) : {},
+    error: succeeded ? null : payload.msg,
+    payload,
+  };
+}
+
+function toMidiEvent(body: unknown, meta: EventMeta): MidiCallbackEvent {
+  const payload = parseMidiPayload(body);
+  // KIE documents `complete` only; a body without a state but with code 200 is taken at its code.
+  const succeeded = payload.code === 200 && payload.data !== null && (payload.data.state === 'complete' || payload.data.state === '');
+  return {
+    ...meta,
+    family: 'midi',
+    taskId: payload.task_id,
+    stage: succeeded ? 'complete' : 'error',
+    code: payload.code,
+    msg: payload.msg,
+    instruments: succeeded ? (payload.data?.instruments ?? []) : [],
+    midiUrl: succeeded ? (payload.data?.midi_url ?? null) : null,
+    error: succeeded ? null : payload.msg,
+    payload,
+  };
+}
+
 function toMarketEvent(body: unknown, meta: EventMeta): MarketCallbackEvent {
   const payload = parseMarketCallbackPayload(body);
   const succeeded = payload.data.state === 'success';
@@ -214,6 +268,8 @@ const READERS: Record<CallbackFamily, (body: unknown, meta: EventMeta) => Receiv
   wav: toWavEvent,
   market: toMarketEvent,
   music_video: toMusicVideoEvent,
+  vocal_separation: toVocalSeparationEvent,
+  midi: toMidiEvent,
 };
 
 /**
@@ -299,6 +355,8 @@ export function createCallbackHandler(options: CallbackHandlerOptions): Callback
       else if (event.family === 'wav') await options.onWav?.(event);
       else if (event.family === 'market') await options.onMarket?.(event);
       else if (event.family === 'music_video') await options.onMusicVideo?.(event);
+      else if (event.family === 'vocal_separation') await options.onVocalSeparation?.(event);
+      else if (event.family === 'midi') await options.onMidi?.(event);
       else if (event.stage === 'error') await options.onError?.(event);
       else if (event.stage === 'complete') await options.onComplete?.(event);
       else await options.onProgress?.(event);

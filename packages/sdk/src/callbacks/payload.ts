@@ -9,9 +9,17 @@ import type {
   MarketCallbackPayload,
   MarketResult,
   MarketTaskRecord,
+  MidiCallbackPayload,
+  MidiData,
+  MidiInstrument,
+  MidiNote,
   MusicVideoCallbackPayload,
+  SeparatedStem,
   SuccessCallbackPayload,
   SunoTrack,
+  VocalSeparationCallbackPayload,
+  VocalSeparationInfo,
+  VocalSeparationUrlKey,
   WavCallbackPayload,
 } from '../types.js';
 import { findTaskId } from '../webhooks/task-id.js';
@@ -38,14 +46,20 @@ const STRING_FIELDS = ['audio_url', 'stream_audio_url', 'image_url', 'prompt', '
 /** Present only on tracks made from an upload; kept absent (not "") elsewhere so a receiver can tell. */
 const SOURCE_FIELDS = ['source_audio_url', 'source_stream_audio_url', 'source_image_url'] as const;
 
-/** Every family's body is `{code, msg, data: {…}}`: the integer code, the message ("" when absent) and the data object. */
-function envelopeOf(value: unknown): { code: number; msg: string; data: Record<string, unknown> } {
+/** Every family's body has `code` and `msg`: the integer code, the message ("" when absent) and the body itself. */
+function headOf(value: unknown): { code: number; msg: string; body: Json } {
   if (!isObject(value)) throw new CallbackPayloadError('(body)', 'must be a JSON object');
-  const { code, msg, data } = value;
+  const { code, msg } = value;
   if (typeof code !== 'number' || !Number.isInteger(code)) throw new CallbackPayloadError('code', 'must be an integer');
   if (msg !== undefined && msg !== null && typeof msg !== 'string') throw new CallbackPayloadError('msg', 'must be a string');
-  if (!isObject(data)) throw new CallbackPayloadError('data', 'must be an object');
-  return { code, msg: typeof msg === 'string' ? msg : '', data };
+  return { code, msg: typeof msg === 'string' ? msg : '', body: value };
+}
+
+/** Every family's body but MIDI's is `{code, msg, data: {…}}`: the head and the data object. */
+function envelopeOf(value: unknown): { code: number; msg: string; data: Json } {
+  const { code, msg, body } = headOf(value);
+  if (!isObject(body.data)) throw new CallbackPayloadError('data', 'must be an object');
+  return { code, msg, data: body.data };
 }
 
 /** One snake_case track (callbacks, and Market `resultJson.data[]`). */
@@ -172,28 +186,151 @@ export function parseMusicVideoPayload(value: unknown): MusicVideoCallbackPayloa
   return { code, msg, data: { task_id: taskId, video_url: url === '' ? null : url } };
 }
 
+/** A separation event's stem names and the callback keys they are read from. */
+export const SEPARATION_STEMS = {
+  vocal: 'vocal_url',
+  instrumental: 'instrumental_url',
+  backingVocals: 'backing_vocals_url',
+  drums: 'drums_url',
+  bass: 'bass_url',
+  guitar: 'guitar_url',
+  piano: 'piano_url',
+  keyboard: 'keyboard_url',
+  percussion: 'percussion_url',
+  strings: 'strings_url',
+  synth: 'synth_url',
+  fx: 'fx_url',
+  brass: 'brass_url',
+  woodwinds: 'woodwinds_url',
+  other: 'other_url',
+} as const satisfies Record<SeparatedStem, VocalSeparationUrlKey>;
+
+const SEPARATION_URL_KEYS: readonly VocalSeparationUrlKey[] = ['origin_url', ...Object.values(SEPARATION_STEMS)];
+/** KIE's English page says `vocal_separation_info`; its Chinese page and sunoapi.org say `vocal_removal_info`. */
+const SEPARATION_INFO_KEYS = ['vocal_separation_info', 'vocal_removal_info'] as const;
+
+/** The info object's URLs, only the keys it has; "" reads as null (KIE's own example sends `origin_url: ""`). */
+function separationInfo(value: unknown, path: string): VocalSeparationInfo | null {
+  if (value === undefined || value === null) return null;
+  if (!isObject(value)) throw new CallbackPayloadError(path, 'must be an object or null');
+  const info: VocalSeparationInfo = {};
+  for (const key of SEPARATION_URL_KEYS) {
+    if (!(key in value)) continue;
+    const url = value[key] ?? null;
+    if (url !== null && typeof url !== 'string') throw new CallbackPayloadError(`${path}.${key}`, 'must be a URL or null');
+    info[key] = url === '' ? null : url;
+  }
+  return info;
+}
+
+/**
+ * A stem-separation callback body (`{code, msg, data: {task_id, vocal_separation_info}}`) → its
+ * typed form. The object is read under either of its names and given as `vocal_separation_info`;
+ * it is null on failure.
+ */
+export function parseVocalSeparationPayload(value: unknown): VocalSeparationCallbackPayload {
+  const { code, msg, data } = envelopeOf(value);
+  const taskId = data.task_id;
+  if (typeof taskId !== 'string' || taskId === '') throw new CallbackPayloadError('data.task_id', 'must be a non-empty string');
+  // Required as a key (null allowed): otherwise any `data.task_id` body would pass for a failed separation.
+  const key = SEPARATION_INFO_KEYS.find((name) => isObject(data[name])) ?? SEPARATION_INFO_KEYS.find((name) => name in data);
+  if (key === undefined) throw new CallbackPayloadError('data.vocal_separation_info', 'must be an object or null');
+  return { code, msg, data: { task_id: taskId, vocal_separation_info: separationInfo(data[key], `data.${key}`) } };
+}
+
+/** A note's number: KIE documents the times as `number | string` and sends numeric strings ("0.0364…"). */
+function numeric(value: unknown, path: string): number {
+  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isFinite(number)) throw new CallbackPayloadError(path, 'must be a number or a numeric string');
+  return number;
+}
+
+function midiNote(value: unknown, path: string): MidiNote {
+  if (!isObject(value)) throw new CallbackPayloadError(path, 'must be an object');
+  return {
+    pitch: numeric(value.pitch, `${path}.pitch`),
+    start: numeric(value.start, `${path}.start`),
+    end: numeric(value.end, `${path}.end`),
+    velocity: numeric(value.velocity, `${path}.velocity`),
+  };
+}
+
+function midiInstrument(value: unknown, path: string): MidiInstrument {
+  if (!isObject(value)) throw new CallbackPayloadError(path, 'must be an object');
+  const notes = value.notes ?? [];
+  if (!Array.isArray(notes)) throw new CallbackPayloadError(`${path}.notes`, 'must be an array of notes');
+  return { name: text(value, 'name', path), notes: notes.map((note, index) => midiNote(note, `${path}.notes[${index}]`)) };
+}
+
+/**
+ * MIDI's `{state, instruments}` (a callback's `data`, record-info's `midiData`) with the note
+ * times as numbers. A missing `state` reads as "" and missing instruments as none: a failure
+ * may send neither.
+ */
+export function readMidiData(value: Json, path: string): MidiData {
+  const instruments = value.instruments ?? [];
+  if (!Array.isArray(instruments)) throw new CallbackPayloadError(`${path}.instruments`, 'must be an array of instruments');
+  return { state: text(value, 'state', path), instruments: instruments.map((item, index) => midiInstrument(item, `${path}.instruments[${index}]`)) };
+}
+
+/**
+ * A MIDI callback body (`{task_id, code, msg, data: {state, instruments}}`) → its typed form. The
+ * task id is read where the signature reads it (the top-level `task_id` of KIE's English page or
+ * the `data.taskId` of its Chinese one) and given at the top; `data: null` is kept as null.
+ */
+export function parseMidiPayload(value: unknown): MidiCallbackPayload {
+  const { code, msg, body } = headOf(value);
+  const found = findTaskId(body);
+  if (found.taskId === null) throw new CallbackPayloadError('task_id', found.reason);
+  if (body.data === undefined || body.data === null) return { code, msg, task_id: found.taskId, data: null };
+  if (!isObject(body.data)) throw new CallbackPayloadError('data', 'must be an object or null');
+  const midi = readMidiData(body.data, 'data');
+  const url = body.data.midi_url ?? null;
+  if (url !== null && typeof url !== 'string') throw new CallbackPayloadError('data.midi_url', 'must be a URL or null');
+  return { code, msg, task_id: found.taskId, data: url === null || url === '' ? midi : { ...midi, midi_url: url } };
+}
+
 /** The callback families a receiver understands. */
-export type CallbackFamily = 'music' | 'cover_image' | 'lyrics' | 'wav' | 'market' | 'music_video';
+export type CallbackFamily = 'music' | 'cover_image' | 'lyrics' | 'wav' | 'market' | 'music_video' | 'vocal_separation' | 'midi';
 
 /** A lyrics body's items carry `text` where a music body's tracks carry `id`. */
 const isLyricsList = (list: unknown): boolean =>
   Array.isArray(list) && list.length > 0 && list.every((item) => isObject(item) && 'text' in item && !('id' in item));
 
+/** A MIDI body's data holds the transcription (`instruments`) or at least its `state`. */
+const isMidiData = (data: Json): boolean => 'instruments' in data || 'state' in data;
+
+/** Of the bodies with `data.taskId`: a Market record (`state` and `resultJson`), a MIDI body of KIE's Chinese page, or a cover image (which always has `images`). */
+function familyAtDataTaskId(data: Json): CallbackFamily {
+  if ('state' in data && 'resultJson' in data) return 'market';
+  return isMidiData(data) && !('images' in data) ? 'midi' : 'cover_image';
+}
+
+/** Of the bodies with `data.task_id`, by what `data` holds; anything unrecognised is read (and, if need be, refused) as music tracks. */
+function familyAtDataSnakeTaskId(data: Json): CallbackFamily {
+  if (isLyricsList(data.data)) return 'lyrics';
+  if ('audioWavUrl' in data || 'audio_wav_url' in data) return 'wav';
+  if ('video_url' in data) return 'music_video';
+  if (SEPARATION_INFO_KEYS.some((key) => key in data)) return 'vocal_separation';
+  return 'music';
+}
+
 /**
- * Which family a body belongs to, from where it keeps its task id and what its items hold: of the
- * bodies with `data.taskId`, a Market record's (`state`, `resultJson`) is a Market body and the
- * rest cover-image bodies; a `data.task_id` body whose items are lyrics
- * (`text`, no `id`) is a lyrics body, one with an `audioWavUrl` a WAV body, one with a `video_url` a music-video body; anything else is read (and, if need be, refused) as a
- * music-track body.
+ * Which family a body belongs to, from where it keeps its task id and what its data holds:
+ * `data.taskId` → Market, MIDI (KIE's Chinese page) or cover image; `data.task_id` → lyrics (items
+ * with `text`, no `id`), WAV (`audioWavUrl`), music video (`video_url`), stem separation
+ * (`vocal_separation_info` or `vocal_removal_info`) or music tracks; a top-level `task_id` with
+ * `data` null or holding `instruments` or `state` → MIDI. Anything else is read (and, if need be,
+ * refused) as a music-track body.
  */
 export function callbackFamilyOf(value: unknown): CallbackFamily {
   const found = findTaskId(value);
-  const data = isObject(value) && isObject(value.data) ? value.data : {};
-  if (found.taskId !== null && found.key === 'data.taskId') return 'state' in data && 'resultJson' in data ? 'market' : 'cover_image';
-  if (found.taskId !== null && found.key === 'data.task_id' && isLyricsList(data.data)) return 'lyrics';
-  if (found.taskId !== null && found.key === 'data.task_id' && ('audioWavUrl' in data || 'audio_wav_url' in data)) return 'wav';
-  if (found.taskId !== null && found.key === 'data.task_id' && 'video_url' in data) return 'music_video';
-  return 'music';
+  if (found.taskId === null || !isObject(value)) return 'music';
+  const data = isObject(value.data) ? value.data : {};
+  if (found.key === 'data.taskId') return familyAtDataTaskId(data);
+  if (found.key === 'data.task_id') return familyAtDataSnakeTaskId(data);
+  // A failed MIDI task may send `data: null`; recovery, which also keeps its id at the top, sends a list and stays out.
+  return value.data === undefined || value.data === null || isMidiData(data) ? 'midi' : 'music';
 }
 
 /** Callback (snake_case) → record-info (camelCase) track. */

@@ -1,4 +1,5 @@
-import { RepriseConnectionError, RepriseError } from '../errors.js';
+import { readMidiData } from '../callbacks/payload.js';
+import { CallbackPayloadError, RepriseConnectionError, RepriseError } from '../errors.js';
 import type {
   AddInstrumentalRequest,
   AddVocalsRequest,
@@ -8,6 +9,7 @@ import type {
   CoverImageRecord,
   CoverImageRequest,
   ExtendRequest,
+  GenerateMidiRequest,
   GeneratePersonaRequest,
   GenerateRequest,
   LyricsItem,
@@ -17,10 +19,15 @@ import type {
   MarketTaskRecord,
   MarketTaskRequest,
   MashupRequest,
+  MidiData,
+  MidiFlag,
+  MidiRecord,
   MusicVideoRecord,
   MusicVideoRequest,
   Persona,
   ReplaceSectionRequest,
+  SeparatedStemFile,
+  SeparateVocalsRequest,
   StyleBoost,
   SubmittedTask,
   SunoTrack,
@@ -32,6 +39,8 @@ import type {
   UploadCoverRequest,
   UploadExtendRequest,
   UploadedFile,
+  VocalSeparationRecord,
+  VocalSeparationResponse,
   WavRecord,
   WavRequest,
 } from '../types.js';
@@ -169,6 +178,99 @@ function musicVideoRecordOf(data: unknown, taskId: string): MusicVideoRecord {
   const response = record.response as { videoUrl?: unknown } | null | undefined;
   const videoUrl = typeof response?.videoUrl === 'string' && response.videoUrl !== '' ? response.videoUrl : null;
   return { ...(record as unknown as MusicVideoRecord), musicIndex: Number(record.musicIndex), response: { videoUrl } };
+}
+
+const SEPARATION_FLAGS = new Set(['PENDING', 'SUCCESS', 'CREATE_TASK_FAILED', 'GENERATE_AUDIO_FAILED', 'CALLBACK_EXCEPTION']);
+
+/** record-info's camelCase stem URL fields (`otherUrl`, reprise's, is added only when sent). */
+const SEPARATION_URL_FIELDS = [
+  'originUrl',
+  'instrumentalUrl',
+  'vocalUrl',
+  'backingVocalsUrl',
+  'drumsUrl',
+  'bassUrl',
+  'guitarUrl',
+  'pianoUrl',
+  'keyboardUrl',
+  'percussionUrl',
+  'stringsUrl',
+  'synthUrl',
+  'fxUrl',
+  'brassUrl',
+  'woodwindsUrl',
+] as const satisfies ReadonlyArray<keyof VocalSeparationResponse>;
+type SeparationUrlField = (typeof SEPARATION_URL_FIELDS)[number];
+
+const urlOrNull = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
+
+/** Epoch milliseconds on this route in KIE's examples, `YYYY-MM-DD HH:MM:SS` elsewhere: either is kept as sent. */
+const timeOrNull = (value: unknown): number | string | null => (typeof value === 'number' || typeof value === 'string' ? value : null);
+
+const isStemFile = (item: unknown): item is SeparatedStemFile =>
+  typeof item === 'object' && item !== null && typeof (item as SeparatedStemFile).id === 'string' && typeof (item as SeparatedStemFile).audio_url === 'string';
+
+/** The stem files a caller can use (MIDI takes their `id`): entries without an id or a URL are left out. */
+const stemFilesOf = (value: unknown): SeparatedStemFile[] => (Array.isArray(value) ? value.filter(isStemFile) : []);
+
+/** KIE sends `response: null` while the task runs; callers always get every URL field (null until there is one) and a list. */
+function separationResponseOf(value: unknown): VocalSeparationResponse {
+  const response = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  const urls = Object.fromEntries(SEPARATION_URL_FIELDS.map((key) => [key, urlOrNull(response[key])])) as Record<SeparationUrlField, string | null>;
+  return {
+    id: typeof response.id === 'string' ? response.id : null,
+    ...urls,
+    originData: stemFilesOf(response.originData),
+    ...('otherUrl' in response ? { otherUrl: urlOrNull(response.otherUrl) } : {}),
+  };
+}
+
+function separationRecordOf(data: unknown, taskId: string): VocalSeparationRecord {
+  const record = found(data, 'vocal-removal record-info', taskId);
+  if (typeof record.successFlag !== 'string' || !SEPARATION_FLAGS.has(record.successFlag))
+    throw new RepriseError(
+      502,
+      'vocal-removal record-info: data.successFlag is not PENDING, SUCCESS, CREATE_TASK_FAILED, GENERATE_AUDIO_FAILED or CALLBACK_EXCEPTION',
+      200,
+      data,
+    );
+  return {
+    ...(record as unknown as VocalSeparationRecord),
+    musicIndex: Number(record.musicIndex),
+    completeTime: timeOrNull(record.completeTime),
+    response: separationResponseOf(record.response),
+  };
+}
+
+/** The integer flags, and the same digits as strings. */
+const MIDI_FLAGS: Record<string, MidiFlag> = { '0': 0, '1': 1, '2': 2, '3': 3 };
+
+/** `midiData` with its note times as numbers (KIE sends numeric strings); a malformed one is the server's fault (502). */
+function midiDataOf(value: unknown, data: unknown): MidiData | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  try {
+    return readMidiData(value as Record<string, unknown>, 'midiData');
+  } catch (error) {
+    if (error instanceof CallbackPayloadError) throw new RepriseError(502, `midi record-info: data.${error.message}`, 200, data);
+    throw error;
+  }
+}
+
+function midiRecordOf(data: unknown, taskId: string): MidiRecord {
+  const record = found(data, 'midi record-info', taskId);
+  const flag = MIDI_FLAGS[String(record.successFlag)];
+  if (flag === undefined) throw new RepriseError(502, 'midi record-info: data.successFlag is not 0, 1, 2 or 3', 200, data);
+  const { midiUrl, ...rest } = record;
+  return {
+    ...(rest as unknown as Omit<MidiRecord, 'midiUrl'>),
+    audioId: typeof record.audioId === 'string' && record.audioId !== '' ? record.audioId : null,
+    completeTime: typeof record.completeTime === 'number' ? record.completeTime : null,
+    midiData: midiDataOf(record.midiData, data),
+    successFlag: flag,
+    // Other routes send the code as a number; this one's type says string.
+    errorCode: record.errorCode === undefined || record.errorCode === null ? null : String(record.errorCode),
+    ...(typeof midiUrl === 'string' && midiUrl !== '' ? { midiUrl } : {}),
+  };
 }
 
 /** The timestamped words are what a caller iterates over: check that they are a list. */
@@ -375,6 +477,29 @@ export class Client {
   /** `GET /api/v1/mp4/record-info`: the video task (`successFlag`, `response.videoUrl`); an unknown one rejects with code 404. */
   async getMusicVideoTask(taskId: string, options?: RequestOptions): Promise<MusicVideoRecord> {
     return musicVideoRecordOf(await this.#get(`/api/v1/mp4/record-info?taskId=${encodeURIComponent(taskId)}`, options), taskId);
+  }
+
+  /**
+   * `POST /api/v1/vocal-removal/generate`: the stems of track `audioId` (`separate_vocal`: vocals and
+   * instrumental; `split_stem`: up to twelve instruments); the callback has `data.vocal_separation_info`.
+   */
+  async separateVocals(request: SeparateVocalsRequest, options?: RequestOptions): Promise<SubmittedTask> {
+    return taskIdOf(await this.#send('/api/v1/vocal-removal/generate', request, options));
+  }
+
+  /** `GET /api/v1/vocal-removal/record-info`: the separation task (`successFlag`, `response.*Url`, `response.originData`); an unknown one rejects with code 404. */
+  async getVocalSeparationTask(taskId: string, options?: RequestOptions): Promise<VocalSeparationRecord> {
+    return separationRecordOf(await this.#get(`/api/v1/vocal-removal/record-info?taskId=${encodeURIComponent(taskId)}`, options), taskId);
+  }
+
+  /** `POST /api/v1/midi/generate`: MIDI notes of a finished separation task's stems (`audioId`: one stem's `originData[].id`). */
+  async generateMidi(request: GenerateMidiRequest, options?: RequestOptions): Promise<SubmittedTask> {
+    return taskIdOf(await this.#send('/api/v1/midi/generate', request, options));
+  }
+
+  /** `GET /api/v1/midi/record-info`: the MIDI task (`successFlag` 0–3, `midiData` with numeric note times); an unknown one rejects with code 404. */
+  async getMidiTask(taskId: string, options?: RequestOptions): Promise<MidiRecord> {
+    return midiRecordOf(await this.#get(`/api/v1/midi/record-info?taskId=${encodeURIComponent(taskId)}`, options), taskId);
   }
 
   /**
