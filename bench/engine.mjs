@@ -15,7 +15,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { dist, ensureFfmpeg, median, ONE_THREAD_ENV, oneCore, peakRssMb, pinnedWords, timeFfmpeg as ffmpegRun } from './jobs.mjs';
+import { dist, ensureFfmpeg, timeFfmpeg as ffmpegRun, median, ONE_THREAD_ENV, oneCore, peakRssMb, pinnedWords } from './jobs.mjs';
 
 const SONG_S = 180;
 const RATE = 44_100;

@@ -107,9 +107,7 @@ async function main() {
   const [track] = await createProceduralEngine().generate(RECIPE.input, new AbortController().signal, async () => {});
   fs.writeFileSync(path.join(dir, 'track.wav'), track.master);
   fs.writeFileSync(path.join(dir, 'track.mp3'), track.mp3);
-  console.log(
-    `track: ${SONG_S} s, 44.1 kHz stereo, sung ("${RECIPE.input.style}"); Node ${process.version}; ${pinnedWords()}`,
-  );
+  console.log(`track: ${SONG_S} s, 44.1 kHz stereo, sung ("${RECIPE.input.style}"); Node ${process.version}; ${pinnedWords()}`);
   const rows = [];
   const chosen = (process.env.BENCH_CASES ?? CASES.map((_, index) => index).join(',')).split(',').map(Number);
   for (const [index, spec] of CASES.entries()) {

@@ -29,7 +29,9 @@ async function job(file, timed) {
     made = await toFloatWav(bytes);
     times.push((performance.now() - started) / 1000);
   }
-  console.log(JSON.stringify({ coldS: times[0], warmS: times.slice(1), maxRssMb: peakRssMb(), bytes: made.wav.byteLength, durationS: made.frames / made.sampleRate }));
+  console.log(
+    JSON.stringify({ coldS: times[0], warmS: times.slice(1), maxRssMb: peakRssMb(), bytes: made.wav.byteLength, durationS: made.frames / made.sampleRate }),
+  );
 }
 
 function runJob(file, timed) {
