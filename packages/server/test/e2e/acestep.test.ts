@@ -4,6 +4,7 @@ import { probeAudio } from '../../src/audio/codecs/probe.js';
 import { type FakeAcestep, startFakeAcestep } from '../engine/fake-acestep.js';
 import { sineWav } from '../helpers/audio.js';
 import { freePort, kill, runCli, startServe } from '../helpers/process.js';
+import type { Json } from '../helpers/serve.js';
 import { storeTargets, tempDir } from '../helpers/stores.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -160,6 +161,54 @@ describe('reprise serve with the acestep engine', () => {
     expect(await balance()).toBe(before);
     // Nothing was sent to ACE-Step for it.
     expect(fake.tasks.length).toBe(tasksBefore + 1);
+  });
+
+  it('cuts a track ACE-Step made into stems on the CPU: estimated, and said so', async () => {
+    const auth = { authorization: `Bearer ${apiKey}` };
+    const json = async (path: string, body?: unknown): Promise<Json> => {
+      const init = body ? { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) } : { headers: auth };
+      return (await fetch(`${base}${path}`, init)).json();
+    };
+    const form = new FormData();
+    form.append('file', new Blob([sineWav(20, 44_100, 2)], { type: 'audio/wav' }), 'song.wav');
+    form.append('uploadPath', 'songs');
+    const upload = await (await fetch(`${base}/api/file-stream-upload`, { method: 'POST', headers: auth, body: form })).json();
+    const replaced = await json('/api/v1/generate/replace-section', {
+      uploadUrl: upload.data.downloadUrl,
+      prompt: 'x',
+      tags: 'Jazz',
+      title: 'T',
+      infillStartS: 6,
+      infillEndS: 12,
+    });
+    const song = await waitFor(
+      async () => {
+        const { data } = await json(`/api/v1/generate/record-info?taskId=${replaced.data.taskId}`);
+        return data.status === 'SUCCESS' || data.status === 'GENERATE_AUDIO_FAILED' ? data : undefined;
+      },
+      60_000,
+      'the song',
+      100,
+    );
+    expect(song.status).toBe('SUCCESS');
+    const separation = await json('/api/v1/vocal-removal/generate', {
+      taskId: replaced.data.taskId,
+      audioId: song.response.sunoData[0].id,
+      type: 'split_stem',
+      callBackUrl: 'http://127.0.0.1:9/cb',
+    });
+    expect(separation.code).toBe(200);
+    const record = await waitFor(
+      async () => {
+        const { data } = await json(`/api/v1/vocal-removal/record-info?taskId=${separation.data.taskId}`);
+        return data.successFlag === 'PENDING' ? undefined : data;
+      },
+      60_000,
+      'the separation',
+      100,
+    );
+    expect(record).toMatchObject({ successFlag: 'SUCCESS', separation: { exact: false, method: expect.stringMatching(/^Estimated by signal processing/) } });
+    expect(record.response.originData.length).toBeGreaterThan(0);
   });
 
   it('refuses to start with a key the ACE-Step server rejects, naming ACESTEP_API_KEY', async () => {
