@@ -234,7 +234,8 @@ class StemFiles {
 
   async add(stem: RenderedStem): Promise<void> {
     const id = newAudioId();
-    const blobKey = `tasks/${this.taskId}/${id}_${STEM_LABEL[stem.name].replace(' ', '')}.mp3`;
+    // Named by the stem alone: a run again after a crash writes over what the first one left.
+    const blobKey = `tasks/${this.taskId}/${STEM_LABEL[stem.name].replace(' ', '')}.mp3`;
     await this.blobs.put(blobKey, stem.mp3);
     this.stored.push({ id, name: stem.name, durationS: Math.round(stem.durationS * 100) / 100, exact: stem.exact, blobKey, size: stem.mp3.byteLength });
     // The lossless stem is not served (KIE serves MP3s); its memory goes back now.
