@@ -172,7 +172,7 @@ describe('reprise serve with the acestep engine', () => {
     const form = new FormData();
     form.append('file', new Blob([sineWav(20, 44_100, 2)], { type: 'audio/wav' }), 'song.wav');
     form.append('uploadPath', 'songs');
-    const upload = await (await fetch(`${base}/api/file-stream-upload`, { method: 'POST', headers: auth, body: form })).json();
+    const upload: Json = await (await fetch(`${base}/api/file-stream-upload`, { method: 'POST', headers: auth, body: form })).json();
     const replaced = await json('/api/v1/generate/replace-section', {
       uploadUrl: upload.data.downloadUrl,
       prompt: 'x',

@@ -76,20 +76,25 @@ describe.each(storeTargets())('callbacks survive kill -9 on $name', (target) => 
           { rateLimit: { max: TASKS, windowMs: 1 }, taskTimeoutMs: 600_000 },
         );
         const job = await store.db.selectFrom('jobs').select('id').where('ref_id', '=', taskId).executeTakeFirstOrThrow();
-        await completeTask(context, taskId, job.id, writeTracks(context, [
-          {
-            idx: 0,
-            audioBlob: 'fixture/a.mp3',
-            audioSize: 8,
-            imageBlob: 'fixture/a.mp3',
-            imageSize: 8,
-            durationS: 1,
-            modelName: 'm',
-            title: 't',
-            tags: 'x',
-            prompt: 'p',
-          },
-        ]));
+        await completeTask(
+          context,
+          taskId,
+          job.id,
+          writeTracks(context, [
+            {
+              idx: 0,
+              audioBlob: 'fixture/a.mp3',
+              audioSize: 8,
+              imageBlob: 'fixture/a.mp3',
+              imageSize: 8,
+              durationS: 1,
+              modelName: 'm',
+              title: 't',
+              tags: 'x',
+              prompt: 'p',
+            },
+          ]),
+        );
       }
     })();
 

@@ -1,18 +1,13 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawnSync } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createCallbackHandler } from '@reprise/sdk';
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kill } from '../helpers/process.js';
-import { type Received, type Receiver, serveWithAccount, startReceiver } from '../helpers/serve.js';
+import { apiSession, type Received, type Receiver, serveWithAccount, startReceiver } from '../helpers/serve.js';
 import { storeTargets, tempDir } from '../helpers/stores.js';
 import { waitFor } from '../helpers/wait.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field below
-type Json = any;
 
 const hasFfprobe = spawnSync('sh', ['-c', 'command -v ffprobe'], { stdio: 'ignore' }).status === 0;
 if (!hasFfprobe) console.warn('ffprobe is not installed: the music video is checked by its MP4 boxes only, not decoded (.ci/run installs ffmpeg)');
@@ -80,32 +75,7 @@ describe.each(storeTargets())('the music video on $name', (target) => {
     await receiver.close();
   });
 
-  const auth = () => ({ authorization: `Bearer ${apiKey}` });
-  const post = async (route: string, body: unknown): Promise<Json> => {
-    const response = await fetch(`${base}${route}`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    expect(response.status).toBe(200);
-    return response.json();
-  };
-  const get = async (route: string): Promise<Json> => (await fetch(`${base}${route}`, { headers: auth() })).json();
-  const credit = async (): Promise<number> => (await get('/api/v1/chat/credit')).data;
-  async function submit(route: string, body: unknown): Promise<string> {
-    const answer = await post(route, body);
-    expect(answer).toMatchObject({ code: 200, msg: 'success' });
-    return answer.data.taskId;
-  }
-  function details(route: string, taskId: string, done: (data: Json) => boolean): Promise<Json> {
-    return waitFor(
-      async () => {
-        const { data } = await get(`${route}?taskId=${taskId}`);
-        return data && done(data) ? data : undefined;
-      },
-      120_000,
-      `${route} of ${taskId}`,
-      200,
-    );
-  }
-  const callbackOf = (taskId: string): Promise<Received> =>
-    waitFor(async () => received.find((r) => JSON.parse(r.body)?.data?.task_id === taskId), 120_000, `the callback of ${taskId}`);
+  const { post, get, credit, submit, details, callbackOf, verified } = apiSession(() => ({ base, apiKey, received, secret }));
 
   it('POST /api/v1/mp4/generate: a signed callback with the video URL, record-info, the Market view; charged; an MP4 of the whole track', async () => {
     const before = await credit();
@@ -119,9 +89,7 @@ describe.each(storeTargets())('the music video on $name', (target) => {
     expect(await credit()).toBe(before - 3);
 
     const callback = await callbackOf(taskId);
-    const timestamp = callback.headers['x-webhook-timestamp'] as string;
-    expect(callback.headers['x-webhook-signature']).toBe(createHmac('sha256', secret).update(`${taskId}.${timestamp}`).digest('base64'));
-    const body = new Webhook(secret).verify(callback.body, callback.headers as Record<string, string>) as Json;
+    const body = verified(callback, taskId);
     expect(Object.keys(body)).toEqual(['code', 'msg', 'data']);
     expect(body).toEqual({
       code: 200,

@@ -1,13 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeAudio, readMidiFile } from '../../src/audio/index.js';
 import { SPLIT_STEM_NAMES } from '../../src/engine/types.js';
 import { kill } from '../helpers/process.js';
-import { type ApiSession, apiSession, type Json, type Receiver, serveWithAccount, startReceiver } from '../helpers/serve.js';
+import { apiSession, type Json, type Receiver, type SessionConfig, serveWithAccount, startReceiver } from '../helpers/serve.js';
 import { snrDb } from '../helpers/signal.js';
 import { storeTargets, tempDir } from '../helpers/stores.js';
 
@@ -71,18 +69,18 @@ const MIDI_DETAILS_KEYS = [
  */
 describe.each(storeTargets())('stem separation on $name', (target) => {
   let server: ChildProcess;
-  let api: ApiSession;
-  let secret: string;
+  let served: SessionConfig;
   let receiver: Receiver;
   let dataDir: string;
   let sung: { taskId: string; id: string; second: string };
+  const api = apiSession(() => served);
   /** The separations made by the tests, for MIDI: the exact split_stem of the sung song, the estimated one of the extend. */
   const separations: { exact?: string; estimated?: string } = {};
 
   beforeAll(async () => {
     receiver = await startReceiver('ok');
     dataDir = tempDir('stems');
-    const served = await serveWithAccount(
+    const started = await serveWithAccount(
       {
         REPRISE_DATA_DIR: dataDir,
         DATABASE_URL: await target.fresh(),
@@ -96,8 +94,8 @@ describe.each(storeTargets())('stem separation on $name', (target) => {
       },
       1000,
     );
-    ({ server, secret } = served);
-    api = apiSession(served.base, served.apiKey, receiver.received);
+    server = started.server;
+    served = { ...started, received: receiver.received };
     const taskId = await api.submit('/api/v1/generate', {
       model: 'V5',
       customMode: true,
@@ -116,13 +114,8 @@ describe.each(storeTargets())('stem separation on $name', (target) => {
     await receiver.close();
   });
 
-  /** The callback of a separation, its signatures checked; its body. */
-  async function signedCallback(taskId: string): Promise<Json> {
-    const callback = await api.callbackOf(taskId);
-    const timestamp = callback.headers['x-webhook-timestamp'] as string;
-    expect(callback.headers['x-webhook-signature']).toBe(createHmac('sha256', secret).update(`${taskId}.${timestamp}`).digest('base64'));
-    return new Webhook(secret).verify(callback.body, callback.headers as Record<string, string>);
-  }
+  /** The task's first callback, its signatures checked; its body. */
+  const signedCallback = async (taskId: string): Promise<Json> => api.verified(await api.callbackOf(taskId), taskId);
 
   async function decoded(url: string): Promise<Float32Array[]> {
     const response = await fetch(url);
@@ -257,19 +250,11 @@ describe.each(storeTargets())('stem separation on $name', (target) => {
     expect(data.response.otherUrl).toBe(info.other_url);
   }, 180_000);
 
-  /** A MIDI callback (its task id at the top, as KIE's English docs show), signatures checked. */
-  async function signedMidiCallback(taskId: string): Promise<Json> {
-    const callback = await api.callbackOf(taskId, (body) => body?.task_id);
-    const timestamp = callback.headers['x-webhook-timestamp'] as string;
-    expect(callback.headers['x-webhook-signature']).toBe(createHmac('sha256', secret).update(`${taskId}.${timestamp}`).digest('base64'));
-    return new Webhook(secret).verify(callback.body, callback.headers as Record<string, string>);
-  }
-
   it('MIDI of an exact separation: the recipe’s notes per instrument, KIE’s keys, a .mid that reads back the same, free', async () => {
     expect(separations.exact).toBeDefined();
     const before = await api.credit();
     const taskId = await api.submit('/api/v1/midi/generate', { taskId: separations.exact, callBackUrl: receiver.url });
-    const body = await signedMidiCallback(taskId);
+    const body = await signedCallback(taskId);
     expect(Object.keys(body)).toEqual(['task_id', 'code', 'msg', 'data']);
     expect(body).toMatchObject({ task_id: taskId, code: 200, msg: 'success', data: { state: 'complete' } });
     expect(Object.keys(body.data)).toEqual(['state', 'instruments', 'midi_url']);
@@ -341,7 +326,7 @@ describe.each(storeTargets())('stem separation on $name', (target) => {
     });
     expect(created).toMatchObject({ code: 200, msg: 'success' });
     const taskId = created.data.taskId as string;
-    const body = await signedMidiCallback(taskId);
+    const body = await signedCallback(taskId);
     expect(body).toMatchObject({ code: 200, data: { state: 'complete' } });
     const data = await api.details('/api/v1/midi/record-info', taskId, (d) => d.successFlag !== 0);
     expect(data).toMatchObject({ successFlag: 1, audioId: bass.id, transcription: { exact: false } });

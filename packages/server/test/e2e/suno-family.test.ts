@@ -1,16 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
-import { createHmac } from 'node:crypto';
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyse, decodeAudio } from '../../src/audio/index.js';
 import { sineWav } from '../helpers/audio.js';
 import { kill } from '../helpers/process.js';
-import { type Received, type Receiver, serveWithAccount, startReceiver } from '../helpers/serve.js';
+import { apiSession, type Json, type Received, type Receiver, serveWithAccount, startReceiver } from '../helpers/serve.js';
 import { storeTargets, tempDir } from '../helpers/stores.js';
 import { waitFor } from '../helpers/wait.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field below
-type Json = any;
 
 /** The music family's item keys, in KIE's order; upload-cover, upload-extend and add-vocals add the source's URLs. */
 const ITEM_KEYS = ['id', 'audio_url', 'stream_audio_url', 'image_url', 'prompt', 'model_name', 'title', 'tags', 'createTime', 'duration'];
@@ -67,46 +62,9 @@ describe.each(storeTargets())('the Suno music family on $name', (target) => {
     await receiver.close();
   });
 
-  const auth = () => ({ authorization: `Bearer ${apiKey}` });
-  const post = async (path: string, body: unknown): Promise<Json> => {
-    const response = await fetch(`${base}${path}`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    expect(response.status).toBe(200);
-    return response.json();
-  };
-  const get = async (path: string): Promise<Json> => (await fetch(`${base}${path}`, { headers: auth() })).json();
-  const submit = async (path: string, body: unknown): Promise<string> => {
-    const answer = await post(path, body);
-    expect(answer).toMatchObject({ code: 200, msg: 'success' });
-    expect(answer.data.taskId).toMatch(/^[0-9a-f]{32}$/);
-    return answer.data.taskId;
-  };
+  const { post, get, submit, callbacksFor, verified, details } = apiSession(() => ({ base, apiKey, received, secret }));
   const finished = (taskId: string): Promise<Json> =>
-    waitFor(
-      async () => {
-        const { data } = await get(`/api/v1/generate/record-info?taskId=${taskId}`);
-        return ['SUCCESS', 'GENERATE_AUDIO_FAILED'].includes(data?.status) ? data : undefined;
-      },
-      120_000,
-      `task ${taskId}`,
-      200,
-    );
-  const idOf = (body: Json): string | undefined => body?.data?.task_id ?? body?.data?.taskId ?? body?.task_id;
-  const callbacksFor = (taskId: string, count: number): Promise<Received[]> =>
-    waitFor(
-      async () => {
-        const mine = received.filter((r) => idOf(JSON.parse(r.body)) === taskId);
-        return mine.length >= count ? mine : undefined;
-      },
-      15_000,
-      `${count} callbacks of ${taskId}`,
-    );
-
-  /** Both signatures of a callback: KIE's over the task id the body carries, Standard Webhooks' over the body. */
-  function verified(callback: Received, taskId: string): Json {
-    const timestamp = callback.headers['x-webhook-timestamp'] as string;
-    expect(callback.headers['x-webhook-signature']).toBe(createHmac('sha256', secret).update(`${taskId}.${timestamp}`).digest('base64'));
-    return new Webhook(secret).verify(callback.body, callback.headers as Record<string, string>);
-  }
+    details('/api/v1/generate/record-info', taskId, (data) => ['SUCCESS', 'GENERATE_AUDIO_FAILED'].includes(data.status));
 
   /** text → first → complete, each body key by key against the tracks record-info shows. */
   async function checkSongCallbacks(taskId: string, data: Json, withSource: string | null): Promise<Json[]> {
@@ -255,7 +213,9 @@ describe.each(storeTargets())('the Suno music family on $name', (target) => {
     const form = new FormData();
     form.append('file', new Blob([sineWav(20, 44_100, 2)], { type: 'audio/wav' }), 'tone.wav');
     form.append('uploadPath', 'songs');
-    const upload: Json = await (await fetch(`${base}/api/file-stream-upload`, { method: 'POST', headers: auth(), body: form })).json();
+    const upload: Json = await (
+      await fetch(`${base}/api/file-stream-upload`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}` }, body: form })
+    ).json();
     const extendId = await submit('/api/v1/generate/upload-extend', {
       uploadUrl: upload.data.downloadUrl,
       defaultParamFlag: true,

@@ -1,21 +1,15 @@
 import type { ChildProcess } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { type CallbackHandler, createCallbackHandler, type ReceivedCallbackEvent } from '@reprise/sdk';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeAudio, parseLyrics, readWavLayout, syllableCount } from '../../src/audio/index.js';
 import type { SungLyrics } from '../../src/engine/types.js';
 import { kill } from '../helpers/process.js';
-import { type Received, type Receiver, serveWithAccount, startReceiver } from '../helpers/serve.js';
+import { apiSession, type Json, type Received, type Receiver, serveWithAccount, startReceiver } from '../helpers/serve.js';
 import { storeTargets, tempDir } from '../helpers/stores.js';
-import { waitFor } from '../helpers/wait.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field below
-type Json = any;
 
 /**
  * The Suno audio tools (issue 13 items 1–3) against a real `reprise serve`, on every store: each
@@ -63,48 +57,7 @@ describe.each(storeTargets())('the Suno audio tools on $name', (target) => {
     await receiver.close();
   });
 
-  const auth = () => ({ authorization: `Bearer ${apiKey}` });
-  const post = async (path: string, body: unknown): Promise<Json> => {
-    const response = await fetch(`${base}${path}`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    expect(response.status).toBe(200);
-    return response.json();
-  };
-  const get = async (path: string): Promise<Json> => (await fetch(`${base}${path}`, { headers: auth() })).json();
-  const credit = async (): Promise<number> => (await get('/api/v1/chat/credit')).data;
-  const submit = async (path: string, body: unknown): Promise<string> => {
-    const answer = await post(path, body);
-    expect(answer).toMatchObject({ code: 200, msg: 'success' });
-    expect(answer.data.taskId).toMatch(/^[0-9a-f]{32}$/);
-    return answer.data.taskId;
-  };
-  const idOf = (body: Json): string | undefined => body?.data?.task_id ?? body?.data?.taskId ?? body?.task_id;
-  const callbacksFor = (taskId: string, count: number): Promise<Received[]> =>
-    waitFor(
-      async () => {
-        const mine = received.filter((r) => idOf(JSON.parse(r.body)) === taskId);
-        return mine.length >= count ? mine : undefined;
-      },
-      30_000,
-      `${count} callbacks of ${taskId}`,
-    );
-  /** Polls a details route until `done` says the task finished. */
-  const details = (path: string, taskId: string, done: (data: Json) => boolean): Promise<Json> =>
-    waitFor(
-      async () => {
-        const { data } = await get(`${path}?taskId=${taskId}`);
-        return data && done(data) ? data : undefined;
-      },
-      120_000,
-      `${path} of ${taskId}`,
-      200,
-    );
-
-  /** Both signatures of a callback: KIE's over the task id the body carries, Standard Webhooks' over the body. */
-  function verified(callback: Received, taskId: string): Json {
-    const timestamp = callback.headers['x-webhook-timestamp'] as string;
-    expect(callback.headers['x-webhook-signature']).toBe(createHmac('sha256', secret).update(`${taskId}.${timestamp}`).digest('base64'));
-    return new Webhook(secret).verify(callback.body, callback.headers as Record<string, string>);
-  }
+  const { post, get, credit, submit, details, callbacksFor, verified } = apiSession(() => ({ base, apiKey, received, secret }));
 
   /** The SDK's receiver takes the callback (KIE scheme) and reads it as an event of its family. */
   async function sdkEvent(callback: Received): Promise<ReceivedCallbackEvent> {
@@ -185,7 +138,14 @@ describe.each(storeTargets())('the Suno audio tools on $name', (target) => {
       });
       expect(Object.keys(body.data.data[0])).toEqual(['text', 'title', 'status', 'error_message']);
       const event = await sdkEvent(callback!);
-      expect(event).toMatchObject({ family: 'lyrics', taskId, stage: 'complete', code: 200, error: null, lyrics: items.map(({ text, title }) => ({ text, title })) });
+      expect(event).toMatchObject({
+        family: 'lyrics',
+        taskId,
+        stage: 'complete',
+        code: 200,
+        error: null,
+        lyrics: items.map(({ text, title }) => ({ text, title })),
+      });
 
       // The Market view of the same task; the music details route does not know it.
       const market = (await get(`/api/v1/jobs/recordInfo?taskId=${taskId}`)).data;
@@ -196,14 +156,23 @@ describe.each(storeTargets())('the Suno audio tools on $name', (target) => {
     });
 
     it('the Market form ai-music-api/generate-lyrics: the same lyrics for the same prompt, readable through both details routes', async () => {
-      const created = await post('/api/v1/jobs/createTask', { model: 'ai-music-api/generate-lyrics', callBackUrl: receiverUrl, input: { prompt: 'rain on the city at night' } });
+      const created = await post('/api/v1/jobs/createTask', {
+        model: 'ai-music-api/generate-lyrics',
+        callBackUrl: receiverUrl,
+        input: { prompt: 'rain on the city at night' },
+      });
       expect(created).toMatchObject({ code: 200, msg: 'success' });
       const taskId = created.data.taskId as string;
       const data = await details('/api/v1/lyrics/record-info', taskId, (d) => d.status !== 'PENDING');
       expect(data.status).toBe('SUCCESS');
       const [callback] = await callbacksFor(taskId, 1);
       expect(verified(callback!, taskId)).toMatchObject({ code: 200, data: { callbackType: 'complete', task_id: taskId } });
-      expect(data.response.data.map((item: Json) => item.text).join('\n').toLowerCase()).toMatch(/rain|city|night/);
+      expect(
+        data.response.data
+          .map((item: Json) => item.text)
+          .join('\n')
+          .toLowerCase(),
+      ).toMatch(/rain|city|night/);
       const market = (await get(`/api/v1/jobs/recordInfo?taskId=${taskId}`)).data;
       expect(JSON.parse(market.param)).toEqual({ input: JSON.stringify({ prompt: 'rain on the city at night' }), model: 'ai-music-api/generate-lyrics' });
       expect(JSON.parse(market.resultJson).resultObject.data).toEqual(data.response.data);
@@ -416,7 +385,9 @@ describe.each(storeTargets())('the Suno audio tools on $name', (target) => {
 
     it('refuses unknown and unfinished tracks, and a missing callback, before anything is stored or charged', async () => {
       const before = await credit();
-      expect(await post('/api/v1/wav/generate', { taskId: 'apicity-test-bogus-task-id', audioId: 'apicity-test-bogus-audio-id', callBackUrl: receiverUrl })).toEqual({
+      expect(
+        await post('/api/v1/wav/generate', { taskId: 'apicity-test-bogus-task-id', audioId: 'apicity-test-bogus-audio-id', callBackUrl: receiverUrl }),
+      ).toEqual({
         code: 422,
         msg: 'Record does not exist',
         data: null,

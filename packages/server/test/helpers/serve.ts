@@ -1,6 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
 import { expect } from 'vitest';
 import { freePort, runCli, startServe } from './process.js';
 import { waitFor } from './wait.js';
@@ -56,28 +58,57 @@ export async function serveWithAccount(env: Record<string, string>, credits: num
 // biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field by the tests
 export type Json = any;
 
-/** What the end-to-end tests do against a served account: requests, credit, and waiting for details and callbacks. */
+/** Where a session talks to: read when called, so a session can be made before the server is up. */
+export interface SessionConfig {
+  base: string;
+  apiKey: string;
+  /** What the test's receiver got. */
+  received: Received[];
+  /** The account's webhook key, to verify callbacks. */
+  secret: string;
+}
+
+/** What the end-to-end tests do against a served account: requests, credit, waiting for details and callbacks. */
 export interface ApiSession {
   /** POSTs JSON and expects HTTP 200 (KIE answers refusals with 200 too); the envelope is returned. */
   post(route: string, body: unknown): Promise<Json>;
   get(route: string): Promise<Json>;
   credit(): Promise<number>;
-  /** POSTs a task and expects it accepted: its taskId. */
+  /** POSTs a task and expects it accepted with a 32-hex id: the id. */
   submit(route: string, body: unknown): Promise<string>;
   /** Polls a details route until `done` says the data is final. */
   details(route: string, taskId: string, done: (data: Json) => boolean): Promise<Json>;
-  /** The first callback whose body names the task (at `data.task_id`, or elsewhere with `idOf`). */
-  callbackOf(taskId: string, idOf?: (body: Json) => unknown): Promise<Received>;
+  /** At least `count` callbacks of the task (its id at `data.task_id`, `data.taskId` or `task_id`), in arrival order. */
+  callbacksFor(taskId: string, count: number, timeoutMs?: number): Promise<Received[]>;
+  /** The first callback of the task. */
+  callbackOf(taskId: string): Promise<Received>;
+  /** Both signatures of a callback checked (KIE's over the task id, Standard Webhooks' over the body); the body. */
+  verified(callback: Received, taskId: string): Json;
 }
 
-export function apiSession(base: string, apiKey: string, received: Received[], timeoutMs = 120_000): ApiSession {
-  const auth = () => ({ authorization: `Bearer ${apiKey}` });
+const taskIdIn = (body: Json): string | undefined => body?.data?.task_id ?? body?.data?.taskId ?? body?.task_id;
+
+export function apiSession(config: () => SessionConfig, timeoutMs = 120_000): ApiSession {
+  const auth = () => ({ authorization: `Bearer ${config().apiKey}` });
   const post = async (route: string, body: unknown): Promise<Json> => {
-    const response = await fetch(`${base}${route}`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const response = await fetch(`${config().base}${route}`, {
+      method: 'POST',
+      headers: { ...auth(), 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     expect(response.status).toBe(200);
     return response.json();
   };
-  const get = async (route: string): Promise<Json> => (await fetch(`${base}${route}`, { headers: auth() })).json();
+  const get = async (route: string): Promise<Json> => (await fetch(`${config().base}${route}`, { headers: auth() })).json();
+  const callbacksFor = (taskId: string, count: number, within = timeoutMs): Promise<Received[]> =>
+    waitFor(
+      async () => {
+        const mine = config().received.filter((r) => taskIdIn(JSON.parse(r.body)) === taskId);
+        return mine.length >= count ? mine : undefined;
+      },
+      within,
+      `${count} callback(s) of ${taskId}`,
+    );
   return {
     post,
     get,
@@ -85,6 +116,7 @@ export function apiSession(base: string, apiKey: string, received: Received[], t
     async submit(route, body) {
       const answer = await post(route, body);
       expect(answer).toMatchObject({ code: 200, msg: 'success' });
+      expect(answer.data.taskId).toMatch(/^[0-9a-f]{32}$/);
       return answer.data.taskId;
     },
     details: (route, taskId, done) =>
@@ -97,7 +129,13 @@ export function apiSession(base: string, apiKey: string, received: Received[], t
         `${route} of ${taskId}`,
         200,
       ),
-    callbackOf: (taskId, idOf = (body) => body?.data?.task_id) =>
-      waitFor(async () => received.find((r) => idOf(JSON.parse(r.body)) === taskId), timeoutMs, `the callback of ${taskId}`),
+    callbacksFor,
+    callbackOf: async (taskId) => (await callbacksFor(taskId, 1))[0]!,
+    verified(callback, taskId) {
+      const { secret } = config();
+      const timestamp = callback.headers['x-webhook-timestamp'] as string;
+      expect(callback.headers['x-webhook-signature']).toBe(createHmac('sha256', secret).update(`${taskId}.${timestamp}`).digest('base64'));
+      return new Webhook(secret).verify(callback.body, callback.headers as Record<string, string>);
+    },
   };
 }
