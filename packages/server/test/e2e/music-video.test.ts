@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createCallbackHandler } from '@reprise/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kill } from '../helpers/process.js';
-import { apiSession, type Received, type Receiver, serveWithAccount, startReceiver } from '../helpers/serve.js';
+import { apiSession, type Received, type Receiver, serveWithAccount, startReceiver, TRACK_TOOL_RECORD_KEYS } from '../helpers/serve.js';
 import { storeTargets, tempDir } from '../helpers/stores.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -100,18 +100,7 @@ describe.each(storeTargets())('the music video on $name', (target) => {
     expect(answer.event).toMatchObject({ family: 'music_video', taskId, stage: 'complete', videoUrl: body.data.video_url, error: null });
 
     const data = await details('/api/v1/mp4/record-info', taskId, (d) => d.successFlag !== 'PENDING');
-    expect(Object.keys(data)).toEqual([
-      'taskId',
-      'musicId',
-      'callbackUrl',
-      'musicIndex',
-      'completeTime',
-      'response',
-      'successFlag',
-      'createTime',
-      'errorCode',
-      'errorMessage',
-    ]);
+    expect(Object.keys(data)).toEqual(TRACK_TOOL_RECORD_KEYS);
     expect(data).toMatchObject({
       taskId,
       musicId: track.id,

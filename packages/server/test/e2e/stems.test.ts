@@ -5,24 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeAudio, readMidiFile } from '../../src/audio/index.js';
 import { SPLIT_STEM_NAMES } from '../../src/engine/types.js';
 import { kill } from '../helpers/process.js';
-import { apiSession, type Json, type Receiver, type SessionConfig, serveWithAccount, startReceiver } from '../helpers/serve.js';
+import { apiSession, type Json, type Receiver, type SessionConfig, serveWithAccount, startReceiver, TRACK_TOOL_RECORD_KEYS } from '../helpers/serve.js';
 import { snrDb } from '../helpers/signal.js';
 import { storeTargets, tempDir } from '../helpers/stores.js';
 
-/** record-info `data` keys of a separation, in KIE's order, then reprise's extension. */
-const DETAILS_KEYS = [
-  'taskId',
-  'musicId',
-  'callbackUrl',
-  'musicIndex',
-  'completeTime',
-  'response',
-  'successFlag',
-  'createTime',
-  'errorCode',
-  'errorMessage',
-  'separation',
-];
+/** record-info `data` keys of a separation: those of KIE's other track tools, then reprise's extension. */
+const DETAILS_KEYS = [...TRACK_TOOL_RECORD_KEYS, 'separation'];
 /** The details' `response` keys: KIE's (its `pianoUrl` included), then reprise's `otherUrl`. */
 const RESPONSE_KEYS = [
   'id',

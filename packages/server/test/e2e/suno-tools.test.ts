@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeAudio, parseLyrics, readWavLayout, syllableCount } from '../../src/audio/index.js';
 import type { SungLyrics } from '../../src/engine/types.js';
 import { kill } from '../helpers/process.js';
-import { apiSession, type Json, type Received, type Receiver, serveWithAccount, startReceiver } from '../helpers/serve.js';
+import { apiSession, type Json, type Received, type Receiver, serveWithAccount, startReceiver, TRACK_TOOL_RECORD_KEYS } from '../helpers/serve.js';
 import { storeTargets, tempDir } from '../helpers/stores.js';
 
 /**
@@ -301,18 +301,7 @@ describe.each(storeTargets())('the Suno audio tools on $name', (target) => {
       const taskId = await submit('/api/v1/wav/generate', { taskId: sung.taskId, audioId: track.id, callBackUrl: receiverUrl });
       expect(await credit()).toBe(before - 3);
       const data = await details('/api/v1/wav/record-info', taskId, (d) => d.successFlag !== 'PENDING');
-      expect(Object.keys(data)).toEqual([
-        'taskId',
-        'musicId',
-        'callbackUrl',
-        'musicIndex',
-        'completeTime',
-        'response',
-        'successFlag',
-        'createTime',
-        'errorCode',
-        'errorMessage',
-      ]);
+      expect(Object.keys(data)).toEqual(TRACK_TOOL_RECORD_KEYS);
       expect(data).toMatchObject({
         taskId,
         musicId: track.id,

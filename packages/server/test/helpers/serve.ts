@@ -86,6 +86,20 @@ export interface ApiSession {
   verified(callback: Received, taskId: string): Json;
 }
 
+/** The record-info `data` keys of KIE's one-track tools (WAV, music video, stems), in its order. */
+export const TRACK_TOOL_RECORD_KEYS = [
+  'taskId',
+  'musicId',
+  'callbackUrl',
+  'musicIndex',
+  'completeTime',
+  'response',
+  'successFlag',
+  'createTime',
+  'errorCode',
+  'errorMessage',
+];
+
 const taskIdIn = (body: Json): string | undefined => body?.data?.task_id ?? body?.data?.taskId ?? body?.task_id;
 
 export function apiSession(config: () => SessionConfig, timeoutMs = 120_000): ApiSession {
