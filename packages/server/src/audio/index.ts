@@ -36,6 +36,16 @@ export { type CoverInput, coverSvg, renderCover, waveformLevels } from './art/co
 export { type DecodedAudio, decodeAudio } from './codecs/decode.js';
 export { AudioFormatError } from './codecs/errors.js';
 export { type FloatWav, toFloatWav } from './codecs/float-wav.js';
+export {
+  encodeMidiFile,
+  type MidiFile,
+  type MidiFileInstrument,
+  type MidiFileNote,
+  type MidiFileOptions,
+  type MidiFileTrack,
+  midiVelocity,
+  readMidiFile,
+} from './codecs/midi.js';
 export { type DecodedMp3, decodeMp3, encodeMp3, MP3_BITRATES, type Mp3Bitrate, type Mp3Options, mp3BitrateAtLeast, mp3SampleRate } from './codecs/mp3.js';
 export { continueMp3Frames, type FrameContinuation, type FrameContinuationRequest } from './codecs/mp3-continue.js';
 export { type Mp3Layout, readMp3Layout } from './codecs/mp3-frames.js';
@@ -153,6 +163,17 @@ export {
 export type { BassVoice, HarmonyVoice, LeadVoice } from './synthesis/style.js';
 export { chooseStyle, STYLES, type Style } from './synthesis/style.js';
 export type { BeatTimeline } from './synthesis/synth.js';
-export { type RenderWindow, renderSong, renderWindow } from './synthesis/synth.js';
+export { type PlayedEvent, playedEvents, type RenderWindow, renderSong, renderWindow } from './synthesis/synth.js';
+export {
+  GM_DRUMS,
+  prepareStem,
+  readStem,
+  type StemSignal,
+  type TranscribedNote,
+  type TranscriptionKind,
+  transcribeAudio,
+  transcribeStem,
+} from './transcription/index.js';
+export { GM_OF_PART, GM_VOICE, type GmInstrument } from './transcription/instruments.js';
 export { MusicVideoError, type MusicVideoStage } from './video/errors.js';
 export { MUSIC_VIDEO_DEFAULTS, type MusicVideo, type MusicVideoInput, type MusicVideoOptions, renderMusicVideo } from './video/music-video.js';

@@ -43,6 +43,7 @@ import {
   type SongWords,
   type SourceAudio,
   SourceAudioError,
+  type TranscribedMidi,
   UnsupportedOperation,
   type Vocals,
 } from './types.js';
@@ -611,6 +612,12 @@ export function createAcestepEngine(options: AcestepOptions): Engine {
       throw new UnsupportedOperation(
         "stem separation is not supported by the acestep engine: ACE-Step's extract task re-synthesises a track rather than separating it",
       );
+    },
+
+    async transcribe(): Promise<TranscribedMidi> {
+      // ACE-Step generates audio; it has no audio-to-notes model, and its stems (above) are refused,
+      // so a transcription request has nothing of its own to start from. Refused rather than guessed.
+      throw new UnsupportedOperation('transcription (MIDI from audio) is not supported by the acestep engine: ACE-Step has no audio-to-notes model');
     },
   };
 }

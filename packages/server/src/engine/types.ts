@@ -236,6 +236,57 @@ export interface SeparatedStems {
 /** Each stem as soon as it is finished, so a caller can store it and let it go. */
 export type OnStem = (stem: RenderedStem, index: number) => Promise<void>;
 
+/**
+ * Transcription ("Generate MIDI from Audio") of the stems of one separation: each named stem's
+ * notes, per instrument. Where the track's separation was exact (reprise rendered it from its own
+ * recipe), the notes are read from that recipe: the very notes the synthesiser played. Otherwise
+ * each stem's audio is transcribed by signal processing, an estimate.
+ */
+export interface TranscribeInput {
+  /** The stems to transcribe, each by name, with its audio (the stem's MP3) where there is no recipe to read. */
+  stems: Array<{ name: StemName; audio?: SourceAudio }>;
+  /**
+   * How the track was made, when its separation was exact (rendered from its recipe): the notes
+   * then come from that recipe. The caller vouches for it (the separation's stems were exact);
+   * it is not checked against the audio again.
+   */
+  origin?: { operation: Operation; trackIndex: number };
+}
+
+/** One note: seconds from the track's start, `velocity` 0..1 (KIE's callback fields). */
+export interface MidiNote {
+  /** MIDI note number 0–127 (General MIDI drum numbers on a drum instrument). */
+  pitch: number;
+  start: number;
+  end: number;
+  velocity: number;
+}
+
+export interface MidiInstrument {
+  /** In words, as KIE names them ("Drums", "Electric Piano", "Bass"). */
+  name: string;
+  /** The stem it was transcribed from. */
+  stem: StemName;
+  /** General MIDI program 0–127 (ignored on a drum instrument, which plays on channel 10). */
+  program: number;
+  isDrum: boolean;
+  /** True where the notes are the recipe's own; false where they are estimated from the stem's audio. */
+  exact: boolean;
+  /** By start time. */
+  notes: MidiNote[];
+}
+
+export interface TranscribedMidi {
+  /** Instruments with at least one note; a silent stem (or one the recipe plays nothing on) gives none. */
+  instruments: MidiInstrument[];
+  /** True only where every instrument was read from the recipe. */
+  exact: boolean;
+  /** How the notes were made, in plain words, for the task's record. */
+  method: string;
+  /** Name reported as `model_name`. */
+  modelName: string;
+}
+
 /** Progress reported by song-making operations so the task can pass TEXT_SUCCESS and FIRST_SUCCESS. */
 export type GenerateProgress = { stage: 'text'; sheet: string } | { stage: 'first'; track: RenderedTrack; index: number };
 export type OnProgress = (progress: GenerateProgress) => Promise<void>;
@@ -254,13 +305,15 @@ export interface OperationInputs {
   addVocals: AddVocalsInput;
   mashup: MashupInput;
   separate: SeparateInput;
+  transcribe: TranscribeInput;
 }
 export type OperationName = keyof OperationInputs;
 /** Any operation with its input. */
 export type EngineOperation = { [K in OperationName]: { op: K; input: OperationInputs[K] } }[OperationName];
-/** The operations that make songs (all but `separate`): each returns tracks and reports `OnProgress`. */
-export type Operation = Exclude<EngineOperation, { op: 'separate' }>;
+/** The operations that make songs (all but `separate` and `transcribe`): each returns tracks and reports `OnProgress`. */
+export type Operation = Exclude<EngineOperation, { op: 'separate' | 'transcribe' }>;
 export type SeparateOperation = Extract<EngineOperation, { op: 'separate' }>;
+export type TranscribeOperation = Extract<EngineOperation, { op: 'transcribe' }>;
 
 export interface Engine {
   readonly name: string;
@@ -274,17 +327,20 @@ export interface Engine {
   mashup?(input: MashupInput, signal: AbortSignal, onProgress: OnProgress): Promise<RenderedTrack[]>;
   /** Cuts a track into stems, handing each to `onStem` when it is finished. */
   separate?(input: SeparateInput, signal: AbortSignal, onStem: OnStem): Promise<SeparatedStems>;
+  /** Notes of the stems of a separation, per instrument (MIDI from audio). */
+  transcribe?(input: TranscribeInput, signal: AbortSignal): Promise<TranscribedMidi>;
 }
 
 /** Runs one operation on an engine; an operation the engine does not offer is refused, typed. */
 export function runOperation(engine: Engine, operation: Operation, signal: AbortSignal, onProgress: OnProgress): Promise<RenderedTrack[]>;
 export function runOperation(engine: Engine, operation: SeparateOperation, signal: AbortSignal, onStem: OnStem): Promise<SeparatedStems>;
+export function runOperation(engine: Engine, operation: TranscribeOperation, signal: AbortSignal): Promise<TranscribedMidi>;
 export async function runOperation(
   engine: Engine,
   operation: EngineOperation,
   signal: AbortSignal,
-  report: OnProgress | OnStem,
-): Promise<RenderedTrack[] | SeparatedStems> {
+  report?: OnProgress | OnStem,
+): Promise<RenderedTrack[] | SeparatedStems | TranscribedMidi> {
   switch (operation.op) {
     case 'replaceSection':
       return [await engine.replaceSection(operation.input, signal)];
@@ -293,6 +349,10 @@ export async function runOperation(
     case 'separate': {
       if (!engine.separate) throw new UnsupportedOperation(`separate is not supported by the ${engine.name} engine`);
       return engine.separate(operation.input, signal, report as OnStem);
+    }
+    case 'transcribe': {
+      if (!engine.transcribe) throw new UnsupportedOperation(`transcription (MIDI from audio) is not supported by the ${engine.name} engine`);
+      return engine.transcribe(operation.input, signal);
     }
     default: {
       const onProgress = report as OnProgress;

@@ -59,7 +59,17 @@ export interface LedgerTable {
 export type { TaskStatus };
 
 /** Every task kind's `type` (tasks/kinds): the music family's, as the SDK defines them, and the kinds read elsewhere. */
-export type TaskType = MusicTaskType | 'COVER_IMAGE' | 'BOOST_STYLE' | 'PERSONA' | 'LYRICS' | 'WAV' | 'TIMESTAMPED_LYRICS' | 'MUSIC_VIDEO' | 'VOCAL_REMOVAL' | 'MIDI';
+export type TaskType =
+  | MusicTaskType
+  | 'COVER_IMAGE'
+  | 'BOOST_STYLE'
+  | 'PERSONA'
+  | 'LYRICS'
+  | 'WAV'
+  | 'TIMESTAMPED_LYRICS'
+  | 'MUSIC_VIDEO'
+  | 'VOCAL_REMOVAL'
+  | 'MIDI';
 
 export interface TasksTable {
   id: string;

@@ -9,6 +9,8 @@ import {
   type SeparatedStems,
   type SeparateInput,
   SourceAudioError,
+  type TranscribedMidi,
+  type TranscribeInput,
   UnsupportedOperation,
 } from '../engine/types.js';
 import { threadScript } from '../thread-script.js';
@@ -31,11 +33,13 @@ export interface RenderPool {
    * settled before it resolves. A stem handed to `onStem` is not sent again: it is null in the result.
    */
   separate(engine: EngineSpec, input: SeparateInput, signal: AbortSignal, onStem?: OnStem): Promise<SeparatedStems>;
+  /** Transcribes the stems of a separation to notes (MIDI from audio) on an idle thread. */
+  transcribe(engine: EngineSpec, input: TranscribeInput, signal: AbortSignal): Promise<TranscribedMidi>;
   close(): Promise<void>;
 }
 
 type Progress = Extract<RenderMessage, { type: 'text' | 'first' | 'stem' }>;
-type Outcome = Extract<RenderMessage, { type: 'done' | 'separated' }>;
+type Outcome = Extract<RenderMessage, { type: 'done' | 'separated' | 'transcribed' }>;
 
 function rebuildError(message: Extract<RenderMessage, { type: 'error' }>): Error {
   if (message.errorName === 'SourceAudioError') return new SourceAudioError(message.message);
@@ -131,9 +135,16 @@ export function createRenderPool(): RenderPool {
     return outcome.result;
   }
 
+  async function transcribe(engine: EngineSpec, input: TranscribeInput, signal: AbortSignal): Promise<TranscribedMidi> {
+    const outcome = await dispatch(engine, { op: 'transcribe', input }, signal, async () => {});
+    if (outcome.type !== 'transcribed') throw new EngineError(`render thread answered a transcription with "${outcome.type}"`);
+    return outcome.result;
+  }
+
   return {
     run,
     separate,
+    transcribe,
     async close() {
       closed = true;
       await Promise.all([...all].map((worker) => worker.terminate()));

@@ -1,6 +1,14 @@
 import { parentPort } from 'node:worker_threads';
 import { createEngine } from '../engine/index.js';
-import { type Engine, type Operation, type RenderedStem, type RenderedTrack, runOperation, type SeparateOperation } from '../engine/types.js';
+import {
+  type Engine,
+  type Operation,
+  type RenderedStem,
+  type RenderedTrack,
+  runOperation,
+  type SeparateOperation,
+  type TranscribeOperation,
+} from '../engine/types.js';
 import { ownedBuffer } from '../memory.js';
 import type { EngineSpec, RenderMessage, RenderRequest } from './render-protocol.js';
 
@@ -65,11 +73,17 @@ async function separate(engine: Engine, operation: SeparateOperation, signal: Ab
   send({ type: 'separated', result: { ...result, stems } }, stems);
 }
 
+/** The notes are plain data, small beside a stem's audio: they are sent whole, copied. */
+async function transcribe(engine: Engine, operation: TranscribeOperation, signal: AbortSignal): Promise<void> {
+  send({ type: 'transcribed', result: await runOperation(engine, operation, signal) });
+}
+
 port.on('message', async (request: RenderRequest) => {
   const signal = new AbortController().signal;
   try {
     const engine = engineFor(request.engine);
     if (request.operation.op === 'separate') await separate(engine, request.operation, signal);
+    else if (request.operation.op === 'transcribe') await transcribe(engine, request.operation, signal);
     else await renderSongs(engine, request.operation, signal);
   } catch (error) {
     const failure = error instanceof Error ? error : new Error(String(error));

@@ -72,12 +72,19 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
       sleepers.push(done);
     });
 
+  /**
+   * Stems and notes are signal processing on the CPU, or a procedural recipe read again: the
+   * procedural engine does them whatever engine makes the songs. ACE-Step has neither (its
+   * `extract` re-synthesises a track); a track it made fails the recipe check and is estimated.
+   */
+  const toolsEngine: EngineSpec = options.engine.name === 'procedural' ? options.engine : { name: 'procedural' };
   const runtime: KindRuntime = {
     store,
     blobs,
     lifecycle,
     render: (operation, signal, onProgress) => pool.run(options.engine, operation, signal, onProgress),
-    separate: (input, signal, onStem) => pool.separate(options.engine, input, signal, onStem),
+    separate: (input, signal, onStem) => pool.separate(toolsEngine, input, signal, onStem),
+    transcribe: (input, signal) => pool.transcribe(toolsEngine, input, signal),
     renderVideo: renderVideoOffThread,
   };
 

@@ -343,19 +343,34 @@ function addNote(left: Float32Array, right: Float32Array, scratch: Float32Array,
   }
 }
 
+/** A note or drum hit placed in a window, with what its rendering needs (the bar and index seed its randomness). */
+type Placed =
+  | { kind: 'note'; event: NoteEvent; bar: number; n: number; offset: number; gateS: number; samples: number }
+  | { kind: 'hit'; hit: DrumHit; offset: number };
+
+/** What one bar plays: its note events, in the order their randomness is drawn, and its drum hits. */
+function barContent(arrangement: Arrangement, bar: number, plannedBars: number): { events: NoteEvent[]; hits: DrumHit[] } {
+  const { section, barInSection } = barAt(arrangement, bar);
+  const symbol = section.chords[barInSection % section.chords.length]!;
+  const context: BarContext = { section, barInSection, final: !arrangement.loop && section.name === 'outro' && bar === plannedBars - 1 };
+  const harmony = arrangement.style.harmony.filter((_, index) => index === 0 || section.energy >= EXTRA_HARMONY_FROM);
+  const events = [
+    ...harmony.flatMap((part, index) => chordEvents(arrangement, part, index, symbol, context)),
+    ...bassEvents(arrangement, symbol, section.energy),
+    ...(section.energy >= arrangement.style.leadFrom && !context.final ? leadEvents(arrangement, symbol, section.name, barInSection) : []),
+  ];
+  return { events, hits: context.final ? [] : drumHits(arrangement, section) };
+}
+
 /**
- * The raw stereo mix of a window (unclipped, unnormalised), of the parts `keep` accepts. Every
- * part is drawn from the same generators whether or not the others play (a note's randomness
- * comes from its bar and its place among the bar's events), so parts mixed apart sum to the
- * whole mix, up to the rounding of the order they are added in.
+ * Every note and hit of the parts `keep` accepts that reaches the window, in the order the mix
+ * adds them, at the frame (from the window's first) it starts on. The mix renders exactly these,
+ * so what is read from here (transcription) is what sounds.
  */
-function mix(arrangement: Arrangement, window: RenderWindow, keep: (part: SynthPart) => boolean = EVERY_PART): [Float32Array, Float32Array] {
+function* placedEvents(arrangement: Arrangement, window: Omit<RenderWindow, 'channels'>, keep: (part: SynthPart) => boolean): Generator<Placed> {
   const { sampleRate, startFrame, frames, timeline } = window;
-  // Laid out as a float WAV's samples, so a whole song rendered here becomes its master in place (codecs/wav.ts).
-  const [left, right] = floatWavChannels(2, frames) as [Float32Array, Float32Array];
   const barS = barSeconds(arrangement);
   const stepS = barS / 16;
-  const kit = drumKit(sampleRate, randomFor(arrangement.seed, 'drums'));
   const longestTail = barS + 1.5; // a note may ring a bar plus its release into the window
   const beatsPerBar = arrangement.beatsPerBar;
   const barOf = (seconds: number) => (timeline ? timeline.beatAt(seconds) / beatsPerBar : seconds / barS);
@@ -367,35 +382,79 @@ function mix(arrangement: Arrangement, window: RenderWindow, keep: (part: SynthP
     if (timeline) return Math.round(timeline.timeOf(bar * beatsPerBar + (swung * beatsPerBar) / 16) * sampleRate) - startFrame;
     return Math.round((bar * barS + swung * stepS) * sampleRate) - startFrame;
   };
-  let scratch = new Float32Array(Math.ceil((barS + 2) * sampleRate));
   const plannedBars = arrangement.sections.reduce((n, section) => n + section.bars, 0);
   for (let bar = firstBar; bar <= lastBar; bar++) {
-    const { section, barInSection } = barAt(arrangement, bar);
-    const symbol = section.chords[barInSection % section.chords.length]!;
-    const context: BarContext = { section, barInSection, final: !arrangement.loop && section.name === 'outro' && bar === plannedBars - 1 };
-    const harmony = arrangement.style.harmony.filter((_, index) => index === 0 || section.energy >= EXTRA_HARMONY_FROM);
-    const events = [
-      ...harmony.flatMap((part, index) => chordEvents(arrangement, part, index, symbol, context)),
-      ...bassEvents(arrangement, symbol, section.energy),
-      ...(section.energy >= arrangement.style.leadFrom && !context.final ? leadEvents(arrangement, symbol, section.name, barInSection) : []),
-    ];
-    events.forEach((event, n) => {
-      if (!keep(event.part)) return;
+    const { events, hits } = barContent(arrangement, bar, plannedBars);
+    for (const [n, event] of events.entries()) {
+      if (!keep(event.part)) continue;
       const offset = at(bar, event.step);
       const gateS = event.steps * stepS;
       const samples = Math.ceil((gateS + event.tailS) * sampleRate);
-      if (offset >= frames || offset + samples <= 0) return;
-      if (scratch.length < samples) scratch = new Float32Array(samples);
-      const out = scratch.subarray(0, samples);
-      out.fill(0);
-      event.voice(out, sampleRate, { freq: hz(event.midi), gateS, velocity: event.velocity }, randomFor(arrangement.seed, 'note', bar, n));
-      addNote(left, right, out, offset, samples, event.gain, event.pan);
-    });
-    for (const hit of context.final ? [] : drumHits(arrangement, section)) {
-      if (!keep(`drums:${hit.sample}`)) continue;
-      const sample = kit[hit.sample];
-      addNote(left, right, sample, at(bar, hit.step), sample.length, hit.gain, hit.pan);
+      if (offset >= frames || offset + samples <= 0) continue;
+      yield { kind: 'note', event, bar, n, offset, gateS, samples };
     }
+    for (const hit of hits) if (keep(`drums:${hit.sample}`)) yield { kind: 'hit', hit, offset: at(bar, hit.step) };
+  }
+}
+
+/** One note or drum hit as the synthesiser plays it. */
+export interface PlayedEvent {
+  part: SynthPart;
+  /** The frame it starts on, counted from the window's first (the sample its sound begins at). */
+  frame: number;
+  /** How long the key is held, in seconds (0 for a drum hit, which rings out its sample). */
+  gateS: number;
+  /** The MIDI note; null for a drum hit. */
+  midi: number | null;
+  /** The voice's own dynamics, 0..1 (1 for a drum hit). */
+  velocity: number;
+  /** Its level in the mix. */
+  gain: number;
+}
+
+/**
+ * The notes and drum hits of the parts `keep` accepts that sound in the window, as the mix renders
+ * them, without rendering any: the plan read out for transcription. A drum hit is listed where it
+ * starts inside the window.
+ */
+export function playedEvents(arrangement: Arrangement, window: Omit<RenderWindow, 'channels'>, keep: (part: SynthPart) => boolean = EVERY_PART): PlayedEvent[] {
+  const played: PlayedEvent[] = [];
+  for (const placed of placedEvents(arrangement, window, keep)) {
+    if (placed.kind === 'note') {
+      const { event, offset, gateS } = placed;
+      played.push({ part: event.part, frame: offset, gateS, midi: event.midi, velocity: event.velocity, gain: event.gain });
+    } else if (placed.offset >= 0 && placed.offset < window.frames) {
+      played.push({ part: `drums:${placed.hit.sample}`, frame: placed.offset, gateS: 0, midi: null, velocity: 1, gain: placed.hit.gain });
+    }
+  }
+  return played;
+}
+
+/**
+ * The raw stereo mix of a window (unclipped, unnormalised), of the parts `keep` accepts. Every
+ * part is drawn from the same generators whether or not the others play (a note's randomness
+ * comes from its bar and its place among the bar's events), so parts mixed apart sum to the
+ * whole mix, up to the rounding of the order they are added in.
+ */
+function mix(arrangement: Arrangement, window: RenderWindow, keep: (part: SynthPart) => boolean = EVERY_PART): [Float32Array, Float32Array] {
+  const { sampleRate, frames } = window;
+  // Laid out as a float WAV's samples, so a whole song rendered here becomes its master in place (codecs/wav.ts).
+  const [left, right] = floatWavChannels(2, frames) as [Float32Array, Float32Array];
+  const barS = barSeconds(arrangement);
+  const kit = drumKit(sampleRate, randomFor(arrangement.seed, 'drums'));
+  let scratch = new Float32Array(Math.ceil((barS + 2) * sampleRate));
+  for (const placed of placedEvents(arrangement, window, keep)) {
+    if (placed.kind === 'hit') {
+      const sample = kit[placed.hit.sample];
+      addNote(left, right, sample, placed.offset, sample.length, placed.hit.gain, placed.hit.pan);
+      continue;
+    }
+    const { event, bar, n, offset, gateS, samples } = placed;
+    if (scratch.length < samples) scratch = new Float32Array(samples);
+    const out = scratch.subarray(0, samples);
+    out.fill(0);
+    event.voice(out, sampleRate, { freq: hz(event.midi), gateS, velocity: event.velocity }, randomFor(arrangement.seed, 'note', bar, n));
+    addNote(left, right, out, offset, samples, event.gain, event.pan);
   }
   return [left, right];
 }

@@ -8,6 +8,7 @@ import { generate } from './generate.js';
 import { mashup } from './mashup.js';
 import { replaceSection } from './replace.js';
 import { separate } from './separate.js';
+import { transcribe } from './transcribe.js';
 
 /**
  * The CPU engine: algorithmic arrangements chosen from the words of the request
@@ -35,5 +36,6 @@ export function createProceduralEngine(options: ProceduralOptions = {}): Engine 
     addInstrumental: (input, signal, onProgress) => addInstrumental(context, input, signal, onProgress),
     addVocals: (input, signal, onProgress) => addVocals(context, input, signal, onProgress),
     separate: (input, signal, onStem) => separate(context, input, signal, onStem),
+    transcribe: (input, signal) => transcribe(context, input, signal),
   };
 }
