@@ -2,15 +2,19 @@ import FFT from 'fft.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeMidiFile, readMidiFile } from '../../src/audio/codecs/midi.js';
 import { encodeMp3 } from '../../src/audio/codecs/mp3.js';
+import { encodeWav } from '../../src/audio/codecs/wav.js';
 import { multiplyInto } from '../../src/audio/separation/gain.js';
+import type { Arrangement } from '../../src/audio/synthesis/arrangement.js';
 import { planSongs } from '../../src/audio/synthesis/arrangement.js';
-import { arrangementParts, mixParts, type SynthPart } from '../../src/audio/synthesis/synth.js';
+import { arrangementParts, mixParts, type RenderWindow, renderSong, type SynthPart } from '../../src/audio/synthesis/synth.js';
 import { GM_OF_PART } from '../../src/audio/transcription/instruments.js';
 import { createAcestepEngine } from '../../src/engine/acestep.js';
+import { coverTake } from '../../src/engine/procedural/cover.js';
 import { traceGenerated } from '../../src/engine/procedural/generate.js';
 import { createProceduralEngine } from '../../src/engine/procedural/index.js';
 import { STEM_OF_PART } from '../../src/engine/procedural/stem-map.js';
 import {
+  type CoverInput,
   type Engine,
   EngineError,
   type GenerateInput,
@@ -151,6 +155,42 @@ function noteF1(reference: readonly MidiNote[], estimate: readonly MidiNote[]): 
 
 const notesOf = (result: TranscribedMidi, stem: StemName) => result.instruments.filter((i) => i.stem === stem).flatMap((i) => i.notes);
 
+/**
+ * Each part of `plan`, rendered alone in `window`: nothing sounds before its first note and it
+ * sounds within a millisecond of it; ≥ 90 % of all onsets sit on an attack (±10 ms), and the same
+ * onsets moved by 40 ms mostly do not (the check can tell).
+ */
+function expectNotesOnAttacks(result: TranscribedMidi, plan: Arrangement, window: Omit<RenderWindow, 'channels'>): void {
+  const seconds = window.frames / RATE;
+  let onsetCount = 0;
+  let onAttack = 0;
+  let shiftedOnAttack = 0;
+  for (const part of arrangementParts(plan)) {
+    const { name } = GM_OF_PART[part];
+    const stem = STEM_OF_PART[part];
+    const notes = result.instruments.find((i) => i.name === name && i.stem === stem)?.notes ?? [];
+    // Drums share one instrument: a part's own hits are those on its key.
+    const key = GM_OF_PART[part].drumKey;
+    const own = key === undefined ? notes : notes.filter((n) => n.pitch === key);
+    if (own.length === 0) continue;
+    const audio = mixParts(plan, window, (p: SynthPart) => p === part);
+    const first = Math.round(own[0]!.start * RATE);
+    const loudest = (from: number, to: number) => Math.max(...audio.map((c) => c.subarray(from, to).reduce((m, x) => Math.max(m, Math.abs(x)), 0)));
+    expect(loudest(0, first), `${part} before its first note`).toBe(0);
+    expect(loudest(first, first + 44), `${part} at its first note`).toBeGreaterThan(0);
+    const energy = blockEnergy(audio);
+    const onsets = [...new Set(own.map((n) => n.start))];
+    const hit = onsets.filter((s) => risesNear(energy, s)).length;
+    expect(hit / onsets.length, `${part}: ${hit} of ${onsets.length} onsets on an attack`).toBeGreaterThanOrEqual(0.6);
+    onsetCount += onsets.length;
+    onAttack += hit;
+    shiftedOnAttack += onsets.filter((s) => s + 0.04 < seconds && risesNear(energy, s + 0.04)).length;
+  }
+  expect(onsetCount).toBeGreaterThan(100);
+  expect(onAttack / onsetCount).toBeGreaterThanOrEqual(0.9);
+  expect(shiftedOnAttack / onsetCount).toBeLessThan(0.5);
+}
+
 describe('transcribe, exact: the notes read from the recipe are the notes rendered', () => {
   let song: TranscribedMidi;
   beforeAll(async () => {
@@ -183,37 +223,8 @@ describe('transcribe, exact: the notes read from the recipe are the notes render
   });
 
   it('starts every part on the very sample its first note sounds, and places its notes on its attacks (±10 ms), not 40 ms off them', () => {
-    const plan = planSongs({ seed: sung.seed, texts: [sung.style, sung.prompt, sung.title], negative: '', durationS: SECONDS })[0];
-    const window = { sampleRate: RATE, startFrame: 0, frames: SECONDS * RATE };
-    let onsetCount = 0;
-    let onAttack = 0;
-    let shiftedOnAttack = 0;
-    for (const part of arrangementParts(plan)) {
-      const { name } = GM_OF_PART[part];
-      const stem = STEM_OF_PART[part];
-      const notes = song.instruments.find((i) => i.name === name && i.stem === stem)?.notes ?? [];
-      // Drums share one instrument: a part's own hits are those on its key.
-      const key = GM_OF_PART[part].drumKey;
-      const own = key === undefined ? notes : notes.filter((n) => n.pitch === key);
-      if (own.length === 0) continue;
-      const audio = mixParts(plan, window, (p: SynthPart) => p === part);
-      // Nothing of the part sounds before its first note, and it sounds within a millisecond of it.
-      const first = Math.round(own[0]!.start * RATE);
-      const loudest = (from: number, to: number) => Math.max(...audio.map((c) => c.subarray(from, to).reduce((m, x) => Math.max(m, Math.abs(x)), 0)));
-      expect(loudest(0, first), `${part} before its first note`).toBe(0);
-      expect(loudest(first, first + 44), `${part} at its first note`).toBeGreaterThan(0);
-      const energy = blockEnergy(audio);
-      const onsets = [...new Set(own.map((n) => n.start))];
-      const hit = onsets.filter((s) => risesNear(energy, s)).length;
-      expect(hit / onsets.length, `${part}: ${hit} of ${onsets.length} onsets on an attack`).toBeGreaterThanOrEqual(0.6);
-      onsetCount += onsets.length;
-      onAttack += hit;
-      shiftedOnAttack += onsets.filter((s) => s + 0.04 < SECONDS && risesNear(energy, s + 0.04)).length;
-    }
-    expect(onsetCount).toBeGreaterThan(200);
-    expect(onAttack / onsetCount).toBeGreaterThanOrEqual(0.9);
-    // The control: the same check on onsets moved by 40 ms mostly fails, so the check can tell.
-    expect(shiftedOnAttack / onsetCount).toBeLessThan(0.5);
+    const plan = planSongs({ seed: sung.seed, texts: [sung.style, sung.prompt, sung.title], negative: '', durationS: SECONDS })[0]!;
+    expectNotesOnAttacks(song, plan, { sampleRate: RATE, startFrame: 0, frames: SECONDS * RATE });
   });
 
   it("gives the bass line's pitches as the rendered bass plays them (its fundamental, note by note, ±50 cents)", () => {
@@ -321,6 +332,22 @@ describe('transcribe, estimated: signal processing on stems encoded as the servi
 
   it('needs the audio of a stem no recipe speaks for', async () => {
     await expect(engine.transcribe!({ stems: [{ name: 'drums' }] }, live())).rejects.toThrow(EngineError);
+  });
+});
+
+describe('transcribe, cover: each take read from its plan on the upload’s beats', () => {
+  it('places every part’s notes on the attacks of the take as rendered (±10 ms), and says it is exact', async () => {
+    const source = planSongs({ seed: 'midi-cover-source', texts: ['funk', 'bass'], negative: '', durationS: SECONDS })[0]!;
+    const bytes = encodeWav({ sampleRate: RATE, channels: renderSong(source, RATE, 2, SECONDS) }, { encoding: 'float32' });
+    const input: CoverInput = { source: { bytes }, prompt: '', style: 'jazz', title: 'Take', negativeTags: '', instrumental: true, seed: 'midi-cover' };
+    const result = await engine.transcribe!(
+      { stems: EVERY_STEM.map((name) => ({ name })), origin: { operation: { op: 'cover', input }, trackIndex: 1 } },
+      live(),
+    );
+    expect(result.exact).toBe(true);
+    expect(result.method).toMatch(/^Exact: .*cover, take 2/);
+    const { plan, window } = await coverTake(input, 1);
+    expectNotesOnAttacks(result, plan, window);
   });
 });
 

@@ -36,8 +36,8 @@ function readingOf(vocal: RecordingVocal): string {
  * its key and on its chords. The instrumental is kept as it is and the voice added over it, then
  * the sum is held under −1 dBTP; one track of the source's length.
  */
-/** What is sung over the upload, and by whom: read from the upload and the words, the same at every call. */
-function sungOver(input: AddVocalsInput, pcm: DecodedAudio): { vocal: RecordingVocal; gender: Gender; given: boolean } {
+/** What is sung over the upload, and by whom: read from the upload and the words, the same at every call (the track, its stems, its notes). */
+export function sungOver(input: AddVocalsInput, pcm: DecodedAudio): { vocal: RecordingVocal; gender: Gender; given: boolean } {
   const analysis = analyse(pcm);
   const gender: Gender = input.vocalGender ?? (randomFor(input.seed, 'singer')() < 0.5 ? 'm' : 'f');
   // A prompt without words to sing still gets a vocal: lyrics written from the title and style.

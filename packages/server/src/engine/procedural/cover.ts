@@ -17,6 +17,7 @@ import {
   measureLoudness,
   mixParts,
   type Pcm,
+  type RenderWindow,
   readChords,
   renderWindow,
   type Section,
@@ -250,16 +251,21 @@ async function coverPlans(input: CoverInput): Promise<{ reading: Reading; source
   return { reading, sourceLufs, plans };
 }
 
+/** Take `index` as it is played (its stems and notes are read from it): its plan, and the window on the upload's beats it plays in. */
+export async function coverTake(input: CoverInput, index: number): Promise<{ plan: Arrangement; window: Omit<RenderWindow, 'channels'>; sourceLufs: number }> {
+  const { reading, sourceLufs, plans } = await coverPlans(input);
+  const plan = plans[index];
+  if (!plan) throw new EngineError(`a cover makes 2 takes; there is no take ${index}`);
+  return { plan, window: { sampleRate: SONG_RATE, startFrame: 0, frames: Math.round(reading.durationS * SONG_RATE), timeline: reading.timeline }, sourceLufs };
+}
+
 /**
  * Take `index` of a cover told back for exact stems (trace.ts): the upload read again, the take's
  * band mixed raw and then taken through the take's stages (soft clip, loudness, limiter, fades),
  * whose gain on every sample is kept. A cover holds no audio of the upload, only what was read from it.
  */
 export async function traceCover(input: CoverInput, index: number): Promise<TrackTrace> {
-  const { reading, sourceLufs, plans } = await coverPlans(input);
-  const plan = plans[index];
-  if (!plan) throw new EngineError(`a cover makes 2 takes; there is no take ${index}`);
-  const window = { sampleRate: SONG_RATE, startFrame: 0, frames: Math.round(reading.durationS * SONG_RATE), timeline: reading.timeline };
+  const { plan, window, sourceLufs } = await coverTake(input, index);
   const render = (keep: (part: SynthPart) => boolean) => mixParts(plan, window, keep);
   const raw = render(() => true);
   const master = copyChannels(raw);

@@ -14,6 +14,7 @@ import {
   renderSong,
   renderVoice,
   type SongVocal,
+  type SungNote,
   type SynthPart,
   singArrangement,
   songFinish,
@@ -63,6 +64,19 @@ function vocalOf(input: GenerateInput, plan: Arrangement, singer: ReturnType<typ
   });
 }
 
+/** The plan of song `index` of the pair. */
+function songPlan(input: GenerateInput, index: number): Arrangement {
+  const plan = plansOf(input)[index];
+  if (!plan) throw new EngineError(`a generate makes 2 songs; there is no song ${index}`);
+  return plan;
+}
+
+/** Song `index` as it is played (transcribe.ts reads its notes): the band's plan and, for a sung song, the notes sung. */
+export function generatedSong(input: GenerateInput, index: number): { plan: Arrangement; sung: SungNote[] | null } {
+  const plan = songPlan(input, index);
+  return { plan, sung: input.instrumental ? null : vocalOf(input, plan, singerOf(input)).notes };
+}
+
 const voiceSeed = (input: GenerateInput, index: number) => `${input.seed}:voice:${index}`;
 
 /**
@@ -72,8 +86,7 @@ const voiceSeed = (input: GenerateInput, index: number) => `${input.seed}:voice:
  * master and the voice; each sample's gains are worked out from them when it is read out.
  */
 export function traceGenerated(input: GenerateInput, index: number): TrackTrace {
-  const plan = plansOf(input)[index];
-  if (!plan) throw new EngineError(`a generate makes 2 songs; there is no song ${index}`);
+  const plan = songPlan(input, index);
   const frames = Math.round(input.durationS * SONG_RATE);
   const window = { sampleRate: SONG_RATE, startFrame: 0, frames };
   const band = { parts: arrangementParts(plan), render: (keep: (part: SynthPart) => boolean) => mixParts(plan, window, keep) };

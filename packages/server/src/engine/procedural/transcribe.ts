@@ -1,28 +1,22 @@
 import {
   type Arrangement,
   AudioFormatError,
-  analyse,
-  type Gender,
   GM_OF_PART,
   GM_VOICE,
   type GmInstrument,
   type PlayedEvent,
-  parseLyrics,
-  planSongs,
   playedEvents,
-  randomFor,
+  type RenderWindow,
   readStem,
   type StemSignal,
   type SungNote,
   type SynthPart,
-  singArrangement,
-  singOverRecording,
   type TranscriptionKind,
   transcribeStem,
-  writeLyrics,
 } from '../../audio/index.js';
 import {
   type AddVocalsInput,
+  type CoverInput,
   EngineError,
   type GenerateInput,
   type MidiInstrument,
@@ -33,7 +27,10 @@ import {
   type TranscribedMidi,
   type TranscribeInput,
 } from '../types.js';
+import { sungOver } from './add-vocals.js';
 import { decodeSource, MAX_SONG_S, type ProceduralContext, SONG_RATE } from './common.js';
+import { coverTake } from './cover.js';
+import { generatedSong } from './generate.js';
 import { STEM_OF_PART } from './stem-map.js';
 
 /**
@@ -48,8 +45,8 @@ import { STEM_OF_PART } from './stem-map.js';
 interface Recipe {
   what: string;
   durationS: number;
-  /** The band and where it plays (its window); null where the track's band is not the synthesiser's. */
-  band: { plan: Arrangement; frames: number } | null;
+  /** The band and where it plays (its window, on the beats it follows); null where the track's band is not the synthesiser's. */
+  band: { plan: Arrangement; window: Omit<RenderWindow, 'channels'> } | null;
   /** The sung notes; null on an instrumental. */
   sung: SungNote[] | null;
   /** Whether the recipe holds the notes of this stem (else it is transcribed from its audio). */
@@ -131,59 +128,36 @@ async function recipeOf(operation: Operation, index: number): Promise<Recipe | s
       if (index !== 0) throw new EngineError(`an add-vocals makes 1 track; there is no track ${index}`);
       return addVocalsRecipe(operation.input);
     case 'cover':
-      // The cover's plan is made inside cover.ts from what it reads of the upload, and is not exported.
-      return "a cover's plan cannot be read back here yet";
+      return coverRecipe(operation.input, index);
     default:
       return `the track was made by ${operation.op}, whose tracks hold uploaded audio`;
   }
 }
 
-/**
- * Song `index` of a generate as generate.ts makes it: the pair planned from the words and seed,
- * and for a sung song the singer and the melody it sings. These mirror generate.ts's own steps
- * (its plansOf, singerOf and vocalOf); the tests hold the notes against the rendered audio.
- */
+/** Song `index` of a generate: the pair's plan and the notes sung, as generate.ts plays them. */
 function generatedRecipe(input: GenerateInput, index: number): Recipe {
-  if (!(Number.isFinite(input.durationS) && input.durationS > 0 && input.durationS <= MAX_SONG_S)) {
-    throw new EngineError(`song length must be between 0 and ${MAX_SONG_S} s, got ${input.durationS}`);
-  }
-  const plans = planSongs({ seed: input.seed, texts: [input.style, input.prompt, input.title], negative: input.negativeTags, durationS: input.durationS });
-  const plan = plans[index];
-  if (!plan) throw new EngineError(`a generate makes 2 songs; there is no song ${index}`);
-  let sung: SungNote[] | null = null;
-  if (!input.instrumental) {
-    const persona = input.persona?.voice;
-    const gender: Gender = persona?.gender ?? input.vocalGender ?? (randomFor(input.seed, 'singer')() < 0.5 ? 'm' : 'f');
-    const range = persona ? { low: persona.lowMidi, high: persona.highMidi } : undefined;
-    sung = singArrangement(plan, { seed: input.seed, lyrics: input.lyrics, prompt: input.prompt, gender, range, durationS: input.durationS }).notes;
-  }
+  const { plan, sung } = generatedSong(input, index);
   return {
     what: `generate, track ${index + 1}`,
     durationS: input.durationS,
-    band: { plan, frames: Math.round(input.durationS * SONG_RATE) },
+    band: { plan, window: { sampleRate: SONG_RATE, startFrame: 0, frames: Math.round(input.durationS * SONG_RATE) } },
     sung,
     // The whole track is the recipe's: a stem it holds nothing for (the vocal of an instrumental) has no notes.
     covers: () => true,
   };
 }
 
-/**
- * An add-vocals track: the upload read and sung over again as add-vocals.ts does (its sungOver);
- * the voice is the recipe's, the instrumental under it is the upload's own audio.
- */
+/** Take `index` of a cover: its band on the upload's beats, as cover.ts plays it (a cover holds no audio of the upload). */
+async function coverRecipe(input: CoverInput, index: number): Promise<Recipe> {
+  const { plan, window } = await coverTake(input, index);
+  return { what: `cover, take ${index + 1}`, durationS: window.frames / SONG_RATE, band: { plan, window }, sung: null, covers: () => true };
+}
+
+/** An add-vocals track: the voice sung over the upload as add-vocals.ts sings it; the instrumental under it is the upload's own audio. */
 async function addVocalsRecipe(input: AddVocalsInput): Promise<Recipe> {
   const pcm = await decodeSource(input.source.bytes, input.source.name);
   const durationS = (pcm.channels[0]?.length ?? 0) / pcm.sampleRate;
-  const gender: Gender = input.vocalGender ?? (randomFor(input.seed, 'singer')() < 0.5 ? 'm' : 'f');
-  const given = parseLyrics(input.prompt).length > 0;
-  const text = given
-    ? input.prompt
-    : writeLyrics(`${input.title} ${input.style}`, input.seed, [
-        { kind: 'verse', lines: 4, syllables: 9 },
-        { kind: 'chorus', lines: 4, syllables: 8 },
-      ]);
-  const vocal = singOverRecording(pcm, analyse(pcm), { seed: input.seed, text, gender });
-  return { what: 'add-vocals track', durationS, band: null, sung: vocal.notes, covers: (stem) => stem === 'vocal' };
+  return { what: 'add-vocals track', durationS, band: null, sung: sungOver(input, pcm).vocal.notes, covers: (stem) => stem === 'vocal' };
 }
 
 /** Parts of the band a stem holds: `instrumental` all of them, a split stem its own (stem-map.ts). */
@@ -193,7 +167,7 @@ const partInStem = (stem: StemName) => (part: SynthPart) => stem === 'instrument
 function recipeInstruments(recipe: Recipe, stem: StemName): MidiInstrument[] {
   const instruments: MidiInstrument[] = [];
   if (recipe.band) {
-    const window = { sampleRate: SONG_RATE, startFrame: 0, frames: recipe.band.frames };
+    const { window } = recipe.band;
     const byName = new Map<string, { gm: GmInstrument; events: PlayedEvent[] }>();
     for (const event of playedEvents(recipe.band.plan, window, partInStem(stem))) {
       const gm = GM_OF_PART[event.part];
