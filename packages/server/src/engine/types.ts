@@ -199,6 +199,8 @@ export interface SeparateInput {
    * engine received it (the parent task's input and seed) and which of its tracks this is.
    */
   origin?: { operation: Operation; trackIndex: number };
+  /** Without an origin: why the track has none, in words, for the result's `method`. */
+  noOrigin?: string;
 }
 
 /** One stem, ready to be stored and served. */
@@ -251,6 +253,8 @@ export interface TranscribeInput {
    * it is not checked against the audio again.
    */
   origin?: { operation: Operation; trackIndex: number };
+  /** Without an origin: why the track has none, in words, for the result's `method`. */
+  noOrigin?: string;
 }
 
 /** One note: seconds from the track's start, `velocity` 0..1 (KIE's callback fields). */

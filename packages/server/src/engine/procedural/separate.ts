@@ -85,7 +85,7 @@ export async function separate(context: ProceduralContext, input: SeparateInput,
   signal.throwIfAborted();
   if (input.type !== 'separate_vocal' && input.type !== 'split_stem') throw new EngineError(`unknown separation type "${String(input.type)}"`);
   const stems = new StemList(context, input, signal, onStem);
-  const exact = input.origin ? await exactIfRecipeMatches(stems, input.origin, input.audio) : 'nothing says how the track was made';
+  const exact = input.origin ? await exactIfRecipeMatches(stems, input.origin, input.audio) : (input.noOrigin ?? 'nothing says how the track was made');
   return typeof exact === 'string' ? estimatedStems(stems, input, exact) : exact;
 }
 

@@ -79,7 +79,7 @@ export async function transcribe(context: ProceduralContext, input: TranscribeIn
   if (!Array.isArray(input.stems)) throw new EngineError('no stems to transcribe');
   const stems = input.stems.filter((stem, index) => input.stems.findIndex((other) => other.name === stem.name) === index);
   for (const stem of stems) if (!Object.hasOwn(ESTIMATED, stem.name)) throw new EngineError(`unknown stem "${String(stem.name)}"`);
-  const recipe = input.origin ? await recipeOf(input.origin.operation, input.origin.trackIndex) : 'nothing says how the track was made';
+  const recipe = input.origin ? await recipeOf(input.origin.operation, input.origin.trackIndex) : (input.noOrigin ?? 'nothing says how the track was made');
   signal.throwIfAborted();
   const instruments: MidiInstrument[] = [];
   let exactCount = 0;

@@ -201,7 +201,8 @@ export const midiKind: TaskKind<MidiTaskInput> = {
     // Exact stems were rendered from the track's recipe: their notes are read from it. The others are heard.
     const origin = stems.some((stem) => stem.exact) ? await trackOrigin(runtime, made.taskId, made.musicIndex) : null;
     const recipe = origin !== null && typeof origin !== 'string' ? origin : undefined;
-    const input: TranscribeInput = { stems: [], ...(recipe ? { origin: recipe } : {}) };
+    const noOrigin = typeof origin === 'string' ? origin : 'the stems were estimated when the track was separated';
+    const input: TranscribeInput = { stems: [], ...(recipe ? { origin: recipe } : { noOrigin }) };
     for (const stem of stems) {
       if (recipe && stem.exact) {
         input.stems.push({ name: stem.name });

@@ -283,21 +283,17 @@ export const vocalRemovalKind: TaskKind<VocalRemovalTaskInput> = {
       .executeTakeFirst();
     if (!track) throw new SourceAudioError('the track is no longer available');
     const made = await trackOrigin(runtime, trackTaskId, musicIndex);
-    const origin = typeof made === 'string' ? undefined : made;
+    const origin = typeof made === 'string' ? { noOrigin: made } : { origin: made };
     // With a recipe the audio is only checked against it: the MP3 does, and is 15× smaller than the master.
     const audio =
-      origin && (await blobs.size(track.blob_key)) !== null
+      'origin' in origin && (await blobs.size(track.blob_key)) !== null
         ? { bytes: await blobs.get(track.blob_key), from: 'mp3' as const }
         : await readTrackAudio({ db: store.db, blobs }, track.id, track.blob_key);
     if (!audio) throw new SourceAudioError('the track’s audio is no longer available');
     const files = new StemFiles(blobs, task.id);
     let method: string;
     try {
-      const separated = await runtime.separate(
-        { type, audio: { bytes: audio.bytes, name: `track ${audioId}` }, ...(origin ? { origin } : {}) },
-        signal,
-        (stem) => files.add(stem),
-      );
+      const separated = await runtime.separate({ type, audio: { bytes: audio.bytes, name: `track ${audioId}` }, ...origin }, signal, (stem) => files.add(stem));
       for (const stem of separated.stems) if (stem) await files.add(stem);
       method = separated.method;
       signal.throwIfAborted();
