@@ -34,7 +34,9 @@ describe('SQLite checkpoints on a thread of their own', () => {
         writeMegabyte(writer);
         await new Promise((resolve) => setTimeout(resolve, 30));
       }
-      expect(walSize(file)).toBeLessThan(12 * 1024 * 1024);
+      // Half of what was written: the thread kept checkpointing during the writes. (Not tighter: on a
+      // loaded machine the thread gets less time, and a CI run saw 14.4 MB where a quiet one sees < 12.)
+      expect(walSize(file)).toBeLessThan(20 * 1024 * 1024);
       expect(writer.prepare('select count(*) as n from filler').get()).toEqual({ n: 41 * 256 });
     } finally {
       await checkpoints.close();
