@@ -10,7 +10,10 @@ const loadUndici = () => import('undici');
 /**
  * The routes of an ACE-Step 1.5 API server that reprise uses, as plain
  * functions: `POST /release_task` (submit), `POST /query_result` (poll),
- * `GET /v1/audio` (download) and `GET /v1/models` (which DiT models are loaded). The server's address is operator configuration,
+ * `GET /v1/audio` (download), `GET /v1/models` (which DiT models are loaded)
+ * and `GET /health`. Every route and result file is addressed under the base
+ * URL, path prefix included (a server behind a proxy at `http://host/acestep`
+ * knows nothing of `/acestep`). The server's address is operator configuration,
  * not user input, so these requests do not go through the outbound guard that
  * protects user-supplied URLs. Every failure is an `AcestepError` (an
  * `EngineError`, so a task fails with code 531 and is refunded) whose message
@@ -18,7 +21,7 @@ const loadUndici = () => import('undici');
  */
 
 export interface AcestepConnection {
-  /** Base URL without a trailing slash, e.g. `http://gpu-host:8001`. */
+  /** Base URL without a trailing slash, e.g. `http://gpu-host:8001` or `http://proxy/acestep`. */
   url: string;
   apiKey: string | null;
   /** Limit for one HTTP exchange, upload and download included. */
@@ -26,7 +29,7 @@ export interface AcestepConnection {
 }
 
 /** What went wrong, for callers that treat some failures differently (the start-up check). */
-export type AcestepFailure = 'unreachable' | 'timeout' | 'unauthorized' | 'busy' | 'server' | 'refused' | 'protocol' | 'task-failed';
+export type AcestepFailure = 'unreachable' | 'timeout' | 'unauthorized' | 'forbidden' | 'busy' | 'server' | 'refused' | 'protocol' | 'task-failed' | 'no-model';
 
 /** Keeps the name `EngineError` so that the worker (and the render thread's error transport) map it to code 531. */
 export class AcestepError extends EngineError {
@@ -102,8 +105,8 @@ async function readCapped(body: AsyncIterable<Uint8Array>, max: number, what: st
 
 interface Exchange {
   method: 'GET' | 'POST';
-  /** Path and query, relative to the base URL. */
-  target: string;
+  /** The whole URL: a route under the base URL (`routeUrl`) or a result file (`audioUrl`). */
+  url: string;
   body?: FormData | string;
   contentType?: string;
   maxBytes: number;
@@ -123,7 +126,7 @@ async function exchange(connection: AcestepConnection, what: string, options: Ex
   const signal = AbortSignal.any([options.signal, timer]);
   const { request } = await loadUndici();
   try {
-    const response = await request(`${connection.url}${options.target}`, {
+    const response = await request(options.url, {
       method: options.method,
       headers: headers(connection, options.contentType ? { 'content-type': options.contentType } : {}),
       body: options.body,
@@ -141,11 +144,22 @@ async function exchange(connection: AcestepConnection, what: string, options: Ex
   }
 }
 
+/** A route of the server, under the base URL and its path prefix. */
+export const routeUrl = (connection: AcestepConnection, route: string): string => `${connection.url}${route}`;
+
 function failOnStatus(connection: AcestepConnection, what: string, status: number, bytes: Uint8Array): void {
   if (status >= 200 && status < 300) return;
   const details = describeBody(Buffer.from(bytes).toString('utf8'));
-  if (status === 401 || status === 403) {
-    throw new AcestepError('unauthorized', `ACE-Step at ${connection.url} refused ${what} (${status}: ${details}); check ACESTEP_API_KEY`);
+  // ACE-Step's key check answers 401 only; its 403 is `/v1/audio` refusing a path outside its
+  // own audio folder (or a proxy in front refusing the route), which no key fixes.
+  if (status === 401) {
+    throw new AcestepError('unauthorized', `ACE-Step at ${connection.url} refused ${what} (401: ${details}); check ACESTEP_API_KEY`);
+  }
+  if (status === 403) {
+    throw new AcestepError(
+      'forbidden',
+      `ACE-Step at ${connection.url} forbade ${what} (403: ${details}): it serves only files inside its own audio folder, and a proxy in front of it may refuse routes too; the API key is not the cause`,
+    );
   }
   if (status === 429) throw new AcestepError('busy', `ACE-Step's queue is full (429 to ${what}); try again later`);
   throw new AcestepError(status >= 500 ? 'server' : 'refused', `ACE-Step answered ${what} with HTTP ${status}: ${details}`);
@@ -187,7 +201,13 @@ export async function releaseTask(
   const form: FormData = new Form();
   for (const [name, value] of Object.entries(fields)) form.append(name, value);
   if (source) form.append('src_audio', new Blob([source.bytes], { type: source.mimeType }), source.fileName);
-  const data = await callJson(connection, 'POST /release_task', { method: 'POST', target: '/release_task', body: form, signal, timeoutMs });
+  const data = await callJson(connection, 'POST /release_task', {
+    method: 'POST',
+    url: routeUrl(connection, '/release_task'),
+    body: form,
+    signal,
+    timeoutMs,
+  });
   const taskId = (data as { task_id?: unknown } | null)?.task_id;
   if (typeof taskId !== 'string' || taskId === '') throw new AcestepError('protocol', 'ACE-Step accepted the task but returned no task_id');
   return taskId;
@@ -206,6 +226,32 @@ function parseResults(raw: unknown): Array<Record<string, unknown>> {
   return typeof value === 'object' && value !== null ? [value as Record<string, unknown>] : [];
 }
 
+/**
+ * The line of a Python traceback that says what went wrong: the last exception's
+ * `Type: message` (with any lines of its message after it), not the stack above it.
+ * ACE-Step's job store records `traceback.format_exc()` as a failed task's `error`;
+ * text that is not a traceback is kept whole. At most 300 characters either way.
+ */
+export function exceptionLine(text: string): string {
+  const lines = text.replace(/\r\n/g, '\n').trimEnd().split('\n');
+  if (!lines.some((line) => line.startsWith('Traceback (most recent call last)'))) return shorten(text.trim());
+  // The last unindented line naming an exception starts the final exception's message.
+  const start = lines.findLastIndex((line) => /^[A-Za-z_][\w.]*(:|$)/.test(line) && !line.startsWith('Traceback ') && !line.startsWith('During handling'));
+  const message = start >= 0 ? lines.slice(start) : lines.slice(-1);
+  return shorten(
+    message
+      .map((line) => line.trim())
+      .filter((line) => line !== '')
+      .join(' '),
+  );
+}
+
+/**
+ * Said when a failed task carries no `error`: ACE-Step's local-cache result path (the one it
+ * answers from whenever its cache is on) drops the reason that its job store keeps.
+ */
+export const NO_REASON = "ACE-Step gave no reason (its result carries no error; the traceback is in the ACE-Step server's console)";
+
 /** Status codes of `/query_result`: 0 queued or running, 1 succeeded, 2 failed. */
 export function readTaskState(taskId: string, data: unknown): TaskState {
   const entry = (Array.isArray(data) ? data : []).find((item) => (item as { task_id?: unknown })?.task_id === taskId) as
@@ -215,8 +261,8 @@ export function readTaskState(taskId: string, data: unknown): TaskState {
   const items = parseResults(entry.result);
   if (entry.status === 0) return { state: 'running' };
   if (entry.status === 2) {
-    const said = items.map((item) => item.error).find((error) => typeof error === 'string' && error !== '');
-    return { state: 'failed', error: typeof said === 'string' ? shorten(said) : 'ACE-Step gave no reason' };
+    const said = items.map((item) => item.error).find((error) => typeof error === 'string' && error.trim() !== '');
+    return { state: 'failed', error: typeof said === 'string' ? exceptionLine(said) : NO_REASON };
   }
   if (entry.status === 1) {
     const results = items
@@ -231,7 +277,7 @@ export function readTaskState(taskId: string, data: unknown): TaskState {
 export async function queryResult(connection: AcestepConnection, taskId: string, signal: AbortSignal, timeoutMs?: number): Promise<TaskState> {
   const data = await callJson(connection, 'POST /query_result', {
     method: 'POST',
-    target: '/query_result',
+    url: routeUrl(connection, '/query_result'),
     body: JSON.stringify({ task_id_list: [taskId] }),
     contentType: 'application/json',
     signal,
@@ -241,20 +287,23 @@ export async function queryResult(connection: AcestepConnection, taskId: string,
 }
 
 /**
- * The target of a result file, relative to the server. A file on another
- * origin is refused: the API key must not travel to a host nobody configured.
+ * The URL of a result file. ACE-Step names it `/v1/audio?path=…`, relative to its own root,
+ * which is the base URL (prefix included) when a proxy serves it under a path. A full URL is
+ * taken as it is, but only on the base URL's origin: the API key must not travel to a host
+ * nobody configured.
  */
-export function audioTarget(connection: AcestepConnection, file: string): string {
-  const base = new URL(connection.url);
+export function audioUrl(connection: AcestepConnection, file: string): string {
+  if (file.startsWith('/') && !file.startsWith('//')) return `${connection.url}${file}`;
   let resolved: URL;
   try {
     resolved = new URL(file, `${connection.url}/`);
   } catch {
     throw new AcestepError('protocol', `ACE-Step returned a result file that is not a URL or path: ${shorten(file)}`);
   }
-  if (resolved.origin !== base.origin)
+  const origin = new URL(connection.url).origin;
+  if (resolved.origin !== origin)
     throw new AcestepError('protocol', `ACE-Step returned a result file on another origin (${resolved.origin}), which reprise does not fetch`);
-  return `${resolved.pathname}${resolved.search}`;
+  return resolved.href;
 }
 
 /** `GET /v1/audio?path=…`: the bytes of one result file. */
@@ -262,7 +311,7 @@ export async function downloadAudio(connection: AcestepConnection, file: string,
   const what = 'GET /v1/audio';
   const { status, bytes } = await exchange(connection, what, {
     method: 'GET',
-    target: audioTarget(connection, file),
+    url: audioUrl(connection, file),
     maxBytes: MAX_AUDIO_BYTES,
     signal,
     timeoutMs,
@@ -277,13 +326,13 @@ export interface DitModel {
   isDefault: boolean;
   /** False for a checkpoint on disk that no handler has loaded: a request naming it falls back to the default model. */
   loaded: boolean;
-  /** The task types its config allows; null on servers that do not say (before spring 2026). */
+  /** The task types its config allows; null on servers that do not say (older servers list only the name and `is_default`). */
   taskTypes: string[] | null;
 }
 
 /** `GET /v1/models`: the DiT models, loaded or merely on disk. */
 export async function listModels(connection: AcestepConnection, signal: AbortSignal, timeoutMs?: number): Promise<DitModel[]> {
-  const data = await callJson(connection, 'GET /v1/models', { method: 'GET', target: '/v1/models', signal, timeoutMs });
+  const data = await callJson(connection, 'GET /v1/models', { method: 'GET', url: routeUrl(connection, '/v1/models'), signal, timeoutMs });
   const models = (data as { models?: unknown } | null)?.models;
   if (!Array.isArray(models)) throw new AcestepError('protocol', `ACE-Step's /v1/models did not list models; is ${connection.url} an ACE-Step 1.5 API server?`);
   return models
@@ -297,14 +346,34 @@ export async function listModels(connection: AcestepConnection, signal: AbortSig
     }));
 }
 
+/** What `GET /health` says; older servers say only that they answer. */
+export interface Health {
+  /** False while the server is still loading its DiT model; null where it does not say. */
+  modelsInitialized: boolean | null;
+  /** The default (primary) DiT model, where it says. */
+  loadedModel: string | null;
+}
+
+/** `GET /health`: the one route that asks for no key; it tells an ACE-Step server from anything else. */
+export async function health(connection: AcestepConnection, signal: AbortSignal): Promise<Health> {
+  const data = (await callJson(connection, 'GET /health', { method: 'GET', url: routeUrl(connection, '/health'), signal })) as Record<string, unknown> | null;
+  if (typeof data !== 'object' || data === null || data.status !== 'ok') {
+    throw new AcestepError('protocol', `ACE-Step's /health did not answer status "ok"; is ${connection.url} an ACE-Step 1.5 API server?`);
+  }
+  return {
+    modelsInitialized: typeof data.models_initialized === 'boolean' ? data.models_initialized : null,
+    loadedModel: typeof data.loaded_model === 'string' && data.loaded_model ? data.loaded_model : null,
+  };
+}
+
 /**
  * A cheap authenticated call: `/query_result` for no task answers `data: []`
- * and checks the API key, where `/health` would check nothing.
+ * and checks the API key, which `/health` does not.
  */
 export async function probe(connection: AcestepConnection, signal: AbortSignal): Promise<void> {
   const data = await callJson(connection, 'POST /query_result', {
     method: 'POST',
-    target: '/query_result',
+    url: routeUrl(connection, '/query_result'),
     body: JSON.stringify({ task_id_list: [] }),
     contentType: 'application/json',
     signal,

@@ -15,11 +15,13 @@ import {
   rms,
   spliceInto,
 } from '../audio/index.js';
+import { type LyricPlanSection, SHEET_FORMS, writeLyrics } from '../audio/synthesis/lyrics.js';
 import {
   type AcestepConnection,
   AcestepError,
   type DitModel,
   downloadAudio,
+  health,
   listModels,
   probe,
   queryResult,
@@ -59,7 +61,10 @@ import {
  * no task that makes an accompaniment reprise can rely on, nor a mashup, so the
  * engine leaves add-instrumental and mashup out (see docs/engines.md). Every
  * WAV result is decoded here, held to the exact length asked for and encoded
- * to MP3 with the same codec and cover art as every other engine.
+ * to MP3 with the same codec and cover art as every other engine. Before each
+ * operation the engine asks `GET /v1/models` which DiT model runs its task and
+ * names it in `model`: a server asked for a model it has not loaded silently
+ * uses its default one instead.
  */
 
 export interface AcestepOptions {
@@ -96,10 +101,27 @@ const JOIN_FADE_S = 0.1;
 /** Extend: how much of the source before the join measures ACE-Step's level change. */
 const LEVEL_WINDOW_S = 5;
 /**
- * Base DiT models run `lego` well at about 50 steps (ACE-Step's tutorial); the API's default
- * of 8 is the turbo model's.
+ * Diffusion steps by model: the API's default of 8 is the turbo model's (distilled for it);
+ * base and SFT models are run at 50, the figure ACE-Step's model table gives them. Sent
+ * explicitly, because the server would run a non-turbo default model at 8 steps too.
  */
-const BASE_MODEL_STEPS = 50;
+const TURBO_STEPS = 8;
+const FULL_STEPS = 50;
+/**
+ * ACE-Step reads the caption with the instruction and the metas (bpm, key, duration) as one
+ * text cut at 256 tokens, metas last, so a long caption silently pushes them out; its own
+ * documentation asks for captions under 512 characters. Lyrics are cut at 2048 tokens
+ * (documented: under 4096 characters). Longer words are shortened here, at a boundary.
+ */
+const MAX_CAPTION_CHARS = 512;
+const MAX_LYRICS_CHARS = 4096;
+/** Task types by model family, as ACE-Step's constants list them, for servers that do not say. */
+const TURBO_TASKS = ['text2music', 'repaint', 'cover'];
+const BASE_TASKS = ['text2music', 'repaint', 'cover', 'extract', 'lego', 'complete'];
+/** Tasks that ACE-Step's model table gives to base models alone: a base model is preferred for them. */
+const BASE_MODEL_TASKS = new Set(['extract', 'lego', 'complete']);
+/** Reprise's written lyrics: about one section (four sung lines) per this many seconds. */
+const SECONDS_PER_SECTION = 15;
 
 /** ACE-Step's integer seed, derived from the task's seed: the same task asks for the same seed. */
 export const acestepSeed = (seed: string): number => hashString(seed) >>> 1;
@@ -115,9 +137,38 @@ export function seedPair(seed: string): [number, number] {
   return [first, second === first ? (first + 1) >>> 0 : second];
 }
 
-/** The fields every task shares: lossless results and seeds that are ours, not the server's. */
-function commonFields(seeds: readonly number[]): Record<string, string> {
+/** The DiT model a task runs on, chosen from what the server has loaded (`modelFor`). */
+export interface ChosenModel {
+  name: string;
+  steps: number;
+}
+
+export const stepsFor = (name: string): number => (/turbo/i.test(name) ? TURBO_STEPS : FULL_STEPS);
+
+/**
+ * The language the lyrics are sung in, as far as reprise can tell: `en` (the server's default)
+ * for lyrics in plain ASCII letters, else `unknown` (no language constraint), so that lyrics in
+ * another script are not read as English.
+ */
+export function vocalLanguage(lyrics: string): string {
+  return [...lyrics].some((char) => char.charCodeAt(0) > 0x7f) ? 'unknown' : 'en';
+}
+
+/**
+ * The fields every task shares: lossless results, seeds that are ours, and the server's
+ * defaults that change the result sent as reprise's own choices. The language model stays
+ * out (`thinking`, `use_cot_caption`, `use_cot_language` false): where it is loaded it would
+ * rewrite the caption and guess the language, so the same request would sing otherwise on
+ * another server.
+ */
+function commonFields(seeds: readonly number[], model: ChosenModel, lyrics: string): Record<string, string> {
   return {
+    model: model.name,
+    inference_steps: String(model.steps),
+    thinking: 'false',
+    use_cot_caption: 'false',
+    use_cot_language: 'false',
+    vocal_language: vocalLanguage(lyrics),
     batch_size: String(seeds.length),
     audio_format: RESULT_FORMAT,
     use_random_seed: 'false',
@@ -125,32 +176,72 @@ function commonFields(seeds: readonly number[]): Record<string, string> {
   };
 }
 
+/**
+ * `text` cut to at most `max` characters, at the last of the first `boundaries` found in its
+ * second half (a comma between caption words before a space inside one), else at `max`.
+ */
+function cutAt(text: string, max: number, boundaries: readonly RegExp[]): string {
+  if (text.length <= max) return text;
+  const head = text.slice(0, max);
+  for (const boundary of boundaries) {
+    const cut = Math.max(-1, ...[...head.matchAll(boundary)].map((match) => match.index ?? -1));
+    if (cut > max / 2) return head.slice(0, cut).trimEnd();
+  }
+  return head.trimEnd();
+}
+
+export const fitCaption = (caption: string): string => cutAt(caption, MAX_CAPTION_CHARS, [/,\s/g, /\s/g]);
+export const fitLyrics = (lyrics: string): string => cutAt(lyrics, MAX_LYRICS_CHARS, [/\n/g]);
+
 /** What ACE-Step is told in words: `prompt` is its caption field (`caption` its alias; both are sent). */
 export interface SongText {
   caption: string;
   lyrics: string;
 }
 
+/** What reprise's lyric writer needs for a song it writes the words of: its seed and length. */
+export interface LyricBrief {
+  seed: string;
+  durationS: number;
+}
+
+/**
+ * Lyrics for a non-custom song with vocals, by reprise's own lyric writer (the procedural
+ * engine's, not a language model): ACE-Step treats empty lyrics as an instrumental, and its
+ * language model would write them only in modes that also choose the song's length. One section
+ * per `SECONDS_PER_SECTION` seconds (one to six) of verse, chorus, verse, chorus, bridge, chorus.
+ */
+export function writtenLyrics(prompt: string, brief: LyricBrief): string {
+  const form: readonly LyricPlanSection[] = SHEET_FORMS[0]!;
+  const count = Math.min(form.length, Math.max(1, Math.round(brief.durationS / SECONDS_PER_SECTION)));
+  return writeLyrics(prompt, brief.seed, form.slice(0, count));
+}
+
 /**
  * KIE's words as ACE-Step reads them. Custom mode (a style was given) makes the style the
- * caption and the prompt the lyrics; otherwise the prompt is the caption. Lyrics given as such
- * are sung as given, and instrumental songs get `[Instrumental]`, which ACE-Step's own
- * instrumental check recognises. A voice (the request's `vocalGender`, else the persona's) is
- * added to the caption, which is where ACE-Step reads such things; a persona's style words are in
- * the style already (tasks/kinds/rules.ts).
+ * caption and the prompt the lyrics; otherwise the prompt is the caption and, for a sung song,
+ * reprise writes the lyrics (`writtenLyrics`). Lyrics given as such are sung as given, and
+ * instrumental songs get `[Instrumental]`, which ACE-Step's own instrumental check recognises
+ * (as it does empty lyrics). A voice (the request's `vocalGender`, else the persona's) is added
+ * to the caption, which is where ACE-Step reads such things; a persona's style words are in the
+ * style already (tasks/kinds/rules.ts).
  */
-export function songText(words: SongWords, vocals: Vocals, persona?: PersonaFingerprint): SongText {
+export function songText(words: SongWords, vocals: Vocals, brief: LyricBrief, persona?: PersonaFingerprint): SongText {
   const custom = words.style.trim() !== '';
   const parts = [custom ? words.style.trim() : words.prompt.trim()];
   const gender = vocals.instrumental ? undefined : (vocals.vocalGender ?? persona?.voice?.gender);
   if (gender) parts.push(gender === 'f' ? 'female vocals' : 'male vocals');
   const caption = parts.filter((part) => part !== '').join(', ');
   const given = vocals.lyrics?.trim() ? vocals.lyrics : undefined;
-  const lyrics = vocals.instrumental ? '[Instrumental]' : (given ?? (custom ? words.prompt : ''));
+  const lyrics = vocals.instrumental ? '[Instrumental]' : (given ?? (custom ? words.prompt : writtenLyrics(words.prompt, brief)));
   return { caption, lyrics };
 }
 
-const textFields = (text: SongText): Record<string, string> => ({ prompt: text.caption, caption: text.caption, lyrics: text.lyrics });
+/** The words as sent: `prompt` is ACE-Step's caption field and `caption` its alias (both are sent), each within ACE-Step's limits. */
+function textFields(text: SongText): Record<string, string> {
+  const caption = fitCaption(text.caption);
+  return { prompt: caption, caption, lyrics: fitLyrics(text.lyrics) };
+}
 
 /**
  * The `/release_task` fields of a replace-section. KIE's `prompt` (lyrics or a
@@ -158,7 +249,7 @@ const textFields = (text: SongText): Record<string, string> => ({ prompt: text.c
  * song's lyrics are given (`fullLyrics`), which suit ACE-Step better since it
  * conditions the whole song; `tags` become its caption.
  */
-export function repaintFields(input: ReplaceSectionInput, sourceDurationS: number): Record<string, string> {
+export function repaintFields(input: ReplaceSectionInput, sourceDurationS: number, model: ChosenModel): Record<string, string> {
   const lyrics = input.fullLyrics?.trim() ? input.fullLyrics : input.prompt;
   return {
     task_type: 'repaint',
@@ -166,7 +257,7 @@ export function repaintFields(input: ReplaceSectionInput, sourceDurationS: numbe
     repainting_start: String(input.startS),
     repainting_end: String(input.endS),
     audio_duration: String(sourceDurationS),
-    ...commonFields([acestepSeed(input.seed)]),
+    ...commonFields([acestepSeed(input.seed)], model, lyrics),
   };
 }
 
@@ -183,13 +274,14 @@ function personaMetas(persona: PersonaFingerprint | undefined): Record<string, s
 }
 
 /** The `/release_task` fields of a generate: two songs of `durationS`, one seed each. */
-export function text2musicFields(input: GenerateInput): Record<string, string> {
+export function text2musicFields(input: GenerateInput, model: ChosenModel): Record<string, string> {
+  const text = songText(input, input, { seed: input.seed, durationS: input.durationS }, input.persona);
   return {
     task_type: 'text2music',
-    ...textFields(songText(input, input, input.persona)),
+    ...textFields(text),
     ...personaMetas(input.persona),
     audio_duration: String(input.durationS),
-    ...commonFields(seedPair(input.seed)),
+    ...commonFields(seedPair(input.seed), model, text.lyrics),
   };
 }
 
@@ -200,16 +292,17 @@ export function text2musicFields(input: GenerateInput): Record<string, string> {
  * result is the whole song, the source's part included, `continueAtS + addS` long. A persona's
  * tempo and key are not sent: the continuation takes them from the source.
  */
-export function extendFields(input: ExtendInput, continueAtS: number): Record<string, string> {
+export function extendFields(input: ExtendInput, continueAtS: number, model: ChosenModel): Record<string, string> {
   // Rounded to the microsecond so that float noise (6.1 + 12.2) does not reach the form.
   const endS = Number((continueAtS + input.addS).toFixed(6));
+  const text = songText(input, input, { seed: input.seed, durationS: input.addS }, input.persona);
   return {
     task_type: 'repaint',
-    ...textFields(songText(input, input, input.persona)),
+    ...textFields(text),
     repainting_start: String(continueAtS),
     repainting_end: String(endS),
     audio_duration: String(endS),
-    ...commonFields(seedPair(input.seed)),
+    ...commonFields(seedPair(input.seed), model, text.lyrics),
   };
 }
 
@@ -219,14 +312,15 @@ export function extendFields(input: ExtendInput, continueAtS: number): Record<st
  * holds the source's semantic structure through every step, so tempo, chords and form stay;
  * `cover_noise_strength` 0 starts from pure noise, so the sound is new.
  */
-export function coverFields(input: CoverInput, sourceDurationS: number): Record<string, string> {
+export function coverFields(input: CoverInput, sourceDurationS: number, model: ChosenModel): Record<string, string> {
+  const text = songText(input, input, { seed: input.seed, durationS: sourceDurationS }, input.persona);
   return {
     task_type: 'cover',
-    ...textFields(songText(input, input, input.persona)),
+    ...textFields(text),
     audio_cover_strength: '1',
     cover_noise_strength: '0',
     audio_duration: String(sourceDurationS),
-    ...commonFields(seedPair(input.seed)),
+    ...commonFields(seedPair(input.seed), model, text.lyrics),
   };
 }
 
@@ -234,37 +328,42 @@ export function coverFields(input: CoverInput, sourceDurationS: number): Record<
  * The `/release_task` fields of an add-vocals: ACE-Step's `lego` task with the vocals track
  * over the whole source (`repainting_end` −1 is "to the end"). KIE's prompt is what is sung;
  * the style (with the voice) describes the new track, and the song as a whole for the SFT-stems
- * checkpoint (`global_caption`). `lego` runs on base DiT models only, named in `model`; the LM
- * is kept out (lego is a DiT task, and its chain of thought would rewrite the caption).
+ * checkpoint (`global_caption`). `lego` runs on base DiT models only, named in `model`.
  */
-export function legoVocalsFields(input: AddVocalsInput, model: string, sourceDurationS: number): Record<string, string> {
-  const text = songText(input, { instrumental: false, lyrics: input.prompt, ...(input.vocalGender ? { vocalGender: input.vocalGender } : {}) });
+export function legoVocalsFields(input: AddVocalsInput, model: ChosenModel, sourceDurationS: number): Record<string, string> {
+  const vocals = { instrumental: false, lyrics: input.prompt, ...(input.vocalGender ? { vocalGender: input.vocalGender } : {}) };
+  const text = songText(input, vocals, { seed: input.seed, durationS: sourceDurationS });
   return {
     task_type: 'lego',
     track_name: 'vocals',
     ...textFields({ caption: text.caption, lyrics: input.prompt }),
-    global_caption: input.style.trim(),
+    global_caption: fitCaption(input.style.trim()),
     repainting_start: '0',
     repainting_end: '-1',
     audio_duration: String(sourceDurationS),
-    model,
-    inference_steps: String(BASE_MODEL_STEPS),
-    thinking: 'false',
-    use_cot_caption: 'false',
-    use_cot_language: 'false',
-    ...commonFields(seedPair(input.seed)),
+    ...commonFields(seedPair(input.seed), model, input.prompt),
   };
 }
 
+/** The task types a model runs: as the server lists them, else by its name (base models run all, the others three). */
+const tasksOf = (model: DitModel): readonly string[] => model.taskTypes ?? (/base/i.test(model.name) ? BASE_TASKS : TURBO_TASKS);
+
 /**
  * The DiT model that runs `task`: one the server has loaded (a request naming an unloaded one
- * silently falls back to the default) whose config allows it, a base model first, since
- * ACE-Step's tutorial names base models as the ones trained for lego, extract and complete.
- * Servers that do not list task types are judged by the model's name.
+ * silently falls back to the default) whose config allows it. For lego, extract and complete a
+ * base model first, since ACE-Step's model table names base models as the ones trained for
+ * them; for the other tasks the server's default model first, as the operator chose it.
  */
 export function modelFor(task: string, models: readonly DitModel[]): string | null {
-  const able = models.filter((model) => model.loaded && (model.taskTypes ? model.taskTypes.includes(task) : /base/i.test(model.name)));
-  return (able.find((model) => /base/i.test(model.name)) ?? able[0])?.name ?? null;
+  const able = models.filter((model) => model.loaded && tasksOf(model).includes(task));
+  const preferred = BASE_MODEL_TASKS.has(task) ? able.find((model) => /base/i.test(model.name)) : able.find((model) => model.isDefault);
+  return (preferred ?? able[0])?.name ?? null;
+}
+
+/** The loaded models, for messages: "acestep-v15-turbo (default), acestep-v15-base", or "none". */
+export function describeModels(models: readonly DitModel[]): string {
+  const loaded = models.filter((model) => model.loaded).map((model) => (model.isDefault ? `${model.name} (default)` : model.name));
+  return loaded.length > 0 ? loaded.join(', ') : 'none';
 }
 
 function describe(source: SourceAudio): string {
@@ -441,13 +540,48 @@ export function createAcestepEngine(options: AcestepOptions): Engine {
       await pause(Math.min(pollMs, left()), signal);
     }
     if (results.length === 0) throw new AcestepError('protocol', `ACE-Step finished task ${taskId} but named no result file`);
+    refuseOtherModel(taskId, fields.model, results);
     const files: ResultFile[] = [];
     for (const result of results) {
       const bytes = await bounded(taskId, () => downloadAudio(connection, result.file, signal, left()));
-      files.push({ bytes, modelName: options.modelName ?? result.ditModel ?? DEFAULT_MODEL_NAME });
+      files.push({ bytes, modelName: options.modelName ?? result.ditModel ?? fields.model ?? DEFAULT_MODEL_NAME });
     }
     return { taskId, files };
   }
+
+  /**
+   * The model is checked before each operation, but a slot can be reloaded between that check
+   * and the task; the server then runs the task on its default model and says so only in the
+   * result's `dit_model`. Such a result is not what was asked for (lego on turbo is noise).
+   */
+  function refuseOtherModel(taskId: string, asked: string | undefined, results: readonly TaskResult[]): void {
+    const other = results.find((result) => asked && result.ditModel && result.ditModel !== asked);
+    if (other) {
+      throw new AcestepError(
+        'no-model',
+        `ACE-Step ran task ${taskId} on ${other.ditModel} instead of ${asked}, which it no longer has loaded (it falls back to its default model without failing)`,
+      );
+    }
+  }
+
+  /**
+   * The model for `task`, from what the server has loaded now (`GET /v1/models`), or a clear
+   * failure: a server with no model loaded yet is an EngineError (531, it may come up later);
+   * one whose loaded models cannot run the task refuses the operation.
+   */
+  async function chooseModel(task: string, refusal: (loaded: string) => string, signal: AbortSignal): Promise<ChosenModel> {
+    const models = await listModels(connection, signal);
+    const name = modelFor(task, models);
+    if (name) return { name, steps: stepsFor(name) };
+    if (!models.some((model) => model.loaded)) {
+      throw new AcestepError('no-model', `ACE-Step at ${connection.url} has no DiT model loaded (still starting?), so it cannot run ${task}`);
+    }
+    throw new UnsupportedOperation(refusal(describeModels(models)));
+  }
+
+  /** The refusal for a task every model runs, should a server say otherwise. */
+  const noneRuns = (operation: string, task: string) => (loaded: string) =>
+    `${operation} needs ACE-Step's ${task} task, which none of the DiT models loaded on ${connection.url} runs (loaded: ${loaded})`;
 
   /**
    * Two songs from one task with a batch of two. ACE-Step's VRAM guard lowers the batch on a
@@ -526,7 +660,8 @@ export function createAcestepEngine(options: AcestepOptions): Engine {
       }
       // The API checked the range against the same probe; clamping only absorbs rounding.
       const clamped = { ...input, endS: Math.min(input.endS, source.durationS) };
-      const { files } = await runTask(repaintFields(clamped, source.durationS), uploadOf(input.source, source), signal);
+      const model = await chooseModel('repaint', noneRuns('replace-section', 'repaint'), signal);
+      const { files } = await runTask(repaintFields(clamped, source.durationS, model), uploadOf(input.source, source), signal);
       return finish(files[0]!, source.durationS, { title: input.title, tags: input.tags }, signal);
     },
 
@@ -535,7 +670,8 @@ export function createAcestepEngine(options: AcestepOptions): Engine {
       if (!(Number.isFinite(input.durationS) && input.durationS >= MIN_SONG_S && input.durationS <= MAX_SONG_S)) {
         throw new EngineError(`ACE-Step makes songs of ${MIN_SONG_S} to ${MAX_SONG_S} s, not ${input.durationS}`);
       }
-      const fields = text2musicFields(input);
+      const model = await chooseModel('text2music', noneRuns('generate', 'text2music'), signal);
+      const fields = text2musicFields(input, model);
       const files = await renderPair(fields, null, signal, announce(onProgress, fields, `2 songs of ${input.durationS} s`));
       return pairToTracks(files, onProgress, (file, index) =>
         finish(file, input.durationS, { title: input.title, tags: input.style, variant: String(index) }, signal),
@@ -563,7 +699,8 @@ export function createAcestepEngine(options: AcestepOptions): Engine {
       // keep (and be conditioned on) the source after the range, and come back the source's length.
       const head = encodeWav({ sampleRate: rate, channels: source.channels.map((channel) => channel.subarray(0, joinFrame)) }, { encoding: 'float32' });
       const upload: UploadedAudio = { bytes: head, fileName: 'source.wav', mimeType: 'audio/wav' };
-      const fields = extendFields(input, continueAtS);
+      const model = await chooseModel('repaint', noneRuns('extend', 'repaint'), signal);
+      const fields = extendFields(input, continueAtS, model);
       const what = `2 continuations of ${input.addS} s from ${continueAtS} s of the source`;
       const files = await renderPair(fields, upload, signal, announce(onProgress, fields, what));
       return pairToTracks(files, onProgress, async (file, index) => {
@@ -578,7 +715,8 @@ export function createAcestepEngine(options: AcestepOptions): Engine {
     async cover(input: CoverInput, signal: AbortSignal, onProgress): Promise<RenderedTrack[]> {
       signal.throwIfAborted();
       const probed = probeSource(input.source);
-      const fields = coverFields(input, probed.durationS);
+      const model = await chooseModel('cover', noneRuns('upload-cover', 'cover'), signal);
+      const fields = coverFields(input, probed.durationS, model);
       const what = `2 covers of the ${probed.durationS} s source`;
       const files = await renderPair(fields, uploadOf(input.source, probed), signal, announce(onProgress, fields, what));
       return pairToTracks(files, onProgress, (file, index) =>
@@ -590,14 +728,11 @@ export function createAcestepEngine(options: AcestepOptions): Engine {
       signal.throwIfAborted();
       const probed = probeSource(input.source);
       const source = await decodeSource(input.source);
-      const model = modelFor('lego', await listModels(connection, signal));
-      if (!model) {
-        throw new UnsupportedOperation(
-          `add-vocals needs ACE-Step's lego task, which only a base DiT model runs (e.g. acestep-v15-base); the server at ${connection.url} has none loaded`,
-        );
-      }
+      const refusal = (loaded: string) =>
+        `add-vocals needs ACE-Step's lego task, which only a base DiT model runs (e.g. acestep-v15-base); the server at ${connection.url} has none loaded (loaded: ${loaded})`;
+      const model = await chooseModel('lego', refusal, signal);
       const fields = legoVocalsFields(input, model, probed.durationS);
-      const what = `2 vocal tracks over the ${probed.durationS} s instrumental, with ${model}`;
+      const what = `2 vocal tracks over the ${probed.durationS} s instrumental, with ${model.name}`;
       const files = await renderPair(fields, uploadOf(input.source, probed), signal, announce(onProgress, fields, what));
       return pairToTracks(files, onProgress, async (file, index) => {
         const stem = fitLength(await decodeResult(file), probed.durationS);
@@ -629,19 +764,26 @@ export interface AcestepCheck {
 }
 
 /**
- * Called once at start-up. An unreachable or overloaded server is a warning:
- * GPU hosts often start after reprise or restart on their own, and tasks that
- * fail meanwhile are refunded; so is a 5xx answer (a server still loading its
- * models). A server that answers but refuses the API key, or is not an ACE-Step
- * API server at all, is a configuration error that no amount of waiting fixes:
- * that throws, and start-up stops.
+ * Called once at start-up: `GET /health` (is it an ACE-Step server at all), `POST /query_result`
+ * for no task (is the key right) and `GET /v1/models` (which DiT models it has loaded). An
+ * unreachable or overloaded server is a warning: GPU hosts often start after reprise or restart
+ * on their own, and tasks that fail meanwhile are refunded; so is a 5xx answer and a server
+ * with no model loaded yet (both: still loading). A server that answers but refuses the API key,
+ * or is not an ACE-Step API server at all, is a configuration error that no amount of waiting
+ * fixes: that throws, and start-up stops.
  */
 export async function checkAcestep(options: AcestepOptions, timeoutMs = 10_000): Promise<AcestepCheck> {
   const url = options.url.replace(/\/+$/, '');
   const connection: AcestepConnection = { url, apiKey: options.apiKey ?? null, requestTimeoutMs: Math.min(timeoutMs, options.requestTimeoutMs ?? timeoutMs) };
+  const signal = new AbortController().signal;
   try {
-    await probe(connection, new AbortController().signal);
-    return { level: 'info', message: `ACE-Step at ${url} is reachable` };
+    const said = await health(connection, signal);
+    await probe(connection, signal);
+    const models = await listModels(connection, signal);
+    if (said.modelsInitialized === false || !models.some((model) => model.loaded)) {
+      return { level: 'warn', message: `ACE-Step at ${url} answers but has no DiT model loaded yet; tasks will fail (and be refunded) until it has` };
+    }
+    return { level: 'info', message: `ACE-Step at ${url} is reachable; DiT models loaded: ${describeModels(models)}` };
   } catch (error) {
     if (
       error instanceof AcestepError &&

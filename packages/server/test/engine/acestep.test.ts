@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { probeAudio } from '../../src/audio/codecs/probe.js';
 import { decodeWav, encodeWav } from '../../src/audio/codecs/wav.js';
 import { rms } from '../../src/audio/mixing/splice.js';
-import { acestepSeed, modelFor, seedPair } from '../../src/engine/acestep.js';
+import { acestepSeed, modelFor, seedPair, writtenLyrics } from '../../src/engine/acestep.js';
 import {
   type AcestepOptions,
   type AddVocalsInput,
@@ -97,7 +97,9 @@ describe('acestep engine against a fake ACE-Step server', () => {
   it('authenticates every route with the API key as a bearer token', async () => {
     await createAcestepEngine(options()).replaceSection(request(), live());
     const routes = new Set(fake.requests.map((r) => r.path));
-    expect([...routes].sort()).toEqual(['/query_result', '/release_task', '/v1/audio']);
+    // `/v1/models` first: the task names a model the server has loaded.
+    expect([...routes].sort()).toEqual(['/query_result', '/release_task', '/v1/audio', '/v1/models']);
+    expect(fake.requests[0]!.path).toBe('/v1/models');
     for (const recorded of fake.requests) expect(recorded.authorization).toBe(`Bearer ${KEY}`);
     expect(fake.requests.find((r) => r.path === '/release_task')!.contentType).toMatch(/^multipart\/form-data; boundary=/);
     // Each exchange has its own connection: a kept-alive socket the server closed while we
@@ -128,14 +130,17 @@ describe('acestep engine against a fake ACE-Step server', () => {
   it('maps a wrong key to an EngineError that names ACESTEP_API_KEY', async () => {
     const failure = createAcestepEngine(options({ apiKey: 'wrong' })).replaceSection(request(), live());
     await expect(failure).rejects.toBeInstanceOf(EngineError);
-    await expect(failure).rejects.toThrow(/refused POST \/release_task \(401: Invalid API key\); check ACESTEP_API_KEY/);
+    await expect(failure).rejects.toThrow(/refused GET \/v1\/models \(401: Invalid API key\); check ACESTEP_API_KEY/);
     await expect(createAcestepEngine(options({ apiKey: null })).replaceSection(request(), live())).rejects.toThrow(/401: Missing Authorization header/);
   });
 
   it('maps a failed task, a 500, an unreadable result and an unreachable server to EngineError', async () => {
     const engine = createAcestepEngine(options());
     fake.behaviour.outcome = 'fail';
-    await expect(engine.replaceSection(request(), live())).rejects.toThrow(/ACE-Step failed task [0-9a-f-]+: CUDA out of memory/);
+    // The exception line of ACE-Step's traceback, not the stack above it.
+    await expect(engine.replaceSection(request(), live())).rejects.toThrow(
+      /ACE-Step failed task [0-9a-f-]+: torch\.OutOfMemoryError: CUDA out of memory\. Tried to allocate 2\.00 GiB$/,
+    );
     fake.reset();
     fake.behaviour.failRoute = { route: '/release_task', status: 500 };
     await expect(engine.replaceSection(request(), live())).rejects.toThrow(/ACE-Step answered POST \/release_task with HTTP 500: injected failure/);
@@ -155,7 +160,7 @@ describe('acestep engine against a fake ACE-Step server', () => {
     await expect(nowhere).rejects.toBeInstanceOf(EngineError);
     // The render thread sends errors across by name: it must read as an EngineError (code 531).
     await expect(nowhere).rejects.toMatchObject({ name: 'EngineError' });
-    await expect(nowhere).rejects.toThrow(`ACE-Step at ${closed} is not reachable (POST /release_task: ECONNREFUSED)`);
+    await expect(nowhere).rejects.toThrow(`ACE-Step at ${closed} is not reachable (GET /v1/models: ECONNREFUSED)`);
   });
 
   it('maps an unreadable source or a section past its end to SourceAudioError, before calling ACE-Step', async () => {
@@ -169,9 +174,9 @@ describe('acestep engine against a fake ACE-Step server', () => {
 
   it('gives up on a task that never finishes after ACESTEP_TIMEOUT_S, and on a request that never answers', async () => {
     fake.behaviour.outcome = 'never';
-    const forever = createAcestepEngine(options({ timeoutMs: 300 })).replaceSection(request(), live());
+    const forever = createAcestepEngine(options({ timeoutMs: 600 })).replaceSection(request(), live());
     await expect(forever).rejects.toBeInstanceOf(EngineError);
-    await expect(forever).rejects.toThrow(/ACE-Step did not finish task [0-9a-f-]+ within 0.3 s \(ACESTEP_TIMEOUT_S\)/);
+    await expect(forever).rejects.toThrow(/ACE-Step did not finish task [0-9a-f-]+ within 0.6 s \(ACESTEP_TIMEOUT_S\)/);
     expect(fake.tasks[0]!.polls).toBeGreaterThanOrEqual(2);
     fake.reset();
     fake.behaviour.hangRoute = '/release_task';
@@ -239,9 +244,11 @@ describe('acestep engine against a fake ACE-Step server', () => {
     expect(tracks).toHaveLength(2);
     for (const track of tracks) expect(track.durationS).toBe(12);
     expect(Buffer.from(tracks[0]!.mp3).equals(Buffer.from(tracks[1]!.mp3))).toBe(false);
-    // Non-custom mode: the prompt is the caption; with vocals and no style there are no lyrics to send.
+    // Non-custom mode: the prompt is the caption, and reprise writes the lyrics (empty ones would be an instrumental).
     await createAcestepEngine(options()).generate({ ...input, style: '', instrumental: false }, live(), async () => {});
-    expect(fake.tasks[1]!.fields).toMatchObject({ prompt: 'neon lights', lyrics: '' });
+    expect(fake.tasks[1]!.fields).toMatchObject({ prompt: 'neon lights' });
+    expect(fake.tasks[1]!.fields.lyrics!.replace(/\r\n/g, '\n')).toBe(writtenLyrics('neon lights', { seed: 'gen-1', durationS: 12 }));
+    expect(fake.tasks[1]!.fields.lyrics).toMatch(/^\[Verse\]/);
     await expect(createAcestepEngine(options()).generate({ ...input, durationS: 5 }, live(), async () => {})).rejects.toThrow(/10 to 600 s/);
   });
 
@@ -281,6 +288,12 @@ describe('acestep engine against a fake ACE-Step server', () => {
         repainting_start: '12.5',
         repainting_end: '27.5',
         audio_duration: '27.5',
+        model: 'acestep-v15-turbo',
+        inference_steps: '8',
+        thinking: 'false',
+        use_cot_caption: 'false',
+        use_cot_language: 'false',
+        vocal_language: 'en',
         batch_size: '2',
         audio_format: 'wav',
         use_random_seed: 'false',
@@ -392,6 +405,12 @@ describe('acestep engine against a fake ACE-Step server', () => {
         audio_cover_strength: '1',
         cover_noise_strength: '0',
         audio_duration: '20',
+        model: 'acestep-v15-turbo',
+        inference_steps: '8',
+        thinking: 'false',
+        use_cot_caption: 'false',
+        use_cot_language: 'false',
+        vocal_language: 'en',
         batch_size: '2',
         audio_format: 'wav',
         use_random_seed: 'false',
@@ -463,6 +482,7 @@ describe('acestep engine against a fake ACE-Step server', () => {
         thinking: 'false',
         use_cot_caption: 'false',
         use_cot_language: 'false',
+        vocal_language: 'en',
         batch_size: '2',
         audio_format: 'wav',
         use_random_seed: 'false',
@@ -503,7 +523,10 @@ describe('acestep engine against a fake ACE-Step server', () => {
   });
 
   it('checks the server at start-up: fine, a warning when unreachable, an error for a wrong key or a server that is not ACE-Step', async () => {
-    await expect(checkAcestep(options())).resolves.toEqual({ level: 'info', message: `ACE-Step at ${fake.url} is reachable` });
+    await expect(checkAcestep(options())).resolves.toEqual({
+      level: 'info',
+      message: `ACE-Step at ${fake.url} is reachable; DiT models loaded: acestep-v15-turbo (default)`,
+    });
     const closed = `http://127.0.0.1:${await freePort()}`;
     const unreachable = await checkAcestep(options({ url: closed }));
     expect(unreachable.level).toBe('warn');

@@ -4,20 +4,33 @@ import { probeAudio } from '../../src/audio/codecs/probe.js';
 import { encodeWav } from '../../src/audio/codecs/wav.js';
 
 /**
- * A stand-in for an ACE-Step 1.5 API server on loopback, with the shapes its
- * documentation gives: `POST /release_task` (multipart or JSON) answering
- * `{data:{task_id,status,queue_position},code:200,error:null,…}`, `POST /query_result`
- * answering a list of `{task_id,status:0|1|2,result:"<JSON string of a list>"}`
- * `GET /v1/audio?path=…` serving the file and `GET /v1/models` listing DiT models.
- * Results are WAVs it makes itself, as long as the real server makes them: the
- * uploaded source's length for the tasks that lock to it (a repaint or lego
- * range past its end pads it), `audio_duration` otherwise. Failures and a GPU
- * short of memory are switched on per test through `behaviour`.
+ * A stand-in for an ACE-Step 1.5 API server on loopback, with the shapes and habits of its
+ * source (see docs/engines.md for the commit read): `POST /release_task` (multipart or JSON)
+ * answering `{data:{task_id,status,queue_position},code:200,error:null,…}`, `POST /query_result`
+ * answering a list of `{task_id,status:0|1|2,result:"<JSON string of a list>"}`,
+ * `GET /v1/audio?path=…` serving files of its audio folder only (403 for any other path),
+ * `GET /v1/models` listing DiT models and `GET /health`, the one route without a key.
+ * Results are WAVs it makes itself, as long as the real server makes them: the uploaded
+ * source's length for the tasks that lock to it (a repaint or lego range past its end pads
+ * it), `audio_duration` otherwise. Like the real server it lowers the batch on a GPU short of
+ * memory and still succeeds, seeds the songs past a comma-separated seed list at random, runs
+ * a task naming a model it has not loaded on its default model (saying so only in
+ * `dit_model`), and reports a failure with a Python traceback or with no reason at all.
+ * Started with a `prefix`, it answers only under that path, as behind a proxy that strips it,
+ * while still naming result files from its own root. Switched per test through `behaviour`.
  */
 
 export interface FakeBehaviour {
   /** `fail`: the task ends with status 2; `never`: it stays at status 0 forever. */
   outcome: 'succeed' | 'fail' | 'never';
+  /**
+   * How a failed task says why: `traceback` (the job store's `traceback.format_exc()`, as
+   * recent servers put in `error`), `none` (no `error` at all, as the local-cache result path
+   * of older servers answers) or `message` (the exception text alone).
+   */
+  failureReport: 'traceback' | 'none' | 'message';
+  /** The exception of a failed task, as Python prints its last line. */
+  failureException: string;
   /** Polls answered with status 0 before the outcome. */
   pollsBeforeDone: number;
   /** Status code forced on one route (e.g. 500), with a FastAPI-style `{detail}` body. */
@@ -32,10 +45,16 @@ export interface FakeBehaviour {
   resultBytes: Uint8Array | null;
   /** Result files named with an absolute URL instead of `/v1/audio?path=…`. */
   fileUrl: string | null;
+  /** Result files whose path lies outside the audio folder: `/v1/audio` answers 403 for them. */
+  fileOutside: boolean;
   /** The most songs one task returns: ACE-Step's VRAM guard lowers the batch and still succeeds. */
   maxBatch: number | null;
-  /** What `GET /v1/models` lists (ACE-Step's field names). */
+  /** What `GET /v1/models` lists (ACE-Step's field names); older servers leave out the last two. */
   models: Array<{ name: string; is_default: boolean; is_loaded?: boolean; supported_task_types?: string[] }>;
+  /** What `GET /health` says of the default model: false while it is still loading. */
+  modelsInitialized: boolean;
+  /** The model every task runs on, whatever it asked for: a slot reloaded between the model check and the task. */
+  ranOn: string | null;
 }
 
 export interface RecordedRequest {
@@ -64,9 +83,13 @@ export interface FakeAcestep {
 }
 
 const RATE = 48_000;
+/** The server's audio folder, as it names result files (a made-up path: nothing is on disk). */
+const AUDIO_DIR = 'acestep-cache/tmp/api_audio';
 
 const defaults = (): FakeBehaviour => ({
   outcome: 'succeed',
+  failureReport: 'traceback',
+  failureException: 'torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB',
   pollsBeforeDone: 1,
   failRoute: null,
   hangRoute: null,
@@ -74,9 +97,41 @@ const defaults = (): FakeBehaviour => ({
   resultSeconds: null,
   resultBytes: null,
   fileUrl: null,
+  fileOutside: false,
   maxBatch: null,
   models: [{ name: 'acestep-v15-turbo', is_default: true, is_loaded: true, supported_task_types: ['text2music', 'repaint', 'cover', 'cover-nofsq'] }],
+  modelsInitialized: true,
+  ranOn: null,
 });
+
+/** A traceback as the job store keeps it (`traceback.format_exc()`), ending in `exception`. */
+function traceback(exception: string): string {
+  return [
+    'Traceback (most recent call last):',
+    '  File "acestep/api/job_execution.py", line 212, in _run_one_job',
+    '    result = await loop.run_in_executor(executor, _blocking_generate)',
+    '  File "acestep/api/job_generation_runtime.py", line 131, in run_generation_with_optional_sequential_cover_mode',
+    '    raise RuntimeError(f"Music generation failed: {result.error or result.status_message}")',
+    exception,
+    '',
+  ].join('\n');
+}
+
+/** The `error` of a failed item, or none, as `failureReport` says. */
+function failureFields(behaviour: FakeBehaviour): { error?: string } {
+  if (behaviour.failureReport === 'none') return {};
+  return { error: behaviour.failureReport === 'traceback' ? traceback(behaviour.failureException) : behaviour.failureException };
+}
+
+/** The model a task runs on: the one it names if loaded, else (silently, like the real server) the default one. */
+function modelOf(task: ReleasedTask, behaviour: FakeBehaviour): string {
+  const primary = behaviour.models.find((model) => model.is_default)?.name ?? 'acestep-v15-turbo';
+  const asked = behaviour.models.find((model) => model.name === task.fields.model && model.is_loaded !== false);
+  return asked?.name ?? primary;
+}
+
+/** The real server refuses, with 403, any path that resolves outside its audio folder. */
+const insideAudioDir = (path: string): boolean => path.startsWith(`${AUDIO_DIR}/`) && !path.split('/').includes('..');
 
 /** Task types whose output the real server locks to the uploaded source's length. */
 const LOCKED_TO_SOURCE = new Set(['cover', 'cover-nofsq', 'repaint', 'lego', 'extract']);
@@ -127,7 +182,8 @@ async function parseFields(request: http.IncomingMessage, body: Buffer): Promise
   return { fields, file };
 }
 
-export async function startFakeAcestep(apiKey: string | null = null): Promise<FakeAcestep> {
+export async function startFakeAcestep(apiKey: string | null = null, options: { prefix?: string } = {}): Promise<FakeAcestep> {
+  const prefix = options.prefix ?? '';
   const files = new Map<string, Uint8Array>();
   const state = {
     behaviour: defaults(),
@@ -140,7 +196,9 @@ export async function startFakeAcestep(apiKey: string | null = null): Promise<Fa
 
   const server = http.createServer(async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://fake');
-    const route = url.pathname;
+    // Behind a proxy at `prefix`, only paths under it reach the server, without it.
+    const under = prefix === '' || url.pathname.startsWith(`${prefix}/`);
+    const route = under ? url.pathname.slice(prefix.length) : `(outside ${prefix})${url.pathname}`;
     if (!connections.has(request.socket)) connections.set(request.socket, nextConnection++);
     state.requests.push({
       method: request.method ?? '',
@@ -156,14 +214,29 @@ export async function startFakeAcestep(apiKey: string | null = null): Promise<Fa
     };
     const { behaviour } = state;
     if (behaviour.hangRoute === route) return; // never answers; the client's timeout must end it
+    if (!under) return send(404, JSON.stringify({ detail: 'Not Found' }));
+    // The one route without a key.
+    if (request.method === 'GET' && route === '/health') {
+      const primary = behaviour.models.find((model) => model.is_default)?.name ?? null;
+      return send(
+        200,
+        envelope({
+          status: 'ok',
+          service: 'ACE-Step API',
+          version: '1.0',
+          models_initialized: behaviour.modelsInitialized,
+          llm_initialized: false,
+          loaded_model: primary,
+          loaded_lm_model: null,
+        }),
+      );
+    }
     if (apiKey !== null) {
       const given = request.headers.authorization;
       if (!given) return send(401, JSON.stringify({ detail: 'Missing Authorization header' }));
       if ((given.startsWith('Bearer ') ? given.slice(7) : given) !== apiKey) return send(401, JSON.stringify({ detail: 'Invalid API key' }));
     }
     if (behaviour.failRoute?.route === route) return send(behaviour.failRoute.status, JSON.stringify({ detail: 'injected failure' }));
-
-    if (request.method === 'GET' && route === '/health') return send(200, envelope({ status: 'ok', service: 'ACE-Step API', version: '1.0' }));
     if (request.method === 'POST' && route === '/release_task') {
       const { fields, file } = await parseFields(request, body);
       const id = `00000000-0000-4000-8000-${String(nextId++).padStart(12, '0')}`;
@@ -187,16 +260,23 @@ export async function startFakeAcestep(apiKey: string | null = null): Promise<Fa
           };
         }
         if (behaviour.outcome === 'fail') {
-          return { task_id: id, status: 2, result: JSON.stringify([{ file: '', wave: '', status: 2, create_time: created, error: 'CUDA out of memory' }]) };
+          const item = { file: '', wave: '', status: 2, create_time: created, env: 'test', progress: 0, stage: 'failed', ...failureFields(behaviour) };
+          return { task_id: id, status: 2, result: JSON.stringify([item]) };
         }
         const seconds = behaviour.resultSeconds ?? resultLength(task) + behaviour.extraSeconds;
+        // The VRAM guard lowers the batch and still succeeds, with fewer songs.
         const count = Math.min(Number(task.fields.batch_size ?? 2), behaviour.maxBatch ?? Number.POSITIVE_INFINITY);
-        // One seed per song from a comma-separated list; songs past the list get their index (the real server draws one).
-        const seeds = (task.fields.seed ?? '').split(',').map((seed) => Number.parseInt(seed, 10));
-        const items = Array.from({ length: count }, (_, index) => {
-          const path = `api_audio/${id}-${index}.wav`;
-          const seed = seeds[index] !== undefined && seeds[index]! >= 0 ? seeds[index]! : index;
+        // One seed per song from a comma-separated list; songs past the list are drawn at random, as the real server does.
+        const asked = (task.fields.seed ?? '').split(',').map((seed) => Number.parseInt(seed, 10));
+        const seeds = Array.from({ length: count }, (_, index) => {
+          const seed = asked[index];
+          return seed !== undefined && seed >= 0 ? seed : Math.floor(Math.random() * 2 ** 32);
+        });
+        const ditModel = behaviour.ranOn ?? modelOf(task, behaviour);
+        const items = seeds.map((seed, index) => {
+          const path = behaviour.fileOutside ? `${AUDIO_DIR}/../elsewhere/${id}-${index}.wav` : `${AUDIO_DIR}/${id}-${index}.wav`;
           files.set(path, behaviour.resultBytes ?? resultWav(seconds, seed));
+          // Named from the server's own root, whatever proxy prefix it is reached under.
           const file = behaviour.fileUrl ?? `/v1/audio?path=${encodeURIComponent(path)}`;
           return {
             file,
@@ -207,8 +287,8 @@ export async function startFakeAcestep(apiKey: string | null = null): Promise<Fa
             prompt: task.fields.prompt ?? '',
             lyrics: task.fields.lyrics ?? '',
             metas: { duration: seconds },
-            seed_value: String(seed),
-            dit_model: 'acestep-v15-turbo',
+            seed_value: seeds.join(','),
+            dit_model: ditModel,
           };
         });
         return { task_id: id, status: 1, progress_text: 'done', result: JSON.stringify(items) };
@@ -220,7 +300,9 @@ export async function startFakeAcestep(apiKey: string | null = null): Promise<Fa
       return send(200, envelope({ models: behaviour.models, default_model: primary, lm_models: [], loaded_lm_model: null, llm_initialized: false }));
     }
     if (request.method === 'GET' && route === '/v1/audio') {
-      const bytes = files.get(url.searchParams.get('path') ?? '');
+      const path = url.searchParams.get('path') ?? '';
+      if (!insideAudioDir(path)) return send(403, JSON.stringify({ detail: 'Access denied: path outside allowed directory' }));
+      const bytes = files.get(path);
       if (!bytes) return send(404, JSON.stringify({ detail: 'Audio file not found' }));
       return send(200, bytes, 'audio/wav');
     }
@@ -230,7 +312,7 @@ export async function startFakeAcestep(apiKey: string | null = null): Promise<Fa
   const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${port}${prefix}`,
     get behaviour() {
       return state.behaviour;
     },
