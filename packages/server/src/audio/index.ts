@@ -32,6 +32,7 @@ export {
   truePeakDbtp,
 } from './analysis/index.js';
 export { waveformPeaks } from './analysis/peaks.js';
+export { type AnalysisFront, analysisFront } from './analysis/spectrum.js';
 export { type CoverInput, coverSvg, renderCover, waveformLevels } from './art/cover.js';
 export { type DecodedAudio, decodeAudio } from './codecs/decode.js';
 export { AudioFormatError } from './codecs/errors.js';

@@ -1,6 +1,6 @@
 import type { Pcm } from '../pcm.js';
 import { PITCH_NAMES } from './key.js';
-import { monoForAnalysis, type Spectrogram, stft } from './spectrum.js';
+import { type AnalysisFront, analysisFront, type Spectrogram, stft } from './spectrum.js';
 
 /**
  * A chord per bar, read from the audio on a bar grid the caller measured (the
@@ -180,15 +180,14 @@ export interface BarFeatures {
 }
 
 /**
- * Chroma and level of every bar. A chroma frame counts towards a bar by the
+ * Chroma and level of every bar (`front`: the song's analysis signal, when other readings of
+ * the same samples share it). A chroma frame counts towards a bar by the
  * square of the share of its window that lies inside the bar, so a frame
  * astride a chord change adds little to either side.
  */
-export function barFeatures(pcm: Pcm, grid: BarGrid): BarFeatures {
-  const { channels, sampleRate } = pcm;
-  const total = channels[0]?.length ?? 0;
-  const mono = monoForAnalysis(channels, sampleRate, 0, total);
-  const frames = rawChromagram(stft(mono, CHROMA_FFT, CHROMA_HOP));
+export function barFeatures(pcm: Pcm, grid: BarGrid, front: AnalysisFront = analysisFront(pcm)): BarFeatures {
+  const mono = front.mono();
+  const frames = front.memo('bar-chromagram', () => rawChromagram(stft(mono, CHROMA_FFT, CHROMA_HOP)));
   const frameCount = frames.length / 12;
   const windowS = CHROMA_FFT / mono.sampleRate;
   const hopS = CHROMA_HOP / mono.sampleRate;
@@ -221,8 +220,13 @@ export function barFeatures(pcm: Pcm, grid: BarGrid): BarFeatures {
   return { levelDb, chroma };
 }
 
-/** The chord of every bar (null where the bar is silent), with the features they were read from. */
-export function readChords(pcm: Pcm, grid: BarGrid, options: ChordOptions = {}): { chords: (ChordReading | null)[]; features: BarFeatures } {
-  const features = barFeatures(pcm, grid);
+/** The chord of every bar (null where the bar is silent), with the features they were read from; `front` as for `barFeatures`. */
+export function readChords(
+  pcm: Pcm,
+  grid: BarGrid,
+  options: ChordOptions = {},
+  front: AnalysisFront = analysisFront(pcm),
+): { chords: (ChordReading | null)[]; features: BarFeatures } {
+  const features = barFeatures(pcm, grid, front);
   return { chords: features.chroma.map((chroma) => chordOfChroma(chroma, options)), features };
 }

@@ -1,7 +1,7 @@
 import type { Pcm } from '../pcm.js';
-import { chordRoots, chromagram, type KeyEstimate, keyOfChroma, sumChroma } from './key.js';
+import { CHROMA_FFT, CHROMA_HOP, chordRoots, type KeyEstimate, keyChromagram, keyOfChroma, sumChroma } from './key.js';
 import { type Loudness, measureLoudness } from './loudness.js';
-import { monoForAnalysis, stft } from './spectrum.js';
+import { type AnalysisFront, monoForAnalysis, stft } from './spectrum.js';
 import { barPhase, estimateTempo, fitBeatLine, onsetEnvelope, trackBeats } from './tempo.js';
 
 /**
@@ -61,13 +61,16 @@ export interface Analysis {
 export interface AnalyseOptions {
   /** Also compute the true peak (the slowest measurement; off by default). */
   truePeak?: boolean;
+  /**
+   * The song's analysis signal as other readings of the same samples share it (a cover reads
+   * chords after the tempo, add-vocals bar chords): used when the window is the whole song.
+   */
+  front?: AnalysisFront;
 }
 
-/** Onset STFT: ~46 ms windows every ~11.6 ms at the analysis rate. Chroma STFT: ~370 ms windows every ~93 ms. */
+/** Onset STFT: ~46 ms windows every ~11.6 ms at the analysis rate (the chroma STFT's are key.ts's). */
 const ONSET_FFT = 512;
 const ONSET_HOP = 128;
-const CHROMA_FFT = 4096;
-const CHROMA_HOP = 1024;
 const BEATS_PER_BAR = 4;
 
 /** The window a section replacement should analyse: the section plus up to `contextS` on each side. */
@@ -127,9 +130,10 @@ export function analyse(pcm: Pcm, range?: AnalysisRange, options: AnalyseOptions
     confidence: measured.confidence,
   };
 
-  const mono = monoForAnalysis(channels, sampleRate, from, to);
-  const chromaSpectrogram = stft(mono, CHROMA_FFT, CHROMA_HOP);
-  const chroma = chromagram(chromaSpectrogram);
+  // A front shared with other readings stands for the whole song only.
+  const front = options.front && from === 0 && to === total && options.front.pcm.channels[0] === channels[0] ? options.front : null;
+  const mono = front ? front.mono() : monoForAnalysis(channels, sampleRate, from, to);
+  const chroma = front ? keyChromagram(front) : keyChromagram(mono);
   const keyEstimate: KeyEstimate | null = keyOfChroma(sumChroma(chroma), chordRoots(chroma));
   const key: KeyAnalysis | null = keyEstimate && {
     tonic: keyEstimate.tonic,

@@ -1,4 +1,4 @@
-import type { Spectrogram } from './spectrum.js';
+import { type AnalysisFront, type MonoSignal, type Spectrogram, stft } from './spectrum.js';
 
 /**
  * Key and mode from a chromagram (each spectral peak's magnitude to the
@@ -99,6 +99,16 @@ export function chromagram(spectrogram: Spectrogram): Float32Array {
     if (max > 0) for (let c = 0; c < 12; c++) chroma[c]! /= max;
   }
   return out;
+}
+
+/** The key's chroma STFT: ~370 ms windows every ~93 ms at the analysis rate. */
+export const CHROMA_FFT = 4096;
+export const CHROMA_HOP = 1024;
+
+/** The key's chromagram of an analysis signal (CHROMA_FFT, CHROMA_HOP); of a front's whole song, computed once for all who ask. */
+export function keyChromagram(signal: MonoSignal | AnalysisFront): Float32Array {
+  if ('memo' in signal) return signal.memo('key-chromagram', () => keyChromagram(signal.mono()));
+  return chromagram(stft(signal, CHROMA_FFT, CHROMA_HOP));
 }
 
 /** Major and minor triads on every root, as pitch-class sets: the chords a frame is matched against. */

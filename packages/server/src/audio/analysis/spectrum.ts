@@ -32,6 +32,62 @@ function decimationFilter(factor: number): Float64Array {
   return taps;
 }
 
+/** Outputs of the decimator computed per block: the mono mix it reads is made a block at a time, never for the whole window. */
+const DECIMATE_BLOCK = 8192;
+
+/**
+ * mono[i − lo] for i in [lo, hi) of the window starting at `from`: the channels summed, each
+ * scaled, in float32 and in channel order (the same rounding as a whole-window mix).
+ */
+function mixDown(channels: readonly Float32Array[], start: number, n: number, scale: number, into: Float32Array): void {
+  into.fill(0, 0, n);
+  for (const channel of channels) for (let i = 0; i < n; i++) into[i]! += channel[start + i]! * scale;
+}
+
+/**
+ * Outputs [j0, j1) of the decimating FIR, from `mono` holding input samples from `lo` on.
+ * Each output sums its taps in ascending order in double precision, as a plain loop would;
+ * where a tap would fall outside the window the term is left out. Interior outputs are made
+ * four at a time: four independent sums in one pass over the taps keep the CPU's adders busy
+ * (one sum alone waits on each addition), and change no rounding.
+ */
+function decimateBlock(mono: Float32Array, lo: number, length: number, taps: Float64Array, factor: number, j0: number, j1: number, out: Float32Array): void {
+  const half = (taps.length - 1) / 2;
+  const width = taps.length;
+  let j = j0;
+  while (j < j1) {
+    const centre = j * factor;
+    const interior4 = centre - half >= 0 && (j + 3) * factor + half <= length - 1 && j + 3 < j1;
+    if (interior4) {
+      const base = centre - half - lo;
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      for (let k = 0; k < width; k++) {
+        const t = taps[k]!;
+        const i = base + k;
+        a0 += t * mono[i]!;
+        a1 += t * mono[i + factor]!;
+        a2 += t * mono[i + 2 * factor]!;
+        a3 += t * mono[i + 3 * factor]!;
+      }
+      out[j] = a0;
+      out[j + 1] = a1;
+      out[j + 2] = a2;
+      out[j + 3] = a3;
+      j += 4;
+      continue;
+    }
+    let acc = 0;
+    const first = Math.max(0, centre - half);
+    const last = Math.min(length - 1, centre + half);
+    for (let i = first; i <= last; i++) acc += taps[i - centre + half]! * mono[i - lo]!;
+    out[j] = acc;
+    j++;
+  }
+}
+
 /**
  * The channels of [from, to) averaged to mono, low-passed and decimated to
  * about ANALYSIS_RATE, then scaled to unit RMS so that every later threshold
@@ -40,22 +96,23 @@ function decimationFilter(factor: number): Float64Array {
 export function monoForAnalysis(channels: readonly Float32Array[], sampleRate: number, from: number, to: number): MonoSignal {
   const factor = Math.max(1, Math.floor(sampleRate / ANALYSIS_RATE));
   const length = Math.max(0, to - from);
-  const mono = new Float32Array(length);
   const scale = 1 / Math.max(1, channels.length);
-  for (const channel of channels) for (let i = 0; i < length; i++) mono[i]! += channel[from + i]! * scale;
   let out: Float32Array;
-  if (factor === 1) out = mono;
-  else {
+  if (factor === 1) {
+    out = new Float32Array(length);
+    mixDown(channels, from, length, scale, out);
+  } else {
     const taps = decimationFilter(factor);
     const half = (taps.length - 1) / 2;
     out = new Float32Array(Math.floor(length / factor));
-    for (let j = 0; j < out.length; j++) {
-      const centre = j * factor;
-      let acc = 0;
-      const first = Math.max(0, centre - half);
-      const last = Math.min(length - 1, centre + half);
-      for (let i = first; i <= last; i++) acc += taps[i - centre + half]! * mono[i]!;
-      out[j] = acc;
+    // The mix of one block of outputs and the filter's reach around it.
+    const mono = new Float32Array(DECIMATE_BLOCK * factor + 2 * half + 1);
+    for (let j0 = 0; j0 < out.length; j0 += DECIMATE_BLOCK) {
+      const j1 = Math.min(out.length, j0 + DECIMATE_BLOCK);
+      const lo = Math.max(0, j0 * factor - half);
+      const hi = Math.min(length, (j1 - 1) * factor + half + 1);
+      mixDown(channels, from + lo, hi - lo, scale, mono);
+      decimateBlock(mono, lo, length, taps, factor, j0, j1, out);
     }
   }
   let energy = 0;
@@ -63,6 +120,33 @@ export function monoForAnalysis(channels: readonly Float32Array[], sampleRate: n
   const rms = Math.sqrt(energy / Math.max(1, out.length));
   if (rms > 1e-9) for (let i = 0; i < out.length; i++) out[i]! /= rms;
   return { samples: out, sampleRate: sampleRate / factor };
+}
+
+/**
+ * A whole song's analysis signal, and what is read from it by more than one analysis (tempo,
+ * key, chords, a recording's bar chords), each made once: the song is decimated once, and a
+ * chromagram that two readings take alike is computed once. Valid while the song's samples
+ * are not changed; made by whoever runs the analyses and dropped with them.
+ */
+export interface AnalysisFront {
+  readonly pcm: { readonly sampleRate: number; readonly channels: readonly Float32Array[] };
+  /** monoForAnalysis of the whole song. */
+  mono(): MonoSignal;
+  /** `make()`'s value the first time `key` is asked for, the same value after. */
+  memo<T>(key: string, make: () => T): T;
+}
+
+export function analysisFront(pcm: { readonly sampleRate: number; readonly channels: readonly Float32Array[] }): AnalysisFront {
+  const values = new Map<string, unknown>();
+  const memo = <T>(key: string, make: () => T): T => {
+    if (!values.has(key)) values.set(key, make());
+    return values.get(key) as T;
+  };
+  return {
+    pcm,
+    memo,
+    mono: () => memo('mono', () => monoForAnalysis(pcm.channels, pcm.sampleRate, 0, pcm.channels[0]?.length ?? 0)),
+  };
 }
 
 export interface Spectrogram {

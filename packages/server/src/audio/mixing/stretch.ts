@@ -72,17 +72,40 @@ function energyPrefix(signal: Float32Array): Float64Array {
 }
 
 /**
- * Normalised similarity of `signal[target …]` and `signal[candidate …]` over `length` samples:
- * the inner product divided by the candidate's energy, so that a loud stretch does not win just
- * by being loud. The target's own energy is the same for every candidate and is left out.
+ * The inner products of `signal[target …]` with `signal[c …]` over `length` samples, for every
+ * candidate c in [first, last], into `dots` (from index 0). Normalised by the candidate's energy
+ * they are its similarity to the target (a loud stretch must not win by being loud; the target's
+ * own energy is the same for every candidate and is left out). Each sum runs in order; four
+ * candidates are summed in one pass, as four independent sums, which rounds them the same.
  */
-function similarity(signal: Float32Array, target: number, candidate: number, length: number, energy: number): number {
-  let dot = 0;
-  for (let n = 0; n < length; n++) dot += signal[target + n]! * signal[candidate + n]!;
-  return energy > 0 ? dot / Math.sqrt(energy) : 0;
+function innerProducts(signal: Float32Array, target: number, first: number, last: number, length: number, dots: Float64Array): void {
+  let c = first;
+  for (; c + 3 <= last; c += 4) {
+    let d0 = 0;
+    let d1 = 0;
+    let d2 = 0;
+    let d3 = 0;
+    for (let n = 0; n < length; n++) {
+      const t = signal[target + n]!;
+      const i = c + n;
+      d0 += t * signal[i]!;
+      d1 += t * signal[i + 1]!;
+      d2 += t * signal[i + 2]!;
+      d3 += t * signal[i + 3]!;
+    }
+    dots[c - first] = d0;
+    dots[c - first + 1] = d1;
+    dots[c - first + 2] = d2;
+    dots[c - first + 3] = d3;
+  }
+  for (; c <= last; c++) {
+    let dot = 0;
+    for (let n = 0; n < length; n++) dot += signal[target + n]! * signal[c + n]!;
+    dots[c - first] = dot;
+  }
 }
 
-/** `similarity` at full rate, with the candidate's energy summed on the way. */
+/** A candidate's similarity to the target (as in `innerProducts`) at full rate, with its energy summed on the way. */
 function fullScore(signal: Float32Array, target: number, candidate: number, length: number): number {
   let dot = 0;
   let energy = 0;
@@ -109,6 +132,7 @@ function framePositions(mono: Float32Array, inputLength: number, outputLength: n
   const coarseLimit = coarse.length - coarseFrame;
   const limit = mono.length - frame;
   const lastStart = Math.max(0, inputLength - 1);
+  const dots = new Float64Array(2 * Math.ceil(tolerance / decimation) + 1);
   for (let k = 1; k < frames; k++) {
     // Frame k's centre (output k × hop + hop) is taken from the input time that maps onto it, so
     // an event inside a frame is off its stretched time by at most (ratio − 1) × half a frame.
@@ -122,10 +146,15 @@ function framePositions(mono: Float32Array, inputLength: number, outputLength: n
     const reach = Math.ceil(tolerance / decimation);
     let best = Math.min(Math.max(centre, Math.ceil(from / decimation)), Math.floor(to / decimation));
     let bestScore = 0;
+    // Every candidate's inner product first (they are independent), then visited in the order above.
+    const firstCandidate = Math.max(centre - reach, Math.ceil(from / decimation));
+    const lastCandidate = Math.min(centre + reach, Math.floor(to / decimation), coarseLimit);
+    innerProducts(coarse, coarseTarget, firstCandidate, lastCandidate, coarseFrame, dots);
     for (let step = 0; step <= 2 * reach; step++) {
       const c = centre + (step % 2 === 0 ? step / 2 : -(step + 1) / 2);
       if (c * decimation < from || c * decimation > to || c > coarseLimit) continue;
-      const score = similarity(coarse, coarseTarget, c, coarseFrame, coarsePrefix[c + coarseFrame]! - coarsePrefix[c]!);
+      const energy = coarsePrefix[c + coarseFrame]! - coarsePrefix[c]!;
+      const score = energy > 0 ? dots[c - firstCandidate]! / Math.sqrt(energy) : 0;
       if (score > bestScore) {
         bestScore = score;
         best = c;

@@ -1,7 +1,7 @@
 import { Chord, Note } from 'tonal';
 import type { Analysis } from '../analysis/index.js';
-import { chromagram, sumChroma } from '../analysis/key.js';
-import { monoForAnalysis, stft } from '../analysis/spectrum.js';
+import { CHROMA_FFT, CHROMA_HOP, keyChromagram, sumChroma } from '../analysis/key.js';
+import { type AnalysisFront, analysisFront } from '../analysis/spectrum.js';
 import type { Pcm } from '../pcm.js';
 import { pick, type Random, randomFor } from '../prng.js';
 import { type Arrangement, barAt } from './arrangement.js';
@@ -364,13 +364,11 @@ function diatonicTriads(tonic: number, mode: KeyMode): number[][] {
  * The chord of each bar of a recording: the key's diatonic triad that carries most of the bar's
  * chroma (the tonic triad where a bar has none). `barStartsS` has one more entry than there are bars.
  */
-export function barChords(pcm: Pcm, barStartsS: readonly number[], tonic: number, mode: KeyMode): number[][] {
-  const size = 4096;
-  const hop = 1024;
-  const total = pcm.channels[0]?.length ?? 0;
-  const mono = monoForAnalysis(pcm.channels, pcm.sampleRate, 0, total);
-  const chroma = chromagram(stft(mono, size, hop));
-  const frameOf = (s: number) => Math.max(0, Math.round((s * mono.sampleRate - size / 2) / hop));
+export function barChords(pcm: Pcm, barStartsS: readonly number[], tonic: number, mode: KeyMode, front: AnalysisFront = analysisFront(pcm)): number[][] {
+  const mono = front.mono();
+  // The key's chromagram of the whole recording: the analysis that found the key has made it already where it shares `front`.
+  const chroma = keyChromagram(front);
+  const frameOf = (s: number) => Math.max(0, Math.round((s * mono.sampleRate - CHROMA_FFT / 2) / CHROMA_HOP));
   const triads = diatonicTriads(tonic, mode);
   const out: number[][] = [];
   for (let b = 0; b + 1 < barStartsS.length; b++) {
@@ -414,8 +412,9 @@ const FALLBACK_BPM = 100;
  * A vocal line for an uploaded recording: on its measured beat grid and bars, in its measured key,
  * on the chords read bar by bar. Lines run two bars each from the first or second bar, a section of
  * the lyrics followed by two bars of rest where the recording is long enough for all of them.
+ * `front`: the recording's analysis signal as `analysis` was read from it, when shared.
  */
-export function singOverRecording(pcm: Pcm, analysis: Analysis, request: RecordingVocalRequest): RecordingVocal {
+export function singOverRecording(pcm: Pcm, analysis: Analysis, request: RecordingVocalRequest, front: AnalysisFront = analysisFront(pcm)): RecordingVocal {
   const durationS = (pcm.channels[0]?.length ?? 0) / pcm.sampleRate;
   const tempo = analysis.tempo;
   const regular = tempo && tempo.beats.length >= 4 ? regularBeats(tempo.beats, tempo.barPhase) : null;
@@ -426,7 +425,7 @@ export function singOverRecording(pcm: Pcm, analysis: Analysis, request: Recordi
   const bars: number[] = [];
   for (let bar = 0; grid.timeOf((bar + 1) * grid.beatsPerBar) <= durationS; bar++) bars.push(bar);
   const barStarts = [...bars, bars.length].map((bar) => grid.timeOf(bar * grid.beatsPerBar));
-  const chords = barChords(pcm, barStarts, tonic, mode);
+  const chords = barChords(pcm, barStarts, tonic, mode, front);
   const lyrics = parseLyrics(request.text);
   // Skip the first bar (or two, in a longer piece) so the voice comes in after the band; stop a bar before the end.
   const first = bars.length >= 12 ? 2 : bars.length >= 4 ? 1 : 0;

@@ -3,6 +3,7 @@ import {
   type Analysis,
   type Arrangement,
   analyse,
+  analysisFront,
   applyGain,
   type BeatTimeline,
   barFeatures,
@@ -38,6 +39,8 @@ const BELOW_VOICE_DB = 9;
 /** Extra dip of the accompaniment while the voice sounds, eased in and out. */
 const DUCK_DB = 3;
 const DUCK_TIME_S = 0.15;
+/** Samples whose ducking gain is computed at once (the gain curve is never held for the whole song). */
+const DUCK_BLOCK = 4096;
 /** Voice activity: 20 ms frames; a frame sounds when within this many dB of the loud part of the vocal. */
 const ACTIVITY_HOP_S = 0.02;
 const ACTIVITY_RANGE_DB = 25;
@@ -218,8 +221,13 @@ function timelineFor(analysis: Analysis, followed: boolean, bpm: number, phraseS
   return { timeOf: (beat) => zeroS + (beat * 60) / bpm, beatAt: (seconds) => ((seconds - zeroS) * bpm) / 60 };
 }
 
-/** The accompaniment's gain per frame: down by DUCK_DB where the voice sounds, eased by a one-pole smoother. */
-function duckingGains(active: Uint8Array, hop: number, total: number): Float32Array {
+/**
+ * The accompaniment ducked in place: down by DUCK_DB where the voice sounds, eased by a one-pole
+ * smoother per activity frame and interpolated linearly between frame centres. Each sample's gain
+ * is rounded to float32 before it is applied; the curve is made a block at a time, not held for
+ * the whole song.
+ */
+function duck(channels: readonly Float32Array[], active: Uint8Array, hop: number): void {
   const dip = 10 ** (-DUCK_DB / 20);
   const alpha = 1 - Math.exp(-ACTIVITY_HOP_S / DUCK_TIME_S);
   const perFrame = new Float32Array(active.length);
@@ -228,15 +236,20 @@ function duckingGains(active: Uint8Array, hop: number, total: number): Float32Ar
     g += alpha * ((active[f] ? dip : 1) - g);
     perFrame[f] = g;
   }
-  const gains = new Float32Array(total);
-  for (let i = 0; i < total; i++) {
-    const x = i / hop - 0.5;
-    const f = Math.max(0, Math.min(active.length - 1, Math.floor(x)));
-    const next = Math.min(active.length - 1, f + 1);
-    const t = Math.max(0, Math.min(1, x - f));
-    gains[i] = perFrame[f]! * (1 - t) + perFrame[next]! * t;
+  const lastFrame = active.length - 1;
+  const total = channels[0]?.length ?? 0;
+  const gains = new Float32Array(DUCK_BLOCK);
+  for (let b0 = 0; b0 < total; b0 += DUCK_BLOCK) {
+    const n = Math.min(DUCK_BLOCK, total - b0);
+    for (let k = 0; k < n; k++) {
+      const x = (b0 + k) / hop - 0.5;
+      const f = Math.max(0, Math.min(lastFrame, Math.floor(x)));
+      const next = Math.min(lastFrame, f + 1);
+      const t = Math.max(0, Math.min(1, x - f));
+      gains[k] = perFrame[f]! * (1 - t) + perFrame[next]! * t;
+    }
+    for (const channel of channels) for (let k = 0; k < n; k++) channel[b0 + k]! *= gains[k]!;
   }
-  return gains;
 }
 
 function describe(facts: {
@@ -280,7 +293,10 @@ export async function addInstrumental(
   const total = source.channels[0]!.length;
   const durationS = total / sampleRate;
   const vocal = source.channels.length >= 2 ? source.channels.slice(0, 2) : [source.channels[0]!, source.channels[0]!];
-  const analysis = analyse({ sampleRate, channels: vocal });
+  const voicePcm = { sampleRate, channels: vocal };
+  // The tempo and key analysis and the bar chroma read one decimated signal.
+  const front = analysisFront(voicePcm);
+  const analysis = analyse(voicePcm, undefined, { front });
   signal.throwIfAborted();
 
   const tempoConfidence = analysis.tempo?.confidence ?? 0;
@@ -308,7 +324,7 @@ export async function addInstrumental(
   // Bars of the piece covering the whole vocal, and what the voice does in each.
   const barCount = Math.max(1, Math.ceil(timeline.beatAt(durationS) / BEATS_PER_BAR));
   const starts = Array.from({ length: barCount }, (_, bar) => timeline.timeOf(bar * BEATS_PER_BAR));
-  const features = barFeatures({ sampleRate, channels: vocal }, { starts, endS: timeline.timeOf(barCount * BEATS_PER_BAR) });
+  const features = barFeatures(voicePcm, { starts, endS: timeline.timeOf(barCount * BEATS_PER_BAR) }, front);
   const sung = starts.map((startS, bar) => {
     const endS = starts[bar + 1] ?? durationS;
     const [from, to] = [Math.max(0, Math.floor(startS / ACTIVITY_HOP_S)), Math.min(active.length, Math.ceil(endS / ACTIVITY_HOP_S))];
@@ -348,8 +364,7 @@ export async function addInstrumental(
   signal.throwIfAborted();
 
   const band = renderWindow(arrangement, { sampleRate, channels: 2, startFrame: 0, frames: total, timeline });
-  const ducking = duckingGains(active, hop, total);
-  for (const channel of band) for (let i = 0; i < total; i++) channel[i]! *= ducking[i]!;
+  duck(band, active, hop);
   // Level: a few LU under the voice where it sings (the band's own level where there is no voice at all).
   const voiceLoudness = spans.length > 0 ? loudnessOfSpans(vocal, sampleRate, spans) : Number.NEGATIVE_INFINITY;
   const bandLoudness = spans.length > 0 ? loudnessOfSpans(band, sampleRate, spans) : Number.NEGATIVE_INFINITY;

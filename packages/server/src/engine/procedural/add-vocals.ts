@@ -1,6 +1,7 @@
 import {
   addVoice,
   analyse,
+  analysisFront,
   type DecodedAudio,
   type Gender,
   heldRatio,
@@ -38,7 +39,9 @@ function readingOf(vocal: RecordingVocal): string {
  */
 /** What is sung over the upload, and by whom: read from the upload and the words, the same at every call (the track, its stems, its notes). */
 export function sungOver(input: AddVocalsInput, pcm: DecodedAudio): { vocal: RecordingVocal; gender: Gender; given: boolean } {
-  const analysis = analyse(pcm);
+  // The tempo and key analysis and the bar chords read the same decimated signal and chromagram.
+  const front = analysisFront(pcm);
+  const analysis = analyse(pcm, undefined, { front });
   const gender: Gender = input.vocalGender ?? (randomFor(input.seed, 'singer')() < 0.5 ? 'm' : 'f');
   // A prompt without words to sing still gets a vocal: lyrics written from the title and style.
   const given = parseLyrics(input.prompt).length > 0;
@@ -48,7 +51,7 @@ export function sungOver(input: AddVocalsInput, pcm: DecodedAudio): { vocal: Rec
         { kind: 'verse', lines: 4, syllables: 9 },
         { kind: 'chorus', lines: 4, syllables: 8 },
       ]);
-  const vocal = singOverRecording(pcm, analysis, { seed: input.seed, text, gender });
+  const vocal = singOverRecording(pcm, analysis, { seed: input.seed, text, gender }, front);
   if (vocal.words.length === 0) {
     const seconds = (pcm.channels[0]!.length / pcm.sampleRate).toFixed(2);
     throw new EngineError(`the instrumental (${seconds} s) is too short for a sung phrase`);

@@ -2,6 +2,7 @@ import {
   type Analysis,
   type Arrangement,
   analyse,
+  analysisFront,
   applyGain,
   arrangementParts,
   type BarGrid,
@@ -111,16 +112,19 @@ function filledChords(read: readonly (ChordReading | null)[], key: Reading['key'
   });
 }
 
-function readSource(source: Pcm, fallbackBpm: number): Reading {
+/** What a cover keeps of the source, and the source's integrated loudness (measured by the analysis). */
+function readSource(source: Pcm, fallbackBpm: number): { reading: Reading; sourceLufs: number } {
   const durationS = (source.channels[0]?.length ?? 0) / source.sampleRate;
-  const analysis = analyse(source);
+  // Tempo, key and chords read one decimated signal.
+  const front = analysisFront(source);
+  const analysis = analyse(source, undefined, { front });
   const tempo = analysis.tempo && analysis.tempo.confidence >= MIN_TEMPO_CONFIDENCE && analysis.tempo.beats.length >= 8 ? analysis.tempo : null;
   const timeline = tempo ? followBeats(tempo) : steadyTimeline(fallbackBpm);
   const grid = barGrid(timeline, durationS);
   const key = analysis.key && { tonic: analysis.key.tonic, pitchClass: analysis.key.pitchClass, mode: analysis.key.mode, confidence: analysis.key.confidence };
-  const { chords, features } = readChords(source, grid, { key });
+  const { chords, features } = readChords(source, grid, { key }, front);
   const form = findForm(chords.map((chord, bar) => ({ chord: chord?.symbol ?? null, levelDb: features.levelDb[bar]! })));
-  return {
+  const reading: Reading = {
     durationS,
     tempo: { bpm: tempo?.bpm ?? fallbackBpm, confidence: analysis.tempo?.confidence ?? 0, followed: tempo !== null },
     key,
@@ -129,6 +133,8 @@ function readSource(source: Pcm, fallbackBpm: number): Reading {
     chords: filledChords(chords, key),
     form,
   };
+  // The analysis window is the whole song: its integrated loudness is the source's.
+  return { reading, sourceLufs: analysis.loudness.integratedLufs };
 }
 
 /** Whether a style's own progressions colour their chords with sevenths (jazz, soul, lo-fi). */
@@ -279,7 +285,7 @@ async function readUpload(input: CoverInput, fallbackBpm: number): Promise<{ rea
   const source = await decodeSource(input.source.bytes, input.source.name);
   const durationS = (source.channels[0]?.length ?? 0) / source.sampleRate;
   if (durationS > MAX_SONG_S) throw new EngineError(`the source is ${durationS.toFixed(0)} s long; a cover is at most ${MAX_SONG_S} s`);
-  return { reading: readSource(source, fallbackBpm), sourceLufs: measureLoudness(source.channels, source.sampleRate).integratedLufs };
+  return readSource(source, fallbackBpm);
 }
 
 /** Upload-cover: two takes of the source's song in the asked style, reported as `text` (what was read) and `first`. */
