@@ -17,7 +17,7 @@ describe('grid timeline', () => {
 
   it('smooths jitter but keeps a steady grid as it is', () => {
     const steady = Array.from({ length: 20 }, (_, i) => 3 + i * 0.5);
-    smoothBeats(steady).forEach((t, i) => expect(t).toBeCloseTo(steady[i]!, 9));
+    for (const [i, t] of smoothBeats(steady).entries()) expect(t).toBeCloseTo(steady[i]!, 9);
     const jittered = steady.map((t, i) => t + (i % 2 ? 0.006 : -0.006));
     const smoothed = smoothBeats(jittered);
     expect(Math.max(...smoothed.slice(4, -4).map((t, i) => Math.abs(t - steady[i + 4]!)))).toBeLessThan(0.003);

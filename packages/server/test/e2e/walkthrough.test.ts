@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpStatusFor } from '../../src/api/errors.js';
 import { sineWav } from '../helpers/audio.js';
 import { freePort, kill } from '../helpers/process.js';
-import { type Received, type Receiver, serveWithAccount, startReceiver } from '../helpers/serve.js';
+import { type Json, type Received, type Receiver, serveWithAccount, startReceiver } from '../helpers/serve.js';
 import { storeTargets, tempDir } from '../helpers/stores.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -46,11 +46,11 @@ describe.each(storeTargets())('README walk-through on $name', (target) => {
   const auth = () => ({ authorization: `Bearer ${apiKey}` });
   const postJson = async (path: string, body: unknown) => {
     const response = await fetch(`${base}${path}`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return (await response.json()) as { code: number; msg: string; data: any };
+    return (await response.json()) as { code: number; msg: string; data: Json };
   };
   const record = async (taskId: string) => {
     const response = await fetch(`${base}/api/v1/generate/record-info?taskId=${taskId}`, { headers: auth() });
-    return ((await response.json()) as { data: any }).data;
+    return ((await response.json()) as { data: Json }).data;
   };
   const finished = (taskId: string) =>
     waitFor(
@@ -179,7 +179,7 @@ describe.each(storeTargets())('README walk-through on $name', (target) => {
     const taskId = submitted.data.taskId as string;
     await finished(taskId);
     await waitFor(async () => (callbacksFor(taskId).length === 3 ? true : undefined), 10_000, 'callbacks');
-    const log = (await (await fetch(`${base}/api/v1/tasks/${taskId}/callbacks`, { headers: auth() })).json()) as { data: any[] };
+    const log = (await (await fetch(`${base}/api/v1/tasks/${taskId}/callbacks`, { headers: auth() })).json()) as { data: Json[] };
     expect(log.data.map((entry) => [entry.stage, entry.status, entry.attemptLog.length])).toEqual([
       ['text', 'delivered', 1],
       ['first', 'delivered', 1],
