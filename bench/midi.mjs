@@ -8,12 +8,11 @@
 // process: one decode of the song's MP3 with the audio library.
 //
 //   npm run build && node bench/midi.mjs      (BENCH_RUNS, default 3 timed runs of each)
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { dist, median, ONE_THREAD_ENV, oneCore, peakRssMb, pinnedWords } from './jobs.mjs';
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const dist = (file) => path.join(root, 'packages/server/dist', file);
 const SONG_S = 180;
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 
@@ -34,24 +33,6 @@ const CASES = [
   { name: 'exact, from the recipe', recipe: true },
   { name: 'estimated, from the stem MP3s', recipe: false },
 ];
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const hasCommand = (name) => spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
-const oneCore = (command, args) => (hasCommand('taskset') ? ['taskset', ['-c', '0', command, ...args]] : [command, args]);
-
-/** The process's peak RSS in MB (Linux's VmHWM; see bench/stems.mjs for why not getrusage). */
-function peakRssMb() {
-  try {
-    const line = fs
-      .readFileSync('/proc/self/status', 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('VmHWM:'));
-    if (line) return Number(line.split(/\s+/)[1]) / 1024;
-  } catch {
-    // Not Linux: getrusage's figure.
-  }
-  return process.resourceUsage().maxRSS / 1024;
-}
 
 /** One case in a process of its own (so its peak RSS is the job's): `timed` warm runs after a cold one. */
 async function job(caseIndex, dir, timed) {
@@ -91,7 +72,7 @@ async function job(caseIndex, dir, timed) {
 
 function runJob(caseIndex, dir, timed) {
   const [command, args] = oneCore(process.execPath, [new URL(import.meta.url).pathname, '--job', String(caseIndex), dir, String(timed)]);
-  const output = execFileSync(command, args, { env: { ...process.env, UV_THREADPOOL_SIZE: '1' }, encoding: 'utf8', maxBuffer: 1 << 24 });
+  const output = execFileSync(command, args, { env: ONE_THREAD_ENV, encoding: 'utf8', maxBuffer: 1 << 24 });
   return JSON.parse(output.trim().split('\n').at(-1));
 }
 
@@ -111,9 +92,7 @@ async function main() {
     names.push(stem.name);
   });
   fs.writeFileSync(path.join(dir, 'stems.json'), JSON.stringify(names));
-  console.log(
-    `track: ${SONG_S} s, 44.1 kHz stereo, sung ("${RECIPE.input.style}"), stems: ${names.join(', ')}; Node ${process.version}; ${hasCommand('taskset') ? 'pinned to core 0' : 'not pinned (no taskset)'}`,
-  );
+  console.log(`track: ${SONG_S} s, 44.1 kHz stereo, sung ("${RECIPE.input.style}"), stems: ${names.join(', ')}; Node ${process.version}; ${pinnedWords()}`);
   const rows = [];
   for (const [index, spec] of CASES.entries()) {
     const result = runJob(index, dir, runs);
