@@ -324,6 +324,19 @@ describe.each(storeTargets())('stem separation on $name', (target) => {
     expect(Math.max(...notes.map((note: Json) => note.pitch))).toBeLessThan(72);
   }, 180_000);
 
+  it('fails MIDI whose stem’s audio is gone with a signed error callback (top-level task_id, data null), leaving no file', async () => {
+    const separation = await api.details('/api/v1/vocal-removal/record-info', separations.estimated!, (d) => d.successFlag !== 'PENDING');
+    const drums = separation.response.originData.find((stem: Json) => stem.stem_type_group_name === 'Drums');
+    // The stem's file removed behind the service's back, as a full disk or an operator might.
+    fs.rmSync(path.join(dataDir, 'blobs', 'tasks', separations.estimated!, 'Drums.mp3'));
+    const taskId = await api.submit('/api/v1/midi/generate', { taskId: separations.estimated, audioId: drums.id, callBackUrl: receiver.url });
+    const body = await signedCallback(taskId);
+    expect(body).toEqual({ task_id: taskId, code: 400, msg: expect.stringContaining('the drums stem’s audio is no longer available'), data: null });
+    const data = await api.details('/api/v1/midi/record-info', taskId, (d) => d.successFlag !== 0);
+    expect(data).toMatchObject({ successFlag: 3, errorCode: '400', midiData: null, midiUrl: null, transcription: null });
+    expect(fs.existsSync(path.join(dataDir, 'blobs', 'tasks', taskId))).toBe(false);
+  }, 120_000);
+
   it('refuses MIDI of what is not a finished separation of the caller’s, charging and storing nothing', async () => {
     const refused = (body: Record<string, unknown>) => api.post('/api/v1/midi/generate', { taskId: separations.exact, callBackUrl: receiver.url, ...body });
     // KIE's recorded answer for an id that is no separation; a music task is none either.
