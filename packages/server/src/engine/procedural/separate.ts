@@ -26,6 +26,7 @@ import { traceAddVocals } from './add-vocals.js';
 import { decodeSource, MAX_SONG_S, type ProceduralContext } from './common.js';
 import { traceCover } from './cover.js';
 import { traceGenerated } from './generate.js';
+import { OPERATION_WORDS, readRecipe } from './recipe.js';
 import { STEM_OF_PART } from './stem-map.js';
 import type { TrackTrace } from './trace.js';
 
@@ -71,16 +72,6 @@ function forMp3(channels: Float32Array[]): Float32Array[] {
   return side > MONO_SIDE_SHARE * mid ? channels : [left];
 }
 
-const OPERATION_WORDS: Record<Operation['op'], string> = {
-  replaceSection: 'replace-section',
-  generate: 'generate',
-  extend: 'extend',
-  cover: 'cover',
-  addInstrumental: 'add-instrumental',
-  addVocals: 'add-vocals',
-  mashup: 'mashup',
-};
-
 export async function separate(context: ProceduralContext, input: SeparateInput, signal: AbortSignal, onStem: OnStem): Promise<SeparatedStems> {
   signal.throwIfAborted();
   if (input.type !== 'separate_vocal' && input.type !== 'split_stem') throw new EngineError(`unknown separation type "${String(input.type)}"`);
@@ -106,20 +97,8 @@ async function exactIfRecipeMatches(
 }
 
 /** The recipe's track told back, or why a recipe of this kind has none. */
-async function traceOrigin(operation: Operation, index: number): Promise<TrackTrace | string> {
-  if (!Number.isInteger(index) || index < 0) throw new EngineError(`invalid track index ${index}`);
-  switch (operation.op) {
-    case 'generate':
-      return traceGenerated(operation.input, index);
-    case 'cover':
-      return traceCover(operation.input, index);
-    case 'addVocals':
-      if (index !== 0) throw new EngineError(`an add-vocals makes 1 track; there is no track ${index}`);
-      return traceAddVocals(operation.input);
-    default:
-      return `it was made by ${OPERATION_WORDS[operation.op]}, whose tracks hold uploaded audio`;
-  }
-}
+const traceOrigin = (operation: Operation, index: number): Promise<TrackTrace | string> =>
+  readRecipe(operation, index, { generate: traceGenerated, cover: traceCover, addVocals: traceAddVocals });
 
 /** Whether the audio given is the trace's master (see MATCH_DB). */
 async function matchTrack(trace: TrackTrace, audio: SeparateInput['audio']): Promise<{ exact: true } | { exact: false; why: string }> {

@@ -31,6 +31,7 @@ import { sungOver } from './add-vocals.js';
 import { decodeSource, MAX_SONG_S, type ProceduralContext, SONG_RATE } from './common.js';
 import { coverTake } from './cover.js';
 import { generatedSong } from './generate.js';
+import { readRecipe } from './recipe.js';
 import { STEM_OF_PART } from './stem-map.js';
 
 /**
@@ -119,20 +120,8 @@ function methodOf(recipe: Recipe | string, exactCount: number, estimated: readon
 // The recipe path.
 
 /** The recipe's notes, or why a track of this kind has none to read. */
-async function recipeOf(operation: Operation, index: number): Promise<Recipe | string> {
-  if (!Number.isInteger(index) || index < 0) throw new EngineError(`invalid track index ${index}`);
-  switch (operation.op) {
-    case 'generate':
-      return generatedRecipe(operation.input, index);
-    case 'addVocals':
-      if (index !== 0) throw new EngineError(`an add-vocals makes 1 track; there is no track ${index}`);
-      return addVocalsRecipe(operation.input);
-    case 'cover':
-      return coverRecipe(operation.input, index);
-    default:
-      return `the track was made by ${operation.op}, whose tracks hold uploaded audio`;
-  }
-}
+const recipeOf = (operation: Operation, index: number): Promise<Recipe | string> =>
+  readRecipe(operation, index, { generate: generatedRecipe, cover: coverRecipe, addVocals: addVocalsRecipe });
 
 /** Song `index` of a generate: the pair's plan and the notes sung, as generate.ts plays them. */
 function generatedRecipe(input: GenerateInput, index: number): Recipe {
