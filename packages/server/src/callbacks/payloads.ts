@@ -34,6 +34,12 @@ export const FAILURE_MSG: Record<FailureCode, string> = {
   531: 'Generation failed, credits refunded',
 };
 
+/**
+ * The `msg` of a failed tool task (WAV, music video, stems, MIDI), whose bodies have no field for a
+ * reason: what the code means, then why.
+ */
+export const failureMsg = (code: FailureCode, reason: string): string => `${FAILURE_MSG[code]}: ${reason}`;
+
 export function successPayload(stage: 'text' | 'first' | 'complete', taskId: string, tracks: readonly CallbackTrack[]): SuccessPayload {
   return { code: 200, msg: SUCCESS_MSG[stage], data: { callbackType: stage, task_id: taskId, data: stage === 'text' ? [] : [...tracks] } };
 }

@@ -102,3 +102,8 @@ export function checkHttpUrl(value: string, field: string): string {
   if (url.username || url.password) throw invalid(field, 'must not contain a user name or password');
   return value;
 }
+
+/** `custom_mode` → `customMode`: KIE's Market names and its record fields are the same words in two casings. */
+export const camelCase = (name: string): string => name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+/** `customMode` → `custom_mode`. */
+export const snakeCase = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

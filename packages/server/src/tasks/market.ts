@@ -1,7 +1,7 @@
 import { ApiError, invalid } from '../errors.js';
 import { jobRunning } from '../jobs/index.js';
 import type { Executor, TasksTable } from '../store/index.js';
-import { asBody, type Body } from './fields.js';
+import { asBody, type Body, camelCase, snakeCase } from './fields.js';
 import type { TaskKind } from './kinds/kind.js';
 import { kindByMarketModel, kindOf } from './kinds/registry.js';
 
@@ -11,9 +11,6 @@ import { kindByMarketModel, kindOf } from './kinds/registry.js';
  * `GET /api/v1/jobs/recordInfo`. A Market request is the dedicated route's request with its
  * names in snake case, so it is translated and admitted by the same kind.
  */
-
-const camel = (name: string): string => name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-const snake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 export interface MarketRequest {
   kind: TaskKind<never>;
@@ -31,7 +28,7 @@ export function parseMarket(raw: unknown): MarketRequest {
   const input = body.input ?? {};
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw invalid('input', 'must be a JSON object');
   // fromEntries defines own properties: an input key "__proto__" stays a key, never a prototype.
-  const translated: Body = Object.fromEntries(Object.entries(input).map(([key, value]) => [camel(key), value]));
+  const translated: Body = Object.fromEntries(Object.entries(input).map(([key, value]) => [camelCase(key), value]));
   if (body.callBackUrl !== undefined) translated.callBackUrl = body.callBackUrl;
   return { kind, body: translated };
 }
@@ -44,7 +41,7 @@ export function inMarketTerms(error: unknown): unknown {
   if (!(error instanceof ApiError)) return error;
   const match = /^([A-Za-z][A-Za-z0-9]*)(\[\d+\])?: /.exec(error.message);
   if (!match?.[1] || match[1] === 'callBackUrl' || match[1] === 'body') return error;
-  const field = `input.${snake(match[1])}${match[2] ?? ''}`;
+  const field = `input.${snakeCase(match[1])}${match[2] ?? ''}`;
   return new ApiError(error.code, `${field}: ${error.message.slice(match[0].length)}`, error.httpStatus, error.data);
 }
 
@@ -66,7 +63,7 @@ function marketParam(task: TasksTable, kind: TaskKind<never>): string {
     : Object.fromEntries(
         Object.entries(request)
           .filter(([key]) => key !== 'callBackUrl')
-          .map(([key, value]) => [snake(key), value]),
+          .map(([key, value]) => [snakeCase(key), value]),
       );
   return JSON.stringify({ input: JSON.stringify(input), model: kind.market });
 }

@@ -1,8 +1,10 @@
 import { type TSchema, Type } from '@sinclair/typebox';
-import { registerFile } from '../files/index.js';
+import { type FailureCode, failureMsg } from '../callbacks/index.js';
+import { fileUrls, registerFile } from '../files/index.js';
 import { formatCreateTime } from '../ids.js';
 import type { BlobStore } from '../storage/index.js';
 import type { FileKind, TasksTable, Tx } from '../store/index.js';
+import type { Family } from './kinds/kind.js';
 import { type LifecycleContext, writeResult } from './lifecycle.js';
 
 /**
@@ -78,4 +80,41 @@ export async function registerTaskFile(
   const token = await registerFile(tx, { ...file, accountId: task.account_id, expiresAt: now + lifecycle.generatedRetentionMs }, now);
   await writeResult(tx, task.id, { file: token } satisfies TrackFileResult);
   return token;
+}
+
+/** What differs between the families of the one-file track tools. */
+export interface TrackFileFamilySpec {
+  name: string;
+  detailsPath: string;
+  /** The record-info `response` key of the file's URL, e.g. `audioWavUrl`. */
+  responseKey: string;
+  /** The file's URL among its URLs (its extension helps players). */
+  urlOf: (urls: ReturnType<typeof fileUrls>) => string;
+  /** The `successFlag` of a failed task, e.g. `GENERATE_WAV_FAILED`. */
+  failure: string;
+  /** The failure callback's `data`, in KIE's key order, its URL null. */
+  errorData: (taskId: string) => Record<string, unknown>;
+}
+
+/** The family of a one-file track tool: its record-info, failure callback and Market `resultJson`. */
+export function trackFileFamily(spec: TrackFileFamilySpec): Family {
+  const urlOf = (task: TasksTable, publicUrl: string): string | null => {
+    const token = trackFileToken(task);
+    return token ? spec.urlOf(fileUrls(publicUrl, token)) : null;
+  };
+  const statuses = ['PENDING', 'SUCCESS', 'CREATE_TASK_FAILED', spec.failure, 'CALLBACK_EXCEPTION'];
+  return {
+    name: spec.name,
+    detailsPath: spec.detailsPath,
+    detailsSchema: trackFileRecordSchema(Type.Object({ [spec.responseKey]: Type.Union([Type.String(), Type.Null()]) }), statuses),
+    errorBody: (code: FailureCode, taskId: string, message: string) => ({ code, msg: failureMsg(code, message), data: spec.errorData(taskId) }),
+    async details(_db, task, publicUrl) {
+      const input = JSON.parse(task.input) as { audioId: string; musicIndex: number };
+      return trackFileRecord(task, input, { [spec.responseKey]: urlOf(task, publicUrl) }, spec.failure);
+    },
+    async resultJson(_db, task, publicUrl) {
+      const url = urlOf(task, publicUrl);
+      return { resultUrls: url ? [url] : [] };
+    },
+  };
 }

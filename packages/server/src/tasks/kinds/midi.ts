@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { FAILURE_MSG, type FailureCode } from '../../callbacks/index.js';
+import { type FailureCode, failureMsg } from '../../callbacks/index.js';
 import type { MidiInstrument, TranscribeInput } from '../../engine/types.js';
 import { EngineError, SourceAudioError } from '../../engine/types.js';
 import { ApiError, invalid } from '../../errors.js';
@@ -147,7 +147,7 @@ export const midiFamily: Family = {
   name: 'midi',
   detailsPath: '/api/v1/midi/record-info',
   detailsSchema: MidiRecord,
-  errorBody: (code: FailureCode, taskId: string, message: string) => ({ task_id: taskId, code, msg: `${FAILURE_MSG[code]}: ${message}`, data: null }),
+  errorBody: (code: FailureCode, taskId: string, message: string) => ({ task_id: taskId, code, msg: failureMsg(code, message), data: null }),
   async details(_db, task, publicUrl) {
     const input = JSON.parse(task.input) as MidiTaskInput;
     const result = resultOf(task);

@@ -1,12 +1,10 @@
 import { Type } from '@sinclair/typebox';
-import { FAILURE_MSG, type FailureCode } from '../../callbacks/index.js';
 import { SourceAudioError } from '../../engine/types.js';
 import { fileUrls } from '../../files/index.js';
-import type { TasksTable } from '../../store/index.js';
 import { type Body, optionalString } from '../fields.js';
-import { putTaskFile, registerTaskFile, trackFileRecord, trackFileRecordSchema, trackFileToken } from '../track-file.js';
+import { putTaskFile, registerTaskFile, trackFileFamily } from '../track-file.js';
 import { findFinishedTrack, parseTrackRef, readTrackAudio, type TrackRef } from '../track-ref.js';
-import type { Family, TaskKind } from './kind.js';
+import type { TaskKind } from './kind.js';
 import { requiredCallbackUrl } from './rules.js';
 import { url } from './schema.js';
 
@@ -52,30 +50,14 @@ export function parseMusicVideo(body: Body): TrackRef & { callBackUrl: string; a
   };
 }
 
-const videoUrlOf = (task: TasksTable, publicUrl: string): string | null => {
-  const token = trackFileToken(task);
-  return token ? fileUrls(publicUrl, token).video : null;
-};
-
-const MUSIC_VIDEO_STATUSES = ['PENDING', 'SUCCESS', 'CREATE_TASK_FAILED', 'GENERATE_MP4_FAILED', 'CALLBACK_EXCEPTION'];
-
-export const musicVideoFamily: Family = {
+export const musicVideoFamily = trackFileFamily({
   name: 'music-video',
   detailsPath: '/api/v1/mp4/record-info',
-  detailsSchema: trackFileRecordSchema(Type.Object({ videoUrl: Type.Union([Type.String(), Type.Null()]) }), MUSIC_VIDEO_STATUSES),
-  errorBody: (code: FailureCode, taskId: string, message: string) => ({
-    code,
-    msg: `${FAILURE_MSG[code]}: ${message}`,
-    data: { task_id: taskId, video_url: null },
-  }),
-  async details(_db, task, publicUrl) {
-    return trackFileRecord(task, JSON.parse(task.input) as MusicVideoTaskInput, { videoUrl: videoUrlOf(task, publicUrl) }, 'GENERATE_MP4_FAILED');
-  },
-  async resultJson(_db, task, publicUrl) {
-    const video = videoUrlOf(task, publicUrl);
-    return { resultUrls: video ? [video] : [] };
-  },
-};
+  responseKey: 'videoUrl',
+  urlOf: (urls) => urls.video,
+  failure: 'GENERATE_MP4_FAILED',
+  errorData: (taskId) => ({ task_id: taskId, video_url: null }),
+});
 
 export const musicVideoKind: TaskKind<MusicVideoTaskInput> = {
   name: 'music-video',

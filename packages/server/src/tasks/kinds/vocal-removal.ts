@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { FAILURE_MSG, type FailureCode } from '../../callbacks/index.js';
+import { type FailureCode, failureMsg } from '../../callbacks/index.js';
 import type { RenderedStem, SeparationType, StemName } from '../../engine/types.js';
 import { SourceAudioError, SPLIT_STEM_NAMES } from '../../engine/types.js';
 import { invalid } from '../../errors.js';
@@ -8,7 +8,7 @@ import { newAudioId } from '../../ids.js';
 import { releaseNow } from '../../memory.js';
 import type { BlobStore } from '../../storage/index.js';
 import type { TasksTable } from '../../store/index.js';
-import { type Body, optionalEnum } from '../fields.js';
+import { type Body, camelCase, optionalEnum } from '../fields.js';
 import { writeResult } from '../lifecycle.js';
 import { trackOrigin } from '../track-origin.js';
 import { findFinishedTrack, parseTrackRef, readTrackAudio, type TrackRef } from '../track-ref.js';
@@ -96,8 +96,6 @@ const STEM_LABEL: Record<StemName, string> = {
 /** The stem fields of the details' `response`, in KIE's order: its `piano` (which reprise's stems never fill) after `guitar`, reprise's `other` last. */
 const DETAILS_STEMS = ['instrumental', ...SPLIT_STEM_NAMES.slice(0, 5), 'piano', ...SPLIT_STEM_NAMES.slice(5), 'other'] as const;
 
-const camel = (name: string): string => name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-
 const resultOf = (task: TasksTable): SeparationResult | null => (task.result ? (JSON.parse(task.result) as SeparationResult) : null);
 
 const urlOf = (publicUrl: string, stem: StoredStem): string => fileUrls(publicUrl, stem.file).named(`${stem.id}_${STEM_LABEL[stem.name]}.mp3`);
@@ -128,7 +126,7 @@ function detailsResponse(result: SeparationResult | null, publicUrl: string) {
   const byName = new Map((result?.stems ?? []).map((stem) => [stem.name, urlOf(publicUrl, stem)]));
   const urls = Object.fromEntries(
     DETAILS_STEMS.map((name) => [
-      `${camel(name)}Url`,
+      `${camelCase(name)}Url`,
       // A stem the type does not make, or the track does not have, is null, as KIE shows it.
       byName.get(name as StemName) ?? null,
     ]),
@@ -168,7 +166,7 @@ const VocalRemovalRecord = Type.Object(
         ),
         ...Object.fromEntries(
           DETAILS_STEMS.map((name) => [
-            `${camel(name)}Url`,
+            `${camelCase(name)}Url`,
             name === 'other'
               ? Type.Union([Type.String(), Type.Null()], { description: 'reprise extension: what an estimate could not tell apart' })
               : nullableUrl,
@@ -194,7 +192,7 @@ export const vocalRemovalFamily: Family = {
   detailsSchema: VocalRemovalRecord,
   errorBody: (code: FailureCode, taskId: string, message: string) => ({
     code,
-    msg: `${FAILURE_MSG[code]}: ${message}`,
+    msg: failureMsg(code, message),
     data: { task_id: taskId, vocal_separation_info: null },
   }),
   async details(_db, task, publicUrl) {

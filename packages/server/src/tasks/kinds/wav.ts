@@ -1,13 +1,11 @@
 import { Type } from '@sinclair/typebox';
-import { FAILURE_MSG, type FailureCode } from '../../callbacks/index.js';
 import { EngineError, SourceAudioError } from '../../engine/types.js';
 import { ApiError } from '../../errors.js';
 import { fileUrls } from '../../files/index.js';
-import type { TasksTable } from '../../store/index.js';
 import type { Body } from '../fields.js';
-import { putTaskFile, registerTaskFile, trackFileRecord, trackFileRecordSchema, trackFileToken } from '../track-file.js';
+import { putTaskFile, registerTaskFile, trackFileFamily } from '../track-file.js';
 import { findFinishedTrack, parseTrackRef, readTrackAudio, type TrackRef } from '../track-ref.js';
-import type { Family, TaskKind } from './kind.js';
+import type { TaskKind } from './kind.js';
 import { requiredCallbackUrl } from './rules.js';
 import { url } from './schema.js';
 
@@ -42,31 +40,14 @@ export function parseWav(body: Body): TrackRef & { callBackUrl: string } {
   return { ...parseTrackRef(body), callBackUrl };
 }
 
-const wavUrlOf = (task: TasksTable, publicUrl: string): string | null => {
-  const token = trackFileToken(task);
-  return token ? fileUrls(publicUrl, token).wav : null;
-};
-
-const WAV_STATUSES = ['PENDING', 'SUCCESS', 'CREATE_TASK_FAILED', 'GENERATE_WAV_FAILED', 'CALLBACK_EXCEPTION'];
-
-export const wavFamily: Family = {
+export const wavFamily = trackFileFamily({
   name: 'wav',
   detailsPath: '/api/v1/wav/record-info',
-  detailsSchema: trackFileRecordSchema(Type.Object({ audioWavUrl: Type.Union([Type.String(), Type.Null()]) }), WAV_STATUSES),
-  // KIE's WAV body has no field for a reason: it goes in `msg`, after what the code means.
-  errorBody: (code: FailureCode, taskId: string, message: string) => ({
-    code,
-    msg: `${FAILURE_MSG[code]}: ${message}`,
-    data: { audioWavUrl: null, task_id: taskId },
-  }),
-  async details(_db, task, publicUrl) {
-    return trackFileRecord(task, JSON.parse(task.input) as WavTaskInput, { audioWavUrl: wavUrlOf(task, publicUrl) }, 'GENERATE_WAV_FAILED');
-  },
-  async resultJson(_db, task, publicUrl) {
-    const wav = wavUrlOf(task, publicUrl);
-    return { resultUrls: wav ? [wav] : [] };
-  },
-};
+  responseKey: 'audioWavUrl',
+  urlOf: (urls) => urls.wav,
+  failure: 'GENERATE_WAV_FAILED',
+  errorData: (taskId) => ({ audioWavUrl: null, task_id: taskId }),
+});
 
 export const wavKind: TaskKind<WavTaskInput> = {
   name: 'wav',
