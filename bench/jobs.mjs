@@ -62,3 +62,22 @@ export function timeFfmpeg(input, args) {
   if (result.status !== 0) throw new Error(`ffmpeg ${args.join(' ')} failed`);
   return (performance.now() - started) / 1000;
 }
+
+/**
+ * The 3-minute sung song the stems and MIDI benches work on: what a generate task with these
+ * words makes (its first track), rendered again from this same operation for exact results.
+ */
+export function sungSongRecipe(seed, durationS = 180) {
+  return {
+    op: 'generate',
+    input: {
+      prompt: 'lanterns over the harbour, we sail at dawn',
+      style: 'pop, piano, upbeat',
+      title: 'Harbour',
+      negativeTags: '',
+      instrumental: false,
+      durationS,
+      seed,
+    },
+  };
+}

@@ -11,24 +11,13 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { dist, median, ONE_THREAD_ENV, oneCore, peakRssMb, pinnedWords } from './jobs.mjs';
+import { dist, median, ONE_THREAD_ENV, oneCore, peakRssMb, pinnedWords, sungSongRecipe } from './jobs.mjs';
 
 const SONG_S = 180;
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 
 /** The song: what a generate task with these words makes; its first track is the one transcribed. */
-const RECIPE = {
-  op: 'generate',
-  input: {
-    prompt: 'lanterns over the harbour, we sail at dawn',
-    style: 'pop, piano, upbeat',
-    title: 'Harbour',
-    negativeTags: '',
-    instrumental: false,
-    durationS: SONG_S,
-    seed: 'bench-midi',
-  },
-};
+const RECIPE = sungSongRecipe('bench-midi', SONG_S);
 const CASES = [
   { name: 'exact, from the recipe', recipe: true },
   { name: 'estimated, from the stem MP3s', recipe: false },

@@ -15,24 +15,13 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { dist, median, ONE_THREAD_ENV, oneCore, peakRssMb, pinnedWords } from './jobs.mjs';
+import { dist, median, ONE_THREAD_ENV, oneCore, peakRssMb, pinnedWords, sungSongRecipe } from './jobs.mjs';
 
 const SONG_S = 180;
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 
 /** The song: what a generate task with these words makes; its first track is the one separated. */
-const RECIPE = {
-  op: 'generate',
-  input: {
-    prompt: 'lanterns over the harbour, we sail at dawn',
-    style: 'pop, piano, upbeat',
-    title: 'Harbour',
-    negativeTags: '',
-    instrumental: false,
-    durationS: SONG_S,
-    seed: 'bench-stems',
-  },
-};
+const RECIPE = sungSongRecipe('bench-stems', SONG_S);
 /** `audio`: what the job is handed as the track, its MP3 (4 MB) or its float master (64 MB). */
 const CASES = [
   { name: 'separate_vocal, exact, from the MP3', type: 'separate_vocal', recipe: true, audio: 'mp3' },
