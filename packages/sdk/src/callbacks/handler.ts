@@ -133,6 +133,16 @@ const isFailure = (payload: CallbackPayload): payload is ErrorCallbackPayload =>
 
 type EventMeta = Pick<CallbackEvent, 'webhookId' | 'timestamp' | 'scheme'>;
 
+/** What every one-answer tool event says of its outcome: complete or error, KIE's code and msg, the msg as the error. */
+function outcomeOf(payload: { code: number; msg: string }, succeeded: boolean) {
+  return {
+    stage: succeeded ? ('complete' as const) : ('error' as const),
+    code: payload.code,
+    msg: payload.msg,
+    error: succeeded ? null : payload.msg,
+  };
+}
+
 function toCoverImageEvent(body: unknown, meta: EventMeta): CoverImageCallbackEvent {
   const payload = parseCoverImagePayload(body);
   const succeeded = payload.code === 200 && payload.data.images !== null;
@@ -141,11 +151,8 @@ function toCoverImageEvent(body: unknown, meta: EventMeta): CoverImageCallbackEv
     ...meta,
     family: 'cover_image',
     taskId: payload.data.taskId,
-    stage: succeeded ? 'complete' : 'error',
-    code: payload.code,
-    msg: payload.msg,
+    ...outcomeOf(payload, succeeded),
     images,
-    error: succeeded ? null : payload.msg,
     payload,
   };
 }
@@ -174,11 +181,8 @@ function toWavEvent(body: unknown, meta: EventMeta): WavCallbackEvent {
     ...meta,
     family: 'wav',
     taskId: payload.data.task_id,
-    stage: succeeded ? 'complete' : 'error',
-    code: payload.code,
-    msg: payload.msg,
+    ...outcomeOf(payload, succeeded),
     audioWavUrl: payload.data.audioWavUrl,
-    error: succeeded ? null : payload.msg,
     payload,
   };
 }
@@ -190,11 +194,8 @@ function toMusicVideoEvent(body: unknown, meta: EventMeta): MusicVideoCallbackEv
     ...meta,
     family: 'music_video',
     taskId: payload.data.task_id,
-    stage: succeeded ? 'complete' : 'error',
-    code: payload.code,
-    msg: payload.msg,
+    ...outcomeOf(payload, succeeded),
     videoUrl: payload.data.video_url,
-    error: succeeded ? null : payload.msg,
     payload,
   };
 }
@@ -216,12 +217,9 @@ function toVocalSeparationEvent(body: unknown, meta: EventMeta): VocalSeparation
     ...meta,
     family: 'vocal_separation',
     taskId: payload.data.task_id,
-    stage: succeeded ? 'complete' : 'error',
-    code: payload.code,
-    msg: payload.msg,
+    ...outcomeOf(payload, succeeded),
     originUrl: info?.origin_url ?? null,
     stems: succeeded ? stemsOf(info) : {},
-    error: succeeded ? null : payload.msg,
     payload,
   };
 }
@@ -234,12 +232,9 @@ function toMidiEvent(body: unknown, meta: EventMeta): MidiCallbackEvent {
     ...meta,
     family: 'midi',
     taskId: payload.task_id,
-    stage: succeeded ? 'complete' : 'error',
-    code: payload.code,
-    msg: payload.msg,
+    ...outcomeOf(payload, succeeded),
     instruments: succeeded ? (payload.data?.instruments ?? []) : [],
     midiUrl: succeeded ? (payload.data?.midi_url ?? null) : null,
-    error: succeeded ? null : payload.msg,
     payload,
   };
 }
