@@ -12,7 +12,7 @@ import {
   UnsupportedOperation,
 } from '../../src/engine/index.js';
 import { tones } from '../audio/wav-fixtures.js';
-import { type FakeAcestep, startFakeAcestep } from './fake-acestep.js';
+import { type FakeAcestep, fakeEngineOptions, startFakeAcestep } from './fake-acestep.js';
 
 /**
  * The adapter against the ACE-Step 1.5 API server as its source behaves (issue 14, item 4),
@@ -53,14 +53,7 @@ const song = (overrides: Partial<GenerateInput> = {}): GenerateInput => ({
 
 describe('acestep engine against ACE-Step as its source behaves', () => {
   let fake: FakeAcestep;
-  const options = (overrides: Partial<AcestepOptions> = {}): AcestepOptions => ({
-    url: fake.url,
-    apiKey: KEY,
-    pollMs: 10,
-    timeoutMs: 20_000,
-    requestTimeoutMs: 10_000,
-    ...overrides,
-  });
+  const options = (overrides: Partial<AcestepOptions> = {}): AcestepOptions => fakeEngineOptions(fake, KEY, overrides);
   const quiet = async () => {};
 
   beforeAll(async () => {

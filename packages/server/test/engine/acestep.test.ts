@@ -22,7 +22,7 @@ import {
 } from '../../src/engine/index.js';
 import { tones } from '../audio/wav-fixtures.js';
 import { freePort } from '../helpers/process.js';
-import { type FakeAcestep, startFakeAcestep } from './fake-acestep.js';
+import { type FakeAcestep, fakeEngineOptions, startFakeAcestep } from './fake-acestep.js';
 
 const live = () => new AbortController().signal;
 const KEY = 'ace-key-1';
@@ -31,14 +31,7 @@ describe('acestep engine against a fake ACE-Step server', () => {
   let fake: FakeAcestep;
   // A 20 s mono source at 44.1 kHz: ACE-Step answers in 48 kHz stereo, a little longer.
   const source = encodeWav({ sampleRate: 44_100, channels: tones(20, 44_100, 1, 0.3) });
-  const options = (overrides: Partial<AcestepOptions> = {}): AcestepOptions => ({
-    url: fake.url,
-    apiKey: KEY,
-    pollMs: 10,
-    timeoutMs: 20_000,
-    requestTimeoutMs: 10_000,
-    ...overrides,
-  });
+  const options = (overrides: Partial<AcestepOptions> = {}): AcestepOptions => fakeEngineOptions(fake, KEY, overrides);
   const request = (overrides: Partial<ReplaceSectionInput> = {}): ReplaceSectionInput => ({
     source: { bytes: source, name: 'song.wav' },
     startS: 6.5,

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { probeAudio } from '../../src/audio/codecs/probe.js';
 import { encodeWav } from '../../src/audio/codecs/wav.js';
+import type { AcestepOptions } from '../../src/engine/acestep.js';
 
 /**
  * A stand-in for an ACE-Step 1.5 API server on loopback, with the shapes and habits of its
@@ -336,3 +337,13 @@ export async function startFakeAcestep(apiKey: string | null = null, options: { 
     },
   };
 }
+
+/** The engine's options pointed at a fake: its URL and key, polling fast, generous time limits. */
+export const fakeEngineOptions = (fake: FakeAcestep, apiKey: string, overrides: Partial<AcestepOptions> = {}): AcestepOptions => ({
+  url: fake.url,
+  apiKey,
+  pollMs: 10,
+  timeoutMs: 20_000,
+  requestTimeoutMs: 10_000,
+  ...overrides,
+});
