@@ -39,4 +39,20 @@ export const MarketRecordResponse = envelope(
 
 export const MarketTaskResponse = envelope(Type.Object({ taskId: Type.String(), recordId: Type.String() }), 'The task was accepted');
 
+/** The headers a task-creating route reads besides authorization: documentation only (app.ts validates nothing). */
+export const IdempotencyHeaders = Type.Object(
+  {
+    'idempotency-key': Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 255,
+        pattern: '^[\\x21-\\x7e]+$',
+        description:
+          '[reprise extension] 1–255 visible ASCII characters. The same key with the same request within 24 h answers the first task again (no new task, no charge; header `Idempotent-Replayed: true`); with another request, code 409.',
+      }),
+    ),
+  },
+  { additionalProperties: true },
+);
+
 export const ErrorResponse = envelope(Type.Null(), 'An error: `msg` names the field and the rule');

@@ -1,11 +1,24 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../errors.js';
 import type { Services } from '../services.js';
-import { FAMILIES, type Family, findOwnTask, inMarketTerms, KINDS, kindOf, marketRecord, parseMarket, type SubmitContext, submitKind } from '../tasks/index.js';
+import { type KeyedRequest, parseIdempotencyKey, requestFingerprint } from '../tasks/idempotency.js';
+import {
+  FAMILIES,
+  type Family,
+  findOwnTask,
+  inMarketTerms,
+  KINDS,
+  kindOf,
+  marketRecord,
+  parseMarket,
+  type Submission,
+  type SubmitContext,
+  submitKindOnce,
+} from '../tasks/index.js';
 import { accountOf } from './auth.js';
 import { ok } from './envelope.js';
-import { detailsResponse, MarketRecordResponse, MarketTaskResponse, TaskIdResponse } from './schemas.js';
+import { detailsResponse, IdempotencyHeaders, MarketRecordResponse, MarketTaskResponse, TaskIdResponse } from './schemas.js';
 
 export function submitContext(services: Services): SubmitContext {
   return {
@@ -26,11 +39,28 @@ function refuseWhileDraining(services: Services): void {
 
 const rawBodyOf = (request: FastifyRequest) => request.rawBody ?? JSON.stringify(request.body);
 
+/**
+ * The request's Idempotency-Key [EXT], checked (a bad one is a 422 before anything is looked up),
+ * with what a retry must match: the route and the body as parsed, canonically written.
+ */
+function idempotencyOf(request: FastifyRequest, route: string): KeyedRequest | undefined {
+  const key = parseIdempotencyKey(request.headers['idempotency-key']);
+  return key === undefined ? undefined : { key, fingerprint: requestFingerprint(route, request.body) };
+}
+
+/** A retry answered with the first request's task says so, as other APIs with this header do. */
+function markReplay(reply: FastifyReply, submission: Submission): string {
+  if (submission.replayed) reply.header('idempotent-replayed', 'true');
+  return submission.taskId;
+}
+
 function taskIdQuery(request: FastifyRequest): string {
   const { taskId } = request.query as { taskId?: unknown };
   if (typeof taskId !== 'string' || taskId === '') throw new ApiError(422, 'taskId: is required as a query parameter');
   return taskId;
 }
+
+const MARKET_ROUTE = '/api/v1/jobs/createTask';
 
 const TaskIdQuery = Type.Object({ taskId: Type.String({ description: 'The taskId returned at submission' }) });
 
@@ -44,32 +74,38 @@ export function registerTaskRoutes(app: FastifyInstance, services: Services): vo
   const publicUrl = services.config.publicUrl;
 
   for (const kind of KINDS) {
-    if (!kind.route) continue;
+    const route = kind.route;
+    if (!route) continue;
     app.post(
-      kind.route.path,
-      { schema: { tags: ['tasks'], summary: kind.route.summary, body: kind.route.body, response: { 200: TaskIdResponse } } },
-      async (request) => {
+      route.path,
+      { schema: { tags: ['tasks'], summary: route.summary, headers: IdempotencyHeaders, body: route.body, response: { 200: TaskIdResponse } } },
+      async (request, reply) => {
         refuseWhileDraining(services);
-        return ok({ taskId: await submitKind(context, kind, accountOf(request), request.body, rawBodyOf(request)) });
+        const idempotency = idempotencyOf(request, route.path);
+        const submission = await submitKindOnce(context, kind, accountOf(request), request.body, rawBodyOf(request), idempotency);
+        return ok({ taskId: markReplay(reply, submission) });
       },
     );
   }
 
   app.post(
-    '/api/v1/jobs/createTask',
+    MARKET_ROUTE,
     {
       schema: {
         tags: ['tasks'],
         summary: `Create a task in KIE's Market form: model ${KINDS.map((kind) => kind.market).join(', ')}`,
+        headers: IdempotencyHeaders,
         body: Type.Object({ model: Type.String(), callBackUrl: Type.Optional(Type.String()), input: Type.Object({}, { additionalProperties: true }) }),
         response: { 200: MarketTaskResponse },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       refuseWhileDraining(services);
+      const idempotency = idempotencyOf(request, MARKET_ROUTE);
       const market = parseMarket(request.body);
       try {
-        const taskId = await submitKind(context, market.kind, accountOf(request), market.body, rawBodyOf(request));
+        const submission = await submitKindOnce(context, market.kind, accountOf(request), market.body, rawBodyOf(request), idempotency);
+        const taskId = markReplay(reply, submission);
         return ok({ taskId, recordId: taskId });
       } catch (error) {
         // The kind's rules name camelCase fields; this client wrote them in `input`, in snake case.

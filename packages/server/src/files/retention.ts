@@ -1,5 +1,6 @@
 import type { Services } from '../services.js';
 import type { Executor } from '../store/index.js';
+import { sweepExpiredKeys } from '../tasks/idempotency.js';
 
 /**
  * Retention (SPEC §1): expired files are deleted, rows first and blobs after,
@@ -99,7 +100,8 @@ export interface RetentionSweeper {
 }
 
 /**
- * Sweeps now and then every `intervalMs`, one sweep at a time. The timer is
+ * Sweeps now and then every `intervalMs`, one sweep at a time: expired files, and Idempotency-Keys
+ * past their 24 h (which no longer count, so deleting them only keeps the table small). The timer is
  * unref'd so it never keeps a process alive; a failed sweep is reported and
  * the next one tries again.
  */
@@ -115,6 +117,11 @@ export function startRetentionSweeper(services: Services, intervalMs: number, on
     timer = null;
     try {
       await sweepExpiredFiles(services, Date.now());
+    } catch (error) {
+      onError(error);
+    }
+    try {
+      await sweepExpiredKeys(services.store.db, Date.now());
     } catch (error) {
       onError(error);
     }

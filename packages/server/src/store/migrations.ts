@@ -216,6 +216,23 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    // Idempotency-Key [EXT]: the primary key (account, key) is what lets one request through when a
+    // retry arrives at another process; the row names its task, so a key never outlives its task.
+    // created_at is indexed for the retention sweep, which deletes rows past their 24 h.
+    '0007_idempotency_keys': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('idempotency_keys')
+          .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+          .addColumn('key', 'text', (c) => c.notNull())
+          .addColumn('fingerprint', 'text', (c) => c.notNull())
+          .addColumn('task_id', 'text', (c) => c.notNull().references('tasks.id'))
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('idempotency_keys_pk', ['account_id', 'key'])
+          .execute();
+        await db.schema.createIndex('idempotency_keys_created').on('idempotency_keys').column('created_at').execute();
+      },
+    },
   };
 }
 

@@ -17,6 +17,7 @@ export interface Database {
   callback_attempts: CallbackAttemptsTable;
   process_leases: ProcessLeasesTable;
   personas: PersonasTable;
+  idempotency_keys: IdempotencyKeysTable;
 }
 
 export interface AccountsTable {
@@ -128,6 +129,21 @@ export interface PersonasTable {
   description: string;
   /** engine PersonaFingerprint, JSON text. */
   fingerprint: string;
+  created_at: number;
+}
+
+/**
+ * An `Idempotency-Key` [EXT] and the task its first request made (tasks/idempotency.ts): written in
+ * the task's own transaction; primary key (account_id, key). Rows older than 24 h no longer count
+ * and are swept by the retention sweeper.
+ */
+export interface IdempotencyKeysTable {
+  account_id: string;
+  /** The header's value: 1–255 visible ASCII characters. */
+  key: string;
+  /** SHA-256 (hex) of the route and the canonical JSON of the body: a reuse with another request is a 409. */
+  fingerprint: string;
+  task_id: string;
   created_at: number;
 }
 

@@ -1,10 +1,11 @@
 import type { Account } from '../accounts/index.js';
 import type { Config } from '../config.js';
 import { asBody } from './fields.js';
+import { type KeyedRequest, keyedTask, replayOf } from './idempotency.js';
 import type { TaskInput } from './inputs.js';
 import type { TaskKind } from './kinds/kind.js';
 import type { SourceContext } from './source.js';
-import { submitTask } from './submit.js';
+import { type Submission, submitTaskOnce } from './submit.js';
 
 /** What the API needs from the task domain to accept new tasks. */
 export interface SubmitContext extends SourceContext {
@@ -19,11 +20,37 @@ export interface SubmitContext extends SourceContext {
  * its job commit together (tasks/submit.ts). `param` is the request as received (record-info).
  */
 export async function submitKind<Input>(context: SubmitContext, kind: TaskKind<Input>, account: Account, body: unknown, param: string): Promise<string> {
+  return (await submitKindOnce(context, kind, account, body, param, undefined)).taskId;
+}
+
+/**
+ * `submitKind` for a request that may carry an Idempotency-Key [EXT] (tasks/idempotency.ts). A key
+ * that names the same request within 24 h answers with its task before anything else is done; a
+ * key that names another request is a 409. Two requests with one key at once both pass that
+ * first look, and the submission's transaction lets one through: the other is answered with the
+ * winner's task (`replayed`), and what it fetched is let go.
+ */
+export async function submitKindOnce<Input>(
+  context: SubmitContext,
+  kind: TaskKind<Input>,
+  account: Account,
+  body: unknown,
+  param: string,
+  idempotency: KeyedRequest | undefined,
+): Promise<Submission> {
+  if (idempotency) {
+    const earlier = await keyedTask(context.store.reader, account.id, idempotency.key, Date.now());
+    if (earlier) {
+      const replay = replayOf(idempotency, earlier);
+      if ('error' in replay) throw replay.error;
+      return { taskId: replay.taskId, replayed: true };
+    }
+  }
   const admitted = await kind.admit(context, account.id, asBody(body));
   const fetched = admitted.fetched.flatMap((source) => (source.fetched ? [{ source, bytes: source.fetched }] : []));
   for (const { source, bytes } of fetched) await context.blobs.put(source.blobKey, bytes);
   try {
-    const taskId = await submitTask(
+    const submitted = await submitTaskOnce(
       context.store,
       {
         accountId: account.id,
@@ -45,11 +72,17 @@ export async function submitKind<Input>(context: SubmitContext, kind: TaskKind<I
           fileName: source.name,
           expiresAt: Date.now() + context.config.retention.generatedMs,
         })),
+        ...(idempotency ? { idempotency } : {}),
       },
       context.config,
     );
-    context.onSubmitted?.(taskId);
-    return taskId;
+    if (submitted.replayed) {
+      // The first request's task has its own sources; these were fetched for nothing.
+      for (const { source } of fetched) await context.blobs.delete(source.blobKey);
+    } else {
+      context.onSubmitted?.(submitted.taskId);
+    }
+    return submitted;
   } catch (error) {
     // A refused submission leaves no file behind.
     for (const { source } of fetched) await context.blobs.delete(source.blobKey);

@@ -168,7 +168,8 @@ async function fromUrl(context: SourceContext, uploadUrl: string, field: string)
     throw error;
   }
   const name = decodeURIComponent(new URL(uploadUrl).pathname.split('/').pop() || 'source');
-  return { blobKey: `sources/${newFileToken()}`, name, durationS: durationOf(bytes, field), parentMusicId: '', track: null, fetched: bytes };
+  // The letter first: a base64url token may begin with "-" or "_", which the blob store refuses as a key's start.
+  return { blobKey: `sources/s${newFileToken()}`, name, durationS: durationOf(bytes, field), parentMusicId: '', track: null, fetched: bytes };
 }
 
 export async function resolveSource(context: SourceContext, accountId: string, source: SourceRef): Promise<ResolvedSource> {

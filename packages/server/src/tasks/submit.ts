@@ -4,6 +4,7 @@ import { type NewFile, registerFile } from '../files/index.js';
 import { newTaskId } from '../ids.js';
 import { enqueueJobs } from '../jobs/index.js';
 import { insertRows, prepare, type Runner, type Store, type TaskType } from '../store/index.js';
+import { claimedKey, type KeyedRequest, type KeyedTask, recordKeys, replayOf } from './idempotency.js';
 import type { TaskInput } from './inputs.js';
 
 export interface NewTask {
@@ -23,6 +24,17 @@ export interface NewTask {
    * inside the transaction that writes the task, so two requests at once cannot both pass.
    */
   onePerParent?: (existingTaskId: string) => ApiError;
+  /**
+   * Idempotency-Key [EXT]: checked inside the transaction, after the account's row is locked, and
+   * written with the task. The same request again is answered with the first task, nothing written.
+   */
+  idempotency?: KeyedRequest;
+}
+
+/** A submission's result: the task, and whether an Idempotency-Key named it before (then nothing was written). */
+export interface Submission {
+  taskId: string;
+  replayed: boolean;
 }
 
 export interface SubmitLimits {
@@ -33,18 +45,20 @@ export interface SubmitLimits {
 interface Pending {
   task: NewTask;
   limits: SubmitLimits;
-  resolve: (taskId: string) => void;
+  resolve: (submission: Submission) => void;
   reject: (error: unknown) => void;
 }
 
-type Outcome = { taskId: string } | { error: ApiError };
+type Outcome = Submission | { error: ApiError };
 
 /**
  * Decides which of one account's pending submissions are taken, in arrival
  * order, against the balance and the rate limit as they stand inside the
  * transaction: first the price (402), then the limit (429), as if each were
  * written alone. The reads come after the account row is locked
- * (`lockedBalance`), so no other batch can change either meanwhile.
+ * (`lockedBalance`), so no other batch can change either meanwhile — nor this
+ * account's Idempotency-Keys, which are looked at before anything else: a key
+ * that names a committed task answers with it (or 409), whatever the rules say now.
  */
 async function admit(tx: Runner, accountId: string, items: ReadonlyArray<Pending>, now: number): Promise<Outcome[]> {
   let balance = (await lockedBalance(tx, accountId)) ?? 0;
@@ -54,7 +68,19 @@ async function admit(tx: Runner, accountId: string, items: ReadonlyArray<Pending
   const outcomes: Outcome[] = [];
   /** Parents taken by a task accepted earlier in this batch, per type. */
   const takenInBatch = new Map<string, string>();
+  /** Keys used by a task accepted earlier in this batch: two requests with one key in one batch make one task. */
+  const keyedInBatch = new Map<string, KeyedTask>();
   for (const { task, limits } of items) {
+    if (task.idempotency) {
+      // First, before any other rule: a retry of an accepted request gets its task even once the
+      // rules would refuse it now (a cover made since, a balance spent since).
+      const earlier = keyedInBatch.get(task.idempotency.key) ?? (await claimedKey(tx, accountId, task.idempotency.key, now));
+      if (earlier) {
+        const replay = replayOf(task.idempotency, earlier);
+        outcomes.push('taskId' in replay ? { taskId: replay.taskId, replayed: true } : replay);
+        continue;
+      }
+    }
     if (task.onePerParent) {
       const key = `${task.type} ${task.parentMusicId}`;
       const existing = takenInBatch.get(key) ?? (await liveChild(tx, accountId, task.type, task.parentMusicId));
@@ -83,7 +109,8 @@ async function admit(tx: Runner, accountId: string, items: ReadonlyArray<Pending
     recentByWindow.set(windowMs, recent + 1);
     const taskId = newTaskId();
     if (task.onePerParent) takenInBatch.set(`${task.type} ${task.parentMusicId}`, taskId);
-    outcomes.push({ taskId });
+    if (task.idempotency) keyedInBatch.set(task.idempotency.key, { fingerprint: task.idempotency.fingerprint, taskId });
+    outcomes.push({ taskId, replayed: false });
   }
   return outcomes;
 }
@@ -143,7 +170,7 @@ async function writeBatch(tx: Runner, batch: ReadonlyArray<Pending>, now: number
     const debits: Array<{ taskId: string; amount: number }> = [];
     decided.forEach((outcome, position) => {
       outcomes[indexes[position] as number] = outcome;
-      if ('taskId' in outcome) {
+      if ('taskId' in outcome && !outcome.replayed) {
         accepted.push({ taskId: outcome.taskId, item: items[position] as Pending });
         debits.push({ taskId: outcome.taskId, amount: (items[position] as Pending).task.price });
       }
@@ -177,6 +204,12 @@ async function writeBatch(tx: Runner, batch: ReadonlyArray<Pending>, now: number
     })),
   );
   for (const { item } of accepted) for (const file of item.task.sourceFiles ?? []) await registerFile(tx, file, now);
+  // After the tasks: each key's row names its task.
+  await recordKeys(
+    tx,
+    accepted.flatMap(({ taskId, item: { task } }) => (task.idempotency ? [{ accountId: task.accountId, request: task.idempotency, taskId }] : [])),
+    now,
+  );
   await enqueueJobs(
     tx,
     'task',
@@ -193,7 +226,7 @@ async function writeBatch(tx: Runner, batch: ReadonlyArray<Pending>, now: number
  * once its task is durable. A refused submission (402, 429) is simply not
  * written; an unexpected error fails the whole batch, and nothing of it is kept.
  */
-function createBatcher(store: Store): (task: NewTask, limits: SubmitLimits) => Promise<string> {
+function createBatcher(store: Store): (task: NewTask, limits: SubmitLimits) => Promise<Submission> {
   let queue: Pending[] = [];
   let writing = false;
 
@@ -207,7 +240,7 @@ function createBatcher(store: Store): (task: NewTask, limits: SubmitLimits) => P
     }
     batch.forEach((item, index) => {
       const outcome = outcomes[index] as Outcome;
-      if ('taskId' in outcome) item.resolve(outcome.taskId);
+      if ('taskId' in outcome) item.resolve(outcome);
       else item.reject(outcome.error);
     });
   }
@@ -227,21 +260,29 @@ function createBatcher(store: Store): (task: NewTask, limits: SubmitLimits) => P
   }
 
   return (task, limits) =>
-    new Promise<string>((resolve, reject) => {
+    new Promise<Submission>((resolve, reject) => {
       queue.push({ task, limits, resolve, reject });
       if (!writing) void drain();
     });
 }
 
 const MAX_BATCH = 64;
-const batchers = new WeakMap<Store, (task: NewTask, limits: SubmitLimits) => Promise<string>>();
+const batchers = new WeakMap<Store, (task: NewTask, limits: SubmitLimits) => Promise<Submission>>();
 
-/** Creates a task, its debit and its job atomically; resolves with the task id once committed. */
-export function submitTask(store: Store, task: NewTask, limits: SubmitLimits): Promise<string> {
+/**
+ * Creates a task, its debit, its job (and its Idempotency-Key's row) atomically; resolves once
+ * committed. A key that already names the same request resolves with that task, `replayed`.
+ */
+export function submitTaskOnce(store: Store, task: NewTask, limits: SubmitLimits): Promise<Submission> {
   let submit = batchers.get(store);
   if (!submit) {
     submit = createBatcher(store);
     batchers.set(store, submit);
   }
   return submit(task, limits);
+}
+
+/** Creates a task, its debit and its job atomically; resolves with the task id once committed. */
+export async function submitTask(store: Store, task: NewTask, limits: SubmitLimits): Promise<string> {
+  return (await submitTaskOnce(store, task, limits)).taskId;
 }
