@@ -46,12 +46,17 @@ export function snapJoin(askedS: number, tempo: TempoAnalysis | null, options: J
   return beat ? { atS: Math.min(askedS, beat.atS), kind: 'beat' } : asked;
 }
 
-/** Largest loudness correction either way: a near-silent source must not mute the new music, nor blow it up. */
-const MAX_GAIN_DB = 12;
+/**
+ * Largest loudness corrections: a near-silent source must not mute the new music, nor blow it up.
+ * The cut may go further than the boost: the synthesiser renders hot (about −11 LUFS) and a
+ * produced song's quiet passage before the join can sit at −27 LUFS (measured on the corpus).
+ */
+const MAX_CUT_DB = 30;
+const MAX_BOOST_DB = 12;
 /** Close enough to the target (the goal is ±1 LU). */
 const LOUDNESS_TOLERANCE_LU = 0.2;
 
-const clampDb = (db: number) => Math.max(-MAX_GAIN_DB, Math.min(MAX_GAIN_DB, db));
+const clampDb = (db: number) => Math.max(-MAX_CUT_DB, Math.min(MAX_BOOST_DB, db));
 const loudnessOf = (channels: readonly Float32Array[], sampleRate: number, [from, to]: FrameSpan) =>
   measureLoudness(channels, sampleRate, { from, to }).integratedLufs;
 
