@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { createAccount, createKey, grantCredits, revokeKeys, rotateWebhookKey } from './accounts/index.js';
-import { ConfigError, loadConfig } from './config.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
 import { ApiError } from './errors.js';
+import { describeRoles, isRole, type Role, type Roles, sameRoles } from './roles.js';
 import { startServer } from './server.js';
 import { openStore, type Store } from './store/index.js';
 
 const USAGE = `usage: reprise <command>
-  serve                                              API + worker in one process (default)
+  serve                                              the roles REPRISE_ROLES names (default: api,worker,dispatcher)
+  api                                                the HTTP API: takes tasks, renders nothing, sends no callbacks
+  worker                                             renders tasks; serves only /healthz, /readyz, /metrics
+  dispatcher                                         sends callbacks; serves only /healthz, /readyz, /metrics
   accounts create --name NAME [--credits N] [--webhook-key]
   credits grant --account ID --amount N
   keys create --account ID
@@ -80,18 +84,42 @@ async function admin(command: string, args: string[]): Promise<unknown> {
   }
 }
 
-async function serve(): Promise<void> {
-  const server = await startServer(loadConfig());
-  server.app.log.info({ url: server.url, store: server.services.store.describe, publicUrl: server.services.config.publicUrl }, 'reprise is listening');
+/** What the process says when it begins to stop, by the roles it has. */
+function drainingMessage(roles: Roles): string {
+  const steps = [
+    roles.includes('api') && 'new tasks get 455',
+    roles.includes('worker') && 'running tasks finish or are released',
+    roles.includes('dispatcher') && 'callbacks in flight finish and are recorded',
+  ].filter((step) => step !== false);
+  return `draining: ${steps.join(', ')}`;
+}
+
+/**
+ * `reprise serve` runs the roles REPRISE_ROLES names; `reprise api|worker|dispatcher` runs that
+ * one role whatever REPRISE_ROLES says, so a fleet's manifests can share one environment.
+ */
+async function serve(command: 'serve' | Role): Promise<void> {
+  const configured = loadConfig();
+  const config: Config = command === 'serve' ? configured : { ...configured, roles: [command] };
+  const server = await startServer(config);
+  const log = server.app.log;
+  const fromEnvironment = process.env.REPRISE_ROLES;
+  if (command !== 'serve' && fromEnvironment && !sameRoles(configured.roles, config.roles)) {
+    log.warn({ REPRISE_ROLES: fromEnvironment }, `REPRISE_ROLES is ignored: \`reprise ${command}\` runs the ${command} role only`);
+  }
+  log.info(
+    { url: server.url, roles: describeRoles(config.roles), store: server.services.store.describe, publicUrl: server.services.config.publicUrl },
+    'reprise is listening',
+  );
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    server.app.log.info({ signal }, 'draining: new tasks get 455, in-flight work finishes or is released');
+    log.info({ signal }, drainingMessage(config.roles));
     server.stop().then(
       () => process.exit(0),
       (error: unknown) => {
-        server.app.log.error({ err: error }, 'shutdown failed');
+        log.error({ err: error }, 'shutdown failed');
         process.exit(1);
       },
     );
@@ -102,7 +130,10 @@ async function serve(): Promise<void> {
 
 async function main(argv: string[]): Promise<void> {
   const [first = 'serve', second] = argv;
-  if (first === 'serve') return serve();
+  if (first === 'serve' || isRole(first)) {
+    if (argv.length > 1) throw new UsageError(`"reprise ${first}" takes no arguments (configuration comes from the environment)`);
+    return serve(first);
+  }
   if (first === '--help' || first === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return;

@@ -1,11 +1,14 @@
 import path from 'node:path';
 import { type Cidr, parseCidrList } from './outbound/index.js';
+import { ALL_ROLES, parseRoles, ROLES_ALLOWED, type Roles } from './roles.js';
 
 /**
  * Every setting of the service, read once from the environment and validated.
  * A wrong value stops start-up with one line naming the variable and what is allowed.
  */
 export interface Config {
+  /** What this process does (REPRISE_ROLES); `reprise api|worker|dispatcher` replace it with their one role. */
+  roles: Roles;
   port: number;
   host: string;
   dataDir: string;
@@ -154,6 +157,17 @@ export function parseRateLimit(variable: string, raw: string): { max: number; wi
   return { max, windowMs };
 }
 
+/** Unset or empty: all three, like every other variable here, where empty means unset. */
+function roles(env: Env): Roles {
+  const raw = env.REPRISE_ROLES;
+  if (raw === undefined || raw === '') return ALL_ROLES;
+  try {
+    return parseRoles(raw);
+  } catch (error) {
+    fail('REPRISE_ROLES', raw, `${ROLES_ALLOWED} (${(error as Error).message})`);
+  }
+}
+
 function databaseUrl(env: Env, dataDir: string): string {
   const raw = env.DATABASE_URL;
   if (raw === undefined || raw === '') return `sqlite:${path.join(dataDir, 'reprise.sqlite')}`;
@@ -184,6 +198,7 @@ export function loadConfig(env: Env = process.env): Config {
   const publicHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   const uploadMaxBytes = integer(env, 'REPRISE_UPLOAD_MAX_BYTES', 100 * 1024 * 1024, 1024, 2 ** 40);
   return {
+    roles: roles(env),
     port,
     host,
     dataDir,

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from './api/app.js';
+import { buildApp, buildOpsApp } from './api/app.js';
 import { createDispatcher, type Dispatcher } from './callbacks/dispatcher.js';
 import type { Config } from './config.js';
 import { checkEngine, type EngineSpec } from './engine/spec.js';
@@ -10,7 +10,7 @@ import { createEvents, type Services, type TaskChange } from './services.js';
 import { createLocalBlobStore } from './storage/index.js';
 import { openStore } from './store/index.js';
 import type { LifecycleContext } from './tasks/index.js';
-import { createRenderPool, createTaskWorker, type TaskWorker } from './worker/index.js';
+import { createRenderPool, createTaskWorker, type RenderPool, type TaskWorker } from './worker/index.js';
 
 /** Opens the store, blob store and outbound client a process needs. */
 export async function createServices(config: Config): Promise<Services> {
@@ -42,15 +42,24 @@ const RETENTION_SWEEP_MS = 10 * 60_000;
 export interface RunningServer {
   app: FastifyInstance;
   services: Services;
+  /** Null without the `worker` role (or with REPRISE_WORKERS=0). */
   worker: TaskWorker | null;
-  dispatcher: Dispatcher;
+  /** Null without the `dispatcher` role. */
+  dispatcher: Dispatcher | null;
   url: string;
   /** Graceful stop: 455 for new tasks, in-flight work finished or released, then exit. */
   stop(graceMs?: number): Promise<void>;
 }
 
-/** `reprise serve`: API, task worker and callback dispatcher in one process. */
+/**
+ * A reprise process with the roles `config.roles` names (`reprise serve`: all three). Whatever its
+ * roles, it listens on PORT/HOST: the whole API with `api`, otherwise only health and metrics.
+ * Roles in other processes meet this one only through the store: work a process records there
+ * is claimed by whichever worker or dispatcher polls next; one in this process is woken at once.
+ */
 export async function startServer(config: Config, options: { logger?: boolean } = {}): Promise<RunningServer> {
+  const roles = new Set(config.roles);
+  const rendersHere = roles.has('worker') && config.workers > 0;
   const engine: EngineSpec = {
     name: config.engine,
     acestepUrl: config.acestepUrl,
@@ -60,27 +69,77 @@ export async function startServer(config: Config, options: { logger?: boolean } 
     acestepRequestTimeoutMs: config.acestepRequestTimeoutMs,
   };
   // Before anything is opened: a configuration that cannot work stops start-up here.
-  const engineCheck = config.workers > 0 ? await checkEngine(engine) : null;
+  const engineCheck = rendersHere ? await checkEngine(engine) : null;
   const services = await createServices(config);
-  const app = await buildApp(services, { logger: options.logger ?? true });
+  const logger = options.logger ?? true;
+  const app = roles.has('api') ? await buildApp(services, { logger }) : await buildOpsApp(services, { logger });
   if (engineCheck) app.log[engineCheck.level]({ engine: engine.name }, engineCheck.message);
-  let worker: TaskWorker | null = null;
-  const pool = createRenderPool();
-  if (config.workers > 0) {
-    worker = createTaskWorker({
-      store: services.store,
-      blobs: services.blobs,
-      pool,
-      engine,
-      lifecycle: lifecycleContext(services),
-      concurrency: config.workers,
-      leaseMs: config.leaseMs,
-      log: app.log,
-    });
-    const active = worker;
-    services.events.on('submitted', () => active.wake());
-    worker.start();
+  if (roles.has('worker') && !rendersHere) app.log.info('REPRISE_WORKERS=0: the worker role renders nothing in this process');
+  // Callback bodies carry file URLs, and the worker writes them: without the API here, only an
+  // explicit REPRISE_PUBLIC_URL can name where those files are served.
+  if (rendersHere && !roles.has('api') && config.publicUrlIsDefault) {
+    app.log.warn('REPRISE_PUBLIC_URL is not set: file URLs in callbacks will name this process, which serves no files; set it to the API address');
   }
+
+  // The render threads exist only where tasks are rendered: an API process renders nothing.
+  const pool = rendersHere ? createRenderPool() : null;
+  const worker = pool ? startTaskWorker(services, pool, engine, app) : null;
+  const dispatcher = roles.has('dispatcher') ? startDispatcher(services, app) : null;
+  // Every process sweeps, whatever its roles: a fleet of any shape then sweeps somewhere, and a
+  // sweep is safe beside another (rows are deleted only while still expired, blobs only once no
+  // row names them, and deleting a blob already gone is no error).
+  const sweeper = startRetentionSweeper(services, RETENTION_SWEEP_MS, (error) => app.log.error({ err: error }, 'retention sweep failed'));
+
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  // With PORT=0 the real port is known only now; URLs handed out must carry it.
+  if (config.publicUrlIsDefault) config.publicUrl = config.publicUrl.replace(/:\d+$/, `:${port}`);
+  return {
+    app,
+    services,
+    worker,
+    dispatcher,
+    url,
+    async stop(graceMs = config.shutdownGraceMs) {
+      services.draining = true;
+      await worker?.stop(graceMs);
+      sweeper.stop();
+      await dispatcher?.stop();
+      // close() ends only the connections idle when it starts; one whose request finishes later
+      // would sit in keep-alive (Fastify keeps them 72 s) and hold the stop open until it times out.
+      const closeIdle = setInterval(() => app.server.closeIdleConnections(), 100);
+      await app.close();
+      clearInterval(closeIdle);
+      await pool?.close();
+      await services.outbound.close();
+      await services.store.close();
+    },
+  };
+}
+
+/** The `worker` role: claims task jobs and renders them; a submission made in this process wakes it. */
+function startTaskWorker(services: Services, pool: RenderPool, engine: EngineSpec, app: FastifyInstance): TaskWorker {
+  const { config } = services;
+  const worker = createTaskWorker({
+    store: services.store,
+    blobs: services.blobs,
+    pool,
+    engine,
+    lifecycle: lifecycleContext(services),
+    concurrency: config.workers,
+    leaseMs: config.leaseMs,
+    log: app.log,
+  });
+  services.events.on('submitted', () => worker.wake());
+  worker.start();
+  return worker;
+}
+
+/** The `dispatcher` role: sends the callbacks tasks owe; a stage finished or a redelivery asked for in this process wakes it. */
+function startDispatcher(services: Services, app: FastifyInstance): Dispatcher {
+  const { config } = services;
   const dispatcher = createDispatcher({
     store: services.store,
     outbound: services.outbound,
@@ -98,32 +157,5 @@ export async function startServer(config: Config, options: { logger?: boolean } 
   services.events.on('task', () => dispatcher.wake());
   services.events.on('redeliver', () => dispatcher.wake());
   dispatcher.start();
-  const sweeper = startRetentionSweeper(services, RETENTION_SWEEP_MS, (error) => app.log.error({ err: error }, 'retention sweep failed'));
-  await app.listen({ port: config.port, host: config.host });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  // With PORT=0 the real port is known only now; URLs handed out must carry it.
-  if (config.publicUrlIsDefault) config.publicUrl = config.publicUrl.replace(/:\d+$/, `:${port}`);
-  return {
-    app,
-    services,
-    worker,
-    dispatcher,
-    url,
-    async stop(graceMs = config.shutdownGraceMs) {
-      services.draining = true;
-      await worker?.stop(graceMs);
-      sweeper.stop();
-      await dispatcher.stop();
-      // close() ends only the connections idle when it starts; one whose request finishes later
-      // would sit in keep-alive (Fastify keeps them 72 s) and hold the stop open until it times out.
-      const closeIdle = setInterval(() => app.server.closeIdleConnections(), 100);
-      await app.close();
-      clearInterval(closeIdle);
-      await pool.close();
-      await services.outbound.close();
-      await services.store.close();
-    },
-  };
+  return dispatcher;
 }

@@ -17,8 +17,8 @@ export interface AppOptions {
   logger?: boolean;
 }
 
-/** The HTTP API: KIE-compatible routes under /api, files, operations, docs. */
-export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
+/** Fastify as every reprise process runs it: its logger, body limits and the KIE error envelope. */
+function createFastify(services: Services, options: AppOptions): FastifyInstance {
   const app = Fastify({
     logger: options.logger === false ? false : { level: services.config.logLevel },
     // Per-request access logs cost about a third of throughput; /metrics covers requests instead.
@@ -28,9 +28,15 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     // `field: rule` messages; the schemas only document and serialise.
     ajv: { customOptions: { strict: false } },
   });
+  registerErrorHandling(app, services.config.httpStatusMirrorsCode);
+  return app;
+}
+
+/** The HTTP API: KIE-compatible routes under /api, files, operations, docs (the `api` role). */
+export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = createFastify(services, options);
   app.setValidatorCompiler(() => (data) => ({ value: data }));
   app.decorateRequest('account', null);
-  registerErrorHandling(app, services.config.httpStatusMirrorsCode);
   registerJsonParser(app, services.config.jsonBodyMaxBytes);
 
   await app.register(swagger, {
@@ -54,5 +60,16 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     registerUploadRoutes(api, services);
     registerCallbackRoutes(api, services);
   });
+  return app;
+}
+
+/**
+ * A process without the `api` role (a worker, a dispatcher) still listens, for its orchestrator
+ * only: health, readiness and metrics. Every other path, the API's included, is a plain 404.
+ */
+export async function buildOpsApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = createFastify(services, options);
+  registerMetrics(app, services);
+  registerOpsRoutes(app, services);
   return app;
 }

@@ -2,12 +2,22 @@ import type { FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { countDueCallbacks } from '../callbacks/deliveries.js';
 import { countDue } from '../jobs/index.js';
+import { ROLES } from '../roles.js';
 import type { Services, TaskChange } from '../services.js';
 
 /** Prometheus metrics of this process (SPEC §6), served at /metrics. */
 export function registerMetrics(app: FastifyInstance, services: Services): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'reprise_' });
+
+  // One series per role, 1 where this process has it: `sum by (role)` counts a fleet's processes per role.
+  const role = new Gauge({
+    name: 'reprise_process_role',
+    help: 'Whether this process has the role (REPRISE_ROLES): 1 or 0',
+    labelNames: ['role'] as const,
+    registers: [registry],
+  });
+  for (const name of ROLES) role.set({ role: name }, services.config.roles.includes(name) ? 1 : 0);
 
   const httpDuration = new Histogram({
     name: 'reprise_http_request_duration_seconds',

@@ -2,9 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { Services } from '../services.js';
 
-/** Liveness and readiness for load balancers and orchestrators (SPEC §6). */
+/**
+ * Liveness and readiness for load balancers and orchestrators (SPEC §6). Every process serves
+ * them, whatever its roles; the health answer names the roles, so a probe or an operator can tell
+ * an API process from a worker behind the same port.
+ */
 export function registerOpsRoutes(app: FastifyInstance, services: Services): void {
-  app.get('/healthz', { schema: { tags: ['operations'], summary: 'The process is up' } }, async () => ({ code: 200, msg: 'ok', data: null }));
+  const health = { code: 200, msg: 'ok', data: { roles: [...services.config.roles] } };
+  app.get('/healthz', { schema: { tags: ['operations'], summary: 'The process is up, and what it does' } }, async () => health);
   app.get('/readyz', { schema: { tags: ['operations'], summary: 'The store answers and the server is not draining' } }, async (_request, reply) => {
     if (services.draining) return reply.code(503).send({ code: 503, msg: 'draining', data: null });
     try {
