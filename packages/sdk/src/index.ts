@@ -37,7 +37,7 @@ export {
 } from './callbacks/payload.js';
 export { Client, type ClientOptions, type FileData, type UploadTarget } from './client/client.js';
 export { type SseMessage, SseParser } from './client/sse.js';
-export type { RequestOptions } from './client/transport.js';
+export type { RequestOptions, SubmitOptions } from './client/transport.js';
 export { type CallbackSource, type FinishedTask, type TaskSource, type WaitForTaskOptions, waitForTask } from './client/wait.js';
 export {
   CallbackPayloadError,

@@ -77,6 +77,31 @@ describe('Client', () => {
     expect(api.seen.map((s) => s.method)).toEqual(['POST', 'POST', 'POST']);
   });
 
+  it('retries a submission that carries an idempotency key, sending the same key each time', async () => {
+    let calls = 0;
+    api = await fakeApi({
+      'POST /api/v1/generate': (_r, res) => {
+        calls++;
+        if (calls === 1) return void res.destroy();
+        if (calls === 2) return json(res, 503, { code: 503, msg: 'unavailable', data: null });
+        json(res, 200, ok({ taskId: 'b'.repeat(32) }));
+      },
+      'POST /api/v1/generate/mashup': (_r, res) => json(res, 409, { code: 409, msg: 'Idempotency-Key was already used with a different request', data: null }),
+    });
+    const client = new Client({ apiKey: 'k', baseUrl: api.url, ...quick });
+    const request = { customMode: false, instrumental: true, prompt: 'x' } as const;
+    expect(await client.generate(request, { idempotencyKey: 'order-17' })).toEqual({ taskId: 'b'.repeat(32) });
+    expect(api.seen.map((s) => s.headers['idempotency-key'])).toEqual(['order-17', 'order-17', 'order-17']);
+    expect(new Set(api.seen.map((s) => s.body.toString())).size).toBe(1);
+    // A refusal that is not worth another try (the key named another request) is not retried.
+    const mashup = client.mashup(
+      { uploadUrlList: ['https://x/a.mp3', 'https://x/b.mp3'], customMode: false, prompt: 'x', model: 'V4', callBackUrl: 'https://x/cb' },
+      { idempotencyKey: 'order-17' },
+    );
+    await expect(mashup).rejects.toMatchObject({ code: 409 });
+    expect(api.seen).toHaveLength(4);
+  });
+
   it('times out per attempt with a RepriseConnectionError (timedOut), and honours an AbortSignal', async () => {
     api = await fakeApi({ 'GET /api/v1/chat/credit': () => undefined /* never answers */ });
     const client = new Client({ apiKey: 'k', baseUrl: api.url, timeoutMs: 400, retries: 1, ...quick });

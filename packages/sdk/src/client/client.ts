@@ -45,7 +45,7 @@ import type {
   WavRequest,
 } from '../types.js';
 import { SseParser } from './sse.js';
-import { callApi, type RequestOptions, type TransportConfig } from './transport.js';
+import { callApi, type RequestOptions, type SubmitOptions, type TransportConfig } from './transport.js';
 import { type FinishedTask, type WaitForTaskOptions, waitForTask } from './wait.js';
 
 export interface ClientOptions {
@@ -366,44 +366,62 @@ export class Client {
     return this.#post(`${this.baseUrl}${path}`, JSON.stringify(request), this.#config.timeoutMs, options);
   }
 
+  /**
+   * A task submission: sent once, unless it carries an idempotency key, with which the server
+   * answers a repeat with the first task (so it is retried like a read).
+   */
+  #submit(path: string, request: object, options: SubmitOptions = {}): Promise<unknown> {
+    const { idempotencyKey, ...rest } = options;
+    if (idempotencyKey === undefined) return this.#send(path, request, rest);
+    return callApi(this.#config, {
+      method: 'POST',
+      url: `${this.baseUrl}${path}`,
+      body: JSON.stringify(request),
+      headers: { 'idempotency-key': idempotencyKey },
+      idempotent: true,
+      timeoutMs: rest.timeoutMs ?? this.#config.timeoutMs,
+      signal: rest.signal,
+    });
+  }
+
   /** `POST /api/v1/generate`: two songs; callbacks at `text`, `first` and `complete`. */
-  async generate(request: GenerateRequest, options?: RequestOptions): Promise<SubmittedTask> {
-    return taskIdOf(await this.#send('/api/v1/generate', request, options));
+  async generate(request: GenerateRequest, options?: SubmitOptions): Promise<SubmittedTask> {
+    return taskIdOf(await this.#submit('/api/v1/generate', request, options));
   }
 
   /** `POST /api/v1/generate/extend`: continues track `audioId` as a new task; music-track callbacks. */
-  async extend(request: ExtendRequest, options?: RequestOptions): Promise<SubmittedTask> {
-    return taskIdOf(await this.#send('/api/v1/generate/extend', request, options));
+  async extend(request: ExtendRequest, options?: SubmitOptions): Promise<SubmittedTask> {
+    return taskIdOf(await this.#submit('/api/v1/generate/extend', request, options));
   }
 
   /** `POST /api/v1/generate/upload-extend`: continues an uploaded song; its tracks carry `source_*` URLs. */
-  async uploadExtend(request: UploadExtendRequest, options?: RequestOptions): Promise<SubmittedTask> {
-    return taskIdOf(await this.#send('/api/v1/generate/upload-extend', request, options));
+  async uploadExtend(request: UploadExtendRequest, options?: SubmitOptions): Promise<SubmittedTask> {
+    return taskIdOf(await this.#submit('/api/v1/generate/upload-extend', request, options));
   }
 
   /** `POST /api/v1/generate/upload-cover`: re-performs an uploaded song; its tracks carry `source_*` URLs. */
-  async uploadCover(request: UploadCoverRequest, options?: RequestOptions): Promise<SubmittedTask> {
-    return taskIdOf(await this.#send('/api/v1/generate/upload-cover', request, options));
+  async uploadCover(request: UploadCoverRequest, options?: SubmitOptions): Promise<SubmittedTask> {
+    return taskIdOf(await this.#submit('/api/v1/generate/upload-cover', request, options));
   }
 
   /** `POST /api/v1/generate/add-instrumental`: accompaniment for an uploaded vocal (`tags` names the styles). */
-  async addInstrumental(request: AddInstrumentalRequest, options?: RequestOptions): Promise<SubmittedTask> {
-    return taskIdOf(await this.#send('/api/v1/generate/add-instrumental', request, options));
+  async addInstrumental(request: AddInstrumentalRequest, options?: SubmitOptions): Promise<SubmittedTask> {
+    return taskIdOf(await this.#submit('/api/v1/generate/add-instrumental', request, options));
   }
 
   /** `POST /api/v1/generate/add-vocals`: vocals for an uploaded instrumental (`style` names the styles); tracks carry `source_*` URLs. */
-  async addVocals(request: AddVocalsRequest, options?: RequestOptions): Promise<SubmittedTask> {
-    return taskIdOf(await this.#send('/api/v1/generate/add-vocals', request, options));
+  async addVocals(request: AddVocalsRequest, options?: SubmitOptions): Promise<SubmittedTask> {
+    return taskIdOf(await this.#submit('/api/v1/generate/add-vocals', request, options));
   }
 
   /** `POST /api/v1/generate/mashup`: two uploaded songs into one. */
-  async mashup(request: MashupRequest, options?: RequestOptions): Promise<SubmittedTask> {
-    return taskIdOf(await this.#send('/api/v1/generate/mashup', request, options));
+  async mashup(request: MashupRequest, options?: SubmitOptions): Promise<SubmittedTask> {
+    return taskIdOf(await this.#submit('/api/v1/generate/mashup', request, options));
   }
 
   /** `POST /api/v1/generate/replace-section`: mode 1 (`taskId` + `audioId`) or mode 2 (`uploadUrl`). */
-  async replaceSection(request: ReplaceSectionRequest, options?: RequestOptions): Promise<SubmittedTask> {
-    return taskIdOf(await this.#send('/api/v1/generate/replace-section', request, options));
+  async replaceSection(request: ReplaceSectionRequest, options?: SubmitOptions): Promise<SubmittedTask> {
+    return taskIdOf(await this.#submit('/api/v1/generate/replace-section', request, options));
   }
 
   /**
@@ -429,8 +447,8 @@ export class Client {
    * `data.taskId` and `data.images`. One per music task: a second request is refused
    * (KIE: code 400 with the existing `taskId` in the error's `data`).
    */
-  async generateCoverImage(request: CoverImageRequest, options?: RequestOptions): Promise<SubmittedTask> {
-    return taskIdOf(await this.#send('/api/v1/suno/cover/generate', request, options));
+  async generateCoverImage(request: CoverImageRequest, options?: SubmitOptions): Promise<SubmittedTask> {
+    return taskIdOf(await this.#submit('/api/v1/suno/cover/generate', request, options));
   }
 
   /** `GET /api/v1/suno/cover/record-info`: the cover-image task; an unknown one rejects with code 404. */
@@ -439,8 +457,8 @@ export class Client {
   }
 
   /** `POST /api/v1/lyrics`: two variations of lyrics for `prompt` (≤ 200 characters); one callback with `data.data[{text, title}]`. */
-  async generateLyrics(request: LyricsRequest, options?: RequestOptions): Promise<SubmittedTask> {
-    return taskIdOf(await this.#send('/api/v1/lyrics', request, options));
+  async generateLyrics(request: LyricsRequest, options?: SubmitOptions): Promise<SubmittedTask> {
+    return taskIdOf(await this.#submit('/api/v1/lyrics', request, options));
   }
 
   /** `GET /api/v1/lyrics/record-info`: the lyrics task (`status`, `response.data`); an unknown one rejects with code 404. */
@@ -460,8 +478,8 @@ export class Client {
    * `POST /api/v1/wav/generate`: a WAV of track `audioId`; the callback has `data.audioWavUrl`.
    * One per track: a second request is refused with code 409 and the first task's id in the error's `data`.
    */
-  async convertToWav(request: WavRequest, options?: RequestOptions): Promise<SubmittedTask> {
-    return taskIdOf(await this.#send('/api/v1/wav/generate', request, options));
+  async convertToWav(request: WavRequest, options?: SubmitOptions): Promise<SubmittedTask> {
+    return taskIdOf(await this.#submit('/api/v1/wav/generate', request, options));
   }
 
   /** `GET /api/v1/wav/record-info`: the WAV task (`successFlag`, `response.audioWavUrl`); an unknown one rejects with code 404. */
@@ -470,8 +488,8 @@ export class Client {
   }
 
   /** `POST /api/v1/mp4/generate`: a music video of track `audioId` (cover, title, `author`, `domainName`, a spectrum moving with the music); the callback has `data.video_url`. */
-  async createMusicVideo(request: MusicVideoRequest, options?: RequestOptions): Promise<SubmittedTask> {
-    return taskIdOf(await this.#send('/api/v1/mp4/generate', request, options));
+  async createMusicVideo(request: MusicVideoRequest, options?: SubmitOptions): Promise<SubmittedTask> {
+    return taskIdOf(await this.#submit('/api/v1/mp4/generate', request, options));
   }
 
   /** `GET /api/v1/mp4/record-info`: the video task (`successFlag`, `response.videoUrl`); an unknown one rejects with code 404. */
@@ -483,8 +501,8 @@ export class Client {
    * `POST /api/v1/vocal-removal/generate`: the stems of track `audioId` (`separate_vocal`: vocals and
    * instrumental; `split_stem`: up to twelve instruments); the callback has `data.vocal_separation_info`.
    */
-  async separateVocals(request: SeparateVocalsRequest, options?: RequestOptions): Promise<SubmittedTask> {
-    return taskIdOf(await this.#send('/api/v1/vocal-removal/generate', request, options));
+  async separateVocals(request: SeparateVocalsRequest, options?: SubmitOptions): Promise<SubmittedTask> {
+    return taskIdOf(await this.#submit('/api/v1/vocal-removal/generate', request, options));
   }
 
   /** `GET /api/v1/vocal-removal/record-info`: the separation task (`successFlag`, `response.*Url`, `response.originData`); an unknown one rejects with code 404. */
@@ -493,8 +511,8 @@ export class Client {
   }
 
   /** `POST /api/v1/midi/generate`: MIDI notes of a finished separation task's stems (`audioId`: one stem's `originData[].id`). */
-  async generateMidi(request: GenerateMidiRequest, options?: RequestOptions): Promise<SubmittedTask> {
-    return taskIdOf(await this.#send('/api/v1/midi/generate', request, options));
+  async generateMidi(request: GenerateMidiRequest, options?: SubmitOptions): Promise<SubmittedTask> {
+    return taskIdOf(await this.#submit('/api/v1/midi/generate', request, options));
   }
 
   /** `GET /api/v1/midi/record-info`: the MIDI task (`successFlag` 0–3, `midiData` with numeric note times); an unknown one rejects with code 404. */
@@ -506,8 +524,8 @@ export class Client {
    * `POST /api/v1/jobs/createTask` (KIE's "Market" form): any operation above as
    * `{ model: 'ai-music-api/<op>', callBackUrl?, input: { snake_case } }`.
    */
-  async createMarketTask(request: MarketTaskRequest, options?: RequestOptions): Promise<MarketSubmittedTask> {
-    return marketSubmittedOf(await this.#send('/api/v1/jobs/createTask', request, options));
+  async createMarketTask(request: MarketTaskRequest, options?: SubmitOptions): Promise<MarketSubmittedTask> {
+    return marketSubmittedOf(await this.#submit('/api/v1/jobs/createTask', request, options));
   }
 
   /**

@@ -18,6 +18,18 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
+/** Per-call overrides of a task submission. */
+export interface SubmitOptions extends RequestOptions {
+  /**
+   * reprise's `Idempotency-Key` [EXT] (1–255 visible ASCII characters): the same key within 24 h
+   * gets the first task back, charged once, from any reprise process. With one, a submission is
+   * retried like a read (on 429/455/5xx and failed connections); without one, never. api.kie.ai
+   * ignores the header, so there a retried submission may still be charged twice: set
+   * `retries: 0` against KIE.
+   */
+  idempotencyKey?: string;
+}
+
 export interface ApiCall {
   method: 'GET' | 'POST';
   url: string;
@@ -30,6 +42,8 @@ export interface ApiCall {
   idempotent: boolean;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Extra request headers (e.g. `Idempotency-Key`). */
+  headers?: Record<string, string>;
 }
 
 interface Envelope {
@@ -64,7 +78,12 @@ interface Failure {
 async function attempt(config: TransportConfig, call: ApiCall): Promise<{ data: unknown } | Failure> {
   const timeout = AbortSignal.timeout(call.timeoutMs);
   const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
-  const headers: Record<string, string> = { authorization: `Bearer ${config.apiKey}`, accept: 'application/json', 'user-agent': config.userAgent };
+  const headers: Record<string, string> = {
+    ...call.headers,
+    authorization: `Bearer ${config.apiKey}`,
+    accept: 'application/json',
+    'user-agent': config.userAgent,
+  };
   if (typeof call.body === 'string') headers['content-type'] = 'application/json';
   let response: Response;
   let body: unknown;
