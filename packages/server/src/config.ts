@@ -50,8 +50,32 @@ export interface Config {
   uploadMaxBytes: number;
   jsonBodyMaxBytes: number;
   retention: { generatedMs: number; uploadsMs: number };
+  /** Where blobs live (REPRISE_BLOB_STORE): files under the data dir, or an S3-compatible bucket. */
+  blobStore: BlobStoreConfig;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
+
+/** Static credentials for the S3 service; a session token is there for temporary ones. */
+export interface S3Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/** An S3-compatible bucket (SPEC §9). */
+export interface S3Config {
+  endpoint: string;
+  region: string;
+  bucket: string;
+  /** `http://endpoint/bucket/key` instead of `http://bucket.endpoint/key`: most self-hosted servers need it. */
+  forcePathStyle: boolean;
+  /** File URLs redirect (302) to a short-lived presigned GET instead of streaming through reprise. */
+  presign: boolean;
+  /** Null when AWS_ACCESS_KEY_ID is unset: the SDK's default chain then finds them (profile, web identity, instance role). */
+  credentials: S3Credentials | null;
+}
+
+export type BlobStoreConfig = { kind: 'fs' } | ({ kind: 's3' } & S3Config);
 
 /**
  * Default prices in credits, one per priced operation. KIE charges about 12 credits for a
@@ -176,6 +200,42 @@ function databaseUrl(env: Env, dataDir: string): string {
   fail('DATABASE_URL', raw, 'expected postgres://… or sqlite:<file> (or leave it unset for SQLite in the data dir)');
 }
 
+/** S3 bucket names: 3–63 characters, lowercase letters, digits, dots and hyphens (underscores for older servers). */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/;
+
+/** REPRISE_BLOB_STORE and, for `s3`, the bucket's settings; unset S3 variables are ignored with `fs`. */
+function blobStore(env: Env): BlobStoreConfig {
+  const kind = oneOf(env, 'REPRISE_BLOB_STORE', 'fs', ['fs', 's3'] as const);
+  if (kind === 'fs') return { kind };
+  const required = (variable: string, example: string): string => {
+    const raw = env[variable];
+    if (raw === undefined || raw === '') throw new ConfigError(`${variable} is required when REPRISE_BLOB_STORE=s3 (e.g. ${example})`);
+    return raw;
+  };
+  const endpoint = httpUrl('REPRISE_S3_ENDPOINT', required('REPRISE_S3_ENDPOINT', 'https://s3.eu-west-1.amazonaws.com or http://127.0.0.1:9000'));
+  const bucket = required('REPRISE_S3_BUCKET', 'reprise-files');
+  if (!BUCKET_NAME.test(bucket)) fail('REPRISE_S3_BUCKET', bucket, 'expected an S3 bucket name: 3 to 63 lowercase letters, digits, dots or hyphens');
+  const region = env.REPRISE_S3_REGION || 'us-east-1';
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(region)) fail('REPRISE_S3_REGION', region, 'expected a region name such as us-east-1');
+  const accessKeyId = env.AWS_ACCESS_KEY_ID || '';
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY || '';
+  // One without the other is a typo, never a choice: the SDK would fall back to other sources silently.
+  if ((accessKeyId === '') !== (secretAccessKey === '')) {
+    const [missing, present] = accessKeyId ? ['AWS_SECRET_ACCESS_KEY', 'AWS_ACCESS_KEY_ID'] : ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
+    throw new ConfigError(`${missing} is required when ${present} is set`);
+  }
+  const sessionToken = env.AWS_SESSION_TOKEN || undefined;
+  return {
+    kind,
+    endpoint,
+    region,
+    bucket,
+    forcePathStyle: bool(env, 'REPRISE_S3_FORCE_PATH_STYLE', false),
+    presign: bool(env, 'REPRISE_S3_PRESIGN', false),
+    credentials: accessKeyId ? { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } : null,
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, 'PORT', 3000, 0, 65535);
   const host = env.HOST || '127.0.0.1';
@@ -234,6 +294,7 @@ export function loadConfig(env: Env = process.env): Config {
       generatedMs: integer(env, 'REPRISE_RETENTION_DAYS', 14, 1, 3650) * 86_400_000,
       uploadsMs: integer(env, 'REPRISE_UPLOAD_RETENTION_DAYS', 3, 1, 3650) * 86_400_000,
     },
+    blobStore: blobStore(env),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
   };
 }

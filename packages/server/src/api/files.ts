@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../errors.js';
 import type { Services } from '../services.js';
+import { BlobNotFoundError, type ByteRange } from '../storage/index.js';
 
 /**
  * Serves every file reprise hands out (`audio_url`, `stream_audio_url`,
@@ -51,6 +52,13 @@ const TOKEN = /^([A-Za-z0-9_-]{32})(?:\.[A-Za-z0-9]{1,10})?$/;
 
 const notFound = () => new ApiError(404, 'file: not found (unknown or expired)', 404);
 
+/**
+ * Longest life of a URL a redirect hands out (stores that serve blobs directly): long enough
+ * for a player to fetch and seek, short enough that a leaked URL soon stops working. The token
+ * stays the capability: each use of it gets a fresh URL.
+ */
+const DIRECT_URL_MAX_S = 15 * 60;
+
 /** Headers a client may cache by: the file behind a token never changes. */
 function etagMatches(header: string | undefined, etag: string): boolean {
   if (!header) return false;
@@ -75,34 +83,60 @@ export function registerFileRoutes(app: FastifyInstance, services: Services): vo
     const size = await services.blobs.size(file.blob_key);
     if (size === null) throw notFound();
 
+    const remainingS = Math.floor((file.expires_at - now) / 1000);
+    const direct = await services.blobs.directUrl(file.blob_key, {
+      contentType: file.content_type,
+      contentDisposition: named ? contentDisposition(file.file_name) : null,
+      // Never outliving the file: an expired file must stop being served there too.
+      expiresInS: Math.max(1, Math.min(DIRECT_URL_MAX_S, remainingS)),
+    });
+    if (direct !== null) {
+      // A new URL on every request: no cache may keep this answer. Range is the store's business now.
+      reply.header('cache-control', 'no-store');
+      return reply.redirect(direct, 302);
+    }
+
     const etag = `"${token}-${size}"`;
+    const notModified = etagMatches(request.headers['if-none-match'], etag);
+    // A Range with an If-Range for another version gets the whole file (RFC 9110 §13.1.5).
+    const ifRange = request.headers['if-range'];
+    const range = ifRange !== undefined && ifRange !== etag ? FULL : parseRange(request.headers.range, size);
+    const head = request.method === 'HEAD';
+    const sendsBytes = !head && !notModified && (range.kind === 'partial' || (range.kind === 'full' && size > 0));
+    // Opened before any header is set: a blob deleted since `size` is still a clean 404.
+    const body = sendsBytes ? await openBlob(file.blob_key, range.kind === 'partial' ? range : undefined) : null;
+
     reply.header('content-type', file.content_type);
     reply.header('accept-ranges', 'bytes');
-    reply.header('cache-control', `private, max-age=${Math.max(0, Math.floor((file.expires_at - now) / 1000))}`);
+    reply.header('cache-control', `private, max-age=${Math.max(0, remainingS)}`);
     reply.header('etag', etag);
     // Uploads are checked to be audio, but a type that is never sniffed keeps it that way.
     reply.header('x-content-type-options', 'nosniff');
     if (named) reply.header('content-disposition', contentDisposition(file.file_name));
 
-    if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
-    // A Range with an If-Range for another version gets the whole file (RFC 9110 §13.1.5).
-    const ifRange = request.headers['if-range'];
-    const range = ifRange !== undefined && ifRange !== etag ? FULL : parseRange(request.headers.range, size);
+    if (notModified) return reply.code(304).send();
     if (range.kind === 'unsatisfiable') {
       reply.header('content-range', `bytes */${size}`);
       reply.header('content-type', 'application/json; charset=utf-8');
       return reply.code(416).send({ code: 416, msg: `Range: ${request.headers.range} cannot be satisfied for a file of ${size} bytes`, data: null });
     }
-    const head = request.method === 'HEAD';
     if (range.kind === 'partial') {
       reply.code(206);
       reply.header('content-range', `bytes ${range.start}-${range.end}/${size}`);
       reply.header('content-length', range.end - range.start + 1);
-      return head ? reply.send() : reply.send(services.blobs.stream(file.blob_key, { start: range.start, end: range.end }));
+      return body ? reply.send(body) : reply.send();
     }
     reply.header('content-length', size);
-    if (head || size === 0) return reply.send();
-    return reply.send(services.blobs.stream(file.blob_key));
+    return body ? reply.send(body) : reply.send();
+  }
+
+  async function openBlob(key: string, range: ByteRange | undefined) {
+    try {
+      return await services.blobs.stream(key, range);
+    } catch (error) {
+      if (error instanceof BlobNotFoundError) throw notFound();
+      throw error;
+    }
   }
 
   const schema = {

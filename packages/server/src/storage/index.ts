@@ -1,1 +1,3 @@
-export { type BlobStore, createLocalBlobStore } from './local.js';
+export { BlobNotFoundError, type BlobStore, type ByteRange, type DirectUrlOptions } from './blob-store.js';
+export { createLocalBlobStore } from './local.js';
+export { openBlobStore } from './open.js';

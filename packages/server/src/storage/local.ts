@@ -2,49 +2,65 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { BlobNotFoundError, type BlobStore, checkedKey } from './blob-store.js';
+
+const isMissing = (error: unknown): boolean => (error as NodeJS.ErrnoException).code === 'ENOENT';
 
 /**
- * Blob store on the local file system. Keys are relative paths chosen by the
- * service (never by users). Writes go to a temporary file and are renamed into
- * place, so a killed process leaves either the whole blob or none.
+ * Blob store on the local file system, the default. Writes go to a temporary
+ * file and are renamed into place, so a killed process leaves either the whole
+ * blob or none.
  */
-export interface BlobStore {
-  put(key: string, bytes: Uint8Array): Promise<void>;
-  get(key: string): Promise<Buffer>;
-  /** Size in bytes, or null when the blob does not exist. */
-  size(key: string): Promise<number | null>;
-  /** A read stream of bytes [start, end] inclusive. */
-  stream(key: string, range?: { start: number; end: number }): fs.ReadStream;
-  delete(key: string): Promise<void>;
-}
-
-const SAFE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
-
 export function createLocalBlobStore(root: string): BlobStore {
-  const resolve = (key: string): string => {
-    if (!SAFE_KEY.test(key) || key.includes('..')) throw new Error(`invalid blob key ${JSON.stringify(key)}`);
-    return path.join(root, key);
-  };
+  const resolve = (key: string): string => path.join(root, checkedKey(key));
   return {
-    async put(key, bytes) {
+    async put(key, body) {
       const target = resolve(key);
       await fsp.mkdir(path.dirname(target), { recursive: true });
       const temporary = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-      await fsp.writeFile(temporary, bytes);
-      await fsp.rename(temporary, target);
+      try {
+        if (body instanceof Readable) await pipeline(body, fs.createWriteStream(temporary));
+        else await fsp.writeFile(temporary, body);
+        await fsp.rename(temporary, target);
+      } catch (error) {
+        await fsp.rm(temporary, { force: true });
+        throw error;
+      }
     },
-    get: (key) => fsp.readFile(resolve(key)),
+    async get(key) {
+      try {
+        return await fsp.readFile(resolve(key));
+      } catch (error) {
+        if (isMissing(error)) throw new BlobNotFoundError(key);
+        throw error;
+      }
+    },
     async size(key) {
       try {
         return (await fsp.stat(resolve(key))).size;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        if (isMissing(error)) return null;
         throw error;
       }
     },
-    stream: (key, range) => fs.createReadStream(resolve(key), range ? { start: range.start, end: range.end } : {}),
+    async stream(key, range) {
+      // Opened here, not lazily by the stream: a missing blob is then an error the caller can
+      // still answer (404) instead of a stream that fails after the headers went out.
+      let handle: fsp.FileHandle;
+      try {
+        handle = await fsp.open(resolve(key), 'r');
+      } catch (error) {
+        if (isMissing(error)) throw new BlobNotFoundError(key);
+        throw error;
+      }
+      return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
+    },
     async delete(key) {
       await fsp.rm(resolve(key), { force: true });
     },
+    // Local files have no URL of their own: reprise serves them.
+    directUrl: async () => null,
   };
 }

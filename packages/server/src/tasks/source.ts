@@ -3,7 +3,7 @@ import { ApiError, invalid } from '../errors.js';
 import { tokenFromOwnUrl } from '../files/index.js';
 import { newFileToken } from '../ids.js';
 import { download, type OutboundClient, OutboundError } from '../outbound/index.js';
-import type { BlobStore } from '../storage/index.js';
+import { BlobNotFoundError, type BlobStore } from '../storage/index.js';
 import { prepare, type Runner, type Store } from '../store/index.js';
 
 /**
@@ -151,13 +151,23 @@ const trackByAudioId = prepare<{ audioId: string; accountId: string }>((db, arg)
     .where('tasks.account_id', '=', arg('accountId')),
 );
 
+/** A file's row outlived its blob (removed from the store behind reprise's back): the caller's source is gone, not a server fault. */
+async function readStoredSource(blobs: BlobStore, blobKey: string, field: string): Promise<Buffer> {
+  try {
+    return await blobs.get(blobKey);
+  } catch (error) {
+    if (error instanceof BlobNotFoundError) throw invalid(field, 'source no longer available (its file is gone from storage)');
+    throw error;
+  }
+}
+
 /** Mode 2: a file this service handed out is read from storage, anything else is fetched through the guard. */
 async function fromUrl(context: SourceContext, uploadUrl: string, field: string): Promise<ResolvedSource> {
   const token = tokenFromOwnUrl(context.publicUrl, uploadUrl);
   if (token) {
     const file = await context.store.db.selectFrom('files').select(['blob_key', 'file_name', 'expires_at']).where('id', '=', token).executeTakeFirst();
     if (!file || file.expires_at <= Date.now()) throw invalid(field, 'no such file (it may have expired)');
-    const bytes = await context.blobs.get(file.blob_key);
+    const bytes = await readStoredSource(context.blobs, file.blob_key, field);
     return { blobKey: file.blob_key, name: file.file_name, durationS: durationOf(bytes, field), parentMusicId: '', track: null, fetched: null };
   }
   let bytes: Uint8Array;
