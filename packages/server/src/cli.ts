@@ -1,8 +1,10 @@
 #!/usr/bin/env node
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { createAccount, createKey, grantCredits, revokeKeys, rotateWebhookKey } from './accounts/index.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { ApiError } from './errors.js';
+import { fleetDifferences, fleetSettingsOf, isFleetVariable, readFleetRecord, setFleetSettings } from './fleet-config.js';
 import { describeRoles, isRole, type Role, type Roles, sameRoles } from './roles.js';
 import { startServer } from './server.js';
 import { openStore, type Store } from './store/index.js';
@@ -17,6 +19,8 @@ const USAGE = `usage: reprise <command>
   keys create --account ID
   keys revoke --key-prefix P
   webhook-key rotate --account ID [--overlap-hours H]
+  fleet-config show                                  the fleet-wide settings the store records, and what differs here
+  fleet-config set VARIABLE=value …                  change fleet-wide settings (empty value: the default)
 Configuration comes from the environment (see docs/configuration.md).`;
 
 class UsageError extends Error {}
@@ -84,6 +88,43 @@ async function admin(command: string, args: string[]): Promise<unknown> {
   }
 }
 
+/**
+ * `reprise fleet-config show|set` (docs/configuration.md#fleet-wide-settings). `show` changes
+ * nothing; `set` is the one way to change the fleet's values on purpose, checked as at start-up.
+ */
+async function fleetConfig(subcommand: string | undefined, args: string[]): Promise<unknown> {
+  if (subcommand !== 'show' && subcommand !== 'set') throw new UsageError(`unknown command "fleet-config${subcommand ? ` ${subcommand}` : ''}"`);
+  if (subcommand === 'show' && args.length > 0) throw new UsageError('"reprise fleet-config show" takes no arguments');
+  const assignments: Record<string, string> = {};
+  for (const arg of args) {
+    const equals = arg.indexOf('=');
+    if (equals < 1) throw new UsageError(`expected VARIABLE=value, got ${JSON.stringify(arg)}`);
+    const variable = arg.slice(0, equals);
+    if (!isFleetVariable(variable)) throw new UsageError(`${variable} is not a fleet-wide setting (see docs/configuration.md#fleet-wide-settings)`);
+    assignments[variable] = arg.slice(equals + 1);
+  }
+  if (subcommand === 'set' && args.length === 0) throw new UsageError('"reprise fleet-config set" needs at least one VARIABLE=value');
+  const config = loadConfig();
+  const store = await openStore(config.databaseUrl, { poolSize: 2 });
+  try {
+    if (subcommand === 'set') {
+      const { record, changed } = await setFleetSettings(store.db, assignments, `reprise fleet-config set on ${os.hostname()}`);
+      return { revision: record.revision, changed, settings: record.settings };
+    }
+    const record = await readFleetRecord(store.db);
+    return {
+      revision: record?.revision ?? 0,
+      updatedAt: record ? new Date(record.updatedAt).toISOString() : null,
+      updatedBy: record?.updatedBy ?? null,
+      settings: record?.settings ?? null,
+      // What a process started with this environment would be refused for.
+      differences: record ? fleetDifferences(fleetSettingsOf(config), record.settings) : [],
+    };
+  } finally {
+    await store.close();
+  }
+}
+
 /** What the process says when it begins to stop, by the roles it has. */
 function drainingMessage(roles: Roles): string {
   const steps = [
@@ -139,7 +180,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const command = `${first} ${second ?? ''}`.trim();
-  const result = await admin(command, argv.slice(2));
+  const result = first === 'fleet-config' ? await fleetConfig(second, argv.slice(2)) : await admin(command, argv.slice(2));
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

@@ -1,24 +1,28 @@
-import path from 'node:path';
+import os from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, buildOpsApp } from './api/app.js';
 import { createDispatcher, type Dispatcher } from './callbacks/dispatcher.js';
 import type { Config } from './config.js';
 import { checkEngine, type EngineSpec } from './engine/spec.js';
 import { startRetentionSweeper } from './files/index.js';
+import { type FleetRecord, joinFleet } from './fleet-config.js';
 import { createOutboundClient } from './outbound/index.js';
+import { describeRoles } from './roles.js';
 import { createEvents, type Services, type TaskChange } from './services.js';
-import { createLocalBlobStore } from './storage/index.js';
+import { openBlobStore } from './storage/index.js';
 import { openStore } from './store/index.js';
 import type { LifecycleContext } from './tasks/index.js';
 import { createRenderPool, createTaskWorker, type RenderPool, type TaskWorker } from './worker/index.js';
 
 /** Opens the store, blob store and outbound client a process needs. */
 export async function createServices(config: Config): Promise<Services> {
+  // Blobs first: an unreachable bucket stops start-up before the database is opened.
+  const blobs = await openBlobStore(config);
   const store = await openStore(config.databaseUrl);
   return {
     config,
     store,
-    blobs: createLocalBlobStore(path.join(config.dataDir, 'blobs')),
+    blobs,
     outbound: createOutboundClient({ allow: config.outboundAllow }),
     events: createEvents(),
     draining: false,
@@ -34,6 +38,18 @@ export function lifecycleContext(services: Services): LifecycleContext {
     firstCallbackDelayMs: services.config.callbackScheduleMs[0] ?? 0,
     onChange: (taskId, status) => services.events.emit('task', { taskId, status } satisfies TaskChange),
   };
+}
+
+/** The fleet's check (fleet-config.ts), made by every process whatever its roles; one refused closes what it opened before it throws. */
+async function joinFleetOrClose(services: Services): Promise<FleetRecord> {
+  const { config } = services;
+  try {
+    return await joinFleet(services.store.db, config, `reprise ${describeRoles(config.roles)}, pid ${process.pid} on ${os.hostname()}`);
+  } catch (error) {
+    await services.outbound.close();
+    await services.store.close();
+    throw error;
+  }
 }
 
 /** Expired files are deleted this often (their URLs answer 404 from the moment they expire). */
@@ -71,9 +87,20 @@ export async function startServer(config: Config, options: { logger?: boolean } 
   // Before anything is opened: a configuration that cannot work stops start-up here.
   const engineCheck = rendersHere ? await checkEngine(engine) : null;
   const services = await createServices(config);
+  // Before this process serves or works: settings the fleet must share are checked against the
+  // store's record (a difference stops start-up with a ConfigError naming it).
+  const fleetUrl = (await joinFleetOrClose(services)).settings.REPRISE_PUBLIC_URL ?? null;
+  // A process given no public URL uses the fleet's, so that the URLs it hands out work from every
+  // process; the URL then no longer follows this process's port.
+  const usesFleetUrl = config.publicUrlIsDefault && fleetUrl !== null;
+  if (usesFleetUrl) {
+    config.publicUrl = fleetUrl;
+    config.publicUrlIsDefault = false;
+  }
   const logger = options.logger ?? true;
   const app = roles.has('api') ? await buildApp(services, { logger }) : await buildOpsApp(services, { logger });
   if (engineCheck) app.log[engineCheck.level]({ engine: engine.name }, engineCheck.message);
+  if (usesFleetUrl) app.log.info({ publicUrl: fleetUrl }, "REPRISE_PUBLIC_URL is not set: file URLs use the fleet's, recorded in the store");
   if (roles.has('worker') && !rendersHere) app.log.info('REPRISE_WORKERS=0: the worker role renders nothing in this process');
   // Callback bodies carry file URLs, and the worker writes them: without the API here, only an
   // explicit REPRISE_PUBLIC_URL can name where those files are served.

@@ -233,6 +233,21 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('idempotency_keys_created').on('idempotency_keys').column('created_at').execute();
       },
     },
+    // The settings every process of a fleet must share (fleet-config.ts), recorded by the first process
+    // to start: one row, its settings a JSON object keyed by environment variable, so that a setting
+    // added later needs no migration. `revision` makes every change a compare-and-set.
+    '0008_fleet_settings': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('fleet_settings')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('settings', 'text', (c) => c.notNull())
+          .addColumn('revision', 'integer', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_by', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

@@ -18,6 +18,7 @@ export interface Database {
   process_leases: ProcessLeasesTable;
   personas: PersonasTable;
   idempotency_keys: IdempotencyKeysTable;
+  fleet_settings: FleetSettingsTable;
 }
 
 export interface AccountsTable {
@@ -233,4 +234,16 @@ export interface ProcessLeasesTable {
   host: string;
   pid: number;
   until: number;
+}
+
+/** The fleet's recorded settings (fleet-config.ts): one row, id `fleet`. */
+export interface FleetSettingsTable {
+  id: string;
+  /** JSON object: environment variable → its value in canonical form, e.g. `{"REPRISE_RATE_LIMIT":"20/10s"}`. */
+  settings: string;
+  /** 1 when first recorded, one more at each change: a change applies only to the revision it read. */
+  revision: number;
+  updated_at: number;
+  /** Who made the last change, for operators: a process (`reprise serve, pid 12 on host-a`) or `reprise fleet-config set`. */
+  updated_by: string;
 }

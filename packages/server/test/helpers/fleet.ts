@@ -50,3 +50,33 @@ export function metricValue(text: string, name: string, labels: Record<string, s
   }
   return undefined;
 }
+
+/** How an attempt to start a process ended: ready (the child, still running) or exited first. */
+export type StartOutcome = { ready: true; child: ChildProcess } | { ready: false; code: number | null; stderr: string };
+
+/**
+ * `reprise <command>` that may be refused: resolves once /readyz answers on `port` (the child) or
+ * once the process exits first (its code and everything it wrote on stderr).
+ */
+export async function startOrExit(command: ServeCommand, env: Record<string, string>, port: number): Promise<StartOutcome> {
+  const child = spawn(process.execPath, [CLI, command], { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  // 'close', not 'exit': by then all of stderr has been read.
+  const exited = new Promise<StartOutcome>((resolve) => child.once('close', (code) => resolve({ ready: false, code, stderr })));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) return exited;
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/readyz`);
+      if (response.ok) return { ready: true, child };
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`reprise ${command} neither became ready nor exited`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
