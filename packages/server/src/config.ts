@@ -37,6 +37,14 @@ export interface Config {
   workers: number;
   taskTimeoutMs: number;
   leaseMs: number;
+  /**
+   * How a process that claims work tells it is alive: it renews a row every `heartbeatMs`; one not
+   * renewed for `expiryMs` (on another host), or whose pid is gone (on this host), is dead, and its
+   * claims are taken over at once.
+   */
+  liveness: { heartbeatMs: number; expiryMs: number };
+  /** How often an idle worker or dispatcher looks for work it was not woken for. */
+  pollMs: number;
   /** On SIGTERM, running tasks get this long to finish before they are released for the next start. */
   shutdownGraceMs: number;
   /** Credits each task kind costs (SPEC §1; defaults near KIE's relative prices). */
@@ -48,7 +56,23 @@ export interface Config {
   refunds: boolean;
   generateDurationS: number;
   uploadMaxBytes: number;
+  /**
+   * Longest source audio a task may name, in seconds; longer is a 422 at submission. The default is
+   * the procedural engine's longest song (MAX_SONG_S), whose renders stay within its memory goal.
+   */
+  sourceMaxS: number;
+  /** Uploads (and upload fetches) in flight at once per account and in the whole process; the next gets 429. */
+  uploadsPerAccount: number;
+  uploadsMax: number;
   jsonBodyMaxBytes: number;
+  /**
+   * Slow clients (api/app.ts): the request's headers must arrive within `headersMs`, the whole
+   * request (body included) within `requestMs`; a connection silent both ways for `idleMs` is
+   * closed, and an idle keep-alive connection after `keepAliveMs`.
+   */
+  httpTimeouts: { headersMs: number; requestMs: number; idleMs: number; keepAliveMs: number };
+  /** Event streams (`/api/v1/tasks/:taskId/events`) one account may hold open at once; the next gets 429. */
+  eventStreamsPerAccount: number;
   retention: { generatedMs: number; uploadsMs: number };
   /** Where blobs live (REPRISE_BLOB_STORE): files under the data dir, or an S3-compatible bucket. */
   blobStore: BlobStoreConfig;
@@ -236,6 +260,9 @@ function blobStore(env: Env): BlobStoreConfig {
   };
 }
 
+/** = engine/procedural/common.ts MAX_SONG_S (a test holds them equal; config stays free of engine imports). */
+export const DEFAULT_SOURCE_MAX_S = 900;
+
 export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, 'PORT', 3000, 0, 65535);
   const host = env.HOST || '127.0.0.1';
@@ -280,6 +307,8 @@ export function loadConfig(env: Env = process.env): Config {
     workers: integer(env, 'REPRISE_WORKERS', 2, 0, 64),
     taskTimeoutMs: integer(env, 'REPRISE_TASK_TIMEOUT_S', 600, 1, 86_400) * 1000,
     leaseMs: integer(env, 'REPRISE_LEASE_MS', 30_000, 500, 3_600_000),
+    liveness: liveness(env),
+    pollMs: integer(env, 'REPRISE_POLL_MS', 1000, 10, 600_000),
     shutdownGraceMs: integer(env, 'REPRISE_SHUTDOWN_GRACE_S', 10, 0, 3600) * 1000,
     prices: Object.fromEntries(
       Object.entries(DEFAULT_PRICES).map(([name, fallback]) => [name, integer(env, priceVariable(name), fallback, 0, 1_000_000)]),
@@ -289,7 +318,17 @@ export function loadConfig(env: Env = process.env): Config {
     refunds: bool(env, 'REPRISE_REFUNDS', true),
     generateDurationS: integer(env, 'REPRISE_GENERATE_DURATION_S', 120, 10, 480),
     uploadMaxBytes,
+    sourceMaxS: integer(env, 'REPRISE_SOURCE_MAX_S', DEFAULT_SOURCE_MAX_S, 1, 86_400),
+    uploadsPerAccount: integer(env, 'REPRISE_UPLOADS_PER_ACCOUNT', 4, 1, 1024),
+    uploadsMax: integer(env, 'REPRISE_UPLOADS_MAX', 32, 1, 65_536),
     jsonBodyMaxBytes: integer(env, 'REPRISE_JSON_BODY_MAX_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    httpTimeouts: {
+      headersMs: integer(env, 'REPRISE_HEADERS_TIMEOUT_S', 10, 1, 3600) * 1000,
+      requestMs: integer(env, 'REPRISE_REQUEST_TIMEOUT_S', 300, 1, 86_400) * 1000,
+      idleMs: integer(env, 'REPRISE_IDLE_TIMEOUT_S', 60, 1, 86_400) * 1000,
+      keepAliveMs: integer(env, 'REPRISE_KEEP_ALIVE_TIMEOUT_S', 72, 1, 3600) * 1000,
+    },
+    eventStreamsPerAccount: integer(env, 'REPRISE_EVENT_STREAMS_PER_ACCOUNT', 10, 1, 10_000),
     retention: {
       generatedMs: integer(env, 'REPRISE_RETENTION_DAYS', 14, 1, 3650) * 86_400_000,
       uploadsMs: integer(env, 'REPRISE_UPLOAD_RETENTION_DAYS', 3, 1, 3650) * 86_400_000,
@@ -297,4 +336,12 @@ export function loadConfig(env: Env = process.env): Config {
     blobStore: blobStore(env),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
   };
+}
+
+/** The heartbeat must come well within the expiry, or a live process would look dead between beats. */
+function liveness(env: Env): { heartbeatMs: number; expiryMs: number } {
+  const heartbeatMs = integer(env, 'REPRISE_HEARTBEAT_MS', 2500, 100, 600_000);
+  const expiryMs = integer(env, 'REPRISE_PROCESS_EXPIRY_MS', 10_000, 300, 3_600_000);
+  if (expiryMs < 2 * heartbeatMs) fail('REPRISE_PROCESS_EXPIRY_MS', String(expiryMs), `expected at least twice REPRISE_HEARTBEAT_MS (${heartbeatMs})`);
+  return { heartbeatMs, expiryMs };
 }

@@ -11,6 +11,7 @@ import { describeRoles } from './roles.js';
 import { createEvents, type Services, type TaskChange } from './services.js';
 import { openBlobStore } from './storage/index.js';
 import { openStore } from './store/index.js';
+import { createNotifier, type Notifier } from './store/notify.js';
 import type { LifecycleContext } from './tasks/index.js';
 import { createRenderPool, createTaskWorker, type RenderPool, type TaskWorker } from './worker/index.js';
 
@@ -110,8 +111,16 @@ export async function startServer(config: Config, options: { logger?: boolean } 
 
   // The render threads exist only where tasks are rendered: an API process renders nothing.
   const pool = rendersHere ? createRenderPool() : null;
-  const worker = pool ? startTaskWorker(services, pool, engine, app) : null;
-  const dispatcher = roles.has('dispatcher') ? startDispatcher(services, app) : null;
+  // PostgreSQL: work recorded here wakes the workers and dispatchers of other processes at once.
+  const notifier = createNotifier(services.store, {
+    databaseUrl: config.databaseUrl,
+    onError: (error, what) => app.log.warn({ err: error }, what),
+  });
+  services.events.on('submitted', () => notifier.notify('reprise_tasks'));
+  services.events.on('task', () => notifier.notify('reprise_callbacks'));
+  services.events.on('redeliver', () => notifier.notify('reprise_callbacks'));
+  const worker = pool ? startTaskWorker(services, pool, engine, app, notifier) : null;
+  const dispatcher = roles.has('dispatcher') ? startDispatcher(services, app, notifier) : null;
   // Every process sweeps, whatever its roles: a fleet of any shape then sweeps somewhere, and a
   // sweep is safe beside another (rows are deleted only while still expired, blobs only once no
   // row names them, and deleting a blob already gone is no error).
@@ -134,6 +143,7 @@ export async function startServer(config: Config, options: { logger?: boolean } 
       await worker?.stop(graceMs);
       sweeper.stop();
       await dispatcher?.stop();
+      await notifier.close();
       // close() ends only the connections idle when it starts; one whose request finishes later
       // would sit in keep-alive (Fastify keeps them 72 s) and hold the stop open until it times out.
       const closeIdle = setInterval(() => app.server.closeIdleConnections(), 100);
@@ -147,7 +157,7 @@ export async function startServer(config: Config, options: { logger?: boolean } 
 }
 
 /** The `worker` role: claims task jobs and renders them; a submission made in this process wakes it. */
-function startTaskWorker(services: Services, pool: RenderPool, engine: EngineSpec, app: FastifyInstance): TaskWorker {
+function startTaskWorker(services: Services, pool: RenderPool, engine: EngineSpec, app: FastifyInstance, notifier: Notifier): TaskWorker {
   const { config } = services;
   const worker = createTaskWorker({
     store: services.store,
@@ -157,15 +167,18 @@ function startTaskWorker(services: Services, pool: RenderPool, engine: EngineSpe
     lifecycle: lifecycleContext(services),
     concurrency: config.workers,
     leaseMs: config.leaseMs,
+    pollMs: config.pollMs,
+    liveness: config.liveness,
     log: app.log,
   });
   services.events.on('submitted', () => worker.wake());
+  notifier.listen('reprise_tasks', () => worker.wake());
   worker.start();
   return worker;
 }
 
 /** The `dispatcher` role: sends the callbacks tasks owe; a stage finished or a redelivery asked for in this process wakes it. */
-function startDispatcher(services: Services, app: FastifyInstance): Dispatcher {
+function startDispatcher(services: Services, app: FastifyInstance, notifier: Notifier): Dispatcher {
   const { config } = services;
   const dispatcher = createDispatcher({
     store: services.store,
@@ -174,6 +187,8 @@ function startDispatcher(services: Services, app: FastifyInstance): Dispatcher {
     timeoutMs: config.callbackTimeoutMs,
     concurrency: config.callbackConcurrency,
     perHost: config.callbackPerHost,
+    pollMs: config.pollMs,
+    liveness: config.liveness,
     log: app.log,
     observer: {
       attempt: (outcome, durationMs) => services.events.emit('callback-attempt', { outcome, durationMs }),
@@ -183,6 +198,7 @@ function startDispatcher(services: Services, app: FastifyInstance): Dispatcher {
   // A finished stage owes a callback due now: wake the dispatcher instead of waiting for its poll.
   services.events.on('task', () => dispatcher.wake());
   services.events.on('redeliver', () => dispatcher.wake());
+  notifier.listen('reprise_callbacks', () => dispatcher.wake());
   dispatcher.start();
   return dispatcher;
 }

@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import type { Config } from '../config.js';
 import type { Services } from '../services.js';
 import { authenticate } from './auth.js';
 import { registerCallbackRoutes } from './callbacks.js';
@@ -17,6 +18,23 @@ export interface AppOptions {
   logger?: boolean;
 }
 
+/**
+ * Slow clients hold a socket and a request's memory for as long as they like unless cut off:
+ * headers and the whole request (a body trickled a byte at a time included) get deadlines, and
+ * a silent connection is closed. Node checks the first two on a timer; it runs often enough here
+ * that a deadline is met within a quarter of the shorter one (30 s at most, Node's own default).
+ */
+function slowClientLimits(timeouts: Config['httpTimeouts']) {
+  const checkEveryMs = Math.max(250, Math.min(30_000, Math.floor(Math.min(timeouts.headersMs, timeouts.requestMs) / 4)));
+  return {
+    requestTimeout: timeouts.requestMs,
+    connectionTimeout: timeouts.idleMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    // Node refuses a headers timeout longer than the request timeout.
+    http: { headersTimeout: Math.min(timeouts.headersMs, timeouts.requestMs), connectionsCheckingInterval: checkEveryMs },
+  };
+}
+
 /** Fastify as every reprise process runs it: its logger, body limits and the KIE error envelope. */
 function createFastify(services: Services, options: AppOptions): FastifyInstance {
   const app = Fastify({
@@ -24,6 +42,7 @@ function createFastify(services: Services, options: AppOptions): FastifyInstance
     // Per-request access logs cost about a third of throughput; /metrics covers requests instead.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: services.config.jsonBodyMaxBytes,
+    ...slowClientLimits(services.config.httpTimeouts),
     // Bodies are checked by the task domain's validators, which give KIE-style
     // `field: rule` messages; the schemas only document and serialise.
     ajv: { customOptions: { strict: false } },

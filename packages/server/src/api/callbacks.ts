@@ -43,6 +43,10 @@ export function registerCallbackRoutes(app: FastifyInstance, services: Services)
     done();
   });
 
+  // Each open stream holds a socket, a listener and two timers: an account may hold only so many.
+  const streamsByAccount = new Map<string, number>();
+  const maxStreams = services.config.eventStreamsPerAccount;
+
   app.get(
     '/api/v1/tasks/:taskId/events',
     { schema: { tags: ['callbacks'], summary: 'Server-Sent Events of the task’s status changes', params: TaskParams } },
@@ -53,6 +57,11 @@ export function registerCallbackRoutes(app: FastifyInstance, services: Services)
         (await db.selectFrom('tasks').select('status').where('id', '=', taskId).where('account_id', '=', accountId).executeTakeFirst())?.status;
       let last = await current();
       if (!last) throw new ApiError(404, `taskId: no task ${taskId} for this account`);
+      const held = streamsByAccount.get(accountId) ?? 0;
+      if (held >= maxStreams) {
+        throw new ApiError(429, `Too many event streams open: at most ${maxStreams} per account; close one or poll record-info instead`);
+      }
+      streamsByAccount.set(accountId, held + 1);
 
       reply.hijack();
       const out = reply.raw;
@@ -83,6 +92,9 @@ export function registerCallbackRoutes(app: FastifyInstance, services: Services)
         clearInterval(heartbeat);
         services.events.off('task', onChange);
         openStreams.delete(finish);
+        const left = (streamsByAccount.get(accountId) ?? 1) - 1;
+        if (left <= 0) streamsByAccount.delete(accountId);
+        else streamsByAccount.set(accountId, left);
         out.end();
       }
       openStreams.add(finish);

@@ -10,12 +10,16 @@ import { fileUrls, registerFile, tokenFromOwnUrl } from '../files/index.js';
 import { download, OutboundError } from '../outbound/index.js';
 import type { Services } from '../services.js';
 import { accountOf } from './auth.js';
+import { createUploadSlots } from './upload-slots.js';
+import { readHead, streamToBlob } from './upload-stream.js';
 
 /**
  * KIE's File Upload API (SPEC §3): three ways to put an MP3 or WAV file on the
  * service and get back a capability URL for it (e.g. a replace-section
- * `uploadUrl`). Every route checks all fields and the content before anything
- * is written, so a refused upload leaves no row and no blob.
+ * `uploadUrl`). A refused upload leaves no row and no blob: the base64 and URL
+ * routes check everything before writing; the multipart route streams the file
+ * to the blob store as it arrives (memory stays at one head per upload) and
+ * removes it again if anything refuses the upload afterwards.
  */
 
 // ---------------------------------------------------------------------------
@@ -166,15 +170,30 @@ async function claimPath(services: Services, row: Parameters<typeof registerFile
   });
 }
 
-/** Validated fields + bytes → blob, row, KIE answer. The blob is written last and removed if the row cannot be. */
+/** A checked file already in the blob store, waiting for its row. */
+interface StoredBlob {
+  blobKey: string;
+  audio: CheckedAudio;
+  size: number;
+}
+
+const newUploadKey = (audio: CheckedAudio) => `uploads/${randomHex(16)}.${audio.ext}`;
+
+/** Validated fields + bytes → blob, row, KIE answer. The blob is written first and removed if the row cannot be. */
 export async function storeUpload(services: Services, accountId: string, target: UploadTarget, bytes: Uint8Array): Promise<UploadAnswer> {
   const audio = checkAudioContent(bytes);
+  const blobKey = newUploadKey(audio);
+  await services.blobs.put(blobKey, bytes);
+  return recordUpload(services, accountId, target, { blobKey, audio, size: bytes.byteLength });
+}
+
+/** A stored, checked blob → its row and KIE's answer; the blob is removed if the row cannot be written. */
+async function recordUpload(services: Services, accountId: string, target: UploadTarget, stored: StoredBlob): Promise<UploadAnswer> {
+  const { blobKey, audio, size } = stored;
   // KIE's own default name (recorded answers): the upload's epoch milliseconds, a dash, random characters.
   const fileName = target.fileName ?? `${Date.now()}-${randomBytes(4).toString('hex')}.${audio.ext}`;
   const filePath = `${target.uploadPath}/${fileName}`;
-  const blobKey = `uploads/${randomHex(16)}.${audio.ext}`;
   const now = Date.now();
-  await services.blobs.put(blobKey, bytes);
   let token: string;
   try {
     token = await claimPath(
@@ -184,7 +203,7 @@ export async function storeUpload(services: Services, accountId: string, target:
         kind: 'upload',
         blobKey,
         contentType: audio.mimeType,
-        size: bytes.byteLength,
+        size,
         fileName,
         filePath,
         expiresAt: now + services.config.retention.uploadsMs,
@@ -206,7 +225,7 @@ export async function storeUpload(services: Services, accountId: string, target:
       filePath,
       downloadUrl: url,
       fileUrl: url,
-      fileSize: bytes.byteLength,
+      fileSize: size,
       mimeType: audio.mimeType,
       uploadedAt: new Date(now).toISOString(),
     },
@@ -225,33 +244,53 @@ function targetOf(fields: Record<string, unknown>): UploadTarget {
   return { uploadPath: checkUploadPath(fields.uploadPath), fileName: checkFileName(fields.fileName) };
 }
 
-/** Reads one file stream, keeping at most `maxBytes` (busboy truncates there and flags it). */
-async function collect(stream: Readable & { truncated?: boolean }, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    chunks.push(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  if (stream.truncated || size > maxBytes) throw tooLarge('file', maxBytes);
-  return Buffer.concat(chunks, size);
-}
-
-async function drain(stream: Readable): Promise<void> {
+async function drain(stream: AsyncIterable<unknown>): Promise<void> {
   for await (const _ of stream);
 }
 
+/** The file part, as far as it got: stored (checked and written), or refused by its content. */
+type FilePart = { stored: StoredBlob } | { refused: ApiError };
+
 /**
- * The multipart body: text fields in any order, one file part named `file`.
- * The file is held in memory (at most uploadMaxBytes) because the content check
- * and the blob store both take bytes; the size limit stops reading at the limit.
+ * Recognises the file from its first bytes (the same check as ever, on the head: the whole file
+ * when it is small) and streams the rest to the blob store, so memory stays at one head per upload
+ * whatever the file's size. A refused file is still read to its end, because fields may follow it
+ * and their mistakes are named first.
  */
-async function readMultipart(request: FastifyRequest, maxBytes: number): Promise<{ target: UploadTarget; bytes: Buffer }> {
+async function receiveFile(services: Services, file: Readable & { truncated?: boolean }, maxBytes: number): Promise<FilePart> {
+  const { head, whole } = await readHead(file);
+  let audio: CheckedAudio;
+  try {
+    audio = checkAudioContent(head);
+  } catch (error) {
+    await drain(whole);
+    if (file.truncated) throw tooLarge('file', maxBytes);
+    if (error instanceof ApiError) return { refused: error };
+    throw error;
+  }
+  const blobKey = newUploadKey(audio);
+  const size = await streamToBlob(services.blobs, blobKey, whole, maxBytes, () => tooLarge('file', maxBytes));
+  // busboy stops at the limit and flags the stream rather than failing it in some versions.
+  if (file.truncated) {
+    await services.blobs.delete(blobKey).catch(() => undefined);
+    throw tooLarge('file', maxBytes);
+  }
+  return { stored: { blobKey, audio, size } };
+}
+
+/**
+ * The multipart body: text fields in any order, one file part named `file`, which streams to the
+ * blob store as it arrives (receiveFile). Whatever refuses the upload afterwards removes the blob.
+ */
+async function receiveMultipart(services: Services, request: FastifyRequest, accountId: string, maxBytes: number): Promise<UploadAnswer> {
   if (!request.isMultipart()) {
     throw new ApiError(400, `Content-Type: ${request.headers['content-type'] ?? '(none)'} is not accepted here; send multipart/form-data`);
   }
   const fields: Record<string, unknown> = {};
-  let bytes: Buffer | null = null;
+  let file: FilePart | null = null;
+  const removeBlob = async () => {
+    if (file && 'stored' in file) await services.blobs.delete(file.stored.blobKey).catch(() => undefined);
+  };
   try {
     for await (const part of request.parts()) {
       if (part.type === 'file') {
@@ -260,8 +299,8 @@ async function readMultipart(request: FastifyRequest, maxBytes: number): Promise
           if (part.fieldname === 'uploadPath' || part.fieldname === 'fileName') throw invalid(part.fieldname, 'must be a text field, not a file');
           continue;
         }
-        if (bytes !== null) throw invalid('file', 'send exactly one file');
-        bytes = await collect(part.file, maxBytes);
+        if (file !== null) throw invalid('file', 'send exactly one file');
+        file = await receiveFile(services, part.file, maxBytes);
       } else {
         if (part.fieldname === 'file') throw invalid('file', 'must be a file part (Content-Disposition with a filename)');
         if (part.valueTruncated) throw invalid(part.fieldname, 'is too long');
@@ -269,16 +308,23 @@ async function readMultipart(request: FastifyRequest, maxBytes: number): Promise
       }
     }
   } catch (error) {
+    await removeBlob();
     if (error instanceof ApiError) throw error;
     const failure = error as { code?: string; statusCode?: number; message?: string };
     if (failure.code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge('file', maxBytes);
     if (failure.statusCode === 413) throw new ApiError(413, `body: too many multipart parts (${failure.message})`);
     throw new ApiError(400, `body: malformed multipart data (${failure.message ?? 'unreadable'})`);
   }
-  // Field rules first: they are the caller's mistake most worth naming.
-  const target = targetOf(fields);
-  if (bytes === null) throw invalid('file', 'is required (a multipart part named "file")');
-  return { target, bytes };
+  try {
+    // Field rules first: they are the caller's mistake most worth naming; then the file's own.
+    const target = targetOf(fields);
+    if (file === null) throw invalid('file', 'is required (a multipart part named "file")');
+    if ('refused' in file) throw file.refused;
+    return await recordUpload(services, accountId, target, file.stored);
+  } catch (error) {
+    await removeBlob();
+    throw error;
+  }
 }
 
 /** A URL this service handed out is read from storage: no network, no loopback exception needed. */
@@ -304,6 +350,16 @@ async function fetchFile(services: Services, fileUrl: string): Promise<Uint8Arra
     if (error.kind === 'too_large') throw tooLarge('fileUrl', uploadMaxBytes);
     throw invalid('fileUrl', `could not be downloaded: ${error.message}`);
   }
+}
+
+/** The JSON body is in memory already (bounded by the route's bodyLimit); the decoded file is stored whole. */
+async function storeBase64(services: Services, request: FastifyRequest, accountId: string, maxBytes: number): Promise<UploadAnswer> {
+  const body = jsonObject(request.body);
+  // The raw text is as large as the file and nobody needs it here.
+  request.rawBody = undefined;
+  const target = targetOf(body);
+  const bytes = decodeBase64Data(body.base64Data, maxBytes);
+  return storeUpload(services, accountId, target, bytes);
 }
 
 // ---------------------------------------------------------------------------
@@ -335,6 +391,7 @@ const common = {
 
 export function registerUploadRoutes(app: FastifyInstance, services: Services): void {
   const maxBytes = services.config.uploadMaxBytes;
+  const slots = createUploadSlots({ perAccount: services.config.uploadsPerAccount, overall: services.config.uploadsMax });
 
   // Multipart parsing only in this child context: the task routes keep accepting JSON alone.
   void app.register(async (scope) => {
@@ -351,8 +408,12 @@ export function registerUploadRoutes(app: FastifyInstance, services: Services): 
       },
       async (request) => {
         const account = accountOf(request);
-        const { target, bytes } = await readMultipart(request, maxBytes);
-        return storeUpload(services, account.id, target, bytes);
+        const release = slots.take(account.id);
+        try {
+          return await receiveMultipart(services, request, account.id, maxBytes);
+        } finally {
+          release();
+        }
       },
     );
   });
@@ -370,13 +431,9 @@ export function registerUploadRoutes(app: FastifyInstance, services: Services): 
       },
     },
     async (request) => {
-      const account = accountOf(request);
-      const body = jsonObject(request.body);
-      // The raw text is as large as the file and nobody needs it here.
-      request.rawBody = undefined;
-      const target = targetOf(body);
-      const bytes = decodeBase64Data(body.base64Data, maxBytes);
-      return storeUpload(services, account.id, target, bytes);
+      // No upload slot: the body is parsed (and bounded by bodyLimit) before the handler runs, so
+      // a slot would bound nothing; the slots guard the routes that stream or fetch.
+      return storeBase64(services, request, accountOf(request).id, maxBytes);
     },
   );
 
@@ -395,8 +452,13 @@ export function registerUploadRoutes(app: FastifyInstance, services: Services): 
       const body = jsonObject(request.body);
       const target = targetOf(body);
       const fileUrl = checkFileUrl(body.fileUrl);
-      const bytes = await fetchFile(services, fileUrl);
-      return storeUpload(services, account.id, target, bytes);
+      const release = slots.take(account.id);
+      try {
+        const bytes = await fetchFile(services, fileUrl);
+        return await storeUpload(services, account.id, target, bytes);
+      } finally {
+        release();
+      }
     },
   );
 }

@@ -1,5 +1,6 @@
 import { CompiledQuery, sql } from 'kysely';
 import { type CallbacksTable, type Executor, inList, insertRows, listParam, prepare, type Store } from '../store/index.js';
+import { deadHolders, isRegisteredHolder } from '../store/process-registry.js';
 
 /**
  * The dispatcher's reads and writes. A claimed callback is leased, and who may record what
@@ -15,6 +16,10 @@ import { type CallbacksTable, type Executor, inList, insertRows, listParam, prep
  * the next due time only if both are unchanged, so a late dispatcher cannot undo a redelivery or a
  * retry another one has scheduled since.
  * Every statement here is prepared, because each runs for every callback sent.
+ *
+ * On PostgreSQL a row leased by a dispatcher known dead (store/process-registry.ts) is taken over at
+ * once rather than when its lease lapses, and the attempt that dispatcher had claimed is recorded as
+ * `interrupted` (see takeOverOrphanedCallbacks).
  */
 
 /**
@@ -249,3 +254,42 @@ const postpone = prepare<{ id: string; claimedDueAt: number | null; claimedRound
     .where('due_at', '=', arg('claimedDueAt'))
     .where('round_attempts', '=', arg('claimedRound')),
 );
+
+/** The error class of an attempt its dispatcher's process died in (before it could record the outcome). */
+export const INTERRUPTED = 'interrupted';
+
+/**
+ * PostgreSQL: takes over the callbacks leased by dispatchers known dead. Each gets an attempt row
+ * with error class `interrupted` (the process died between claiming and recording: the receiver may
+ * or may not have had it) and is due at once. The interrupted attempt counts in `attempts`, the
+ * history's count, but not in `round_attempts`: a crash on our side spends none of the receiver's
+ * retry schedule. Its start is estimated as the claim time (the lease's end less `leaseMs`).
+ * SQLite has no row leases (its one dispatcher holds them in memory): nothing to do there.
+ */
+export async function takeOverOrphanedCallbacks(store: Store, leaseMs: number, now: number): Promise<number> {
+  if (store.dialect !== 'postgres') return 0;
+  const holders = await store.db
+    .selectFrom('callbacks')
+    .select('leased_by')
+    .distinct()
+    .where(pending)
+    .where('due_at', '>', now)
+    .where('leased_by', 'is not', null)
+    .execute();
+  const dead = await deadHolders(store.db, holders.map((row) => row.leased_by as string).filter(isRegisteredHolder), now);
+  if (dead.length === 0) return 0;
+  const taken = await sql<{ callback_id: string }>`
+    with taken as (
+      -- RETURNING shows the row as updated: the lease's end is read from the row as it was.
+      update callbacks c set
+        due_at = ${now}, leased_by = null, attempts = c.attempts + 1, updated_at = ${now},
+        last_error = ${`${INTERRUPTED}: the process sending it stopped before recording the outcome`}
+      from (select id, due_at from callbacks where status = 'pending' and leased_by = any(${dead}::text[]) for update) as old
+      where c.id = old.id and c.status = 'pending' and c.leased_by = any(${dead}::text[])
+      returning c.id, greatest(c.created_at, old.due_at - ${leaseMs}::bigint) as started_at
+    )
+    insert into callback_attempts (callback_id, started_at, duration_ms, http_status, error_class, response_body)
+    select id, started_at, greatest(0, ${now}::bigint - started_at)::int, null, ${INTERRUPTED}, null from taken
+    returning callback_id`.execute(store.db);
+  return taken.rows.length;
+}

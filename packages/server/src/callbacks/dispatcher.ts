@@ -4,7 +4,8 @@ import { boundedMemo } from '../memo.js';
 import { type OutboundClient, OutboundError } from '../outbound/index.js';
 import type { Store } from '../store/index.js';
 import { processLease } from '../store/process-lease.js';
-import { type ClaimedCallback, claimDueCallbacks, postponeCallbacks, recordAttempts } from './deliveries.js';
+import { DEFAULT_LIVENESS, type Liveness, registerProcess } from '../store/process-registry.js';
+import { type ClaimedCallback, claimDueCallbacks, postponeCallbacks, recordAttempts, takeOverOrphanedCallbacks } from './deliveries.js';
 import { nextDelay, parseRetryAfter } from './policy.js';
 import { signatureHeaders } from './sign.js';
 
@@ -21,6 +22,11 @@ import { signatureHeaders } from './sign.js';
  * Fairness: at most `perHost` attempts run against one host; a callback whose
  * host is busy waits briefly, then is postponed, so a slow or dead receiver
  * cannot take every slot from everyone else.
+ *
+ * Recovery: on PostgreSQL the dispatcher registers its process (store/process-registry.ts) and
+ * takes over, at once, the callbacks a dead dispatcher had leased, recording each attempt it had in
+ * flight as `interrupted`. On SQLite the `callbacks` process lease already passes at once from a
+ * killed process to the next on the same host.
  */
 export interface DispatcherOptions {
   store: Store;
@@ -30,6 +36,8 @@ export interface DispatcherOptions {
   concurrency?: number;
   perHost?: number;
   pollMs?: number;
+  /** PostgreSQL: the heartbeat by which other dispatchers tell this one is alive. */
+  liveness?: Liveness;
   log: FastifyBaseLogger;
   observer?: DispatcherObserver;
 }
@@ -81,7 +89,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const perHost = options.perHost ?? 8;
   const pollMs = options.pollMs ?? 1000;
   const leaseMs = options.timeoutMs + 10_000;
-  const owner = `dispatcher-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const liveness = options.liveness ?? DEFAULT_LIVENESS;
+  // PostgreSQL leases rows, so its claims name a registered holder; SQLite's live in memory.
+  const registration =
+    store.dialect === 'postgres' ? registerProcess(store, 'dispatcher', liveness, (error) => log.warn({ err: error }, 'process heartbeat failed')) : null;
+  const owner = registration?.id ?? `dispatcher-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  let orphansCheckedAt = 0;
   // SQLite: one dispatcher per store, holding its claims in memory (see deliveries.ts); the
   // process lease makes sure of the one.
   const soleSender = store.dialect === 'sqlite' ? processLease(store, 'callbacks', leaseMs) : null;
@@ -359,6 +372,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       }
       let claimed: ClaimedCallback[] = [];
       try {
+        if (registration) {
+          await registration.ready();
+          if (now - orphansCheckedAt >= liveness.heartbeatMs) {
+            orphansCheckedAt = now;
+            const taken = await takeOverOrphanedCallbacks(store, leaseMs, now);
+            if (taken > 0) log.warn({ count: taken }, 'took over callbacks whose dispatcher died; their attempts are recorded as interrupted');
+          }
+        }
         claimed = await claimDueCallbacks(store, { owner, leaseMs, now, limit: room(), held });
       } catch (error) {
         // Anything claimed stays leased until the lease lapses, then it is due again: nothing is lost.
@@ -396,6 +417,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       await loop;
       while (inFlight > 0 || nextCommit) await new Promise((resolve) => setTimeout(resolve, 10));
       await soleSender?.release().catch((error: unknown) => log.error({ err: error }, 'releasing the callbacks lease failed'));
+      await registration?.stop().catch((error: unknown) => log.warn({ err: error }, 'unregistering the process failed'));
       loop = null;
     },
   };

@@ -1,11 +1,15 @@
 import { sql } from 'kysely';
 import { newId } from '../ids.js';
 import { asRunner, changedRows, type Executor, insertRows, type JobQueue, type JobsTable, prepare, type Runner } from '../store/index.js';
+import { deadHolders, isRegisteredHolder } from '../store/process-registry.js';
 
 /**
  * The task worker's leased work table (callbacks carry their lease on their own row).
  * A job is claimed by setting a lease (`locked_until`); a process that dies
- * simply stops renewing, and once the lease lapses any process claims it again.
+ * simply stops renewing, and once the lease lapses any process claims it again —
+ * or at once, when its holder is known dead (store/process-registry.ts).
+ * A job put back keeps its `run_at`, so it is claimed again before the jobs
+ * submitted after it rather than behind the whole backlog.
  * Semantics are at-least-once; the handlers make their effects idempotent.
  */
 export type Job = JobsTable;
@@ -46,10 +50,35 @@ export async function claimJob(db: Executor | Runner, queue: JobQueue, owner: st
 
 /**
  * Puts jobs whose lease lapsed (their process died or hung) back in the queue,
- * due at once. Their attempt count keeps the claims they used.
+ * in their old place. Their attempt count keeps the claims they used.
  */
 export async function requeueExpired(db: Executor | Runner, queue: JobQueue, now: number): Promise<number> {
   return changedRows(await requeue.execute(asRunner(db), { queue, now }));
+}
+
+/**
+ * Puts back, in their old place, the running jobs whose holder is known dead (killed, or its
+ * heartbeat lapsed) without waiting for their lease. Two reads and, only when one is dead, a write.
+ */
+export async function requeueOrphaned(db: Executor, queue: JobQueue, now: number): Promise<number> {
+  const holders = await db
+    .selectFrom('jobs')
+    .select('locked_by')
+    .distinct()
+    .where('queue', '=', queue)
+    .where('state', '=', 'running')
+    .where('locked_by', 'is not', null)
+    .execute();
+  const dead = await deadHolders(db, holders.map((row) => row.locked_by as string).filter(isRegisteredHolder), now);
+  if (dead.length === 0) return 0;
+  const result = await db
+    .updateTable('jobs')
+    .set({ state: 'queued', locked_until: null, locked_by: null, updated_at: now })
+    .where('queue', '=', queue)
+    .where('state', '=', 'running')
+    .where('locked_by', 'in', dead)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }
 
 /** Extends a lease; false when the job is no longer ours (it was reclaimed). */
@@ -88,7 +117,7 @@ const claim = prepare<{ queue: JobQueue; owner: string; lockedUntil: number; now
 const requeue = prepare<{ queue: JobQueue; now: number }>((db, arg) =>
   db
     .updateTable('jobs')
-    .set({ state: 'queued', run_at: arg('now'), locked_until: null, locked_by: null, updated_at: arg('now') })
+    .set({ state: 'queued', locked_until: null, locked_by: null, updated_at: arg('now') })
     .where('queue', '=', arg('queue'))
     .where('state', '=', 'running')
     .where('locked_until', '<', arg('now')),

@@ -16,14 +16,14 @@ export interface ProcessLease {
   release(): Promise<void>;
 }
 
-/** The owners of leases made by this process and not released. */
-const ownersHere = new Set<string>();
+/** The owners of leases (and process registrations) made by this process and not released. */
+export const ownersHere = new Set<string>();
 
 /**
  * Whether the holder of a lease still runs. With our pid it is this process only if one of our
  * owners holds it; otherwise it was an earlier process that had our pid (a restarted container).
  */
-function stillRunning(holder: { owner: string; pid: number }): boolean {
+export function stillRunning(holder: { owner: string; pid: number }): boolean {
   if (holder.pid === process.pid) return ownersHere.has(holder.owner);
   try {
     process.kill(holder.pid, 0);

@@ -5,13 +5,28 @@ import { type KeyedRequest, keyedTask, replayOf } from './idempotency.js';
 import type { TaskInput } from './inputs.js';
 import type { TaskKind } from './kinds/kind.js';
 import type { SourceContext } from './source.js';
-import { type Submission, submitTaskOnce } from './submit.js';
+import { precheckAdmission, type Submission, submitTaskOnce } from './submit.js';
 
 /** What the API needs from the task domain to accept new tasks. */
 export interface SubmitContext extends SourceContext {
-  config: Pick<Config, 'prices' | 'rateLimit' | 'taskTimeoutMs' | 'generateDurationS' | 'extendDurationS' | 'retention'>;
+  config: Pick<Config, 'prices' | 'rateLimit' | 'taskTimeoutMs' | 'generateDurationS' | 'extendDurationS' | 'retention' | 'sourceMaxS'>;
   /** Called after a task is committed (wakes the worker). */
   onSubmitted?: (taskId: string) => void;
+}
+
+/**
+ * The context a kind admits a request with: sources longer than REPRISE_SOURCE_MAX_S are refused,
+ * and the kind's price and the account's balance and rate limit are checked once before its first source
+ * is fetched from outside (a kind whose price depends on the request is checked at its base price;
+ * the transaction still decides). Submissions that fetch nothing skip the extra reads.
+ */
+function withSubmissionGuards<Input>(context: SubmitContext, kind: TaskKind<Input>, accountId: string): SubmitContext {
+  let checked: Promise<void> | undefined;
+  const beforeDownload = () => {
+    checked ??= precheckAdmission(context.store, accountId, context.config.prices[kind.price], context.config, Date.now());
+    return checked;
+  };
+  return { ...context, beforeDownload, sourceMaxS: context.config.sourceMaxS };
 }
 
 /**
@@ -46,7 +61,7 @@ export async function submitKindOnce<Input>(
       return { taskId: replay.taskId, replayed: true };
     }
   }
-  const admitted = await kind.admit(context, account.id, asBody(body));
+  const admitted = await kind.admit(withSubmissionGuards(context, kind, account.id), account.id, asBody(body));
   const fetched = admitted.fetched.flatMap((source) => (source.fetched ? [{ source, bytes: source.fetched }] : []));
   for (const { source, bytes } of fetched) await context.blobs.put(source.blobKey, bytes);
   try {

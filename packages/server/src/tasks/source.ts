@@ -36,6 +36,13 @@ export interface SourceContext {
   publicUrl: string;
   outbound: OutboundClient;
   uploadMaxBytes: number;
+  /**
+   * Asked before anything is fetched from outside: throws when the submission would be refused
+   * anyway (price, balance, rate limit), so a refused caller costs the server no download.
+   */
+  beforeDownload?: () => Promise<void>;
+  /** Longest source accepted, in seconds (REPRISE_SOURCE_MAX_S); unset, any length. */
+  sourceMaxS?: number;
 }
 
 function durationOf(bytes: Uint8Array, field: string): number {
@@ -170,6 +177,7 @@ async function fromUrl(context: SourceContext, uploadUrl: string, field: string)
     const bytes = await readStoredSource(context.blobs, file.blob_key, field);
     return { blobKey: file.blob_key, name: file.file_name, durationS: durationOf(bytes, field), parentMusicId: '', track: null, fetched: null };
   }
+  await context.beforeDownload?.();
   let bytes: Uint8Array;
   try {
     bytes = await download(context.outbound, uploadUrl, { timeoutMs: 30_000, maxBytes: context.uploadMaxBytes });
@@ -183,8 +191,20 @@ async function fromUrl(context: SourceContext, uploadUrl: string, field: string)
 }
 
 export async function resolveSource(context: SourceContext, accountId: string, source: SourceRef): Promise<ResolvedSource> {
-  if (source.mode !== 'url') return fromTrack(context, accountId, source);
+  if (source.mode !== 'url') return withinLength(context, await fromTrack(context, accountId, source), 'audioId');
   const field = source.field ?? 'uploadUrl';
   if (source.uploadUrl.length > 2048) throw new ApiError(422, `${field}: must be at most 2048 characters`);
-  return fromUrl(context, source.uploadUrl, field);
+  return withinLength(context, await fromUrl(context, source.uploadUrl, field), field);
+}
+
+/**
+ * A source longer than the service renders is refused here, at submission, before anything is
+ * stored or charged: decoding and rendering it would cost memory in proportion to its length.
+ */
+function withinLength(context: SourceContext, source: ResolvedSource, field: string): ResolvedSource {
+  const maxS = context.sourceMaxS;
+  if (maxS !== undefined && source.durationS > maxS) {
+    throw invalid(field, `the source is ${Math.round(source.durationS)} s long; sources of at most ${maxS} s are accepted`);
+  }
+  return source;
 }

@@ -115,6 +115,22 @@ async function admit(tx: Runner, accountId: string, items: ReadonlyArray<Pending
   return outcomes;
 }
 
+/**
+ * The price and rate-limit rules of `admit`, read outside any transaction: asked before work that
+ * costs the server something (fetching a source from outside), so an account that would be refused
+ * anyway is refused first. Not a guarantee — the transaction decides — only an early answer.
+ */
+export async function precheckAdmission(store: Store, accountId: string, price: number, limits: SubmitLimits, now: number): Promise<void> {
+  const { rows } = await balanceRead.execute<{ balance: number }>(store.reader, { accountId });
+  const balance = Number(rows[0]?.balance ?? 0);
+  if (balance < price) throw new ApiError(402, `Insufficient credits: this task costs ${price}`);
+  const { max, windowMs } = limits.rateLimit;
+  const recent = await countRecent.execute<{ count: number }>(store.reader, { accountId, since: now - windowMs, max });
+  if (Number(recent.rows[0]?.count ?? 0) >= max)
+    throw new ApiError(429, `Rate limit exceeded: at most ${max} new tasks per ${windowMs / 1000} s per account; the task was not queued`);
+}
+const balanceRead = prepare<{ accountId: string }>((db, arg) => db.selectFrom('accounts').select('balance').where('id', '=', arg('accountId')));
+
 /** A task of this type on this parent that has not failed (a failed one may be tried again). */
 async function liveChild(tx: Runner, accountId: string, type: TaskType, parent: string): Promise<string | undefined> {
   const { rows } = await liveChildQuery.execute<{ id: string }>(tx, { accountId, type, parent });

@@ -1,9 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { SourceAudioError } from '../engine/types.js';
 import { ApiError } from '../errors.js';
-import { claimJob, finishJob, type Job, releaseJob, renewLease, requeueExpired } from '../jobs/index.js';
-import type { BlobStore } from '../storage/index.js';
+import { claimJob, finishJob, type Job, releaseJob, renewLease, requeueExpired, requeueOrphaned } from '../jobs/index.js';
+import { BlobNotFoundError, type BlobStore } from '../storage/index.js';
 import type { Store } from '../store/index.js';
+import { DEFAULT_LIVENESS, type Liveness, registerProcess } from '../store/process-registry.js';
 import { completeTask, failTask, type KindRuntime, kindOf, type LifecycleContext, seedOf, TERMINAL_STATUSES } from '../tasks/index.js';
 import type { RenderPool } from './render-pool.js';
 import type { EngineSpec } from './render-protocol.js';
@@ -13,7 +14,8 @@ import { renderVideoOffThread } from './video.js';
  * Claims task jobs and runs each by its kind (tasks/kinds): the kind renders and stores,
  * then the task completes or fails. `concurrency` slots claim independently; an idle slot sleeps until
  * woken (a task was submitted here) or the poll interval passes (work from
- * another process, or a lapsed lease).
+ * another process, or a lapsed lease). The worker registers its process (store/process-registry.ts):
+ * jobs held by a process known dead are taken over at once, in their old place in the queue.
  */
 export interface TaskWorkerOptions {
   store: Store;
@@ -24,6 +26,8 @@ export interface TaskWorkerOptions {
   concurrency: number;
   leaseMs: number;
   pollMs?: number;
+  /** The heartbeat by which other processes tell this one is alive. */
+  liveness?: Liveness;
   /** A job claimed this many times (its process kept dying) fails with code 500. */
   maxAttempts?: number;
   log: FastifyBaseLogger;
@@ -49,8 +53,12 @@ class LeaseLost extends Error {
 
 export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
   const { store, blobs, pool, lifecycle, log } = options;
-  const owner = `worker-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const liveness = options.liveness ?? DEFAULT_LIVENESS;
+  const registration = registerProcess(store, 'worker', liveness, (error) => log.warn({ err: error }, 'process heartbeat failed'));
+  const owner = registration.id;
   const pollMs = options.pollMs ?? 1000;
+  // Looking for dead holders costs two reads: the slots share one look per heartbeat.
+  let orphansCheckedAt = 0;
   const maxAttempts = options.maxAttempts ?? 5;
   const inFlight = new Map<string, AbortController>();
   let running = false;
@@ -90,6 +98,8 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
 
   function failureOf(error: unknown): { code: 400 | 408 | 500 | 531; message: string } {
     if (error instanceof SourceAudioError) return { code: 400, message: error.message };
+    // A file deleted (retention, an operator) after the task checked it was there: the source's fault, not ours.
+    if (error instanceof BlobNotFoundError) return { code: 400, message: 'a file the task reads is no longer available (it was deleted from storage)' };
     // A rule that only the work could check (a persona taken meanwhile): the request's fault, said as it was.
     if (error instanceof ApiError) return { code: 400, message: error.message };
     if (error instanceof DeadlineAbort) return { code: 408, message: error.message };
@@ -139,7 +149,8 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
     } catch (error) {
       const reason = controller.signal.aborted ? controller.signal.reason : error;
       if (reason instanceof ShutdownAbort) {
-        await releaseJob(store.db, job.id, owner, Date.now(), Date.now(), 'released at shutdown');
+        // Keeps its place in the queue: the next process runs it before what was submitted after it.
+        await releaseJob(store.db, job.id, owner, job.run_at, Date.now(), 'released at shutdown');
         jobLog.info('task released at shutdown');
       } else if (reason instanceof LeaseLost) {
         jobLog.warn('lease lost; another process owns the task now');
@@ -159,7 +170,13 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
     while (running) {
       let job: Job | null = null;
       try {
-        await requeueExpired(store.db, 'task', Date.now());
+        await registration.ready();
+        const now = Date.now();
+        if (now - orphansCheckedAt >= liveness.heartbeatMs) {
+          orphansCheckedAt = now;
+          await requeueOrphaned(store.db, 'task', now);
+        }
+        await requeueExpired(store.db, 'task', now);
         job = await claimJob(store.db, 'task', owner, options.leaseMs, Date.now());
       } catch (error) {
         log.error({ err: error }, 'claiming a task job failed');
@@ -194,6 +211,7 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
         await Promise.all(loops);
       }
       loops.length = 0;
+      await registration.stop().catch((error: unknown) => log.warn({ err: error }, 'unregistering the process failed'));
     },
     get busy() {
       return inFlight.size;
