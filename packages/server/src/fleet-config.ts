@@ -55,6 +55,7 @@ const FLEET_SETTINGS: readonly FleetSetting[] = [
   { variable: 'REPRISE_RETENTION_DAYS', effective: (c) => days(c.retention.generatedMs) },
   { variable: 'REPRISE_UPLOAD_RETENTION_DAYS', effective: (c) => days(c.retention.uploadsMs) },
   { variable: 'REPRISE_UPLOAD_MAX_BYTES', effective: (c) => String(c.uploadMaxBytes) },
+  { variable: 'REPRISE_SOURCE_MAX_S', effective: (c) => String(c.sourceMaxS) },
   { variable: 'REPRISE_JSON_BODY_MAX_BYTES', effective: (c) => String(c.jsonBodyMaxBytes) },
   { variable: 'REPRISE_HTTP_STATUS_MIRRORS_CODE', effective: (c) => String(c.httpStatusMirrorsCode) },
 ];

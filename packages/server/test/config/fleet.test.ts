@@ -43,6 +43,7 @@ const VALID: Record<string, fc.Arbitrary<string>> = {
   REPRISE_RETENTION_DAYS: whole(1, 3650),
   REPRISE_UPLOAD_RETENTION_DAYS: whole(1, 3650),
   REPRISE_UPLOAD_MAX_BYTES: whole(1024, 2 ** 40),
+  REPRISE_SOURCE_MAX_S: whole(1, 86_400),
   REPRISE_JSON_BODY_MAX_BYTES: whole(1024, 64 * 1024 * 1024),
   REPRISE_HTTP_STATUS_MIRRORS_CODE: trueOrFalse,
 };
