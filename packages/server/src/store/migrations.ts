@@ -251,8 +251,26 @@ function migrations(dialect: Dialect): Record<string, Migration> {
   };
 }
 
-/** Brings the schema up to date; safe to run from several processes at once (Kysely takes a lock). */
+/**
+ * Brings the schema up to date; safe to run from several processes at once. On PostgreSQL Kysely
+ * takes a lock. Its SQLite adapter takes none (it assumes one process), so two processes starting
+ * on one empty file can both see a migration as pending, and the later one fails on what the
+ * first created ("table … already exists"): the later one then tries again, and finds them applied.
+ */
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+  const attempts = dialect === 'sqlite' ? 3 : 1;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await migrateOnce(db, dialect);
+      return;
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
+  }
+}
+
+async function migrateOnce(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
   // Kysely looks for its own tables across every schema; name ours so that several
   // reprise databases in one PostgreSQL (one schema each) do not see each other's.
