@@ -14,7 +14,7 @@ import { canonicalJson, IDEMPOTENCY_WINDOW_MS, parseIdempotencyKey, requestFinge
 import { type NewTask, submitTaskOnce } from '../../src/tasks/index.js';
 import { sineWav } from '../helpers/audio.js';
 import { finishedGenerateTask } from '../helpers/fixtures.js';
-import { closeServices, createTestAccount, createTestApp, createTestServices, type TestAccount } from '../helpers/services.js';
+import { closeServices, countRows, createTestAccount, createTestApp, createTestServices, type TestAccount } from '../helpers/services.js';
 import { storeTargets } from '../helpers/stores.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -61,15 +61,7 @@ describe.each(storeTargets())('Idempotency-Key on $name', (target) => {
   /** Everything a request could write: counted over the whole database, and the caller's balance. */
   async function snapshot(accountId: string) {
     const db = services.store.db;
-    const count = async (table: 'tasks' | 'jobs' | 'ledger' | 'files' | 'idempotency_keys') =>
-      Number(
-        (
-          await db
-            .selectFrom(table)
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .executeTakeFirstOrThrow()
-        ).n,
-      );
+    const count = (table: 'tasks' | 'jobs' | 'ledger' | 'files' | 'idempotency_keys') => countRows(services, table);
     const balance = (await db.selectFrom('accounts').select('balance').where('id', '=', accountId).executeTakeFirstOrThrow()).balance;
     return {
       tasks: await count('tasks'),

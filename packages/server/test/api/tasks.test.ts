@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpStatusFor } from '../../src/api/errors.js';
 import type { Services } from '../../src/services.js';
 import { finishedGenerateTask, uploadedWav } from '../helpers/fixtures.js';
-import { closeServices, createTestAccount, createTestApp, createTestServices, type TestAccount } from '../helpers/services.js';
+import { closeServices, countRows, createTestAccount, createTestApp, createTestServices, type TestAccount } from '../helpers/services.js';
 import { storeTargets } from '../helpers/stores.js';
 
 const section = { prompt: 'jazz piano', tags: 'Jazz', title: 'New', infillStartS: 12, infillEndS: 24, callBackUrl: 'https://example.com/cb' };
@@ -30,15 +30,7 @@ describe.each(storeTargets())('task API on $name', (target) => {
   /** What a refused request must leave unchanged. */
   async function snapshot(accountId: string) {
     const db = services.store.db;
-    const count = async (table: 'tasks' | 'jobs' | 'ledger' | 'files') =>
-      Number(
-        (
-          await db
-            .selectFrom(table)
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .executeTakeFirstOrThrow()
-        ).n,
-      );
+    const count = (table: 'tasks' | 'jobs' | 'ledger' | 'files') => countRows(services, table);
     const balance = (await db.selectFrom('accounts').select('balance').where('id', '=', accountId).executeTakeFirstOrThrow()).balance;
     return { tasks: await count('tasks'), jobs: await count('jobs'), ledger: await count('ledger'), files: await count('files'), balance };
   }

@@ -40,3 +40,12 @@ export async function closeServices(services: Services): Promise<void> {
   await services.outbound.close();
   await services.store.close();
 }
+
+/** Rows in `table` over the whole database: what a refused or replayed request must leave as it was. */
+export async function countRows(services: Services, table: 'tasks' | 'jobs' | 'ledger' | 'files' | 'personas' | 'idempotency_keys'): Promise<number> {
+  const row = await services.store.db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

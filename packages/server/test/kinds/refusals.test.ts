@@ -10,7 +10,7 @@ import { coverImageKind } from '../../src/tasks/kinds/cover-image.js';
 import { completeTask, type StoredTrack } from '../../src/tasks/lifecycle.js';
 import { sineWav } from '../helpers/audio.js';
 import { finishedGenerateTask, uploadedWav } from '../helpers/fixtures.js';
-import { closeServices, createTestAccount, createTestApp, createTestServices, TEST_PUBLIC_URL, type TestAccount } from '../helpers/services.js';
+import { closeServices, countRows, createTestAccount, createTestApp, createTestServices, TEST_PUBLIC_URL, type TestAccount } from '../helpers/services.js';
 import { storeTargets } from '../helpers/stores.js';
 
 /**
@@ -181,15 +181,7 @@ describe.each(storeTargets())('refusals of the new routes on $name', (target) =>
   /** What a refused request must leave unchanged. */
   async function snapshot(accountId: string) {
     const db = services.store.db;
-    const count = async (table: 'tasks' | 'jobs' | 'ledger' | 'files' | 'personas') =>
-      Number(
-        (
-          await db
-            .selectFrom(table)
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .executeTakeFirstOrThrow()
-        ).n,
-      );
+    const count = (table: 'tasks' | 'jobs' | 'ledger' | 'files' | 'personas') => countRows(services, table);
     const balance = Number((await db.selectFrom('accounts').select('balance').where('id', '=', accountId).executeTakeFirstOrThrow()).balance);
     return {
       tasks: await count('tasks'),
@@ -1127,15 +1119,7 @@ describe.each(storeTargets())('refusals for want of credits on $name', (target) 
 
   async function state(accountId: string) {
     const db = services.store.db;
-    const count = async (table: 'tasks' | 'jobs' | 'ledger' | 'files') =>
-      Number(
-        (
-          await db
-            .selectFrom(table)
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .executeTakeFirstOrThrow()
-        ).n,
-      );
+    const count = (table: 'tasks' | 'jobs' | 'ledger' | 'files') => countRows(services, table);
     const balance = Number((await db.selectFrom('accounts').select('balance').where('id', '=', accountId).executeTakeFirstOrThrow()).balance);
     return { tasks: await count('tasks'), jobs: await count('jobs'), ledger: await count('ledger'), files: await count('files'), balance };
   }

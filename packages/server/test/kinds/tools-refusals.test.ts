@@ -12,7 +12,7 @@ import type { SeparationResult } from '../../src/tasks/kinds/vocal-removal.js';
 import { WAVEFORM_POINTS } from '../../src/tasks/timestamped-lyrics.js';
 import { sineWav } from '../helpers/audio.js';
 import { finishedGenerateTask } from '../helpers/fixtures.js';
-import { closeServices, createTestAccount, createTestApp, createTestServices, type TestAccount } from '../helpers/services.js';
+import { closeServices, countRows, createTestAccount, createTestApp, createTestServices, type TestAccount } from '../helpers/services.js';
 import { storeTargets } from '../helpers/stores.js';
 
 /**
@@ -148,15 +148,7 @@ describe.each(storeTargets())('refusals of the audio tools on $name', (target) =
   /** What a refused request must leave unchanged. */
   async function snapshot(accountId: string) {
     const db = services.store.db;
-    const count = async (table: 'tasks' | 'jobs' | 'ledger' | 'files') =>
-      Number(
-        (
-          await db
-            .selectFrom(table)
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .executeTakeFirstOrThrow()
-        ).n,
-      );
+    const count = (table: 'tasks' | 'jobs' | 'ledger' | 'files') => countRows(services, table);
     const balance = Number((await db.selectFrom('accounts').select('balance').where('id', '=', accountId).executeTakeFirstOrThrow()).balance);
     return { tasks: await count('tasks'), jobs: await count('jobs'), ledger: await count('ledger'), files: await count('files'), balance };
   }
