@@ -133,7 +133,7 @@ export type PriceName = keyof typeof DEFAULT_PRICES;
 export type Prices = Record<PriceName, number>;
 
 /** `replaceSection` → `REPRISE_PRICE_REPLACE_SECTION`. */
-const priceVariable = (name: string): string => `REPRISE_PRICE_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+export const priceVariable = (name: string): string => `REPRISE_PRICE_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

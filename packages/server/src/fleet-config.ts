@@ -1,4 +1,4 @@
-import { type Config, ConfigError, DEFAULT_PRICES, loadConfig, type PriceName } from './config.js';
+import { type Config, ConfigError, DEFAULT_PRICES, loadConfig, type PriceName, priceVariable } from './config.js';
 import type { Executor } from './store/index.js';
 
 /**
@@ -22,9 +22,6 @@ interface FleetSetting {
   /** This process's effective value in canonical form; null when it has none of its own (a public URL that follows the port). */
   effective(config: Config): string | null;
 }
-
-/** `replaceSection` → `REPRISE_PRICE_REPLACE_SECTION`, as config.ts names the price variables (test/config/fleet.test.ts checks they agree). */
-const priceVariable = (name: string): string => `REPRISE_PRICE_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 
 const seconds = (ms: number): string => String(ms / 1000);
 const days = (ms: number): string => String(ms / 86_400_000);
