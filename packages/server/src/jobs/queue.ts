@@ -20,7 +20,14 @@ export async function enqueueJob(db: Executor | Runner, queue: JobQueue, refId: 
 
 /** Several jobs of one queue in as few statements as possible (a submission batch); returns their ids in order. */
 export async function enqueueJobs(db: Runner, queue: JobQueue, jobs: ReadonlyArray<{ refId: string; runAt: number }>, now: number): Promise<string[]> {
-  const rows = jobs.map((job) => ({
+  const rows = newJobRows(queue, jobs, now);
+  await insertRows(db, 'jobs', rows);
+  return rows.map((row) => row.id);
+}
+
+/** The rows `enqueueJobs` writes, for a caller that writes them in a statement of its own. */
+export function newJobRows(queue: JobQueue, jobs: ReadonlyArray<{ refId: string; runAt: number }>, now: number): Job[] {
+  return jobs.map((job) => ({
     id: newId('job'),
     queue,
     ref_id: job.refId,
@@ -33,8 +40,6 @@ export async function enqueueJobs(db: Runner, queue: JobQueue, jobs: ReadonlyArr
     created_at: now,
     updated_at: now,
   }));
-  await insertRows(db, 'jobs', rows);
-  return rows.map((row) => row.id);
 }
 
 /**

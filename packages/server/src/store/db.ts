@@ -6,7 +6,8 @@ import pg from 'pg';
 import { boundedMemo } from '../memo.js';
 import { offloadCheckpoints } from './checkpoints.js';
 import { migrateToLatest } from './migrations.js';
-import { kyselyRunner, type Runner } from './prepared.js';
+import { postgresRunner, postgresTransactionRunner, retryingStalePlans } from './postgres-runner.js';
+import type { Runner } from './prepared.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -142,30 +143,62 @@ function withoutFlushWait(url: string): string {
   return parsed.toString();
 }
 
+/** A runner whose every statement is run again, once, under new names if its prepared plan went stale. */
+function retryingRunner(runner: Runner): Runner {
+  return { dialect: runner.dialect, executeQuery: (query) => retryingStalePlans(() => runner.executeQuery(query)) };
+}
+
+/**
+ * One transaction on one connection of `pool`, BEGIN sent with its first statement and the others
+ * named and prepared (postgres-runner.ts).
+ * Run once more from the start if a prepared plan went stale: nothing of the first try was committed.
+ */
+async function postgresTransaction<T>(pool: pg.Pool, fn: (runner: Runner) => Promise<T>): Promise<T> {
+  return retryingStalePlans(async () => {
+    const client = await pool.connect();
+    const runner = postgresTransactionRunner(client);
+    let broken: Error | undefined;
+    try {
+      const result = await fn(runner);
+      // BEGIN goes out with the first statement: a transaction that ran none has nothing to end.
+      if (runner.begun) await client.query('commit');
+      return result;
+    } catch (error) {
+      // A connection that cannot even roll back is dropped from the pool rather than reused.
+      if (runner.begun) {
+        await client.query('rollback').catch((rollbackError: unknown) => {
+          broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+        });
+      }
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  });
+}
+
 function openPostgres(url: string, poolSize: number): Store {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, types: pgTypes() });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   // Non-durable commits get connections of their own, set up once, rather than a SET LOCAL round trip each.
-  let relaxed: Kysely<Database> | null = null;
-  const relaxedDb = (): Kysely<Database> =>
-    (relaxed ??= new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: withoutFlushWait(url), max: 2, types: pgTypes() }) }),
-    }));
-  const target = (options?: CommitOptions): Kysely<Database> => (options?.durable === false ? relaxedDb() : db);
+  let relaxed: pg.Pool | null = null;
+  const target = (options?: CommitOptions): pg.Pool => {
+    if (options?.durable !== false) return pool;
+    relaxed ??= new pg.Pool({ connectionString: withoutFlushWait(url), max: 2, types: pgTypes() });
+    return relaxed;
+  };
   const safe = new URL(url);
   safe.password = '';
   return {
     db,
     dialect: 'postgres',
     describe: safe.toString(),
-    transaction: (fn, options) =>
-      target(options)
-        .transaction()
-        .execute((tx) => fn(kyselyRunner(tx, 'postgres'))),
-    session: (fn, options) => fn(kyselyRunner(target(options), 'postgres')),
-    reader: kyselyRunner(db, 'postgres'),
+    // Straight on pg rather than through Kysely's transaction: named statements, and none of its layers.
+    transaction: (fn, options) => postgresTransaction(target(options), fn),
+    session: (fn, options) => fn(retryingRunner(postgresRunner(target(options)))),
+    reader: retryingRunner(postgresRunner(pool)),
     close: async () => {
-      await relaxed?.destroy();
+      await relaxed?.end();
       await db.destroy();
     },
   };

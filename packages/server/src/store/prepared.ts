@@ -29,6 +29,16 @@ import type { Database } from './schema.js';
 export interface Runner {
   readonly dialect: Dialect;
   executeQuery<R>(query: CompiledQuery<R>): Promise<QueryResult<R>>;
+  /** Several statements in one round trip, run in order (PostgreSQL transactions); see `executeTogether`. */
+  executeQueries?(queries: readonly CompiledQuery[]): Promise<QueryResult<unknown>[]>;
+}
+
+/** Runs the statements in order, in one round trip where the runner can (otherwise one by one). */
+export async function executeTogether(runner: Runner, queries: readonly CompiledQuery[]): Promise<QueryResult<unknown>[]> {
+  if (runner.executeQueries) return runner.executeQueries(queries);
+  const results: QueryResult<unknown>[] = [];
+  for (const query of queries) results.push(await runner.executeQuery(query));
+  return results;
 }
 
 const dialects = new WeakMap<Kysely<Database>, Dialect>();
@@ -82,6 +92,8 @@ interface Compiled {
 
 export interface Prepared<A> {
   execute<R = unknown>(runner: Runner, args: A): Promise<QueryResult<R>>;
+  /** The statement with these arguments, for `executeTogether`. */
+  compiled(dialect: Dialect, args: A): CompiledQuery;
 }
 
 const SENTINEL = '\u0000arg:';
@@ -96,16 +108,20 @@ export function prepare<A extends Record<string, unknown>>(build: (db: Kysely<Da
     );
     return { sql: query.sql, slots };
   };
+  const compiledWith = (dialect: Dialect, args: A): CompiledQuery => {
+    let compiled = byDialect.get(dialect);
+    if (!compiled) {
+      compiled = compile(dialect);
+      byDialect.set(dialect, compiled);
+    }
+    const parameters = compiled.slots.map((slot) => ('arg' in slot ? args[slot.arg] : slot.value));
+    return CompiledQuery.raw(compiled.sql, parameters);
+  };
   return {
     execute<R>(runner: Runner, args: A) {
-      let compiled = byDialect.get(runner.dialect);
-      if (!compiled) {
-        compiled = compile(runner.dialect);
-        byDialect.set(runner.dialect, compiled);
-      }
-      const parameters = compiled.slots.map((slot) => ('arg' in slot ? args[slot.arg] : slot.value));
-      return runner.executeQuery(CompiledQuery.raw(compiled.sql, parameters) as CompiledQuery<R>);
+      return runner.executeQuery(compiledWith(runner.dialect, args) as CompiledQuery<R>);
     },
+    compiled: compiledWith,
   };
 }
 

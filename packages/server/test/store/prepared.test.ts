@@ -64,6 +64,7 @@ describe.each(storeTargets())('prepared queries on $name', (target) => {
           webhook_key_prev: null,
           webhook_key_prev_until: null,
           created_at: 1_000 + i,
+          sandbox: 0,
         }));
         await services.store.transaction((tx) => insertRows(tx, 'accounts', rows));
         const stored = await services.store.db.selectFrom('accounts').selectAll().where('name', '=', prefix).orderBy('id').execute();
