@@ -13,6 +13,7 @@ export {
   type ChordReading,
   chordOfChroma,
   chordSymbol,
+  chromagramsInOnePass,
   readChords,
 } from './analysis/chords.js';
 export { type FormBar, type FormName, type FormOptions, type FormSection, findForm } from './analysis/form.js';
@@ -21,10 +22,12 @@ export {
   type Analysis,
   type AnalysisRange,
   analyse,
+  analyseMusic,
   analysisWindow,
   integratedLoudness,
   type KeyAnalysis,
   type LoudnessAnalysis,
+  type MusicAnalysis,
   measureLoudness,
   PITCH_NAMES,
   relativeOf,

@@ -1,6 +1,6 @@
 import type { Pcm } from '../pcm.js';
-import { PITCH_NAMES } from './key.js';
-import { type AnalysisFront, analysisFront, type Spectrogram, stft } from './spectrum.js';
+import { addKeyChroma, CHROMA_FFT as KEY_CHROMA_FFT, CHROMA_HOP as KEY_CHROMA_HOP, keyBinClasses, PITCH_NAMES } from './key.js';
+import { type AnalysisFront, analysisFront, forEachSpectrum, type MonoSignal, stftFrameCount } from './spectrum.js';
 
 /**
  * A chord per bar, read from the audio on a bar grid the caller measured (the
@@ -45,6 +45,9 @@ export interface ChordOptions {
 /** Chroma STFT: ~370 ms windows (enough resolution at 100 Hz) every ~46 ms, so short bars still hold several whole frames. */
 const CHROMA_FFT = 4096;
 const CHROMA_HOP = 512;
+/** Every this-many frames of the bars' chroma STFT is one of the key's (see chromagramsInOnePass). */
+const KEY_FRAME_STEP = KEY_CHROMA_HOP / CHROMA_HOP;
+if (KEY_CHROMA_FFT !== CHROMA_FFT || !Number.isInteger(KEY_FRAME_STEP)) throw new Error('the key and bar chroma STFTs no longer share their frames');
 /** Harmonics per chord note in a template, and how much softer each is than the one below. */
 const HARMONICS = 6;
 const HARMONIC_DECAY = 0.4;
@@ -154,23 +157,54 @@ const HIGH_HZ = 1000;
  * one where only a hi-hat or a rim click does. Off-beat chords (a reggae
  * skank, funk scratches) sound in a few frames of the bar only.
  */
-function rawChromagram(spectrogram: Spectrogram): Float32Array {
-  const { magnitudes, frames, bins, size, sampleRate } = spectrogram;
+function rawChromagram(signal: MonoSignal): Float32Array {
+  const bins = CHROMA_FFT / 2;
+  const classes = rawBinClasses(bins, signal.sampleRate);
+  const out = new Float32Array(stftFrameCount(signal.samples.length, CHROMA_FFT, CHROMA_HOP) * 12);
+  forEachSpectrum(signal, CHROMA_FFT, CHROMA_HOP, (f, row) => addRawChroma(row, bins, classes, out, f * 12));
+  return out;
+}
+
+function rawBinClasses(bins: number, sampleRate: number): Int8Array {
   const classes = new Int8Array(bins).fill(-1);
   for (let k = 1; k < bins; k++) {
-    const hz = (k * sampleRate) / size;
+    const hz = (k * sampleRate) / CHROMA_FFT;
     if (hz >= LOW_HZ && hz <= HIGH_HZ) classes[k] = ((Math.round(69 + 12 * Math.log2(hz / 440)) % 12) + 12) % 12;
   }
-  const out = new Float32Array(frames * 12);
-  for (let f = 0; f < frames; f++) {
-    const row = f * bins;
-    for (let k = 1; k < bins - 1; k++) {
-      const m = magnitudes[row + k]!;
-      // Only spectral peaks count: the skirts of a strong partial would otherwise leak into its neighbours.
-      if (classes[k]! >= 0 && m >= magnitudes[row + k - 1]! && m >= magnitudes[row + k + 1]!) out[f * 12 + classes[k]!]! += m;
-    }
+  return classes;
+}
+
+/** One frame's raw chroma into out[at, at + 12). */
+function addRawChroma(magnitudes: Float32Array, bins: number, classes: Int8Array, out: Float32Array, at: number): void {
+  for (let k = 1; k < bins - 1; k++) {
+    const m = magnitudes[k]!;
+    // Only spectral peaks count: the skirts of a strong partial would otherwise leak into its neighbours.
+    if (classes[k]! >= 0 && m >= magnitudes[k - 1]! && m >= magnitudes[k + 1]!) out[at + classes[k]!]! += m;
   }
-  return out;
+}
+
+/**
+ * The key's chromagram and the bars' in one pass, where a reading needs both (a cover's key and
+ * chords, an accompaniment's key and bar chords): they use the same window, and the key's hop is
+ * twice the bars', so every other frame of the bars' STFT is a frame of the key's. Each is exactly
+ * what its own pass would make; a third of the chroma FFTs are saved.
+ */
+export function chromagramsInOnePass(front: AnalysisFront): void {
+  const mono = front.mono();
+  const both = front.memo('key-and-bar-chromagrams', () => {
+    const bins = CHROMA_FFT / 2;
+    const rawClasses = rawBinClasses(bins, mono.sampleRate);
+    const keyClasses = keyBinClasses({ bins, size: CHROMA_FFT, sampleRate: mono.sampleRate });
+    const bar = new Float32Array(stftFrameCount(mono.samples.length, CHROMA_FFT, CHROMA_HOP) * 12);
+    const key = new Float32Array(stftFrameCount(mono.samples.length, KEY_CHROMA_FFT, KEY_CHROMA_HOP) * 12);
+    forEachSpectrum(mono, CHROMA_FFT, CHROMA_HOP, (f, row) => {
+      addRawChroma(row, bins, rawClasses, bar, f * 12);
+      if (f % KEY_FRAME_STEP === 0) addKeyChroma(row, 0, bins, keyClasses, key, (f / KEY_FRAME_STEP) * 12);
+    });
+    return { key, bar };
+  });
+  front.memo('key-chromagram', () => both.key);
+  front.memo('bar-chromagram', () => both.bar);
 }
 
 /** Per bar of the grid: its level in dB against the song's average, and its chroma (12 values, maximum 1; zeros for silence). */
@@ -187,7 +221,7 @@ export interface BarFeatures {
  */
 export function barFeatures(pcm: Pcm, grid: BarGrid, front: AnalysisFront = analysisFront(pcm)): BarFeatures {
   const mono = front.mono();
-  const frames = front.memo('bar-chromagram', () => rawChromagram(stft(mono, CHROMA_FFT, CHROMA_HOP)));
+  const frames = front.memo('bar-chromagram', () => rawChromagram(mono));
   const frameCount = frames.length / 12;
   const windowS = CHROMA_FFT / mono.sampleRate;
   const hopS = CHROMA_HOP / mono.sampleRate;

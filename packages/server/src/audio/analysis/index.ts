@@ -1,7 +1,7 @@
 import type { Pcm } from '../pcm.js';
 import { CHROMA_FFT, CHROMA_HOP, chordRoots, type KeyEstimate, keyChromagram, keyOfChroma, sumChroma } from './key.js';
 import { type Loudness, measureLoudness } from './loudness.js';
-import { type AnalysisFront, monoForAnalysis, stft } from './spectrum.js';
+import { type AnalysisFront, monoForAnalysis } from './spectrum.js';
 import { barPhase, estimateTempo, fitBeatLine, onsetEnvelope, trackBeats } from './tempo.js';
 
 /**
@@ -48,19 +48,26 @@ export interface LoudnessAnalysis {
   confidence: number;
 }
 
-export interface Analysis {
+/** What the music of a window is: its beat grid and its key (no loudness). */
+export interface MusicAnalysis {
   sampleRate: number;
   range: AnalysisRange;
   /** Null when the window is too short or has no rhythm to speak of. */
   tempo: TempoAnalysis | null;
   /** Null for silence. */
   key: KeyAnalysis | null;
+}
+
+export interface Analysis extends MusicAnalysis {
   loudness: LoudnessAnalysis;
 }
 
-export interface AnalyseOptions {
+export interface AnalyseOptions extends MusicAnalyseOptions {
   /** Also compute the true peak (the slowest measurement; off by default). */
   truePeak?: boolean;
+}
+
+export interface MusicAnalyseOptions {
   /**
    * The song's analysis signal as other readings of the same samples share it (a cover reads
    * chords after the tempo, add-vocals bar chords): used when the window is the whole song.
@@ -113,14 +120,17 @@ function downbeatEvidence(beatsS: readonly number[], changes: readonly number[],
   });
 }
 
-export function analyse(pcm: Pcm, range?: AnalysisRange, options: AnalyseOptions = {}): Analysis {
-  const { sampleRate, channels } = pcm;
-  const total = channels[0]?.length ?? 0;
+/** The frames [from, to) that `range` covers in a signal of `total` frames. */
+function framesOf(range: AnalysisRange | undefined, sampleRate: number, total: number): { from: number; to: number } {
   const from = Math.max(0, Math.min(total, Math.round((range?.fromS ?? 0) * sampleRate)));
   const to = Math.max(from, Math.min(total, Math.round((range?.toS ?? total / sampleRate) * sampleRate)));
-  const fromS = from / sampleRate;
+  return { from, to };
+}
 
-  const measured: Loudness = measureLoudness(channels, sampleRate, { from, to, truePeak: options.truePeak });
+/** Tempo, beats, bars, key and loudness of a window of the song (default the whole song). */
+export function analyse(pcm: Pcm, range?: AnalysisRange, options: AnalyseOptions = {}): Analysis {
+  const { from, to } = framesOf(range, pcm.sampleRate, pcm.channels[0]?.length ?? 0);
+  const measured: Loudness = measureLoudness(pcm.channels, pcm.sampleRate, { from, to, truePeak: options.truePeak });
   const loudness: LoudnessAnalysis = {
     integratedLufs: measured.integratedLufs,
     shortTermLufs: measured.shortTermLufs,
@@ -129,6 +139,18 @@ export function analyse(pcm: Pcm, range?: AnalysisRange, options: AnalyseOptions
     truePeakDbtp: measured.truePeakDbtp,
     confidence: measured.confidence,
   };
+  return { ...analyseMusic(pcm, range, options), loudness };
+}
+
+/**
+ * `analyse` without the loudness: for the operations that measure loudness their own way (over
+ * a vocal's phrases, after a stretch) and would otherwise filter the whole song for nothing.
+ */
+export function analyseMusic(pcm: Pcm, range?: AnalysisRange, options: MusicAnalyseOptions = {}): MusicAnalysis {
+  const { sampleRate, channels } = pcm;
+  const total = channels[0]?.length ?? 0;
+  const { from, to } = framesOf(range, sampleRate, total);
+  const fromS = from / sampleRate;
 
   // A front shared with other readings stands for the whole song only.
   const front = options.front && from === 0 && to === total && options.front.pcm.channels[0] === channels[0] ? options.front : null;
@@ -143,7 +165,7 @@ export function analyse(pcm: Pcm, range?: AnalysisRange, options: AnalyseOptions
     chroma: keyEstimate.chroma,
   };
 
-  const envelope = onsetEnvelope(stft(mono, ONSET_FFT, ONSET_HOP));
+  const envelope = onsetEnvelope(mono, ONSET_FFT, ONSET_HOP);
   const chromaRate = mono.sampleRate / CHROMA_HOP;
   const chromaOffsetS = fromS + CHROMA_FFT / 2 / mono.sampleRate;
   const secondsOf = (frames: readonly number[]) => frames.map((f) => fromS + envelope.offsetS + f / envelope.rate);
@@ -166,7 +188,7 @@ export function analyse(pcm: Pcm, range?: AnalysisRange, options: AnalyseOptions
       downbeats: beats.filter((_, b) => b % BEATS_PER_BAR === bar.phase),
     };
   }
-  return { sampleRate, range: { fromS, toS: to / sampleRate }, tempo, key, loudness };
+  return { sampleRate, range: { fromS, toS: to / sampleRate }, tempo, key };
 }
 
 export { type KeyEstimate, type KeyMode, keyOfChroma, PITCH_NAMES, relativeOf } from './key.js';

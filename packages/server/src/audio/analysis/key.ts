@@ -1,4 +1,4 @@
-import { type AnalysisFront, type MonoSignal, type Spectrogram, stft } from './spectrum.js';
+import { type AnalysisFront, forEachSpectrum, type MonoSignal, type Spectrogram, stftFrameCount } from './spectrum.js';
 
 /**
  * Key and mode from a chromagram (each spectral peak's magnitude to the
@@ -67,9 +67,16 @@ const ROOT_WEIGHT = 0.15;
 const LOW_HZ = 100;
 const HIGH_HZ = 2000;
 
+/** What fixes which pitch class each bin of a spectrum is: its size and rate. */
+interface SpectrumShape {
+  bins: number;
+  size: number;
+  sampleRate: number;
+}
+
 /** Pitch class of each bin (−1 outside the range), so frames map with one lookup per bin. */
-function binClasses(spectrogram: Spectrogram): Int8Array {
-  const { bins, size, sampleRate } = spectrogram;
+export function keyBinClasses(shape: SpectrumShape): Int8Array {
+  const { bins, size, sampleRate } = shape;
   const classes = new Int8Array(bins).fill(-1);
   for (let k = 1; k < bins; k++) {
     const hz = (k * sampleRate) / size;
@@ -80,24 +87,28 @@ function binClasses(spectrogram: Spectrogram): Int8Array {
   return classes;
 }
 
+/**
+ * One frame's chroma (its `bins` magnitudes from `row` of `magnitudes`) into out[at, at + 12),
+ * scaled to a maximum of 1. Only spectral peaks count: the skirts of a strong partial would
+ * otherwise leak into its neighbours.
+ */
+export function addKeyChroma(magnitudes: Float32Array, row: number, bins: number, classes: Int8Array, out: Float32Array, at: number): void {
+  for (let k = 1; k < bins; k++) {
+    const pc = classes[k]!;
+    const m = magnitudes[row + k]!;
+    if (pc >= 0 && m >= magnitudes[row + k - 1]! && m >= (magnitudes[row + k + 1] ?? 0)) out[at + pc]! += m;
+  }
+  let max = 0;
+  for (let c = 0; c < 12; c++) max = Math.max(max, out[at + c]!);
+  if (max > 0) for (let c = 0; c < 12; c++) out[at + c]! /= max;
+}
+
 /** Chroma per frame (12 values each, each frame scaled to a maximum of 1). */
 export function chromagram(spectrogram: Spectrogram): Float32Array {
   const { magnitudes, frames, bins } = spectrogram;
-  const classes = binClasses(spectrogram);
+  const classes = keyBinClasses(spectrogram);
   const out = new Float32Array(frames * 12);
-  for (let f = 0; f < frames; f++) {
-    const row = f * bins;
-    const chroma = out.subarray(f * 12, f * 12 + 12);
-    for (let k = 1; k < bins; k++) {
-      const pc = classes[k]!;
-      // Only spectral peaks count: the skirts of a strong partial would otherwise leak into its neighbours.
-      const m = magnitudes[row + k]!;
-      if (pc >= 0 && m >= magnitudes[row + k - 1]! && m >= (magnitudes[row + k + 1] ?? 0)) chroma[pc]! += m;
-    }
-    let max = 0;
-    for (let c = 0; c < 12; c++) max = Math.max(max, chroma[c]!);
-    if (max > 0) for (let c = 0; c < 12; c++) chroma[c]! /= max;
-  }
+  for (let f = 0; f < frames; f++) addKeyChroma(magnitudes, f * bins, bins, classes, out, f * 12);
   return out;
 }
 
@@ -105,10 +116,17 @@ export function chromagram(spectrogram: Spectrogram): Float32Array {
 export const CHROMA_FFT = 4096;
 export const CHROMA_HOP = 1024;
 
-/** The key's chromagram of an analysis signal (CHROMA_FFT, CHROMA_HOP); of a front's whole song, computed once for all who ask. */
+/**
+ * The key's chromagram of an analysis signal (CHROMA_FFT, CHROMA_HOP), frame by frame (the
+ * spectrogram is not held); of a front's whole song, computed once for all who ask.
+ */
 export function keyChromagram(signal: MonoSignal | AnalysisFront): Float32Array {
   if ('memo' in signal) return signal.memo('key-chromagram', () => keyChromagram(signal.mono()));
-  return chromagram(stft(signal, CHROMA_FFT, CHROMA_HOP));
+  const bins = CHROMA_FFT / 2;
+  const classes = keyBinClasses({ bins, size: CHROMA_FFT, sampleRate: signal.sampleRate });
+  const out = new Float32Array(stftFrameCount(signal.samples.length, CHROMA_FFT, CHROMA_HOP) * 12);
+  forEachSpectrum(signal, CHROMA_FFT, CHROMA_HOP, (f, row) => addKeyChroma(row, 0, bins, classes, out, f * 12));
+  return out;
 }
 
 /** Major and minor triads on every root, as pitch-class sets: the chords a frame is matched against. */

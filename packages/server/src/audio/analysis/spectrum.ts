@@ -159,12 +159,20 @@ export interface Spectrogram {
   sampleRate: number;
 }
 
-/** Hann-windowed magnitude STFT; frame i covers samples [i·hop, i·hop + size). */
-export function stft(signal: MonoSignal, size: number, hop: number): Spectrogram {
-  const { samples, sampleRate } = signal;
-  const frames = samples.length >= size ? 1 + Math.floor((samples.length - size) / hop) : 0;
+/** Frames of a `size`/`hop` STFT of `length` samples: frame i covers samples [i·hop, i·hop + size). */
+export const stftFrameCount = (length: number, size: number, hop: number): number => (length >= size ? 1 + Math.floor((length - size) / hop) : 0);
+
+/**
+ * The Hann-windowed magnitude STFT frame by frame: `onFrame` gets each frame's magnitudes (bins
+ * DC … Nyquist − 1, as float32 like `stft` stores them), valid only during the call. For readings
+ * that reduce each frame at once (chroma, onset flux): the whole spectrogram of a song is
+ * several times the song's analysis signal, and is never held.
+ */
+export function forEachSpectrum(signal: MonoSignal, size: number, hop: number, onFrame: (frame: number, magnitudes: Float32Array) => void): number {
+  const { samples } = signal;
+  const frames = stftFrameCount(samples.length, size, hop);
   const bins = size / 2;
-  const magnitudes = new Float32Array(frames * bins);
+  const row = new Float32Array(bins);
   const fft = new FFT(size);
   const input = new Float64Array(size);
   const output = fft.createComplexArray() as number[];
@@ -173,12 +181,20 @@ export function stft(signal: MonoSignal, size: number, hop: number): Spectrogram
     const start = f * hop;
     for (let i = 0; i < size; i++) input[i] = samples[start + i]! * window[i]!;
     fft.realTransform(output, input);
-    const row = f * bins;
     for (let k = 0; k < bins; k++) {
       const re = output[2 * k]!;
       const im = output[2 * k + 1]!;
-      magnitudes[row + k] = Math.sqrt(re * re + im * im);
+      row[k] = Math.sqrt(re * re + im * im);
     }
+    onFrame(f, row);
   }
-  return { magnitudes, frames, bins, size, hop, sampleRate };
+  return frames;
+}
+
+/** Hann-windowed magnitude STFT; frame i covers samples [i·hop, i·hop + size). */
+export function stft(signal: MonoSignal, size: number, hop: number): Spectrogram {
+  const bins = size / 2;
+  const magnitudes = new Float32Array(stftFrameCount(signal.samples.length, size, hop) * bins);
+  const frames = forEachSpectrum(signal, size, hop, (f, row) => magnitudes.set(row, f * bins));
+  return { magnitudes, frames, bins, size, hop, sampleRate: signal.sampleRate };
 }

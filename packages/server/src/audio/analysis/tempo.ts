@@ -1,4 +1,4 @@
-import type { Spectrogram } from './spectrum.js';
+import { forEachSpectrum, type MonoSignal, stftFrameCount } from './spectrum.js';
 
 /**
  * Tempo, beats and bar phase from an onset-strength envelope.
@@ -89,20 +89,22 @@ function normaliseOnsets(raw: Float32Array, rate: number): Float32Array {
   return out;
 }
 
-export function onsetEnvelope(spectrogram: Spectrogram): OnsetEnvelope {
-  const { magnitudes, frames, bins, size, hop, sampleRate } = spectrogram;
+/** The onset envelope of `signal`'s `size`/`hop` STFT, read frame by frame (the spectrogram is never held). */
+export function onsetEnvelope(signal: MonoSignal, size: number, hop: number): OnsetEnvelope {
+  const { sampleRate } = signal;
+  const bins = size / 2;
+  const frames = stftFrameCount(signal.samples.length, size, hop);
   const { band, count } = bandsOf(bins, size, sampleRate);
   const lowBands = Math.max(1, Math.ceil(BANDS_PER_OCTAVE * Math.log2(LOW_BAND_HZ / BAND_LOW_HZ)));
   const raw = new Float32Array(frames);
   const rawLow = new Float32Array(frames);
   const energy = new Float64Array(count);
   const previous = new Float64Array(count);
-  for (let f = 0; f < frames; f++) {
+  forEachSpectrum(signal, size, hop, (f, magnitudes) => {
     energy.fill(0);
-    const row = f * bins;
     for (let k = 1; k < bins; k++) {
       const b = band[k]!;
-      if (b >= 0) energy[b]! += magnitudes[row + k]! ** 2;
+      if (b >= 0) energy[b]! += magnitudes[k]! ** 2;
     }
     let flux = 0;
     let fluxLow = 0;
@@ -117,7 +119,7 @@ export function onsetEnvelope(spectrogram: Spectrogram): OnsetEnvelope {
     }
     raw[f] = flux;
     rawLow[f] = fluxLow;
-  }
+  });
   const rate = sampleRate / hop;
   // Log compression makes an onset count as soon as it enters the end of a window, so the flux rises
   // before the window's centre reaches it. Measured on clicks and rendered songs: the onset lies about

@@ -1,5 +1,5 @@
 import { Chord, Note } from 'tonal';
-import type { Analysis } from '../analysis/index.js';
+import type { MusicAnalysis } from '../analysis/index.js';
 import { CHROMA_FFT, CHROMA_HOP, keyChromagram, sumChroma } from '../analysis/key.js';
 import { type AnalysisFront, analysisFront } from '../analysis/spectrum.js';
 import type { Pcm } from '../pcm.js';
@@ -414,7 +414,12 @@ const FALLBACK_BPM = 100;
  * the lyrics followed by two bars of rest where the recording is long enough for all of them.
  * `front`: the recording's analysis signal as `analysis` was read from it, when shared.
  */
-export function singOverRecording(pcm: Pcm, analysis: Analysis, request: RecordingVocalRequest, front: AnalysisFront = analysisFront(pcm)): RecordingVocal {
+export function singOverRecording(
+  pcm: Pcm,
+  analysis: MusicAnalysis,
+  request: RecordingVocalRequest,
+  front: AnalysisFront = analysisFront(pcm),
+): RecordingVocal {
   const durationS = (pcm.channels[0]?.length ?? 0) / pcm.sampleRate;
   const tempo = analysis.tempo;
   const regular = tempo && tempo.beats.length >= 4 ? regularBeats(tempo.beats, tempo.barPhase) : null;

@@ -1,15 +1,16 @@
 import { Chord, Note } from 'tonal';
 import {
-  type Analysis,
   type Arrangement,
-  analyse,
+  analyseMusic,
   analysisFront,
   applyGain,
   type BeatTimeline,
   barFeatures,
+  chromagramsInOnePass,
   gridTimeline,
   limitTruePeak,
   loudnessOfSpans,
+  type MusicAnalysis,
   PITCH_NAMES,
   planArrangement,
   renderWindow,
@@ -39,8 +40,6 @@ const BELOW_VOICE_DB = 9;
 /** Extra dip of the accompaniment while the voice sounds, eased in and out. */
 const DUCK_DB = 3;
 const DUCK_TIME_S = 0.15;
-/** Samples whose ducking gain is computed at once (the gain curve is never held for the whole song). */
-const DUCK_BLOCK = 4096;
 /** Voice activity: 20 ms frames; a frame sounds when within this many dB of the loud part of the vocal. */
 const ACTIVITY_HOP_S = 0.02;
 const ACTIVITY_RANGE_DB = 25;
@@ -204,7 +203,7 @@ function phraseBarPhase(beats: readonly number[], phraseStartsS: readonly number
  * (bar 0 of the piece a whole number of bars before its first downbeat, at or before the start),
  * otherwise a steady grid at the chosen tempo whose downbeat falls where the voice first enters.
  */
-function timelineFor(analysis: Analysis, followed: boolean, bpm: number, phraseStartsS: readonly number[]): BeatTimeline {
+function timelineFor(analysis: MusicAnalysis, followed: boolean, bpm: number, phraseStartsS: readonly number[]): BeatTimeline {
   const tempo = analysis.tempo;
   if (followed && tempo) {
     const beats = smoothBeats(tempo.beats);
@@ -224,8 +223,7 @@ function timelineFor(analysis: Analysis, followed: boolean, bpm: number, phraseS
 /**
  * The accompaniment ducked in place: down by DUCK_DB where the voice sounds, eased by a one-pole
  * smoother per activity frame and interpolated linearly between frame centres. Each sample's gain
- * is rounded to float32 before it is applied; the curve is made a block at a time, not held for
- * the whole song.
+ * is rounded to float32 before it is applied, and applied as it is made: the curve is never held.
  */
 function duck(channels: readonly Float32Array[], active: Uint8Array, hop: number): void {
   const dip = 10 ** (-DUCK_DB / 20);
@@ -238,17 +236,19 @@ function duck(channels: readonly Float32Array[], active: Uint8Array, hop: number
   }
   const lastFrame = active.length - 1;
   const total = channels[0]?.length ?? 0;
-  const gains = new Float32Array(DUCK_BLOCK);
-  for (let b0 = 0; b0 < total; b0 += DUCK_BLOCK) {
-    const n = Math.min(DUCK_BLOCK, total - b0);
-    for (let k = 0; k < n; k++) {
-      const x = (b0 + k) / hop - 0.5;
-      const f = Math.max(0, Math.min(lastFrame, Math.floor(x)));
-      const next = Math.min(lastFrame, f + 1);
-      const t = Math.max(0, Math.min(1, x - f));
-      gains[k] = perFrame[f]! * (1 - t) + perFrame[next]! * t;
-    }
-    for (const channel of channels) for (let k = 0; k < n; k++) channel[b0 + k]! *= gains[k]!;
+  const count = channels.length;
+  for (let i = 0; i < total; i++) {
+    // Comparisons rather than Math.min/max: this runs for every sample of the song.
+    const x = i / hop - 0.5;
+    const below = Math.floor(x);
+    // biome-ignore lint/complexity/useMathMinMax: per sample, see above
+    const f = below < 0 ? 0 : below > lastFrame ? lastFrame : below;
+    const next = f < lastFrame ? f + 1 : lastFrame;
+    const u = x - f;
+    // biome-ignore lint/complexity/useMathMinMax: per sample, see above
+    const t = u < 0 ? 0 : u > 1 ? 1 : u;
+    const gain = Math.fround(perFrame[f]! * (1 - t) + perFrame[next]! * t);
+    for (let c = 0; c < count; c++) channels[c]![i]! *= gain;
   }
 }
 
@@ -294,9 +294,12 @@ export async function addInstrumental(
   const durationS = total / sampleRate;
   const vocal = source.channels.length >= 2 ? source.channels.slice(0, 2) : [source.channels[0]!, source.channels[0]!];
   const voicePcm = { sampleRate, channels: vocal };
-  // The tempo and key analysis and the bar chroma read one decimated signal.
+  // The tempo and key analysis and the bar chroma read one decimated signal. The vocal's
+  // loudness is measured over its phrases below, so the analysis does not measure it.
   const front = analysisFront(voicePcm);
-  const analysis = analyse(voicePcm, undefined, { front });
+  // The key's chroma and the bars' come from one STFT.
+  chromagramsInOnePass(front);
+  const analysis = analyseMusic(voicePcm, undefined, { front });
   signal.throwIfAborted();
 
   const tempoConfidence = analysis.tempo?.confidence ?? 0;

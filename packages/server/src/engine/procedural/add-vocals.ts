@@ -1,6 +1,6 @@
 import {
   addVoice,
-  analyse,
+  analyseMusic,
   analysisFront,
   type DecodedAudio,
   type Gender,
@@ -40,8 +40,9 @@ function readingOf(vocal: RecordingVocal): string {
 /** What is sung over the upload, and by whom: read from the upload and the words, the same at every call (the track, its stems, its notes). */
 export function sungOver(input: AddVocalsInput, pcm: DecodedAudio): { vocal: RecordingVocal; gender: Gender; given: boolean } {
   // The tempo and key analysis and the bar chords read the same decimated signal and chromagram.
+  // Nothing here reads the upload's loudness (the voice is set against it by addVoice).
   const front = analysisFront(pcm);
-  const analysis = analyse(pcm, undefined, { front });
+  const analysis = analyseMusic(pcm, undefined, { front });
   const gender: Gender = input.vocalGender ?? (randomFor(input.seed, 'singer')() < 0.5 ? 'm' : 'f');
   // A prompt without words to sing still gets a vocal: lyrics written from the title and style.
   const given = parseLyrics(input.prompt).length > 0;

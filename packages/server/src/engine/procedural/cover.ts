@@ -10,6 +10,7 @@ import {
   type ChordReading,
   chooseStyle,
   chordSymbol,
+  chromagramsInOnePass,
   type FormSection,
   findForm,
   gridTimeline,
@@ -115,8 +116,9 @@ function filledChords(read: readonly (ChordReading | null)[], key: Reading['key'
 /** What a cover keeps of the source, and the source's integrated loudness (measured by the analysis). */
 function readSource(source: Pcm, fallbackBpm: number): { reading: Reading; sourceLufs: number } {
   const durationS = (source.channels[0]?.length ?? 0) / source.sampleRate;
-  // Tempo, key and chords read one decimated signal.
+  // Tempo, key and chords read one decimated signal; the key's and the chords' chroma one STFT of it.
   const front = analysisFront(source);
+  chromagramsInOnePass(front);
   const analysis = analyse(source, undefined, { front });
   const tempo = analysis.tempo && analysis.tempo.confidence >= MIN_TEMPO_CONFIDENCE && analysis.tempo.beats.length >= 8 ? analysis.tempo : null;
   const timeline = tempo ? followBeats(tempo) : steadyTimeline(fallbackBpm);

@@ -1,11 +1,11 @@
 import {
-  type Analysis,
-  analyse,
+  analyseMusic,
   applyGain,
   type DecodedAudio,
   floatWavChannels,
   integratedLoudness,
   limitTruePeak,
+  type MusicAnalysis,
   PITCH_NAMES,
   relativeOf,
   resample,
@@ -75,7 +75,7 @@ function prepare(source: DecodedAudio, rate: number, maxS: number): Float32Array
   return source.sampleRate === rate ? channels : resample(channels, source.sampleRate, rate);
 }
 
-function measure(analysis: Analysis, durationS: number): SongPlan {
+function measure(analysis: MusicAnalysis, durationS: number): SongPlan {
   const tempo = analysis.tempo && analysis.tempo.confidence >= MIN_TEMPO_CONFIDENCE && analysis.tempo.beats.length >= 8 ? analysis.tempo : null;
   const key = analysis.key ? { pitchClass: analysis.key.pitchClass, mode: analysis.key.mode, confidence: analysis.key.confidence } : null;
   return { bpm: tempo?.bpm ?? null, confidence: tempo?.confidence ?? 0, key, ratio: 1, semitones: 0, beatsPerBar: BEATS_PER_BAR, durationS };
@@ -90,7 +90,7 @@ const nearestShift = (from: number, to: number) => ((((to - from) % 12) + 18) % 
  * by the smallest interval onto the first song's key, or onto that key's relative when the modes
  * differ (a minor song is not made major).
  */
-export function planMashup(a: Analysis, b: Analysis, durations: [number, number]): Plan {
+export function planMashup(a: MusicAnalysis, b: MusicAnalysis, durations: [number, number]): Plan {
   const first = measure(a, durations[0]);
   const second = measure(b, durations[1]);
   let bpm = first.bpm ?? second.bpm ?? FALLBACK_BPM;
@@ -120,7 +120,7 @@ export function planMashup(a: Analysis, b: Analysis, durations: [number, number]
  * every `beatsPerBar`-th from the bar phase, stretched by the song's ratio and continued at the
  * bar period before the first and after the last. A song without a pulse gets a steady grid from 0.
  */
-function downbeatsOf(analysis: Analysis, song: SongPlan, bpm: number, durationS: number): number[] {
+function downbeatsOf(analysis: MusicAnalysis, song: SongPlan, bpm: number, durationS: number): number[] {
   const tempo = analysis.tempo;
   const steadyBar = (60 / bpm) * BEATS_PER_BAR;
   let bars: number[] = [];
@@ -278,8 +278,9 @@ export async function mashup(context: ProceduralContext, input: MashupInput, sig
   let a = prepare(await decodeSource(sourceA.bytes, sourceA.name), rate, MAX_MASHUP_S);
   let b = prepare(await decodeSource(sourceB.bytes, sourceB.name), rate, MAX_MASHUP_S * 1.5);
   signal.throwIfAborted();
-  const analysisA = analyse({ sampleRate: rate, channels: a });
-  const analysisB = analyse({ sampleRate: rate, channels: b });
+  // Their loudness is measured after the stretch, on what is woven (below).
+  const analysisA = analyseMusic({ sampleRate: rate, channels: a });
+  const analysisB = analyseMusic({ sampleRate: rate, channels: b });
   const plan = planMashup(analysisA, analysisB, [a[0]!.length / rate, b[0]!.length / rate]);
   signal.throwIfAborted();
 
