@@ -6,6 +6,7 @@ import { type Config, ConfigError, loadConfig } from './config.js';
 import { ApiError } from './errors.js';
 import { fleetDifferences, fleetSettingsOf, isFleetVariable, readFleetRecord, setFleetSettings } from './fleet-config.js';
 import { describeRoles, isRole, type Role, type Roles, sameRoles } from './roles.js';
+import { parseScenarioQueue, queuedScenarios, replaceQueue, requireSandbox, type Scenario } from './sandbox/index.js';
 import { startServer } from './server.js';
 import { openStore, type Store } from './store/index.js';
 
@@ -14,11 +15,13 @@ const USAGE = `usage: reprise <command>
   api                                                the HTTP API: takes tasks, renders nothing, sends no callbacks
   worker                                             renders tasks; serves only /healthz, /readyz, /metrics
   dispatcher                                         sends callbacks; serves only /healthz, /readyz, /metrics
-  accounts create --name NAME [--credits N] [--webhook-key]
+  accounts create --name NAME [--credits N] [--webhook-key] [--sandbox]
   credits grant --account ID --amount N
   keys create --account ID
   keys revoke --key-prefix P
   webhook-key rotate --account ID [--overlap-hours H]
+  sandbox set --account ID --json '[SCENARIO, …]'       a sandbox account's scenario queue (docs/api.md#sandbox)
+  sandbox show --account ID
   fleet-config show                                  the fleet-wide settings the store records, and what differs here
   fleet-config set VARIABLE=value …                  change fleet-wide settings (empty value: the default)
 Configuration comes from the environment (see docs/configuration.md).`;
@@ -39,6 +42,17 @@ function required(name: string, value: string | undefined): string {
   return value;
 }
 
+/** `--json`: the queue as an array of scenarios, or as the API's body `{"scenarios": […]}`. */
+function scenariosFromCli(text: string): Scenario[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--json is not valid JSON (${(error as Error).message})`);
+  }
+  return parseScenarioQueue(Array.isArray(parsed) ? { scenarios: parsed } : parsed);
+}
+
 /** Admin commands print exactly one JSON object on stdout (SPEC §7). */
 async function admin(command: string, args: string[]): Promise<unknown> {
   const { values } = parseArgs({
@@ -51,6 +65,8 @@ async function admin(command: string, args: string[]): Promise<unknown> {
       amount: { type: 'string' },
       'key-prefix': { type: 'string' },
       'overlap-hours': { type: 'string' },
+      sandbox: { type: 'boolean' },
+      json: { type: 'string' },
     },
     strict: true,
   });
@@ -60,12 +76,23 @@ async function admin(command: string, args: string[]): Promise<unknown> {
     store = await openStore(config.databaseUrl, { poolSize: 2 });
     const db = store.db;
     switch (command) {
-      case 'accounts create':
-        return await createAccount(db, {
+      case 'accounts create': {
+        const sandbox = values.sandbox ?? false;
+        const created = await createAccount(db, {
           name: required('name', values.name),
           credits: wholeNumber('credits', values.credits, 0),
           webhookKey: values['webhook-key'] ?? false,
+          sandbox,
         });
+        return sandbox ? { ...created, sandbox } : created;
+      }
+      case 'sandbox set':
+      case 'sandbox show': {
+        const accountId = required('account', values.account);
+        await requireSandbox(db, accountId);
+        if (command === 'sandbox set') await replaceQueue(db, accountId, scenariosFromCli(required('json', values.json)));
+        return { accountId, scenarios: await queuedScenarios(db, accountId) };
+      }
       case 'credits grant': {
         const accountId = required('account', values.account);
         return { accountId, credits: await grantCredits(db, accountId, wholeNumber('amount', values.amount)) };

@@ -2,7 +2,7 @@
  * A refusal that reaches the client as the KIE envelope `{code, msg, data: null}`.
  * Codes are KIE's (SPEC §1); the HTTP status is api/errors.ts `httpStatusFor`.
  */
-export type ApiErrorCode = 400 | 401 | 402 | 404 | 409 | 413 | 415 | 422 | 429 | 455 | 500 | 503 | 505;
+export type ApiErrorCode = 400 | 401 | 402 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 455 | 500 | 503 | 505;
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';

@@ -1,11 +1,13 @@
 import os from 'node:os';
 import type { FastifyInstance } from 'fastify';
+import { forgetCachedKeys } from './accounts/index.js';
 import { buildApp, buildOpsApp } from './api/app.js';
 import { createDispatcher, type Dispatcher } from './callbacks/dispatcher.js';
 import type { Config } from './config.js';
 import { checkEngine, type EngineSpec } from './engine/spec.js';
 import { startRetentionSweeper } from './files/index.js';
 import { type FleetRecord, joinFleet } from './fleet-config.js';
+import { localDelivery } from './inbox/index.js';
 import { createOutboundClient } from './outbound/index.js';
 import { describeRoles } from './roles.js';
 import { createEvents, type Services, type TaskChange } from './services.js';
@@ -119,6 +121,8 @@ export async function startServer(config: Config, options: { logger?: boolean } 
   services.events.on('submitted', () => notifier.notify('reprise_tasks'));
   services.events.on('task', () => notifier.notify('reprise_callbacks'));
   services.events.on('redeliver', () => notifier.notify('reprise_callbacks'));
+  // A key revoked by any process (the CLI, say) stops authenticating here at once (accounts/key-cache.ts).
+  if (roles.has('api')) notifier.listen('reprise_keys', forgetCachedKeys);
   const worker = pool ? startTaskWorker(services, pool, engine, app, notifier) : null;
   const dispatcher = roles.has('dispatcher') ? startDispatcher(services, app, notifier) : null;
   // Every process sweeps, whatever its roles: a fleet of any shape then sweeps somewhere, and a
@@ -190,6 +194,8 @@ function startDispatcher(services: Services, app: FastifyInstance, notifier: Not
     pollMs: config.pollMs,
     liveness: config.liveness,
     log: app.log,
+    // The service's own inbox URLs and sandbox scenarios are answered without the network.
+    deliverLocally: localDelivery(services.store, () => config.publicUrl),
     observer: {
       attempt: (outcome, durationMs) => services.events.emit('callback-attempt', { outcome, durationMs }),
       delivered: (latencyMs) => services.events.emit('callback-delivered', { latencyMs }),

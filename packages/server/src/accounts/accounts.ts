@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { ApiError } from '../errors.js';
 import { newId, sha256Hex } from '../ids.js';
 import { asRunner, type Db, type Executor, prepare, type Runner } from '../store/index.js';
+import { cachedByKeyHash, forgetCachedKeys, KEYS_CHANNEL } from './key-cache.js';
 import { keyPrefix, newApiKey, newWebhookKey } from './keys.js';
 
 export interface Account {
@@ -26,7 +27,7 @@ async function insertApiKey(db: Executor, accountId: string, now: number): Promi
   return apiKey;
 }
 
-export async function createAccount(db: Db, options: { name: string; credits: number; webhookKey: boolean }): Promise<CreatedAccount> {
+export async function createAccount(db: Db, options: { name: string; credits: number; webhookKey: boolean; sandbox?: boolean }): Promise<CreatedAccount> {
   const now = Date.now();
   const accountId = newId('acct');
   const webhookKey = options.webhookKey ? newWebhookKey() : null;
@@ -41,6 +42,7 @@ export async function createAccount(db: Db, options: { name: string; credits: nu
         webhook_key_prev: null,
         webhook_key_prev_until: null,
         created_at: now,
+        sandbox: options.sandbox ? 1 : 0,
       })
       .execute();
     if (options.credits > 0) {
@@ -77,13 +79,30 @@ export async function revokeKeys(db: Db, prefix: string): Promise<number> {
     .where('revoked_at', 'is', null)
     .where(sql<string>`substr(prefix, 1, ${visible.length})`, '=', visible)
     .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+  const revoked = Number(result.numUpdatedRows);
+  if (revoked > 0) {
+    // Processes that remember keys (key-cache.ts) forget them: this one now, the others when told.
+    forgetCachedKeys();
+    if (asRunner(db).dialect === 'postgres') await sql`select pg_notify(${KEYS_CHANNEL}, '')`.execute(db);
+  }
+  return revoked;
 }
 
 /** The account that owns a live key, or null. */
 export async function findAccountByKey(db: Executor | Runner, apiKey: string): Promise<Account | null> {
   const { rows } = await accountByKeyHash.execute<Account>(asRunner(db), { hash: sha256Hex(apiKey) });
   return rows[0] ?? null;
+}
+
+/**
+ * `findAccountByKey` for authenticating API requests. On PostgreSQL the answer is remembered for
+ * up to a second and forgotten on any revocation heard of (key-cache.ts); its `balance` is then as
+ * of the lookup: whatever needs the balance reads it (`balanceOf`, the submission's locked read).
+ */
+export async function authenticatedAccount(reader: Runner, apiKey: string): Promise<Account | null> {
+  if (reader.dialect !== 'postgres') return findAccountByKey(reader, apiKey);
+  const hash = sha256Hex(apiKey);
+  return cachedByKeyHash(reader, hash, Date.now(), async () => (await accountByKeyHash.execute<Account>(reader, { hash })).rows[0] ?? null);
 }
 
 // Prepared: every API request authenticates.

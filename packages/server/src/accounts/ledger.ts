@@ -1,7 +1,7 @@
-import { sql } from 'kysely';
+import { type CompiledQuery, type Insertable, sql } from 'kysely';
 import { ApiError } from '../errors.js';
 import { newId } from '../ids.js';
-import { changedRows, type Db, type Executor, insertRows, prepare, type Runner } from '../store/index.js';
+import { changedRows, type Db, type Dialect, type Executor, insertRows, type LedgerTable, prepare, type Runner } from '../store/index.js';
 
 /**
  * Credits: `accounts.balance` is the running sum of the ledger. Every change is a
@@ -26,15 +26,20 @@ export async function lockedBalance(tx: Runner, accountId: string): Promise<numb
  * balance does not cover them.
  */
 export async function debitTasks(tx: Runner, accountId: string, debits: ReadonlyArray<{ taskId: string; amount: number }>, now: number): Promise<boolean> {
-  const total = debits.reduce((sum, debit) => sum + debit.amount, 0);
-  if (changedRows(await takeBalance.execute(tx, { accountId, amount: total })) !== 1) return false;
-  await insertRows(
-    tx,
-    'ledger',
-    debits.map((debit) => ({ id: newId('led'), account_id: accountId, task_id: debit.taskId, kind: 'debit', amount: -debit.amount, created_at: now })),
-  );
+  if (changedRows(await takeBalance.execute(tx, { accountId, amount: debitTotal(debits) })) !== 1) return false;
+  await insertRows(tx, 'ledger', debitLedgerRows(accountId, debits, now));
   return true;
 }
+
+export const debitTotal = (debits: ReadonlyArray<{ amount: number }>): number => debits.reduce((sum, debit) => sum + debit.amount, 0);
+
+/** The ledger rows of `debitTasks`: one per task, the amount negative. */
+export function debitLedgerRows(accountId: string, debits: ReadonlyArray<{ taskId: string; amount: number }>, now: number): Insertable<LedgerTable>[] {
+  return debits.map((debit) => ({ id: newId('led'), account_id: accountId, task_id: debit.taskId, kind: 'debit', amount: -debit.amount, created_at: now }));
+}
+
+/** `lockedBalance`'s statement, for a caller that sends it together with others (`executeTogether`). */
+export const lockBalanceStatement = (dialect: Dialect, accountId: string): CompiledQuery => balanceForUpdate.compiled(dialect, { accountId });
 
 // Prepared: on the path of every submission batch.
 const balanceForUpdate = prepare<{ accountId: string }>((db, arg, dialect) =>

@@ -3,14 +3,20 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Config } from '../config.js';
 import type { Services } from '../services.js';
+import { registerAccountRoutes } from './account.js';
 import { authenticate } from './auth.js';
 import { registerCallbackRoutes } from './callbacks.js';
+import { registerConsoleRoutes } from './console.js';
 import { registerCreditRoutes } from './credits.js';
 import { registerErrorHandling, registerJsonParser } from './errors.js';
 import { registerFileRoutes } from './files.js';
+import { registerInboxReceiver, registerInboxRoutes } from './inbox.js';
 import { registerMetrics } from './metrics.js';
 import { registerOpsRoutes } from './ops.js';
+import { registerPeaksRoutes } from './peaks.js';
+import { registerSandboxRoutes } from './sandbox.js';
 import { registerSyncRoutes } from './sync.js';
+import { registerTaskListRoutes } from './task-list.js';
 import { registerTaskRoutes } from './tasks.js';
 import { registerUploadRoutes } from './uploads.js';
 
@@ -70,6 +76,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerMetrics(app, services);
   registerOpsRoutes(app, services);
   registerFileRoutes(app, services);
+  await registerInboxReceiver(app, services);
+  registerConsoleRoutes(app);
 
   await app.register(async (api) => {
     api.addHook('onRequest', authenticate(services));
@@ -78,6 +86,11 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     registerCreditRoutes(api, services);
     registerUploadRoutes(api, services);
     registerCallbackRoutes(api, services);
+    registerInboxRoutes(api, services);
+    registerSandboxRoutes(api, services);
+    registerAccountRoutes(api, services);
+    registerTaskListRoutes(api, services);
+    registerPeaksRoutes(api, services);
   });
   return app;
 }

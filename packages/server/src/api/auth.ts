@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type Account, findAccountByKey } from '../accounts/index.js';
+import { type Account, authenticatedAccount } from '../accounts/index.js';
 import { unauthorized } from '../errors.js';
 import type { Services } from '../services.js';
 
@@ -15,7 +15,7 @@ export function authenticate(services: Services) {
     const header = request.headers.authorization;
     const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!match?.[1]) throw unauthorized();
-    const account = await findAccountByKey(services.store.reader, match[1]);
+    const account = await authenticatedAccount(services.store.reader, match[1]);
     if (!account) throw unauthorized();
     request.account = account;
   };

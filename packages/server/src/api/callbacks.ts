@@ -6,10 +6,10 @@ import type { Services, TaskChange } from '../services.js';
 import { TERMINAL_STATUSES } from '../tasks/index.js';
 import { accountOf } from './auth.js';
 import { ok } from './envelope.js';
+import { eventStreams } from './event-stream.js';
 
 const TaskParams = Type.Object({ taskId: Type.String() });
 const EVENT_POLL_MS = 2000;
-const HEARTBEAT_MS = 15_000;
 
 /** The delivery log, redelivery, and task events for clients that can neither receive callbacks nor poll comfortably (SPEC §5.5). */
 export function registerCallbackRoutes(app: FastifyInstance, services: Services): void {
@@ -35,17 +35,8 @@ export function registerCallbackRoutes(app: FastifyInstance, services: Services)
     },
   );
 
-  // A stopping server ends the event streams it holds: an open stream would otherwise keep
-  // app.close() waiting for as long as its client stays connected.
-  const openStreams = new Set<() => void>();
-  app.addHook('preClose', (done) => {
-    for (const finish of openStreams) finish();
-    done();
-  });
-
-  // Each open stream holds a socket, a listener and two timers: an account may hold only so many.
-  const streamsByAccount = new Map<string, number>();
-  const maxStreams = services.config.eventStreamsPerAccount;
+  // Shared with the account's feed (task-list.ts): one cap per account, every stream ended at close.
+  const streams = eventStreams(app, services);
 
   app.get(
     '/api/v1/tasks/:taskId/events',
@@ -57,18 +48,10 @@ export function registerCallbackRoutes(app: FastifyInstance, services: Services)
         (await db.selectFrom('tasks').select('status').where('id', '=', taskId).where('account_id', '=', accountId).executeTakeFirst())?.status;
       let last = await current();
       if (!last) throw new ApiError(404, `taskId: no task ${taskId} for this account`);
-      const held = streamsByAccount.get(accountId) ?? 0;
-      if (held >= maxStreams) {
-        throw new ApiError(429, `Too many event streams open: at most ${maxStreams} per account; close one or poll record-info instead`);
-      }
-      streamsByAccount.set(accountId, held + 1);
-
-      reply.hijack();
-      const out = reply.raw;
-      out.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      const stream = streams.open(request, reply, accountId);
       const send = (status: string): void => {
-        out.write(`event: status\ndata: ${JSON.stringify({ taskId, status })}\n\n`);
-        if ((TERMINAL_STATUSES as readonly string[]).includes(status)) finish();
+        stream.send('status', { taskId, status });
+        if ((TERMINAL_STATUSES as readonly string[]).includes(status)) stream.finish();
       };
       const onChange = (change: TaskChange): void => {
         if (change.taskId !== taskId || change.status === last) return;
@@ -83,23 +66,11 @@ export function registerCallbackRoutes(app: FastifyInstance, services: Services)
           send(status);
         }
       }, EVENT_POLL_MS);
-      const heartbeat = setInterval(() => out.write(': keep-alive\n\n'), HEARTBEAT_MS);
-      let finished = false;
-      function finish(): void {
-        if (finished) return;
-        finished = true;
-        clearInterval(poll);
-        clearInterval(heartbeat);
-        services.events.off('task', onChange);
-        openStreams.delete(finish);
-        const left = (streamsByAccount.get(accountId) ?? 1) - 1;
-        if (left <= 0) streamsByAccount.delete(accountId);
-        else streamsByAccount.set(accountId, left);
-        out.end();
-      }
-      openStreams.add(finish);
       services.events.on('task', onChange);
-      request.raw.once('close', finish);
+      stream.onFinish(() => {
+        clearInterval(poll);
+        services.events.off('task', onChange);
+      });
       send(last);
     },
   );

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../errors.js';
+import { markedIfSimulated } from '../sandbox/index.js';
 import type { Services } from '../services.js';
 import { type KeyedRequest, parseIdempotencyKey, requestFingerprint } from '../tasks/idempotency.js';
 import {
@@ -119,7 +120,7 @@ export function registerTaskRoutes(app: FastifyInstance, services: Services): vo
     const task = await findOwnTask(db, accountId, taskId);
     const kind = task ? kindOf(task.input) : null;
     if (!task || !kind || kind.family !== family) return null;
-    return family.details(db, task, publicUrl, kind);
+    return markedIfSimulated(task, await family.details(db, task, publicUrl, kind));
   };
 
   for (const family of FAMILIES) {
@@ -145,7 +146,7 @@ export function registerTaskRoutes(app: FastifyInstance, services: Services): vo
       const task = await findOwnTask(db, accountOf(request).id, taskIdQuery(request));
       // KIE documents this answer for an unknown task on the Market route.
       if (!task) throw new ApiError(422, 'recordInfo is null');
-      return ok(await marketRecord(db, task, publicUrl));
+      return ok(markedIfSimulated(task, await marketRecord(db, task, publicUrl)));
     },
   );
 }

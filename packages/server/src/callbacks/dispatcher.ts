@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { signingKeys } from '../accounts/index.js';
 import { boundedMemo } from '../memo.js';
-import { type OutboundClient, OutboundError } from '../outbound/index.js';
+import { type OutboundClient, OutboundError, type OutboundResponse } from '../outbound/index.js';
 import type { Store } from '../store/index.js';
 import { processLease } from '../store/process-lease.js';
 import { DEFAULT_LIVENESS, type Liveness, registerProcess } from '../store/process-registry.js';
@@ -40,6 +40,11 @@ export interface DispatcherOptions {
   liveness?: Liveness;
   log: FastifyBaseLogger;
   observer?: DispatcherObserver;
+  /**
+   * Asked before each attempt with the signed headers: an answer instead of the network (this
+   * service's own inbox URLs, a sandbox's scripted receiver failures: inbox/delivery.ts), or null.
+   */
+  deliverLocally?: (callback: ClaimedCallback, headers: Record<string, string>) => Promise<OutboundResponse | null> | null;
 }
 
 export type AttemptOutcome = 'delivered' | 'http_error' | 'timeout' | 'network' | 'refused';
@@ -102,7 +107,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   /** Claimed and not yet recorded or given back: what the SQLite claim skips. */
   const held = new Set<string>();
   const busyHosts = new Map<string, number>();
-  const keys = new Map<string, { secrets: string[]; until: number }>();
+  const keys = new Map<string, { secrets: string[] | Promise<string[]>; until: number }>();
   let inFlight = 0;
   let running = false;
   let loop: Promise<void> | null = null;
@@ -139,11 +144,20 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   function secretsOf(accountId: string, now: number): string[] | Promise<string[]> {
     const cached = keys.get(accountId);
     if (cached && cached.until > now) return cached.secrets;
-    return signingKeys(store.db, accountId, now).then((secrets) => {
-      if (keys.size > 10_000) keys.clear();
-      keys.set(accountId, { secrets, until: now + KEY_CACHE_MS });
-      return secrets;
-    });
+    // The read under way is shared: when an entry lapses, every send of the account asks at once.
+    const reading = signingKeys(store.db, accountId, now).then(
+      (secrets) => {
+        keys.set(accountId, { secrets, until: now + KEY_CACHE_MS });
+        return secrets;
+      },
+      (error: unknown) => {
+        keys.delete(accountId);
+        throw error;
+      },
+    );
+    if (keys.size > 10_000) keys.clear();
+    keys.set(accountId, { secrets: reading, until: now + KEY_CACHE_MS });
+    return reading;
   }
 
   /** Takes one of the host's `perHost` slots if one is free. */
@@ -181,14 +195,17 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       });
       headers['content-type'] = 'application/json';
       headers['user-agent'] = 'reprise-callbacks/0.1';
-      const response = await outbound.request(callback.url, {
-        method: 'POST',
-        headers,
-        body: callback.payload,
-        timeoutMs: options.timeoutMs,
-        maxResponseBytes: MAX_READ_BYTES,
-        truncate: true,
-      });
+      const local = options.deliverLocally?.(callback, headers);
+      const response =
+        (local && (await local)) ??
+        (await outbound.request(callback.url, {
+          method: 'POST',
+          headers,
+          body: callback.payload,
+          timeoutMs: options.timeoutMs,
+          maxResponseBytes: MAX_READ_BYTES,
+          truncate: true,
+        }));
       const ok = response.status >= 200 && response.status < 300;
       const retryAfter = response.headers['retry-after'];
       return {

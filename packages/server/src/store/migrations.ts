@@ -248,6 +248,55 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    // The console's inbox and sandbox [EXT]. Flags are integers 0/1 on both dialects (SQLite has no
+    // boolean); NOT NULL DEFAULT 0 keeps every older row a plain account and a real task. A taken
+    // scenario row stays as the record of what its task was scripted to do (worker and dispatcher read it).
+    '0009_console': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .alterTable('accounts')
+          .addColumn('sandbox', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema
+          .alterTable('tasks')
+          .addColumn('simulated', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema
+          .createTable('inboxes')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+          .addColumn('token', 'text', (c) => c.notNull().unique())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('inboxes_account').on('inboxes').columns(['account_id', 'created_at']).execute();
+        await db.schema
+          .createTable('inbox_requests')
+          .addColumn('id', dialect === 'postgres' ? 'bigint' : 'integer', (c) =>
+            dialect === 'postgres' ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey(),
+          )
+          .addColumn('inbox_id', 'text', (c) => c.notNull().references('inboxes.id'))
+          .addColumn('received_at', 'bigint', (c) => c.notNull())
+          .addColumn('method', 'text', (c) => c.notNull())
+          .addColumn('path', 'text', (c) => c.notNull())
+          .addColumn('headers', 'text', (c) => c.notNull())
+          .addColumn('body', 'text', (c) => c.notNull())
+          .addColumn('kie_verified', 'integer')
+          .addColumn('standard_verified', 'integer')
+          .execute();
+        await db.schema.createIndex('inbox_requests_inbox').on('inbox_requests').columns(['inbox_id', 'id']).execute();
+        await db.schema
+          .createTable('sandbox_scenarios')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+          .addColumn('position', 'bigint', (c) => c.notNull())
+          .addColumn('scenario', 'text', (c) => c.notNull())
+          .addColumn('task_id', 'text')
+          .addColumn('taken_at', 'bigint')
+          .execute();
+        await db.schema.createIndex('sandbox_scenarios_queue').on('sandbox_scenarios').columns(['account_id', 'position']).execute();
+        await db.schema.createIndex('sandbox_scenarios_task').on('sandbox_scenarios').column('task_id').execute();
+      },
+    },
   };
 }
 

@@ -8,7 +8,8 @@ import type { Store } from './db.js';
  * notification lost while the listener reconnects only means the work waits for the next poll.
  * SQLite serves one host's processes, whose in-process events already wake them: nothing here.
  */
-export type WakeChannel = 'reprise_tasks' | 'reprise_callbacks';
+/** `reprise_keys`: an API key was revoked; processes that remember keys forget them (accounts/key-cache.ts). */
+export type WakeChannel = 'reprise_tasks' | 'reprise_callbacks' | 'reprise_keys';
 
 export interface Notifier {
   /** Tells every listening process; notifications asked for in the same tick go as one. */

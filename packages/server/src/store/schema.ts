@@ -19,6 +19,9 @@ export interface Database {
   personas: PersonasTable;
   idempotency_keys: IdempotencyKeysTable;
   fleet_settings: FleetSettingsTable;
+  inboxes: InboxesTable;
+  inbox_requests: InboxRequestsTable;
+  sandbox_scenarios: SandboxScenariosTable;
 }
 
 export interface AccountsTable {
@@ -31,6 +34,8 @@ export interface AccountsTable {
   webhook_key_prev: string | null;
   webhook_key_prev_until: number | null;
   created_at: number;
+  /** 1: a sandbox account [EXT] (play-money credits, scripted scenarios, its tasks simulated); 0 otherwise. */
+  sandbox: number;
 }
 
 export interface ApiKeysTable {
@@ -96,6 +101,8 @@ export interface TasksTable {
   updated_at: number;
   deadline_at: number;
   finished_at: number | null;
+  /** 1: a sandbox account's task [EXT] (record-info says `simulated: true`); 0 otherwise. */
+  simulated: number;
 }
 
 export interface TracksTable {
@@ -246,4 +253,42 @@ export interface FleetSettingsTable {
   updated_at: number;
   /** Who made the last change, for operators: a process (`reprise serve, pid 12 on host-a`) or `reprise fleet-config set`. */
   updated_by: string;
+}
+
+/** A local webhook inbox [EXT]: `<public url>/inbox/<token>` records what is POSTed to it (inbox/). */
+export interface InboxesTable {
+  id: string;
+  account_id: string;
+  /** Unguessable: the URL is public and needs no API key. */
+  token: string;
+  created_at: number;
+}
+
+/** One request an inbox received (a callback delivered to it, or anything POSTed to its URL). */
+export interface InboxRequestsTable {
+  id: Generated<number>;
+  inbox_id: string;
+  received_at: number;
+  method: string;
+  path: string;
+  /** JSON object of the headers kept (content type, user agent, signature headers). */
+  headers: string;
+  body: string;
+  /** 1 / 0 when the account had a webhook key on arrival (signature valid or not), null when it had none. */
+  kie_verified: number | null;
+  standard_verified: number | null;
+}
+
+/**
+ * A sandbox account's scripted scenario [EXT] (sandbox/): queued while `task_id` is null (in
+ * `position` order), then the record of what the task that took it does.
+ */
+export interface SandboxScenariosTable {
+  id: string;
+  account_id: string;
+  position: number;
+  /** sandbox Scenario, JSON text. */
+  scenario: string;
+  task_id: string | null;
+  taken_at: number | null;
 }

@@ -1,5 +1,6 @@
 import type { Account } from '../accounts/index.js';
 import type { Config } from '../config.js';
+import { checkInboxCallbackUrl } from '../inbox/store.js';
 import { asBody } from './fields.js';
 import { type KeyedRequest, keyedTask, replayOf } from './idempotency.js';
 import type { TaskInput } from './inputs.js';
@@ -62,6 +63,7 @@ export async function submitKindOnce<Input>(
     }
   }
   const admitted = await kind.admit(withSubmissionGuards(context, kind, account.id), account.id, asBody(body));
+  await checkInboxCallbackUrl(context.store.db, context.publicUrl, account.id, admitted.callbackUrl);
   const fetched = admitted.fetched.flatMap((source) => (source.fetched ? [{ source, bytes: source.fetched }] : []));
   for (const { source, bytes } of fetched) await context.blobs.put(source.blobKey, bytes);
   try {

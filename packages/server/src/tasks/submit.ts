@@ -1,11 +1,12 @@
-import { debitTasks, lockedBalance } from '../accounts/index.js';
+import { lockBalanceStatement } from '../accounts/index.js';
 import { ApiError } from '../errors.js';
 import { type NewFile, registerFile } from '../files/index.js';
 import { newTaskId } from '../ids.js';
-import { enqueueJobs } from '../jobs/index.js';
-import { insertRows, prepare, type Runner, type Store, type TaskType } from '../store/index.js';
+import { takeScenarios } from '../sandbox/queue.js';
+import { executeTogether, prepare, type Runner, type Store, type TaskType } from '../store/index.js';
 import { claimedKey, type KeyedRequest, type KeyedTask, recordKeys, replayOf } from './idempotency.js';
 import type { TaskInput } from './inputs.js';
+import { type AccountDebits, writeAccepted } from './submit-write.js';
 
 export interface NewTask {
   accountId: string;
@@ -61,10 +62,17 @@ type Outcome = Submission | { error: ApiError };
  * that names a committed task answers with it (or 409), whatever the rules say now.
  */
 async function admit(tx: Runner, accountId: string, items: ReadonlyArray<Pending>, now: number): Promise<Outcome[]> {
-  let balance = (await lockedBalance(tx, accountId)) ?? 0;
   // Counting stops at the largest limit asked for: the cost stays O(limit) however busy the account is.
   const countLimit = Math.max(...items.map((item) => item.limits.rateLimit.max));
-  const recentByWindow = new Map<number, number>();
+  // The lock, then the count of the first item's window, in one round trip on PostgreSQL (with
+  // the BEGIN): the count is a statement of its own after the lock, so it sees every batch before.
+  const firstWindow = (items[0] as Pending).limits.rateLimit.windowMs;
+  const [locked, counted] = await executeTogether(tx, [
+    lockBalanceStatement(tx.dialect, accountId),
+    countRecent.compiled(tx.dialect, { accountId, since: now - firstWindow, max: countLimit }),
+  ]);
+  let balance = Number((locked?.rows[0] as { balance: number } | undefined)?.balance ?? 0);
+  const recentByWindow = new Map<number, number>([[firstWindow, Number((counted?.rows[0] as { count: number } | undefined)?.count ?? 0)]]);
   const outcomes: Outcome[] = [];
   /** Parents taken by a task accepted earlier in this batch, per type. */
   const takenInBatch = new Map<string, string>();
@@ -167,8 +175,8 @@ const countRecent = prepare<{ accountId: string; since: number; max: number }>((
  * path": each accepted task exists with its debit and its job, or not at all).
  * Accounts are handled in id order, one lock order for every batch, so two
  * processes' batches cannot deadlock on PostgreSQL's row locks. The rows are
- * written with one multi-row INSERT per table, which is what makes a batch
- * cheap for SQLite.
+ * written with one multi-row INSERT per table on SQLite, and in one statement
+ * on PostgreSQL (submit-write.ts).
  */
 async function writeBatch(tx: Runner, batch: ReadonlyArray<Pending>, now: number): Promise<Outcome[]> {
   const outcomes: Outcome[] = new Array(batch.length);
@@ -179,6 +187,7 @@ async function writeBatch(tx: Runner, batch: ReadonlyArray<Pending>, now: number
     byAccount.set(item.task.accountId, indexes);
   });
   const accepted: Array<{ taskId: string; item: Pending }> = [];
+  const debited: AccountDebits[] = [];
   for (const accountId of [...byAccount.keys()].sort()) {
     const indexes = byAccount.get(accountId) ?? [];
     const items = indexes.map((index) => batch[index] as Pending);
@@ -191,13 +200,12 @@ async function writeBatch(tx: Runner, batch: ReadonlyArray<Pending>, now: number
         debits.push({ taskId: outcome.taskId, amount: (items[position] as Pending).task.price });
       }
     });
-    // admit() checked the locked balance, so this cannot fail; if it did, the whole batch rolls back.
-    if (debits.length > 0 && !(await debitTasks(tx, accountId, debits, now)))
-      throw new Error(`account ${accountId}: balance changed during a submission batch`);
+    if (debits.length > 0) debited.push({ accountId, debits });
   }
-  await insertRows(
+  // The debits, the tasks and their jobs (one statement on PostgreSQL).
+  await writeAccepted(
     tx,
-    'tasks',
+    debited,
     accepted.map(({ taskId, item: { task, limits } }) => ({
       id: taskId,
       account_id: task.accountId,
@@ -217,19 +225,22 @@ async function writeBatch(tx: Runner, batch: ReadonlyArray<Pending>, now: number
       updated_at: now,
       deadline_at: now + limits.taskTimeoutMs,
       finished_at: null,
+      simulated: 0,
     })),
+    accepted.map(({ taskId }) => ({ refId: taskId, runAt: now })),
+    now,
+  );
+  // Sandbox accounts' tasks [EXT]: marked simulated, each takes its account's next scenario.
+  await takeScenarios(
+    tx,
+    accepted.map(({ taskId, item }) => ({ taskId, accountId: item.task.accountId })),
+    now,
   );
   for (const { item } of accepted) for (const file of item.task.sourceFiles ?? []) await registerFile(tx, file, now);
   // After the tasks: each key's row names its task.
   await recordKeys(
     tx,
     accepted.flatMap(({ taskId, item: { task } }) => (task.idempotency ? [{ accountId: task.accountId, request: task.idempotency, taskId }] : [])),
-    now,
-  );
-  await enqueueJobs(
-    tx,
-    'task',
-    accepted.map(({ taskId }) => ({ refId: taskId, runAt: now })),
     now,
   );
   return outcomes;

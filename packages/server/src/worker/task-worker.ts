@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { SourceAudioError } from '../engine/types.js';
 import { ApiError } from '../errors.js';
 import { claimJob, finishJob, type Job, releaseJob, renewLease, requeueExpired, requeueOrphaned } from '../jobs/index.js';
+import { failAsScripted, playScenario, ScriptedFailure, scenarioOfTask, scriptedRuntime } from '../sandbox/index.js';
 import { BlobNotFoundError, type BlobStore } from '../storage/index.js';
 import type { Store } from '../store/index.js';
 import { DEFAULT_LIVENESS, type Liveness, registerProcess } from '../store/process-registry.js';
@@ -109,7 +110,11 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
 
   async function runJob(job: Job): Promise<void> {
     const taskId = job.ref_id;
-    const task = await store.db.selectFrom('tasks').select(['status', 'input', 'deadline_at', 'parent_music_id']).where('id', '=', taskId).executeTakeFirst();
+    const task = await store.db
+      .selectFrom('tasks')
+      .select(['status', 'input', 'deadline_at', 'parent_music_id', 'simulated'])
+      .where('id', '=', taskId)
+      .executeTakeFirst();
     const jobLog = log.child({ taskId, jobId: job.id, attempt: job.attempts });
     if (!task || (TERMINAL_STATUSES as readonly string[]).includes(task.status)) {
       await finishJob(store.db, job.id, Date.now());
@@ -127,6 +132,8 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
       await fail(408, 'the task ran past its time limit');
       return;
     }
+    // A sandbox task plays the scenario it took at submission (sandbox/run.ts).
+    const scenario = Number(task.simulated) === 1 ? await scenarioOfTask(store.db, taskId) : null;
     const controller = new AbortController();
     inFlight.set(job.id, controller);
     const deadline = setTimeout(() => controller.abort(new DeadlineAbort('the task ran past its time limit')), remaining);
@@ -142,7 +149,12 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
     );
     try {
       jobLog.info('task started');
-      const write = await kind.run(runtime, { id: taskId, input: input as never, parentMusicId: task.parent_music_id, seed: seedOf(input) }, controller.signal);
+      if (scenario) await playScenario(scenario, controller.signal);
+      const write = await kind.run(
+        scenario ? scriptedRuntime(runtime, scenario) : runtime,
+        { id: taskId, input: input as never, parentMusicId: task.parent_music_id, seed: seedOf(input) },
+        controller.signal,
+      );
       if (controller.signal.aborted) throw controller.signal.reason;
       await completeTask(lifecycle, taskId, job.id, write);
       jobLog.info('task succeeded');
@@ -154,6 +166,9 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
         jobLog.info('task released at shutdown');
       } else if (reason instanceof LeaseLost) {
         jobLog.warn('lease lost; another process owns the task now');
+      } else if (reason instanceof ScriptedFailure) {
+        jobLog.info({ code: reason.code }, 'task failed as its sandbox scenario says');
+        await failAsScripted(lifecycle, taskId, job.id, reason, kind.family.errorBody);
       } else {
         const failure = failureOf(reason);
         jobLog.warn({ err: reason, code: failure.code }, 'task failed');
