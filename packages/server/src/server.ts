@@ -35,7 +35,10 @@ export async function createServices(config: Config): Promise<Services> {
 export function lifecycleContext(services: Services): LifecycleContext {
   return {
     db: services.store.db,
-    publicUrl: services.config.publicUrl,
+    // Read when used: with PORT=0 the URL gets its port only once the server listens.
+    get publicUrl() {
+      return services.config.publicUrl;
+    },
     refunds: services.config.refunds,
     generatedRetentionMs: services.config.retention.generatedMs,
     firstCallbackDelayMs: services.config.callbackScheduleMs[0] ?? 0,

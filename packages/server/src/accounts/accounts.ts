@@ -150,3 +150,16 @@ export async function signingKeys(db: Executor, accountId: string, now = Date.no
   if (row.webhook_key_prev && (row.webhook_key_prev_until ?? 0) > now) keys.push(row.webhook_key_prev);
   return keys;
 }
+
+/**
+ * Locks the account for the rest of the transaction `tx`, before a count that must not race
+ * (inboxes, live keys, the sandbox queue): a write that changes nothing takes SQLite's write lock
+ * and PostgreSQL's row lock alike.
+ */
+export async function lockAccount(tx: Executor, accountId: string): Promise<void> {
+  await tx
+    .updateTable('accounts')
+    .set((eb) => ({ name: eb.ref('name') }))
+    .where('id', '=', accountId)
+    .execute();
+}

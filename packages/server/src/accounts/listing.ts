@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { ApiError } from '../errors.js';
 import { sha256Hex } from '../ids.js';
 import { asRunner, type Db, type Executor, type LedgerKind } from '../store/index.js';
-import { createKey, rotateWebhookKey } from './accounts.js';
+import { createKey, lockAccount, rotateWebhookKey } from './accounts.js';
 import { forgetCachedKeys, KEYS_CHANNEL } from './key-cache.js';
 import { keyPrefix } from './keys.js';
 
@@ -123,11 +123,7 @@ export async function issueKey(db: Db, accountId: string): Promise<{ id: string;
 export async function revokeKeyById(db: Db, accountId: string, keyId: string, now = Date.now()): Promise<{ id: string; revokedAt: number }> {
   const dialect = asRunner(db).dialect;
   const revoked = await db.transaction().execute(async (tx) => {
-    await tx
-      .updateTable('accounts')
-      .set((eb) => ({ name: eb.ref('name') }))
-      .where('id', '=', accountId)
-      .execute();
+    await lockAccount(tx, accountId);
     const key = await tx.selectFrom('api_keys').select(['id', 'revoked_at']).where('id', '=', keyId).where('account_id', '=', accountId).executeTakeFirst();
     if (!key) throw new ApiError(404, `id: no key ${keyId} for this account`);
     if (key.revoked_at !== null) return { id: key.id, revokedAt: Number(key.revoked_at) };

@@ -1,5 +1,5 @@
-import { type TSchema, Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
 import {
   accountOverview,
   issueKey,
@@ -10,16 +10,15 @@ import {
   WEBHOOK_OVERLAP_DEFAULT_HOURS,
   WEBHOOK_OVERLAP_MAX_HOURS,
 } from '../accounts/listing.js';
-import { invalid, unauthorized } from '../errors.js';
+import { invalid } from '../errors.js';
 import type { Services } from '../services.js';
-import { accountOf } from './auth.js';
+import { accountOf, bearerKey } from './auth.js';
 import { ok } from './envelope.js';
 import { nextCursor, PageQuery, parsePage } from './paging.js';
+import { envelope, nullable } from './schemas.js';
 
 /** The caller's own account for the console [EXT]: overview, ledger, API keys, webhook key (docs/api.md "Console API"). */
 
-const envelope = <T extends TSchema>(data: T, description: string) => Type.Object({ code: Type.Integer(), msg: Type.String(), data }, { description });
-const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const tags = ['console'];
 
 const AccountSchema = Type.Object({
@@ -53,13 +52,6 @@ const KeySchema = Type.Object({
   revokedAt: nullable(Type.Integer({ description: 'epoch ms' })),
   current: Type.Boolean({ description: 'The key of this request' }),
 });
-
-/** The bearer key of the request (authenticate has already checked it). */
-function keyOf(request: FastifyRequest): string {
-  const key = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
-  if (!key) throw unauthorized();
-  return key;
-}
 
 /** `{overlapHours?}` → hours, or a 422. An absent body keeps the default. */
 export function parseOverlapHours(body: unknown): number {
@@ -116,7 +108,7 @@ export function registerAccountRoutes(app: FastifyInstance, services: Services):
         response: { 200: envelope(Type.Object({ keys: Type.Array(KeySchema) }), 'The keys') },
       },
     },
-    async (request) => ok({ keys: await listKeys(db, accountOf(request).id, keyOf(request)) }),
+    async (request) => ok({ keys: await listKeys(db, accountOf(request).id, bearerKey(request)) }),
   );
 
   app.post(

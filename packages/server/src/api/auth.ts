@@ -12,13 +12,17 @@ declare module 'fastify' {
 /** `Authorization: Bearer <key>` → the account, or 401 in KIE's words (SPEC §1). */
 export function authenticate(services: Services) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-    const header = request.headers.authorization;
-    const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!match?.[1]) throw unauthorized();
-    const account = await authenticatedAccount(services.store.reader, match[1]);
+    const account = await authenticatedAccount(services.store.reader, bearerKey(request));
     if (!account) throw unauthorized();
     request.account = account;
   };
+}
+
+/** The key of `Authorization: Bearer <key>`, or 401. */
+export function bearerKey(request: FastifyRequest): string {
+  const key = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
+  if (!key) throw unauthorized();
+  return key;
 }
 
 /** The authenticated account; routes behind `authenticate` always have one. */

@@ -64,7 +64,11 @@ export function eventStreams(app: FastifyInstance, services: Services): EventStr
         out.end();
       };
       open.add(finish);
-      request.raw.once('close', finish);
+      // The response's 'close' is the connection's end. A client that left while the route was
+      // still awaiting the store is gone already, and its 'close' has fired: end the stream now,
+      // or its slot, timers and listeners would be held until the server stops.
+      if (request.raw.socket.destroyed || out.destroyed) finish();
+      else out.once('close', finish);
       return {
         send(event, data) {
           if (!finished) out.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);

@@ -59,6 +59,21 @@ export function registerInboxRoutes(app: FastifyInstance, services: Services): v
   );
 }
 
+/** Requests an inbox records per second, per process: its URL is public, and each one is a write. */
+export const INBOX_RATE_MAX = 20;
+const windows = new Map<string, { second: number; count: number }>();
+
+/** Counts a request to `inboxId` in the current second; false once the second's allowance is used. */
+function admitted(inboxId: string, now: number): boolean {
+  const second = Math.floor(now / 1000);
+  const window = windows.get(inboxId);
+  if (window && window.second === second) return ++window.count <= INBOX_RATE_MAX;
+  // Entries of past seconds are worth nothing: the map holds at most one second's inboxes.
+  if (windows.size > 10_000) windows.clear();
+  windows.set(inboxId, { second, count: 1 });
+  return true;
+}
+
 /**
  * `POST /inbox/:token`: the inbox's public URL, no API key (the token is the capability). It takes
  * any content type as text, up to INBOX_BODY_MAX_BYTES (413 beyond), and answers 200
@@ -83,6 +98,9 @@ export async function registerInboxReceiver(app: FastifyInstance, services: Serv
         const { token } = request.params as { token: string };
         const inbox = await inboxByToken(services.store.db, token);
         if (!inbox) throw new ApiError(404, 'inbox: no such inbox (it was deleted, or the URL is wrong)', 404);
+        if (!admitted(inbox.id, Date.now())) {
+          throw new ApiError(429, `inbox: more than ${INBOX_RATE_MAX} requests a second to this inbox; it records callbacks, not load`, 429);
+        }
         const body = typeof request.body === 'string' ? request.body : '';
         await recordRequest(services.store.db, inbox, { method: request.method, path: request.url, headers: keptHeaders(request.headers), body }, Date.now());
         return reply.type('application/json').send(RECEIVED_BODY);

@@ -1,13 +1,12 @@
-import { type TSchema, Type } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { createPeaksService, DEFAULT_POINTS, MAX_POINTS, MIN_POINTS, parsePoints } from '../peaks/peaks.js';
 import type { Services } from '../services.js';
 import { accountOf } from './auth.js';
 import { ok } from './envelope.js';
+import { envelope } from './schemas.js';
 
 /** `GET /api/v1/peaks` [EXT]: the waveform of one of the account's audio files, so the console never downloads samples to draw it. */
-
-const envelope = <T extends TSchema>(data: T, description: string) => Type.Object({ code: Type.Integer(), msg: Type.String(), data }, { description });
 
 const PeaksSchema = Type.Object({
   duration: Type.Number({ description: 'seconds' }),

@@ -6,8 +6,11 @@ import { type TSchema, Type } from '@sinclair/typebox';
  * the precise `field: rule` messages KIE clients see (SPEC §1), so these body
  * schemas describe without rejecting (see app.ts).
  */
-const envelope = <T extends TSchema>(data: T, description: string) =>
+/** `{code, msg, data}` around `data`: every JSON answer of the API. */
+export const envelope = <T extends TSchema>(data: T, description: string) =>
   Type.Object({ code: Type.Integer({ examples: [200] }), msg: Type.String({ examples: ['success'] }), data }, { description });
+
+export const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 export const TaskIdResponse = envelope(Type.Object({ taskId: Type.String() }), 'The task was accepted');
 export const CreditResponse = envelope(Type.Number({ description: 'Remaining credits' }), 'Remaining credits');

@@ -1,4 +1,4 @@
-import { type TSchema, Type } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ApiError, invalid } from '../errors.js';
 import type { Services, TaskChange } from '../services.js';
@@ -9,14 +9,12 @@ import { accountOf } from './auth.js';
 import { ok } from './envelope.js';
 import { eventStreams } from './event-stream.js';
 import { nextCursor, PageQuery, parsePage } from './paging.js';
+import { envelope, nullable } from './schemas.js';
 
 /** The console's task list, one task, and the account's live feed [EXT] (docs/api.md "Console API"). */
 
 /** How often a feed looks at the store: changes made by other processes reach it this way (as the per-task stream does). */
 const FEED_POLL_MS = 2000;
-
-const envelope = <T extends TSchema>(data: T, description: string) => Type.Object({ code: Type.Integer(), msg: Type.String(), data }, { description });
-const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 const TaskSummarySchema = Type.Object({
   taskId: Type.String(),
@@ -28,7 +26,7 @@ const TaskSummarySchema = Type.Object({
   callBackUrl: nullable(Type.String()),
   errorCode: nullable(Type.Integer()),
   errorMessage: nullable(Type.String()),
-  simulated: Type.Boolean({ description: 'A sandbox task: nothing real was charged or made' }),
+  simulated: Type.Boolean({ description: 'A sandbox account’s task: paid with play money, run as its scenario says (an outcome of succeed renders for real)' }),
   recordInfoUrl: Type.String({ description: 'Path (with ?taskId=) of the kind’s own KIE details route' }),
 });
 
@@ -74,7 +72,6 @@ export function parseTaskFilter(query: { kind?: unknown; status?: unknown }): Ta
 
 export function registerTaskListRoutes(app: FastifyInstance, services: Services): void {
   const db = services.store.db;
-  const publicUrl = services.config.publicUrl;
 
   app.get(
     '/api/v1/tasks',
@@ -158,7 +155,7 @@ export function registerTaskListRoutes(app: FastifyInstance, services: Services)
     },
     async (request) => {
       const { taskId } = request.params as { taskId: string };
-      const task = await taskView(db, accountOf(request).id, taskId, publicUrl);
+      const task = await taskView(db, accountOf(request).id, taskId, services.config.publicUrl);
       // Another account's task answers as an unknown one (SPEC §1).
       if (!task) throw new ApiError(404, `taskId: no task ${taskId} for this account`);
       return ok(task);

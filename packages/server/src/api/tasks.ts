@@ -25,7 +25,10 @@ export function submitContext(services: Services): SubmitContext {
   return {
     store: services.store,
     blobs: services.blobs,
-    publicUrl: services.config.publicUrl,
+    // Read when used: with PORT=0 the URL gets its port only once the server listens.
+    get publicUrl() {
+      return services.config.publicUrl;
+    },
     outbound: services.outbound,
     uploadMaxBytes: services.config.uploadMaxBytes,
     config: services.config,
@@ -72,7 +75,6 @@ const TaskIdQuery = Type.Object({ taskId: Type.String({ description: 'The taskId
 export function registerTaskRoutes(app: FastifyInstance, services: Services): void {
   const context = submitContext(services);
   const { db } = services.store;
-  const publicUrl = services.config.publicUrl;
 
   for (const kind of KINDS) {
     const route = kind.route;
@@ -120,7 +122,7 @@ export function registerTaskRoutes(app: FastifyInstance, services: Services): vo
     const task = await findOwnTask(db, accountId, taskId);
     const kind = task ? kindOf(task.input) : null;
     if (!task || !kind || kind.family !== family) return null;
-    return markedIfSimulated(task, await family.details(db, task, publicUrl, kind));
+    return markedIfSimulated(task, await family.details(db, task, services.config.publicUrl, kind));
   };
 
   for (const family of FAMILIES) {
@@ -146,7 +148,7 @@ export function registerTaskRoutes(app: FastifyInstance, services: Services): vo
       const task = await findOwnTask(db, accountOf(request).id, taskIdQuery(request));
       // KIE documents this answer for an unknown task on the Market route.
       if (!task) throw new ApiError(422, 'recordInfo is null');
-      return ok(markedIfSimulated(task, await marketRecord(db, task, publicUrl)));
+      return ok(markedIfSimulated(task, await marketRecord(db, task, services.config.publicUrl)));
     },
   );
 }

@@ -76,7 +76,8 @@ export async function recordRequest(db: Db, inbox: InboxRef, request: ReceivedRe
         method: request.method,
         path: request.path,
         headers: JSON.stringify(request.headers),
-        body: request.body,
+        // PostgreSQL's text holds no NUL character: kept as U+FFFD (after the signatures were checked on the real bytes).
+        body: request.body.replaceAll('\u0000', '\uFFFD'),
         kie_verified: asFlag(verified.kie),
         standard_verified: asFlag(verified.standardWebhooks),
       })

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { lockAccount } from '../accounts/accounts.js';
 import { ApiError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Db, Executor } from '../store/index.js';
@@ -47,13 +48,8 @@ export async function createInbox(db: Db, accountId: string, publicUrl: string, 
   const inboxId = newId('inbox');
   const token = newInboxToken();
   await db.transaction().execute(async (tx) => {
-    // Write first: on SQLite this takes the write lock before counting, on PostgreSQL it locks the
-    // account's row, so two requests at once cannot both take the last place.
-    await tx
-      .updateTable('accounts')
-      .set({ sandbox: (eb) => eb.ref('sandbox') })
-      .where('id', '=', accountId)
-      .execute();
+    // Two requests at once cannot both take the last place.
+    await lockAccount(tx, accountId);
     const { count } = await tx
       .selectFrom('inboxes')
       .select((eb) => eb.fn.countAll<number>().as('count'))

@@ -18,7 +18,7 @@ export const DEFAULT_POINTS = 1000;
 
 /** Answers kept: each is at most two arrays of 4000 numbers (about 64 KB). */
 const CACHE_ENTRIES = 256;
-/** Files waiting for the thread at once; more is a 429 (each holds its file's bytes in memory meanwhile). */
+/** Waveforms being computed at once (from the blob read to the answer); more is a 429. */
 const MAX_WAITING = 8;
 
 export function parsePoints(value: unknown): number {
@@ -40,13 +40,13 @@ export interface PeaksService {
 const DRAWABLE_KINDS = new Set(['audio', 'upload', 'source']);
 
 export function createPeaksService(services: Services): PeaksService {
-  const { publicUrl } = services.config;
   const cache = new Map<string, MinMaxPeaks>();
   const computing = new Map<string, Promise<MinMaxPeaks>>();
   const thread = peaksThread();
 
   async function fileOf(accountId: string, url: unknown): Promise<{ token: string; blobKey: string }> {
     if (typeof url !== 'string' || url === '') throw invalid('url', 'is required: a file URL this server handed out');
+    const { publicUrl } = services.config;
     const token = tokenFromOwnUrl(publicUrl, url);
     if (!token) throw invalid('url', `must be a file URL this server handed out (starting with ${publicUrl}/files/)`);
     const file = await services.store.db
@@ -85,7 +85,8 @@ export function createPeaksService(services: Services): PeaksService {
       }
       const running = computing.get(key);
       if (running) return running;
-      if (thread.waiting() >= MAX_WAITING) throw new ApiError(429, 'peaks: too many waveforms are being computed; retry in a few seconds');
+      // Counted from the blob read on (each holds its file's bytes until the thread is done with it).
+      if (computing.size >= MAX_WAITING) throw new ApiError(429, 'peaks: too many waveforms are being computed; retry in a few seconds');
       const promise = compute(blobKey, points)
         .then((peaks) => {
           cache.set(key, peaks);
@@ -136,7 +137,6 @@ function peaksThread() {
   }
 
   return {
-    waiting: () => pending.size,
     run(bytes: Buffer, points: number): Promise<MinMaxPeaks> {
       // Moved, not copied: a buffer that is a view into a larger one is copied out first.
       const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);

@@ -1,3 +1,4 @@
+import { lockAccount } from '../accounts/accounts.js';
 import { ApiError } from '../errors.js';
 import { newId } from '../ids.js';
 import { type Db, type Executor, inList, listParam, prepare, type Runner } from '../store/index.js';
@@ -64,6 +65,8 @@ export async function queuedScenarios(db: Executor, accountId: string): Promise<
 /** Replaces the queue (already checked: sandbox/scenario.ts) in one transaction. */
 export async function replaceQueue(db: Db, accountId: string, scenarios: readonly Scenario[]): Promise<void> {
   await db.transaction().execute(async (tx) => {
+    // Two replacements at once: one after the other, never their queues interleaved.
+    await lockAccount(tx, accountId);
     await tx.deleteFrom('sandbox_scenarios').where('account_id', '=', accountId).where('task_id', 'is', null).execute();
     if (scenarios.length === 0) return;
     await tx

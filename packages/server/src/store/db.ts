@@ -36,7 +36,9 @@ export interface Store {
    * Runs `fn` in one transaction given as a Runner (prepared queries only: a
    * Kysely query inside would wait for the connection `fn` holds). On SQLite
    * the statements go straight to better-sqlite3, which is what makes the
-   * submission path fast; the write lock is taken at BEGIN.
+   * submission path fast; the write lock is taken at BEGIN. On PostgreSQL `fn`
+   * may run twice (a second time after a rolled-back first, when a prepared
+   * plan went stale under a migration): it must do nothing but statements.
    */
   transaction<T>(fn: (runner: Runner) => Promise<T>, options?: CommitOptions): Promise<T>;
   /** Like `transaction` without one: each statement commits on its own (on SQLite, still straight to better-sqlite3). */

@@ -34,6 +34,11 @@ export function createNotifier(store: Store, options: NotifierOptions): Notifier
   const handlers = new Map<string, Array<() => void>>();
   const queued = new Set<WakeChannel>();
   let client: pg.Client | null = null;
+  /**
+   * The listener's statements, one after another: pg runs one query at a time per connection, and
+   * a channel added while the connection is still being set up must wait for it.
+   */
+  let queue: Promise<unknown> = Promise.resolve();
   let closed = false;
   let retry: NodeJS.Timeout | null = null;
 
@@ -61,9 +66,15 @@ export function createNotifier(store: Store, options: NotifierOptions): Notifier
     next.on('notification', (message) => {
       for (const handler of handlers.get(message.channel) ?? []) handler();
     });
-    try {
+    // The channels known now; one added later queues its own LISTEN behind these.
+    const channels = [...handlers.keys()];
+    const setup = (async () => {
       await next.connect();
-      for (const channel of handlers.keys()) await next.query(`listen ${channel}`);
+      for (const channel of channels) await next.query(`listen ${channel}`);
+    })();
+    queue = setup.catch(() => {});
+    try {
+      await setup;
     } catch (error) {
       dropped(error);
     }
@@ -88,8 +99,11 @@ export function createNotifier(store: Store, options: NotifierOptions): Notifier
         return;
       }
       handlers.set(channel, [onWake]);
-      if (client) {
-        client.query(`listen ${channel}`).catch((error: unknown) => options.onError(error, 'LISTEN failed'));
+      const current = client;
+      if (current) {
+        queue = queue
+          .then(() => (client === current ? current.query(`listen ${channel}`) : undefined))
+          .catch((error: unknown) => options.onError(error, 'LISTEN failed'));
       } else {
         connect().catch(() => {});
       }

@@ -47,23 +47,27 @@ export function postgresRunner(target: Queryable): Runner {
   };
 }
 
-/** PostgreSQL's error for a prepared statement whose result columns changed (SQLSTATE 0A000). */
+/**
+ * PostgreSQL's error for a prepared statement whose result columns changed: SQLSTATE 0A000 raised
+ * by the plan cache's revalidation. Told by the routine that raised it, not by the message, which
+ * is translated where the server's `lc_messages` is not English.
+ */
 export function isStalePlan(error: unknown): boolean {
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    (error as { code?: unknown }).code === '0A000' &&
-    String((error as { message?: unknown }).message).includes('cached plan must not change result type')
-  );
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, routine, message } = error as { code?: unknown; routine?: unknown; message?: unknown };
+  if (code !== '0A000') return false;
+  return routine === 'RevalidateCachedQuery' || String(message).includes('cached plan must not change result type');
 }
 
 /** Runs `work`, and once more under new statement names when a prepared statement went stale. */
 export async function retryingStalePlans<T>(work: () => Promise<T>): Promise<T> {
+  const named = generation;
   try {
     return await work();
   } catch (error) {
     if (!isStalePlan(error)) throw error;
-    generation++;
+    // Connections failing together move to one new generation, not one each.
+    if (generation === named) generation++;
     return work();
   }
 }

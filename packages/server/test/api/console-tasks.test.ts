@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTaskFilter } from '../../src/api/task-list.js';
@@ -246,6 +246,37 @@ it('the feed counts against the same per-account cap as task event streams, and 
     // The stream ends (the read completes) instead of holding the server open.
     const reader = (feed.body as ReadableStream<Uint8Array>).getReader();
     for (;;) if ((await reader.read()).done) break;
+  } finally {
+    await app.close();
+    await closeServices(services);
+  }
+});
+
+it("gives a stream's slot back when its client leaves before the stream opens", async () => {
+  const [target] = storeTargets();
+  const services = await createTestServices(target!, { REPRISE_EVENT_STREAMS_PER_ACCOUNT: '1' });
+  const app = await createTestApp(services);
+  try {
+    const alice = await createTestAccount(services, 100);
+    // A slow store, as under load: the client below has left before the route gets to open its stream.
+    app.addHook('preHandler', async (request) => {
+      if (request.url === '/api/v1/tasks/feed') await new Promise((resolve) => setTimeout(resolve, 100));
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    for (const delayMs of [10, 30]) {
+      const socket = net.connect(port, '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write(`GET /api/v1/tasks/feed HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${alice.auth.authorization}\r\n\r\n`);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      socket.destroy();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The cap is 1: a slot kept by any of them would make this a 429.
+    const controller = new AbortController();
+    const feed = await fetch(`http://127.0.0.1:${port}/api/v1/tasks/feed`, { headers: alice.auth, signal: controller.signal });
+    expect(feed.headers.get('content-type')).toBe('text/event-stream');
+    controller.abort();
   } finally {
     await app.close();
     await closeServices(services);

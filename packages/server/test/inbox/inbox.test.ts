@@ -1,5 +1,6 @@
 import { verifyKieSignature, verifyStandardWebhook } from '@reprise/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INBOX_RATE_MAX } from '../../src/api/inbox.js';
 import { INBOX_BODY_MAX_BYTES, MAX_INBOXES_PER_ACCOUNT } from '../../src/inbox/index.js';
 import { storeTargets } from '../helpers/stores.js';
 import { type Harness, startHarness } from './harness.js';
@@ -102,6 +103,21 @@ describe.each(storeTargets())('webhook inbox on $name', (target) => {
 
     const unknown = await fetch(`${harness.base}/inbox/${'A'.repeat(32)}`, { method: 'POST', body: '{}' });
     expect(unknown.status).toBe(404);
+  });
+
+  it('records a body with NUL characters (as U+FFFD), and answers 429 beyond its rate', async () => {
+    const me = await harness.account({ webhookKey: false });
+    const { inboxId, url } = (await me.post('/api/v1/inbox')).data;
+    const nul = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'a\u0000b' });
+    expect(nul.status).toBe(200);
+    expect((await me.inboxRequests(inboxId, 1))[0].body).toBe('a\uFFFDb');
+
+    // Far more than the rate at once: some are refused with 429, none fails otherwise, and only the admitted are kept.
+    const statuses = await Promise.all(Array.from({ length: INBOX_RATE_MAX * 3 }, () => fetch(url, { method: 'POST', body: 'burst' }).then((r) => r.status)));
+    expect(statuses.filter((status) => status !== 200 && status !== 429)).toEqual([]);
+    expect(statuses.filter((status) => status === 429).length).toBeGreaterThan(0);
+    const { data } = await me.get(`/api/v1/inbox/${inboxId}/requests?limit=100`);
+    expect(data.requests.length).toBe(1 + statuses.filter((status) => status === 200).length);
   });
 
   it('an unsigned request to the inbox of an account with a key is recorded as not verified', async () => {

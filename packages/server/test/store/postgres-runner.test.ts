@@ -102,6 +102,10 @@ describe.each(postgres)('the PostgreSQL runner ($name)', (target) => {
   it('tells a stale plan from other errors', () => {
     expect(isStalePlan({ code: '0A000', message: 'cached plan must not change result type' })).toBe(true);
     expect(isStalePlan({ code: '0A000', message: 'something else' })).toBe(false);
+    // A server speaking another language: the routine that raised it says what it is.
+    expect(isStalePlan({ code: '0A000', routine: 'RevalidateCachedQuery', message: 'le plan mis en cache ne doit pas modifier le type en résultat' })).toBe(
+      true,
+    );
     expect(isStalePlan(new Error('cached plan must not change result type'))).toBe(false);
   });
 });
