@@ -240,6 +240,65 @@ describe.skipIf(!hasChromium).each(storeTargets())('the console in Chromium on $
     await shot('account');
   });
 
+  it('plays the music video of the result on its task page', async () => {
+    const track = (await api(apiKey, `/api/v1/generate/record-info?taskId=${taskId}`)).data.response.sunoData[0];
+    const callBackUrl = (await api(apiKey, `/api/v1/tasks/${taskId}`)).data.param.callBackUrl;
+    const submitted = await api(apiKey, '/api/v1/mp4/generate', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ taskId, audioId: track.id, author: 'Ada', domainName: 'music.example', callBackUrl }),
+    });
+    expect(submitted.code, submitted.msg).toBe(200);
+    const videoTaskId = submitted.data.taskId as string;
+    await expect
+      .poll(async () => (await api(apiKey, `/api/v1/mp4/record-info?taskId=${videoTaskId}`)).data?.successFlag, { timeout: 60_000, interval: 500 })
+      .toBe('SUCCESS');
+
+    await page.goto(`${base}/console/#/tasks/${videoTaskId}`);
+    const video = page.locator('video');
+    await video.waitFor();
+    // Chromium decodes the file: its length is the track's, and it has a picture.
+    interface VideoLike extends AudioLike {
+      videoWidth: number;
+      videoHeight: number;
+      muted: boolean;
+      play(): Promise<void>;
+      getVideoPlaybackQuality(): { totalVideoFrames: number };
+    }
+    const read = () =>
+      video.evaluate((element) => {
+        const v = element as unknown as VideoLike;
+        return {
+          ready: v.readyState,
+          duration: v.duration,
+          width: v.videoWidth,
+          height: v.videoHeight,
+          time: v.currentTime,
+          frames: v.getVideoPlaybackQuality().totalVideoFrames,
+        };
+      });
+    await expect.poll(async () => (await read()).ready >= 1 && (await read()).width > 0, { timeout: 30_000 }).toBe(true);
+    const meta = await read();
+    expect(Math.abs(meta.duration - track.duration)).toBeLessThan(0.1);
+    expect(meta).toMatchObject({ width: 640, height: 640 });
+    // And plays it: time moves and frames are decoded (muted, so that autoplay rules allow it).
+    await video.evaluate(async (element) => {
+      const v = element as unknown as VideoLike;
+      v.muted = true;
+      await v.play();
+    });
+    await expect
+      .poll(
+        async () => {
+          const now = await read();
+          return now.time > 1 && now.frames > 10;
+        },
+        { timeout: 20_000 },
+      )
+      .toBe(true);
+    await shot('task-music-video');
+  });
+
   it('explains an unknown task and a redelivery with nothing to send', async () => {
     await page.goto(`${base}/console/#/tasks/${'0'.repeat(32)}`);
     await expect.poll(() => page.getByRole('alert').textContent()).toContain(`no task ${'0'.repeat(32)} for this account`);
