@@ -22,7 +22,7 @@ if (!baseUrl) {
   console.log('bench/scale needs PostgreSQL: set BENCH_DATABASE_URL=postgres://…');
   process.exit(0);
 }
-const PROCESSES = [1, 2, 3];
+const PROCESSES = (process.env.BENCH_PROCESSES ?? '1,2,3').split(',').map(Number);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CALLBACKS = Number(process.env.BENCH_SCALE_CALLBACKS ?? 6000);
@@ -56,6 +56,8 @@ const env = {
   REPRISE_HTTP_STATUS_MIRRORS_CODE: 'true',
   REPRISE_OUTBOUND_ALLOW: '127.0.0.0/8',
   REPRISE_WORKERS: '0',
+  // The receiver stands for the many hosts of real callbacks: one host may take all 32 attempts in flight.
+  REPRISE_CALLBACK_PER_HOST: '32',
   LOG_LEVEL: 'info',
   PORT: '0',
   HOST: '127.0.0.1',
@@ -108,7 +110,8 @@ const generate = JSON.stringify({
   customMode: false,
   instrumental: true,
   model: 'V4_5',
-  callBackUrl: 'https://example.com/cb',
+  // Never called: API processes render nothing, so these tasks owe no callback during the bench.
+  callBackUrl: 'http://127.0.0.1:9/cb',
 });
 
 async function acceptedPerSecond(count) {
@@ -157,7 +160,7 @@ async function oweCallbacks(round) {
   await admin.query(`set search_path = ${schema}`);
   await admin.query(
     `insert into tasks (id, account_id, type, status, param, input, parent_music_id, callback_url, price, model, created_at, updated_at, deadline_at, finished_at)
-     select 'scale' || $1 || '_' || i, $2, 'GENERATE', 'SUCCESS', '{}', '{}', '', $3, 0, 'V4_5', $4, $4, $4 + 600000, $4 from generate_series(1, $5) i`,
+     select 'scale' || $1 || '_' || i, $2, 'GENERATE', 'SUCCESS', '{}', '{}', '', $3, 0, 'V4_5', $4::bigint, $4::bigint, $4::bigint + 600000, $4::bigint from generate_series(1, $5) i`,
     [round, account.accountId, callbackUrl, now, CALLBACKS],
   );
   await admin.query(
