@@ -12,16 +12,7 @@ import { tracksOf } from './tracks.js';
  * account's feed). Plain queries; no HTTP here.
  */
 
-export const TASK_STATUSES: readonly TaskStatus[] = [
-  'PENDING',
-  'TEXT_SUCCESS',
-  'FIRST_SUCCESS',
-  'SUCCESS',
-  'CREATE_TASK_FAILED',
-  'GENERATE_AUDIO_FAILED',
-  'CALLBACK_EXCEPTION',
-  'SENSITIVE_WORD_ERROR',
-];
+export { TASK_STATUSES } from './statuses.js';
 
 export const isTerminal = (status: string): boolean => (TERMINAL_STATUSES as readonly string[]).includes(status);
 

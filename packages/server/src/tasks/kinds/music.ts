@@ -7,6 +7,7 @@ import { releaseNow } from '../../memory.js';
 import { type LifecycleContext, recordFirstStage, recordTextStage, recordTracks, type StoredTrack, type WriteOutcome } from '../lifecycle.js';
 import type { SubmitContext } from '../service.js';
 import { type ResolvedSource, resolveSource } from '../source.js';
+import { TASK_STATUSES } from '../statuses.js';
 import { masterBlobOf, type TrackSource, toCallbackTrack, toSunoTrack, tracksOf } from '../tracks.js';
 import { callbackSummary } from '../view.js';
 import type { Family, KindRuntime, RunningTask } from './kind.js';
@@ -92,18 +93,7 @@ const MusicRecord = Type.Object(
     parentMusicId: Type.String(),
     param: Type.String({ description: 'The request body as received' }),
     response: Type.Object({ taskId: Type.String(), sunoData: Type.Array(SunoTrackSchema) }),
-    status: Type.String({
-      enum: [
-        'PENDING',
-        'TEXT_SUCCESS',
-        'FIRST_SUCCESS',
-        'SUCCESS',
-        'CREATE_TASK_FAILED',
-        'GENERATE_AUDIO_FAILED',
-        'CALLBACK_EXCEPTION',
-        'SENSITIVE_WORD_ERROR',
-      ],
-    }),
+    status: Type.String({ enum: [...TASK_STATUSES] }),
     type: Type.String({ enum: ['GENERATE', 'REPLACE_SECTION', 'EXTEND', 'UPLOAD_EXTEND', 'UPLOAD_COVER', 'ADD_INSTRUMENTAL', 'ADD_VOCALS', 'MASHUP'] }),
     operationType: Type.String({
       enum: ['generate', 'replace_section', 'extend', 'upload_extend', 'upload_cover', 'add_instrumental', 'add_vocals', 'mashup'],
