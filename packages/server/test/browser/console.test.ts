@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeWav } from '../../src/audio/codecs/wav.js';
 import { kill, runCli } from '../helpers/process.js';
 import { type Json, serveWithAccount } from '../helpers/serve.js';
 import { storeTargets, tempDir } from '../helpers/stores.js';
@@ -38,32 +39,19 @@ interface AudioLike {
 
 /** A short tune at 120 bpm (a plucked note per beat over a bass per bar), so the waveform looks like music. */
 function tuneWav(seconds: number): Buffer {
-  const frames = Math.round(seconds * RATE);
-  const wav = Buffer.alloc(44 + frames * 2);
-  wav.write('RIFF', 0, 'ascii');
-  wav.writeUInt32LE(36 + frames * 2, 4);
-  wav.write('WAVEfmt ', 8, 'ascii');
-  wav.writeUInt32LE(16, 16);
-  wav.writeUInt16LE(1, 20);
-  wav.writeUInt16LE(1, 22);
-  wav.writeUInt32LE(RATE, 24);
-  wav.writeUInt32LE(RATE * 2, 28);
-  wav.writeUInt16LE(2, 32);
-  wav.writeUInt16LE(16, 34);
-  wav.write('data', 36, 'ascii');
-  wav.writeUInt32LE(frames * 2, 40);
+  const samples = new Float32Array(Math.round(seconds * RATE));
   const melody = [440, 523.25, 659.25, 523.25, 392, 493.88, 587.33, 493.88];
   const bass = [110, 98, 87.31, 98];
-  for (let i = 0; i < frames; i += 1) {
+  for (let i = 0; i < samples.length; i += 1) {
     const t = i / RATE;
     const beat = Math.floor(t * 2);
     const sinceBeat = t - beat / 2;
     const sinceBar = t - Math.floor(t / 2) * 2;
     const note = 0.5 * Math.exp(-sinceBeat * 6) * Math.sin(2 * Math.PI * melody[beat % melody.length]! * t);
     const low = 0.3 * Math.exp(-sinceBar * 1.5) * Math.sin(2 * Math.PI * bass[Math.floor(t / 2) % bass.length]! * t);
-    wav.writeInt16LE(Math.round((note + low) * 32_000 * 0.9), 44 + i * 2);
+    samples[i] = (note + low) * 0.9;
   }
-  return wav;
+  return Buffer.from(encodeWav({ sampleRate: RATE, channels: [samples] }));
 }
 
 async function launch(): Promise<BrowserContext> {
