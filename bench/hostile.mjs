@@ -202,6 +202,13 @@ async function settle(pid) {
   return sample(pid);
 }
 
+/** Where the server's memory is, from its own /metrics: V8 heap (used / total) and memory outside it. */
+async function heapOf(port) {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const mb = (name) => Number(new RegExp(`^reprise_${name} (\\S+)`, 'm').exec(text)?.[1] ?? Number.NaN) / 1024 / 1024;
+  return `V8 heap ${fmt(mb('nodejs_heap_size_used_bytes'))} used of ${fmt(mb('nodejs_heap_size_total_bytes'))}, external ${fmt(mb('nodejs_external_memory_bytes'))}`;
+}
+
 async function main() {
   const dataDir = tempDir('hostile');
   const { child, port, line } = await startChild([new URL(import.meta.url).pathname, 'serve'], {
@@ -213,7 +220,7 @@ async function main() {
   const { keys, taskId } = JSON.parse(await line((l) => l.startsWith('{')));
   const pid = child.pid;
   const idle = await settle(pid);
-  console.log(`idle: RSS ${fmt(idle.rss)}, ${idle.fds} fds`);
+  console.log(`idle: RSS ${fmt(idle.rss)}, ${idle.fds} fds; ${await heapOf(port)}`);
 
   // 1. Uploads.
   let watch = sampler(pid);
@@ -227,7 +234,7 @@ async function main() {
     `         10 parallel × ${UPLOAD_BYTES / 1024 / 1024} MB from one account → ${JSON.stringify(count(oneAccount))} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
   );
   console.log(`         peak RSS ${fmt(peak.rss)} (goal ≤ 300 MB), peak fds ${peak.fds}`);
-  console.log(`         after: RSS ${fmt(afterUploads.rss)} (goal ≤ idle + 20 = ${fmt(idle.rss + 20)}), ${afterUploads.fds} fds`);
+  console.log(`         after: RSS ${fmt(afterUploads.rss)} (goal ≤ idle + 20 = ${fmt(idle.rss + 20)}), ${afterUploads.fds} fds; ${await heapOf(port)}`);
 
   // 2. Slow bodies.
   watch = sampler(pid);
