@@ -4,9 +4,8 @@ import { badge, errorMessage, facts, fill, formatTime, h, message, verifiedBadge
 const EXCERPT_CHARS = 400;
 
 /**
- * The signature headers an inbox recorded for this delivery (matched by `webhook-id`), when the
- * callback went to one of the account's inboxes: other receivers' copies are theirs alone, and
- * reprise does not keep the per-attempt headers.
+ * The requests an inbox recorded for this delivery (matched by `webhook-id`), when the callback
+ * went to one of the account's inboxes: there the signatures were also checked on arrival.
  */
 async function recordedHeaders(deliveryId, url, signal) {
   try {
@@ -35,6 +34,14 @@ function attemptItem(attempt, index) {
     `${attempt.durationMs ?? '—'} ms`,
     attempt.errorClass ? [' · error: ', h('code', {}, attempt.errorClass)] : null,
     excerpt ? h('div', {}, h('span', { class: 'muted' }, 'Response: '), h('code', {}, excerpt), attempt.responseBody.length > EXCERPT_CHARS ? '…' : '') : null,
+    attempt.requestHeaders
+      ? h(
+          'details',
+          {},
+          h('summary', {}, 'Headers sent (signatures)'),
+          facts(Object.entries(attempt.requestHeaders).map(([name, value]) => [name, h('code', {}, value)])),
+        )
+      : null,
   );
 }
 
@@ -53,7 +60,7 @@ async function callbackSection(callback, signal) {
     : h(
         'p',
         { class: 'muted' },
-        'Every attempt is signed afresh (x-webhook-timestamp / x-webhook-signature, webhook-id / webhook-timestamp / webhook-signature) with the account’s webhook key; the values sent are seen by the receiver only. Point callBackUrl at an inbox to see them here.',
+        'Every attempt is signed afresh (x-webhook-timestamp / x-webhook-signature, webhook-id / webhook-timestamp / webhook-signature) with the account’s webhook key: the headers each attempt was sent with are under it, above. Point callBackUrl at an inbox to also see them checked on arrival.',
       );
   return h(
     'section',

@@ -747,7 +747,15 @@ export interface CallbackLogEntry {
   createdAt: number;
   deliveredAt: number | null;
   payload: unknown;
-  attemptLog: Array<{ startedAt: number; durationMs: number; httpStatus: number | null; errorClass: string | null; responseBody: string | null }>;
+  attemptLog: Array<{
+    startedAt: number;
+    durationMs: number;
+    httpStatus: number | null;
+    errorClass: string | null;
+    responseBody: string | null;
+    /** The headers the attempt was sent with, signatures included; null when nothing was sent (or recorded before reprise kept them). */
+    requestHeaders: Record<string, string> | null;
+  }>;
 }
 
 /** One Server-Sent Event of `GET /api/v1/tasks/{taskId}/events` [reprise extension]. */

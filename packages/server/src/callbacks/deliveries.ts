@@ -30,8 +30,8 @@ function recordOnPostgres(attempts: readonly FinishedAttempt[], now: number): Co
   const column = <T>(pick: (attempt: FinishedAttempt) => T): T[] => attempts.map(pick);
   return CompiledQuery.raw(
     `with attempt as (
-       insert into callback_attempts (callback_id, started_at, duration_ms, http_status, error_class, response_body)
-       select * from unnest($1::text[], $2::bigint[], $3::int[], $4::int[], $5::text[], $6::text[])
+       insert into callback_attempts (callback_id, started_at, duration_ms, http_status, error_class, response_body, request_headers)
+       select * from unnest($1::text[], $2::bigint[], $3::int[], $4::int[], $5::text[], $6::text[], $13::text[])
      )
      update callbacks c set
        status = o.status, due_at = o.due_at, leased_by = null, attempts = c.attempts + 1, round_attempts = c.round_attempts + 1,
@@ -51,6 +51,7 @@ function recordOnPostgres(attempts: readonly FinishedAttempt[], now: number): Co
       column((a) => a.error),
       column((a) => a.callback.due_at),
       column((a) => a.callback.round_attempts),
+      column((a) => a.requestHeaders),
     ],
   );
 }
@@ -88,6 +89,8 @@ export async function claimDueCallbacks(store: Store, claim: Claim): Promise<Cla
 
 export interface FinishedAttempt {
   callback: ClaimedCallback;
+  /** JSON of the headers sent (the signatures among them); null when the attempt sent nothing. */
+  requestHeaders: string | null;
   startedAt: number;
   durationMs: number;
   status: number | null;
@@ -121,6 +124,7 @@ export async function recordAttempts(store: Store, attempts: readonly FinishedAt
         http_status: attempt.status,
         error_class: attempt.errorClass,
         response_body: attempt.responseBody,
+        request_headers: attempt.requestHeaders,
       })),
     );
     // The common case, delivered, is one statement for the whole batch.

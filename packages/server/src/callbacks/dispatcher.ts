@@ -70,6 +70,8 @@ const KEY_CACHE_MS = 1000;
 
 interface Attempt {
   callback: ClaimedCallback;
+  /** The headers sent, as JSON; null when the attempt failed before sending. */
+  requestHeaders: string | null;
   startedAt: number;
   outcome: AttemptOutcome;
   status: number | null;
@@ -185,6 +187,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   async function send(callback: ClaimedCallback): Promise<Attempt> {
     const startedAt = Date.now();
+    let requestHeaders: string | null = null;
     try {
       const secrets = secretsOf(callback.account_id, startedAt);
       const headers = signatureHeaders(Array.isArray(secrets) ? secrets : await secrets, {
@@ -195,6 +198,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       });
       headers['content-type'] = 'application/json';
       headers['user-agent'] = 'reprise-callbacks/0.1';
+      requestHeaders = JSON.stringify(headers);
       const local = options.deliverLocally?.(callback, headers);
       const response =
         (local && (await local)) ??
@@ -210,6 +214,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const retryAfter = response.headers['retry-after'];
       return {
         callback,
+        requestHeaders,
         startedAt,
         outcome: ok ? 'delivered' : 'http_error',
         status: response.status,
@@ -223,6 +228,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const { errorClass, outcome, message } = classify(error);
       return {
         callback,
+        requestHeaders,
         startedAt,
         outcome,
         status: null,
@@ -282,6 +288,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         const delay = delivered ? null : nextDelay(options.scheduleMs, attempt.callback.round_attempts + 1, parseRetryAfter(attempt.retryAfter, now));
         return {
           callback: attempt.callback,
+          requestHeaders: attempt.requestHeaders,
           startedAt: attempt.startedAt,
           durationMs: attempt.durationMs,
           status: attempt.status,

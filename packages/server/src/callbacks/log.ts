@@ -43,6 +43,7 @@ export async function callbackLog(db: Executor, accountId: string, taskId: strin
         httpStatus: a.http_status,
         errorClass: a.error_class,
         responseBody: a.response_body,
+        requestHeaders: a.request_headers === null ? null : (JSON.parse(a.request_headers) as Record<string, string>),
       })),
   }));
 }

@@ -297,6 +297,13 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('sandbox_scenarios_task').on('sandbox_scenarios').column('task_id').execute();
       },
     },
+    // The headers each attempt was sent with: the console's delivery timeline shows every
+    // attempt's signatures, whatever the receiver (rows written before stay null).
+    '0010_attempt_headers': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('callback_attempts').addColumn('request_headers', 'text').execute();
+      },
+    },
   };
 }
 

@@ -231,6 +231,8 @@ export interface CallbackAttemptsTable {
   http_status: number | null;
   error_class: string | null;
   response_body: string | null;
+  /** JSON object of the headers the attempt was sent with (its signatures among them); null when none was sent. */
+  request_headers: string | null;
 }
 
 /** A role that one process at a time may hold on the store, such as sending SQLite's callbacks (store/process-lease.ts). */

@@ -186,6 +186,13 @@ describe.each(storeTargets())('README walk-through on $name', (target) => {
       ['complete', 'delivered', 1],
     ]);
     expect(log.data[2].attemptLog[0]).toMatchObject({ httpStatus: 200, errorClass: null, responseBody: '{"status":"received"}' });
+    // Each attempt's headers are kept: exactly the signatures the receiver got.
+    const received = callbacksFor(taskId).find((copy) => copy.headers['webhook-id'] === log.data[2].deliveryId);
+    const sent = log.data[2].attemptLog[0].requestHeaders as Record<string, string>;
+    for (const name of ['webhook-id', 'webhook-timestamp', 'webhook-signature', 'x-webhook-timestamp', 'x-webhook-signature']) {
+      expect(sent[name], name).toBe(received!.headers[name]);
+    }
+    expect(new Webhook(secret).verify(received!.body, sent)).toEqual(JSON.parse(received!.body));
 
     const redelivered = await postJson(`/api/v1/tasks/${taskId}/callbacks/redeliver`, {});
     expect(redelivered.data.deliveryId).toBe(log.data[2].deliveryId);
