@@ -36,7 +36,9 @@ export function simulatedCallbackFailures(store: Store): SimulatedFailures {
   }
 
   async function play(callback: ClaimedCallback): Promise<OutboundResponse | null> {
-    if (!(await isSandboxAccount(store.db, callback.account_id))) return null;
+    // The flag is fixed when the account is made: read from the store only when not yet known here.
+    const sandbox = knownSandboxFlag(callback.account_id) ?? (await isSandboxAccount(store.db, callback.account_id));
+    if (!sandbox) return null;
     const script = await scriptOf(callback.task_id);
     if (callback.attempts >= script.failures) return null;
     const note = `simulated by the sandbox scenario: attempt ${callback.attempts + 1} of ${script.failures} scripted failures`;
