@@ -19,23 +19,15 @@ export async function uploadedWav(services: Services, accountId: string, seconds
   return `${TEST_PUBLIC_URL}/files/${token}/song.wav`;
 }
 
-/** A finished generate task with two tracks of `seconds` (WAV bytes stand in for the audio). */
+/**
+ * A finished generate task with two tracks of `seconds` (WAV bytes stand in for the audio).
+ * Its job is held by the fixture before the tracks are written: a worker running in the same
+ * test could otherwise claim it first, really render it and overwrite the stand-in files.
+ */
 export async function finishedGenerateTask(services: Services, accountId: string, seconds = 120): Promise<{ taskId: string; audioIds: string[] }> {
-  const taskId = await submitTask(
-    services.store,
-    {
-      accountId,
-      type: 'GENERATE',
-      param: '{}',
-      input: { kind: 'generate', prompt: 'p', style: 'jazz', title: 'T', negativeTags: '', instrumental: true, customMode: false, durationS: seconds },
-      parentMusicId: '',
-      callbackUrl: undefined,
-      model: 'V4_5',
-      price: 0,
-    },
-    { rateLimit: { max: 1000, windowMs: 1 }, taskTimeoutMs: 60_000 },
-  );
-  const job = await services.store.db.selectFrom('jobs').select('id').where('ref_id', '=', taskId).executeTakeFirstOrThrow();
+  let held: { taskId: string; jobId: string } | null = null;
+  while (!held) held = await submitHeldGenerateTask(services, accountId, seconds);
+  const { taskId, jobId } = held;
   const tracks: StoredTrack[] = [];
   for (const idx of [0, 1]) {
     const bytes = sineWav(1, 8000, 1);
@@ -55,7 +47,37 @@ export async function finishedGenerateTask(services: Services, accountId: string
     });
   }
   const lifecycle = lifecycleContext(services);
-  await completeTask(lifecycle, taskId, job.id, writeTracks(lifecycle, tracks));
+  await completeTask(lifecycle, taskId, jobId, writeTracks(lifecycle, tracks));
   const rows = await services.store.db.selectFrom('tracks').select('id').where('task_id', '=', taskId).orderBy('idx').execute();
   return { taskId, audioIds: rows.map((row) => row.id) };
+}
+
+/**
+ * Submits a generate task and holds its job as a worker would (running, locked by the fixture);
+ * null when a worker claimed it first (that task is then the worker's, left to finish).
+ */
+async function submitHeldGenerateTask(services: Services, accountId: string, seconds: number): Promise<{ taskId: string; jobId: string } | null> {
+  const taskId = await submitTask(
+    services.store,
+    {
+      accountId,
+      type: 'GENERATE',
+      param: '{}',
+      input: { kind: 'generate', prompt: 'p', style: 'jazz', title: 'T', negativeTags: '', instrumental: true, customMode: false, durationS: seconds },
+      parentMusicId: '',
+      callbackUrl: undefined,
+      model: 'V4_5',
+      price: 0,
+    },
+    { rateLimit: { max: 1000, windowMs: 1 }, taskTimeoutMs: 60_000 },
+  );
+  const now = Date.now();
+  const held = await services.store.db
+    .updateTable('jobs')
+    .set({ state: 'running', locked_by: 'test-fixture', locked_until: now + 3_600_000, updated_at: now })
+    .where('ref_id', '=', taskId)
+    .where('state', '=', 'queued')
+    .returning('id')
+    .executeTakeFirst();
+  return held ? { taskId, jobId: held.id } : null;
 }
