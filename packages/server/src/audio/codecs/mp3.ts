@@ -1,9 +1,9 @@
-import { MPEGDecoder } from 'mpg123-decoder';
 import { createMp3Encoder, type WasmMediaEncoder } from 'wasm-media-encoders';
 import { resample } from '../mixing/resample.js';
 import { type ChannelAllocator, type Pcm, silence } from '../pcm.js';
 import { AudioFormatError } from './errors.js';
 import { buildInfoFrame, type FrameHeader, LAME_ENCODER_DELAY, type Mp3Layout, readFrameHeader, readMp3Layout } from './mp3-frames.js';
+import { decodeMpeg } from './mpg123.js';
 
 /** MP3 via mpg123 (decode) and LAME (encode), both in wasm, with gapless trimming done here. */
 
@@ -11,13 +11,6 @@ import { buildInfoFrame, type FrameHeader, LAME_ENCODER_DELAY, type Mp3Layout, r
 export interface DecodedMp3 extends Pcm {
   bitrateKbps: number;
 }
-
-/**
- * Input bytes per call of the decoder: about 2.7 s of audio at 192 kbps. The decoder hands out
- * each call's audio as new arrays; fed the whole file at once it would hold a whole song in
- * pieces and again joined (three copies with ours), where chunks hold only a few seconds twice.
- */
-const DECODE_CHUNK_BYTES = 1 << 16;
 
 /** What `streamMp3` found, once it has decoded everything. */
 export interface Mp3Stream {
@@ -44,29 +37,26 @@ export async function streamMp3(
   onAudio: (channels: Float32Array[], at: number) => void,
   layout: Mp3Layout = layoutOf(bytes),
 ): Promise<Mp3Stream> {
-  const decoder = new MPEGDecoder({ enableGapless: false }); // we trim ourselves, so probe and decode agree exactly
-  await decoder.ready;
-  // Stream samples [skip, skip + samples) are the song.
+  // Stream samples [skip, skip + samples) are the song; we trim ourselves, so probe and decode agree exactly.
+  const end = layout.skip + layout.samples;
+  const channels = layout.header.channels;
   let decodedSamples = 0;
   let sampleRate = layout.header.sampleRate;
   try {
     // From the first audio frame: the Info frame and ID3 tag are not audio.
-    for (let at = layout.firstFrame; at < bytes.length; at += DECODE_CHUNK_BYTES) {
-      const decoded = decoder.decode(bytes.subarray(at, Math.min(bytes.length, at + DECODE_CHUNK_BYTES)));
-      if (decoded.samplesDecoded > 0) sampleRate = decoded.sampleRate;
+    await decodeMpeg(bytes.subarray(layout.firstFrame), (left, right, rate) => {
+      sampleRate = rate;
       const first = Math.max(decodedSamples, layout.skip);
-      const last = Math.min(decodedSamples + decoded.samplesDecoded, layout.skip + layout.samples);
+      const last = Math.min(decodedSamples + left.length, end);
       // mpg123 always hands out two channels; a mono file's are copies of each other.
       if (last > first) {
-        const piece = decoded.channelData.slice(0, layout.header.channels).map((data) => data.subarray(first - decodedSamples, last - decodedSamples));
-        onAudio(piece, first - layout.skip);
+        const span = [first - decodedSamples, last - decodedSamples] as const;
+        onAudio(channels === 1 ? [left.subarray(...span)] : [left.subarray(...span), right.subarray(...span)], first - layout.skip);
       }
-      decodedSamples += decoded.samplesDecoded;
-    }
+      decodedSamples += left.length;
+    });
   } catch (error) {
     throw new AudioFormatError(`the MP3 frames could not be decoded (${error instanceof Error ? error.message : String(error)})`);
-  } finally {
-    decoder.free();
   }
   const available = decodedSamples - layout.skip;
   if (decodedSamples === 0 || available <= 0) throw new AudioFormatError('the MP3 frames could not be decoded');
@@ -83,20 +73,12 @@ export async function streamMp3(
  * during the call) with the index of its first sample. Returns how many samples there were.
  * For comparing two runs of frames decoded alike without holding either.
  */
-export async function decodeRawFrames(frames: Uint8Array, channels: number, onAudio: (piece: Float32Array[], at: number) => void): Promise<number> {
-  const decoder = new MPEGDecoder({ enableGapless: false });
-  await decoder.ready;
+export function decodeRawFrames(frames: Uint8Array, channels: number, onAudio: (piece: Float32Array[], at: number) => void): Promise<number> {
   let decodedSamples = 0;
-  try {
-    for (let at = 0; at < frames.length; at += DECODE_CHUNK_BYTES) {
-      const decoded = decoder.decode(frames.subarray(at, Math.min(frames.length, at + DECODE_CHUNK_BYTES)));
-      if (decoded.samplesDecoded > 0) onAudio(decoded.channelData.slice(0, channels), decodedSamples);
-      decodedSamples += decoded.samplesDecoded;
-    }
-    return decodedSamples;
-  } finally {
-    decoder.free();
-  }
+  return decodeMpeg(frames, (left, right) => {
+    onAudio(channels === 1 ? [left] : [left, right], decodedSamples);
+    decodedSamples += left.length;
+  });
 }
 
 /** Decodes an MP3 whole (see `streamMp3`) into channels from `allocate`, with the bitrate of its frames. */
