@@ -64,7 +64,7 @@ const SHORT_PHASES = asPhases(PHASES.map((taps) => taps.slice(SHORT_FIRST, SHORT
 const TAIL_GAIN = Math.max(...PHASES.map((taps, p) => sumOfMagnitudes(taps) - sumOfMagnitudes(SHORT_PHASES[p]!)));
 
 /** The largest magnitude of the three points that `phases` interpolate from the samples at `first` onwards (all inside the channel). */
-function phasesPeak(channel: Float32Array, first: number, [t0, t1, t2]: Phases): number {
+function phasesPeak(channel: Float32Array, first: number, t0: Float64Array, t1: Float64Array, t2: Float64Array): number {
   let a0 = 0;
   let a1 = 0;
   let a2 = 0;
@@ -77,15 +77,18 @@ function phasesPeak(channel: Float32Array, first: number, [t0, t1, t2]: Phases):
   return Math.max(Math.abs(a0), Math.abs(a1), Math.abs(a2));
 }
 
+const [P0, P1, P2] = PHASES;
+const [S0, S1, S2] = SHORT_PHASES;
+
 /** The three interpolated points after frame n: exactly, and estimated from the middle taps. */
-const interpolatedPeak = (channel: Float32Array, n: number) => phasesPeak(channel, n - (TRUE_PEAK_HALF - 1), PHASES);
-const estimatedPeak = (channel: Float32Array, n: number) => phasesPeak(channel, n - (TRUE_PEAK_HALF - 1) + SHORT_FIRST, SHORT_PHASES);
+const interpolatedPeak = (channel: Float32Array, n: number) => phasesPeak(channel, n - (TRUE_PEAK_HALF - 1), P0, P1, P2);
+const estimatedPeak = (channel: Float32Array, n: number) => phasesPeak(channel, n - (TRUE_PEAK_HALF - 1) + SHORT_FIRST, S0, S1, S2);
 
 /** The same near the channel's ends, where taps beyond them read silence. */
 function interpolatedPeakAtEdge(channel: Float32Array, n: number): number {
   const first = n - (TRUE_PEAK_HALF - 1);
   let peak = 0;
-  for (const taps of PHASES) {
+  for (const taps of [P0, P1, P2]) {
     let acc = 0;
     for (let k = 0; k < taps.length; k++) {
       const i = first + k;
@@ -117,25 +120,24 @@ interface Setting {
 
 /**
  * True peak per frame of [x0, x1) into `peaks` (from index 0): the sample or the highest
- * interpolated point after it, over all channels. The largest sample the block's
- * interpolators can see decides first whether any point between samples could reach the
- * ceiling at all; in most of a song none can, and then no frame is measured (false: no
- * peak of the block is over, and `peaks` is left as it was).
+ * interpolated point after it, over all channels. `near` holds, per channel, the largest sample
+ * the block's interpolators read (`largestNear`); it decides first whether any point between
+ * samples could reach the ceiling at all. In most of a song none can, and then no frame is
+ * measured (false: no peak of the block is over, and `peaks` is left as it was).
  */
-function measureBlock(channels: readonly Float32Array[], x0: number, x1: number, ceilings: Float32Array, peaks: Float32Array): boolean {
+function measureBlock(channels: readonly Float32Array[], x0: number, x1: number, ceilings: Float32Array, peaks: Float32Array, near: Float64Array): boolean {
   let ceiling = Number.POSITIVE_INFINITY;
   for (let n = x0; n < x1; n++) ceiling = Math.min(ceiling, ceilings[n - x0]!);
-  const largest = channels.map((channel) => {
-    let value = 0;
-    for (let i = Math.max(0, x0 - (TRUE_PEAK_HALF - 1)); i < Math.min(channel.length, x1 + TRUE_PEAK_HALF); i++) value = Math.max(value, Math.abs(channel[i]!));
-    return value;
-  });
-  if (largest.every((value) => value * INTERPOLATION_GAIN <= ceiling)) return false;
+  let anyNear = false;
+  // Written so that a NaN counts as near.
+  for (let c = 0; c < channels.length; c++) anyNear ||= !(near[c]! * INTERPOLATION_GAIN <= ceiling);
+  if (!anyNear) return false;
   peaks.fill(0, 0, x1 - x0);
-  for (const [c, channel] of channels.entries()) {
+  for (let c = 0; c < channels.length; c++) {
+    const channel = channels[c]!;
     const length = channel.length;
-    const near = largest[c]!;
-    const quick = near * INTERPOLATION_GAIN <= ceiling;
+    const quick = near[c]! * INTERPOLATION_GAIN <= ceiling;
+    const tail = TAIL_GAIN * near[c]!;
     for (let n = x0; n < x1; n++) {
       let peak = Math.abs(channel[n]!);
       if (!quick) {
@@ -143,13 +145,26 @@ function measureBlock(channels: readonly Float32Array[], x0: number, x1: number,
         else {
           // Under the ceiling for certain: the estimate is then as good as the exact value (neither needs gain).
           const estimate = Math.max(peak, estimatedPeak(channel, n));
-          peak = estimate + TAIL_GAIN * near > ceilings[n - x0]! ? Math.max(peak, interpolatedPeak(channel, n)) : estimate;
+          peak = estimate + tail > ceilings[n - x0]! ? Math.max(peak, interpolatedPeak(channel, n)) : estimate;
         }
       }
       if (peak > peaks[n - x0]!) peaks[n - x0] = peak;
     }
   }
   return true;
+}
+
+/** The largest sample magnitude in [i0, i1) of a channel (the range cut at its ends). */
+function largestIn(channel: Float32Array, i0: number, i1: number): number {
+  let value = 0;
+  const end = Math.min(channel.length, i1);
+  for (let i = Math.max(0, i0); i < end; i++) value = Math.max(value, Math.abs(channel[i]!));
+  return value;
+}
+
+/** Into `near`, per channel, the largest sample magnitude the interpolators of frames [x0, x1) read. */
+function largestNear(channels: readonly Float32Array[], x0: number, x1: number, near: Float64Array): void {
+  for (let c = 0; c < channels.length; c++) near[c] = largestIn(channels[c]!, x0 - (TRUE_PEAK_HALF - 1), x1 + TRUE_PEAK_HALF);
 }
 
 /** Frames a pass handles at once: its state is a few chunks long whatever the song's length. */
@@ -169,13 +184,18 @@ function measureReductions(
   at: number,
 ): boolean {
   out.fill(0, at, at + (x1 - x0));
+  const start = Math.max(x0, m0);
+  const end = Math.min(x1, m1);
+  if (start >= end) return false;
   const peaks = new Float32Array(BLOCK);
   const ceilings = new Float32Array(BLOCK);
+  const near = new Float64Array(channels.length);
   let over = false;
-  for (let b0 = Math.max(x0, m0); b0 < Math.min(x1, m1); b0 += BLOCK) {
-    const b1 = Math.min(x1, m1, b0 + BLOCK);
+  for (let b0 = start; b0 < end; b0 += BLOCK) {
+    const b1 = Math.min(end, b0 + BLOCK);
+    largestNear(channels, b0, b1, near);
     for (let x = b0; x < b1; x++) ceilings[x - b0] = ceilingOf(x);
-    if (!measureBlock(channels, b0, b1, ceilings, peaks)) continue;
+    if (!measureBlock(channels, b0, b1, ceilings, peaks, near)) continue;
     for (let x = b0; x < b1; x++) {
       const peak = peaks[x - b0]!;
       const limit = ceilings[x - b0]!;
@@ -270,7 +290,7 @@ function limitSpan(channels: readonly Float32Array[], span: Span, setting: Setti
         const hi = Math.min(to, t + L + 1);
         if (sum > 0) {
           const gain = 1 - sum / (hi - lo);
-          for (const channel of channels) channel[t]! *= gain;
+          for (let c = 0; c < channels.length; c++) channels[c]![t]! *= gain;
           if (gain < deepest) deepest = gain;
           if (run && run[1] === t) run[1] = t + 1;
           else {
@@ -350,13 +370,15 @@ export function limitTruePeak(channels: Float32Array[], options: LimiterOptions)
     let uniform = 1;
     const peaks = new Float32Array(BLOCK);
     const ceilings = new Float32Array(BLOCK);
+    const near = new Float64Array(channels.length);
     const inner0 = from + TRUE_PEAK_HALF - 1;
     const inner1 = to - TRUE_PEAK_HALF;
     for (const [s, e] of spans) {
       for (let x0 = Math.max(s, inner0); x0 < Math.min(e, inner1); x0 += BLOCK) {
         const x1 = Math.min(e, inner1, x0 + BLOCK);
         for (let x = x0; x < x1; x++) ceilings[x - x0] = ceilingOf(x);
-        if (!measureBlock(channels, x0, x1, ceilings, peaks)) continue;
+        largestNear(channels, x0, x1, near);
+        if (!measureBlock(channels, x0, x1, ceilings, peaks, near)) continue;
         for (let x = x0; x < x1; x++) uniform = Math.min(uniform, ceilings[x - x0]! / peaks[x - x0]!);
       }
     }
