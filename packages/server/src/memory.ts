@@ -7,7 +7,7 @@ const OWNED_FROM_BYTES = 1 << 20;
  * The buffer behind a view when it is large enough to be the view's own (never a pool slab),
  * and so may be moved to another thread or released: null for small or shared buffers.
  */
-export function ownedBuffer(bytes: Uint8Array): ArrayBuffer | null {
+export function ownedBuffer(bytes: ArrayBufferView): ArrayBuffer | null {
   const { buffer } = bytes;
   return buffer instanceof ArrayBuffer && buffer.byteLength >= OWNED_FROM_BYTES ? buffer : null;
 }
@@ -18,7 +18,7 @@ export function ownedBuffer(bytes: Uint8Array): ArrayBuffer | null {
  * stored: the buffer is moved into a message on a channel that is closed at once, and the
  * dropped message frees it. The caller must hold no other view of it: it is detached here.
  */
-export function releaseNow(bytes: Uint8Array): void {
+export function releaseNow(bytes: ArrayBufferView): void {
   const buffer = ownedBuffer(bytes);
   if (!buffer) return;
   const { port1, port2 } = new MessageChannel();

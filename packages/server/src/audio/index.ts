@@ -34,10 +34,11 @@ export {
   type TempoAnalysis,
   truePeakDbtp,
 } from './analysis/index.js';
+export { TRUE_PEAK_HALF } from './analysis/loudness.js';
 export { waveformPeaks } from './analysis/peaks.js';
 export { type AnalysisFront, analysisFront } from './analysis/spectrum.js';
 export { type CoverInput, coverSvg, renderCover, waveformLevels } from './art/cover.js';
-export { type DecodedAudio, decodeAudio } from './codecs/decode.js';
+export { type AudioSource, type DecodedAudio, decodeAudio, decodeAudioRange, describeAudio } from './codecs/decode.js';
 export { AudioFormatError } from './codecs/errors.js';
 export { type FloatWav, toFloatWav } from './codecs/float-wav.js';
 export {
@@ -86,7 +87,7 @@ export {
   spliceInto,
 } from './mixing/splice.js';
 export { pitchShift, rationalNear, type StretchShift, stretchAndShift, timeStretch } from './mixing/stretch.js';
-export { type ChannelAllocator, durationOf, frameCount, type Pcm } from './pcm.js';
+export { type ChannelAllocator, durationOf, frameCount, type Pcm, silence } from './pcm.js';
 export { hashString, mulberry32, randomFor } from './prng.js';
 export { matchAudio } from './separation/compare.js';
 export { type EstimatedStemName, type EstimateMode, estimateStems, type StemEstimate } from './separation/estimate.js';

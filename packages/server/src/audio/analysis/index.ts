@@ -73,6 +73,11 @@ export interface MusicAnalyseOptions {
    * chords after the tempo, add-vocals bar chords): used when the window is the whole song.
    */
   front?: AnalysisFront;
+  /**
+   * Where `pcm` starts in the song, in seconds (default 0): an edit that decoded only the music
+   * around its change analyses that excerpt, and every time returned is still the song's.
+   */
+  startS?: number;
 }
 
 /** Onset STFT: ~46 ms windows every ~11.6 ms at the analysis rate (the chroma STFT's are key.ts's). */
@@ -150,7 +155,8 @@ export function analyseMusic(pcm: Pcm, range?: AnalysisRange, options: MusicAnal
   const { sampleRate, channels } = pcm;
   const total = channels[0]?.length ?? 0;
   const { from, to } = framesOf(range, sampleRate, total);
-  const fromS = from / sampleRate;
+  const startS = options.startS ?? 0;
+  const fromS = startS + from / sampleRate;
 
   // A front shared with other readings stands for the whole song only.
   const front = options.front && from === 0 && to === total && options.front.pcm.channels[0] === channels[0] ? options.front : null;
@@ -188,7 +194,7 @@ export function analyseMusic(pcm: Pcm, range?: AnalysisRange, options: MusicAnal
       downbeats: beats.filter((_, b) => b % BEATS_PER_BAR === bar.phase),
     };
   }
-  return { sampleRate, range: { fromS, toS: to / sampleRate }, tempo, key };
+  return { sampleRate, range: { fromS, toS: startS + to / sampleRate }, tempo, key };
 }
 
 export { type KeyEstimate, type KeyMode, keyOfChroma, PITCH_NAMES, relativeOf } from './key.js';

@@ -15,7 +15,7 @@ export interface DecodedMp3 extends Pcm {
 /** What `streamMp3` found, once it has decoded everything. */
 export interface Mp3Stream {
   layout: Mp3Layout;
-  /** Samples of the song the stream held (its declared length, or less when it is truncated). */
+  /** Samples of the song the stream held (its declared length, or less when it is truncated; with `until`, as far as it was decoded). */
   length: number;
   sampleRate: number;
 }
@@ -30,12 +30,14 @@ function layoutOf(bytes: Uint8Array): Mp3Layout {
  * Decodes an MP3 piece by piece, dropping the encoder delay and padding that its LAME tag
  * declares (or the decoder delay without one): `onAudio` gets each piece of the song as it
  * comes, as channel arrays (valid only during the call) and the index of their first sample.
- * Nothing of the song is held beyond the piece being handed over.
+ * Nothing of the song is held beyond the piece being handed over. With `until`, decoding stops
+ * once the song's samples before it are out (a few pieces past it may still come).
  */
 export async function streamMp3(
   bytes: Uint8Array,
   onAudio: (channels: Float32Array[], at: number) => void,
   layout: Mp3Layout = layoutOf(bytes),
+  until = Number.POSITIVE_INFINITY,
 ): Promise<Mp3Stream> {
   // Stream samples [skip, skip + samples) are the song; we trim ourselves, so probe and decode agree exactly.
   const end = layout.skip + layout.samples;
@@ -44,17 +46,21 @@ export async function streamMp3(
   let sampleRate = layout.header.sampleRate;
   try {
     // From the first audio frame: the Info frame and ID3 tag are not audio.
-    await decodeMpeg(bytes.subarray(layout.firstFrame), (left, right, rate) => {
-      sampleRate = rate;
-      const first = Math.max(decodedSamples, layout.skip);
-      const last = Math.min(decodedSamples + left.length, end);
-      // mpg123 always hands out two channels; a mono file's are copies of each other.
-      if (last > first) {
-        const span = [first - decodedSamples, last - decodedSamples] as const;
-        onAudio(channels === 1 ? [left.subarray(...span)] : [left.subarray(...span), right.subarray(...span)], first - layout.skip);
-      }
-      decodedSamples += left.length;
-    });
+    await decodeMpeg(
+      bytes.subarray(layout.firstFrame),
+      (left, right, rate) => {
+        sampleRate = rate;
+        const first = Math.max(decodedSamples, layout.skip);
+        const last = Math.min(decodedSamples + left.length, end);
+        // mpg123 always hands out two channels; a mono file's are copies of each other.
+        if (last > first) {
+          const span = [first - decodedSamples, last - decodedSamples] as const;
+          onAudio(channels === 1 ? [left.subarray(...span)] : [left.subarray(...span), right.subarray(...span)], first - layout.skip);
+        }
+        decodedSamples += left.length;
+      },
+      layout.skip + until,
+    );
   } catch (error) {
     throw new AudioFormatError(`the MP3 frames could not be decoded (${error instanceof Error ? error.message : String(error)})`);
   }
@@ -99,9 +105,13 @@ export async function decodeMp3(bytes: Uint8Array, allocate: ChannelAllocator = 
     channels = allocate(held.length, length);
     for (const [c, channel] of channels.entries()) channel.set(held[c]!.subarray(0, length));
   }
+  return { sampleRate, channels, bitrateKbps: averageBitrate(bytes, layout) };
+}
+
+/** An MP3's average bitrate in kbps, from the size of its frames and their duration. */
+export function averageBitrate(bytes: Uint8Array, layout: Mp3Layout): number {
   const seconds = (layout.frames * layout.header.samplesPerFrame) / layout.header.sampleRate;
-  const bitrateKbps = seconds > 0 ? Math.round(((bytes.length - layout.firstFrame) * 8) / seconds / 1000) : layout.header.bitrateKbps;
-  return { sampleRate, channels, bitrateKbps };
+  return seconds > 0 ? Math.round(((bytes.length - layout.firstFrame) * 8) / seconds / 1000) : layout.header.bitrateKbps;
 }
 
 /** Bitrates `encodeMp3` writes: 192 kbps is the floor (transparent for most music at 44.1 kHz). */

@@ -69,9 +69,10 @@ function instance(): Promise<{ decoder: Mpg123Internals; handleSlot: Buffer<Uint
  * Decodes MPEG audio bytes from a fresh decoder state (no gapless trimming), handing each
  * piece to `onPiece` as it comes; mpg123 always puts out two channels (a mono stream's are
  * copies). Synchronous once the instance is ready, so uses of the one instance never interleave.
- * Returns the number of samples per channel decoded.
+ * Returns the number of samples per channel decoded: all, or, where `enough` is given, at least
+ * that many (it stops feeding the decoder once they are out).
  */
-export async function decodeMpeg(bytes: Uint8Array, onPiece: Mpg123Piece): Promise<number> {
+export async function decodeMpeg(bytes: Uint8Array, onPiece: Mpg123Piece, enough = Number.POSITIVE_INFINITY): Promise<number> {
   const { decoder, handleSlot } = await instance();
   const wasm = decoder._common.wasm;
   // A new mpg123 handle in the same instance: the state of a fresh decoder, without a new wasm memory.
@@ -84,7 +85,7 @@ export async function decodeMpeg(bytes: Uint8Array, onPiece: Mpg123Piece): Promi
   decoder._decoder = handleSlot.buf[0]!;
   const { _input: input, _output: output, _samplesDecodedPtr: decoded, _sampleRatePtr: rate, _errorStringPtr: errorString } = decoder;
   let total = 0;
-  for (let at = 0; at < bytes.length; at += input.len) {
+  for (let at = 0; at < bytes.length && total < enough; at += input.len) {
     const chunk = bytes.subarray(at, at + input.len);
     input.buf.set(chunk);
     if (wasm.mpeg_decoder_feed(decoder._decoder, input.ptr, chunk.length) === NEED_MORE) continue;

@@ -85,30 +85,36 @@ export function readWavLayout(bytes: Uint8Array): WavLayout {
 
 export function decodeWav(bytes: Uint8Array, allocate: ChannelAllocator = silence): Pcm {
   const layout = readWavLayout(bytes);
-  const { channels: count, frames, bitsPerSample, dataOffset } = layout;
-  const channels = allocate(count, frames);
+  const channels = allocate(layout.channels, layout.frames);
+  readWavFrames(bytes, layout, 0, layout.frames, channels);
+  return { sampleRate: layout.sampleRate, channels };
+}
+
+/** Frames [from, to) of a WAV (within its `frames`) as floats into `out`, from index 0. */
+export function readWavFrames(bytes: Uint8Array, layout: WavLayout, from: number, to: number, out: readonly Float32Array[]): void {
+  const { channels: count, bitsPerSample, dataOffset } = layout;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const step = bitsPerSample / 8;
+  const stride = count * step;
+  const frames = to - from;
   for (let c = 0; c < count; c++) {
-    const out = channels[c]!;
-    let at = dataOffset + c * step;
-    const stride = count * step;
+    const channel = out[c]!;
+    let at = dataOffset + from * stride + c * step;
     if (layout.float) {
-      for (let i = 0; i < frames; i++, at += stride) out[i] = view.getFloat32(at, true);
+      for (let i = 0; i < frames; i++, at += stride) channel[i] = view.getFloat32(at, true);
     } else if (bitsPerSample === 16) {
-      for (let i = 0; i < frames; i++, at += stride) out[i] = view.getInt16(at, true) / 32768;
+      for (let i = 0; i < frames; i++, at += stride) channel[i] = view.getInt16(at, true) / 32768;
     } else if (bitsPerSample === 24) {
       for (let i = 0; i < frames; i++, at += stride) {
         const v = bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16);
-        out[i] = ((v << 8) >> 8) / 8388608; // sign-extend 24 → 32 bits
+        channel[i] = ((v << 8) >> 8) / 8388608; // sign-extend 24 → 32 bits
       }
     } else if (bitsPerSample === 32) {
-      for (let i = 0; i < frames; i++, at += stride) out[i] = view.getInt32(at, true) / 2147483648;
+      for (let i = 0; i < frames; i++, at += stride) channel[i] = view.getInt32(at, true) / 2147483648;
     } else {
-      for (let i = 0; i < frames; i++, at += stride) out[i] = (bytes[at]! - 128) / 128; // 8-bit is unsigned
+      for (let i = 0; i < frames; i++, at += stride) channel[i] = (bytes[at]! - 128) / 128; // 8-bit is unsigned
     }
   }
-  return { sampleRate: layout.sampleRate, channels };
 }
 
 export type WavEncoding = 'pcm16' | 'float32';

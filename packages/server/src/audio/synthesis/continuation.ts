@@ -1,5 +1,5 @@
 import { Chord, Key, Note } from 'tonal';
-import type { Analysis, TempoAnalysis } from '../analysis/index.js';
+import type { MusicAnalysis, TempoAnalysis } from '../analysis/index.js';
 import { type Arrangement, planArrangement, type Section } from './arrangement.js';
 import { gridTimeline, MIN_KEY_CONFIDENCE, MIN_TEMPO_CONFIDENCE, smoothBeats } from './fit.js';
 import { describeArrangement } from './sheet.js';
@@ -28,7 +28,7 @@ export interface ContinuationRequest {
   /** Which of the pair (0 or 1): variant 1 differs from variant 0 of the same seed. */
   variant: number;
   /** The analysis of the source before the join. */
-  analysis: Analysis;
+  analysis: MusicAnalysis;
   /** Where the new music takes over and where it ends, in seconds of the song. */
   joinS: number;
   endS: number;
@@ -50,7 +50,7 @@ export interface ContinuationPlan {
 }
 
 /** The tempo reading to follow, or null where it is too unsure to build on. */
-export function followedTempo(analysis: Analysis): TempoAnalysis | null {
+export function followedTempo(analysis: MusicAnalysis): TempoAnalysis | null {
   const { tempo } = analysis;
   return tempo && tempo.confidence >= MIN_TEMPO_CONFIDENCE && tempo.beats.length >= 4 ? tempo : null;
 }

@@ -1,7 +1,10 @@
 import {
   AudioFormatError,
+  type AudioSource,
   type DecodedAudio,
   decodeAudio,
+  decodeAudioRange,
+  describeAudio,
   encodeFloatWavInPlace,
   encodeMp3,
   floatWavChannels,
@@ -9,7 +12,7 @@ import {
   type Pcm,
   renderCover,
 } from '../../audio/index.js';
-import { type RenderedTrack, SourceAudioError } from '../types.js';
+import { type RenderedTrack, type SourceAudio, SourceAudioError } from '../types.js';
 
 /** What every procedural operation shares: its settings, and how a rendered song becomes a track. */
 export interface ProceduralContext {
@@ -46,14 +49,35 @@ export async function finishTrack(
 }
 
 /** A source song as samples; unreadable audio is the task's code 400 (SourceAudioError). */
-export async function decodeSource(bytes: Uint8Array, name: string | undefined): Promise<DecodedAudio> {
-  const what = name ? `the source audio "${name}"` : 'the source audio';
-  try {
+export function decodeSource(bytes: Uint8Array, name: string | undefined): Promise<DecodedAudio> {
+  return readable(name, async () => {
     // Laid out so that the master is later written in the song's own memory (see finish).
     const pcm = await decodeAudio(bytes, floatWavChannels);
     if ((pcm.channels[0]?.length ?? 0) === 0) throw new AudioFormatError('it contains no samples');
     return pcm;
+  });
+}
+
+/** A source's format, rate, channels and length, from its headers alone; unreadable audio is code 400. */
+export function describeSource(source: SourceAudio): Promise<AudioSource> {
+  return readable(source.name, async () => {
+    const described = describeAudio(source.bytes);
+    if (described.frames === 0) throw new AudioFormatError('it contains no samples');
+    return described;
+  });
+}
+
+/** Frames [from, to) of a source decoded into `into` (see `decodeAudioRange`); unreadable audio is code 400. */
+export function decodeSourceRange(source: SourceAudio, from: number, to: number, into: readonly Float32Array[]): Promise<number> {
+  return readable(source.name, () => decodeAudioRange(source.bytes, from, to, into));
+}
+
+/** Runs a reading of source audio, its AudioFormatError turned into the task's SourceAudioError. */
+async function readable<T>(name: string | undefined, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
   } catch (error) {
+    const what = name ? `the source audio "${name}"` : 'the source audio';
     if (error instanceof AudioFormatError) throw new SourceAudioError(`${what} is not readable MP3 or WAV: ${error.message}`);
     throw error;
   }

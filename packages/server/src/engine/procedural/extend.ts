@@ -1,11 +1,11 @@
 import {
-  analyse,
+  type AudioSource,
+  analyseMusic,
   bandEnergies,
   type ContinuationPlan,
   continueMp3Frames,
   correlation,
   DEFAULT_CEILING,
-  type DecodedAudio,
   describeContinuation,
   fadeOutEnd,
   fadeShapeFor,
@@ -20,12 +20,15 @@ import {
   readMp3Layout,
   renderContinuation,
   seamsAt,
+  silence,
   snapJoin,
   spliceInto,
+  TRUE_PEAK_HALF,
   truePeakDbtp,
 } from '../../audio/index.js';
+import { releaseNow } from '../../memory.js';
 import { EngineError, type ExtendInput, type OnProgress, type RenderedTrack, SourceAudioError } from '../types.js';
-import { decodeSource, finishTrack, MAX_SONG_S, type ProceduralContext } from './common.js';
+import { decodeSourceRange, describeSource, finishTrack, MAX_SONG_S, type ProceduralContext } from './common.js';
 
 /** Source audio before the join analysed for tempo, beats and key: enough for a steady reading. */
 const ANALYSIS_BEFORE_S = 30;
@@ -59,44 +62,40 @@ interface Layout {
 }
 
 /**
- * The new music for one variant, at the source's loudness and tone: covers [join - fade, end)
- * of the song, fading out at its end.
+ * The new music for one variant, at the loudness and tone of the source's last seconds before
+ * the join (read from `song`, which holds the source there): covers [join - fade, end) of the
+ * song, fading out at its end.
  */
-function renderNew(plan: ContinuationPlan, source: DecodedAudio, layout: Layout): Float32Array[] {
-  const { sampleRate } = source;
+function renderNew(plan: ContinuationPlan, song: readonly Float32Array[], sampleRate: number, layout: Layout): Float32Array[] {
   const { join, fade, end } = layout;
   const from = join - fade;
-  const fresh = renderContinuation(plan, { sampleRate, channels: source.channels.length, startFrame: from, frames: end - from });
+  const fresh = renderContinuation(plan, { sampleRate, channels: song.length, startFrame: from, frames: end - from });
   const context = [[Math.max(0, join - Math.round(CONTEXT_S * sampleRate)), join] as const];
   const alone = [fade, end - from] as const;
-  matchTilt(fresh, sampleRate, bandEnergies(source.channels, sampleRate, context), alone);
-  matchLoudness(fresh, sampleRate, loudnessOfSpans(source.channels, sampleRate, context), alone);
+  matchTilt(fresh, sampleRate, bandEnergies(song, sampleRate, context), alone);
+  matchLoudness(fresh, sampleRate, loudnessOfSpans(song, sampleRate, context), alone);
   fadeOutEnd(fresh, Math.round(Math.min(MAX_FADE_OUT_S, FADE_OUT_SHARE * ((end - join) / sampleRate)) * sampleRate));
   return fresh;
 }
 
 /**
- * The extended song as samples: the source before the crossfade (its very samples), the
- * crossfade, the new music. Laid out for the master (floatWavChannels), so it is written in place.
+ * The extended song, in place: `song` holds the source's very samples up to the join (and a
+ * little past it, the interpolator's reach); the crossfade and the new music go over the rest.
  */
-function joined(source: DecodedAudio, fresh: readonly Float32Array[], layout: Layout): Float32Array[] {
-  const { sampleRate } = source;
+function joinNewMusic(song: Float32Array[], fresh: readonly Float32Array[], sampleRate: number, layout: Layout): void {
   const { join, fade, end } = layout;
   const from = join - fade;
-  const song = floatWavChannels(source.channels.length, end);
-  for (const [c, channel] of song.entries()) channel.set(source.channels[c]!.subarray(0, join));
   // Usually other music than the old (equal-power); a continuation that happens to correlate adds as amplitudes.
-  const shape = fadeShapeFor(correlation(source.channels, from, fresh, 0, fade));
-  spliceInto(song, fresh, seamsAt(end, join, end, { in: [from, join], out: [end, end] }, { in: shape }));
+  const shape = fadeShapeFor(correlation(song, from, fresh, 0, fade));
   // Two signals each under the ceiling can sum above it; in the fade the ceiling is no lower than the source's own peak there.
-  const sourcePeak = fade > 0 ? 10 ** (truePeakDbtp(source.channels, sampleRate, from, join) / 20) : 0;
+  const sourcePeak = fade > 0 ? 10 ** (truePeakDbtp(song, sampleRate, from, join) / 20) : 0;
+  spliceInto(song, fresh, seamsAt(end, join, end, { in: [from, join], out: [end, end] }, { in: shape }));
   const ceiling = (frame: number) => (frame < join ? Math.max(DEFAULT_CEILING, sourcePeak) : DEFAULT_CEILING);
   limitTruePeak(song, { sampleRate, from, to: Math.min(end, join + Math.round(LIMITER_MARGIN_S * sampleRate)), ceiling });
-  return song;
 }
 
 /** An MP3 source keeps its own frames before the join where it can (see codecs/mp3-continue.ts); null where not. */
-async function keepingSourceFrames(bytes: Uint8Array, source: DecodedAudio, song: readonly Float32Array[], changedFrom: number): Promise<Uint8Array | null> {
+async function keepingSourceFrames(bytes: Uint8Array, source: AudioSource, song: readonly Float32Array[], changedFrom: number): Promise<Uint8Array | null> {
   if (source.format !== 'mp3') return null;
   const layout = readMp3Layout(bytes);
   if (!layout) return null;
@@ -108,46 +107,65 @@ async function keepingSourceFrames(bytes: Uint8Array, source: DecodedAudio, song
  * Extend (and upload-extend): the source up to a beat at or just before `continueAtS`, then
  * `addS` seconds of new bars in its tempo, beat grid, key and mode, in the style the words ask
  * for, at the loudness of the source's last seconds, ending in a fade-out. Two variants.
+ *
+ * Only the music before the join is decoded, and never held twice: the seconds around the join
+ * once, for the analysis; then, for each variant, the source's beginning straight into the
+ * extended song's own memory (decoding it again for the second variant costs less time than
+ * holding a second copy of a long song costs memory).
  */
 export async function extend(context: ProceduralContext, input: ExtendInput, signal: AbortSignal, onProgress: OnProgress): Promise<RenderedTrack[]> {
   signal.throwIfAborted();
   if (!(Number.isFinite(input.addS) && input.addS > 0)) throw new EngineError(`the extension must be longer than 0 s, got ${input.addS}`);
-  const source = await decodeSource(input.source.bytes, input.source.name);
-  if (source.channels.length > 2) throw new SourceAudioError(`the source audio has ${source.channels.length} channels; mono or stereo is needed`);
+  const source = await describeSource(input.source);
+  if (source.channels > 2) throw new SourceAudioError(`the source audio has ${source.channels} channels; mono or stereo is needed`);
   const { sampleRate } = source;
-  const durationS = source.channels[0]!.length / sampleRate;
   const { continueAtS } = input;
-  if (!(Number.isFinite(continueAtS) && continueAtS > 0 && continueAtS < durationS)) {
-    throw new EngineError(`continueAt must lie inside the ${durationS.toFixed(2)} s of source audio, got ${continueAtS}`);
-  }
+  const outside = (durationS: number) => new EngineError(`continueAt must lie inside the ${durationS.toFixed(2)} s of source audio, got ${continueAtS}`);
+  const declaredS = source.frames / sampleRate;
+  if (!(Number.isFinite(continueAtS) && continueAtS > 0 && continueAtS < declaredS)) throw outside(declaredS);
   if (continueAtS + input.addS > MAX_SONG_S) throw new EngineError(`an extended song may last at most ${MAX_SONG_S} s`);
 
-  // The source's tempo, beat grid and key before the join; the join moves back onto its beats.
-  const analysis = analyse(source, { fromS: Math.max(0, continueAtS - ANALYSIS_BEFORE_S), toS: Math.min(durationS, continueAtS + ANALYSIS_AFTER_S) });
+  // The source's tempo, beat grid and key before the join, from those seconds alone; the join moves back onto its beats.
+  const excerptFrom = Math.round(Math.max(0, continueAtS - ANALYSIS_BEFORE_S) * sampleRate);
+  const excerptTo = Math.round(Math.min(declaredS, continueAtS + ANALYSIS_AFTER_S) * sampleRate);
+  const excerpt = silence(source.channels, excerptTo - excerptFrom);
+  const held = await decodeSourceRange(input.source, excerptFrom, excerptTo, excerpt);
+  // A file that ends before its declared length (truncated) may end before continueAt.
+  if (excerptFrom + held <= Math.round(continueAtS * sampleRate)) throw outside((excerptFrom + held) / sampleRate);
+  const analysis = analyseMusic({ sampleRate, channels: excerpt.map((c) => c.subarray(0, held)) }, undefined, { startS: excerptFrom / sampleRate });
+  for (const channel of excerpt) releaseNow(channel);
   const fadeS = Math.min(JOIN_FADE_S, context.fadeS);
   const joinS = snapJoin(continueAtS, followedTempo(analysis), { minS: fadeS }).atS;
-  const join = Math.max(1, Math.round(joinS * sampleRate));
-  const layout: Layout = { join, fade: Math.min(join, Math.round(fadeS * sampleRate)), end: join + Math.round(input.addS * sampleRate) };
+  const joinAt = Math.max(1, Math.round(joinS * sampleRate));
+  const layout: Layout = { join: joinAt, fade: Math.min(joinAt, Math.round(fadeS * sampleRate)), end: joinAt + Math.round(input.addS * sampleRate) };
   signal.throwIfAborted();
 
   const texts = textsOf(input);
   const plans = [0, 1].map((variant) =>
-    planContinuation({ seed: input.seed, texts, negative: input.negativeTags, variant, analysis, joinS: join / sampleRate, endS: layout.end / sampleRate }),
+    planContinuation({ seed: input.seed, texts, negative: input.negativeTags, variant, analysis, joinS: joinAt / sampleRate, endS: layout.end / sampleRate }),
   );
   const lyrics = input.instrumental ? undefined : input.lyrics;
   await onProgress({ stage: 'text', sheet: describeContinuation(plans, { title: input.title || undefined, lyrics }) });
 
   const bitrate = source.bitrateKbps === null ? 192 : mp3BitrateAtLeast(source.bitrateKbps);
+  // The source past the join, as far as the true-peak interpolator reads, so the crossfade's ceiling is measured as on the whole song.
+  const prefix = Math.min(layout.end, excerptFrom + held, joinAt + TRUE_PEAK_HALF);
   const tracks: RenderedTrack[] = [];
   for (const [index, plan] of plans.entries()) {
     signal.throwIfAborted();
-    const song = joined(source, renderNew(plan, source, layout), layout);
+    // Laid out for the master (floatWavChannels), so it is written in place.
+    const song = floatWavChannels(source.channels, layout.end);
+    if ((await decodeSourceRange(input.source, 0, prefix, song)) < prefix) throw new SourceAudioError('the source audio changed while it was read');
+    const fresh = renderNew(plan, song, sampleRate, layout);
+    joinNewMusic(song, fresh, sampleRate, layout);
+    // Its memory goes back now, not at some later collection while the next variant is made.
+    for (const channel of fresh) releaseNow(channel);
     signal.throwIfAborted();
     const mp3 = await keepingSourceFrames(input.source.bytes, source, song, layout.join - layout.fade);
     signal.throwIfAborted();
     const meta = { title: input.title, tags: input.style, variant: String(index) };
     const track = await finishTrack(context, { sampleRate, channels: song }, meta, signal, { bitrate, mp3 });
-    tracks.push({ ...track, continuedAtS: join / sampleRate });
+    tracks.push({ ...track, continuedAtS: joinAt / sampleRate });
     if (index === 0) await onProgress({ stage: 'first', track: tracks[0]!, index });
   }
   return tracks;
