@@ -9,7 +9,8 @@ import { renderSong } from '../../src/audio/synthesis/synth.js';
 import { buildWav, tones } from './wav-fixtures.js';
 
 const RATE = 44_100;
-const sameBits = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+const sameBits = (a: Float32Array, b: Float32Array) =>
+  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 /**
  * An edit that decodes only part of its source (extend decodes the seconds around its join, then
@@ -39,7 +40,7 @@ describe('decoding part of a source', () => {
           const into = whole.channels.map(() => new Float32Array(to - from));
           const held = await decodeAudioRange(bytes, from, to, into);
           expect(held).toBe(to - from);
-          into.forEach((channel, c) => expect(sameBits(channel, whole.channels[c]!.subarray(from, to))).toBe(true));
+          for (const [c, channel] of into.entries()) expect(sameBits(channel, whole.channels[c]!.subarray(from, to))).toBe(true);
         }),
         { numRuns: 15 },
       );
