@@ -13,16 +13,25 @@ export function ownedBuffer(bytes: ArrayBufferView): ArrayBuffer | null {
 }
 
 /**
- * Hands a large buffer's memory back on the next turn of the event loop instead of at the
- * next garbage collection, which can come long after a song's master (tens of MB) was
+ * Hands a large buffer's memory back within a couple of turns of the event loop instead of at
+ * the next garbage collection, which can come long after a song's master (tens of MB) was
  * stored: the buffer is moved into a message on a channel that is closed at once, and the
- * dropped message frees it. The caller must hold no other view of it: it is detached here.
+ * dropped message frees it. Resolves once it is freed (the channel has closed), so work that
+ * would otherwise run before the event loop turns (a render thread's next stage) can wait
+ * for the memory first. The caller must hold no other view of it: it is detached here.
  */
-export function releaseNow(bytes: ArrayBufferView): void {
+export function releaseNow(bytes: ArrayBufferView): Promise<void> {
   const buffer = ownedBuffer(bytes);
-  if (!buffer) return;
+  if (!buffer) return Promise.resolve();
   const { port1, port2 } = new MessageChannel();
+  const freed = new Promise<void>((resolve) => port2.once('close', () => resolve()));
   port1.postMessage(null, [buffer]);
   port1.close();
   port2.close();
+  return freed;
+}
+
+/** `releaseNow` for each view (views of one buffer release it once), resolved when all are freed. */
+export async function releaseAllNow(views: readonly ArrayBufferView[]): Promise<void> {
+  await Promise.all(views.map((view) => releaseNow(view)));
 }

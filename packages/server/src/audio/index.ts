@@ -76,6 +76,7 @@ export {
 export {
   applyGain,
   type FadeShape,
+  fadeInOver,
   type LoudnessMatch,
   loudnessMatchGain,
   peak,

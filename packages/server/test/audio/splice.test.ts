@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeWav } from '../../src/audio/codecs/wav.js';
-import { applyGain, loudnessMatchGain, planSeams, rms, seamsAt, splice } from '../../src/audio/mixing/splice.js';
+import { applyGain, fadeInOver, loudnessMatchGain, planSeams, rms, seamsAt, splice, spliceInto } from '../../src/audio/mixing/splice.js';
+import { planArrangement } from '../../src/audio/synthesis/arrangement.js';
+import { renderWindow } from '../../src/audio/synthesis/synth.js';
 import { buildWav, tones } from './wav-fixtures.js';
 
 describe('planSeams', () => {
@@ -130,5 +132,44 @@ describe('loudness match', () => {
     expect(loudnessMatchGain([new Float32Array(10)], 0.3)).toBe(1);
     applyGain(quiet, 2);
     expect(rms(quiet)).toBeCloseTo(0.2, 6);
+  });
+});
+
+/**
+ * Extend renders its new music straight into the song it extends and fades it in over the old
+ * audio kept aside; the result must be what rendering it apart and splicing it in gives, to the bit.
+ */
+describe('new music made in the song’s own memory', () => {
+  it('fadeInOver gives spliceInto’s fade-in to the bit, for both shapes', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 400 }), fc.integer({ min: 1, max: 50 }), fc.constantFrom('linear', 'equal-power'), (fade, seed, shape) => {
+        const total = fade + 300;
+        const source = tones(total / 8000, 8000, 2, 0.7).map((c) => c.map((v, i) => v * Math.cos(i * seed * 0.01)));
+        const fresh = [0, 1].map((c) => Float32Array.from({ length: total - 100 }, (_, i) => Math.sin(i * 0.05 * (c + seed))));
+        const spliced = source.map((c) => Float32Array.from(c));
+        spliceInto(spliced, fresh, seamsAt(total, 100 + fade, total, { in: [100, 100 + fade], out: [total, total] }, { in: shape }));
+        const incoming = fresh.map((c) => c.slice(0, fade));
+        fadeInOver(
+          incoming,
+          source.map((c) => c.slice(100, 100 + fade)),
+          shape,
+        );
+        return incoming.every((c, k) => c.every((v, i) => Object.is(v, spliced[k]![100 + i])));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('renderWindow into the caller’s channels writes what it returns on its own', () => {
+    const plan = planArrangement({ seed: 'into', texts: ['rock'], form: 'song', durationS: 12 });
+    const window = { sampleRate: 16_000, channels: 2, startFrame: 16_000 * 3, frames: 16_000 * 5 };
+    const apart = renderWindow(plan, window);
+    const song = [new Float32Array(16_000 * 9), new Float32Array(16_000 * 9)];
+    const into = song.map((c) => c.subarray(16_000, 16_000 + window.frames));
+    const out = renderWindow(plan, window, into);
+    expect(out[0]).toBe(into[0]);
+    expect(out[1]).toBe(into[1]);
+    expect(into).toEqual(apart);
+    expect(song[0]!.subarray(0, 16_000).every((v) => v === 0)).toBe(true);
   });
 });

@@ -144,6 +144,23 @@ export function splice(source: readonly Float32Array[], section: readonly Float3
 }
 
 /**
+ * A fade-in over the whole of `incoming`, in place: each frame becomes the `outgoing` audio
+ * faded out plus its own faded in, with the gains `spliceInto` uses for its fade-in (to the
+ * bit). For new music rendered straight into the song it replaces, the old audio of the fade
+ * having been kept aside.
+ */
+export function fadeInOver(incoming: readonly Float32Array[], outgoing: readonly Float32Array[], shape: FadeShape): void {
+  for (const [c, into] of incoming.entries()) {
+    const out = outgoing[c]!;
+    const frames = out.length;
+    for (let i = 0; i < frames; i++) {
+      const [leaving, entering] = fadeGains(shape, (i + 0.5) / frames);
+      into[i] = out[i]! * leaving + into[i]! * entering;
+    }
+  }
+}
+
+/**
  * `splice` in place: only [seams.from, seams.to) of `target` is written. For long songs,
  * where a second copy of the whole song would cost more memory than the work is worth.
  */

@@ -155,8 +155,8 @@ export interface ContinuationWindow {
 }
 
 /** The planned bars as audio over a window of the song's timeline, at the renderer's fixed level. */
-export function renderContinuation(plan: ContinuationPlan, window: ContinuationWindow): Float32Array[] {
-  return renderWindow(plan.rendered, { ...window, timeline: plan.timeline });
+export function renderContinuation(plan: ContinuationPlan, window: ContinuationWindow, into?: readonly Float32Array[]): Float32Array[] {
+  return renderWindow(plan.rendered, { ...window, timeline: plan.timeline }, into);
 }
 
 const clock = (seconds: number) => `${Math.floor(seconds / 60)}:${(seconds % 60).toFixed(1).padStart(4, '0')}`;

@@ -436,10 +436,15 @@ export function playedEvents(arrangement: Arrangement, window: Omit<RenderWindow
  * comes from its bar and its place among the bar's events), so parts mixed apart sum to the
  * whole mix, up to the rounding of the order they are added in.
  */
-function mix(arrangement: Arrangement, window: RenderWindow, keep: (part: SynthPart) => boolean = EVERY_PART): [Float32Array, Float32Array] {
+function mix(
+  arrangement: Arrangement,
+  window: RenderWindow,
+  keep: (part: SynthPart) => boolean = EVERY_PART,
+  into?: readonly [Float32Array, Float32Array],
+): [Float32Array, Float32Array] {
   const { sampleRate, frames } = window;
   // Laid out as a float WAV's samples, so a whole song rendered here becomes its master in place (codecs/wav.ts).
-  const [left, right] = floatWavChannels(2, frames) as [Float32Array, Float32Array];
+  const [left, right] = into ?? (floatWavChannels(2, frames) as [Float32Array, Float32Array]);
   const barS = barSeconds(arrangement);
   const kit = drumKit(sampleRate, randomFor(arrangement.seed, 'drums'));
   let scratch = new Float32Array(Math.ceil((barS + 2) * sampleRate));
@@ -490,9 +495,14 @@ export function softClipChannels(channels: readonly Float32Array[]): void {
   for (const channel of channels) softClip(channel);
 }
 
-/** A stretch of the piece at a fixed level, for splicing (the splice matches its loudness to the context). */
-export function renderWindow(arrangement: Arrangement, window: RenderWindow): Float32Array[] {
-  const channels = toChannels(mix(arrangement, window), window.channels);
+/**
+ * A stretch of the piece at a fixed level, for splicing (the splice matches its loudness to the
+ * context). A stereo window may be rendered `into` the caller's zeroed channels (`frames` long
+ * each, e.g. views of the song it goes into), which are then returned.
+ */
+export function renderWindow(arrangement: Arrangement, window: RenderWindow, into?: readonly Float32Array[]): Float32Array[] {
+  const target = into && window.channels === 2 ? ([into[0]!, into[1]!] as const) : undefined;
+  const channels = toChannels(mix(arrangement, window, EVERY_PART, target), window.channels);
   softClipChannels(channels);
   return channels;
 }

@@ -17,6 +17,7 @@ import {
   type Section,
   smoothBeats,
 } from '../../audio/index.js';
+import { releaseAllNow } from '../../memory.js';
 import type { AddInstrumentalInput, OnProgress, RenderedTrack } from '../types.js';
 import { decodeSource, finishTrack, type ProceduralContext } from './common.js';
 
@@ -380,6 +381,8 @@ export async function addInstrumental(
     const voice = vocal[c]!;
     for (let i = 0; i < total; i++) channel[i]! += voice[i]!;
   }
+  // The upload's samples are in the sum now: their memory goes back before the encoder and the cover need theirs.
+  await releaseAllNow(source.channels);
   limitTruePeak(band, { sampleRate });
   const track = await finishTrack(context, { sampleRate, channels: band }, { title: input.title, tags: input.style }, signal);
   await onProgress({ stage: 'first', track, index: 0 });

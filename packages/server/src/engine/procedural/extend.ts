@@ -7,6 +7,7 @@ import {
   correlation,
   DEFAULT_CEILING,
   describeContinuation,
+  fadeInOver,
   fadeOutEnd,
   fadeShapeFor,
   floatWavChannels,
@@ -19,14 +20,12 @@ import {
   planContinuation,
   readMp3Layout,
   renderContinuation,
-  seamsAt,
   silence,
   snapJoin,
-  spliceInto,
   TRUE_PEAK_HALF,
   truePeakDbtp,
 } from '../../audio/index.js';
-import { releaseNow } from '../../memory.js';
+import { releaseAllNow } from '../../memory.js';
 import { EngineError, type ExtendInput, type OnProgress, type RenderedTrack, SourceAudioError } from '../types.js';
 import { decodeSourceRange, describeSource, finishTrack, MAX_SONG_S, type ProceduralContext } from './common.js';
 
@@ -62,34 +61,40 @@ interface Layout {
 }
 
 /**
- * The new music for one variant, at the loudness and tone of the source's last seconds before
- * the join (read from `song`, which holds the source there): covers [join - fade, end) of the
- * song, fading out at its end.
+ * One variant's new music, in place: `song` holds the source's very samples up to the join (and
+ * a little past it, the interpolator's reach). What the new music needs of the source is read
+ * first: the tone colour and loudness of its last seconds, which the new music is matched to,
+ * and the crossfade's old audio and its peak, kept aside. The new music is then rendered straight
+ * into the song from the crossfade on (no second buffer of its length), faded in over the old
+ * audio there, and fades out at its end.
  */
-function renderNew(plan: ContinuationPlan, song: readonly Float32Array[], sampleRate: number, layout: Layout): Float32Array[] {
+function addNewMusic(plan: ContinuationPlan, song: Float32Array[], sampleRate: number, layout: Layout): void {
   const { join, fade, end } = layout;
   const from = join - fade;
-  const fresh = renderContinuation(plan, { sampleRate, channels: song.length, startFrame: from, frames: end - from });
   const context = [[Math.max(0, join - Math.round(CONTEXT_S * sampleRate)), join] as const];
-  const alone = [fade, end - from] as const;
-  matchTilt(fresh, sampleRate, bandEnergies(song, sampleRate, context), alone);
-  matchLoudness(fresh, sampleRate, loudnessOfSpans(song, sampleRate, context), alone);
-  fadeOutEnd(fresh, Math.round(Math.min(MAX_FADE_OUT_S, FADE_OUT_SHARE * ((end - join) / sampleRate)) * sampleRate));
-  return fresh;
-}
-
-/**
- * The extended song, in place: `song` holds the source's very samples up to the join (and a
- * little past it, the interpolator's reach); the crossfade and the new music go over the rest.
- */
-function joinNewMusic(song: Float32Array[], fresh: readonly Float32Array[], sampleRate: number, layout: Layout): void {
-  const { join, fade, end } = layout;
-  const from = join - fade;
-  // Usually other music than the old (equal-power); a continuation that happens to correlate adds as amplitudes.
-  const shape = fadeShapeFor(correlation(song, from, fresh, 0, fade));
+  const tone = bandEnergies(song, sampleRate, context);
+  const loudness = loudnessOfSpans(song, sampleRate, context);
   // Two signals each under the ceiling can sum above it; in the fade the ceiling is no lower than the source's own peak there.
   const sourcePeak = fade > 0 ? 10 ** (truePeakDbtp(song, sampleRate, from, join) / 20) : 0;
-  spliceInto(song, fresh, seamsAt(end, join, end, { in: [from, join], out: [end, end] }, { in: shape }));
+  const outgoing = song.map((channel) => channel.slice(from, join));
+  for (const channel of song) channel.fill(0, from, end);
+
+  const window = song.map((channel) => channel.subarray(from, end));
+  const fresh = renderContinuation(plan, { sampleRate, channels: song.length, startFrame: from, frames: end - from }, window);
+  const alone = [fade, end - from] as const;
+  matchTilt(fresh, sampleRate, tone, alone);
+  matchLoudness(fresh, sampleRate, loudness, alone);
+  fadeOutEnd(fresh, Math.round(Math.min(MAX_FADE_OUT_S, FADE_OUT_SHARE * ((end - join) / sampleRate)) * sampleRate));
+  // A mono window is rendered apart (the renderer mixes its stereo down).
+  if (fresh[0] !== window[0]) for (const [c, channel] of window.entries()) channel.set(fresh[c]!);
+
+  // Usually other music than the old (equal-power); a continuation that happens to correlate adds as amplitudes.
+  const shape = fadeShapeFor(correlation(outgoing, 0, window, 0, fade));
+  fadeInOver(
+    window.map((channel) => channel.subarray(0, fade)),
+    outgoing,
+    shape,
+  );
   const ceiling = (frame: number) => (frame < join ? Math.max(DEFAULT_CEILING, sourcePeak) : DEFAULT_CEILING);
   limitTruePeak(song, { sampleRate, from, to: Math.min(end, join + Math.round(LIMITER_MARGIN_S * sampleRate)), ceiling });
 }
@@ -133,7 +138,7 @@ export async function extend(context: ProceduralContext, input: ExtendInput, sig
   // A file that ends before its declared length (truncated) may end before continueAt.
   if (excerptFrom + held <= Math.round(continueAtS * sampleRate)) throw outside((excerptFrom + held) / sampleRate);
   const analysis = analyseMusic({ sampleRate, channels: excerpt.map((c) => c.subarray(0, held)) }, undefined, { startS: excerptFrom / sampleRate });
-  for (const channel of excerpt) releaseNow(channel);
+  await releaseAllNow(excerpt);
   const fadeS = Math.min(JOIN_FADE_S, context.fadeS);
   const joinS = snapJoin(continueAtS, followedTempo(analysis), { minS: fadeS }).atS;
   const joinAt = Math.max(1, Math.round(joinS * sampleRate));
@@ -156,10 +161,7 @@ export async function extend(context: ProceduralContext, input: ExtendInput, sig
     // Laid out for the master (floatWavChannels), so it is written in place.
     const song = floatWavChannels(source.channels, layout.end);
     if ((await decodeSourceRange(input.source, 0, prefix, song)) < prefix) throw new SourceAudioError('the source audio changed while it was read');
-    const fresh = renderNew(plan, song, sampleRate, layout);
-    joinNewMusic(song, fresh, sampleRate, layout);
-    // Its memory goes back now, not at some later collection while the next variant is made.
-    for (const channel of fresh) releaseNow(channel);
+    addNewMusic(plan, song, sampleRate, layout);
     signal.throwIfAborted();
     const mp3 = await keepingSourceFrames(input.source.bytes, source, song, layout.join - layout.fade);
     signal.throwIfAborted();

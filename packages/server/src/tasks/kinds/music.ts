@@ -178,7 +178,7 @@ async function storeTrack(runtime: KindRuntime, taskId: string, idx: number, tra
     master = { blob: `tasks/${taskId}/${idx}.master.wav`, size: track.master.byteLength };
     await blobs.put(master.blob, track.master);
     // Stored: its memory goes back now, not while the engine renders the next song.
-    releaseNow(track.master);
+    void releaseNow(track.master);
   }
   return {
     idx,

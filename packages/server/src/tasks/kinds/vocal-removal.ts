@@ -237,7 +237,7 @@ class StemFiles {
     await this.blobs.put(blobKey, stem.mp3);
     this.stored.push({ id, name: stem.name, durationS: Math.round(stem.durationS * 100) / 100, exact: stem.exact, blobKey, size: stem.mp3.byteLength });
     // The lossless stem is not served (KIE serves MP3s); its memory goes back now.
-    releaseNow(stem.master);
+    void releaseNow(stem.master);
   }
 
   async discard(): Promise<void> {
