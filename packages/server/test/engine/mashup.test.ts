@@ -1,10 +1,11 @@
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyse } from '../../src/audio/analysis/index.js';
 import { decodeAudio } from '../../src/audio/codecs/decode.js';
 import { stretchAndShift } from '../../src/audio/mixing/stretch.js';
 import { planArrangement } from '../../src/audio/synthesis/arrangement.js';
 import { renderSong } from '../../src/audio/synthesis/synth.js';
-import { mashup, planMashup } from '../../src/engine/procedural/mashup.js';
+import { mashup, mixPhrases, phraseParts, planMashup } from '../../src/engine/procedural/mashup.js';
 import { type GenerateProgress, type MashupInput, type RenderedTrack, SourceAudioError } from '../../src/engine/types.js';
 import { buildWav } from '../audio/wav-fixtures.js';
 
@@ -145,5 +146,31 @@ describe('procedural mashup', () => {
   it('refuses a source that is not audio', async () => {
     const garbage = { ...input, sources: [input.sources[0], { bytes: new Uint8Array(3000).fill(7), name: 'x.bin' }] as MashupInput['sources'] };
     await expect(mashup(context, garbage, live(), async () => {})).rejects.toBeInstanceOf(SourceAudioError);
+  });
+});
+
+describe('mixPhrases', () => {
+  it('mixes into the second song’s own memory exactly as into a new buffer (the last variant saves a song’s worth of memory)', () => {
+    const cases = fc.record({
+      lengths: fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 8 }),
+      fade: fc.integer({ min: 0, max: 120 }),
+      variant: fc.constantFrom(0, 1),
+      seed: fc.integer({ min: 1, max: 1000 }),
+    });
+    fc.assert(
+      fc.property(cases, ({ lengths, fade, variant, seed }) => {
+        const bounds = [0];
+        for (const n of lengths) bounds.push(bounds.at(-1)! + n);
+        const total = bounds.at(-1)!;
+        const wave = (k: number) => [0, 1].map((c) => Float32Array.from({ length: total }, (_, i) => Math.sin(i * 0.013 * (k + c) + seed)));
+        const [a, b] = [wave(1), wave(2)];
+        const parts = phraseParts(lengths.length, variant);
+        const apart = mixPhrases(a, b, bounds, parts, fade, [new Float32Array(total), new Float32Array(total)]);
+        const inPlace = b.map((c) => Float32Array.from(c));
+        mixPhrases(a, inPlace, bounds, parts, fade, inPlace);
+        return inPlace.every((c, k) => c.every((v, i) => Object.is(v, apart[k]![i])));
+      }),
+      { numRuns: 60 },
+    );
   });
 });

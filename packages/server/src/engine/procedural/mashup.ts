@@ -13,6 +13,7 @@ import {
   stretchAndShift,
   timeStretch,
 } from '../../audio/index.js';
+import { releaseAllNow } from '../../memory.js';
 import type { MashupInput, OnProgress, RenderedTrack } from '../types.js';
 import { decodeSource, finishTrack, type ProceduralContext, SONG_RATE } from './common.js';
 
@@ -183,7 +184,8 @@ function layOnGrid(
 ): Float32Array[] {
   const { bounds, firstBars } = phrases;
   const length = bounds[bounds.length - 1]!;
-  const laid = b.map(() => new Float32Array(length));
+  // Laid out for a master: the last variant is mixed in this memory.
+  const laid = floatWavChannels(b.length, length);
   const bLength = b[0]!.length;
   const bFirstWhole = bDownbeats.findIndex((t) => t >= -1e-6);
   const bWholeBars = bDownbeats.filter((t, i) => i >= bFirstWhole && t < bLength / rate).length - 1;
@@ -211,18 +213,29 @@ function layOnGrid(
   return laid;
 }
 
-/** Gain of each song at frame i: phrase by phrase, with an equal-power crossfade ending on each phrase's first frame. */
-function mixPhrases(a: readonly Float32Array[], b: readonly Float32Array[], bounds: readonly number[], parts: readonly Part[], fade: number): Float32Array[] {
-  const length = bounds[bounds.length - 1]!;
+/**
+ * The two songs mixed into `out` (laid out as a float WAV's samples, so the mix becomes the
+ * track's master in place): each song's gain phrase by phrase, with an equal-power crossfade
+ * ending on each phrase's first frame. `out` may be `b` itself: each frame is written once, from
+ * the songs' samples at that frame alone.
+ */
+export function mixPhrases(
+  a: readonly Float32Array[],
+  b: readonly Float32Array[],
+  bounds: readonly number[],
+  parts: readonly Part[],
+  fade: number,
+  out: Float32Array[],
+): Float32Array[] {
   const gains = (part: Part): [number, number] => (part === 'A' ? [1, 0] : part === 'B' ? [0, 1] : [BOTH_GAIN, BOTH_GAIN]);
-  // Laid out as a float WAV's samples: the mix becomes the track's master in place.
-  const out = floatWavChannels(a.length, length);
+  const fadeFromOf = (k: number) => (k > 0 ? Math.max(bounds[k - 1]!, bounds[k]! - fade) : bounds[k]!);
   for (let k = 0; k < parts.length; k++) {
     const [ga, gb] = gains(parts[k]!);
     const [pa, pb] = k > 0 ? gains(parts[k - 1]!) : [ga, gb];
     const start = bounds[k]!;
-    const end = bounds[k + 1]!;
-    const fadeFrom = k > 0 ? Math.max(bounds[k - 1]!, start - fade) : start;
+    // Up to the next phrase's crossfade, which that phrase writes: every frame is written once.
+    const end = k + 1 < parts.length ? fadeFromOf(k + 1) : bounds[k + 1]!;
+    const fadeFrom = fadeFromOf(k);
     for (const [c, channel] of out.entries()) {
       const left = a[c]!;
       const right = b[c]!;
@@ -268,6 +281,12 @@ function describePlan(plan: Plan, barsPerPhrase: number, weaves: readonly Part[]
   ].join('\n');
 }
 
+/** `next` once the memory of `previous` (which it replaces) is freed. */
+async function superseded(previous: readonly Float32Array[], next: Float32Array[]): Promise<Float32Array[]> {
+  await releaseAllNow(previous);
+  return next;
+}
+
 export async function mashup(context: ProceduralContext, input: MashupInput, signal: AbortSignal, onProgress: OnProgress): Promise<RenderedTrack[]> {
   signal.throwIfAborted();
   const [sourceA, sourceB] = input.sources;
@@ -284,8 +303,9 @@ export async function mashup(context: ProceduralContext, input: MashupInput, sig
   const plan = planMashup(analysisA, analysisB, [a[0]!.length / rate, b[0]!.length / rate]);
   signal.throwIfAborted();
 
-  if (plan.a.ratio !== 1) a = timeStretch(a, rate, plan.a.ratio);
-  if (plan.b.ratio !== 1 || plan.b.semitones !== 0) b = stretchAndShift(b, rate, { ratio: plan.b.ratio, semitones: plan.b.semitones });
+  // Each superseded version's memory goes back before the next big step allocates its own.
+  if (plan.a.ratio !== 1) a = await superseded(a, timeStretch(a, rate, plan.a.ratio));
+  if (plan.b.ratio !== 1 || plan.b.semitones !== 0) b = await superseded(b, stretchAndShift(b, rate, { ratio: plan.b.ratio, semitones: plan.b.semitones }));
   signal.throwIfAborted();
   const length = Math.min(a[0]!.length, Math.round(MAX_MASHUP_S * rate));
   const seconds = length / rate;
@@ -295,7 +315,7 @@ export async function mashup(context: ProceduralContext, input: MashupInput, sig
   const barsPerPhrase = barsInSong >= 24 ? 8 : 4;
   const { bounds, firstBars } = phraseBounds(downbeatsA, barsPerPhrase, rate, length);
   const fade = Math.round(FADE_S * rate);
-  const laidB = layOnGrid(b, downbeatsB, downbeatsA, { bounds, firstBars }, rate, fade);
+  const laidB = await superseded(b, layOnGrid(b, downbeatsB, downbeatsA, { bounds, firstBars }, rate, fade));
   b = [];
   const songA = a.map((channel) => channel.subarray(0, length));
   a = [];
@@ -311,7 +331,9 @@ export async function mashup(context: ProceduralContext, input: MashupInput, sig
   const tracks: RenderedTrack[] = [];
   for (const [index, parts] of weaves.entries()) {
     signal.throwIfAborted();
-    const mixed = mixPhrases(songA, laidB, bounds, parts, fade);
+    // The last variant is mixed in the second song's memory (laid out for a master), which no later variant needs.
+    const last = index === weaves.length - 1;
+    const mixed = mixPhrases(songA, laidB, bounds, parts, fade, last ? laidB : floatWavChannels(songA.length, length));
     limitTruePeak(mixed, { sampleRate: rate });
     const track = await finishTrack(
       context,
