@@ -18,8 +18,16 @@ export function oneCore(command, args) {
 }
 export const pinnedWords = () => (hasCommand('taskset') ? `pinned to core ${process.env.BENCH_CPU ?? '0'}` : 'not pinned (no taskset)');
 
-/** A job's environment: one libuv thread and one libvips thread, as on one core. */
-export const ONE_THREAD_ENV = { ...process.env, UV_THREADPOOL_SIZE: '1', VIPS_CONCURRENCY: '1' };
+/**
+ * A job's environment: glibc's allocator set as the service is started (`npm start`, the systemd
+ * units; see docs/deployment.md), one libuv thread and one libvips thread, as on one core.
+ */
+export const ONE_THREAD_ENV = {
+  ...process.env,
+  MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072',
+  UV_THREADPOOL_SIZE: '1',
+  VIPS_CONCURRENCY: '1',
+};
 
 /**
  * This process's own peak RSS in MB (Linux's VmHWM). Not `resourceUsage().maxRSS`: across exec
