@@ -19,26 +19,39 @@ export async function uploadedWav(services: Services, accountId: string, seconds
   return `${TEST_PUBLIC_URL}/files/${token}/song.wav`;
 }
 
+/** How `finishedGenerateTask` makes its task. */
+export interface GenerateFixtureOptions {
+  /** The task's model (default V4_5). */
+  model?: string;
+  /** Tracks whose files hold `seconds` of audio (a tone per track) rather than a 1 s stand-in. */
+  fullLength?: boolean;
+}
+
 /**
  * A finished generate task with two tracks of `seconds` (WAV bytes stand in for the audio).
  * Its job is held by the fixture before the tracks are written: a worker running in the same
  * test could otherwise claim it first, really render it and overwrite the stand-in files.
  */
-export async function finishedGenerateTask(services: Services, accountId: string, seconds = 120): Promise<{ taskId: string; audioIds: string[] }> {
+export async function finishedGenerateTask(
+  services: Services,
+  accountId: string,
+  seconds = 120,
+  options: GenerateFixtureOptions = {},
+): Promise<{ taskId: string; audioIds: string[] }> {
   let held: { taskId: string; jobId: string } | null = null;
-  while (!held) held = await submitHeldGenerateTask(services, accountId, seconds);
+  while (!held) held = await submitHeldGenerateTask(services, accountId, seconds, options.model ?? 'V4_5');
   const { taskId, jobId } = held;
   const tracks: StoredTrack[] = [];
   for (const idx of [0, 1]) {
-    const bytes = sineWav(1, 8000, 1);
+    const bytes = options.fullLength ? sineWav(seconds, 8000, 1, 220 * (idx + 1)) : sineWav(1, 8000, 1);
     await services.blobs.put(`tasks/${taskId}/${idx}.mp3`, bytes);
-    await services.blobs.put(`tasks/${taskId}/${idx}.jpeg`, bytes);
+    await services.blobs.put(`tasks/${taskId}/${idx}.jpeg`, bytes.subarray(0, 64));
     tracks.push({
       idx,
       audioBlob: `tasks/${taskId}/${idx}.mp3`,
       audioSize: bytes.length,
       imageBlob: `tasks/${taskId}/${idx}.jpeg`,
-      imageSize: bytes.length,
+      imageSize: 64,
       durationS: seconds,
       modelName: 'm',
       title: `T${idx}`,
@@ -56,7 +69,7 @@ export async function finishedGenerateTask(services: Services, accountId: string
  * Submits a generate task and holds its job as a worker would (running, locked by the fixture);
  * null when a worker claimed it first (that task is then the worker's, left to finish).
  */
-async function submitHeldGenerateTask(services: Services, accountId: string, seconds: number): Promise<{ taskId: string; jobId: string } | null> {
+async function submitHeldGenerateTask(services: Services, accountId: string, seconds: number, model: string): Promise<{ taskId: string; jobId: string } | null> {
   const taskId = await submitTask(
     services.store,
     {
@@ -66,7 +79,7 @@ async function submitHeldGenerateTask(services: Services, accountId: string, sec
       input: { kind: 'generate', prompt: 'p', style: 'jazz', title: 'T', negativeTags: '', instrumental: true, customMode: false, durationS: seconds },
       parentMusicId: '',
       callbackUrl: undefined,
-      model: 'V4_5',
+      model,
       price: 0,
     },
     { rateLimit: { max: 1000, windowMs: 1 }, taskTimeoutMs: 60_000 },

@@ -63,46 +63,8 @@ describe.each(storeTargets())('refusals of the new routes on $name', (target) =>
   let bob: TestAccount;
   const f = {} as Fixtures;
 
-  /** A finished task whose two tracks hold `seconds` of real audio (the shared fixture's WAVs are 1 s long). */
-  async function taskWithAudio(accountId: string, seconds: number, model = 'V4_5'): Promise<{ taskId: string; audioIds: string[] }> {
-    const taskId = await submitTask(
-      services.store,
-      {
-        accountId,
-        type: 'GENERATE',
-        param: '{}',
-        input: { kind: 'generate', prompt: 'p', style: 'jazz', title: 'T', negativeTags: '', instrumental: true, customMode: false, durationS: seconds },
-        parentMusicId: '',
-        callbackUrl: undefined,
-        model,
-        price: 0,
-      },
-      { rateLimit: { max: 1000, windowMs: 1 }, taskTimeoutMs: 60_000 },
-    );
-    const job = await services.store.db.selectFrom('jobs').select('id').where('ref_id', '=', taskId).executeTakeFirstOrThrow();
-    const tracks: StoredTrack[] = [];
-    for (const idx of [0, 1]) {
-      const bytes = sineWav(seconds, 8000, 1, 220 * (idx + 1));
-      await services.blobs.put(`tasks/${taskId}/${idx}.mp3`, bytes);
-      await services.blobs.put(`tasks/${taskId}/${idx}.jpeg`, bytes.subarray(0, 64));
-      tracks.push({
-        idx,
-        audioBlob: `tasks/${taskId}/${idx}.mp3`,
-        audioSize: bytes.length,
-        imageBlob: `tasks/${taskId}/${idx}.jpeg`,
-        imageSize: 64,
-        durationS: seconds,
-        modelName: 'm',
-        title: `T${idx}`,
-        tags: 'jazz',
-        prompt: 'p',
-      });
-    }
-    const lifecycle = lifecycleContext(services);
-    await completeTask(lifecycle, taskId, job.id, writeTracks(lifecycle, tracks));
-    const rows = await services.store.db.selectFrom('tracks').select('id').where('task_id', '=', taskId).orderBy('idx').execute();
-    return { taskId, audioIds: rows.map((row) => row.id) };
-  }
+  /** A finished task whose two tracks hold `seconds` of real audio (the shared fixture's WAVs are 1 s long by default). */
+  const taskWithAudio = (accountId: string, seconds: number, model = 'V4_5') => finishedGenerateTask(services, accountId, seconds, { model, fullLength: true });
 
   /** Stores bytes as if they had been uploaded (as fixtures.ts uploadedWav does), whatever they hold. */
   async function uploaded(accountId: string, bytes: Uint8Array, fileName: string, contentType: string, expiresAt = Date.now() + 86_400_000): Promise<string> {
