@@ -69,7 +69,12 @@ export async function finishedGenerateTask(
  * Submits a generate task and holds its job as a worker would (running, locked by the fixture);
  * null when a worker claimed it first (that task is then the worker's, left to finish).
  */
-async function submitHeldGenerateTask(services: Services, accountId: string, seconds: number, model: string): Promise<{ taskId: string; jobId: string } | null> {
+async function submitHeldGenerateTask(
+  services: Services,
+  accountId: string,
+  seconds: number,
+  model: string,
+): Promise<{ taskId: string; jobId: string } | null> {
   const taskId = await submitTask(
     services.store,
     {
