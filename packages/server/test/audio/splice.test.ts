@@ -171,5 +171,11 @@ describe('new music made in the song’s own memory', () => {
     expect(out[1]).toBe(into[1]);
     expect(into).toEqual(apart);
     expect(song[0]!.subarray(0, 16_000).every((v) => v === 0)).toBe(true);
+    // A mono window is mixed down into the caller's channel too.
+    const monoWindow = { ...window, channels: 1 };
+    const monoSong = new Float32Array(16_000 * 9);
+    const monoInto = monoSong.subarray(16_000, 16_000 + window.frames);
+    expect(renderWindow(plan, monoWindow, [monoInto])[0]).toBe(monoInto);
+    expect(monoInto).toEqual(renderWindow(plan, monoWindow)[0]);
   });
 });

@@ -120,14 +120,16 @@ interface Setting {
 
 /**
  * True peak per frame of [x0, x1) into `peaks` (from index 0): the sample or the highest
- * interpolated point after it, over all channels. `near` holds, per channel, the largest sample
- * the block's interpolators read (`largestNear`); it decides first whether any point between
- * samples could reach the ceiling at all. In most of a song none can, and then no frame is
- * measured (false: no peak of the block is over, and `peaks` is left as it was).
+ * interpolated point after it, over all channels. The largest sample the block's
+ * interpolators can see decides first whether any point between samples could reach the
+ * ceiling at all; in most of a song none can, and then no frame is measured (false: no
+ * peak of the block is over, and `peaks` is left as it was).
  */
-function measureBlock(channels: readonly Float32Array[], x0: number, x1: number, ceilings: Float32Array, peaks: Float32Array, near: Float64Array): boolean {
+function measureBlock(channels: readonly Float32Array[], x0: number, x1: number, ceilings: Float32Array, peaks: Float32Array): boolean {
   let ceiling = Number.POSITIVE_INFINITY;
   for (let n = x0; n < x1; n++) ceiling = Math.min(ceiling, ceilings[n - x0]!);
+  if (near.length < channels.length) near = new Float64Array(channels.length);
+  for (let c = 0; c < channels.length; c++) near[c] = largestNear(channels[c]!, x0, x1);
   let anyNear = false;
   // Written so that a NaN counts as near.
   for (let c = 0; c < channels.length; c++) anyNear ||= !(near[c]! * INTERPOLATION_GAIN <= ceiling);
@@ -154,17 +156,15 @@ function measureBlock(channels: readonly Float32Array[], x0: number, x1: number,
   return true;
 }
 
-/** The largest sample magnitude in [i0, i1) of a channel (the range cut at its ends). */
-function largestIn(channel: Float32Array, i0: number, i1: number): number {
-  let value = 0;
-  const end = Math.min(channel.length, i1);
-  for (let i = Math.max(0, i0); i < end; i++) value = Math.max(value, Math.abs(channel[i]!));
-  return value;
-}
+/** Per channel, the largest sample the current block's interpolators read (scratch: blocks are measured one at a time). */
+let near = new Float64Array(2);
 
-/** Into `near`, per channel, the largest sample magnitude the interpolators of frames [x0, x1) read. */
-function largestNear(channels: readonly Float32Array[], x0: number, x1: number, near: Float64Array): void {
-  for (let c = 0; c < channels.length; c++) near[c] = largestIn(channels[c]!, x0 - (TRUE_PEAK_HALF - 1), x1 + TRUE_PEAK_HALF);
+/** The largest sample magnitude the interpolators of frames [x0, x1) read. */
+function largestNear(channel: Float32Array, x0: number, x1: number): number {
+  let value = 0;
+  const end = Math.min(channel.length, x1 + TRUE_PEAK_HALF);
+  for (let i = Math.max(0, x0 - (TRUE_PEAK_HALF - 1)); i < end; i++) value = Math.max(value, Math.abs(channel[i]!));
+  return value;
 }
 
 /** Frames a pass handles at once: its state is a few chunks long whatever the song's length. */
@@ -184,18 +184,13 @@ function measureReductions(
   at: number,
 ): boolean {
   out.fill(0, at, at + (x1 - x0));
-  const start = Math.max(x0, m0);
-  const end = Math.min(x1, m1);
-  if (start >= end) return false;
   const peaks = new Float32Array(BLOCK);
   const ceilings = new Float32Array(BLOCK);
-  const near = new Float64Array(channels.length);
   let over = false;
-  for (let b0 = start; b0 < end; b0 += BLOCK) {
-    const b1 = Math.min(end, b0 + BLOCK);
-    largestNear(channels, b0, b1, near);
+  for (let b0 = Math.max(x0, m0); b0 < Math.min(x1, m1); b0 += BLOCK) {
+    const b1 = Math.min(x1, m1, b0 + BLOCK);
     for (let x = b0; x < b1; x++) ceilings[x - b0] = ceilingOf(x);
-    if (!measureBlock(channels, b0, b1, ceilings, peaks, near)) continue;
+    if (!measureBlock(channels, b0, b1, ceilings, peaks)) continue;
     for (let x = b0; x < b1; x++) {
       const peak = peaks[x - b0]!;
       const limit = ceilings[x - b0]!;
@@ -370,15 +365,13 @@ export function limitTruePeak(channels: Float32Array[], options: LimiterOptions)
     let uniform = 1;
     const peaks = new Float32Array(BLOCK);
     const ceilings = new Float32Array(BLOCK);
-    const near = new Float64Array(channels.length);
     const inner0 = from + TRUE_PEAK_HALF - 1;
     const inner1 = to - TRUE_PEAK_HALF;
     for (const [s, e] of spans) {
       for (let x0 = Math.max(s, inner0); x0 < Math.min(e, inner1); x0 += BLOCK) {
         const x1 = Math.min(e, inner1, x0 + BLOCK);
         for (let x = x0; x < x1; x++) ceilings[x - x0] = ceilingOf(x);
-        largestNear(channels, x0, x1, near);
-        if (!measureBlock(channels, x0, x1, ceilings, peaks, near)) continue;
+        if (!measureBlock(channels, x0, x1, ceilings, peaks)) continue;
         for (let x = x0; x < x1; x++) uniform = Math.min(uniform, ceilings[x - x0]! / peaks[x - x0]!);
       }
     }

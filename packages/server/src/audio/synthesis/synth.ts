@@ -473,10 +473,11 @@ function softClip(channel: Float32Array): void {
   }
 }
 
-const toChannels = (stereo: [Float32Array, Float32Array], count: number): Float32Array[] => {
+/** The stereo mix as `count` channels: itself, or mixed down to mono (into `monoInto` where given). */
+const toChannels = (stereo: [Float32Array, Float32Array], count: number, monoInto?: Float32Array): Float32Array[] => {
   if (count === 2) return stereo;
   const [left, right] = stereo;
-  const mono = new Float32Array(left.length);
+  const mono = monoInto ?? new Float32Array(left.length);
   for (let i = 0; i < mono.length; i++) mono[i] = (left[i]! + right[i]!) * Math.SQRT1_2;
   return [mono];
 };
@@ -497,12 +498,12 @@ export function softClipChannels(channels: readonly Float32Array[]): void {
 
 /**
  * A stretch of the piece at a fixed level, for splicing (the splice matches its loudness to the
- * context). A stereo window may be rendered `into` the caller's zeroed channels (`frames` long
- * each, e.g. views of the song it goes into), which are then returned.
+ * context). It may be rendered `into` the caller's zeroed channels (`frames` long each, e.g.
+ * views of the song it goes into), which are then returned.
  */
 export function renderWindow(arrangement: Arrangement, window: RenderWindow, into?: readonly Float32Array[]): Float32Array[] {
-  const target = into && window.channels === 2 ? ([into[0]!, into[1]!] as const) : undefined;
-  const channels = toChannels(mix(arrangement, window, EVERY_PART, target), window.channels);
+  const stereoInto = into && window.channels === 2 ? ([into[0]!, into[1]!] as const) : undefined;
+  const channels = toChannels(mix(arrangement, window, EVERY_PART, stereoInto), window.channels, window.channels === 1 ? into?.[0] : undefined);
   softClipChannels(channels);
   return channels;
 }

@@ -79,14 +79,15 @@ function addNewMusic(plan: ContinuationPlan, song: Float32Array[], sampleRate: n
   const outgoing = song.map((channel) => channel.slice(from, join));
   for (const channel of song) channel.fill(0, from, end);
 
-  const window = song.map((channel) => channel.subarray(from, end));
-  const fresh = renderContinuation(plan, { sampleRate, channels: song.length, startFrame: from, frames: end - from }, window);
+  const window = renderContinuation(
+    plan,
+    { sampleRate, channels: song.length, startFrame: from, frames: end - from },
+    song.map((channel) => channel.subarray(from, end)),
+  );
   const alone = [fade, end - from] as const;
-  matchTilt(fresh, sampleRate, tone, alone);
-  matchLoudness(fresh, sampleRate, loudness, alone);
-  fadeOutEnd(fresh, Math.round(Math.min(MAX_FADE_OUT_S, FADE_OUT_SHARE * ((end - join) / sampleRate)) * sampleRate));
-  // A mono window is rendered apart (the renderer mixes its stereo down).
-  if (fresh[0] !== window[0]) for (const [c, channel] of window.entries()) channel.set(fresh[c]!);
+  matchTilt(window, sampleRate, tone, alone);
+  matchLoudness(window, sampleRate, loudness, alone);
+  fadeOutEnd(window, Math.round(Math.min(MAX_FADE_OUT_S, FADE_OUT_SHARE * ((end - join) / sampleRate)) * sampleRate));
 
   // Usually other music than the old (equal-power); a continuation that happens to correlate adds as amplitudes.
   const shape = fadeShapeFor(correlation(outgoing, 0, window, 0, fade));

@@ -316,7 +316,6 @@ export async function mashup(context: ProceduralContext, input: MashupInput, sig
   const { bounds, firstBars } = phraseBounds(downbeatsA, barsPerPhrase, rate, length);
   const fade = Math.round(FADE_S * rate);
   const laidB = await superseded(b, layOnGrid(b, downbeatsB, downbeatsA, { bounds, firstBars }, rate, fade));
-  b = [];
   const songA = a.map((channel) => channel.subarray(0, length));
   a = [];
 
