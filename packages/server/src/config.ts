@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { Mp3EncoderChoice } from './engine/spec.js';
 import { type Cidr, parseCidrList } from './outbound/index.js';
 import { ALL_ROLES, parseRoles, ROLES_ALLOWED, type Roles } from './roles.js';
 
@@ -26,6 +27,8 @@ export interface Config {
   acestepPollMs: number;
   /** Limit for one HTTP exchange with ACE-Step (the upload of the source included). */
   acestepRequestTimeoutMs: number;
+  /** Which LAME the render threads encode MP3 with (REPRISE_MP3_ENCODER): native where built, or the WebAssembly build. */
+  mp3Encoder: Mp3EncoderChoice;
   outboundAllow: Cidr[];
   callbackTimeoutMs: number;
   /** Callback attempts in flight at once, overall and against one host. */
@@ -298,6 +301,7 @@ export function loadConfig(env: Env = process.env): Config {
     acestepTimeoutMs: integer(env, 'ACESTEP_TIMEOUT_S', 300, 1, 86_400) * 1000,
     acestepPollMs: integer(env, 'ACESTEP_POLL_MS', 2000, 50, 60_000),
     acestepRequestTimeoutMs: integer(env, 'ACESTEP_REQUEST_TIMEOUT_S', 60, 1, 3600) * 1000,
+    mp3Encoder: oneOf(env, 'REPRISE_MP3_ENCODER', 'auto', ['auto', 'native', 'wasm'] as const),
     outboundAllow,
     callbackTimeoutMs: integer(env, 'REPRISE_CALLBACK_TIMEOUT_MS', 10_000, 100, 600_000),
     callbackConcurrency: integer(env, 'REPRISE_CALLBACK_CONCURRENCY', 32, 1, 1024),

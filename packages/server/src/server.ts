@@ -3,8 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { forgetCachedKeys } from './accounts/index.js';
 import { buildApp, buildOpsApp } from './api/app.js';
 import { createDispatcher, type Dispatcher } from './callbacks/dispatcher.js';
-import type { Config } from './config.js';
-import { checkEngine, type EngineSpec } from './engine/spec.js';
+import { type Config, ConfigError } from './config.js';
+import { checkEngine, checkMp3Encoder, type EngineSpec } from './engine/spec.js';
 import { startRetentionSweeper } from './files/index.js';
 import { type FleetRecord, joinFleet } from './fleet-config.js';
 import { localDelivery } from './inbox/index.js';
@@ -89,9 +89,11 @@ export async function startServer(config: Config, options: { logger?: boolean } 
     acestepTimeoutMs: config.acestepTimeoutMs,
     acestepPollMs: config.acestepPollMs,
     acestepRequestTimeoutMs: config.acestepRequestTimeoutMs,
+    mp3Encoder: config.mp3Encoder,
   };
   // Before anything is opened: a configuration that cannot work stops start-up here.
   const engineCheck = rendersHere ? await checkEngine(engine) : null;
+  const encoderCheck = rendersHere ? await mp3EncoderOrFail(engine) : null;
   const services = await createServices(config);
   // Before this process serves or works: settings the fleet must share are checked against the
   // store's record (a difference stops start-up with a ConfigError naming it).
@@ -106,6 +108,7 @@ export async function startServer(config: Config, options: { logger?: boolean } 
   const logger = options.logger ?? true;
   const app = roles.has('api') ? await buildApp(services, { logger }) : await buildOpsApp(services, { logger });
   if (engineCheck) app.log[engineCheck.level]({ engine: engine.name }, engineCheck.message);
+  if (encoderCheck) app.log.info({ mp3Encoder: encoderCheck.encoder }, encoderCheck.message);
   if (usesFleetUrl) app.log.info({ publicUrl: fleetUrl }, "REPRISE_PUBLIC_URL is not set: file URLs use the fleet's, recorded in the store");
   if (roles.has('worker') && !rendersHere) app.log.info('REPRISE_WORKERS=0: the worker role renders nothing in this process');
   // Callback bodies carry file URLs, and the worker writes them: without the API here, only an
@@ -161,6 +164,15 @@ export async function startServer(config: Config, options: { logger?: boolean } 
       await services.store.close();
     },
   };
+}
+
+/** REPRISE_MP3_ENCODER as this process can have it; `native` without the addon stops start-up with one line. */
+async function mp3EncoderOrFail(engine: EngineSpec): Promise<{ encoder: string; message: string }> {
+  try {
+    return await checkMp3Encoder(engine);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
 }
 
 /** The `worker` role: claims task jobs and renders them; a submission made in this process wakes it. */

@@ -19,7 +19,12 @@ export interface EngineOptions {
   acestepPollMs?: number;
   /** Limit for one HTTP exchange with ACE-Step. */
   acestepRequestTimeoutMs?: number;
+  /** Which LAME encodes MP3 (REPRISE_MP3_ENCODER); `auto` when absent. */
+  mp3Encoder?: Mp3EncoderChoice;
 }
+
+/** `auto`: the native LAME addon where it was built, else the WebAssembly build (audio/codecs/lame.ts). */
+export type Mp3EncoderChoice = 'auto' | 'native' | 'wasm';
 
 /** What the worker passes: the engine's name and its settings in one object. */
 export interface EngineSpec extends EngineOptions {
@@ -46,4 +51,19 @@ export async function checkEngine(spec: EngineSpec): Promise<AcestepCheck | null
   if (spec.name !== 'acestep') return null;
   const { checkAcestep } = await import('./acestep.js');
   return checkAcestep(acestepOptions(spec));
+}
+
+/**
+ * Start-up check of REPRISE_MP3_ENCODER in a process that renders: which LAME its render threads
+ * will use, or an error saying how to build the native one when it was asked for and is missing.
+ */
+export async function checkMp3Encoder(spec: EngineSpec): Promise<{ encoder: 'native' | 'wasm'; message: string }> {
+  const { nativeLame, resolveMp3Encoder } = await import('../audio/codecs/lame.js');
+  const encoder = resolveMp3Encoder(spec.mp3Encoder ?? 'auto');
+  const native = nativeLame();
+  const message =
+    encoder === 'native'
+      ? `MP3 encoding: native LAME ${native.version}`
+      : `MP3 encoding: the WebAssembly LAME${native.version === null && spec.mp3Encoder !== 'wasm' ? ` (native LAME ${native.why})` : ''}`;
+  return { encoder, message };
 }

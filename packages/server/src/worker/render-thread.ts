@@ -1,4 +1,5 @@
 import { parentPort } from 'node:worker_threads';
+import { selectMp3Encoder } from '../audio/codecs/lame.js';
 import { createEngine } from '../engine/index.js';
 import {
   type Engine,
@@ -23,7 +24,10 @@ let engine: { spec: string; engine: Engine } | null = null;
 
 function engineFor(spec: EngineSpec): Engine {
   const key = JSON.stringify(spec);
-  if (engine?.spec !== key) engine = { spec: key, engine: createEngine(spec) };
+  if (engine?.spec !== key) {
+    selectMp3Encoder(spec.mp3Encoder ?? 'auto');
+    engine = { spec: key, engine: createEngine(spec) };
+  }
   return engine.engine;
 }
 

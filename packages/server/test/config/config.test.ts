@@ -41,6 +41,7 @@ describe('loadConfig', () => {
     [{ REPRISE_ENGINE: 'magic' }, 'REPRISE_ENGINE="magic" is not valid: expected one of procedural, acestep'],
     [{ REPRISE_ENGINE: 'acestep' }, 'ACESTEP_URL is required when REPRISE_ENGINE=acestep (e.g. http://gpu-host:8001)'],
     [{ REPRISE_ENGINE: 'acestep', ACESTEP_URL: 'gpu-host:8001' }, 'ACESTEP_URL="gpu-host:8001" is not valid: expected an http:// or https:// URL'],
+    [{ REPRISE_MP3_ENCODER: 'lame' }, 'REPRISE_MP3_ENCODER="lame" is not valid: expected one of auto, native, wasm'],
     [{ ACESTEP_TIMEOUT_S: '0' }, 'ACESTEP_TIMEOUT_S="0" is not valid: expected a whole number from 1 to 86400'],
     [{ ACESTEP_POLL_MS: 'fast' }, 'ACESTEP_POLL_MS="fast" is not valid: expected a whole number from 50 to 60000'],
     [{ ACESTEP_REQUEST_TIMEOUT_S: '-5' }, 'ACESTEP_REQUEST_TIMEOUT_S="-5" is not valid: expected a whole number from 1 to 3600'],

@@ -1,11 +1,11 @@
-import { createMp3Encoder, type WasmMediaEncoder } from 'wasm-media-encoders';
 import { resample } from '../mixing/resample.js';
 import { type ChannelAllocator, type Pcm, silence } from '../pcm.js';
 import { AudioFormatError } from './errors.js';
+import { encodeWithLame } from './lame.js';
 import { buildInfoFrame, type FrameHeader, LAME_ENCODER_DELAY, type Mp3Layout, readFrameHeader, readMp3Layout } from './mp3-frames.js';
 import { decodeMpeg } from './mpg123.js';
 
-/** MP3 via mpg123 (decode) and LAME (encode), both in wasm, with gapless trimming done here. */
+/** MP3 via mpg123 (decode, wasm) and LAME (encode, native or wasm: lame.ts), with gapless trimming done here. */
 
 /** Decoded MP3: the PCM and the stream's average bitrate (so an edit can be re-encoded no worse). */
 export interface DecodedMp3 extends Pcm {
@@ -131,21 +131,10 @@ export function mp3SampleRate(rate: number): 32000 | 44100 | 48000 {
   return 48000;
 }
 
-let sharedEncoder: Promise<WasmMediaEncoder<'audio/mpeg'>> | null = null;
-
-// Compiling LAME takes ~25 ms, so one encoder is kept. It is safe to share: an
-// encode runs from configure() to finalize() without awaiting.
-function encoder(): Promise<WasmMediaEncoder<'audio/mpeg'>> {
-  sharedEncoder ??= createMp3Encoder();
-  return sharedEncoder;
-}
-
 export interface Mp3Options {
   /** CBR bitrate in kbps (default 192). */
   bitrate?: Mp3Bitrate;
 }
-
-const CHUNK = 1152 * 64;
 
 /** LAME's output for some PCM: bare frames (no tag), each a whole frame. */
 export interface Mp3Frames {
@@ -162,30 +151,7 @@ export interface Mp3Frames {
 export async function encodeMp3Frames(channels: readonly Float32Array[], sampleRate: number, bitrate: Mp3Bitrate): Promise<Mp3Frames> {
   const count = channels.length;
   if (count !== 1 && count !== 2) throw new AudioFormatError(`cannot encode ${count} channels as MP3 (mono or stereo only)`);
-  const samples = channels[0]!.length;
-  const lame = await encoder();
-  const parts: Uint8Array[] = [];
-  try {
-    lame.configure({ sampleRate, channels: count, bitrate });
-    const chunk = channels.map(() => new Float32Array(CHUNK));
-    for (let offset = 0; offset < samples; offset += CHUNK) {
-      const n = Math.min(CHUNK, samples - offset);
-      const views = chunk.map((buffer, c) => {
-        const input = channels[c]!;
-        // Clamp here, once: everything upstream works in unclipped float.
-        for (let i = 0; i < n; i++) {
-          const v = input[offset + i]!;
-          buffer[i] = Math.min(1, Math.max(-1, v));
-        }
-        return buffer.subarray(0, n);
-      });
-      parts.push(lame.encode(views).slice()); // the encoder reuses its output buffer: copy
-    }
-    parts.push(lame.finalize().slice());
-  } catch (error) {
-    sharedEncoder = null; // its state is unknown now
-    throw error;
-  }
+  const parts = await encodeWithLame(channels, sampleRate, bitrate);
   const audio = concat(parts);
   const first = readFrameHeader(audio, 0);
   if (!first) throw new Error('LAME produced no MPEG frames');
