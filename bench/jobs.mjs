@@ -25,6 +25,7 @@ export const pinnedWords = () => (hasCommand('taskset') ? `pinned to core ${proc
 export const ONE_THREAD_ENV = {
   ...process.env,
   MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072',
+  GLIBC_TUNABLES: process.env.GLIBC_TUNABLES ?? 'glibc.malloc.hugetlb=1',
   UV_THREADPOOL_SIZE: '1',
   VIPS_CONCURRENCY: '1',
 };
