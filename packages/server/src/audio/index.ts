@@ -56,7 +56,16 @@ export { continueMp3Frames, type FrameContinuation, type FrameContinuationReques
 export { type Mp3Layout, readMp3Layout } from './codecs/mp3-frames.js';
 export { type FrameSplice, type FrameSpliceRequest, spliceMp3Frames } from './codecs/mp3-splice.js';
 export { type AudioFormat, type AudioProbe, probeAudio } from './codecs/probe.js';
-export { decodeWav, encodeFloatWavInPlace, encodeWav, floatWavChannels, readWavLayout, type WavEncoding, type WavOptions } from './codecs/wav.js';
+export {
+  decodeWav,
+  encodeFloatWavInPlace,
+  encodeWav,
+  floatWavChannels,
+  inFloatWavLayout,
+  readWavLayout,
+  type WavEncoding,
+  type WavOptions,
+} from './codecs/wav.js';
 export { fadeOutEnd, type JoinOptions, type JoinPoint, matchLoudness, snapJoin } from './mixing/continuation.js';
 export { DEFAULT_CEILING, type LimiterOptions, type LimiterResult, limitTruePeak } from './mixing/limiter.js';
 export { applyTilt, bandEnergies, type FrameSpan, loudnessOfSpans, matchTilt, tiltMatchGain } from './mixing/match.js';

@@ -1,4 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { floatWavChannels, inFloatWavLayout } from '../../src/audio/codecs/wav.js';
+import { resample } from '../../src/audio/mixing/resample.js';
 import { pitchShift, rationalNear, stretchAndShift, timeStretch } from '../../src/audio/mixing/stretch.js';
 
 const RATE = 44_100;
@@ -141,5 +144,35 @@ describe('pitch-shift', () => {
       expect(q).toBeLessThanOrEqual(1024);
       expect(Math.abs(1200 * Math.log2(p / q / x))).toBeLessThan(0.05);
     }
+  });
+});
+
+describe('stretch and shift, channel by channel into the caller’s arrays', () => {
+  it('equals stretching both channels, resampling both and cutting or padding to length, bit for bit', () => {
+    const cases = fc.record({
+      seconds: fc.double({ min: 0.05, max: 0.6, noNaN: true }),
+      ratio: fc.double({ min: 0.8, max: 1.3, noNaN: true }),
+      semitones: fc.integer({ min: -6, max: 5 }),
+      seed: fc.integer({ min: 1, max: 1000 }),
+    });
+    fc.assert(
+      fc.property(cases, ({ seconds, ratio, semitones, seed }) => {
+        const channels = [0, 1].map((c) => sine(seconds, 180 + 37 * c + seed / 10, 0.4).map((v, i) => v + 0.1 * Math.sin(i * seed * 0.001)));
+        const length = Math.round(channels[0]!.length * ratio);
+        const { p, q } = rationalNear(2 ** (semitones / 12));
+        const reference =
+          semitones === 0
+            ? timeStretch(channels, RATE, ratio)
+            : resample(timeStretch(channels, RATE, (ratio * p) / q), p, q).map((channel) => {
+                const out = new Float32Array(length);
+                out.set(channel.subarray(0, Math.min(length, channel.length)));
+                return out;
+              });
+        const made = stretchAndShift(channels, RATE, { ratio, semitones }, floatWavChannels);
+        expect(inFloatWavLayout(made)).toBe(true);
+        return made.every((channel, c) => channel.length === length && channel.every((v, i) => Object.is(v, reference[c]![i])));
+      }),
+      { numRuns: 25 },
+    );
   });
 });

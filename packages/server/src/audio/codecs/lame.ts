@@ -73,31 +73,68 @@ const CHUNK = 1152 * 64;
 /** LAME's bound on the bytes one call can produce for `frames` input frames. */
 const outputBound = (frames: number) => Math.ceil(1.25 * frames) + 7200;
 
-/** Encodes planar PCM (mono or stereo, an MP3 rate) with LAME: the bare frames, in pieces. */
+/**
+ * The frames' bytes gathered in one buffer, sized for the whole stream up front (a CBR frame is
+ * at most 144 000 × kbps ÷ rate + 1 bytes; the encoder's delay and flush add a few frames), with
+ * `reserve` free bytes before them for a tag. Grown only if LAME ever wrote more.
+ */
+class FrameSink {
+  private bytes: Uint8Array;
+  private at: number;
+  constructor(
+    private readonly reserve: number,
+    samples: number,
+    sampleRate: number,
+    kbps: number,
+  ) {
+    const frames = Math.ceil((samples + 576) / 1152) + 4;
+    this.bytes = new Uint8Array(reserve + frames * (Math.floor((144_000 * kbps) / sampleRate) + 1));
+    this.at = reserve;
+  }
+  write(piece: Uint8Array): void {
+    if (this.at + piece.length > this.bytes.length) {
+      const grown = new Uint8Array(2 * (this.at + piece.length));
+      grown.set(this.bytes.subarray(0, this.at));
+      this.bytes = grown;
+    }
+    this.bytes.set(piece, this.at);
+    this.at += piece.length;
+  }
+  /** The frames: a view whose buffer has `reserve` free bytes before it. */
+  frames(): Uint8Array {
+    return this.bytes.subarray(this.reserve, this.at);
+  }
+}
+
+/**
+ * Encodes planar PCM (mono or stereo, an MP3 rate) with LAME: the bare frames, in one view whose
+ * buffer has `reserve` free bytes before it (for a tag to be written in front without a copy).
+ */
 export async function encodeWithLame(
   channels: readonly Float32Array[],
   sampleRate: number,
   kbps: Mp3Bitrate,
-  encoder: Mp3EncoderName = mp3Encoder(),
-): Promise<Uint8Array[]> {
+  { encoder = mp3Encoder(), reserve = 0 }: { encoder?: Mp3EncoderName; reserve?: number } = {},
+): Promise<Uint8Array> {
   const native = encoder === 'native' ? loadAddon().lame : null;
   if (encoder === 'native' && !native) throw new Error(`the native LAME addon is ${loadAddon().why}`);
-  return native ? encodeNative(native, channels, sampleRate, kbps) : encodeWasm(channels, sampleRate, kbps);
+  const sink = new FrameSink(reserve, channels[0]!.length, sampleRate, kbps);
+  if (native) encodeNative(native, channels, sampleRate, kbps, sink);
+  else await encodeWasm(channels, sampleRate, kbps, sink);
+  return sink.frames();
 }
 
-function encodeNative(lame: NativeLame, channels: readonly Float32Array[], sampleRate: number, kbps: Mp3Bitrate): Uint8Array[] {
+function encodeNative(lame: NativeLame, channels: readonly Float32Array[], sampleRate: number, kbps: Mp3Bitrate, sink: FrameSink): void {
   const handle = lame.create(sampleRate, channels.length, kbps);
   const samples = channels[0]!.length;
   const out = new Uint8Array(outputBound(CHUNK));
-  const parts: Uint8Array[] = [];
   for (let offset = 0; offset < samples; offset += CHUNK) {
     const end = Math.min(samples, offset + CHUNK);
     const [left, right] = channels.map((channel) => channel.subarray(offset, end));
     const written = right ? lame.encode(handle, out, left!, right) : lame.encode(handle, out, left!);
-    parts.push(out.slice(0, written));
+    sink.write(out.subarray(0, written));
   }
-  parts.push(out.slice(0, lame.flush(handle, out)));
-  return parts;
+  sink.write(out.subarray(0, lame.flush(handle, out)));
 }
 
 let sharedWasm: Promise<WasmMediaEncoder<'audio/mpeg'>> | null = null;
@@ -109,10 +146,9 @@ function wasmEncoder(): Promise<WasmMediaEncoder<'audio/mpeg'>> {
   return sharedWasm;
 }
 
-async function encodeWasm(channels: readonly Float32Array[], sampleRate: number, kbps: Mp3Bitrate): Promise<Uint8Array[]> {
+async function encodeWasm(channels: readonly Float32Array[], sampleRate: number, kbps: Mp3Bitrate, sink: FrameSink): Promise<void> {
   const samples = channels[0]!.length;
   const lame = await wasmEncoder();
-  const parts: Uint8Array[] = [];
   try {
     lame.configure({ sampleRate, channels: channels.length as 1 | 2, bitrate: kbps });
     const chunk = channels.map(() => new Float32Array(CHUNK));
@@ -127,12 +163,11 @@ async function encodeWasm(channels: readonly Float32Array[], sampleRate: number,
         }
         return buffer.subarray(0, n);
       });
-      parts.push(lame.encode(views).slice()); // the encoder reuses its output buffer: copy
+      sink.write(lame.encode(views)); // copied at once: the encoder reuses its output buffer
     }
-    parts.push(lame.finalize().slice());
+    sink.write(lame.finalize());
   } catch (error) {
     sharedWasm = null; // its state is unknown now
     throw error;
   }
-  return parts;
 }

@@ -146,13 +146,13 @@ export interface Mp3Frames {
 
 /**
  * Encodes planar PCM at an MP3 rate into bare CBR frames. Decoded without trimming,
- * frame j holds the input from sample j × samplesPerFrame − (576 + 529) on.
+ * frame j holds the input from sample j × samplesPerFrame − (576 + 529) on. `reserve`
+ * bytes before `audio` in its buffer are left free (see `encodeWithLame`).
  */
-export async function encodeMp3Frames(channels: readonly Float32Array[], sampleRate: number, bitrate: Mp3Bitrate): Promise<Mp3Frames> {
+export async function encodeMp3Frames(channels: readonly Float32Array[], sampleRate: number, bitrate: Mp3Bitrate, reserve = 0): Promise<Mp3Frames> {
   const count = channels.length;
   if (count !== 1 && count !== 2) throw new AudioFormatError(`cannot encode ${count} channels as MP3 (mono or stereo only)`);
-  const parts = await encodeWithLame(channels, sampleRate, bitrate);
-  const audio = concat(parts);
+  const audio = await encodeWithLame(channels, sampleRate, bitrate, { reserve });
   const first = readFrameHeader(audio, 0);
   if (!first) throw new Error('LAME produced no MPEG frames');
   const offsets: number[] = [];
@@ -168,7 +168,8 @@ export async function encodeMp3Frames(channels: readonly Float32Array[], sampleR
 /**
  * CBR MP3 with an Info/LAME tag carrying delay and padding, so decoders return
  * exactly `pcm`'s samples. Rates MP3 lacks are resampled (the duration in
- * seconds is kept to within a sample).
+ * seconds is kept to within a sample). The tag is written in room left before the
+ * frames, so the song's bytes are held once.
  */
 export async function encodeMp3(pcm: Pcm, options: Mp3Options = {}): Promise<Uint8Array> {
   const count = pcm.channels.length;
@@ -176,11 +177,17 @@ export async function encodeMp3(pcm: Pcm, options: Mp3Options = {}): Promise<Uin
   const sampleRate = mp3SampleRate(pcm.sampleRate);
   const channels = resample(pcm.channels, pcm.sampleRate, sampleRate);
   const samples = channels[0]!.length;
-  const { audio, offsets, first } = await encodeMp3Frames(channels, sampleRate, options.bitrate ?? 192);
+  const bitrate = options.bitrate ?? 192;
+  // The Info frame is one frame without its padding byte.
+  const reserve = Math.floor((144_000 * bitrate) / sampleRate);
+  const { audio, offsets, first } = await encodeMp3Frames(channels, sampleRate, bitrate, reserve);
   const frames = offsets.length;
   const padding = frames * first.samplesPerFrame - LAME_ENCODER_DELAY - samples;
   if (padding < 0 || padding > 4095) return audio; // cannot be described by a LAME tag; never seen
-  return concat([buildInfoFrame(audio, first, frames, LAME_ENCODER_DELAY, padding), audio]);
+  const info = buildInfoFrame(audio, first, frames, LAME_ENCODER_DELAY, padding);
+  const tagged = new Uint8Array(audio.buffer, audio.byteOffset - info.length, info.length + audio.length);
+  tagged.set(info);
+  return tagged;
 }
 
 /** Copies `parts` one after another into `out`, which is exactly as long as they are together. */

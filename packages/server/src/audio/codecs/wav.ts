@@ -228,7 +228,7 @@ export function floatWavChannels(count: number, frames: number): Float32Array[] 
 }
 
 /** True if the channels are exactly as `floatWavChannels` made them: one buffer, back to back, nothing else in it. */
-function inFloatWavLayout(channels: readonly Float32Array[]): boolean {
+export function inFloatWavLayout(channels: readonly Float32Array[]): boolean {
   const frames = channels[0]!.length;
   const buffer = channels[0]!.buffer;
   if (!(buffer instanceof ArrayBuffer) || buffer.byteLength !== SAMPLES_AT + channels.length * frames * 4) return false;

@@ -69,13 +69,12 @@ const rowOf = (filter: Polyphase, j: number) => {
 };
 
 /**
- * Resamples one channel; the output has round(length × to / from) samples. Each output sums its
+ * Resamples one channel into out[0, outLength). Each output sums its
  * taps in order; away from the ends four outputs are summed in one pass (four independent sums
  * keep the CPU's adders busy where one would wait on each addition), with the same rounding.
  */
-function resampleChannel(input: Float32Array, filter: Polyphase, outLength: number): Float32Array {
+function resampleChannel(input: Float32Array, filter: Polyphase, out: Float32Array, outLength = out.length): Float32Array {
   const { table, taps } = filter;
-  const out = new Float32Array(outLength);
   const n = input.length;
   let j = 0;
   while (j < outLength) {
@@ -123,5 +122,16 @@ export function resample(channels: Float32Array[], from: number, to: number): Fl
   if (from === to) return channels;
   const filter = design(from, to);
   const length = Math.round(((channels[0]?.length ?? 0) * to) / from);
-  return channels.map((channel) => resampleChannel(channel, filter, length));
+  return channels.map((channel) => resampleChannel(channel, filter, new Float32Array(length)));
+}
+
+/**
+ * One channel resampled into `out` (silent): as `resample` makes it, cut to `out`'s length, or
+ * followed by silence where `out` is longer.
+ */
+export function resampleInto(input: Float32Array, from: number, to: number, out: Float32Array): Float32Array {
+  const length = Math.min(out.length, Math.round((input.length * to) / from));
+  if (from === to) out.set(input.subarray(0, length));
+  else resampleChannel(input, design(from, to), out, length);
+  return out;
 }

@@ -1,4 +1,5 @@
-import { resample } from './resample.js';
+import { type ChannelAllocator, silence } from '../pcm.js';
+import { resampleInto } from './resample.js';
 
 /**
  * Time-stretching without a change of pitch, and pitch-shifting without a change of length.
@@ -191,35 +192,57 @@ function hann(length: number): Float32Array {
   return window;
 }
 
-/**
- * The channels played `ratio` times as long (ratio 1.25: 25 % longer, slower) at the same pitch.
- * The output has exactly round(length × ratio) frames; every channel is cut at the same places,
- * so the stereo image stays put.
- */
-export function timeStretch(channels: readonly Float32Array[], sampleRate: number, ratio: number): Float32Array[] {
-  if (!(Number.isFinite(ratio) && ratio > 0)) throw new RangeError(`stretch ratio must be positive, got ${ratio}`);
+/** What stretching a song needs beyond its samples: where every output frame is read from. */
+interface StretchPlan {
+  layout: Layout;
+  positions: Int32Array;
+  window: Float32Array;
+  inputLength: number;
+  outputLength: number;
+}
+
+function planStretch(channels: readonly Float32Array[], sampleRate: number, ratio: number): StretchPlan {
   const inputLength = channels[0]?.length ?? 0;
   const outputLength = Math.round(inputLength * ratio);
-  if (ratio === 1 || inputLength === 0) return channels.map((channel) => Float32Array.from(channel));
   const layout = layoutFor(sampleRate);
-  const { frame, hop, tolerance } = layout;
-  const padding = frame + 2 * tolerance + hop + layout.decimation;
+  const padding = layout.frame + 2 * layout.tolerance + layout.hop + layout.decimation;
   const positions = framePositions(monoPadded(channels, padding), inputLength, outputLength, ratio, layout);
-  const window = hann(frame);
-  return channels.map((channel) => {
-    const out = new Float32Array(outputLength + frame);
-    for (let k = 0; k < positions.length && k * hop < outputLength; k++) {
-      const at = k * hop;
-      const from = positions[k]!;
-      const count = Math.min(frame, inputLength - from);
-      for (let n = 0; n < count; n++) {
-        // The first frame alone covers the first half-frame: it enters at full level, not faded in.
-        const w = k === 0 && n < hop ? 1 : window[n]!;
-        out[at + n]! += w * channel[from + n]!;
-      }
+  return { layout, positions, window: hann(layout.frame), inputLength, outputLength };
+}
+
+/** One channel overlap-added into `out` (silent, plan.outputLength long) from the plan's frames. */
+function stretchChannel(channel: Float32Array, plan: StretchPlan, out: Float32Array): Float32Array {
+  const { layout, positions, window, inputLength, outputLength } = plan;
+  const { frame, hop } = layout;
+  for (let k = 0; k < positions.length && k * hop < outputLength; k++) {
+    const at = k * hop;
+    const from = positions[k]!;
+    // What would land past the end is dropped: no sample inside it gets anything from there.
+    const count = Math.min(frame, inputLength - from, outputLength - at);
+    for (let n = 0; n < count; n++) {
+      // The first frame alone covers the first half-frame: it enters at full level, not faded in.
+      const w = k === 0 && n < hop ? 1 : window[n]!;
+      out[at + n]! += w * channel[from + n]!;
     }
-    return out.slice(0, outputLength);
-  });
+  }
+  return out;
+}
+
+/**
+ * The channels played `ratio` times as long (ratio 1.25: 25 % longer, slower) at the same pitch,
+ * into channels from `allocate`. The output has exactly round(length × ratio) frames; every
+ * channel is cut at the same places, so the stereo image stays put.
+ */
+export function timeStretch(channels: readonly Float32Array[], sampleRate: number, ratio: number, allocate: ChannelAllocator = silence): Float32Array[] {
+  if (!(Number.isFinite(ratio) && ratio > 0)) throw new RangeError(`stretch ratio must be positive, got ${ratio}`);
+  const inputLength = channels[0]?.length ?? 0;
+  const out = allocate(channels.length, Math.round(inputLength * ratio));
+  if (ratio === 1 || inputLength === 0) {
+    for (const [c, channel] of out.entries()) channel.set(channels[c]!);
+    return out;
+  }
+  const plan = planStretch(channels, sampleRate, ratio);
+  return out.map((channel, c) => stretchChannel(channels[c]!, plan, channel));
 }
 
 /** The fraction p/q (q ≤ maxDenominator) nearest to x. */
@@ -237,14 +260,6 @@ export function rationalNear(x: number, maxDenominator = MAX_PITCH_DENOMINATOR):
   return best;
 }
 
-/** `length` frames of the channel: cut, or padded with silence. */
-const fitLength = (channel: Float32Array, length: number): Float32Array => {
-  if (channel.length === length) return channel;
-  const out = new Float32Array(length);
-  out.set(channel.subarray(0, Math.min(length, channel.length)));
-  return out;
-};
-
 export interface StretchShift {
   /** Output length ÷ input length (tempo is divided by it). */
   ratio: number;
@@ -256,16 +271,29 @@ export interface StretchShift {
  * Stretch and pitch shift in one WSOLA pass: the material is stretched by ratio × pitch factor
  * and then resampled by the pitch factor, which restores the length and moves every frequency.
  * The pitch factor is taken as the nearest fraction with a small denominator (a few hundredths
- * of a cent off at most), so the band-limited resampler needs few filter phases.
- * Returns exactly round(length × ratio) frames.
+ * of a cent off at most), so the band-limited resampler needs few filter phases. Channel by
+ * channel, so that one stretched channel at a time is held besides the input and the output.
+ * Returns exactly round(length × ratio) frames, into channels from `allocate`.
  */
-export function stretchAndShift(channels: readonly Float32Array[], sampleRate: number, change: StretchShift): Float32Array[] {
+export function stretchAndShift(
+  channels: readonly Float32Array[],
+  sampleRate: number,
+  change: StretchShift,
+  allocate: ChannelAllocator = silence,
+): Float32Array[] {
+  if (change.semitones === 0) return timeStretch(channels, sampleRate, change.ratio, allocate);
   const inputLength = channels[0]?.length ?? 0;
-  const outputLength = Math.round(inputLength * change.ratio);
-  if (change.semitones === 0) return timeStretch(channels, sampleRate, change.ratio);
+  const out = allocate(channels.length, Math.round(inputLength * change.ratio));
   const { p, q } = rationalNear(2 ** (change.semitones / 12));
-  const stretched = timeStretch(channels, sampleRate, (change.ratio * p) / q);
-  return resample(stretched, p, q).map((channel) => fitLength(channel, outputLength));
+  const ratio = (change.ratio * p) / q;
+  if (inputLength === 0) return out;
+  const plan = ratio === 1 ? null : planStretch(channels, sampleRate, ratio);
+  // One stretched channel at a time, in one scratch array, silenced before each.
+  const scratch = plan ? new Float32Array(plan.outputLength) : null;
+  return out.map((channel, c) => {
+    const stretched = plan && scratch ? stretchChannel(channels[c]!, plan, c > 0 ? scratch.fill(0) : scratch) : channels[c]!;
+    return resampleInto(stretched, p, q, channel);
+  });
 }
 
 /** The channels `semitones` higher (lower when negative), at the same length. */

@@ -3,6 +3,7 @@ import {
   applyGain,
   type DecodedAudio,
   floatWavChannels,
+  inFloatWavLayout,
   integratedLoudness,
   limitTruePeak,
   type MusicAnalysis,
@@ -214,43 +215,54 @@ function layOnGrid(
 }
 
 /**
- * The two songs mixed into `out` (laid out as a float WAV's samples, so the mix becomes the
- * track's master in place): each song's gain phrase by phrase, with an equal-power crossfade
- * ending on each phrase's first frame. `out` may be `b` itself: each frame is written once, from
- * the songs' samples at that frame alone.
+ * Both weaves mixed at once, each in one song's memory: weave 0 into `a`, weave 1 into `b`
+ * (each laid out as a float WAV's samples, so a mix becomes its track's master in place and no
+ * third song is held). Per weave, each song's gain phrase by phrase, with an equal-power
+ * crossfade ending on each phrase's first frame. Each frame of the outputs is computed from the
+ * songs' samples at that frame alone, read before either is written.
  */
-export function mixPhrases(
-  a: readonly Float32Array[],
-  b: readonly Float32Array[],
+export function mixWeaves(
+  a: Float32Array[],
+  b: Float32Array[],
   bounds: readonly number[],
-  parts: readonly Part[],
+  weaves: readonly [readonly Part[], readonly Part[]],
   fade: number,
-  out: Float32Array[],
-): Float32Array[] {
+): void {
   const gains = (part: Part): [number, number] => (part === 'A' ? [1, 0] : part === 'B' ? [0, 1] : [BOTH_GAIN, BOTH_GAIN]);
   const fadeFromOf = (k: number) => (k > 0 ? Math.max(bounds[k - 1]!, bounds[k]! - fade) : bounds[k]!);
-  for (let k = 0; k < parts.length; k++) {
-    const [ga, gb] = gains(parts[k]!);
-    const [pa, pb] = k > 0 ? gains(parts[k - 1]!) : [ga, gb];
+  const [first, second] = weaves;
+  for (let k = 0; k < first.length; k++) {
+    // Weave 0's gains (g: this phrase, p: the previous one), then weave 1's.
+    const [ga, gb] = gains(first[k]!);
+    const [pa, pb] = k > 0 ? gains(first[k - 1]!) : [ga, gb];
+    const [ha, hb] = gains(second[k]!);
+    const [qa, qb] = k > 0 ? gains(second[k - 1]!) : [ha, hb];
     const start = bounds[k]!;
     // Up to the next phrase's crossfade, which that phrase writes: every frame is written once.
-    const end = k + 1 < parts.length ? fadeFromOf(k + 1) : bounds[k + 1]!;
+    const end = k + 1 < first.length ? fadeFromOf(k + 1) : bounds[k + 1]!;
     const fadeFrom = fadeFromOf(k);
-    for (const [c, channel] of out.entries()) {
+    for (let c = 0; c < a.length; c++) {
       const left = a[c]!;
       const right = b[c]!;
       for (let i = fadeFrom; i < start; i++) {
         const t = ((i - fadeFrom + 0.5) / (start - fadeFrom)) * (Math.PI / 2);
         const [inGain, outGain] = [Math.sin(t), Math.cos(t)];
-        channel[i] = (pa * outGain + ga * inGain) * left[i]! + (pb * outGain + gb * inGain) * right[i]!;
+        const x = left[i]!;
+        const y = right[i]!;
+        left[i] = (pa * outGain + ga * inGain) * x + (pb * outGain + gb * inGain) * y;
+        right[i] = (qa * outGain + ha * inGain) * x + (qb * outGain + hb * inGain) * y;
       }
-      for (let i = start; i < end; i++) channel[i] = ga * left[i]! + gb * right[i]!;
+      for (let i = start; i < end; i++) {
+        const x = left[i]!;
+        const y = right[i]!;
+        left[i] = ga * x + gb * y;
+        right[i] = ha * x + hb * y;
+      }
     }
   }
-  return out;
 }
 
-function describePlan(plan: Plan, barsPerPhrase: number, weaves: readonly Part[][], seconds: number): string {
+function describePlan(plan: Plan, barsPerPhrase: number, weaves: readonly (readonly Part[])[], seconds: number): string {
   const song = (name: string, s: SongPlan) =>
     `${name}: ${s.bpm === null ? 'no steady pulse' : `${s.bpm.toFixed(1)} BPM (confidence ${s.confidence.toFixed(2)})`}, ` +
     `${keyName(s.key)}${s.key ? ` (confidence ${s.key.confidence.toFixed(2)})` : ''}, ${s.durationS.toFixed(1)} s`;
@@ -281,6 +293,13 @@ function describePlan(plan: Plan, barsPerPhrase: number, weaves: readonly Part[]
   ].join('\n');
 }
 
+/** A copy of the song laid out for a master (see `floatWavChannels`). */
+function copyForMaster(channels: readonly Float32Array[]): Float32Array[] {
+  const copy = floatWavChannels(channels.length, channels[0]!.length);
+  for (const [c, channel] of copy.entries()) channel.set(channels[c]!);
+  return copy;
+}
+
 /** `next` once the memory of `previous` (which it replaces) is freed. */
 async function superseded(previous: readonly Float32Array[], next: Float32Array[]): Promise<Float32Array[]> {
   await releaseAllNow(previous);
@@ -291,23 +310,26 @@ export async function mashup(context: ProceduralContext, input: MashupInput, sig
   signal.throwIfAborted();
   const [sourceA, sourceB] = input.sources;
   const rate = SONG_RATE;
-  // Each song's samples are replaced as they change (stretched, shifted, laid on the grid):
-  // a superseded version is not held while the next is made.
-  // The second song may be stretched up to a third longer, and loops if it is still shorter.
-  let a = prepare(await decodeSource(sourceA.bytes, sourceA.name), rate, MAX_MASHUP_S);
-  let b = prepare(await decodeSource(sourceB.bytes, sourceB.name), rate, MAX_MASHUP_S * 1.5);
+  // Each song's samples are replaced as they change (stretched, shifted, laid on the grid): a
+  // superseded version is not held while the next is made. The first song is not held at all
+  // while the second is worked on: it is measured, let go, and decoded again for the mix.
+  const prepareA = async () => prepare(await decodeSource(sourceA.bytes, sourceA.name), rate, MAX_MASHUP_S);
+  const first = await prepareA();
+  const analysisA = analyseMusic({ sampleRate: rate, channels: first });
+  const framesA = first[0]!.length;
+  await releaseAllNow(first);
   signal.throwIfAborted();
+  // The second song may be stretched up to a third longer, and loops if it is still shorter.
+  let b = prepare(await decodeSource(sourceB.bytes, sourceB.name), rate, MAX_MASHUP_S * 1.5);
   // Their loudness is measured after the stretch, on what is woven (below).
-  const analysisA = analyseMusic({ sampleRate: rate, channels: a });
   const analysisB = analyseMusic({ sampleRate: rate, channels: b });
-  const plan = planMashup(analysisA, analysisB, [a[0]!.length / rate, b[0]!.length / rate]);
+  const plan = planMashup(analysisA, analysisB, [framesA / rate, b[0]!.length / rate]);
   signal.throwIfAborted();
 
-  // Each superseded version's memory goes back before the next big step allocates its own.
-  if (plan.a.ratio !== 1) a = await superseded(a, timeStretch(a, rate, plan.a.ratio));
   if (plan.b.ratio !== 1 || plan.b.semitones !== 0) b = await superseded(b, stretchAndShift(b, rate, { ratio: plan.b.ratio, semitones: plan.b.semitones }));
   signal.throwIfAborted();
-  const length = Math.min(a[0]!.length, Math.round(MAX_MASHUP_S * rate));
+  // As long as timeStretch makes the first song (below).
+  const length = Math.min(plan.a.ratio !== 1 ? Math.round(framesA * plan.a.ratio) : framesA, Math.round(MAX_MASHUP_S * rate));
   const seconds = length / rate;
   const downbeatsA = downbeatsOf(analysisA, plan.a, plan.bpm, seconds);
   const downbeatsB = downbeatsOf(analysisB, plan.b, plan.bpm, b[0]!.length / rate);
@@ -316,6 +338,11 @@ export async function mashup(context: ProceduralContext, input: MashupInput, sig
   const { bounds, firstBars } = phraseBounds(downbeatsA, barsPerPhrase, rate, length);
   const fade = Math.round(FADE_S * rate);
   const laidB = await superseded(b, layOnGrid(b, downbeatsB, downbeatsA, { bounds, firstBars }, rate, fade));
+  b = [];
+
+  let a = await prepareA();
+  if (plan.a.ratio !== 1) a = await superseded(a, timeStretch(a, rate, plan.a.ratio, floatWavChannels));
+  signal.throwIfAborted();
   const songA = a.map((channel) => channel.subarray(0, length));
   a = [];
 
@@ -325,14 +352,15 @@ export async function mashup(context: ProceduralContext, input: MashupInput, sig
   if (Number.isFinite(loudA) && Number.isFinite(loudB)) applyGain(laidB, 10 ** (Math.max(-MAX_GAIN_DB, Math.min(MAX_GAIN_DB, loudA - loudB)) / 20));
 
   const phrases = bounds.length - 1;
-  const weaves = [phraseParts(phrases, 0), phraseParts(phrases, 1)];
+  const weaves = [phraseParts(phrases, 0), phraseParts(phrases, 1)] as const;
   await onProgress({ stage: 'text', sheet: describePlan(plan, barsPerPhrase, weaves, seconds) });
+  // Weave 0 is mixed in the first song's memory where that can become a master in place; a song
+  // cut short, stretched or mono (its two channels one array, which must not be written twice) is copied first.
+  const mixA = inFloatWavLayout(songA) ? songA : copyForMaster(songA);
+  mixWeaves(mixA, laidB, bounds, weaves, fade);
   const tracks: RenderedTrack[] = [];
-  for (const [index, parts] of weaves.entries()) {
+  for (const [index, mixed] of [mixA, laidB].entries()) {
     signal.throwIfAborted();
-    // The last variant is mixed in the second song's memory (laid out for a master), which no later variant needs.
-    const last = index === weaves.length - 1;
-    const mixed = mixPhrases(songA, laidB, bounds, parts, fade, last ? laidB : floatWavChannels(songA.length, length));
     limitTruePeak(mixed, { sampleRate: rate });
     const track = await finishTrack(
       context,
