@@ -96,7 +96,16 @@ export {
   splice,
   spliceInto,
 } from './mixing/splice.js';
-export { pitchShift, rationalNear, type StretchShift, stretchAndShift, timeStretch } from './mixing/stretch.js';
+export {
+  pitchShift,
+  planStretch,
+  rationalNear,
+  type StretchPlan,
+  type StretchShift,
+  stretchAndShift,
+  stretchSearchSignal,
+  timeStretch,
+} from './mixing/stretch.js';
 export { type ChannelAllocator, durationOf, frameCount, type Pcm, silence } from './pcm.js';
 export { hashString, mulberry32, randomFor } from './prng.js';
 export { matchAudio } from './separation/compare.js';

@@ -193,22 +193,34 @@ function hann(length: number): Float32Array {
 }
 
 /** What stretching a song needs beyond its samples: where every output frame is read from. */
-interface StretchPlan {
+export interface StretchPlan {
   layout: Layout;
   positions: Int32Array;
   window: Float32Array;
   inputLength: number;
   outputLength: number;
+  ratio: number;
 }
 
-function planStretch(channels: readonly Float32Array[], sampleRate: number, ratio: number): StretchPlan {
-  const inputLength = channels[0]?.length ?? 0;
+/**
+ * What the stretch's search reads: the channels' mono mix, with room after the end. Half a
+ * song's size; a caller that must let the song go before the ratio is known keeps this instead.
+ */
+export function stretchSearchSignal(channels: readonly Float32Array[], sampleRate: number): Float32Array {
+  const layout = layoutFor(sampleRate);
+  return monoPadded(channels, layout.frame + 2 * layout.tolerance + layout.hop + layout.decimation);
+}
+
+/** Where every output frame of a stretch by `ratio` is read from, found on the search signal of a song `inputLength` frames long. */
+export function planStretch(search: Float32Array, inputLength: number, sampleRate: number, ratio: number): StretchPlan {
   const outputLength = Math.round(inputLength * ratio);
   const layout = layoutFor(sampleRate);
-  const padding = layout.frame + 2 * layout.tolerance + layout.hop + layout.decimation;
-  const positions = framePositions(monoPadded(channels, padding), inputLength, outputLength, ratio, layout);
-  return { layout, positions, window: hann(layout.frame), inputLength, outputLength };
+  const positions = framePositions(search, inputLength, outputLength, ratio, layout);
+  return { layout, positions, window: hann(layout.frame), inputLength, outputLength, ratio };
 }
+
+const planFor = (channels: readonly Float32Array[], sampleRate: number, ratio: number): StretchPlan =>
+  planStretch(stretchSearchSignal(channels, sampleRate), channels[0]?.length ?? 0, sampleRate, ratio);
 
 /** One channel overlap-added into `out` (silent, plan.outputLength long) from the plan's frames. */
 function stretchChannel(channel: Float32Array, plan: StretchPlan, out: Float32Array): Float32Array {
@@ -230,10 +242,16 @@ function stretchChannel(channel: Float32Array, plan: StretchPlan, out: Float32Ar
 
 /**
  * The channels played `ratio` times as long (ratio 1.25: 25 % longer, slower) at the same pitch,
- * into channels from `allocate`. The output has exactly round(length × ratio) frames; every
+ * into channels from `allocate`, with `plan` where it was made beforehand (see `planStretch`). The output has exactly round(length × ratio) frames; every
  * channel is cut at the same places, so the stereo image stays put.
  */
-export function timeStretch(channels: readonly Float32Array[], sampleRate: number, ratio: number, allocate: ChannelAllocator = silence): Float32Array[] {
+export function timeStretch(
+  channels: readonly Float32Array[],
+  sampleRate: number,
+  ratio: number,
+  allocate: ChannelAllocator = silence,
+  plan?: StretchPlan,
+): Float32Array[] {
   if (!(Number.isFinite(ratio) && ratio > 0)) throw new RangeError(`stretch ratio must be positive, got ${ratio}`);
   const inputLength = channels[0]?.length ?? 0;
   const out = allocate(channels.length, Math.round(inputLength * ratio));
@@ -241,8 +259,9 @@ export function timeStretch(channels: readonly Float32Array[], sampleRate: numbe
     for (const [c, channel] of out.entries()) channel.set(channels[c]!);
     return out;
   }
-  const plan = planStretch(channels, sampleRate, ratio);
-  return out.map((channel, c) => stretchChannel(channels[c]!, plan, channel));
+  if (plan && (plan.ratio !== ratio || plan.inputLength !== inputLength)) throw new RangeError('the stretch plan was made for another song or ratio');
+  const used = plan ?? planFor(channels, sampleRate, ratio);
+  return out.map((channel, c) => stretchChannel(channels[c]!, used, channel));
 }
 
 /** The fraction p/q (q ≤ maxDenominator) nearest to x. */
@@ -287,7 +306,7 @@ export function stretchAndShift(
   const { p, q } = rationalNear(2 ** (change.semitones / 12));
   const ratio = (change.ratio * p) / q;
   if (inputLength === 0) return out;
-  const plan = ratio === 1 ? null : planStretch(channels, sampleRate, ratio);
+  const plan = ratio === 1 ? null : planFor(channels, sampleRate, ratio);
   // One stretched channel at a time, in one scratch array, silenced before each.
   const scratch = plan ? new Float32Array(plan.outputLength) : null;
   return out.map((channel, c) => {

@@ -8,13 +8,15 @@ import {
   limitTruePeak,
   type MusicAnalysis,
   PITCH_NAMES,
+  planStretch,
   relativeOf,
   resample,
   smoothBeats,
   stretchAndShift,
+  stretchSearchSignal,
   timeStretch,
 } from '../../audio/index.js';
-import { releaseAllNow } from '../../memory.js';
+import { releaseAllNow, releaseNow } from '../../memory.js';
 import type { MashupInput, OnProgress, RenderedTrack } from '../types.js';
 import { decodeSource, finishTrack, type ProceduralContext, SONG_RATE } from './common.js';
 
@@ -317,6 +319,8 @@ export async function mashup(context: ProceduralContext, input: MashupInput, sig
   const first = await prepareA();
   const analysisA = analyseMusic({ sampleRate: rate, channels: first });
   const framesA = first[0]!.length;
+  // Kept in its place (half its size) for the stretch it may need, which only the second song's tempo decides.
+  const searchA = stretchSearchSignal(first, rate);
   await releaseAllNow(first);
   signal.throwIfAborted();
   // The second song may be stretched up to a third longer, and loops if it is still shorter.
@@ -324,6 +328,8 @@ export async function mashup(context: ProceduralContext, input: MashupInput, sig
   // Their loudness is measured after the stretch, on what is woven (below).
   const analysisB = analyseMusic({ sampleRate: rate, channels: b });
   const plan = planMashup(analysisA, analysisB, [framesA / rate, b[0]!.length / rate]);
+  const stretchA = plan.a.ratio !== 1 ? planStretch(searchA, framesA, rate, plan.a.ratio) : undefined;
+  await releaseNow(searchA);
   signal.throwIfAborted();
 
   if (plan.b.ratio !== 1 || plan.b.semitones !== 0) b = await superseded(b, stretchAndShift(b, rate, { ratio: plan.b.ratio, semitones: plan.b.semitones }));
@@ -341,7 +347,7 @@ export async function mashup(context: ProceduralContext, input: MashupInput, sig
   b = [];
 
   let a = await prepareA();
-  if (plan.a.ratio !== 1) a = await superseded(a, timeStretch(a, rate, plan.a.ratio, floatWavChannels));
+  if (stretchA) a = await superseded(a, timeStretch(a, rate, plan.a.ratio, floatWavChannels, stretchA));
   signal.throwIfAborted();
   const songA = a.map((channel) => channel.subarray(0, length));
   a = [];
