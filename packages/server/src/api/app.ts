@@ -52,6 +52,10 @@ function createFastify(services: Services, options: AppOptions): FastifyInstance
     // Bodies are checked by the task domain's validators, which give KIE-style
     // `field: rule` messages; the schemas only document and serialise.
     ajv: { customOptions: { strict: false } },
+    // While a stopping process closes, a request still reaching it (a kept-alive connection, a
+    // balancer that has not yet seen /readyz fail) is served as during draining: reads answered,
+    // new tasks 455 (SPEC §1), which clients retry. Fastify's own 503 would be outside KIE's envelope.
+    return503OnClosing: false,
   });
   registerErrorHandling(app, services.config.httpStatusMirrorsCode);
   return app;
