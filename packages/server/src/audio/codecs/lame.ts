@@ -6,7 +6,7 @@ import type { Mp3Bitrate } from './mp3.js';
  * LAME, the MP3 encoder, in one of two builds configured alike (CBR, no Xing tag, no ID3,
  * LAME's default quality): the system's libmp3lame through reprise's own Node-API addon
  * (`native/lame`, built at install where libmp3lame-dev is present), or the WebAssembly build
- * from npm. The native one is 1.5–2× as fast. Both are LAME 3.100 and, measured on x86-64,
+ * from npm. The native one is about 1.6× as fast. Both are LAME 3.100 and, measured on x86-64,
  * write the same bytes for the same samples (a test holds them to it), so a track does not
  * depend on which build a process has. REPRISE_MP3_ENCODER chooses: `auto` (the default: native where built),
  * `native` or `wasm`; the worker passes it to each render thread with the engine's settings.
