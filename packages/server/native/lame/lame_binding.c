@@ -48,6 +48,20 @@ static Encoder *unwrap(napi_env env, napi_value value) {
   return encoder;
 }
 
+/** LAME counts buffer sizes in int. */
+static int int_size(size_t length) { return (int)(length > 0x7fffffff ? 0x7fffffff : length); }
+
+/** What encode and flush return: the bytes LAME wrote, or an error when it says it failed. */
+static napi_value bytes_written(napi_env env, int written, const char *failure) {
+  if (written < 0) {
+    napi_throw_error(env, NULL, failure);
+    return NULL;
+  }
+  napi_value result;
+  CALL(env, napi_create_int32(env, written, &result));
+  return result;
+}
+
 /** create(sampleRate, channels, kbps) → encoder */
 static napi_value create(napi_env env, napi_callback_info info) {
   size_t argc = 3;
@@ -152,14 +166,8 @@ static napi_value encode(napi_env env, napi_callback_info info) {
     }
   }
   int written = lame_encode_buffer_ieee_float(encoder->lame, clamped[0], encoder->channels == 2 ? clamped[1] : clamped[0], (int)frames, out,
-                                              (int)(out_length > 0x7fffffff ? 0x7fffffff : out_length));
-  if (written < 0) {
-    napi_throw_error(env, NULL, "native LAME: encoding failed");
-    return NULL;
-  }
-  napi_value result;
-  CALL(env, napi_create_int32(env, written, &result));
-  return result;
+                                              int_size(out_length));
+  return bytes_written(env, written, "native LAME: encoding failed");
 }
 
 /** flush(encoder, out: Uint8Array) → bytes written; the encoder is closed afterwards. */
@@ -175,15 +183,9 @@ static napi_value flush(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "native LAME: flush needs a Uint8Array of at least 7200 bytes");
     return NULL;
   }
-  int written = lame_encode_flush(encoder->lame, out, (int)(out_length > 0x7fffffff ? 0x7fffffff : out_length));
+  int written = lame_encode_flush(encoder->lame, out, int_size(out_length));
   encoder_free(encoder);
-  if (written < 0) {
-    napi_throw_error(env, NULL, "native LAME: flushing failed");
-    return NULL;
-  }
-  napi_value result;
-  CALL(env, napi_create_int32(env, written, &result));
-  return result;
+  return bytes_written(env, written, "native LAME: flushing failed");
 }
 
 /** version() → LAME's version string. */
