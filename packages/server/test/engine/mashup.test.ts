@@ -143,6 +143,23 @@ describe('procedural mashup', () => {
     expect(['C major', 'A minor']).toContain(`${whole.tonic} ${whole.mode}`);
   });
 
+  it('keeps two mono songs centred in both tracks (a mono song’s two channels are one array: mixed in a copy, never twice in place)', async () => {
+    const mono = (channels: Float32Array[]) => [channels[0]!];
+    const monoInput: MashupInput = {
+      ...input,
+      sources: [
+        { bytes: buildWav({ sampleRate: RATE, channels: mono(a), bits: 16 }), name: 'a.wav' },
+        { bytes: buildWav({ sampleRate: RATE, channels: mono(b), bits: 16 }), name: 'b.wav' },
+      ],
+    };
+    const made = await mashup(context, monoInput, live(), async () => {});
+    for (const track of made) {
+      const [left, right] = (await decodeAudio(track.master!)).channels;
+      expect(right).toBeDefined();
+      expect(left!.every((v, i) => Object.is(v, right![i]))).toBe(true);
+    }
+  });
+
   it('refuses a source that is not audio', async () => {
     const garbage = { ...input, sources: [input.sources[0], { bytes: new Uint8Array(3000).fill(7), name: 'x.bin' }] as MashupInput['sources'] };
     await expect(mashup(context, garbage, live(), async () => {})).rejects.toBeInstanceOf(SourceAudioError);

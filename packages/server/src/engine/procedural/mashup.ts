@@ -362,7 +362,7 @@ export async function mashup(context: ProceduralContext, input: MashupInput, sig
   await onProgress({ stage: 'text', sheet: describePlan(plan, barsPerPhrase, weaves, seconds) });
   // Weave 0 is mixed in the first song's memory where that can become a master in place; a song
   // cut short, stretched or mono (its two channels one array, which must not be written twice) is copied first.
-  const mixA = inFloatWavLayout(songA) ? songA : copyForMaster(songA);
+  const mixA = inFloatWavLayout(songA) ? songA : await superseded(songA, copyForMaster(songA));
   mixWeaves(mixA, laidB, bounds, weaves, fade);
   const tracks: RenderedTrack[] = [];
   for (const [index, mixed] of [mixA, laidB].entries()) {
