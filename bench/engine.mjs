@@ -1,7 +1,8 @@
 // bench/engine: each engine operation on a 3-minute 44.1 kHz stereo MP3, end to end as the
 // service runs it (the worker's render pool: decode, analyse, render, splice, encode, cover,
 // master on a render thread, each track handed over when finished). One row per operation:
-// replace-section, extend, cover, add-instrumental, add-vocals, mashup. Two baselines from the
+// replace-section, extend, cover, add-instrumental, add-vocals, mashup (and mashupNear: a second
+// song whose tempo meets the first's in the middle, so both are stretched). Two baselines from the
 // same run: ffmpeg on the same audio (decoding the source(s) and encoding every track the
 // operation made, which is the goal's) and ffmpeg transcoding the source(s) once (the older
 // figure: for operations that make two songs it holds half the encoding they must do). Both run
@@ -43,7 +44,11 @@ const OPERATIONS = {
     negativeTags: '',
   }),
   mashup: (a, b) => ({ sources: [a, b], prompt: '', style: 'electronic', title: 'Bench', negativeTags: '', instrumental: true }),
+  // The same with a second song 3 % slower than the first: the tempos meet in the middle, so both songs are stretched.
+  mashupNear: (a, b) => ({ sources: [a, b], prompt: '', style: 'electronic', title: 'Bench', negativeTags: '', instrumental: true }),
 };
+/** The engine operation each row runs. */
+const engineOp = (op) => (op === 'mashupNear' ? 'mashup' : op);
 const opNames = (process.env.BENCH_OPS ?? Object.keys(OPERATIONS).join(',')).split(',');
 
 /**
@@ -73,7 +78,7 @@ async function job(op, inputs, timed, outDir) {
     const started = performance.now();
     const rest = await pool.run(
       { name: 'procedural' },
-      { op, input: { ...OPERATIONS[op](a, b), seed: `bench-${i}` } },
+      { op: engineOp(op), input: { ...OPERATIONS[op](a, b), seed: `bench-${i}` } },
       new AbortController().signal,
       async (progress) => {
         if (progress.stage === 'first') keep(progress.track, progress.index);
@@ -172,9 +177,13 @@ async function main() {
   const otherPlan = a.planArrangement({ seed: 'bench-engine-b', texts: ['rock', 'guitar'], form: 'song', durationS: 150 });
   fs.writeFileSync(second, await a.encodeMp3({ sampleRate: RATE, channels: a.renderSong(otherPlan, RATE, 2, 150) }, { bitrate: 192 }));
 
+  const near = path.join(dir, 'near.mp3');
+  const nearPlan = a.planArrangement({ seed: 'bench-engine-b', texts: ['rock', 'guitar'], form: 'song', durationS: 150, fixed: { bpm: plan.bpm * 0.97 } });
+  fs.writeFileSync(near, await a.encodeMp3({ sampleRate: RATE, channels: a.renderSong(nearPlan, RATE, 2, 150) }, { bitrate: 192 }));
+
   const rows = [];
   for (const op of opNames) {
-    const inputs = op === 'mashup' ? [input, second] : [input];
+    const inputs = op === 'mashup' ? [input, second] : op === 'mashupNear' ? [input, near] : [input];
     // ffmpeg before and after the job, so a change of load during the run shows as spread rather than bias.
     const transcode = [];
     const sameAudio = [];
