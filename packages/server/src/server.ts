@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { forgetCachedKeys } from './accounts/index.js';
 import { buildApp, buildOpsApp } from './api/app.js';
 import { createDispatcher, type Dispatcher } from './callbacks/dispatcher.js';
-import { type Config, ConfigError } from './config.js';
+import type { Config } from './config.js';
 import { checkEngine, checkMp3Encoder, type EngineSpec } from './engine/spec.js';
 import { startRetentionSweeper } from './files/index.js';
 import { type FleetRecord, joinFleet } from './fleet-config.js';
@@ -93,7 +93,7 @@ export async function startServer(config: Config, options: { logger?: boolean } 
   };
   // Before anything is opened: a configuration that cannot work stops start-up here.
   const engineCheck = rendersHere ? await checkEngine(engine) : null;
-  const encoderCheck = rendersHere ? await mp3EncoderOrFail(engine) : null;
+  const encoderCheck = rendersHere ? await checkMp3Encoder(engine) : null;
   const services = await createServices(config);
   // Before this process serves or works: settings the fleet must share are checked against the
   // store's record (a difference stops start-up with a ConfigError naming it).
@@ -164,15 +164,6 @@ export async function startServer(config: Config, options: { logger?: boolean } 
       await services.store.close();
     },
   };
-}
-
-/** REPRISE_MP3_ENCODER as this process can have it; `native` without the addon stops start-up with one line. */
-async function mp3EncoderOrFail(engine: EngineSpec): Promise<{ encoder: string; message: string }> {
-  try {
-    return await checkMp3Encoder(engine);
-  } catch (error) {
-    throw new ConfigError((error as Error).message);
-  }
 }
 
 /** The `worker` role: claims task jobs and renders them; a submission made in this process wakes it. */

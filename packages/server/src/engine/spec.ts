@@ -1,4 +1,8 @@
+import type { Mp3EncoderChoice, Mp3EncoderName } from '../audio/codecs/lame.js';
+import { ConfigError } from '../config.js';
 import type { AcestepCheck, AcestepOptions } from './acestep.js';
+
+export type { Mp3EncoderChoice };
 
 /**
  * The engine as configuration names it, and its start-up check: what the serving process needs
@@ -22,9 +26,6 @@ export interface EngineOptions {
   /** Which LAME encodes MP3 (REPRISE_MP3_ENCODER); `auto` when absent. */
   mp3Encoder?: Mp3EncoderChoice;
 }
-
-/** `auto`: the native LAME addon where it was built, else the WebAssembly build (audio/codecs/lame.ts). */
-export type Mp3EncoderChoice = 'auto' | 'native' | 'wasm';
 
 /** What the worker passes: the engine's name and its settings in one object. */
 export interface EngineSpec extends EngineOptions {
@@ -55,11 +56,17 @@ export async function checkEngine(spec: EngineSpec): Promise<AcestepCheck | null
 
 /**
  * Start-up check of REPRISE_MP3_ENCODER in a process that renders: which LAME its render threads
- * will use, or an error saying how to build the native one when it was asked for and is missing.
+ * will use, or one line (a ConfigError) saying how to build the native one when it was asked for
+ * and is missing.
  */
-export async function checkMp3Encoder(spec: EngineSpec): Promise<{ encoder: 'native' | 'wasm'; message: string }> {
+export async function checkMp3Encoder(spec: EngineSpec): Promise<{ encoder: Mp3EncoderName; message: string }> {
   const { nativeLame, resolveMp3Encoder } = await import('../audio/codecs/lame.js');
-  const encoder = resolveMp3Encoder(spec.mp3Encoder ?? 'auto');
+  let encoder: Mp3EncoderName;
+  try {
+    encoder = resolveMp3Encoder(spec.mp3Encoder ?? 'auto');
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
   const native = nativeLame();
   const message =
     encoder === 'native'

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { createMp3Encoder, type WasmMediaEncoder } from 'wasm-media-encoders';
 import type { Mp3Bitrate } from './mp3.js';
+import { frameLength, LAME_ENCODER_DELAY, MPEG1_FRAME_SAMPLES } from './mp3-frames.js';
 
 /**
  * LAME, the MP3 encoder, in one of two builds configured alike (CBR, no Xing tag, no ID3,
@@ -69,14 +70,14 @@ export function mp3Encoder(): Mp3EncoderName {
   return chosen;
 }
 
-const CHUNK = 1152 * 64;
+const CHUNK = MPEG1_FRAME_SAMPLES * 64;
 /** LAME's bound on the bytes one call can produce for `frames` input frames. */
 const outputBound = (frames: number) => Math.ceil(1.25 * frames) + 7200;
 
 /**
- * The frames' bytes gathered in one buffer, sized for the whole stream up front (a CBR frame is
- * at most 144 000 × kbps ÷ rate + 1 bytes; the encoder's delay and flush add a few frames), with
- * `reserve` free bytes before them for a tag. Grown only if LAME ever wrote more.
+ * The frames' bytes gathered in one buffer, sized for the whole stream up front (every CBR frame
+ * at its padded length; the encoder's delay and flush add a few frames), with `reserve` free
+ * bytes before them for a tag. Grown only if LAME ever wrote more.
  */
 class FrameSink {
   private bytes: Uint8Array;
@@ -87,8 +88,8 @@ class FrameSink {
     sampleRate: number,
     kbps: number,
   ) {
-    const frames = Math.ceil((samples + 576) / 1152) + 4;
-    this.bytes = new Uint8Array(reserve + frames * (Math.floor((144_000 * kbps) / sampleRate) + 1));
+    const frames = Math.ceil((samples + LAME_ENCODER_DELAY) / MPEG1_FRAME_SAMPLES) + 4;
+    this.bytes = new Uint8Array(reserve + frames * frameLength(MPEG1_FRAME_SAMPLES, kbps, sampleRate, true));
     this.at = reserve;
   }
   write(piece: Uint8Array): void {

@@ -32,6 +32,14 @@ export const DECODER_DELAY = 529;
 /** LAME's encoder delay in samples (measured: an impulse comes back 576 + 529 samples late without trimming). */
 export const LAME_ENCODER_DELAY = 576;
 
+/** Samples per channel in an MPEG-1 Layer III frame (MPEG-2 and 2.5 hold half as many). */
+export const MPEG1_FRAME_SAMPLES = 1152;
+
+/** Bytes of a Layer III frame (header included), with or without its padding byte. */
+export function frameLength(samplesPerFrame: number, bitrateKbps: number, sampleRate: number, padding: boolean): number {
+  return Math.floor((samplesPerFrame / 8) * ((bitrateKbps * 1000) / sampleRate)) + (padding ? 1 : 0);
+}
+
 /** Parses the 4-byte header at `at`, or null if it is not a valid Layer III header (free format is refused too). */
 export function readFrameHeader(bytes: Uint8Array, at: number): FrameHeader | null {
   if (at + 4 > bytes.length || bytes[at] !== 0xff) return null;
@@ -48,10 +56,10 @@ export function readFrameHeader(bytes: Uint8Array, at: number): FrameHeader | nu
   const divisor = version === 1 ? 1 : version === 2 ? 2 : 4;
   const sampleRate = RATES_V1[rateIndex]! / divisor;
   const bitrateKbps = (version === 1 ? BITRATES_V1 : BITRATES_V2)[bitrateIndex]!;
-  const samplesPerFrame = version === 1 ? 1152 : 576;
+  const samplesPerFrame = version === 1 ? MPEG1_FRAME_SAMPLES : MPEG1_FRAME_SAMPLES / 2;
   const padding = ((b2 >> 1) & 1) === 1;
   const channels = b3 >> 6 === 3 ? 1 : 2;
-  const length = Math.floor((samplesPerFrame / 8) * ((bitrateKbps * 1000) / sampleRate)) + (padding ? 1 : 0);
+  const length = frameLength(samplesPerFrame, bitrateKbps, sampleRate, padding);
   const sideInfo = sideInfoBytes(version, channels);
   const crc = (b1 & 1) === 0 ? 2 : 0; // protection bit clear: a 16-bit CRC follows the header
   return { version, bitrateKbps, sampleRate, channels, padding, length, samplesPerFrame, sideInfoEnd: 4 + crc + sideInfo };

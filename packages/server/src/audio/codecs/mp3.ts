@@ -2,7 +2,16 @@ import { resample } from '../mixing/resample.js';
 import { type ChannelAllocator, type Pcm, silence } from '../pcm.js';
 import { AudioFormatError } from './errors.js';
 import { encodeWithLame } from './lame.js';
-import { buildInfoFrame, type FrameHeader, LAME_ENCODER_DELAY, type Mp3Layout, readFrameHeader, readMp3Layout } from './mp3-frames.js';
+import {
+  buildInfoFrame,
+  type FrameHeader,
+  frameLength,
+  LAME_ENCODER_DELAY,
+  MPEG1_FRAME_SAMPLES,
+  type Mp3Layout,
+  readFrameHeader,
+  readMp3Layout,
+} from './mp3-frames.js';
 import { decodeMpeg } from './mpg123.js';
 
 /** MP3 via mpg123 (decode, wasm) and LAME (encode, native or wasm: lame.ts), with gapless trimming done here. */
@@ -179,7 +188,7 @@ export async function encodeMp3(pcm: Pcm, options: Mp3Options = {}): Promise<Uin
   const samples = channels[0]!.length;
   const bitrate = options.bitrate ?? 192;
   // The Info frame is one frame without its padding byte.
-  const reserve = Math.floor((144_000 * bitrate) / sampleRate);
+  const reserve = frameLength(MPEG1_FRAME_SAMPLES, bitrate, sampleRate, false);
   const { audio, offsets, first } = await encodeMp3Frames(channels, sampleRate, bitrate, reserve);
   const frames = offsets.length;
   const padding = frames * first.samplesPerFrame - LAME_ENCODER_DELAY - samples;

@@ -73,7 +73,7 @@ const rowOf = (filter: Polyphase, j: number) => {
  * taps in order; away from the ends four outputs are summed in one pass (four independent sums
  * keep the CPU's adders busy where one would wait on each addition), with the same rounding.
  */
-function resampleChannel(input: Float32Array, filter: Polyphase, out: Float32Array, outLength = out.length): Float32Array {
+function resampleChannel(input: Float32Array, filter: Polyphase, out: Float32Array, outLength: number): Float32Array {
   const { table, taps } = filter;
   const n = input.length;
   let j = 0;
@@ -120,18 +120,21 @@ function resampleChannel(input: Float32Array, filter: Polyphase, out: Float32Arr
 
 export function resample(channels: Float32Array[], from: number, to: number): Float32Array[] {
   if (from === to) return channels;
-  const filter = design(from, to);
+  const into = resamplerInto(from, to);
   const length = Math.round(((channels[0]?.length ?? 0) * to) / from);
-  return channels.map((channel) => resampleChannel(channel, filter, new Float32Array(length)));
+  return channels.map((channel) => into(channel, new Float32Array(length)));
 }
 
 /**
- * One channel resampled into `out` (silent): as `resample` makes it, cut to `out`'s length, or
- * followed by silence where `out` is longer.
+ * A resampler from `from` to `to` (its filter designed once) that writes one channel into `out`
+ * (silent): as `resample` makes it, cut to `out`'s length, or followed by silence where `out` is longer.
  */
-export function resampleInto(input: Float32Array, from: number, to: number, out: Float32Array): Float32Array {
-  const length = Math.min(out.length, Math.round((input.length * to) / from));
-  if (from === to) out.set(input.subarray(0, length));
-  else resampleChannel(input, design(from, to), out, length);
-  return out;
+export function resamplerInto(from: number, to: number): (input: Float32Array, out: Float32Array) => Float32Array {
+  const filter = from === to ? null : design(from, to);
+  return (input, out) => {
+    const length = Math.min(out.length, Math.round((input.length * to) / from));
+    if (filter) return resampleChannel(input, filter, out, length);
+    out.set(input.subarray(0, length));
+    return out;
+  };
 }

@@ -1,5 +1,5 @@
 import { type ChannelAllocator, silence } from '../pcm.js';
-import { resampleInto } from './resample.js';
+import { resamplerInto } from './resample.js';
 
 /**
  * Time-stretching without a change of pitch, and pitch-shifting without a change of length.
@@ -242,8 +242,9 @@ function stretchChannel(channel: Float32Array, plan: StretchPlan, out: Float32Ar
 
 /**
  * The channels played `ratio` times as long (ratio 1.25: 25 % longer, slower) at the same pitch,
- * into channels from `allocate`, with `plan` where it was made beforehand (see `planStretch`). The output has exactly round(length × ratio) frames; every
- * channel is cut at the same places, so the stereo image stays put.
+ * into channels from `allocate`, with `plan` where it was made beforehand (see `planStretch`).
+ * The output has exactly round(length × ratio) frames; every channel is cut at the same places,
+ * so the stereo image stays put.
  */
 export function timeStretch(
   channels: readonly Float32Array[],
@@ -309,9 +310,10 @@ export function stretchAndShift(
   const plan = ratio === 1 ? null : planFor(channels, sampleRate, ratio);
   // One stretched channel at a time, in one scratch array, silenced before each.
   const scratch = plan ? new Float32Array(plan.outputLength) : null;
+  const shift = resamplerInto(p, q);
   return out.map((channel, c) => {
     const stretched = plan && scratch ? stretchChannel(channels[c]!, plan, c > 0 ? scratch.fill(0) : scratch) : channels[c]!;
-    return resampleInto(stretched, p, q, channel);
+    return shift(stretched, channel);
   });
 }
 

@@ -19,6 +19,7 @@ import {
 import { releaseAllNow, releaseNow } from '../../memory.js';
 import type { MashupInput, OnProgress, RenderedTrack } from '../types.js';
 import { decodeSource, finishTrack, type ProceduralContext, SONG_RATE } from './common.js';
+import { copyChannels } from './trace.js';
 
 /**
  * Mashup: two songs measured (tempo, downbeats, key), brought to one tempo by time-stretching and
@@ -295,13 +296,6 @@ function describePlan(plan: Plan, barsPerPhrase: number, weaves: readonly (reado
   ].join('\n');
 }
 
-/** A copy of the song laid out for a master (see `floatWavChannels`). */
-function copyForMaster(channels: readonly Float32Array[]): Float32Array[] {
-  const copy = floatWavChannels(channels.length, channels[0]!.length);
-  for (const [c, channel] of copy.entries()) channel.set(channels[c]!);
-  return copy;
-}
-
 /** `next` once the memory of `previous` (which it replaces) is freed. */
 async function superseded(previous: readonly Float32Array[], next: Float32Array[]): Promise<Float32Array[]> {
   await releaseAllNow(previous);
@@ -361,8 +355,8 @@ export async function mashup(context: ProceduralContext, input: MashupInput, sig
   const weaves = [phraseParts(phrases, 0), phraseParts(phrases, 1)] as const;
   await onProgress({ stage: 'text', sheet: describePlan(plan, barsPerPhrase, weaves, seconds) });
   // Weave 0 is mixed in the first song's memory where that can become a master in place; a song
-  // cut short, stretched or mono (its two channels one array, which must not be written twice) is copied first.
-  const mixA = inFloatWavLayout(songA) ? songA : await superseded(songA, copyForMaster(songA));
+  // cut short, resampled or mono (its two channels one array, which must not be written twice) is copied first.
+  const mixA = inFloatWavLayout(songA) ? songA : await superseded(songA, copyChannels(songA));
   mixWeaves(mixA, laidB, bounds, weaves, fade);
   const tracks: RenderedTrack[] = [];
   for (const [index, mixed] of [mixA, laidB].entries()) {
