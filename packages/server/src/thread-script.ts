@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { ResourceLimits } from 'node:worker_threads';
 
 /**
  * A worker thread's compiled script, named beside the module that starts it: there when running
@@ -9,3 +10,12 @@ export function threadScript(sibling: URL): URL {
   if (fs.existsSync(fileURLToPath(sibling))) return sibling;
   return new URL(sibling.href.replace(/\/src\/(?!.*\/src\/)/, '/dist/'));
 }
+
+/**
+ * Limits for a thread that works on songs (rendering, videos). Left alone, V8 grows a thread's
+ * young generation to two 16 MB semi-spaces under allocation, all of it resident for the thread's
+ * life. Such a thread's bulk is typed arrays outside that heap, released by hand (memory.ts), and
+ * its small objects are few: a small young generation costs a few more scavenges and saves some
+ * 5–20 MB of a job's peak (bench/engine, docs/music-video.md).
+ */
+export const MEDIA_THREAD_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 8 };

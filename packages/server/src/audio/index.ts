@@ -97,10 +97,12 @@ export {
   spliceInto,
 } from './mixing/splice.js';
 export {
+  type ChangePlan,
+  type ChannelChanger,
+  channelChanger,
   pitchShift,
-  planStretch,
+  planChange,
   rationalNear,
-  type StretchPlan,
   type StretchShift,
   stretchAndShift,
   stretchSearchSignal,

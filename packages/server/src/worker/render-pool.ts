@@ -13,7 +13,7 @@ import {
   type TranscribeInput,
   UnsupportedOperation,
 } from '../engine/types.js';
-import { threadScript } from '../thread-script.js';
+import { MEDIA_THREAD_LIMITS, threadScript } from '../thread-script.js';
 import type { EngineSpec, RenderMessage } from './render-protocol.js';
 
 /**
@@ -58,7 +58,7 @@ export function createRenderPool(): RenderPool {
   const take = (): Worker => {
     const reused = idle.pop();
     if (reused) return reused;
-    const worker = new Worker(threadScript(new URL('./render-thread.js', import.meta.url)));
+    const worker = new Worker(threadScript(new URL('./render-thread.js', import.meta.url)), { resourceLimits: MEDIA_THREAD_LIMITS });
     worker.unref();
     all.add(worker);
     return worker;

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { MusicVideo, MusicVideoInput } from '../audio/video/music-video.js';
 import { EngineError } from '../engine/types.js';
 import { ownedBuffer } from '../memory.js';
-import { threadScript } from '../thread-script.js';
+import { MEDIA_THREAD_LIMITS, threadScript } from '../thread-script.js';
 
 export interface VideoRequest {
   input: MusicVideoInput;
@@ -17,7 +17,7 @@ export type VideoMessage = { type: 'done'; video: MusicVideo } | { type: 'error'
  */
 export function renderVideoOffThread(input: MusicVideoInput, signal: AbortSignal): Promise<MusicVideo> {
   if (signal.aborted) return Promise.reject(signal.reason);
-  const worker = new Worker(threadScript(new URL('./video-thread.js', import.meta.url)));
+  const worker = new Worker(threadScript(new URL('./video-thread.js', import.meta.url)), { resourceLimits: MEDIA_THREAD_LIMITS });
   return new Promise<MusicVideo>((resolve, reject) => {
     const finish = (outcome: () => void): void => {
       signal.removeEventListener('abort', onAbort);

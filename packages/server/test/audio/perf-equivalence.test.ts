@@ -5,6 +5,7 @@ import { chromagram } from '../../src/audio/analysis/key.js';
 import { kWeightingFilters, measureLoudness } from '../../src/audio/analysis/loudness.js';
 import { analysisFront, monoForAnalysis, stft } from '../../src/audio/analysis/spectrum.js';
 import { besselI0, resample } from '../../src/audio/mixing/resample.js';
+import { innerProducts } from '../../src/audio/mixing/stretch.js';
 import { planArrangement } from '../../src/audio/synthesis/arrangement.js';
 import { barChords } from '../../src/audio/synthesis/melody.js';
 import { renderSong } from '../../src/audio/synthesis/synth.js';
@@ -239,8 +240,31 @@ describe('faster resampling, same bits', () => {
       [89, 84],
       [84, 89],
       [22_050, 44_100],
+      [408, 577],
+      [577, 408],
     ] as const) {
       expect(resample(channels, from, to)).toEqual(oldResample(channels, from, to));
+    }
+  });
+});
+
+describe('faster stretch search, same bits', () => {
+  it('sums every candidate’s inner product exactly as one candidate at a time did', () => {
+    const [signal] = noise(4_000, 11);
+    for (const [target, first, last, length] of [
+      [100, 1_000, 1_222, 507],
+      [2_000, 1_800, 1_806, 64],
+      [0, 3, 3, 17],
+      [500, 700, 702, 1],
+    ] as const) {
+      const dots = new Float64Array(last - first + 1);
+      innerProducts(signal!, target, first, last, length, dots);
+      const plain = Array.from({ length: last - first + 1 }, (_, k) => {
+        let dot = 0;
+        for (let n = 0; n < length; n++) dot += signal![target + n]! * signal![first + k + n]!;
+        return dot;
+      });
+      expect(Array.from(dots)).toEqual(plain);
     }
   });
 });

@@ -61,48 +61,64 @@ function design(from: number, to: number): Polyphase {
   return { table, phases, taps, before: half - 1, step };
 }
 
-/** Where output j reads: its filter row and the first input sample under it. */
-const rowOf = (filter: Polyphase, j: number) => {
-  const position = j * filter.step;
-  const centre = Math.floor(position / filter.phases);
-  return { row: (position - centre * filter.phases) * filter.taps, first: centre - filter.before };
-};
-
 /**
- * Resamples one channel into out[0, outLength). Each output sums its
- * taps in order; away from the ends four outputs are summed in one pass (four independent sums
- * keep the CPU's adders busy where one would wait on each addition), with the same rounding.
+ * Resamples one channel into out[0, outLength). Output j sits at input position j × step ÷ phases:
+ * its filter row is that position's fraction and its first input is `before` samples ahead of
+ * the whole part, both stepped along without a division. Each output sums its taps in order;
+ * away from the ends four outputs are summed in one pass (four independent sums keep the CPU's
+ * adders busy where one would wait on each addition), with the same rounding.
  */
 function resampleChannel(input: Float32Array, filter: Polyphase, out: Float32Array, outLength: number): Float32Array {
-  const { table, taps } = filter;
+  const { table, taps, phases, step, before } = filter;
   const n = input.length;
+  const wholeStep = Math.floor(step / phases);
+  const phaseStep = step - wholeStep * phases;
+  // Output j's filter phase and first input sample.
+  let phase = 0;
+  let first = -before;
+  const advance = () => {
+    phase += phaseStep;
+    first += wholeStep;
+    if (phase >= phases) {
+      phase -= phases;
+      first++;
+    }
+  };
+  // The last input a group of four reads lies at most this far past the first one's first.
+  const groupReach = Math.ceil((3 * step) / phases) + taps;
   let j = 0;
   while (j < outLength) {
-    const r0 = rowOf(filter, j);
-    if (j + 3 < outLength && r0.first >= 0) {
-      const r3 = rowOf(filter, j + 3);
-      if (r3.first + taps <= n) {
-        const r1 = rowOf(filter, j + 1);
-        const r2 = rowOf(filter, j + 2);
-        let a0 = 0;
-        let a1 = 0;
-        let a2 = 0;
-        let a3 = 0;
-        for (let k = 0; k < taps; k++) {
-          a0 += table[r0.row + k]! * input[r0.first + k]!;
-          a1 += table[r1.row + k]! * input[r1.first + k]!;
-          a2 += table[r2.row + k]! * input[r2.first + k]!;
-          a3 += table[r3.row + k]! * input[r3.first + k]!;
-        }
-        out[j] = a0;
-        out[j + 1] = a1;
-        out[j + 2] = a2;
-        out[j + 3] = a3;
-        j += 4;
-        continue;
+    if (j + 3 < outLength && first >= 0 && first + groupReach <= n) {
+      const r0 = phase * taps;
+      const f0 = first;
+      advance();
+      const r1 = phase * taps;
+      const f1 = first;
+      advance();
+      const r2 = phase * taps;
+      const f2 = first;
+      advance();
+      const r3 = phase * taps;
+      const f3 = first;
+      advance();
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      for (let k = 0; k < taps; k++) {
+        a0 += table[r0 + k]! * input[f0 + k]!;
+        a1 += table[r1 + k]! * input[f1 + k]!;
+        a2 += table[r2 + k]! * input[f2 + k]!;
+        a3 += table[r3 + k]! * input[f3 + k]!;
       }
+      out[j] = a0;
+      out[j + 1] = a1;
+      out[j + 2] = a2;
+      out[j + 3] = a3;
+      j += 4;
+      continue;
     }
-    const { row, first } = r0;
+    const row = phase * taps;
     let acc = 0;
     if (first >= 0 && first + taps <= n) {
       for (let k = 0; k < taps; k++) acc += table[row + k]! * input[first + k]!;
@@ -113,6 +129,7 @@ function resampleChannel(input: Float32Array, filter: Polyphase, out: Float32Arr
       }
     }
     out[j] = acc;
+    advance();
     j++;
   }
   return out;

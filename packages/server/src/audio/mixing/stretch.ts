@@ -76,23 +76,31 @@ function energyPrefix(signal: Float32Array): Float64Array {
  * The inner products of `signal[target …]` with `signal[c …]` over `length` samples, for every
  * candidate c in [first, last], into `dots` (from index 0). Normalised by the candidate's energy
  * they are its similarity to the target (a loud stretch must not win by being loud; the target's
- * own energy is the same for every candidate and is left out). Each sum runs in order; four
- * candidates are summed in one pass, as four independent sums, which rounds them the same.
+ * own energy is the same for every candidate and is left out). Each sum runs in order (its
+ * equivalence test holds it to the plain sum); four
+ * candidates are summed in one pass, as four independent sums, which rounds them the same; the
+ * four samples under them slide along in locals, so each step loads two samples, not five.
  */
-function innerProducts(signal: Float32Array, target: number, first: number, last: number, length: number, dots: Float64Array): void {
+export function innerProducts(signal: Float32Array, target: number, first: number, last: number, length: number, dots: Float64Array): void {
   let c = first;
   for (; c + 3 <= last; c += 4) {
     let d0 = 0;
     let d1 = 0;
     let d2 = 0;
     let d3 = 0;
+    let s0 = signal[c]!;
+    let s1 = signal[c + 1]!;
+    let s2 = signal[c + 2]!;
     for (let n = 0; n < length; n++) {
       const t = signal[target + n]!;
-      const i = c + n;
-      d0 += t * signal[i]!;
-      d1 += t * signal[i + 1]!;
-      d2 += t * signal[i + 2]!;
-      d3 += t * signal[i + 3]!;
+      const s3 = signal[c + n + 3]!;
+      d0 += t * s0;
+      d1 += t * s1;
+      d2 += t * s2;
+      d3 += t * s3;
+      s0 = s1;
+      s1 = s2;
+      s2 = s3;
     }
     dots[c - first] = d0;
     dots[c - first + 1] = d1;
@@ -192,35 +200,30 @@ function hann(length: number): Float32Array {
   return window;
 }
 
-/** What stretching a song needs beyond its samples: where every output frame is read from. */
-export interface StretchPlan {
+/** Where every frame of a stretch is read from. */
+interface StretchPlan {
   layout: Layout;
   positions: Int32Array;
   window: Float32Array;
   inputLength: number;
   outputLength: number;
-  ratio: number;
 }
 
 /**
  * What the stretch's search reads: the channels' mono mix, with room after the end. Half a
- * song's size; a caller that must let the song go before the ratio is known keeps this instead.
+ * song's size; a caller that must let the song go before the change is known keeps this instead.
  */
 export function stretchSearchSignal(channels: readonly Float32Array[], sampleRate: number): Float32Array {
   const layout = layoutFor(sampleRate);
   return monoPadded(channels, layout.frame + 2 * layout.tolerance + layout.hop + layout.decimation);
 }
 
-/** Where every output frame of a stretch by `ratio` is read from, found on the search signal of a song `inputLength` frames long. */
-export function planStretch(search: Float32Array, inputLength: number, sampleRate: number, ratio: number): StretchPlan {
+function planStretch(search: Float32Array, inputLength: number, sampleRate: number, ratio: number): StretchPlan {
   const outputLength = Math.round(inputLength * ratio);
   const layout = layoutFor(sampleRate);
   const positions = framePositions(search, inputLength, outputLength, ratio, layout);
-  return { layout, positions, window: hann(layout.frame), inputLength, outputLength, ratio };
+  return { layout, positions, window: hann(layout.frame), inputLength, outputLength };
 }
-
-const planFor = (channels: readonly Float32Array[], sampleRate: number, ratio: number): StretchPlan =>
-  planStretch(stretchSearchSignal(channels, sampleRate), channels[0]?.length ?? 0, sampleRate, ratio);
 
 /** One channel overlap-added into `out` (silent, plan.outputLength long) from the plan's frames. */
 function stretchChannel(channel: Float32Array, plan: StretchPlan, out: Float32Array): Float32Array {
@@ -238,31 +241,6 @@ function stretchChannel(channel: Float32Array, plan: StretchPlan, out: Float32Ar
     }
   }
   return out;
-}
-
-/**
- * The channels played `ratio` times as long (ratio 1.25: 25 % longer, slower) at the same pitch,
- * into channels from `allocate`, with `plan` where it was made beforehand (see `planStretch`).
- * The output has exactly round(length × ratio) frames; every channel is cut at the same places,
- * so the stereo image stays put.
- */
-export function timeStretch(
-  channels: readonly Float32Array[],
-  sampleRate: number,
-  ratio: number,
-  allocate: ChannelAllocator = silence,
-  plan?: StretchPlan,
-): Float32Array[] {
-  if (!(Number.isFinite(ratio) && ratio > 0)) throw new RangeError(`stretch ratio must be positive, got ${ratio}`);
-  const inputLength = channels[0]?.length ?? 0;
-  const out = allocate(channels.length, Math.round(inputLength * ratio));
-  if (ratio === 1 || inputLength === 0) {
-    for (const [c, channel] of out.entries()) channel.set(channels[c]!);
-    return out;
-  }
-  if (plan && (plan.ratio !== ratio || plan.inputLength !== inputLength)) throw new RangeError('the stretch plan was made for another song or ratio');
-  const used = plan ?? planFor(channels, sampleRate, ratio);
-  return out.map((channel, c) => stretchChannel(channels[c]!, used, channel));
 }
 
 /** The fraction p/q (q ≤ maxDenominator) nearest to x. */
@@ -288,12 +266,70 @@ export interface StretchShift {
 }
 
 /**
- * Stretch and pitch shift in one WSOLA pass: the material is stretched by ratio × pitch factor
- * and then resampled by the pitch factor, which restores the length and moves every frequency.
- * The pitch factor is taken as the nearest fraction with a small denominator (a few hundredths
- * of a cent off at most), so the band-limited resampler needs few filter phases. Channel by
- * channel, so that one stretched channel at a time is held besides the input and the output.
- * Returns exactly round(length × ratio) frames, into channels from `allocate`.
+ * A song's change, planned once and applied to each channel alike (every channel cut at the same
+ * places, so the stereo image stays put). A pitch shift stretches by ratio × pitch factor and
+ * resamples by the pitch factor, which restores the length and moves every frequency; the pitch
+ * factor is taken as the nearest fraction with a small denominator (a few hundredths of a cent
+ * off at most), so the band-limited resampler needs few filter phases.
+ */
+export interface ChangePlan {
+  inputLength: number;
+  /** Frames of each changed channel: round(inputLength × ratio). */
+  outputLength: number;
+  /** Where the WSOLA frames are read from; null where nothing is stretched. */
+  stretch: StretchPlan | null;
+  /** The pitch factor p/q the stretched channel is resampled by; null for no shift. */
+  pitch: { p: number; q: number } | null;
+}
+
+/**
+ * The change of a song `inputLength` frames long, its stretch searched on `search` (the song's
+ * `stretchSearchSignal`, read only where something is stretched).
+ */
+export function planChange(search: () => Float32Array, inputLength: number, sampleRate: number, change: StretchShift): ChangePlan {
+  if (!(Number.isFinite(change.ratio) && change.ratio > 0)) throw new RangeError(`stretch ratio must be positive, got ${change.ratio}`);
+  const pitch = change.semitones === 0 ? null : rationalNear(2 ** (change.semitones / 12));
+  const stretchRatio = pitch ? (change.ratio * pitch.p) / pitch.q : change.ratio;
+  const stretch = stretchRatio === 1 || inputLength === 0 ? null : planStretch(search(), inputLength, sampleRate, stretchRatio);
+  return { inputLength, outputLength: Math.round(inputLength * change.ratio), stretch, pitch };
+}
+
+/** Applies a plan one channel at a time (see `channelChanger`). */
+export interface ChannelChanger {
+  /** Writes one input channel (plan.inputLength long), changed, into `out` (silent, plan.outputLength long). */
+  change(input: Float32Array, out: Float32Array): Float32Array;
+  /** The scratch array the channels were stretched in before their shift, if one was made: free once done. */
+  scratch(): Float32Array | null;
+}
+
+/**
+ * A plan's change applied channel by channel. A stretch that is then shifted goes through one
+ * scratch array shared by the channels, so one stretched channel at a time is held besides the
+ * input and the output, and a caller may free each input channel as soon as it is done.
+ */
+export function channelChanger(plan: ChangePlan): ChannelChanger {
+  const { stretch, pitch } = plan;
+  const shift = pitch ? resamplerInto(pitch.p, pitch.q) : null;
+  let scratch: Float32Array | null = null;
+  let used = false;
+  const change = (input: Float32Array, out: Float32Array): Float32Array => {
+    if (!stretch && shift) return shift(input, out);
+    if (!stretch) {
+      out.set(input.subarray(0, out.length));
+      return out;
+    }
+    if (!shift) return stretchChannel(input, stretch, out);
+    scratch ??= new Float32Array(stretch.outputLength);
+    if (used) scratch.fill(0);
+    used = true;
+    return shift(stretchChannel(input, stretch, scratch), out);
+  };
+  return { change, scratch: () => scratch };
+}
+
+/**
+ * The channels stretched and pitch-shifted in one WSOLA pass (see `ChangePlan`), into channels
+ * from `allocate`: exactly round(length × ratio) frames.
  */
 export function stretchAndShift(
   channels: readonly Float32Array[],
@@ -301,20 +337,17 @@ export function stretchAndShift(
   change: StretchShift,
   allocate: ChannelAllocator = silence,
 ): Float32Array[] {
-  if (change.semitones === 0) return timeStretch(channels, sampleRate, change.ratio, allocate);
-  const inputLength = channels[0]?.length ?? 0;
-  const out = allocate(channels.length, Math.round(inputLength * change.ratio));
-  const { p, q } = rationalNear(2 ** (change.semitones / 12));
-  const ratio = (change.ratio * p) / q;
-  if (inputLength === 0) return out;
-  const plan = ratio === 1 ? null : planFor(channels, sampleRate, ratio);
-  // One stretched channel at a time, in one scratch array, silenced before each.
-  const scratch = plan ? new Float32Array(plan.outputLength) : null;
-  const shift = resamplerInto(p, q);
-  return out.map((channel, c) => {
-    const stretched = plan && scratch ? stretchChannel(channels[c]!, plan, c > 0 ? scratch.fill(0) : scratch) : channels[c]!;
-    return shift(stretched, channel);
-  });
+  const plan = planChange(() => stretchSearchSignal(channels, sampleRate), channels[0]?.length ?? 0, sampleRate, change);
+  const { change: changeChannel } = channelChanger(plan);
+  return allocate(channels.length, plan.outputLength).map((out, c) => changeChannel(channels[c]!, out));
+}
+
+/**
+ * The channels played `ratio` times as long (ratio 1.25: 25 % longer, slower) at the same pitch,
+ * into channels from `allocate`: exactly round(length × ratio) frames.
+ */
+export function timeStretch(channels: readonly Float32Array[], sampleRate: number, ratio: number, allocate: ChannelAllocator = silence): Float32Array[] {
+  return stretchAndShift(channels, sampleRate, { ratio, semitones: 0 }, allocate);
 }
 
 /** The channels `semitones` higher (lower when negative), at the same length. */

@@ -1,6 +1,7 @@
 import {
   AudioFormatError,
   type AudioSource,
+  type ChannelAllocator,
   type DecodedAudio,
   decodeAudio,
   decodeAudioRange,
@@ -49,10 +50,10 @@ export async function finishTrack(
 }
 
 /** A source song as samples; unreadable audio is the task's code 400 (SourceAudioError). */
-export function decodeSource(bytes: Uint8Array, name: string | undefined): Promise<DecodedAudio> {
+export function decodeSource(bytes: Uint8Array, name: string | undefined, allocate: ChannelAllocator = floatWavChannels): Promise<DecodedAudio> {
   return readable(name, async () => {
-    // Laid out so that the master is later written in the song's own memory (see finish).
-    const pcm = await decodeAudio(bytes, floatWavChannels);
+    // Laid out by default so that the master is later written in the song's own memory (see finish).
+    const pcm = await decodeAudio(bytes, allocate);
     if ((pcm.channels[0]?.length ?? 0) === 0) throw new AudioFormatError('it contains no samples');
     return pcm;
   });

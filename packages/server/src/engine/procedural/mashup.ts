@@ -1,6 +1,9 @@
 import {
   analyseMusic,
   applyGain,
+  type ChangePlan,
+  type ChannelAllocator,
+  channelChanger,
   type DecodedAudio,
   floatWavChannels,
   inFloatWavLayout,
@@ -8,13 +11,12 @@ import {
   limitTruePeak,
   type MusicAnalysis,
   PITCH_NAMES,
-  planStretch,
+  planChange,
   relativeOf,
   resample,
+  silence,
   smoothBeats,
-  stretchAndShift,
   stretchSearchSignal,
-  timeStretch,
 } from '../../audio/index.js';
 import { releaseAllNow, releaseNow } from '../../memory.js';
 import type { MashupInput, OnProgress, RenderedTrack } from '../types.js';
@@ -173,24 +175,23 @@ function phraseBounds(downbeats: readonly number[], barsPerPhrase: number, rate:
 }
 
 /**
- * The second song laid on the first's bar grid: each phrase copies the second song from its bar
- * with the same number (counted from each song's first whole bar, wrapping where the second song
- * is shorter), so every phrase's downbeat lands on the first song's downbeat. Where one phrase's
- * copy meets the next, a short linear crossfade before the bar line joins them.
+ * One channel of the second song laid on the first's bar grid, into `out`: each phrase copies
+ * the second song from its bar with the same number (counted from each song's first whole bar,
+ * wrapping where the second song is shorter), so every phrase's downbeat lands on the first
+ * song's downbeat. Where one phrase's copy meets the next, a short linear crossfade before the
+ * bar line joins them.
  */
 function layOnGrid(
-  b: readonly Float32Array[],
+  channel: Float32Array,
+  out: Float32Array,
   bDownbeats: readonly number[],
   aDownbeats: readonly number[],
   phrases: { bounds: readonly number[]; firstBars: readonly number[] },
   rate: number,
   fade: number,
-): Float32Array[] {
+): void {
   const { bounds, firstBars } = phrases;
-  const length = bounds[bounds.length - 1]!;
-  // Laid out for a master: the last variant is mixed in this memory.
-  const laid = floatWavChannels(b.length, length);
-  const bLength = b[0]!.length;
+  const bLength = channel.length;
   const bFirstWhole = bDownbeats.findIndex((t) => t >= -1e-6);
   const bWholeBars = bDownbeats.filter((t, i) => i >= bFirstWhole && t < bLength / rate).length - 1;
   for (let k = 0; k + 1 < bounds.length; k++) {
@@ -202,19 +203,37 @@ function layOnGrid(
     const anchor = Math.round(aDownbeats[firstBars[k]!]! * rate);
     const offset = Math.round(bDownbeats[bBar]! * rate) - anchor;
     const from = Math.max(0, start - (k === 0 ? 0 : fade));
-    for (const [c, channel] of b.entries()) {
-      const out = laid[c]!;
-      for (let i = from; i < end; i++) {
-        const j = i + offset;
-        const v = j >= 0 && j < bLength ? channel[j]! : 0;
-        if (i < start) {
-          const t = (i - from + 0.5) / (start - from);
-          out[i] = out[i]! * (1 - t) + v * t;
-        } else out[i] = v;
-      }
+    for (let i = from; i < end; i++) {
+      const j = i + offset;
+      const v = j >= 0 && j < bLength ? channel[j]! : 0;
+      if (i < start) {
+        const t = (i - from + 0.5) / (start - from);
+        out[i] = out[i]! * (1 - t) + v * t;
+      } else out[i] = v;
     }
   }
-  return laid;
+}
+
+/**
+ * `work` on each channel in turn, each input channel's memory handed back as soon as no channel
+ * after it shares it (a mono song's two channels are one array), so a song being changed into
+ * new arrays is held whole only at the start.
+ */
+async function eachChannelReleasing(channels: readonly Float32Array[], work: (channel: Float32Array, c: number) => void): Promise<void> {
+  for (const [c, channel] of channels.entries()) {
+    work(channel, c);
+    if (!channels.slice(c + 1).some((later) => later.buffer === channel.buffer)) await releaseNow(channel);
+  }
+}
+
+/** The song changed by `plan` into channels from `allocate`, its own channels freed one by one as they are done, and the scratch at the end. */
+async function changed(channels: readonly Float32Array[], plan: ChangePlan, allocate: ChannelAllocator): Promise<Float32Array[]> {
+  const out = allocate(channels.length, plan.outputLength);
+  const changer = channelChanger(plan);
+  await eachChannelReleasing(channels, (channel, c) => changer.change(channel, out[c]!));
+  const scratch = changer.scratch();
+  if (scratch) await releaseNow(scratch);
+  return out;
 }
 
 /**
@@ -306,10 +325,11 @@ export async function mashup(context: ProceduralContext, input: MashupInput, sig
   signal.throwIfAborted();
   const [sourceA, sourceB] = input.sources;
   const rate = SONG_RATE;
-  // Each song's samples are replaced as they change (stretched, shifted, laid on the grid): a
-  // superseded version is not held while the next is made. The first song is not held at all
-  // while the second is worked on: it is measured, let go, and decoded again for the mix.
-  const prepareA = async () => prepare(await decodeSource(sourceA.bytes, sourceA.name), rate, MAX_MASHUP_S);
+  // At most two songs' samples are held at once. The first song is measured and let go while the
+  // second is worked on, then decoded again for the mix. A song that is changed (stretched,
+  // shifted, laid on the grid) is decoded into one array per channel, and each of its channels is
+  // freed as soon as its changed version is made.
+  const prepareA = async (allocate?: ChannelAllocator) => prepare(await decodeSource(sourceA.bytes, sourceA.name, allocate), rate, MAX_MASHUP_S);
   const first = await prepareA();
   const analysisA = analyseMusic({ sampleRate: rate, channels: first });
   const framesA = first[0]!.length;
@@ -318,30 +338,37 @@ export async function mashup(context: ProceduralContext, input: MashupInput, sig
   await releaseAllNow(first);
   signal.throwIfAborted();
   // The second song may be stretched up to a third longer, and loops if it is still shorter.
-  let b = prepare(await decodeSource(sourceB.bytes, sourceB.name), rate, MAX_MASHUP_S * 1.5);
+  let b = prepare(await decodeSource(sourceB.bytes, sourceB.name, silence), rate, MAX_MASHUP_S * 1.5);
   // Their loudness is measured after the stretch, on what is woven (below).
   const analysisB = analyseMusic({ sampleRate: rate, channels: b });
   const plan = planMashup(analysisA, analysisB, [framesA / rate, b[0]!.length / rate]);
-  const stretchA = plan.a.ratio !== 1 ? planStretch(searchA, framesA, rate, plan.a.ratio) : undefined;
+  const changeA = plan.a.ratio !== 1 ? planChange(() => searchA, framesA, rate, { ratio: plan.a.ratio, semitones: 0 }) : null;
   await releaseNow(searchA);
   signal.throwIfAborted();
 
-  if (plan.b.ratio !== 1 || plan.b.semitones !== 0) b = await superseded(b, stretchAndShift(b, rate, { ratio: plan.b.ratio, semitones: plan.b.semitones }));
+  if (plan.b.ratio !== 1 || plan.b.semitones !== 0) {
+    const searchB = stretchSearchSignal(b, rate);
+    const changeB = planChange(() => searchB, b[0]!.length, rate, { ratio: plan.b.ratio, semitones: plan.b.semitones });
+    await releaseNow(searchB);
+    b = await changed(b, changeB, silence);
+  }
   signal.throwIfAborted();
-  // As long as timeStretch makes the first song (below).
-  const length = Math.min(plan.a.ratio !== 1 ? Math.round(framesA * plan.a.ratio) : framesA, Math.round(MAX_MASHUP_S * rate));
+  // As long as the first song once changed (below).
+  const length = Math.min(changeA ? changeA.outputLength : framesA, Math.round(MAX_MASHUP_S * rate));
   const seconds = length / rate;
   const downbeatsA = downbeatsOf(analysisA, plan.a, plan.bpm, seconds);
   const downbeatsB = downbeatsOf(analysisB, plan.b, plan.bpm, b[0]!.length / rate);
   const barsInSong = downbeatsA.filter((t) => t >= 0 && t < seconds).length;
   const barsPerPhrase = barsInSong >= 24 ? 8 : 4;
-  const { bounds, firstBars } = phraseBounds(downbeatsA, barsPerPhrase, rate, length);
+  const phrases = phraseBounds(downbeatsA, barsPerPhrase, rate, length);
   const fade = Math.round(FADE_S * rate);
-  const laidB = await superseded(b, layOnGrid(b, downbeatsB, downbeatsA, { bounds, firstBars }, rate, fade));
+  // Laid out for a master: the second variant is mixed in this memory.
+  const laidB = floatWavChannels(b.length, length);
+  await eachChannelReleasing(b, (channel, c) => layOnGrid(channel, laidB[c]!, downbeatsB, downbeatsA, phrases, rate, fade));
   b = [];
 
-  let a = await prepareA();
-  if (stretchA) a = await superseded(a, timeStretch(a, rate, plan.a.ratio, floatWavChannels, stretchA));
+  // Unchanged, the first song is decoded where its mix becomes a master; changed, the changed version is.
+  let a = changeA ? await changed(await prepareA(silence), changeA, floatWavChannels) : await prepareA();
   signal.throwIfAborted();
   const songA = a.map((channel) => channel.subarray(0, length));
   a = [];
@@ -351,8 +378,8 @@ export async function mashup(context: ProceduralContext, input: MashupInput, sig
   const loudB = integratedLoudness(laidB, rate);
   if (Number.isFinite(loudA) && Number.isFinite(loudB)) applyGain(laidB, 10 ** (Math.max(-MAX_GAIN_DB, Math.min(MAX_GAIN_DB, loudA - loudB)) / 20));
 
-  const phrases = bounds.length - 1;
-  const weaves = [phraseParts(phrases, 0), phraseParts(phrases, 1)] as const;
+  const { bounds } = phrases;
+  const weaves = [phraseParts(bounds.length - 1, 0), phraseParts(bounds.length - 1, 1)] as const;
   await onProgress({ stage: 'text', sheet: describePlan(plan, barsPerPhrase, weaves, seconds) });
   // Weave 0 is mixed in the first song's memory where that can become a master in place; a song
   // cut short, resampled or mono (its two channels one array, which must not be written twice) is copied first.
