@@ -60,8 +60,9 @@ const opNames = (process.env.BENCH_OPS ?? Object.keys(OPERATIONS).join(',')).spl
 async function job(op, inputs, timed, outDir) {
   const { createRenderPool } = await import(renderPoolModule);
   const { releaseNow } = await import(memoryModule);
-  const [a, b] = inputs.map((input) => ({ bytes: new Uint8Array(fs.readFileSync(input)), name: path.basename(input) }));
-  // What the process holds before any work: Node, reprise's modules, the source bytes.
+  // Read for each job, as the service reads sources from its blob store: the pool moves them to the render thread.
+  const read = () => inputs.map((input) => ({ bytes: new Uint8Array(fs.readFileSync(input)), name: path.basename(input) }));
+  // What the process holds before any work: Node and reprise's modules.
   const idleRssMb = process.memoryUsage().rss / 1e6;
   const pool = createRenderPool();
   const times = [];
@@ -75,10 +76,11 @@ async function job(op, inputs, timed, outDir) {
       // As the service does once a track is stored (tasks/kinds/music.ts).
       if (track.master) releaseNow(track.master);
     };
+    const sources = read();
     const started = performance.now();
     const rest = await pool.run(
       { name: 'procedural' },
-      { op: engineOp(op), input: { ...OPERATIONS[op](a, b), seed: `bench-${i}` } },
+      { op: engineOp(op), input: { ...OPERATIONS[op](...sources), seed: `bench-${i}` } },
       new AbortController().signal,
       async (progress) => {
         if (progress.stage === 'first') keep(progress.track, progress.index);

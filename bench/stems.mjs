@@ -36,7 +36,6 @@ async function job(caseIndex, dir, timed, outDir) {
   const { createRenderPool } = await import(dist('worker/render-pool.js'));
   const { releaseNow } = await import(dist('memory.js'));
   const spec = CASES[caseIndex];
-  const bytes = new Uint8Array(fs.readFileSync(path.join(dir, `track.${spec.audio}`)));
   const idleRssMb = process.memoryUsage().rss / 1e6;
   const pool = createRenderPool();
   const times = [];
@@ -51,6 +50,8 @@ async function job(caseIndex, dir, timed, outDir) {
       }
       releaseNow(stem.master);
     };
+    // Read for each job, as the service reads a track from its blob store: the pool moves it to the render thread.
+    const bytes = new Uint8Array(fs.readFileSync(path.join(dir, `track.${spec.audio}`)));
     const input = { type: spec.type, audio: { bytes }, ...(spec.recipe ? { origin: { operation: RECIPE, trackIndex: 0 } } : {}) };
     const started = performance.now();
     const result = await pool.separate({ name: 'procedural' }, input, new AbortController().signal, async (stem) => keep(stem));

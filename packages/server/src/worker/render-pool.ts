@@ -13,6 +13,7 @@ import {
   type TranscribeInput,
   UnsupportedOperation,
 } from '../engine/types.js';
+import { ownedBuffer } from '../memory.js';
 import { MEDIA_THREAD_LIMITS, threadScript } from '../thread-script.js';
 import type { EngineSpec, RenderMessage } from './render-protocol.js';
 
@@ -25,7 +26,8 @@ export interface RenderPool {
   /**
    * Runs one engine operation on an idle thread; `onProgress` sees its stages in order, all
    * settled before it resolves. The track handed to `first` is not sent again: it is null in
-   * the result.
+   * the result. For this and the other methods: the operation's large buffers (1 MB and more:
+   * its sources' bytes) move to the thread, so the caller must not read them afterwards.
    */
   run(engine: EngineSpec, operation: Operation, signal: AbortSignal, onProgress?: OnProgress): Promise<RenderedTracks>;
   /**
@@ -48,6 +50,22 @@ function rebuildError(message: Extract<RenderMessage, { type: 'error' }>): Error
   const error = new Error(message.message);
   error.name = message.errorName;
   return error;
+}
+
+/**
+ * The large buffers in an operation (its sources' bytes, a track's master), which move to the
+ * render thread rather than being copied: the caller read them for this operation alone, and a
+ * copy would hold each source twice while it renders (a float master is 64 MB for 3 minutes).
+ */
+function movableBuffers(value: unknown, found = new Set<ArrayBuffer>(), seen = new Set<object>()): ArrayBuffer[] {
+  if (ArrayBuffer.isView(value)) {
+    const owned = ownedBuffer(value);
+    if (owned) found.add(owned);
+  } else if (value !== null && typeof value === 'object' && !seen.has(value)) {
+    seen.add(value);
+    for (const item of Object.values(value)) movableBuffers(item, found, seen);
+  }
+  return [...found];
 }
 
 export function createRenderPool(): RenderPool {
@@ -114,7 +132,13 @@ export function createRenderPool(): RenderPool {
       worker.on('error', onError);
       worker.on('exit', onExit);
       signal.addEventListener('abort', onAbort, { once: true });
-      worker.postMessage({ engine, operation });
+      const moved = movableBuffers(operation);
+      try {
+        worker.postMessage({ engine, operation }, moved);
+      } catch {
+        // A buffer that cannot move (a WebAssembly memory, one already moved) is copied with the rest.
+        worker.postMessage({ engine, operation });
+      }
     });
   }
 

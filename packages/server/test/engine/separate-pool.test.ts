@@ -18,14 +18,17 @@ describe('the render pool runs a separation', () => {
     });
     const track = first[0] ?? rest[0]!;
     const handed: RenderedStem[] = [];
+    // A copy: the pool moves the bytes it is given to the thread (checked below), and the master is compared at the end.
+    const given = track.master!.slice();
     const result = await pool.separate(
       { name: 'procedural' },
-      { type: 'split_stem', audio: { bytes: track.master! }, origin: { operation: { op: 'generate', input }, trackIndex: 0 } },
+      { type: 'split_stem', audio: { bytes: given }, origin: { operation: { op: 'generate', input }, trackIndex: 0 } },
       live(),
       async (stem, index) => {
         handed[index] = stem;
       },
     );
+    expect(given.byteLength).toBe(0); // moved, not copied: the caller holds no second copy while the thread works
     expect(result.stems.length).toBeGreaterThanOrEqual(3);
     expect(result.stems.every((stem) => stem === null)).toBe(true);
     expect(handed.map((stem) => stem.name)).toContain('drums');

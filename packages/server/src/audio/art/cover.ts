@@ -224,6 +224,8 @@ export function coverSvg(input: CoverInput): string {
 export async function renderCover(input: CoverInput): Promise<Uint8Array> {
   // Loaded on first use: libvips adds about 25 MB to a process, and only the render threads draw covers.
   const { default: sharp } = await import('sharp');
+  // No image is drawn twice, so libvips's cache of operations (up to 50 MB) would only hold memory.
+  sharp.cache(false);
   const jpeg = await sharp(Buffer.from(coverSvg(input)))
     .jpeg({ quality: 86 })
     .toBuffer();
