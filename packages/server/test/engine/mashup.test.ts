@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyse } from '../../src/audio/analysis/index.js';
 import { decodeAudio } from '../../src/audio/codecs/decode.js';
-import { stretchAndShift } from '../../src/audio/mixing/stretch.js';
+import { stretchAndShift, timeStretch } from '../../src/audio/mixing/stretch.js';
 import { planArrangement } from '../../src/audio/synthesis/arrangement.js';
 import { renderSong } from '../../src/audio/synthesis/synth.js';
 import { mashup, mixWeaves, phraseParts, planMashup } from '../../src/engine/procedural/mashup.js';
@@ -157,6 +157,41 @@ describe('procedural mashup', () => {
       const [left, right] = (await decodeAudio(track.master!)).channels;
       expect(right).toBeDefined();
       expect(left!.every((v, i) => Object.is(v, right![i]))).toBe(true);
+    }
+  });
+
+  it('stretches both songs where their tempos meet in the middle, the first one channel at a time (a mono first song too)', async () => {
+    // Song C: 104 BPM in C major, within 6 % of song A's 100: both move to the tempo between them.
+    const c = song(104, 'C', 'mashup-c');
+    const plan = planMashup(analyse({ sampleRate: RATE, channels: a }), analyse({ sampleRate: RATE, channels: c }), [SECONDS, SECONDS]);
+    expect(plan.tempoRule).toBe('mean');
+    expect(plan.a.ratio).not.toBe(1);
+    const stretchedA = timeStretch(a, RATE, plan.a.ratio);
+    for (const [first, second] of [
+      [a, c],
+      [[a[0]!], [c[0]!]],
+    ]) {
+      const near: MashupInput = {
+        ...input,
+        sources: [
+          { bytes: buildWav({ sampleRate: RATE, channels: first!, bits: 16 }), name: 'a.wav' },
+          { bytes: buildWav({ sampleRate: RATE, channels: second!, bits: 16 }), name: 'c.wav' },
+        ],
+      };
+      const sheets: string[] = [];
+      const made = await mashup(context, near, live(), async (p) => {
+        if (p.stage === 'text') sheets.push(p.sheet);
+      });
+      expect(sheets[0]).toContain('between the two');
+      // As long as song A stretched (the engine's own measurement of the ratio may differ in the last digits).
+      expect(made[0]!.durationS).toBeCloseTo(SECONDS * plan.a.ratio, 2);
+      expect(made[1]!.durationS).toBe(made[0]!.durationS);
+      for (const track of made) {
+        const [left, right] = (await decodeAudio(track.master!)).channels;
+        // Variant 1 opens with song A as the whole-song stretch makes it; two mono songs stay centred.
+        if (track === made[0]) expect(bestCorrelation(left!, stretchedA[0]!, RATE, RATE, Math.round(0.01 * RATE))).toBeGreaterThan(0.9);
+        if (first !== a) expect(left!.every((v, i) => Object.is(v, right![i]))).toBe(true);
+      }
     }
   });
 
