@@ -5,7 +5,7 @@ import { chromagram } from '../../src/audio/analysis/key.js';
 import { kWeightingFilters, measureLoudness } from '../../src/audio/analysis/loudness.js';
 import { analysisFront, monoForAnalysis, stft } from '../../src/audio/analysis/spectrum.js';
 import { besselI0, resample } from '../../src/audio/mixing/resample.js';
-import { innerProducts } from '../../src/audio/mixing/stretch.js';
+import { fullScores, innerProducts } from '../../src/audio/mixing/stretch.js';
 import { planArrangement } from '../../src/audio/synthesis/arrangement.js';
 import { barChords } from '../../src/audio/synthesis/melody.js';
 import { renderSong } from '../../src/audio/synthesis/synth.js';
@@ -250,7 +250,8 @@ describe('faster resampling, same bits', () => {
 
 describe('faster stretch search, same bits', () => {
   it('sums every candidate’s inner product exactly as one candidate at a time did', () => {
-    const [signal] = noise(4_000, 11);
+    // The decimated search signal: single-precision values held as doubles.
+    const signal = Float64Array.from(noise(4_000, 11)[0]!);
     for (const [target, first, last, length] of [
       [100, 1_000, 1_222, 507],
       [2_000, 1_800, 1_806, 64],
@@ -258,13 +259,39 @@ describe('faster stretch search, same bits', () => {
       [500, 700, 702, 1],
     ] as const) {
       const dots = new Float64Array(last - first + 1);
-      innerProducts(signal!, target, first, last, length, dots);
+      innerProducts(signal, target, first, last, length, dots);
       const plain = Array.from({ length: last - first + 1 }, (_, k) => {
         let dot = 0;
-        for (let n = 0; n < length; n++) dot += signal![target + n]! * signal![first + k + n]!;
+        for (let n = 0; n < length; n++) dot += signal[target + n]! * signal[first + k + n]!;
         return dot;
       });
       expect(Array.from(dots)).toEqual(plain);
+    }
+  });
+
+  it('scores every candidate at full rate exactly as one candidate at a time did', () => {
+    const [signal] = noise(6_000, 13);
+    // The last case: silence, whose score is 0.
+    const quiet = new Float32Array(3_000);
+    for (const [samples, target, first, last, length] of [
+      [signal!, 100, 2_000, 2_008, 2_028],
+      [signal!, 3_000, 2_990, 2_994, 400],
+      [signal!, 0, 5, 5, 31],
+      [quiet, 0, 10, 18, 100],
+    ] as const) {
+      const scores = new Float64Array(last - first + 1);
+      fullScores(samples, target, first, last, length, scores);
+      const plain = Array.from({ length: last - first + 1 }, (_, k) => {
+        let dot = 0;
+        let energy = 0;
+        for (let n = 0; n < length; n++) {
+          const v = samples[first + k + n]!;
+          dot += samples[target + n]! * v;
+          energy += v * v;
+        }
+        return energy > 0 ? dot / Math.sqrt(energy) : 0;
+      });
+      expect(Array.from(scores)).toEqual(plain);
     }
   });
 });

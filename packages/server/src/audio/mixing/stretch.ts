@@ -48,25 +48,32 @@ function monoPadded(channels: readonly Float32Array[], padding: number): Float32
   const length = channels[0]?.length ?? 0;
   const mono = new Float32Array(length + padding);
   const scale = 1 / Math.max(1, channels.length);
-  for (const channel of channels) for (let i = 0; i < length; i++) mono[i]! += channel[i]! * scale;
+  const [left, right] = channels;
+  if (channels.length === 2 && left && right) {
+    // A stereo pair in one pass, rounded as adding each channel in turn to the zeroed array does.
+    for (let i = 0; i < length; i++) mono[i] = Math.fround(0 + left[i]! * scale) + right[i]! * scale;
+  } else for (const channel of channels) for (let i = 0; i < length; i++) mono[i]! += channel[i]! * scale;
   return mono;
 }
 
-/** Block averages of `factor` samples: a crude low-pass, enough to find where two waveforms line up. */
-function decimate(signal: Float32Array, factor: number): Float32Array {
-  if (factor === 1) return signal;
-  const out = new Float32Array(Math.ceil(signal.length / factor));
+/**
+ * Block averages of `factor` samples: a crude low-pass, enough to find where two waveforms line up.
+ * Rounded to single precision but held as doubles, so the search's inner loop converts nothing.
+ */
+function decimate(signal: Float32Array, factor: number): Float64Array {
+  if (factor === 1) return Float64Array.from(signal);
+  const out = new Float64Array(Math.ceil(signal.length / factor));
   for (let j = 0; j < out.length; j++) {
     let sum = 0;
     const end = Math.min(signal.length, (j + 1) * factor);
     for (let i = j * factor; i < end; i++) sum += signal[i]!;
-    out[j] = sum / factor;
+    out[j] = Math.fround(sum / factor);
   }
   return out;
 }
 
 /** Running sums of squares: the energy of any stretch in O(1). */
-function energyPrefix(signal: Float32Array): Float64Array {
+function energyPrefix(signal: Float64Array): Float64Array {
   const prefix = new Float64Array(signal.length + 1);
   for (let i = 0; i < signal.length; i++) prefix[i + 1] = prefix[i]! + signal[i]! * signal[i]!;
   return prefix;
@@ -81,7 +88,7 @@ function energyPrefix(signal: Float32Array): Float64Array {
  * candidates are summed in one pass, as four independent sums, which rounds them the same; the
  * four samples under them slide along in locals, so each step loads two samples, not five.
  */
-export function innerProducts(signal: Float32Array, target: number, first: number, last: number, length: number, dots: Float64Array): void {
+export function innerProducts(signal: Float64Array, target: number, first: number, last: number, length: number, dots: Float64Array): void {
   let c = first;
   for (; c + 3 <= last; c += 4) {
     let d0 = 0;
@@ -127,6 +134,48 @@ function fullScore(signal: Float32Array, target: number, candidate: number, leng
 }
 
 /**
+ * `fullScore` of every candidate in [first, last] into `scores` (from index 0), four at a time
+ * sharing the target's samples and sliding theirs along in locals; each candidate's two sums
+ * still run in order, so every score is fullScore's to the bit (its equivalence test holds it).
+ */
+export function fullScores(signal: Float32Array, target: number, first: number, last: number, length: number, scores: Float64Array): void {
+  let c = first;
+  for (; c + 3 <= last; c += 4) {
+    let d0 = 0;
+    let d1 = 0;
+    let d2 = 0;
+    let d3 = 0;
+    let e0 = 0;
+    let e1 = 0;
+    let e2 = 0;
+    let e3 = 0;
+    let s0 = signal[c]!;
+    let s1 = signal[c + 1]!;
+    let s2 = signal[c + 2]!;
+    for (let n = 0; n < length; n++) {
+      const t = signal[target + n]!;
+      const s3 = signal[c + n + 3]!;
+      d0 += t * s0;
+      e0 += s0 * s0;
+      d1 += t * s1;
+      e1 += s1 * s1;
+      d2 += t * s2;
+      e2 += s2 * s2;
+      d3 += t * s3;
+      e3 += s3 * s3;
+      s0 = s1;
+      s1 = s2;
+      s2 = s3;
+    }
+    scores[c - first] = e0 > 0 ? d0 / Math.sqrt(e0) : 0;
+    scores[c - first + 1] = e1 > 0 ? d1 / Math.sqrt(e1) : 0;
+    scores[c - first + 2] = e2 > 0 ? d2 / Math.sqrt(e2) : 0;
+    scores[c - first + 3] = e3 > 0 ? d3 / Math.sqrt(e3) : 0;
+  }
+  for (; c <= last; c++) scores[c - first] = fullScore(signal, target, c, length);
+}
+
+/**
  * Where frame k is read from, for every frame: near where the stretch puts it, at the offset that best
  * continues the previous frame's natural continuation. Ties (silence) keep the nominal position,
  * so an attack after a pause lands exactly where the stretch puts it.
@@ -142,6 +191,7 @@ function framePositions(mono: Float32Array, inputLength: number, outputLength: n
   const limit = mono.length - frame;
   const lastStart = Math.max(0, inputLength - 1);
   const dots = new Float64Array(2 * Math.ceil(tolerance / decimation) + 1);
+  const refinedScores = new Float64Array(2 * decimation + 1);
   for (let k = 1; k < frames; k++) {
     // Frame k's centre (output k × hop + hop) is taken from the input time that maps onto it, so
     // an event inside a frame is off its stretched time by at most (ratio − 1) × half a frame.
@@ -180,8 +230,11 @@ function framePositions(mono: Float32Array, inputLength: number, outputLength: n
     let position = target;
     let refined = continuation;
     if (bestScore > 0) {
-      for (let c = Math.max(from, best * decimation - decimation); c <= Math.min(to, best * decimation + decimation); c++) {
-        const score = fullScore(mono, target, c, frame);
+      const first = Math.max(from, best * decimation - decimation);
+      const last = Math.min(to, best * decimation + decimation);
+      fullScores(mono, target, first, last, frame, refinedScores);
+      for (let c = first; c <= last; c++) {
+        const score = refinedScores[c - first]!;
         if (score > refined) {
           refined = score;
           position = c;
