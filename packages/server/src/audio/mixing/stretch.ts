@@ -336,8 +336,8 @@ export interface ChangePlan {
 }
 
 /**
- * The change of a song `inputLength` frames long, its stretch searched on `search` (the song's
- * `stretchSearchSignal`, read only where something is stretched).
+ * The change of a song `inputLength` frames long. `search` gives the song's `stretchSearchSignal`;
+ * it is asked for only where something is stretched.
  */
 export function planChange(search: () => Float32Array, inputLength: number, sampleRate: number, change: StretchShift): ChangePlan {
   if (!(Number.isFinite(change.ratio) && change.ratio > 0)) throw new RangeError(`stretch ratio must be positive, got ${change.ratio}`);
