@@ -12,6 +12,32 @@ export function ownedBuffer(bytes: ArrayBufferView): ArrayBuffer | null {
   return buffer instanceof ArrayBuffer && buffer.byteLength >= OWNED_FROM_BYTES ? buffer : null;
 }
 
+/** The large buffers (see `ownedBuffer`) anywhere in a message's data, each once. */
+function movableBuffers(value: unknown, found = new Set<ArrayBuffer>(), seen = new Set<object>()): ArrayBuffer[] {
+  if (ArrayBuffer.isView(value)) {
+    const owned = ownedBuffer(value);
+    if (owned) found.add(owned);
+  } else if (value !== null && typeof value === 'object' && !seen.has(value)) {
+    seen.add(value);
+    for (const item of Object.values(value)) movableBuffers(item, found, seen);
+  }
+  return [...found];
+}
+
+/**
+ * Posts `message` to another thread with its large buffers (a song's samples, its master, a
+ * source's bytes) moved rather than copied, so a song is not held on both sides: the sender must
+ * not read them afterwards. Where one cannot move (a WebAssembly memory, one already moved),
+ * everything is copied.
+ */
+export function postMoving(target: { postMessage(value: unknown, transferList?: readonly ArrayBuffer[]): void }, message: unknown): void {
+  try {
+    target.postMessage(message, movableBuffers(message));
+  } catch {
+    target.postMessage(message);
+  }
+}
+
 /**
  * Hands a large buffer's memory back within a couple of turns of the event loop instead of at
  * the next garbage collection, which can come long after a song's master (tens of MB) was

@@ -13,7 +13,7 @@ import {
   type TranscribeInput,
   UnsupportedOperation,
 } from '../engine/types.js';
-import { ownedBuffer } from '../memory.js';
+import { postMoving } from '../memory.js';
 import { MEDIA_THREAD_LIMITS, threadScript } from '../thread-script.js';
 import type { EngineSpec, RenderMessage } from './render-protocol.js';
 
@@ -50,22 +50,6 @@ function rebuildError(message: Extract<RenderMessage, { type: 'error' }>): Error
   const error = new Error(message.message);
   error.name = message.errorName;
   return error;
-}
-
-/**
- * The large buffers in an operation (its sources' bytes, a track's master), which move to the
- * render thread rather than being copied: the caller read them for this operation alone, and a
- * copy would hold each source twice while it renders (a float master is 64 MB for 3 minutes).
- */
-function movableBuffers(value: unknown, found = new Set<ArrayBuffer>(), seen = new Set<object>()): ArrayBuffer[] {
-  if (ArrayBuffer.isView(value)) {
-    const owned = ownedBuffer(value);
-    if (owned) found.add(owned);
-  } else if (value !== null && typeof value === 'object' && !seen.has(value)) {
-    seen.add(value);
-    for (const item of Object.values(value)) movableBuffers(item, found, seen);
-  }
-  return [...found];
 }
 
 export function createRenderPool(): RenderPool {
@@ -132,13 +116,8 @@ export function createRenderPool(): RenderPool {
       worker.on('error', onError);
       worker.on('exit', onExit);
       signal.addEventListener('abort', onAbort, { once: true });
-      const moved = movableBuffers(operation);
-      try {
-        worker.postMessage({ engine, operation }, moved);
-      } catch {
-        // A buffer that cannot move (a WebAssembly memory, one already moved) is copied with the rest.
-        worker.postMessage({ engine, operation });
-      }
+      // The caller read the operation's sources for it alone: they move to the thread, not copied.
+      postMoving(worker, { engine, operation });
     });
   }
 

@@ -1,16 +1,8 @@
 import { parentPort } from 'node:worker_threads';
 import { selectMp3Encoder } from '../audio/codecs/lame.js';
 import { createEngine } from '../engine/index.js';
-import {
-  type Engine,
-  type Operation,
-  type RenderedStem,
-  type RenderedTrack,
-  runOperation,
-  type SeparateOperation,
-  type TranscribeOperation,
-} from '../engine/types.js';
-import { ownedBuffer } from '../memory.js';
+import { type Engine, type Operation, runOperation, type SeparateOperation, type TranscribeOperation } from '../engine/types.js';
+import { postMoving } from '../memory.js';
 import type { EngineSpec, RenderMessage, RenderRequest } from './render-protocol.js';
 
 /**
@@ -32,49 +24,33 @@ function engineFor(spec: EngineSpec): Engine {
 }
 
 /**
- * The buffers of a track that move to the main thread instead of being copied: a song's
- * master is tens of MB, and the engine is done with a track once it hands it over.
+ * A message to the main thread, its tracks' buffers moved rather than copied: a song's master is
+ * tens of MB, and the engine is done with a track once it hands it over.
  */
-function movable(item: RenderedTrack | RenderedStem): ArrayBuffer[] {
-  const buffers = [item.mp3, item.master, 'cover' in item ? item.cover : undefined].flatMap((bytes) => {
-    const owned = bytes ? ownedBuffer(bytes) : null;
-    return owned ? [owned] : [];
-  });
-  return [...new Set(buffers)];
-}
-
-function send(message: RenderMessage, items: readonly (RenderedTrack | RenderedStem | null)[] = []): void {
-  const transfer = items.flatMap((item) => (item ? movable(item) : []));
-  try {
-    port.postMessage(message, transfer);
-  } catch {
-    // A buffer that cannot move (a WebAssembly memory, say) is copied with the rest.
-    port.postMessage(message);
-  }
-}
+const send = (message: RenderMessage): void => postMoving(port, message);
 
 async function renderSongs(engine: Engine, operation: Operation, signal: AbortSignal): Promise<void> {
   const handedOver = new Set<number>();
   const tracks = await runOperation(engine, operation, signal, async (progress) => {
     if (progress.stage === 'text') send({ type: 'text', sheet: progress.sheet });
     else {
-      send({ type: 'first', index: progress.index, track: progress.track }, [progress.track]);
+      send({ type: 'first', index: progress.index, track: progress.track });
       handedOver.add(progress.index);
     }
   });
   const rest = tracks.map((track, index) => (handedOver.has(index) ? null : track));
-  send({ type: 'done', tracks: rest }, rest);
+  send({ type: 'done', tracks: rest });
 }
 
 /** Each stem leaves as soon as it is finished: a thread holding every stem of a song at once would hold several songs. */
 async function separate(engine: Engine, operation: SeparateOperation, signal: AbortSignal): Promise<void> {
   const handedOver = new Set<number>();
   const result = await runOperation(engine, operation, signal, async (stem, index) => {
-    send({ type: 'stem', stem, index }, [stem]);
+    send({ type: 'stem', stem, index });
     handedOver.add(index);
   });
   const stems = result.stems.map((stem, index) => (handedOver.has(index) ? null : stem));
-  send({ type: 'separated', result: { ...result, stems } }, stems);
+  send({ type: 'separated', result: { ...result, stems } });
 }
 
 /** The notes are plain data, small beside a stem's audio: they are sent whole, copied. */
