@@ -1,4 +1,5 @@
 import { parentPort } from 'node:worker_threads';
+import { postMoving } from '../memory.js';
 import type { VideoMessage, VideoRequest } from './video.js';
 
 /**
@@ -16,7 +17,7 @@ port.once('message', async (request: VideoRequest) => {
     const video = await renderMusicVideo(request.input);
     const message: VideoMessage = { type: 'done', video };
     // The MP4 is moved, not copied: the thread ends once it is sent.
-    port.postMessage(message, [video.mp4.buffer as ArrayBuffer]);
+    postMoving(port, message);
   } catch (error) {
     const failure = error instanceof Error ? error : new Error(String(error));
     const message: VideoMessage = { type: 'error', errorName: failure.name, message: failure.message };

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { MusicVideo, MusicVideoInput } from '../audio/video/music-video.js';
 import { EngineError } from '../engine/types.js';
-import { ownedBuffer } from '../memory.js';
+import { postMoving } from '../memory.js';
 import { MEDIA_THREAD_LIMITS, threadScript } from '../thread-script.js';
 
 export interface VideoRequest {
@@ -34,7 +34,6 @@ export function renderVideoOffThread(input: MusicVideoInput, signal: AbortSignal
     worker.on('exit', (code) => finish(() => reject(new EngineError(`the video thread exited with code ${code}`))));
     const request: VideoRequest = { input };
     // The track's audio (a 64 MB master for 3 minutes) moves to the thread rather than being copied: the caller is done with it.
-    const audio = input.audio instanceof Uint8Array ? ownedBuffer(input.audio) : null;
-    worker.postMessage(request, audio ? [audio] : []);
+    postMoving(worker, request);
   });
 }
