@@ -2,6 +2,7 @@ import { Chord, Note, Scale } from 'tonal';
 import { floatWavChannels } from '../codecs/wav.js';
 import { randomFor } from '../prng.js';
 import { type Arrangement, barAt, barSeconds, type Section } from './arrangement.js';
+import { noteMemo } from './note-memo.js';
 import type { BassVoice, Comp, HarmonyPart, HarmonyVoice, LeadVoice } from './style.js';
 import {
   bass,
@@ -448,6 +449,7 @@ function mix(
   const barS = barSeconds(arrangement);
   const kit = drumKit(sampleRate, randomFor(arrangement.seed, 'drums'));
   let scratch = new Float32Array(Math.ceil((barS + 2) * sampleRate));
+  const memo = noteMemo();
   for (const placed of placedEvents(arrangement, window, keep)) {
     if (placed.kind === 'hit') {
       const sample = kit[placed.hit.sample];
@@ -458,7 +460,7 @@ function mix(
     if (scratch.length < samples) scratch = new Float32Array(samples);
     const out = scratch.subarray(0, samples);
     out.fill(0);
-    event.voice(out, sampleRate, { freq: hz(event.midi), gateS, velocity: event.velocity }, randomFor(arrangement.seed, 'note', bar, n));
+    memo.render(event.voice, out, sampleRate, { freq: hz(event.midi), gateS, velocity: event.velocity }, () => randomFor(arrangement.seed, 'note', bar, n));
     addNote(left, right, out, offset, samples, event.gain, event.pan);
   }
   return [left, right];
