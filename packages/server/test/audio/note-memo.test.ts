@@ -68,9 +68,21 @@ describe('note memo', () => {
     expect(calls).toBe(voice.length >= 4 ? notes.length : 3);
   });
 
+  it('draws a two-part voice’s random part onto each copy of its repeatable part', () => {
+    const memo = noteMemo();
+    const outs = [1, 2, 3].map((seed) => {
+      const out = new Float32Array(length);
+      memo.render(voices.piano, out, RATE, NOTE, () => randomFor('memo', seed));
+      expect(same(out, fresh(voices.piano, NOTE, seed))).toBe(true);
+      return out;
+    });
+    // Each note's hammer is its own.
+    expect(same(outs[0]!, outs[1]!)).toBe(false);
+  });
+
   it('keeps rendering exactly once it holds all it may', () => {
     const memo = noteMemo();
-    // About 8 MB of distinct one-second notes, past what the memo keeps, then each again.
+    // About 8 MB of distinct one-second notes, past what the memo keeps (the oldest make room), then each again.
     const notes = Array.from({ length: 48 }, (_, i) => ({ freq: 100 + i, gateS: 0.9, velocity: 0.5 }));
     for (const round of [0, 1]) {
       for (const note of notes) {

@@ -1,11 +1,12 @@
-import type { Note, Voice } from './voices.js';
+import { type Note, TWO_PART_VOICES, type Voice } from './voices.js';
 
 /**
  * Notes a mix (one sample rate) has rendered, kept to be copied when the same note comes again: a held chord
- * repeats its tones bar after bar, and a bass line its roots. Only a voice that draws no random
- * numbers qualifies, since its sound is a function of the note alone; such a voice does not
- * declare the `random` parameter (the fourth), and an arrow function cannot read an undeclared
- * one, so `voice.length < 4` is the test. A copy is the very samples a new rendering would write.
+ * repeats its tones bar after bar, and a bass line its roots. What is kept is what is a function
+ * of the note alone: the whole note of a voice that draws no random numbers (such a voice does
+ * not declare the `random` parameter, the fourth, and an arrow function cannot read an
+ * undeclared one, so `voice.length < 4` is the test), or the repeatable part of a two-part voice,
+ * whose random part is then drawn onto the copy. A copy is the very samples a new rendering would write.
  */
 
 /** What the memo may hold, in bytes: a few seconds of distinct notes, a small share of a render's memory. */
@@ -17,30 +18,44 @@ export interface NoteMemo {
 }
 
 export function noteMemo(): NoteMemo {
-  const byVoice = new Map<Voice, Map<string, Float32Array>>();
+  const voiceIds = new Map<Voice, number>();
+  /** The notes kept, least recently used first. */
+  const kept = new Map<string, Float32Array>();
   let bytes = 0;
+  /** The repeatable part of a voice's note into `out` by `render`, or copied where it was rendered before. */
+  const repeat = (voice: Voice, out: Float32Array, note: Note, render: () => void) => {
+    let id = voiceIds.get(voice);
+    if (id === undefined) {
+      id = voiceIds.size;
+      voiceIds.set(voice, id);
+    }
+    const key = `${id} ${note.freq} ${note.gateS} ${note.velocity} ${out.length}`;
+    const known = kept.get(key);
+    if (known) {
+      out.set(known);
+      kept.delete(key);
+      kept.set(key, known);
+      return;
+    }
+    render();
+    if (out.byteLength > MEMO_BYTES) return;
+    // A song's sections each bring their own chords: the notes not heard for longest make room.
+    for (const [oldKey, old] of kept) {
+      if (bytes + out.byteLength <= MEMO_BYTES) break;
+      kept.delete(oldKey);
+      bytes -= old.byteLength;
+    }
+    kept.set(key, out.slice());
+    bytes += out.byteLength;
+  };
   return {
     render(voice, out, sampleRate, note, draw) {
-      if (voice.length >= 4) {
-        voice(out, sampleRate, note, draw());
-        return;
-      }
-      let notes = byVoice.get(voice);
-      if (!notes) {
-        notes = new Map();
-        byVoice.set(voice, notes);
-      }
-      const key = `${note.freq} ${note.gateS} ${note.velocity} ${out.length}`;
-      const known = notes.get(key);
-      if (known) {
-        out.set(known);
-        return;
-      }
-      voice(out, sampleRate, note, draw());
-      if (bytes + out.byteLength <= MEMO_BYTES) {
-        notes.set(key, out.slice());
-        bytes += out.byteLength;
-      }
+      const twoParts = TWO_PART_VOICES.get(voice);
+      if (twoParts) {
+        repeat(voice, out, note, () => twoParts.repeatable(out, sampleRate, note));
+        twoParts.rest(out, sampleRate, note, draw());
+      } else if (voice.length < 4) repeat(voice, out, note, () => voice(out, sampleRate, note, draw()));
+      else voice(out, sampleRate, note, draw());
     },
   };
 }

@@ -235,36 +235,61 @@ export const saw: Voice = (out, sampleRate, note) => {
 };
 
 /**
+ * A voice in two parts: what is a function of the note alone (an oscillator bank), then what
+ * draws random numbers onto it (noise, a hammer). A mix renders the first part of each distinct
+ * note once (note-memo.ts). Calling `voice` is rendering both in turn.
+ */
+export interface TwoPartVoice {
+  repeatable: (out: Float32Array, sampleRate: number, note: Note) => void;
+  rest: Voice;
+}
+
+const bothParts =
+  ({ repeatable, rest }: TwoPartVoice): Voice =>
+  (out, sampleRate, note, random) => {
+    repeatable(out, sampleRate, note);
+    rest(out, sampleRate, note, random);
+  };
+
+/**
  * Piano: a few partials with the slight stretch of a real string (f_k = k·f·√(1 + B·k²)),
  * the upper ones dying faster, and a short filtered hammer thump.
  */
-export const piano: Voice = (out, sampleRate, note, random) => {
-  const stretch = 0.0004;
-  const partials = Math.max(1, Math.min(8, Math.floor((sampleRate * 0.45) / (note.freq * 1.05))));
-  const brightness = 0.6 + 0.6 * note.velocity;
-  // Higher notes ring for a shorter time, as on the instrument.
-  const pitchDecay = Math.sqrt(note.freq / 262);
-  for (let k = 1; k <= partials; k++) {
-    const w = (k * note.freq * Math.sqrt(1 + stretch * k * k)) / sampleRate;
-    const amplitude = brightness ** (k - 1) / k;
-    const decay = Math.exp(-((0.8 + 0.9 * k) * pitchDecay) / sampleRate);
-    let env = amplitude;
-    let phase = 0;
-    for (let i = 0; i < out.length; i++) {
-      out[i]! += env * unit(phase);
-      phase = wrap(phase + w);
-      env *= decay;
+const pianoParts: TwoPartVoice = {
+  repeatable: (out, sampleRate, note) => {
+    const stretch = 0.0004;
+    const partials = Math.max(1, Math.min(8, Math.floor((sampleRate * 0.45) / (note.freq * 1.05))));
+    const brightness = 0.6 + 0.6 * note.velocity;
+    // Higher notes ring for a shorter time, as on the instrument.
+    const pitchDecay = Math.sqrt(note.freq / 262);
+    for (let k = 1; k <= partials; k++) {
+      const w = (k * note.freq * Math.sqrt(1 + stretch * k * k)) / sampleRate;
+      const amplitude = brightness ** (k - 1) / k;
+      const decay = Math.exp(-((0.8 + 0.9 * k) * pitchDecay) / sampleRate);
+      let env = amplitude;
+      let phase = 0;
+      for (let i = 0; i < out.length; i++) {
+        out[i]! += env * unit(phase);
+        phase = wrap(phase + w);
+        env *= decay;
+      }
     }
-  }
-  const hammer = Math.min(out.length, Math.round(0.012 * sampleRate));
-  const a = onePole(2500, sampleRate);
-  let y = 0;
-  for (let i = 0; i < hammer; i++) {
-    y += a * (random() * 2 - 1 - y);
-    out[i]! += 0.25 * note.velocity * y * (1 - i / hammer);
-  }
-  shape(out, sampleRate, note.gateS, 0.002, TAIL_S.piano);
+  },
+  rest: (out, sampleRate, note, random) => {
+    const hammer = Math.min(out.length, Math.round(0.012 * sampleRate));
+    const a = onePole(2500, sampleRate);
+    let y = 0;
+    for (let i = 0; i < hammer; i++) {
+      y += a * (random() * 2 - 1 - y);
+      out[i]! += 0.25 * note.velocity * y * (1 - i / hammer);
+    }
+    shape(out, sampleRate, note.gateS, 0.002, TAIL_S.piano);
+  },
 };
+export const piano: Voice = bothParts(pianoParts);
+
+/** The two-part voices, by the voice a mix is given. */
+export const TWO_PART_VOICES: ReadonlyMap<Voice, TwoPartVoice> = new Map([[piano, pianoParts]]);
 
 /** String ensemble: three detuned saws through two low-pass poles, a slow bow attack and a delayed vibrato. */
 export const strings: Voice = (out, sampleRate, note) => {
