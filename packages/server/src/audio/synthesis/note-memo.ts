@@ -17,11 +17,35 @@ export interface NoteMemo {
   render(voice: Voice, out: Float32Array, sampleRate: number, note: Note, draw: () => Parameters<Voice>[3]): void;
 }
 
+/** Where a kept note's samples lie in the memo's arena. */
+interface Kept {
+  at: number;
+  length: number;
+}
+
 export function noteMemo(): NoteMemo {
   const voiceIds = new Map<Voice, number>();
-  /** The notes kept, least recently used first. */
-  const kept = new Map<string, Float32Array>();
-  let bytes = 0;
+  const capacity = MEMO_BYTES / Float32Array.BYTES_PER_ELEMENT;
+  // The kept notes' samples share one arena written round like a ring: a note is stored at the
+  // write position and displaces the notes it overlaps, the oldest ones (a song's sections each
+  // bring their own chords). One array, rather than one per note, leaves no garbage behind.
+  let arena: Float32Array | null = null;
+  let head = 0;
+  const kept = new Map<string, Kept>();
+  const overlaps = (note: Kept, from: number, to: number) => note.at < to && note.at + note.length > from;
+  const keep = (key: string, samples: Float32Array) => {
+    const n = samples.length;
+    if (n > capacity) return;
+    arena ??= new Float32Array(capacity);
+    const wraps = head + n > capacity;
+    const at = wraps ? 0 : head;
+    for (const [oldKey, old] of kept) {
+      if (overlaps(old, at, at + n) || (wraps && overlaps(old, head, capacity))) kept.delete(oldKey);
+    }
+    arena.set(samples, at);
+    kept.set(key, { at, length: n });
+    head = at + n;
+  };
   /** The repeatable part of a voice's note into `out` by `render`, or copied where it was rendered before. */
   const repeat = (voice: Voice, out: Float32Array, note: Note, render: () => void) => {
     let id = voiceIds.get(voice);
@@ -31,22 +55,12 @@ export function noteMemo(): NoteMemo {
     }
     const key = `${id} ${note.freq} ${note.gateS} ${note.velocity} ${out.length}`;
     const known = kept.get(key);
-    if (known) {
-      out.set(known);
-      kept.delete(key);
-      kept.set(key, known);
+    if (known && arena) {
+      out.set(arena.subarray(known.at, known.at + known.length));
       return;
     }
     render();
-    if (out.byteLength > MEMO_BYTES) return;
-    // A song's sections each bring their own chords: the notes not heard for longest make room.
-    for (const [oldKey, old] of kept) {
-      if (bytes + out.byteLength <= MEMO_BYTES) break;
-      kept.delete(oldKey);
-      bytes -= old.byteLength;
-    }
-    kept.set(key, out.slice());
-    bytes += out.byteLength;
+    keep(key, out);
   };
   return {
     render(voice, out, sampleRate, note, draw) {
