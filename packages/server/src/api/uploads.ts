@@ -10,6 +10,7 @@ import { fileUrls, registerFile, tokenFromOwnUrl } from '../files/index.js';
 import { download, OutboundError } from '../outbound/index.js';
 import type { Services } from '../services.js';
 import { accountOf } from './auth.js';
+import { startBurstCollector } from './burst-collector.js';
 import { createUploadSlots } from './upload-slots.js';
 import { readHead, streamToBlob } from './upload-stream.js';
 
@@ -392,6 +393,9 @@ const common = {
 export function registerUploadRoutes(app: FastifyInstance, services: Services): void {
   const maxBytes = services.config.uploadMaxBytes;
   const slots = createUploadSlots({ perAccount: services.config.uploadsPerAccount, overall: services.config.uploadsMax });
+  // After a burst of uploads, their dead chunks go back once it is over rather than at the next burst.
+  const stopCollector = startBurstCollector({ quiet: () => slots.inFlight() === 0 });
+  app.addHook('onClose', async () => stopCollector());
 
   // Multipart parsing only in this child context: the task routes keep accepting JSON alone.
   void app.register(async (scope) => {
