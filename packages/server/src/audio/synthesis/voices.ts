@@ -237,7 +237,7 @@ export const saw: Voice = (out, sampleRate, note) => {
 /**
  * A voice in two parts: what is a function of the note alone (an oscillator bank), then what
  * draws random numbers onto it (noise, a hammer). A mix renders the first part of each distinct
- * note once (note-memo.ts). Calling `voice` is rendering both in turn.
+ * note once (note-memo.ts); the voice itself (`bothParts`) renders both in turn.
  */
 export interface TwoPartVoice {
   repeatable: (out: Float32Array, sampleRate: number, note: Note) => void;
