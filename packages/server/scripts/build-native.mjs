@@ -19,9 +19,11 @@ function nodeGyp() {
   return bundled && fs.existsSync(bundled) ? [process.execPath, bundled] : null;
 }
 
+// Looked up once for both addons (outside a lifecycle script it asks npm where it is).
+const gyp = nodeGyp();
+
 /** Builds the addon in native/<dir>; the reason it was not built, or null. */
 function build(dir) {
-  const gyp = nodeGyp();
   if (!gyp) return 'node-gyp not found';
   const [command, script] = gyp;
   const built = spawnSync(command, [script, 'rebuild', '--directory', path.join(nativeDir, dir)], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
