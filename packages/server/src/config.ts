@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Mp3EncoderChoice } from './engine/spec.js';
-import { type Cidr, parseCidrList } from './outbound/index.js';
+import { type Cidr, parseCidrList } from './outbound/address-policy.js';
 import { ALL_ROLES, parseRoles, ROLES_ALLOWED, type Roles } from './roles.js';
 
 /**
