@@ -1,3 +1,6 @@
+import { createRequire } from 'node:module';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { MessageChannel } from 'node:worker_threads';
 
 /** Below this a buffer may be shared with live data (Node's Buffer pool): it is copied or left to the collector. */
@@ -60,4 +63,36 @@ export function releaseNow(bytes: ArrayBufferView): Promise<void> {
 /** `releaseNow` for each view (views of one buffer release it once), resolved when all are freed. */
 export async function releaseAllNow(views: readonly ArrayBufferView[]): Promise<void> {
   await Promise.all(views.map((view) => releaseNow(view)));
+}
+
+let gc: (() => void) | null = null;
+
+/** The addon (native/memory), built at install where a compiler is; relative to this module in src/ and dist/ alike. */
+const TRIM_ADDON = '../native/memory/build/Release/reprise_memory.node';
+let trim: (() => boolean) | null | undefined;
+
+/** The C allocator's trim, or null where the addon was not built. */
+export function allocatorTrim(): (() => boolean) | null {
+  if (trim === undefined) {
+    try {
+      trim = (createRequire(import.meta.url)(TRIM_ADDON) as { trim: () => boolean }).trim;
+    } catch {
+      trim = null;
+    }
+  }
+  return trim;
+}
+
+/**
+ * V8's full collection, as `--expose-gc` gives it, without asking operators for the flag (set at
+ * run time, it installs `gc` in contexts created afterwards, such as this one); then the C
+ * allocator's free pages handed back where the addon is built.
+ */
+export function fullCollection(): void {
+  if (!gc) {
+    v8.setFlagsFromString('--expose-gc');
+    gc = vm.runInNewContext('gc') as () => void;
+  }
+  gc();
+  allocatorTrim()?.();
 }

@@ -1,9 +1,11 @@
 import os from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { forgetCachedKeys } from './accounts/index.js';
 import { buildApp, buildOpsApp } from './api/app.js';
 import { createDispatcher, type Dispatcher } from './callbacks/dispatcher.js';
 import type { Config } from './config.js';
+import { removeOrphanedScratch } from './engine/scratch.js';
 import { checkEngine, checkMp3Encoder, type EngineSpec } from './engine/spec.js';
 import { startRetentionSweeper } from './files/index.js';
 import { type FleetRecord, joinFleet } from './fleet-config.js';
@@ -90,10 +92,13 @@ export async function startServer(config: Config, options: { logger?: boolean } 
     acestepPollMs: config.acestepPollMs,
     acestepRequestTimeoutMs: config.acestepRequestTimeoutMs,
     mp3Encoder: config.mp3Encoder,
+    scratchDir: path.join(config.dataDir, 'scratch'),
   };
   // Before anything is opened: a configuration that cannot work stops start-up here.
   const engineCheck = rendersHere ? await checkEngine(engine) : null;
   const encoderCheck = rendersHere ? await checkMp3Encoder(engine) : null;
+  // What render threads of a killed process on this host left on disk (a process still running keeps its own).
+  if (rendersHere && engine.scratchDir) removeOrphanedScratch(engine.scratchDir);
   const services = await createServices(config);
   // Before this process serves or works: settings the fleet must share are checked against the
   // store's record (a difference stops start-up with a ConfigError naming it).

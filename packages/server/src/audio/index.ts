@@ -37,7 +37,7 @@ export {
 export { TRUE_PEAK_HALF } from './analysis/loudness.js';
 export { waveformPeaks } from './analysis/peaks.js';
 export { type AnalysisFront, analysisFront } from './analysis/spectrum.js';
-export { type CoverInput, coverSvg, renderCover, waveformLevels } from './art/cover.js';
+export { COVER_BARS, type CoverInput, coverSvg, renderCover, WaveformMeter, waveformLevels } from './art/cover.js';
 export { type AudioSource, type DecodedAudio, decodeAudio, decodeAudioRange, describeAudio } from './codecs/decode.js';
 export { AudioFormatError } from './codecs/errors.js';
 export { type FloatWav, toFloatWav } from './codecs/float-wav.js';
@@ -54,12 +54,14 @@ export {
 export { type DecodedMp3, decodeMp3, encodeMp3, MP3_BITRATES, type Mp3Bitrate, type Mp3Options, mp3BitrateAtLeast, mp3SampleRate } from './codecs/mp3.js';
 export { continueMp3Frames, type FrameContinuation, type FrameContinuationRequest } from './codecs/mp3-continue.js';
 export { type Mp3Layout, readMp3Layout } from './codecs/mp3-frames.js';
-export { type FrameSplice, type FrameSpliceRequest, spliceMp3Frames } from './codecs/mp3-splice.js';
+export { decodeMp3Window, type KnownSamples, streamMp3Rest } from './codecs/mp3-seek.js';
+export { canSpliceFrames, type FrameSplice, type FrameSpliceRequest, spliceMp3Frames } from './codecs/mp3-splice.js';
 export { type AudioFormat, type AudioProbe, probeAudio } from './codecs/probe.js';
 export {
   decodeWav,
   encodeFloatWavInPlace,
   encodeWav,
+  FloatWavFileWriter,
   floatWavChannels,
   inFloatWavLayout,
   readWavLayout,
@@ -73,6 +75,7 @@ export { resample } from './mixing/resample.js';
 export {
   type CrossfadeRequest,
   correlation,
+  DEFAULT_MAX_SHIFT_S,
   type FadeLengths,
   fadeShapeFor,
   quietCrossfades,

@@ -19,7 +19,10 @@ export function createEngine(nameOrSpec: EngineName | EngineSpec, options: Engin
   const spec: EngineSpec = typeof nameOrSpec === 'string' ? { ...options, name: nameOrSpec } : nameOrSpec;
   switch (spec.name) {
     case 'procedural':
-      return createProceduralEngine(spec.modelName ? { modelName: spec.modelName } : {});
+      return createProceduralEngine({
+        ...(spec.modelName ? { modelName: spec.modelName } : {}),
+        ...(spec.scratchDir ? { scratchDir: spec.scratchDir } : {}),
+      });
     case 'acestep':
       return createAcestepEngine(acestepOptions(spec));
     default:

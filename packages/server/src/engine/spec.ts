@@ -25,6 +25,8 @@ export interface EngineOptions {
   acestepRequestTimeoutMs?: number;
   /** Which LAME encodes MP3 (REPRISE_MP3_ENCODER); `auto` when absent. */
   mp3Encoder?: Mp3EncoderChoice;
+  /** Where render threads write masters made piece by piece until they are stored (engine/scratch.ts). */
+  scratchDir?: string;
 }
 
 /** What the worker passes: the engine's name and its settings in one object. */

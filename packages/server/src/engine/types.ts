@@ -6,6 +6,12 @@
  */
 
 /** One finished track, ready to be stored and served. */
+/** A master on the render host's disk (see `RenderedTrack.masterFile`). */
+export interface MasterFile {
+  path: string;
+  bytes: number;
+}
+
 export interface RenderedTrack {
   /** MP3 bytes served as `audio_url` / `stream_audio_url`. */
   mp3: Uint8Array;
@@ -15,6 +21,12 @@ export interface RenderedTrack {
    * so chains of edits lose nothing and never shift. Engines that have none leave it out.
    */
   master?: Uint8Array;
+  /**
+   * The master written to a file instead, for a song the engine never held whole (an edit of a
+   * long MP3 decodes only around the edit): the same bytes `master` would hold. Whoever stores
+   * the track moves it into the blob store and removes the file.
+   */
+  masterFile?: MasterFile;
   /** JPEG cover served as `image_url`. */
   cover: Uint8Array;
   /** Exact duration of the audio in seconds (as decoded, without encoder padding). */

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 
 /** Bytes `start` to `end`, both inclusive (as HTTP Range counts them). */
@@ -56,4 +57,13 @@ const SAFE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
 export function checkedKey(key: string): string {
   if (!SAFE_KEY.test(key) || key.includes('..')) throw new Error(`invalid blob key ${JSON.stringify(key)}`);
   return key;
+}
+
+/** Streams a local file into the store under `key`, then removes the file, stored or not (a scratch file is never left behind). */
+export async function putFileAndRemove(blobs: BlobStore, key: string, path: string): Promise<void> {
+  try {
+    await blobs.put(key, fs.createReadStream(path));
+  } finally {
+    await fs.promises.rm(path, { force: true });
+  }
 }

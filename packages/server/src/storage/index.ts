@@ -1,3 +1,3 @@
-export { BlobNotFoundError, type BlobStore, type ByteRange, type DirectUrlOptions } from './blob-store.js';
+export { BlobNotFoundError, type BlobStore, type ByteRange, type DirectUrlOptions, putFileAndRemove } from './blob-store.js';
 export { createLocalBlobStore } from './local.js';
 export { openBlobStore } from './open.js';

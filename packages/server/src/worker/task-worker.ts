@@ -86,7 +86,10 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
    * procedural engine does them whatever engine makes the songs. ACE-Step has neither (its
    * `extract` re-synthesises a track); a track it made fails the recipe check and is estimated.
    */
-  const toolsEngine: EngineSpec = options.engine.name === 'procedural' ? options.engine : { name: 'procedural' };
+  const toolsEngine: EngineSpec =
+    options.engine.name === 'procedural'
+      ? options.engine
+      : { name: 'procedural', ...(options.engine.scratchDir ? { scratchDir: options.engine.scratchDir } : {}) };
   const runtime: KindRuntime = {
     store,
     blobs,

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { allocatorTrim, fullCollection, startBurstCollector } from '../../src/api/burst-collector.js';
+import { startBurstCollector } from '../../src/api/burst-collector.js';
+import { allocatorTrim, fullCollection } from '../../src/memory.js';
 
 const MB = 1024 * 1024;
 

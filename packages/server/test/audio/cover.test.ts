@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { coverSvg, drawableText, renderCover, textPathData, waveformLevels, wrapText } from '../../src/audio/art/cover.js';
+import { COVER_BARS, coverSvg, drawableText, renderCover, textPathData, WaveformMeter, waveformLevels, wrapText } from '../../src/audio/art/cover.js';
 import { tones } from './wav-fixtures.js';
 
 /** Pixels close to white in rows [from, to) of a rendered cover: only the drawn text is that white above the waveform. */
@@ -78,6 +78,41 @@ describe('cover', () => {
     expect(svg).not.toContain('<script>');
     expect(Array.from(waveformLevels([new Float32Array(100)], 8))).toEqual(Array(8).fill(0));
     await expect(renderCover({ title: '', tags: '', channels: [new Float32Array(10)] })).resolves.toBeInstanceOf(Uint8Array);
+  });
+
+  it('measures the same levels from a song handed over piece by piece as from the whole song, to the bit (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: COVER_BARS, max: 20_000 }),
+        fc.integer({ min: 1, max: 2 }),
+        fc.array(fc.integer({ min: 1, max: 5_000 }), { minLength: 1, maxLength: 12 }),
+        (frames, count, cuts) => {
+          const channels = Array.from({ length: count }, (_, c) =>
+            Float32Array.from({ length: frames }, (_, i) => Math.sin(i * (0.01 + c * 0.003)) * (i % 97) * 0.01),
+          );
+          const meter = new WaveformMeter(frames, count, COVER_BARS);
+          let at = 0;
+          for (const cut of [...cuts, frames]) {
+            const to = Math.min(frames, at + cut);
+            // Pieces as a decoder hands them: views starting at their own first frame.
+            if (to > at)
+              meter.add(
+                channels.map((channel) => channel.subarray(at, to)),
+                at,
+              );
+            at = to;
+          }
+          expect(Array.from(meter.levels())).toEqual(Array.from(waveformLevels(channels, COVER_BARS)));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('draws the same cover from measured levels as from the samples', () => {
+    const channels = tones(3, 8000, 2);
+    const levels = waveformLevels(channels, COVER_BARS);
+    expect(coverSvg({ title: 'Song', tags: 'jazz', levels })).toBe(coverSvg({ title: 'Song', tags: 'jazz', channels }));
   });
 });
 

@@ -1,9 +1,12 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AudioFormatError } from '../../src/audio/codecs/errors.js';
 import { toFloatWav } from '../../src/audio/codecs/float-wav.js';
 import { encodeMp3 } from '../../src/audio/codecs/mp3.js';
-import { decodeAudio, decodeWav, encodeWav, readWavLayout } from '../../src/audio/index.js';
+import { decodeAudio, decodeWav, encodeWav, FloatWavFileWriter, readWavLayout } from '../../src/audio/index.js';
 
 const frames = fc.integer({ min: 1, max: 300 });
 /** Any float32 value a master can hold, out-of-range and negative zero included (NaN has no place in audio). */
@@ -51,5 +54,43 @@ describe('toFloatWav (the WAV route’s conversion)', () => {
   it('refuses what is not audio with an AudioFormatError saying why', async () => {
     await expect(toFloatWav(new TextEncoder().encode('not audio at all'))).rejects.toBeInstanceOf(AudioFormatError);
     await expect(toFloatWav(Buffer.from('RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00', 'latin1'))).rejects.toThrow('WAV fmt chunk is truncated');
+  });
+});
+
+describe('FloatWavFileWriter (a master written as it is made)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reprise-wav-'));
+  const channels = [Float32Array.from({ length: 150_001 }, (_, i) => Math.sin(i / 7) * 1.5), Float32Array.from({ length: 150_001 }, (_, i) => -i / 150_001)];
+
+  it('writes, piece by piece, the bytes encodeWav writes for the whole song', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 80_000 }), { maxLength: 6 }), (cuts) => {
+        const file = path.join(dir, 'song.wav');
+        const writer = new FloatWavFileWriter(file, { sampleRate: 48_000, count: 2, frames: 150_001 });
+        let at = 0;
+        for (const cut of [...cuts, 150_001]) {
+          const to = Math.min(150_001, at + cut);
+          writer.append(channels, at, to);
+          at = to;
+        }
+        const written = writer.finish();
+        const expected = encodeWav({ sampleRate: 48_000, channels }, { encoding: 'float32' });
+        expect(written.bytes).toBe(expected.byteLength);
+        expect(Buffer.from(fs.readFileSync(file)).equals(Buffer.from(expected))).toBe(true);
+        fs.rmSync(file);
+      }),
+      { numRuns: 15 },
+    );
+  });
+
+  it('refuses more frames than declared, and a file closed short; discarding leaves nothing', () => {
+    const file = path.join(dir, 'short.wav');
+    const writer = new FloatWavFileWriter(file, { sampleRate: 44_100, count: 1, frames: 10 });
+    expect(() => writer.append([new Float32Array(11)])).toThrow(RangeError);
+    writer.append([new Float32Array(9)]);
+    expect(() => writer.finish()).toThrow(/closed after 9/);
+    expect(fs.existsSync(file)).toBe(false);
+    const other = new FloatWavFileWriter(path.join(dir, 'gone.wav'), { sampleRate: 44_100, count: 2, frames: 10 });
+    other.discard();
+    expect(fs.readdirSync(dir)).toEqual([]);
   });
 });

@@ -2,11 +2,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { analyse } from '../../src/audio/analysis/index.js';
 import { decodeAudio } from '../../src/audio/codecs/decode.js';
 import { addInstrumental, chooseChords } from '../../src/engine/procedural/add-instrumental.js';
+import { DEFAULT_SCRATCH_DIR } from '../../src/engine/scratch.js';
 import { type AddInstrumentalInput, type GenerateProgress, type RenderedTrack, SourceAudioError } from '../../src/engine/types.js';
 import { buildWav } from '../audio/wav-fixtures.js';
 
 const RATE = 44_100;
-const context = { modelName: 'reprise-procedural-1', fadeS: 0.75 };
+const context = { modelName: 'reprise-procedural-1', fadeS: 0.75, scratchDir: DEFAULT_SCRATCH_DIR };
 const live = () => new AbortController().signal;
 
 /**

@@ -6,11 +6,12 @@ import { scaleOf } from '../../src/audio/synthesis/melody.js';
 import { renderSong } from '../../src/audio/synthesis/synth.js';
 import { addVocals } from '../../src/engine/procedural/add-vocals.js';
 import type { ProceduralContext } from '../../src/engine/procedural/common.js';
+import { DEFAULT_SCRATCH_DIR } from '../../src/engine/scratch.js';
 import { type AddVocalsInput, type GenerateProgress, type RenderedTrack, SourceAudioError } from '../../src/engine/types.js';
 
 const RATE = 44_100;
 const SECONDS = 20;
-const CONTEXT: ProceduralContext = { modelName: 'test-model', fadeS: 0.75 };
+const CONTEXT: ProceduralContext = { modelName: 'test-model', fadeS: 0.75, scratchDir: DEFAULT_SCRATCH_DIR };
 const live = () => new AbortController().signal;
 const LYRICS =
   '[Verse]\nMorning trains are rolling down the line\nEvery window full of summer shine\n[Chorus]\nSing it out, sing it to the sky\nHold the light and never say goodbye';

@@ -5,6 +5,7 @@ import type { Pcm } from '../../src/audio/pcm.js';
 import { createEngine } from '../../src/engine/index.js';
 import { type RenderedTrack, type SourceAudio, SourceAudioError } from '../../src/engine/types.js';
 import { renderedSong } from '../audio/analysis/songs.js';
+import { masterBytes } from '../helpers/audio.js';
 
 /**
  * Sources a user may bring that are nothing like a well-made song (issue: silent, mono, 8 kHz,
@@ -73,7 +74,7 @@ const finite = (pcm: Pcm) => pcm.channels.every((c) => c.every((v) => Number.isF
 const seconds = (pcm: Pcm) => pcm.channels[0]!.length / pcm.sampleRate;
 
 function expectSound(track: RenderedTrack, lengthS: number): Pcm {
-  const out = decodeWav(track.master!);
+  const out = decodeWav(masterBytes(track));
   expect(finite(out)).toBe(true);
   expect(Math.abs(seconds(out) - lengthS)).toBeLessThan(0.05);
   expect(track.mp3.byteLength).toBeGreaterThan(1000);

@@ -8,10 +8,11 @@ import type { Pcm } from '../../src/audio/pcm.js';
 import { type Arrangement, barAt, barSeconds, planArrangement } from '../../src/audio/synthesis/arrangement.js';
 import { renderSong } from '../../src/audio/synthesis/synth.js';
 import { cover } from '../../src/engine/procedural/cover.js';
+import { DEFAULT_SCRATCH_DIR } from '../../src/engine/scratch.js';
 import { type CoverInput, type GenerateProgress, type RenderedTrack, SourceAudioError } from '../../src/engine/types.js';
 
 const live = () => new AbortController().signal;
-const context = { modelName: 'reprise-procedural-1', fadeS: 0.75 };
+const context = { modelName: 'reprise-procedural-1', fadeS: 0.75, scratchDir: DEFAULT_SCRATCH_DIR };
 const RATE = 22_050;
 const SECONDS = 30;
 const BPM = 112;

@@ -6,11 +6,12 @@ import { decodeWav, encodeWav } from '../../src/audio/codecs/wav.js';
 import { planContinuation } from '../../src/audio/synthesis/continuation.js';
 import { smoothBeats } from '../../src/audio/synthesis/fit.js';
 import { extend } from '../../src/engine/procedural/extend.js';
+import { DEFAULT_SCRATCH_DIR } from '../../src/engine/scratch.js';
 import { EngineError, type ExtendInput, type GenerateProgress, type RenderedTrack, SourceAudioError } from '../../src/engine/types.js';
 import { renderedSong, sameOrRelative } from '../audio/analysis/songs.js';
 
 const live = () => new AbortController().signal;
-const context = { modelName: 'reprise-procedural-1', fadeS: 0.75 };
+const context = { modelName: 'reprise-procedural-1', fadeS: 0.75, scratchDir: DEFAULT_SCRATCH_DIR };
 const rate = 44_100;
 const SOURCE_BPM = 104;
 /** The join's crossfade (extend.ts): the output is the source's samples before join − this. */

@@ -4,9 +4,10 @@ import { planSongs } from '../../src/audio/synthesis/arrangement.js';
 import { renderSong } from '../../src/audio/synthesis/synth.js';
 import { finishTrack, type ProceduralContext, SONG_RATE } from '../../src/engine/procedural/common.js';
 import { generate } from '../../src/engine/procedural/generate.js';
+import { DEFAULT_SCRATCH_DIR } from '../../src/engine/scratch.js';
 import type { GenerateInput, GenerateProgress } from '../../src/engine/types.js';
 
-const CONTEXT: ProceduralContext = { modelName: 'test-model', fadeS: 0.75 };
+const CONTEXT: ProceduralContext = { modelName: 'test-model', fadeS: 0.75, scratchDir: DEFAULT_SCRATCH_DIR };
 const live = () => new AbortController().signal;
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const BASE: GenerateInput = {

@@ -6,12 +6,13 @@ import { stretchAndShift, timeStretch } from '../../src/audio/mixing/stretch.js'
 import { planArrangement } from '../../src/audio/synthesis/arrangement.js';
 import { renderSong } from '../../src/audio/synthesis/synth.js';
 import { mashup, mixWeaves, phraseParts, planMashup } from '../../src/engine/procedural/mashup.js';
+import { DEFAULT_SCRATCH_DIR } from '../../src/engine/scratch.js';
 import { type GenerateProgress, type MashupInput, type RenderedTrack, SourceAudioError } from '../../src/engine/types.js';
 import { buildWav } from '../audio/wav-fixtures.js';
 
 const RATE = 44_100;
 const SECONDS = 16;
-const context = { modelName: 'reprise-procedural-1', fadeS: 0.75 };
+const context = { modelName: 'reprise-procedural-1', fadeS: 0.75, scratchDir: DEFAULT_SCRATCH_DIR };
 const live = () => new AbortController().signal;
 
 /** A reprise-rendered song at a known tempo and key (bar 0 at time 0, so beat k is at k × 60 / bpm). */

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import type { RenderedTrack } from '../../src/engine/types.js';
+
 /** A 16-bit PCM WAV of a sine tone: a test fixture that needs no codec of ours. */
 export function sineWav(seconds: number, sampleRate = 44_100, channels = 2, frequency = 440): Buffer {
   const frames = Math.round(seconds * sampleRate);
@@ -21,4 +24,13 @@ export function sineWav(seconds: number, sampleRate = 44_100, channels = 2, freq
     for (let c = 0; c < channels; c++) buffer.writeInt16LE(sample, 44 + (i * channels + c) * 2);
   }
   return buffer;
+}
+
+/** A track's master as bytes, wherever the engine left it: in memory, or in a scratch file (read, then removed). */
+export function masterBytes(track: RenderedTrack): Uint8Array {
+  if (track.master) return track.master;
+  if (!track.masterFile) throw new Error('the engine returned no master');
+  const bytes = new Uint8Array(fs.readFileSync(track.masterFile.path));
+  fs.rmSync(track.masterFile.path);
+  return bytes;
 }

@@ -9,16 +9,26 @@ import { SIMPLEX_BASELINE, SIMPLEX_CAP_HEIGHT, SIMPLEX_GLYPHS } from './hershey-
  * `<text>`, so the same inputs give the same picture on any machine.
  */
 
-export interface CoverInput {
+/** The bars of the waveform a cover draws. */
+export const COVER_BARS = 64;
+
+export type CoverInput = {
   title: string;
   tags: string;
-  /** The track's audio; only its envelope is drawn. */
-  channels: readonly Float32Array[];
   /** Tells apart covers of songs with the same title and tags (e.g. the two songs of one task). */
   variant?: string;
   /** Edge in pixels (default 512). */
   size?: number;
-}
+} & (
+  | {
+      /** The track's audio; only its envelope is drawn. */
+      channels: readonly Float32Array[];
+    }
+  | {
+      /** That envelope, measured as the song went by (a `WaveformMeter` of COVER_BARS buckets). */
+      levels: Float32Array;
+    }
+);
 
 /**
  * Level (RMS) per bucket over all channels. RMS rather than peak: mastered
@@ -34,8 +44,7 @@ export function waveformLevels(channels: readonly Float32Array[], buckets: numbe
     let sum = 0;
     let count = 0;
     for (const channel of channels) {
-      // Every 4th sample is plenty for a picture and keeps a 3-minute song at a few ms.
-      for (let i = from; i < to; i += 4) {
+      for (let i = from; i < to; i += LEVEL_STRIDE) {
         const v = channel[i]!;
         sum += v * v;
         count++;
@@ -44,6 +53,89 @@ export function waveformLevels(channels: readonly Float32Array[], buckets: numbe
     levels[b] = Math.sqrt(sum / Math.max(1, count));
   }
   return levels;
+}
+
+/** Every 4th sample of a bucket is plenty for a picture and keeps a 3-minute song at a few ms. */
+const LEVEL_STRIDE = 4;
+
+/**
+ * `waveformLevels` of a song handed over piece by piece, in order (a song never held whole),
+ * with the very same sums: a bucket adds its first channel's squares, then the next channel's,
+ * so the other channels' squares wait (a bucket's worth) until the first channel's are in.
+ * For songs of at least one frame per bucket, where the buckets follow each other.
+ */
+export class WaveformMeter {
+  private readonly sums: Float64Array;
+  private readonly counts: Float64Array;
+  /** Per later channel, the squares of the current bucket not yet added, in order. */
+  private readonly waiting: number[][];
+  private bucket = 0;
+  private next = 0;
+
+  constructor(
+    private readonly length: number,
+    private readonly channels: number,
+    private readonly buckets: number,
+  ) {
+    if (length < buckets) throw new RangeError(`a meter of ${buckets} buckets needs as many frames (got ${length})`);
+    this.sums = new Float64Array(buckets);
+    this.counts = new Float64Array(buckets);
+    this.waiting = Array.from({ length: Math.max(0, channels - 1) }, () => []);
+  }
+
+  private bounds(b: number): [number, number] {
+    const from = Math.floor((b * this.length) / this.buckets);
+    return [from, Math.max(from + 1, Math.floor(((b + 1) * this.length) / this.buckets))];
+  }
+
+  /** Frames [from, to) of `piece` (default: all of it), which are the song's frames from `at` on: the next ones. */
+  add(piece: readonly Float32Array[], at: number, from = 0, to = piece[0]?.length ?? 0): void {
+    if (at + from !== this.next) throw new RangeError(`the meter expected frame ${this.next}, got ${at + from}`);
+    for (let frame = at + from; frame < at + to && this.bucket < this.buckets; ) {
+      const [start, end] = this.bounds(this.bucket);
+      const stop = Math.min(end, at + to);
+      // The bucket's samples are those at start, start + 4, …
+      const first = frame + ((LEVEL_STRIDE - ((frame - start) % LEVEL_STRIDE)) % LEVEL_STRIDE);
+      let sum = this.sums[this.bucket]!;
+      let count = this.counts[this.bucket]!;
+      for (let i = first; i < stop; i += LEVEL_STRIDE) {
+        const v = piece[0]![i - at]!;
+        sum += v * v;
+        count++;
+      }
+      for (let c = 1; c < this.channels; c++) {
+        const data = piece[c]!;
+        const waiting = this.waiting[c - 1]!;
+        for (let i = first; i < stop; i += LEVEL_STRIDE) waiting.push(data[i - at]! * data[i - at]!);
+      }
+      this.sums[this.bucket] = sum;
+      this.counts[this.bucket] = count;
+      frame = stop;
+      if (stop === end) this.closeBucket();
+    }
+    this.next = at + to;
+  }
+
+  private closeBucket(): void {
+    let sum = this.sums[this.bucket]!;
+    let count = this.counts[this.bucket]!;
+    for (const waiting of this.waiting) {
+      for (const square of waiting) sum += square;
+      count += waiting.length;
+      waiting.length = 0;
+    }
+    this.sums[this.bucket] = sum;
+    this.counts[this.bucket] = count;
+    this.bucket++;
+  }
+
+  /** The levels, once every frame of the song was added. */
+  levels(): Float32Array {
+    const levels = new Float32Array(this.buckets);
+    if (this.next !== this.length) throw new RangeError(`the meter has ${this.next} of ${this.length} frames`);
+    for (let b = 0; b < this.buckets; b++) levels[b] = Math.sqrt(this.sums[b]! / Math.max(1, this.counts[b]!));
+    return levels;
+  }
 }
 
 const fixed = (n: number) => n.toFixed(1);
@@ -194,8 +286,8 @@ export function coverSvg(input: CoverInput): string {
     const h = random() < 0.5 ? hue2 : hue3;
     shapes.push(`<circle cx="${fixed(cx)}" cy="${fixed(cy)}" r="${fixed(r)}" fill="hsl(${h},70%,65%)" fill-opacity="${(0.15 + random() * 0.3).toFixed(2)}"/>`);
   }
-  const bars = 64;
-  const levels = waveformLevels(input.channels, bars);
+  const bars = COVER_BARS;
+  const levels = 'levels' in input ? input.levels : waveformLevels(input.channels, bars);
   const loudest = levels.reduce((m, v) => Math.max(m, v), 0) || 1;
   const left = size * 0.08;
   const width = size * 0.84;

@@ -78,13 +78,18 @@ function findCut(
   return null;
 }
 
+/** Whether an MP3 of this layout can have frames spliced at all (the rest depends on its frames' reservoirs). */
+export function canSpliceFrames(layout: Mp3Layout): boolean {
+  return MP3_BITRATES.some((kbps) => kbps === layout.header.bitrateKbps) && layout.gapless && layout.header.version === 1;
+}
+
 export async function spliceMp3Frames(request: FrameSpliceRequest): Promise<FrameSplice | null> {
   const { source, layout, edited, changedFrom, changedTo, window } = request;
   const { header } = layout;
   const spf = header.samplesPerFrame;
   const delay = layout.skip - DECODER_DELAY;
   const bitrate = MP3_BITRATES.find((kbps) => kbps === header.bitrateKbps);
-  if (!bitrate || !layout.gapless || header.version !== 1 || edited.length !== header.channels || edited[0]!.length !== layout.samples) return null;
+  if (!bitrate || !canSpliceFrames(layout) || edited.length !== header.channels || edited[0]!.length !== layout.samples) return null;
   const frames = framesOf(source, layout.firstFrame, layout.frames, header);
   if (!frames) return null;
 

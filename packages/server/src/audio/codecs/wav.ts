@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { type ChannelAllocator, type Pcm, silence } from '../pcm.js';
 import { AudioFormatError } from './errors.js';
 import { interleaveStereoInPlace } from './interleave.js';
@@ -207,6 +208,77 @@ export function encodeWav(pcm: Pcm, options: WavOptions = {}): Uint8Array {
     }
   }
   return bytes;
+}
+
+/**
+ * A float WAV written to a file piece by piece, in order, for a song that is never held whole
+ * (replace-section on a long MP3): byte for byte what `encodeWav(…, { encoding: 'float32' })`
+ * would write for the same samples. The length is declared up front, as the header needs it;
+ * `finish` checks it was kept. `discard` removes the file (a task that failed leaves none).
+ */
+export class FloatWavFileWriter {
+  private readonly fd: number;
+  private readonly block: Float32Array;
+  private written = 0;
+  private closed = false;
+
+  constructor(
+    readonly path: string,
+    private readonly format: { sampleRate: number; count: number; frames: number },
+  ) {
+    checkChannelCount(format.count);
+    const header = new Uint8Array(headerBytes(true));
+    writeHeader(header, format, true);
+    this.fd = fs.openSync(path, 'wx');
+    this.block = new Float32Array(FLOAT_BLOCK_FRAMES * format.count);
+    try {
+      fs.writeSync(this.fd, header);
+    } catch (error) {
+      this.discard();
+      throw error;
+    }
+  }
+
+  /** Frames written so far: the next `append` starts at this frame of the song. */
+  get frames(): number {
+    return this.written;
+  }
+
+  /** Appends frames [from, to) of `channels` (the next frames of the song). */
+  append(channels: readonly Float32Array[], from = 0, to = channels[0]!.length): void {
+    const { count } = this.format;
+    if (this.written + (to - from) > this.format.frames) throw new RangeError(`a float WAV of ${this.format.frames} frames was given more`);
+    const bytes = new Uint8Array(this.block.buffer);
+    for (let first = from; first < to; first += FLOAT_BLOCK_FRAMES) {
+      const n = Math.min(FLOAT_BLOCK_FRAMES, to - first);
+      for (let c = 0; c < count; c++) {
+        const input = channels[c]!;
+        for (let i = 0, j = c; i < n; i++, j += count) this.block[j] = input[first + i]!;
+      }
+      fs.writeSync(this.fd, bytes, 0, n * count * 4);
+      this.written += n;
+    }
+  }
+
+  /** Closes the file, which must hold every frame declared; its path and size. */
+  finish(): { path: string; bytes: number } {
+    if (this.written !== this.format.frames) {
+      this.discard();
+      throw new Error(`a float WAV of ${this.format.frames} frames was closed after ${this.written}`);
+    }
+    this.closed = true;
+    fs.closeSync(this.fd);
+    return { path: this.path, bytes: headerBytes(true) + this.format.frames * this.format.count * 4 };
+  }
+
+  /** Closes and removes the file (nothing half-written stays behind). */
+  discard(): void {
+    if (!this.closed) {
+      this.closed = true;
+      fs.closeSync(this.fd);
+    }
+    fs.rmSync(this.path, { force: true });
+  }
 }
 
 /**

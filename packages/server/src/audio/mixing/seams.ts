@@ -36,7 +36,8 @@ export interface SnappedRange {
 }
 
 const DEFAULT_MIN_CONFIDENCE = 0.3;
-const DEFAULT_MAX_SHIFT_S = 0.5;
+/** How far `snapToBeats` moves an edge at most, unless told otherwise (seconds). */
+export const DEFAULT_MAX_SHIFT_S = 0.5;
 
 function fitsRules(startS: number, endS: number, { durationS, rules }: SnapOptions): boolean {
   const length = endS - startS;

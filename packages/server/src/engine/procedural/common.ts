@@ -21,6 +21,8 @@ export interface ProceduralContext {
   modelName: string;
   /** Crossfade at each seam, in seconds. */
   fadeS: number;
+  /** Where a master made piece by piece is written until it is stored (engine/scratch.ts). */
+  scratchDir: string;
 }
 
 /** Generated songs are CD-rate stereo. */

@@ -1,3 +1,4 @@
+import { DEFAULT_SCRATCH_DIR } from '../scratch.js';
 import type { Engine } from '../types.js';
 import { addInstrumental } from './add-instrumental.js';
 import { addVocals } from './add-vocals.js';
@@ -20,12 +21,18 @@ export interface ProceduralOptions {
   modelName?: string;
   /** Crossfade at each seam, in seconds (default 0.75). */
   fadeS?: number;
+  /** Where masters made piece by piece are written until stored (default: a directory under the system's temporary one). */
+  scratchDir?: string;
 }
 
 const DEFAULT_MODEL_NAME = 'reprise-procedural-1';
 
 export function createProceduralEngine(options: ProceduralOptions = {}): Engine {
-  const context: ProceduralContext = { modelName: options.modelName ?? DEFAULT_MODEL_NAME, fadeS: options.fadeS ?? 0.75 };
+  const context: ProceduralContext = {
+    modelName: options.modelName ?? DEFAULT_MODEL_NAME,
+    fadeS: options.fadeS ?? 0.75,
+    scratchDir: options.scratchDir ?? DEFAULT_SCRATCH_DIR,
+  };
   return {
     name: 'procedural',
     replaceSection: (input, signal) => replaceSection(context, input, signal),

@@ -3,20 +3,27 @@ import {
   analysisWindow,
   applyGain,
   bandEnergies,
+  COVER_BARS,
+  canSpliceFrames,
   correlation,
   DEFAULT_CEILING,
-  type DecodedAudio,
+  DEFAULT_MAX_SHIFT_S,
+  decodeMp3Window,
   type FadeShape,
+  FloatWavFileWriter,
   type FrameSpan,
   fadeShapeFor,
   limitTruePeak,
   loudnessOfSpans,
+  type Mp3Layout,
   matchTilt,
   measureLoudness,
   mp3BitrateAtLeast,
+  type Pcm,
   planSeams,
   quietCrossfades,
   readMp3Layout,
+  renderCover,
   renderFittedSection,
   type Seams,
   type SectionRules,
@@ -24,10 +31,14 @@ import {
   snapToBeats,
   spliceInto,
   spliceMp3Frames,
+  streamMp3Rest,
   truePeakDbtp,
+  WaveformMeter,
 } from '../../audio/index.js';
+import { releaseAllNow } from '../../memory.js';
+import { scratchPath } from '../scratch.js';
 import { EngineError, type RenderedTrack, type ReplaceSectionInput, SourceAudioError } from '../types.js';
-import { decodeSource, finishTrack, type ProceduralContext } from './common.js';
+import { decodeSource, describeSource, finishTrack, type ProceduralContext } from './common.js';
 
 /** Source audio analysed on each side of the section for tempo, beats and key: enough for a steady reading, far less than a whole song. */
 const ANALYSIS_CONTEXT_S = 10;
@@ -47,6 +58,10 @@ const LOUDNESS_TOLERANCE_LU = 0.2;
 const LIMITER_MARGIN_S = 0.3;
 /** How far beyond the crossfades (in seconds) an MP3 source's own frames may be cut and rejoined. */
 const JUNCTION_WINDOW_S = 0.7;
+/** Room (in seconds) the decoded window keeps beyond the farthest frame the edit is planned to read: snapping the edges onto beats, interpolators, the splice's frames. */
+const WINDOW_SLACK_S = 1;
+/** Frames a splice keeps between a seam and its junction window's edge, and between the junction and the song's ends. */
+const SPLICE_FRAMES = 4;
 
 const clampDb = (db: number) => Math.max(-MAX_GAIN_DB, Math.min(MAX_GAIN_DB, db));
 const sectionLoudness = (channels: readonly Float32Array[], sampleRate: number, [from, to]: FrameSpan) =>
@@ -72,12 +87,13 @@ function matchToContext(fresh: Float32Array[], source: readonly Float32Array[], 
     if (attempt > 0) for (const [c, channel] of fresh.entries()) channel.set(unlimited[c]!);
     applyGain(fresh, 10 ** (gainDb / 20));
     const limited = limitTruePeak(fresh, { sampleRate });
-    if (limited.passes === 0) return;
+    if (limited.passes === 0) break;
     const missing = target - sectionLoudness(fresh, sampleRate, inner);
     const next = clampDb(gainDb + missing);
-    if (Math.abs(missing) <= LOUDNESS_TOLERANCE_LU || next === gainDb) return;
+    if (Math.abs(missing) <= LOUDNESS_TOLERANCE_LU || next === gainDb) break;
     gainDb = next;
   }
+  void releaseAllNow(unlimited);
 }
 
 /**
@@ -137,39 +153,60 @@ const peakOf = (channels: readonly Float32Array[], sampleRate: number, from: num
  * An MP3 source keeps its own frames outside the section, so the rest of the song is not
  * re-encoded at all (see audio/mp3-splice.ts). Null where that cannot be done cleanly; the
  * caller then encodes the whole song. `edited` is the source's decoded song with only
- * [seams.from, seams.to) changed.
+ * [seams.from, seams.to) changed (only the frames around the change are read).
  */
-async function keepingSourceFrames(bytes: Uint8Array, source: DecodedAudio, edited: Float32Array[], seams: Seams): Promise<Uint8Array | null> {
-  if (source.format !== 'mp3') return null;
-  const layout = readMp3Layout(bytes);
+async function keepingSourceFrames(
+  bytes: Uint8Array,
+  layout: Mp3Layout | null,
+  sampleRate: number,
+  edited: Float32Array[],
+  seams: Seams,
+): Promise<Uint8Array | null> {
   if (!layout) return null;
-  const window = Math.round(JUNCTION_WINDOW_S * source.sampleRate);
+  const window = Math.round(JUNCTION_WINDOW_S * sampleRate);
   const result = await spliceMp3Frames({ source: bytes, layout, edited, changedFrom: seams.from, changedTo: seams.to, window });
   return result?.mp3 ?? null;
 }
 
-/**
- * Replace-section: new material in the source's tempo and key on its beat grid, matched to the
- * loudness and tone of the music around it, spliced in with crossfades placed clear of attacks.
- */
-export async function replaceSection(context: ProceduralContext, input: ReplaceSectionInput, signal: AbortSignal): Promise<RenderedTrack> {
-  signal.throwIfAborted();
-  const source = await decodeSource(input.source.bytes, input.source.name);
-  const { sampleRate } = source;
-  const total = source.channels[0]!.length;
-  const durationS = total / sampleRate;
+/** The section's edges as asked, checked against the source's length (in seconds). */
+function askedRange(input: ReplaceSectionInput, durationS: number): { startS: number; endS: number } {
   if (!(Number.isFinite(input.startS) && Number.isFinite(input.endS) && input.startS >= 0 && input.endS > input.startS)) {
     throw new EngineError(`invalid section ${input.startS}–${input.endS} s`);
   }
   // The API checked the range against a probe; a decoded length a few ms shorter must not fail the task.
-  const askedEndS = Math.min(durationS, input.endS);
-  if (Math.round(askedEndS * sampleRate) <= Math.round(input.startS * sampleRate)) {
+  const endS = Math.min(durationS, input.endS);
+  return { startS: input.startS, endS };
+}
+
+/** What an edit did to the song, and which of its frames it read or wrote. */
+interface Edit {
+  start: number;
+  end: number;
+  seams: Seams;
+  fadeIn: FrameSpan;
+  fadeOut: FrameSpan;
+  /** Every frame of the song the edit read or wrote lies in here. */
+  reach: FrameSpan;
+}
+
+/**
+ * The edit itself, in place on `channels` (the song, of `total` frames; only the frames around
+ * the section are read): new material in the source's tempo and key on its beat grid, matched
+ * to the loudness and tone of the music around it, spliced in with crossfades placed clear of
+ * attacks.
+ */
+function editSong(context: ProceduralContext, input: ReplaceSectionInput, song: Pcm, asked: { startS: number; endS: number }, signal: AbortSignal): Edit {
+  const { sampleRate, channels } = song;
+  const total = channels[0]!.length;
+  const durationS = total / sampleRate;
+  if (Math.round(asked.endS * sampleRate) <= Math.round(asked.startS * sampleRate)) {
     throw new SourceAudioError(`the section ${input.startS}–${input.endS} s lies outside the ${durationS.toFixed(2)} s of source audio`);
   }
 
   // Tempo, beats and key of the music around the section; the section's edges move onto its beats.
-  const analysis = analyse(source, analysisWindow(durationS, input.startS, askedEndS, ANALYSIS_CONTEXT_S));
-  const snapped = snapToBeats(input.startS, askedEndS, analysis.tempo, { durationS, rules: SECTION_RULES });
+  const window = analysisWindow(durationS, asked.startS, asked.endS, ANALYSIS_CONTEXT_S);
+  const analysis = analyse(song, window);
+  const snapped = snapToBeats(asked.startS, asked.endS, analysis.tempo, { durationS, rules: SECTION_RULES });
   const start = Math.round(snapped.startS * sampleRate);
   const end = Math.min(total, Math.round(snapped.endS * sampleRate));
   const longest = planSeams(total, start, end, context.fadeS * sampleRate);
@@ -182,7 +219,7 @@ export async function replaceSection(context: ProceduralContext, input: ReplaceS
     negative: input.negativeTags,
     analysis,
     sampleRate,
-    channels: source.channels.length,
+    channels: channels.length,
     from: start,
     to: end,
     preRoll: longest.fadeIn,
@@ -195,25 +232,129 @@ export async function replaceSection(context: ProceduralContext, input: ReplaceS
       [end, Math.min(total, end + CONTEXT_S * sampleRate)],
     ] as const
   ).filter(([from, to]) => to > from);
-  matchToContext(fresh, source.channels, sampleRate, around, [start - longest.from, end - longest.from]);
+  matchToContext(fresh, channels, sampleRate, around, [start - longest.from, end - longest.from]);
   signal.throwIfAborted();
 
-  const seams = chooseSeams(source.channels, fresh, longest, sampleRate);
+  const seams = chooseSeams(channels, fresh, longest, sampleRate);
   const section = fresh.map((channel) => channel.subarray(seams.from - longest.from, seams.to - longest.from));
   const fadeIn: FrameSpan = [seams.from, seams.from + seams.fadeIn];
   const fadeOut: FrameSpan = [seams.to - seams.fadeOut, seams.to];
-  const original = { in: peakOf(source.channels, sampleRate, ...fadeIn), out: peakOf(source.channels, sampleRate, ...fadeOut) };
+  const original = { in: peakOf(channels, sampleRate, ...fadeIn), out: peakOf(channels, sampleRate, ...fadeOut) };
   // In place: outside [seams.from, seams.to) the song is the source's very samples, and a second copy of a long song is not needed.
-  const channels = source.channels;
   spliceInto(channels, section, seams);
+  void releaseAllNow(fresh);
   limitSeams(channels, original, seams, sampleRate);
   signal.throwIfAborted();
+  const reach: FrameSpan = [
+    Math.min(Math.round(window.fromS * sampleRate), ...around.map(([from]) => from), longest.from),
+    Math.max(Math.round(window.toS * sampleRate), ...around.map(([, to]) => to), longest.to),
+  ];
+  return { start, end, seams, fadeIn, fadeOut, reach };
+}
+
+/** What the track tells of the edit: the range replaced and the crossfades, in seconds. */
+function editFacts(edit: Edit, sampleRate: number): Pick<RenderedTrack, 'appliedRange' | 'crossfades'> {
+  const seconds = ([from, to]: FrameSpan) => ({ startS: from / sampleRate, endS: to / sampleRate });
+  return { appliedRange: seconds([edit.start, edit.end]), crossfades: { in: seconds(edit.fadeIn), out: seconds(edit.fadeOut) } };
+}
+
+/**
+ * Replace-section: new material in the source's tempo and key on its beat grid, matched to the
+ * loudness and tone of the music around it, spliced in with crossfades placed clear of attacks.
+ * An MP3 whose frames can be spliced is decoded only around the section and its master written
+ * to disk as it is made (`replaceInWindow`); any other source is edited whole in memory.
+ */
+export async function replaceSection(context: ProceduralContext, input: ReplaceSectionInput, signal: AbortSignal): Promise<RenderedTrack> {
+  signal.throwIfAborted();
+  const described = await describeSource(input.source);
+  const layout = described.format === 'mp3' ? readMp3Layout(input.source.bytes) : null;
+  const windowed = layout && canSpliceFrames(layout) && roomToSplice(context, input, layout) ? await replaceInWindow(context, input, layout, signal) : null;
+  return windowed ?? (await replaceInWholeSong(context, input, signal));
+}
+
+/**
+ * Whether the source's frames can be kept on both sides of the section: the seams, wherever
+ * snapping and the fades put them, stay a junction window (and a few frames) inside the song.
+ * A section at the song's very start or end is re-encoded whole.
+ */
+function roomToSplice(context: ProceduralContext, input: ReplaceSectionInput, layout: Mp3Layout): boolean {
+  const roomS = DEFAULT_MAX_SHIFT_S + context.fadeS + JUNCTION_WINDOW_S + SPLICE_FRAMES * (layout.header.samplesPerFrame / layout.header.sampleRate);
+  return input.startS >= roomS && input.endS <= layout.samples / layout.header.sampleRate - roomS;
+}
+
+/** The edit on the whole song decoded in memory, which becomes the master in place. */
+export async function replaceInWholeSong(context: ProceduralContext, input: ReplaceSectionInput, signal: AbortSignal): Promise<RenderedTrack> {
+  const source = await decodeSource(input.source.bytes, input.source.name);
+  const { sampleRate, channels } = source;
+  const asked = askedRange(input, channels[0]!.length / sampleRate);
+  const edit = editSong(context, input, source, asked, signal);
   // An MP3 source keeps its own frames outside the section where it can; otherwise it is
   // re-encoded at no lower a bitrate than its own (and never below 192 kbps).
-  const mp3 = await keepingSourceFrames(input.source.bytes, source, channels, seams);
+  const layout = source.format === 'mp3' ? readMp3Layout(input.source.bytes) : null;
+  const mp3 = await keepingSourceFrames(input.source.bytes, layout, sampleRate, channels, edit.seams);
   signal.throwIfAborted();
   const bitrate = source.bitrateKbps === null ? 192 : mp3BitrateAtLeast(source.bitrateKbps);
   const track = await finishTrack(context, { sampleRate, channels }, { title: input.title, tags: input.tags }, signal, { bitrate, mp3 });
-  const seconds = ([from, to]: FrameSpan) => ({ startS: from / sampleRate, endS: to / sampleRate });
-  return { ...track, appliedRange: { startS: start / sampleRate, endS: end / sampleRate }, crossfades: { in: seconds(fadeIn), out: seconds(fadeOut) } };
+  return { ...track, ...editFacts(edit, sampleRate) };
+}
+
+/**
+ * The edit of an MP3 whose frames can be spliced, holding only the section and the music
+ * around it: the song is decoded as far as the window's end (what comes before the window
+ * going straight into the master file), edited, spliced into the source's own frames, and the
+ * rest decoded from just before the window's end into the master file (audio/mp3-seek.ts). The
+ * song's arrays are allocated at its full length, so the edit reads the very frame indices it
+ * reads in a whole song, but only the window's pages are ever written: the rest of them is
+ * never resident. Null (nothing left behind) where the edit reached past the window or the
+ * frames would not splice; the caller then edits the song whole.
+ */
+export async function replaceInWindow(context: ProceduralContext, input: ReplaceSectionInput, layout: Mp3Layout, signal: AbortSignal): Promise<RenderedTrack | null> {
+  const { bytes } = input.source;
+  const { sampleRate, channels: count } = layout.header;
+  const total = layout.samples;
+  const asked = askedRange(input, total / sampleRate);
+  const reachS = Math.max(ANALYSIS_CONTEXT_S, CONTEXT_S + context.fadeS + JUNCTION_WINDOW_S) + WINDOW_SLACK_S;
+  const w0 = Math.max(0, Math.round((asked.startS - reachS) * sampleRate));
+  const w1 = Math.min(total, Math.round((asked.endS + reachS) * sampleRate));
+  const song = Array.from({ length: count }, () => new Float32Array(total));
+  const master = new FloatWavFileWriter(scratchPath(context.scratchDir, '.master.wav'), { sampleRate, count, frames: total });
+  const meter = new WaveformMeter(total, count, COVER_BARS);
+  try {
+    const before = await decodeMp3Window(bytes, layout, w0, w1, song, (piece, at, n) => {
+      master.append(piece, 0, n);
+      meter.add(piece, at, 0, n);
+    });
+    if (before !== w0) return discard(master);
+    signal.throwIfAborted();
+    const edit = editSong(context, input, { sampleRate, channels: song }, asked, signal);
+    // The splice reads the song up to its junction window (and a few frames) beyond the seams.
+    const margin = Math.round((JUNCTION_WINDOW_S + WINDOW_SLACK_S) * sampleRate);
+    const needed: FrameSpan = [Math.min(edit.reach[0], edit.seams.from - margin), Math.max(edit.reach[1], edit.seams.to + margin)];
+    const inWindow = (w0 === 0 || needed[0] >= w0) && (w1 === total || needed[1] <= w1);
+    const mp3 = inWindow ? await keepingSourceFrames(bytes, layout, sampleRate, song, edit.seams) : null;
+    if (!mp3) return discard(master);
+    signal.throwIfAborted();
+    master.append(song, w0, w1);
+    meter.add(song, 0, w0, w1);
+    await streamMp3Rest(bytes, layout, w1, { channels: song, from: needed[1] }, (piece, at) => {
+      master.append(piece);
+      meter.add(piece, at);
+    });
+    // The window's memory goes back now rather than at some later collection, which may come after the next job has begun.
+    void releaseAllNow(song);
+    if (master.frames !== total) return discard(master);
+    signal.throwIfAborted();
+    const cover = await renderCover({ title: input.title, tags: input.tags, levels: meter.levels() });
+    const masterFile = master.finish();
+    return { mp3, masterFile, cover, durationS: total / sampleRate, modelName: context.modelName, ...editFacts(edit, sampleRate) };
+  } catch (error) {
+    master.discard();
+    throw error;
+  }
+}
+
+/** Removes what a windowed edit wrote, for the caller to edit the song whole instead. */
+function discard(master: FloatWavFileWriter): null {
+  master.discard();
+  return null;
 }

@@ -4,6 +4,7 @@ import type { Operation, RenderedTrack, SourceAudio } from '../../engine/types.j
 import { SourceAudioError } from '../../engine/types.js';
 import { fileUrls, tokenFromOwnUrl } from '../../files/index.js';
 import { releaseNow } from '../../memory.js';
+import { putFileAndRemove } from '../../storage/index.js';
 import { type LifecycleContext, recordFirstStage, recordTextStage, recordTracks, type StoredTrack, type WriteOutcome } from '../lifecycle.js';
 import type { SubmitContext } from '../service.js';
 import { type ResolvedSource, resolveSource } from '../source.js';
@@ -171,15 +172,19 @@ async function storeTrack(runtime: KindRuntime, taskId: string, idx: number, tra
   const { blobs } = runtime;
   const audioBlob = `tasks/${taskId}/${idx}.mp3`;
   const imageBlob = `tasks/${taskId}/${idx}.jpeg`;
-  await blobs.put(audioBlob, track.mp3);
-  await blobs.put(imageBlob, track.cover);
+  // The master first: a scratch file (masterFile) is removed whatever happens after.
   let master: StoredTrack['master'] = null;
   if (track.master) {
     master = { blob: `tasks/${taskId}/${idx}.master.wav`, size: track.master.byteLength };
     await blobs.put(master.blob, track.master);
     // Stored: its memory goes back now, not while the engine renders the next song.
     void releaseNow(track.master);
+  } else if (track.masterFile) {
+    master = { blob: `tasks/${taskId}/${idx}.master.wav`, size: track.masterFile.bytes };
+    await putFileAndRemove(blobs, master.blob, track.masterFile.path);
   }
+  await blobs.put(audioBlob, track.mp3);
+  await blobs.put(imageBlob, track.cover);
   return {
     idx,
     audioBlob,
