@@ -308,7 +308,12 @@ export async function replaceInWholeSong(context: ProceduralContext, input: Repl
  * never resident. Null (nothing left behind) where the edit reached past the window or the
  * frames would not splice; the caller then edits the song whole.
  */
-export async function replaceInWindow(context: ProceduralContext, input: ReplaceSectionInput, layout: Mp3Layout, signal: AbortSignal): Promise<RenderedTrack | null> {
+export async function replaceInWindow(
+  context: ProceduralContext,
+  input: ReplaceSectionInput,
+  layout: Mp3Layout,
+  signal: AbortSignal,
+): Promise<RenderedTrack | null> {
   const { bytes } = input.source;
   const { sampleRate, channels: count } = layout.header;
   const total = layout.samples;
