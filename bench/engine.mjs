@@ -72,9 +72,14 @@ async function job(op, inputs, timed, outDir) {
     const outputs = [];
     const keep = (track, index) => {
       outputs.push({ durationS: track.durationS, appliedRange: track.appliedRange, mp3Bytes: track.mp3.byteLength });
-      if (i === 0 && outDir && track.master) fs.writeFileSync(path.join(outDir, `${op}-${index}.wav`), track.master);
-      // As the service does once a track is stored (tasks/kinds/music.ts).
+      const masterPath = path.join(outDir, `${op}-${index}.wav`);
+      if (i === 0 && outDir && track.master) fs.writeFileSync(masterPath, track.master);
+      // As the service does once a track is stored (tasks/kinds/music.ts): a master in memory released, one written as it was made moved.
       if (track.master) releaseNow(track.master);
+      if (track.masterFile) {
+        if (i === 0 && outDir) fs.copyFileSync(track.masterFile.path, masterPath);
+        fs.rmSync(track.masterFile.path);
+      }
     };
     const sources = read();
     const started = performance.now();
@@ -118,7 +123,21 @@ async function stages(input) {
     console.log(`  ${name.padEnd(34)} ${((performance.now() - started) / 1000).toFixed(3)} s`);
     return result;
   };
-  const source = await lap('decode MP3 (3 min)', () => a.decodeAudio(bytes));
+  // As replace-section decodes an MP3 it can splice: as far as 11 s past the section (the samples
+  // before the window going to the master file, timed below), then the rest from just before the window's end.
+  const layout = a.readMp3Layout(bytes);
+  const total = layout.samples;
+  const [w0, w1] = [Math.round((SECTION.startS - 11) * RATE), Math.round((SECTION.endS + 11) * RATE)];
+  const song = [new Float32Array(total), new Float32Array(total)];
+  const masterPath = path.join(path.dirname(input), 'stages-master.wav');
+  const writeMaster = async (work) => {
+    const writer = new a.FloatWavFileWriter(masterPath, { sampleRate: RATE, count: 2, frames: total });
+    await work(writer);
+    return writer;
+  };
+  await lap("decode MP3 up to the window's end", () => a.decodeMp3Window(bytes, layout, w0, w1, song, () => {}));
+  await lap('decode MP3 after the window', () => a.streamMp3Rest(bytes, layout, w1, { channels: song, from: w1 - 20_000 }, () => {}));
+  const source = await a.decodeAudio(bytes);
   const analysis = await lap('analyse (section ± 10 s)', () => a.analyse(source, a.analysisWindow(SONG_S, SECTION.startS, SECTION.endS, 10)));
   const from = Math.round(SECTION.startS * RATE);
   const to = Math.round(SECTION.endS * RATE);
@@ -133,12 +152,16 @@ async function stages(input) {
       { sampleRate: RATE },
     ),
   );
-  const layout = a.readMp3Layout(bytes);
   const edited = source.channels.map((c) => Float32Array.from(c));
   await lap('MP3 frame splice (encode + check)', () =>
     a.spliceMp3Frames({ source: bytes, layout, edited, changedFrom: from - fade, changedTo: to + fade, window: Math.round(0.7 * RATE) }),
   );
-  await lap('master (32-bit float WAV)', () => a.encodeWav(source, { encoding: 'float32' }));
+  await lap('master written to a file (float WAV)', () =>
+    writeMaster((w) => w.append(source.channels)).then((w) => {
+      w.finish();
+      fs.rmSync(masterPath);
+    }),
+  );
   await lap('cover', () => a.renderCover({ title: 'Bench', tags: 'jazz piano', channels: source.channels }));
 }
 

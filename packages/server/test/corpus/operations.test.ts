@@ -7,6 +7,7 @@ import type { Pcm } from '../../src/audio/pcm.js';
 import { createEngine } from '../../src/engine/index.js';
 import { coverTake } from '../../src/engine/procedural/cover.js';
 import type { CoverInput, SourceAudio } from '../../src/engine/types.js';
+import { masterBytes } from '../helpers/audio.js';
 import { type CorpusTrack, corpusFile, fromGrid, installedTracks } from './corpus.js';
 
 /**
@@ -89,7 +90,7 @@ describe.skipIf(withGrid.length === 0)('engine operations on the real-music corp
           { source, startS: 20, endS: 40, prompt: 'a new part', tags: 'electronic', negativeTags: '', title: 'Corpus', seed: 'corpus' },
           live(),
         );
-        const out = decodeWav(track0.master!);
+        const out = decodeWav(masterBytes(track0));
         const { startS, endS } = track0.appliedRange!;
         expectOnGrid(onGrid(out, startS - 8, startS + 8, grid), grid, 'first seam');
         expectOnGrid(onGrid(out, endS - 8, endS + 8, grid), grid, 'second seam');
@@ -114,7 +115,7 @@ describe.skipIf(withGrid.length === 0)('engine operations on the real-music corp
           live(),
           async () => {},
         );
-        const out = decodeWav(first!.master!);
+        const out = decodeWav(masterBytes(first!));
         expectOnGrid(onGrid(out, 32, 48, grid), grid, 'join');
         expectOnGrid(onGrid(out, 40, 56, grid), grid, 'continuation');
         // Matched to the 6 s before the join; its last quarter fades out.
@@ -135,7 +136,7 @@ describe.skipIf(withGrid.length === 0)('engine operations on the real-music corp
         const planPhaseMs = 1000 * median(beats.map((t) => fromGrid(t, grid.offsetS, 60 / grid.bpm)));
         expect(Math.abs(planPhaseMs)).toBeLessThanOrEqual(20);
         const [take] = await engine.cover!(input, live(), async () => {});
-        const heard = onGrid(decodeWav(take!.master!), 5, 55, grid);
+        const heard = onGrid(decodeWav(masterBytes(take!)), 5, 55, grid);
         expectOnGrid(heard, grid, 'cover');
         figures.push(`${track.id} cover: plan ${planPhaseMs.toFixed(1)} ms, heard ${heard!.phaseMs.toFixed(1)} ms from the grid`);
       });

@@ -1,6 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyse, decodeAudio } from '../../src/audio/index.js';
+import { analyse, decodeAudio, decodeWav } from '../../src/audio/index.js';
 import { sineWav } from '../helpers/audio.js';
 import { kill } from '../helpers/process.js';
 import { apiSession, type Json, type Received, type Receiver, serveWithAccount, startReceiver } from '../helpers/serve.js';
@@ -39,13 +41,14 @@ describe.each(storeTargets())('the Suno music family on $name', (target) => {
   let receiver: Receiver;
   let receiverUrl: string;
   let received: Received[];
+  const dataDir = tempDir('family');
 
   beforeAll(async () => {
     receiver = await startReceiver('ok');
     ({ url: receiverUrl, received } = receiver);
     ({ server, base, apiKey, secret } = await serveWithAccount(
       {
-        REPRISE_DATA_DIR: tempDir('family'),
+        REPRISE_DATA_DIR: dataDir,
         DATABASE_URL: await target.fresh(),
         REPRISE_OUTBOUND_ALLOW: '127.0.0.0/8',
         REPRISE_GENERATE_DURATION_S: '12',
@@ -207,6 +210,34 @@ describe.each(storeTargets())('the Suno music family on $name', (target) => {
     await checkSongCallbacks(vocals, vocalsData, coverData.response.sunoData[0].audioUrl);
     expect(vocalsData.response.sunoData[0].prompt).toContain('Lights along the water');
     await decodes(vocalsData.response.sunoData[0]);
+  });
+
+  it('replace-section of a track named by its MP3 URL: only the section re-encoded, the master stored from its scratch file', async () => {
+    const track = song.data.response.sunoData[0];
+    const taskId = await submit('/api/v1/generate/replace-section', {
+      uploadUrl: track.audioUrl,
+      prompt: 'a quieter bridge',
+      tags: 'jazz',
+      title: 'Bridge',
+      infillStartS: 3,
+      infillEndS: 9,
+      callBackUrl: receiverUrl,
+    });
+    const data = await finished(taskId);
+    expect(data.status).toBe('SUCCESS');
+    const edited = await decodes(data.response.sunoData[0]);
+    // The master was written to disk as it was made, then moved into the blob store: nothing stays in scratch.
+    expect(fs.readdirSync(path.join(dataDir, 'scratch'))).toEqual([]);
+    const master = decodeWav(new Uint8Array(fs.readFileSync(path.join(dataDir, 'blobs', 'tasks', taskId, '0.master.wav'))));
+    const source = await decodeAudio(new Uint8Array(await (await fetch(track.audioUrl)).arrayBuffer()));
+    expect(master.channels[0]!.length).toBe(source.channels[0]!.length);
+    // Outside the section, its crossfades and the junction frames, the master is the decoded source and so is the new MP3.
+    const keep = (i: number) => i < 1.5 * 44_100 || i >= 10.5 * 44_100;
+    let differing = 0;
+    for (const [c, channel] of source.channels.entries()) {
+      for (let i = 0; i < channel.length; i++) if (keep(i) && (master.channels[c]![i] !== channel[i] || edited[c]![i] !== channel[i])) differing++;
+    }
+    expect(differing).toBe(0);
   });
 
   it('upload-extend from an uploaded song, and mashup of two songs, through the Market form', async () => {
