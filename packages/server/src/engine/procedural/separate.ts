@@ -11,6 +11,7 @@ import {
   readWavLayout,
   type StemEstimate,
 } from '../../audio/index.js';
+import { fullCollection } from '../../memory.js';
 import {
   EngineError,
   type OnStem,
@@ -90,6 +91,9 @@ async function exactIfRecipeMatches(
   audio: SeparateInput['audio'],
 ): Promise<SeparatedStems | string> {
   const traced = await traceOrigin(origin.operation, origin.trackIndex);
+  // Rendering the trace leaves tens of MB of dead buffers (the voice's, the limiter's) that V8
+  // would collect only later; matching the audio then adds a decoder's memory on top of them.
+  fullCollection();
   stems.signal.throwIfAborted();
   if (typeof traced === 'string') return traced;
   const match = await matchTrack(traced, audio);
