@@ -183,12 +183,15 @@ async function storeTrack(runtime: KindRuntime, taskId: string, idx: number, tra
     master = { blob: `tasks/${taskId}/${idx}.master.wav`, size: track.masterFile.bytes };
     await putFileAndRemove(blobs, master.blob, track.masterFile.path);
   }
+  const audioSize = track.mp3.byteLength;
   await blobs.put(audioBlob, track.mp3);
+  // Stored: the MP3's memory goes back now too (it is megabytes, and this thread's collections are rare).
+  void releaseNow(track.mp3);
   await blobs.put(imageBlob, track.cover);
   return {
     idx,
     audioBlob,
-    audioSize: track.mp3.byteLength,
+    audioSize,
     imageBlob,
     imageSize: track.cover.byteLength,
     master,

@@ -5,7 +5,7 @@ import { SourceAudioError, SPLIT_STEM_NAMES } from '../../engine/types.js';
 import { invalid } from '../../errors.js';
 import { fileUrls, registerFile } from '../../files/index.js';
 import { newAudioId } from '../../ids.js';
-import { releaseNow } from '../../memory.js';
+import { releaseAllNow } from '../../memory.js';
 import type { BlobStore } from '../../storage/index.js';
 import type { TasksTable } from '../../store/index.js';
 import { type Body, camelCase, optionalEnum } from '../fields.js';
@@ -236,8 +236,8 @@ class StemFiles {
     const blobKey = `tasks/${this.taskId}/${STEM_LABEL[stem.name].replace(' ', '')}.mp3`;
     await this.blobs.put(blobKey, stem.mp3);
     this.stored.push({ id, name: stem.name, durationS: Math.round(stem.durationS * 100) / 100, exact: stem.exact, blobKey, size: stem.mp3.byteLength });
-    // The lossless stem is not served (KIE serves MP3s); its memory goes back now.
-    void releaseNow(stem.master);
+    // Stored, and the lossless stem is not served (KIE serves MP3s): their memory goes back now.
+    void releaseAllNow([stem.mp3, stem.master]);
   }
 
   async discard(): Promise<void> {
