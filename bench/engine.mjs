@@ -10,7 +10,8 @@
 // real-time factor and the peak RSS of the process that runs the job.
 //
 //   npm run build && node bench/engine.mjs            (BENCH_RUNS, default 3 timed runs of each;
-//                                                       BENCH_OPS, default all, e.g. BENCH_OPS=replaceSection,extend)
+//                                                       BENCH_OPS, default all, e.g. BENCH_OPS=replaceSection,extend;
+//                                                       BENCH_IN_A_ROW=100: also the peak over 100 jobs in one process)
 //
 // ffmpeg is a dependency of this benchmark only: installed from Debian here when missing (jobs.mjs).
 import { execFileSync } from 'node:child_process';
@@ -66,6 +67,8 @@ async function job(op, inputs, timed, outDir) {
   const idleRssMb = process.memoryUsage().rss / 1e6;
   const pool = createRenderPool();
   const times = [];
+  // The process's peak after each job: flat once the job's own memory is all that comes and goes.
+  const peaks = [];
   let made = null;
   // The first run is cold (JIT, WebAssembly compilation); a render thread of the service is long-lived, so the warm runs are what a task costs.
   for (let i = 0; i <= timed; i++) {
@@ -74,7 +77,8 @@ async function job(op, inputs, timed, outDir) {
       outputs.push({ durationS: track.durationS, appliedRange: track.appliedRange, mp3Bytes: track.mp3.byteLength });
       const masterPath = path.join(outDir, `${op}-${index}.wav`);
       if (i === 0 && outDir && track.master) fs.writeFileSync(masterPath, track.master);
-      // As the service does once a track is stored (tasks/kinds/music.ts): a master in memory released, one written as it was made moved.
+      // As the service does once a track is stored (tasks/kinds/music.ts): its MP3 and a master in memory released, a master written as it was made moved.
+      releaseNow(track.mp3);
       if (track.master) releaseNow(track.master);
       if (track.masterFile) {
         if (i === 0 && outDir) fs.copyFileSync(track.masterFile.path, masterPath);
@@ -93,6 +97,7 @@ async function job(op, inputs, timed, outDir) {
     );
     for (const [index, track] of rest.entries()) if (track) keep(track, index);
     times.push((performance.now() - started) / 1000);
+    peaks.push(peakRssMb());
     made = outputs;
   }
   await pool.close();
@@ -102,6 +107,7 @@ async function job(op, inputs, timed, outDir) {
       coldS: times[0],
       warmS: times.slice(1),
       maxRssMb: peakRssMb(),
+      peaksMb: peaks,
       idleRssMb,
       tracks: made.length,
       durationS: track.durationS,
@@ -206,9 +212,10 @@ async function main() {
   const nearPlan = a.planArrangement({ seed: 'bench-engine-b', texts: ['rock', 'guitar'], form: 'song', durationS: 150, fixed: { bpm: plan.bpm * 0.97 } });
   fs.writeFileSync(near, await a.encodeMp3({ sampleRate: RATE, channels: a.renderSong(nearPlan, RATE, 2, 150) }, { bitrate: 192 }));
 
+  const inputsOf = (op) => (op === 'mashup' ? [input, second] : op === 'mashupNear' ? [input, near] : [input]);
   const rows = [];
   for (const op of opNames) {
-    const inputs = op === 'mashup' ? [input, second] : op === 'mashupNear' ? [input, near] : [input];
+    const inputs = inputsOf(op);
     // ffmpeg before and after the job, so a change of load during the run shows as spread rather than bias.
     const transcode = [];
     const sameAudio = [];
@@ -250,6 +257,13 @@ async function main() {
     console.log(
       `| ${op} | ${result.tracks}, ${result.totalS.toFixed(1)} | ${(reprise / same).toFixed(2)}× | ${(reprise / transcode).toFixed(2)}× | ${(result.totalS / reprise).toFixed(1)}× | ${single.maxRssMb.toFixed(0)} MB |`,
     );
+  }
+  // BENCH_IN_A_ROW=N: N jobs of each operation in one process, its peak after each (a long-lived worker's memory).
+  const inARow = Number(process.env.BENCH_IN_A_ROW ?? 0);
+  for (const op of inARow > 0 ? opNames : []) {
+    const { peaksMb } = runJob(op, inputsOf(op), inARow - 1);
+    const shown = [1, 2, 5, 10, 25, 50, 100, 200, inARow].filter((n, i, all) => n <= inARow && all.indexOf(n) === i);
+    console.log(`${op}, ${inARow} jobs in one process: peak RSS after ${shown.map((n) => `${n}: ${peaksMb[n - 1].toFixed(0)} MB`).join(', ')}`);
   }
   if (!opNames.includes('replaceSection')) return;
   console.log('stages, each alone (warm):');

@@ -8,7 +8,7 @@ import { createProceduralEngine, type RenderedTrack, type ReplaceSectionInput } 
 import type { ProceduralContext } from '../../src/engine/procedural/common.js';
 import { replaceInWholeSong, replaceInWindow } from '../../src/engine/procedural/replace.js';
 import { buildWav } from '../audio/wav-fixtures.js';
-import { masterBytes } from '../helpers/audio.js';
+import { masterBytes, replaceRequest } from '../helpers/audio.js';
 
 /**
  * Replace-section on an MP3 decodes only the section and the music around it, and writes the
@@ -20,16 +20,8 @@ import { masterBytes } from '../helpers/audio.js';
 const live = () => new AbortController().signal;
 const SONG_S = 60;
 
-const request = (bytes: Uint8Array, startS: number, endS: number, seed = 'window'): ReplaceSectionInput => ({
-  source: { bytes, name: 'song.mp3' },
-  startS,
-  endS,
-  prompt: 'a new bridge',
-  tags: 'jazz piano',
-  negativeTags: '',
-  title: 'Edited',
-  seed,
-});
+const request = (bytes: Uint8Array, startS: number, endS: number, seed = 'window'): ReplaceSectionInput =>
+  replaceRequest(bytes, startS, endS, seed, 'song.mp3');
 
 const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 

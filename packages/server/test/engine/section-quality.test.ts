@@ -5,7 +5,7 @@ import { probeAudio } from '../../src/audio/codecs/probe.js';
 import { decodeWav } from '../../src/audio/codecs/wav.js';
 import { createProceduralEngine, type RenderedTrack, type ReplaceSectionInput } from '../../src/engine/index.js';
 import { buildWav, type WavSpec } from '../audio/wav-fixtures.js';
-import { masterBytes } from '../helpers/audio.js';
+import { masterBytes, replaceRequest } from '../helpers/audio.js';
 import { differingFrames, lagByCrossCorrelation, outside, type Span, snrDb } from '../helpers/signal.js';
 
 /**
@@ -20,16 +20,7 @@ const SONG_S = 30;
 const MARGIN = Math.round(1.5 * RATE);
 const engine = createProceduralEngine();
 
-const request = (bytes: Uint8Array, startS: number, endS: number, seed = 'quality'): ReplaceSectionInput => ({
-  source: { bytes, name: 'song' },
-  startS,
-  endS,
-  prompt: 'a new bridge',
-  tags: 'jazz piano',
-  negativeTags: '',
-  title: 'Edited',
-  seed,
-});
+const request = (bytes: Uint8Array, startS: number, endS: number, seed = 'quality'): ReplaceSectionInput => replaceRequest(bytes, startS, endS, seed);
 
 const framesOf = ([startS, endS]: readonly [number, number]): Span => [Math.round(startS * RATE), Math.round(endS * RATE)];
 const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { RenderedTrack } from '../../src/engine/types.js';
+import type { RenderedTrack, ReplaceSectionInput } from '../../src/engine/types.js';
 
 /** A 16-bit PCM WAV of a sine tone: a test fixture that needs no codec of ours. */
 export function sineWav(seconds: number, sampleRate = 44_100, channels = 2, frequency = 440): Buffer {
@@ -34,3 +34,15 @@ export function masterBytes(track: RenderedTrack): Uint8Array {
   fs.rmSync(track.masterFile.path);
   return bytes;
 }
+
+/** A replace-section request of the engine's, the same words each time: only the source, the range and the seed vary. */
+export const replaceRequest = (bytes: Uint8Array, startS: number, endS: number, seed: string, name = 'song'): ReplaceSectionInput => ({
+  source: { bytes, name },
+  startS,
+  endS,
+  prompt: 'a new bridge',
+  tags: 'jazz piano',
+  negativeTags: '',
+  title: 'Edited',
+  seed,
+});
