@@ -88,6 +88,18 @@ export async function streamMp3Rest(
 ): Promise<{ frames: number; decodedFrom: 'pre-roll' | 'start' }> {
   const end = layout.samples;
   if (from >= end) return { frames: 0, decodedFrom: 'pre-roll' };
+  let handed = 0;
+  /** The part of a piece (whose first sample is song frame `pieceAt`) in [from, end), to `onAudio`. */
+  const handOver = (piece: Float32Array[], pieceAt: number) => {
+    const a = Math.max(pieceAt, from);
+    const b = Math.min(pieceAt + piece[0]!.length, end);
+    if (b <= a) return;
+    onAudio(
+      piece.map((data) => data.subarray(a - pieceAt, b - pieceAt)),
+      a,
+    );
+    handed += b - a;
+  };
   const spf = layout.header.samplesPerFrame;
   const frames = framesOf(bytes, layout.firstFrame, layout.frames, layout.header);
   const cycle = synthesisCycleFrames(spf);
@@ -98,7 +110,6 @@ export async function streamMp3Rest(
   if (frames && first > 0 && checkFrom < from) {
     const last = frames[frames.length - 1]!;
     let settled = true;
-    let handed = 0;
     await decodeRawFrames(bytes.subarray(frames[first]!.at, last.at + last.header.length), layout.header.channels, (piece, at) => {
       if (!settled) return;
       const pieceAt = songAt + at;
@@ -109,33 +120,11 @@ export async function streamMp3Rest(
           return;
         }
       }
-      const a = Math.max(pieceAt, from);
-      const b = Math.min(pieceAt + n, end);
-      if (b > a) {
-        onAudio(
-          piece.map((data) => data.subarray(a - pieceAt, b - pieceAt)),
-          a,
-        );
-        handed += b - a;
-      }
+      handOver(piece, pieceAt);
     });
     // Unsettled is found before anything from `from` on was handed over (those samples come after the compared ones).
     if (settled) return { frames: handed, decodedFrom: 'pre-roll' };
   }
-  let handed = 0;
-  await streamMp3(
-    bytes,
-    (piece, at) => {
-      const a = Math.max(at, from);
-      const b = Math.min(at + piece[0]!.length, end);
-      if (b <= a) return;
-      onAudio(
-        piece.map((data) => data.subarray(a - at, b - at)),
-        a,
-      );
-      handed += b - a;
-    },
-    layout,
-  );
+  await streamMp3(bytes, handOver, layout);
   return { frames: handed, decodedFrom: 'start' };
 }

@@ -134,6 +134,20 @@ const FLOAT_BLOCK_FRAMES = 65_536;
 /** Bytes before the samples: RIFF, fmt (with cbSize for float), fact (float only) and data headers. */
 const headerBytes = (float: boolean) => 12 + 8 + (float ? 18 : 16) + (float ? 12 : 0) + 8;
 
+/**
+ * Frames [first, min(to, first + FLOAT_BLOCK_FRAMES)) of planar channels interleaved into `block`
+ * (FLOAT_BLOCK_FRAMES frames of every channel); how many frames that was.
+ */
+function interleaveFloatBlock(channels: readonly Float32Array[], first: number, to: number, block: Float32Array): number {
+  const count = channels.length;
+  const n = Math.min(FLOAT_BLOCK_FRAMES, to - first);
+  for (let c = 0; c < count; c++) {
+    const input = channels[c]!;
+    for (let i = 0, j = c; i < n; i++, j += count) block[j] = input[first + i]!;
+  }
+  return n;
+}
+
 /** Writes the header of a WAV of `frames` frames into `bytes` (which starts where the file starts). */
 function writeHeader(bytes: Uint8Array, pcm: { sampleRate: number; count: number; frames: number }, float: boolean): void {
   const { sampleRate, count, frames } = pcm;
@@ -188,11 +202,7 @@ export function encodeWav(pcm: Pcm, options: WavOptions = {}): Uint8Array {
     const block = new Float32Array(FLOAT_BLOCK_FRAMES * count);
     const blockBytes = new Uint8Array(block.buffer);
     for (let first = 0; first < frames; first += FLOAT_BLOCK_FRAMES) {
-      const n = Math.min(FLOAT_BLOCK_FRAMES, frames - first);
-      for (let c = 0; c < count; c++) {
-        const input = pcm.channels[c]!;
-        for (let i = 0, j = c; i < n; i++, j += count) block[j] = input[first + i]!;
-      }
+      const n = interleaveFloatBlock(pcm.channels, first, frames, block);
       bytes.set(blockBytes.subarray(0, n * count * 4), header + first * count * 4);
     }
     return bytes;
@@ -250,11 +260,7 @@ export class FloatWavFileWriter {
     if (this.written + (to - from) > this.format.frames) throw new RangeError(`a float WAV of ${this.format.frames} frames was given more`);
     const bytes = new Uint8Array(this.block.buffer);
     for (let first = from; first < to; first += FLOAT_BLOCK_FRAMES) {
-      const n = Math.min(FLOAT_BLOCK_FRAMES, to - first);
-      for (let c = 0; c < count; c++) {
-        const input = channels[c]!;
-        for (let i = 0, j = c; i < n; i++, j += count) this.block[j] = input[first + i]!;
-      }
+      const n = interleaveFloatBlock(channels, first, to, this.block);
       fs.writeSync(this.fd, bytes, 0, n * count * 4);
       this.written += n;
     }
